@@ -1,0 +1,59 @@
+//! # simology-sdk
+//!
+//! A typed client for the Simology partner API (catalogue, checkout sessions, orders,
+//! lines, top-ups, refunds), webhook signing and verification, and the models both use.
+//!
+//! - [`models`] and [`events`]: every object of the integration guide; unknown fields
+//!   and unknown states are tolerated.
+//! - [`money`]: exact amounts in minor units with each currency's decimals.
+//! - [`lpa`]: the LPA activation string (`LPA:1$<SM-DP+>$<activation code>`).
+//! - [`Client`]: bearer auth, an `Idempotency-Key` on every POST reused on retries,
+//!   retries with backoff and jitter, `Retry-After` on 429, a circuit breaker, and a
+//!   refusal to send a sandbox key to production or a live key to the sandbox.
+//! - [`webhook`]: `Simology-Signature` verification over `{t}.{raw body}`.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), simology::Error> {
+//! let client = simology::Client::new(simology::ClientConfig::from_env()?)?;
+//! let catalog = client.catalog(&simology::models::CatalogQuery::Country("US".into())).await?;
+//! println!("{} plans", catalog.items.len());
+//! # Ok(()) }
+//! ```
+//!
+//! Configuration uses the guide's names: `SIMOLOGY_API_KEY`, `SIMOLOGY_WEBHOOK_SECRET`,
+//! and `SIMOLOGY_BASE_URL`.
+#![deny(missing_docs)]
+
+pub mod client;
+pub mod error;
+pub mod events;
+pub mod lpa;
+pub mod models;
+pub mod money;
+pub mod webhook;
+
+pub use client::{Client, ClientConfig, Environment, Reply};
+pub use error::{ApiError, Error, Result};
+pub use events::{Event, EventPayload};
+pub use lpa::Lpa;
+pub use money::{Currency, Money};
+
+/// Reads `SIMOLOGY_WEBHOOK_SECRET`: one secret, or several separated by commas while
+/// a secret is being rotated.
+///
+/// # Errors
+/// [`Error::Config`] when the variable is unset or empty.
+pub fn webhook_secrets_from_env() -> Result<Vec<String>> {
+    let raw = std::env::var("SIMOLOGY_WEBHOOK_SECRET")
+        .map_err(|_| Error::Config("SIMOLOGY_WEBHOOK_SECRET is not set".into()))?;
+    let secrets: Vec<String> = raw
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if secrets.is_empty() {
+        return Err(Error::Config("SIMOLOGY_WEBHOOK_SECRET is empty".into()));
+    }
+    Ok(secrets)
+}

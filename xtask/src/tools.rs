@@ -1,0 +1,176 @@
+//! Finding and installing the tools the suites need, idempotently: each is skipped
+//! when already present at the pinned version.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+
+/// The trunk version that builds with this toolchain (0.22 needs a newer rustc).
+pub const TRUNK_VERSION: &str = "0.21.14";
+
+/// The workspace root (the parent of `xtask/`).
+pub fn workspace_root() -> Result<PathBuf> {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .parent()
+        .map(PathBuf::from)
+        .context("xtask has no parent directory")
+}
+
+/// `cargo`, the one that runs us.
+pub fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+/// Runs a command, failing with its name when it fails.
+pub fn run(cmd: &mut Command) -> Result<()> {
+    let shown = format!("{cmd:?}");
+    let status = cmd.status().with_context(|| format!("starting {shown}"))?;
+    if !status.success() {
+        bail!("{shown} failed ({status})");
+    }
+    Ok(())
+}
+
+/// A command's standard output, or `None` when it cannot run or fails.
+pub fn output_of(cmd: &mut Command) -> Option<String> {
+    let out = cmd.output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// What the native suites need: the toolchain's rustfmt and clippy.
+pub fn ensure_native() -> Result<()> {
+    if output_of(cargo().args(["fmt", "--version"])).is_none() {
+        println!("installing rustup component rustfmt");
+        run(Command::new("rustup").args(["component", "add", "rustfmt"]))?;
+    }
+    if output_of(cargo().args(["clippy", "--version"])).is_none() {
+        println!("installing rustup component clippy");
+        run(Command::new("rustup").args(["component", "add", "clippy"]))?;
+    }
+    Ok(())
+}
+
+/// The wasm32 target.
+pub fn ensure_wasm_target() -> Result<()> {
+    let installed = output_of(Command::new("rustup").args(["target", "list", "--installed"]))
+        .unwrap_or_default();
+    if !installed.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+        println!("installing the wasm32-unknown-unknown target");
+        run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
+    }
+    Ok(())
+}
+
+/// The version of a package in Cargo.lock.
+pub fn locked_version(package: &str) -> Result<String> {
+    let lock = std::fs::read_to_string(workspace_root()?.join("Cargo.lock"))
+        .context("reading Cargo.lock")?;
+    let needle = format!("name = \"{package}\"\nversion = \"");
+    let start = lock
+        .find(&needle)
+        .with_context(|| format!("{package} is not in Cargo.lock"))?
+        + needle.len();
+    let end = lock[start..]
+        .find('"')
+        .context("unterminated version in Cargo.lock")?;
+    Ok(lock[start..start + end].to_owned())
+}
+
+fn cargo_install(binary: &str, version_line: &str, crate_name: &str, args: &[&str]) -> Result<()> {
+    let have = output_of(Command::new(binary).arg("--version")).unwrap_or_default();
+    if have.trim() == version_line {
+        return Ok(());
+    }
+    println!("installing {crate_name} ({version_line}); this takes a few minutes once");
+    run(cargo().arg("install").arg(crate_name).args(args))
+}
+
+/// trunk at the pinned version.
+pub fn ensure_trunk() -> Result<()> {
+    cargo_install(
+        "trunk",
+        &format!("trunk {TRUNK_VERSION}"),
+        "trunk",
+        &["--version", TRUNK_VERSION, "--locked"],
+    )
+}
+
+/// wasm-bindgen-cli at exactly the wasm-bindgen version of Cargo.lock, so trunk uses
+/// it instead of downloading one, and `wasm-bindgen-test-runner` comes with it.
+pub fn ensure_wasm_bindgen() -> Result<()> {
+    let version = locked_version("wasm-bindgen")?;
+    // `--locked` fails on a yanked webpki-roots in its lock file; without it, it builds.
+    cargo_install(
+        "wasm-bindgen",
+        &format!("wasm-bindgen {version}"),
+        "wasm-bindgen-cli",
+        &["--version", &format!("={version}")],
+    )
+}
+
+fn is_root() -> bool {
+    output_of(Command::new("id").arg("-u")).is_some_and(|u| u.trim() == "0")
+}
+
+/// Debian packages, installed when any of their files is missing.
+pub fn ensure_apt(wanted: &[(&str, &str)]) -> Result<()> {
+    let missing: Vec<&str> = wanted
+        .iter()
+        .filter(|(path, _)| !Path::new(path).exists())
+        .map(|(_, package)| *package)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    println!("installing Debian packages: {}", missing.join(" "));
+    let sudo = !is_root();
+    let apt = |args: &[&str]| -> Result<()> {
+        let mut cmd = if sudo {
+            let mut c = Command::new("sudo");
+            c.arg("apt-get");
+            c
+        } else {
+            Command::new("apt-get")
+        };
+        cmd.env("DEBIAN_FRONTEND", "noninteractive").args(args);
+        run(&mut cmd)
+    };
+    apt(&["update", "-q"])?;
+    let mut args = vec!["install", "-y", "-q", "--no-install-recommends"];
+    args.extend(&missing);
+    apt(&args)
+}
+
+/// Chromium and ChromeDriver for the browser suites.
+pub fn ensure_browser() -> Result<()> {
+    ensure_apt(&[
+        ("/usr/bin/chromium", "chromium"),
+        ("/usr/bin/chromedriver", "chromium-driver"),
+    ])
+}
+
+/// wasm-opt from Debian's binaryen, for the release build.
+pub fn ensure_wasm_opt() -> Result<()> {
+    ensure_apt(&[("/usr/bin/wasm-opt", "binaryen")])
+}
+
+/// Everything the widget's build and browser tests need.
+pub fn ensure_widget() -> Result<()> {
+    ensure_wasm_target()?;
+    ensure_wasm_opt()?;
+    ensure_trunk()?;
+    ensure_wasm_bindgen()
+}
+
+/// Every tool of every suite.
+pub fn ensure_all() -> Result<()> {
+    ensure_native()?;
+    ensure_widget()?;
+    ensure_browser()?;
+    println!("all tools present");
+    Ok(())
+}
