@@ -58,7 +58,10 @@ pub fn ensure_native() -> Result<()> {
 pub fn ensure_wasm_target() -> Result<()> {
     let installed = output_of(Command::new("rustup").args(["target", "list", "--installed"]))
         .unwrap_or_default();
-    if !installed.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+    if !installed
+        .lines()
+        .any(|l| l.trim() == "wasm32-unknown-unknown")
+    {
         println!("installing the wasm32-unknown-unknown target");
         run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
     }

@@ -1,1 +1,399 @@
-//! placeholder
+//! # simology-proxy-api
+//!
+//! The JSON types of the partner proxy's public API (`/api/...`): what the widget sends
+//! and receives. Shared by the proxy and the widget, so a change breaks both builds at
+//! once instead of one at run time. Times are RFC 3339 strings; money is integer minor
+//! units with the currency's number of decimals.
+
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "openapi")]
+use utoipa::ToSchema;
+
+/// Exact money: `minor` units of `currency`, which has `decimals` decimals (JPY 0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Price {
+    /// Integer minor units: 1499 is 14.99 USD; 1500 is 1500 JPY.
+    pub minor: i64,
+    /// ISO 4217 code.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "USD"))]
+    pub currency: CurrencyCode,
+    /// Decimals of the currency's minor unit.
+    pub decimals: u8,
+}
+
+/// A three-letter ISO 4217 currency code, stored inline (no allocation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CurrencyCode(pub [u8; 3]);
+
+impl CurrencyCode {
+    /// The code as text.
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or("XXX")
+    }
+
+    /// Parses three ASCII capitals.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.as_bytes() {
+            [a, b, c] if [a, b, c].iter().all(|x| x.is_ascii_uppercase()) => {
+                Some(CurrencyCode([*a, *b, *c]))
+            }
+            _ => None,
+        }
+    }
+}
+
+impl Serialize for CurrencyCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for CurrencyCode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        CurrencyCode::parse(&text)
+            .ok_or_else(|| serde::de::Error::custom("a currency is three capital letters"))
+    }
+}
+
+/// A country or a region.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum DestinationKind {
+    /// A country, coded ISO 3166-1 alpha-2.
+    Country,
+    /// A region such as `western-europe`.
+    Region,
+}
+
+/// A place plans can be bought for (`GET /api/destinations`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Destination {
+    /// Country or region.
+    pub kind: DestinationKind,
+    /// `US` or `western-europe`.
+    pub code: String,
+    /// English name; the widget shows a localised one.
+    pub name: String,
+    /// Plans usable there (for a country, regional bundles covering it included).
+    pub plan_count: u32,
+    /// The cheapest available plan there, in the destination's main currency.
+    pub lowest_price: Option<Price>,
+    /// For a region, the countries it covers.
+    pub countries: Vec<String>,
+}
+
+/// The answer of `GET /api/destinations`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct DestinationsResponse {
+    /// Countries first, then regions, each by name.
+    pub destinations: Vec<Destination>,
+    /// When the upstream catalogue last changed.
+    pub updated_at: String,
+}
+
+/// One plan (`GET /api/catalog`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Plan {
+    /// SKU, e.g. `US-5GB-30D`.
+    pub sku: String,
+    /// Display name from the catalogue.
+    pub name: String,
+    /// A country plan or a regional bundle.
+    pub kind: DestinationKind,
+    /// The plan's own destination code (`US`, `europe`).
+    pub destination: String,
+    /// Countries the plan works in.
+    pub coverage: Vec<String>,
+    /// Data in MB (1 GB = 1024 MB).
+    pub data_mb: u64,
+    /// Days of validity.
+    pub validity_days: u32,
+    /// Price.
+    pub price: Price,
+    /// Whether it can be bought now.
+    pub available: bool,
+    /// The plan's details page.
+    pub terms_url: String,
+}
+
+/// The answer of `GET /api/catalog?country=..|region=..`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct CatalogResponse {
+    /// The destination asked for.
+    pub destination: Destination,
+    /// Its plans: country plans first, then bundles; each group by price.
+    pub plans: Vec<Plan>,
+    /// When the upstream catalogue last changed.
+    pub updated_at: String,
+}
+
+/// The body of `POST /api/checkout`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct CheckoutRequest {
+    /// The plan.
+    pub sku: String,
+    /// How many eSIMs, 1 to 10.
+    pub quantity: u32,
+    /// Where the receipt goes.
+    pub email: String,
+    /// The traveller's language, e.g. `fr` or `pt-BR`.
+    pub locale: String,
+    /// A random id the widget makes once per purchase intent (16 to 64 of
+    /// `A-Z a-z 0-9 _ -`): retries and double clicks with the same id make one order.
+    pub intent_id: String,
+    /// The page the widget sits on; payment returns there. Its origin must be allowed.
+    pub return_url: String,
+}
+
+/// The answer of `POST /api/checkout`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct CheckoutResponse {
+    /// The order's reference: the only key to its status and credentials.
+    pub order_ref: String,
+    /// The payment page to send the top window to.
+    pub payment_url: String,
+    /// When the payment page stops accepting payment.
+    pub expires_at: String,
+}
+
+/// Where an order is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum OrderState {
+    /// Waiting for payment.
+    Pending,
+    /// Payment submitted, being confirmed.
+    Paid,
+    /// Payment confirmed; the eSIM is being prepared.
+    Provisioning,
+    /// The eSIM is ready (or, for a top-up, the data was added).
+    Ready,
+    /// Payment declined or provisioning failed; see `reason`.
+    Failed,
+    /// The payment page expired unpaid.
+    Expired,
+    /// Refunded; the eSIM no longer works.
+    Refunded,
+}
+
+impl OrderState {
+    /// Whether the order can still change without a refund.
+    pub fn is_final(&self) -> bool {
+        matches!(
+            self,
+            OrderState::Ready | OrderState::Failed | OrderState::Expired | OrderState::Refunded
+        )
+    }
+}
+
+/// The plan an order is for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct OrderPlan {
+    /// SKU.
+    pub sku: String,
+    /// Display name.
+    pub name: String,
+    /// Countries covered.
+    pub coverage: Vec<String>,
+    /// Data in MB.
+    pub data_mb: u64,
+    /// Days of validity.
+    pub validity_days: u32,
+    /// How many.
+    pub quantity: u32,
+    /// Price of one.
+    pub price: Price,
+    /// The plan's details page.
+    pub terms_url: String,
+}
+
+/// The eSIM's credentials.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Esim {
+    /// The SIM's ICCID.
+    pub iccid: String,
+    /// The LPA activation string for the QR code: `LPA:1$<SM-DP+>$<code>`.
+    pub lpa: String,
+    /// The SM-DP+ address, for manual entry.
+    pub smdp_address: String,
+    /// The activation code, for manual entry.
+    pub activation_code: String,
+    /// Start of validity.
+    pub valid_from: String,
+    /// End of validity.
+    pub valid_until: String,
+}
+
+/// The answer of `GET /api/orders/{order_ref}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct OrderView {
+    /// The reference.
+    pub order_ref: String,
+    /// Where it is.
+    pub state: OrderState,
+    /// Why it failed: `payment_declined`, `provisioning_failed`, `payment_expired`.
+    pub reason: Option<String>,
+    /// What was bought.
+    pub plan: OrderPlan,
+    /// The credentials, once `ready` (never for top-ups).
+    pub esim: Option<Esim>,
+    /// For a top-up, the order of the line it adds data to.
+    pub topup_of: Option<String>,
+    /// Changes with every change of the order: pass it back as `version` to long-poll.
+    pub version: i64,
+    /// When the order last changed.
+    pub updated_at: String,
+}
+
+/// The answer of `GET /api/orders/{order_ref}/usage`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct UsageView {
+    /// MB used.
+    pub used_mb: u64,
+    /// MB left.
+    pub remaining_mb: u64,
+    /// `not_active`, `active`, `depleted` or `expired`.
+    pub status: String,
+    /// When the network reported these figures (roaming networks report late).
+    pub measured_at: String,
+    /// End of validity.
+    pub valid_until: String,
+}
+
+/// The answer of `GET /api/orders/{order_ref}/topups`: plans that add data to the line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct TopupOffers {
+    /// Available plans of the line's destination, cheapest first.
+    pub offers: Vec<Plan>,
+}
+
+/// The body of `POST /api/orders/{order_ref}/topups`: buy a top-up (paid like a plan).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct TopupRequest {
+    /// One of the offers.
+    pub sku: String,
+    /// Where the receipt goes.
+    pub email: String,
+    /// The traveller's language.
+    pub locale: String,
+    /// As for checkout: one id per intent.
+    pub intent_id: String,
+    /// The page the widget sits on.
+    pub return_url: String,
+}
+
+/// The machine-readable error codes the widget translates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The body or a parameter is malformed.
+    InvalidRequest,
+    /// The email address is not valid.
+    InvalidEmail,
+    /// The SKU is malformed or unknown.
+    InvalidSku,
+    /// The quantity is not 1 to 10.
+    InvalidQuantity,
+    /// The return URL is not on an allowed origin.
+    InvalidReturnUrl,
+    /// The request's origin is not allowed.
+    OriginNotAllowed,
+    /// The plan is sold out.
+    SkuUnavailable,
+    /// No such order (or destination).
+    NotFound,
+    /// The order is not in a state that allows this (e.g. usage before it is ready).
+    NotReady,
+    /// The intent id was used with other details.
+    Conflict,
+    /// Too many requests; wait `retry_after` seconds.
+    RateLimited,
+    /// The body is too large.
+    PayloadTooLarge,
+    /// The eSIM provider cannot be reached now; try again shortly.
+    UpstreamUnavailable,
+    /// Something went wrong on our side.
+    InternalError,
+    /// A code this version does not know.
+    #[serde(other)]
+    Unknown,
+}
+
+/// The error body: `{"error": {"code": ..., "message": ...}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ErrorDetail {
+    /// What went wrong, for the widget to translate.
+    pub code: ErrorCode,
+    /// An English explanation for developers; never shown to travellers as is.
+    pub message: String,
+    /// The field at fault, when one is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// Seconds to wait, with `rate_limited`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
+    /// The proxy's request id, for support.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+/// The error envelope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorDetail,
+}
+
+/// The longest long-poll the proxy holds, in seconds.
+pub const MAX_WAIT_SECS: u64 = 25;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_error_codes_are_tolerated() {
+        let body: ErrorBody =
+            serde_json::from_str(r#"{"error":{"code":"brand_new","message":"x"}}"#)
+                .expect("parses");
+        assert_eq!(body.error.code, ErrorCode::Unknown);
+        let body: ErrorBody =
+            serde_json::from_str(r#"{"error":{"code":"sku_unavailable","message":"x"}}"#)
+                .expect("parses");
+        assert_eq!(body.error.code, ErrorCode::SkuUnavailable);
+    }
+
+    #[test]
+    fn currency_codes_round_trip() {
+        let price: Price = serde_json::from_str(r#"{"minor":1500,"currency":"JPY","decimals":0}"#)
+            .expect("parses");
+        assert_eq!(price.currency.as_str(), "JPY");
+        assert_eq!(
+            serde_json::to_string(&price).expect("json"),
+            r#"{"minor":1500,"currency":"JPY","decimals":0}"#
+        );
+        assert!(
+            serde_json::from_str::<Price>(r#"{"minor":1,"currency":"jpy","decimals":0}"#).is_err()
+        );
+    }
+}

@@ -386,6 +386,7 @@ impl State {
             id: id.clone(),
             status: SessionStatus::Pending,
             expires_at: (now + ttl).replace_nanosecond(0).unwrap_or(now + ttl),
+            order_id: None,
         };
         self.sessions.insert(
             id,
@@ -446,6 +447,7 @@ impl State {
             return Err(Fail::not_found("checkout session"));
         };
         rec.session.status = SessionStatus::Completed;
+        rec.session.order_id = Some(order_id.clone());
         rec.order_id = Some(order_id.clone());
         let request = rec.request.clone();
         let items: Vec<OrderItem> = request
@@ -500,7 +502,18 @@ impl State {
                 });
             }
         }
-        effects.timers.push(Timer::Provision { order_id });
+        // A partner's top-up purchase (metadata `purpose=topup`) provisions no line: the
+        // partner adds the data with `POST /v1/topups` once paid.
+        if request.metadata.get("purpose").map(String::as_str) == Some("topup") {
+            for held in self.held.remove(&order_id).unwrap_or_default() {
+                effects.events.push(Outgoing {
+                    event: held,
+                    hold: Duration::ZERO,
+                });
+            }
+        } else {
+            effects.timers.push(Timer::Provision { order_id });
+        }
         Ok(effects)
     }
 

@@ -438,6 +438,16 @@ impl Client {
         .await
     }
 
+    /// `GET /v1/checkout/sessions/{session_id}`: a session's state (and its order once
+    /// paid), for reconciling when webhooks are late.
+    ///
+    /// # Errors
+    /// See [`Error`].
+    pub async fn checkout_session(&self, session_id: &str) -> Result<Reply<CheckoutSession>> {
+        let path = format!("/v1/checkout/sessions/{}", encode(session_id));
+        self.call::<(), _>(Method::GET, &path, None, None).await
+    }
+
     /// `GET /v1/orders/{order_id}`.
     ///
     /// # Errors

@@ -124,6 +124,10 @@ pub struct CheckoutSession {
     /// When the session stops accepting payment.
     #[serde(with = "time::serde::rfc3339")]
     pub expires_at: OffsetDateTime,
+    /// The order the session created, once paid. Not in the guide's example; absent
+    /// from answers that do not carry it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<String>,
 }
 
 /// The details of an error (`{"error": {...}}`).

@@ -1,0 +1,460 @@
+//! Settings: a TOML file plus environment variables (the environment wins). Secrets
+//! come only from the environment or from files named by `*_FILE` variables, never
+//! from the config file, and never appear in logs or `Debug` output.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context, Result};
+use serde::Deserialize;
+use simology::ClientConfig;
+
+use crate::domain::Origin;
+
+/// The config file's keys (all optional). Unknown keys are refused, so a typo does not
+/// silently fall back to a default.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    listen: Option<String>,
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    allowed_origins: Option<Vec<String>>,
+    simology_base_url: Option<String>,
+    catalog_ttl_secs: Option<u64>,
+    reconcile_interval_secs: Option<u64>,
+    stale_after_secs: Option<u64>,
+    checkout_per_minute: Option<u32>,
+    status_per_minute: Option<u32>,
+    trust_forwarded_for: Option<bool>,
+    log_format: Option<String>,
+    public_url: Option<String>,
+}
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One JSON object per line.
+    Json,
+    /// Human-readable lines.
+    Text,
+}
+
+/// Per-client request budgets.
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimits {
+    /// `POST /api/checkout` and top-ups per client per minute.
+    pub checkout_per_minute: u32,
+    /// Order status and usage reads per client per minute.
+    pub status_per_minute: u32,
+}
+
+/// Everything the proxy runs with.
+#[derive(Clone)]
+pub struct Settings {
+    /// Listen address.
+    pub listen: SocketAddr,
+    /// Database URL.
+    pub database_url: String,
+    /// Origins the widget may be embedded on (CORS and return URLs).
+    pub allowed_origins: Vec<Origin>,
+    /// The upstream client (base URL and key).
+    pub upstream: ClientConfig,
+    /// Accepted webhook secrets (several while rotating).
+    pub webhook_secrets: Vec<String>,
+    /// Token for `/admin` (disabled when unset).
+    pub admin_token: Option<String>,
+    /// How long catalogue data is fresh.
+    pub catalog_ttl: Duration,
+    /// How often the reconciler runs.
+    pub reconcile_interval: Duration,
+    /// Paid orders not ready after this long are checked upstream.
+    pub stale_after: Duration,
+    /// Rate limits.
+    pub rate_limits: RateLimits,
+    /// Take the client address from `X-Forwarded-For` (behind a trusted proxy only).
+    pub trust_forwarded_for: bool,
+    /// Log format.
+    pub log_format: LogFormat,
+    /// This proxy's public URL, shown in the startup banner (the webhook URL to
+    /// register upstream is `<public_url>/webhooks/simology`).
+    pub public_url: Option<String>,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("listen", &self.listen)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("allowed_origins", &self.allowed_origins)
+            .field("upstream", &self.upstream)
+            .field(
+                "webhook_secrets",
+                &format!("{} secret(s)", self.webhook_secrets.len()),
+            )
+            .field("admin_token", &self.admin_token.as_ref().map(|_| "set"))
+            .field("catalog_ttl", &self.catalog_ttl)
+            .field("reconcile_interval", &self.reconcile_interval)
+            .field("stale_after", &self.stale_after)
+            .field("rate_limits", &self.rate_limits)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A database URL with any password masked.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("****"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Reads a secret from `NAME` or from the file named by `NAME_FILE`.
+fn secret(env: &dyn Fn(&str) -> Option<String>, name: &str) -> Result<Option<String>> {
+    if let Some(v) = env(name).filter(|v| !v.trim().is_empty()) {
+        return Ok(Some(v.trim().to_owned()));
+    }
+    let file_var = format!("{name}_FILE");
+    match env(&file_var).filter(|v| !v.is_empty()) {
+        Some(path) => {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("{file_var}: cannot read {path}"))?;
+            let text = text.trim().to_owned();
+            if text.is_empty() {
+                bail!("{file_var}: {path} is empty");
+            }
+            Ok(Some(text))
+        }
+        None => Ok(None),
+    }
+}
+
+fn secs(name: &str, value: Option<u64>, default: u64, min: u64) -> Result<Duration> {
+    let v = value.unwrap_or(default);
+    if v < min {
+        bail!("{name}: must be at least {min}");
+    }
+    Ok(Duration::from_secs(v))
+}
+
+fn parse_env<T: std::str::FromStr>(
+    env: &dyn Fn(&str) -> Option<String>,
+    name: &str,
+) -> Result<Option<T>> {
+    env(name)
+        .filter(|v| !v.is_empty())
+        .map(|v| {
+            v.trim()
+                .parse::<T>()
+                .map_err(|_| anyhow!("{name}: {v:?} is not valid"))
+        })
+        .transpose()
+}
+
+impl Settings {
+    /// Loads settings from an optional TOML file and the process environment.
+    ///
+    /// # Errors
+    /// With a message naming the setting that is missing or invalid.
+    pub fn load(file: Option<&Path>) -> Result<Settings> {
+        Settings::load_with(file, &|name| std::env::var(name).ok())
+    }
+
+    /// Loads settings with an explicit environment (for tests).
+    ///
+    /// # Errors
+    /// With a message naming the setting that is missing or invalid.
+    pub fn load_with(
+        file: Option<&Path>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Settings> {
+        let fs: FileSettings = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("config file {}: cannot read", path.display()))?;
+                for secret_key in [
+                    "simology_api_key",
+                    "simology_webhook_secret",
+                    "admin_token",
+                    "api_key",
+                    "webhook_secret",
+                ] {
+                    if text.lines().any(|l| l.trim_start().starts_with(secret_key)) {
+                        bail!(
+                            "config file {}: {secret_key} must not be in the config file; \
+                             set it in the environment or in a file named by {}_FILE",
+                            path.display(),
+                            secret_key.to_ascii_uppercase()
+                        );
+                    }
+                }
+                toml::from_str(&text)
+                    .map_err(|e| anyhow!("config file {}: {}", path.display(), e.message()))?
+            }
+            None => FileSettings::default(),
+        };
+
+        let listen_text = env("PROXY_LISTEN")
+            .or(fs.listen)
+            .unwrap_or_else(|| "127.0.0.1:8787".into());
+        let listen: SocketAddr = listen_text.parse().map_err(|_| {
+            anyhow!("PROXY_LISTEN: {listen_text:?} is not an address such as 127.0.0.1:8787")
+        })?;
+
+        let data_dir = env("PROXY_DATA_DIR")
+            .map(PathBuf::from)
+            .or(fs.data_dir)
+            .unwrap_or_else(|| PathBuf::from(".data"));
+        let database_url = env("PROXY_DATABASE_URL")
+            .or_else(|| env("DATABASE_URL"))
+            .or(fs.database_url)
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("proxy.db").display()));
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres:")
+            || database_url.starts_with("postgresql:"))
+        {
+            bail!("PROXY_DATABASE_URL: must start with sqlite:// or postgres://");
+        }
+
+        let origins_text: Vec<String> = match env("PROXY_ALLOWED_ORIGINS") {
+            Some(v) => v
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            None => fs.allowed_origins.unwrap_or_default(),
+        };
+        if origins_text.is_empty() {
+            bail!("PROXY_ALLOWED_ORIGINS: list the origins the widget is embedded on, e.g. https://blog.example");
+        }
+        let allowed_origins = origins_text
+            .iter()
+            .map(|o| {
+                Origin::parse(o).map_err(|_| {
+                    anyhow!("PROXY_ALLOWED_ORIGINS: {o:?} is not an origin (scheme://host[:port])")
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+
+        let key = secret(env, "SIMOLOGY_API_KEY")?
+            .context("SIMOLOGY_API_KEY: not set (in the environment or SIMOLOGY_API_KEY_FILE)")?;
+        let mut upstream = ClientConfig::new(key).map_err(|e| anyhow!("SIMOLOGY_API_KEY: {e}"))?;
+        if let Some(url) = env("SIMOLOGY_BASE_URL").or(fs.simology_base_url) {
+            upstream = upstream
+                .with_base_url(&url)
+                .map_err(|e| anyhow!("SIMOLOGY_BASE_URL: {e}"))?;
+        }
+        // Refuse a key of the wrong environment now rather than at the first request.
+        simology::Client::new(upstream.clone())
+            .map_err(|e| anyhow!("SIMOLOGY_API_KEY / SIMOLOGY_BASE_URL: {e}"))?;
+
+        let secrets_text = secret(env, "SIMOLOGY_WEBHOOK_SECRET")?.context(
+            "SIMOLOGY_WEBHOOK_SECRET: not set (in the environment or SIMOLOGY_WEBHOOK_SECRET_FILE)",
+        )?;
+        let webhook_secrets: Vec<String> = secrets_text
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if webhook_secrets.iter().any(|s| s.len() < 8) {
+            bail!("SIMOLOGY_WEBHOOK_SECRET: each secret must be at least 8 characters");
+        }
+
+        let admin_token = secret(env, "PROXY_ADMIN_TOKEN")?;
+        if admin_token.as_ref().is_some_and(|t| t.len() < 16) {
+            bail!("PROXY_ADMIN_TOKEN: must be at least 16 characters");
+        }
+
+        let catalog_ttl = secs(
+            "PROXY_CATALOG_TTL_SECS",
+            parse_env(env, "PROXY_CATALOG_TTL_SECS")?.or(fs.catalog_ttl_secs),
+            300,
+            1,
+        )?;
+        let reconcile_interval = secs(
+            "PROXY_RECONCILE_INTERVAL_SECS",
+            parse_env(env, "PROXY_RECONCILE_INTERVAL_SECS")?.or(fs.reconcile_interval_secs),
+            30,
+            1,
+        )?;
+        let stale_after = secs(
+            "PROXY_STALE_AFTER_SECS",
+            parse_env(env, "PROXY_STALE_AFTER_SECS")?.or(fs.stale_after_secs),
+            120,
+            1,
+        )?;
+        let checkout_per_minute = parse_env(env, "PROXY_CHECKOUT_PER_MINUTE")?
+            .or(fs.checkout_per_minute)
+            .unwrap_or(20);
+        let status_per_minute = parse_env(env, "PROXY_STATUS_PER_MINUTE")?
+            .or(fs.status_per_minute)
+            .unwrap_or(600);
+        if checkout_per_minute == 0 || status_per_minute == 0 {
+            bail!("PROXY_CHECKOUT_PER_MINUTE / PROXY_STATUS_PER_MINUTE: must be at least 1");
+        }
+        let trust_forwarded_for = parse_env(env, "PROXY_TRUST_FORWARDED_FOR")?
+            .or(fs.trust_forwarded_for)
+            .unwrap_or(false);
+        let log_format = match env("PROXY_LOG_FORMAT").or(fs.log_format).as_deref() {
+            None | Some("json") => LogFormat::Json,
+            Some("text") => LogFormat::Text,
+            Some(other) => bail!("PROXY_LOG_FORMAT: {other:?} is neither json nor text"),
+        };
+        let public_url = env("PROXY_PUBLIC_URL").or(fs.public_url);
+        Ok(Settings {
+            listen,
+            database_url,
+            allowed_origins,
+            upstream,
+            webhook_secrets,
+            admin_token,
+            catalog_ttl,
+            reconcile_interval,
+            stale_after,
+            rate_limits: RateLimits {
+                checkout_per_minute,
+                status_per_minute,
+            },
+            trust_forwarded_for,
+            log_format,
+            public_url,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    const BASE: &[(&str, &str)] = &[
+        ("SIMOLOGY_API_KEY", "sk_sandbox_abc"),
+        ("SIMOLOGY_WEBHOOK_SECRET", "whsec_one,whsec_two"),
+        (
+            "PROXY_ALLOWED_ORIGINS",
+            "https://blog.example, http://127.0.0.1:8080",
+        ),
+    ];
+
+    #[test]
+    fn defaults_and_rotation() {
+        let s = Settings::load_with(None, &env_of(BASE)).expect("valid");
+        assert_eq!(s.webhook_secrets.len(), 2);
+        assert_eq!(s.allowed_origins.len(), 2);
+        assert!(s.database_url.starts_with("sqlite://"));
+        assert_eq!(s.listen.port(), 8787);
+        let shown = format!("{s:?}");
+        assert!(
+            !shown.contains("whsec_one") && !shown.contains("sk_sandbox_abc"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn errors_name_the_setting() {
+        let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
+            (
+                vec![
+                    ("SIMOLOGY_WEBHOOK_SECRET", "whsec_one"),
+                    ("PROXY_ALLOWED_ORIGINS", "https://a.example"),
+                ],
+                "SIMOLOGY_API_KEY",
+            ),
+            (
+                vec![
+                    ("SIMOLOGY_API_KEY", "sk_sandbox_a"),
+                    ("PROXY_ALLOWED_ORIGINS", "https://a.example"),
+                ],
+                "SIMOLOGY_WEBHOOK_SECRET",
+            ),
+            (
+                vec![
+                    ("SIMOLOGY_API_KEY", "sk_sandbox_a"),
+                    ("SIMOLOGY_WEBHOOK_SECRET", "whsec_one"),
+                ],
+                "PROXY_ALLOWED_ORIGINS",
+            ),
+            (
+                [BASE, &[("PROXY_ALLOWED_ORIGINS", "blog.example")]].concat(),
+                "PROXY_ALLOWED_ORIGINS",
+            ),
+            ([BASE, &[("PROXY_LISTEN", "nope")]].concat(), "PROXY_LISTEN"),
+            (
+                [
+                    BASE,
+                    &[
+                        ("SIMOLOGY_API_KEY", "sk_live_abc"),
+                        ("SIMOLOGY_BASE_URL", "https://sandbox-api.simology.io"),
+                    ],
+                ]
+                .concat(),
+                "SIMOLOGY_API_KEY",
+            ),
+            (
+                [BASE, &[("SIMOLOGY_BASE_URL", "ftp://x")]].concat(),
+                "SIMOLOGY_BASE_URL",
+            ),
+            (
+                [BASE, &[("PROXY_DATABASE_URL", "mysql://x")]].concat(),
+                "PROXY_DATABASE_URL",
+            ),
+            (
+                [BASE, &[("PROXY_CATALOG_TTL_SECS", "soon")]].concat(),
+                "PROXY_CATALOG_TTL_SECS",
+            ),
+            (
+                [BASE, &[("PROXY_ADMIN_TOKEN", "short")]].concat(),
+                "PROXY_ADMIN_TOKEN",
+            ),
+        ];
+        for (pairs, name) in cases {
+            // Later pairs override earlier ones.
+            let env = env_of(&pairs);
+            let err = Settings::load_with(None, &env).expect_err(name);
+            assert!(err.to_string().contains(name), "{name}: {err}");
+        }
+    }
+
+    #[test]
+    fn file_settings_and_secret_files() {
+        let dir = std::env::temp_dir().join(format!("proxy-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let file = dir.join("proxy.toml");
+        std::fs::write(&file, "listen = \"127.0.0.1:9000\"\nallowed_origins = [\"https://f.example\"]\ncatalog_ttl_secs = 60\n").expect("write");
+        let key_file = dir.join("key");
+        std::fs::write(&key_file, "sk_sandbox_fromfile\n").expect("write");
+        let env = env_of(&[
+            ("SIMOLOGY_API_KEY_FILE", key_file.to_str().expect("utf-8")),
+            ("SIMOLOGY_WEBHOOK_SECRET", "whsec_12345678"),
+        ]);
+        let s = Settings::load_with(Some(&file), &env).expect("valid");
+        assert_eq!(s.listen.port(), 9000);
+        assert_eq!(s.catalog_ttl, Duration::from_secs(60));
+        assert_eq!(s.upstream.api_key.expose(), "sk_sandbox_fromfile");
+
+        std::fs::write(&file, "simology_api_key = \"sk_sandbox_x\"\n").expect("write");
+        let err = Settings::load_with(Some(&file), &env).expect_err("secret in file");
+        assert!(
+            err.to_string().contains("must not be in the config file"),
+            "{err}"
+        );
+        std::fs::write(&file, "lisen = \"x\"\n").expect("write");
+        let err = Settings::load_with(Some(&file), &env).expect_err("typo");
+        assert!(err.to_string().contains("lisen"), "{err}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

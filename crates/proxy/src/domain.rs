@@ -1,0 +1,432 @@
+//! Validated values, parsed once at the edge and passed inward typed.
+
+use std::fmt;
+
+use rand::Rng;
+use sha2::{Digest, Sha256};
+use url::Url;
+
+/// Why a value was refused; the message names the field and the rule.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {rule}")]
+pub struct Invalid {
+    /// The field.
+    pub field: &'static str,
+    /// The rule it breaks.
+    pub rule: &'static str,
+}
+
+fn invalid(field: &'static str, rule: &'static str) -> Invalid {
+    Invalid { field, rule }
+}
+
+/// A SKU: 2 to 5 dash-separated groups of capitals and digits, at most 48 characters,
+/// e.g. `US-5GB-30D`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Sku(String);
+
+impl Sku {
+    /// Parses a SKU.
+    ///
+    /// # Errors
+    /// When it is not of the form above.
+    pub fn parse(text: &str) -> Result<Self, Invalid> {
+        let groups: Vec<&str> = text.split('-').collect();
+        let ok = text.len() <= 48
+            && (2..=5).contains(&groups.len())
+            && groups.iter().all(|g| {
+                !g.is_empty()
+                    && g.len() <= 16
+                    && g.bytes()
+                        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+            });
+        if ok {
+            Ok(Sku(text.to_owned()))
+        } else {
+            Err(invalid("sku", "must look like US-5GB-30D"))
+        }
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An email address, checked the way checkout forms do: one `@`, a dotted domain, no
+/// spaces, at most 254 characters.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    /// Parses an email address (trimmed).
+    ///
+    /// # Errors
+    /// When it is not a plausible address.
+    pub fn parse(text: &str) -> Result<Self, Invalid> {
+        let text = text.trim();
+        let err = || invalid("email", "must be an email address such as alex@example.com");
+        let (local, domain) = text.split_once('@').ok_or_else(err)?;
+        let labels_ok = domain.split('.').all(|l| {
+            !l.is_empty()
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+        });
+        let ok = text.len() <= 254
+            && !local.is_empty()
+            && local.len() <= 64
+            && domain.contains('.')
+            && labels_ok
+            && !local.starts_with('.')
+            && !local.ends_with('.')
+            && !local.contains("..")
+            && local
+                .chars()
+                .all(|c| c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c));
+        if ok {
+            Ok(Email(text.to_owned()))
+        } else {
+            Err(err())
+        }
+    }
+
+    /// The address, for the upstream request only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// `a***@example.com`, for logs.
+    pub fn redacted(&self) -> String {
+        redact_email(&self.0)
+    }
+}
+
+/// `a***@example.com`: the first character and the domain.
+pub fn redact_email(email: &str) -> String {
+    match email.split_once('@') {
+        Some((local, domain)) => {
+            let first: String = local.chars().take(1).collect();
+            format!("{first}***@{domain}")
+        }
+        None => "***".into(),
+    }
+}
+
+impl fmt::Debug for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Email({})", self.redacted())
+    }
+}
+
+/// A quantity of eSIMs, 1 to 10.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quantity(u32);
+
+impl Quantity {
+    /// Checks the range.
+    ///
+    /// # Errors
+    /// Outside 1 to 10.
+    pub fn parse(n: u32) -> Result<Self, Invalid> {
+        if (1..=10).contains(&n) {
+            Ok(Quantity(n))
+        } else {
+            Err(invalid("quantity", "must be between 1 and 10"))
+        }
+    }
+
+    /// The number.
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+/// A language tag the widget speaks (`fr`, `pt-BR`); anything else becomes `en`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Locale(String);
+
+impl Locale {
+    /// Normalises a tag: `fr-fr` becomes `fr-FR`; malformed tags become `en`.
+    pub fn parse_or_default(text: &str) -> Self {
+        let mut parts = text.trim().split(['-', '_']);
+        let lang = parts.next().unwrap_or_default().to_ascii_lowercase();
+        let region = parts.next().map(str::to_ascii_uppercase);
+        let lang_ok = (2..=3).contains(&lang.len()) && lang.bytes().all(|b| b.is_ascii_lowercase());
+        if !lang_ok {
+            return Locale("en".into());
+        }
+        match region {
+            Some(r) if r.len() == 2 && r.bytes().all(|b| b.is_ascii_uppercase()) => {
+                Locale(format!("{lang}-{r}"))
+            }
+            _ => Locale(lang),
+        }
+    }
+
+    /// The tag.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The widget's per-intent id: 16 to 64 of `A-Z a-z 0-9 _ -`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IntentId(String);
+
+impl IntentId {
+    /// Parses an intent id.
+    ///
+    /// # Errors
+    /// When its length or characters are wrong.
+    pub fn parse(text: &str) -> Result<Self, Invalid> {
+        let ok = (16..=64).contains(&text.len())
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if ok {
+            Ok(IntentId(text.to_owned()))
+        } else {
+            Err(invalid(
+                "intent_id",
+                "must be 16 to 64 letters, digits, _ or -",
+            ))
+        }
+    }
+
+    /// The upstream `Idempotency-Key` for this intent and purpose: a hash, so that
+    /// the key is fixed for the intent and reveals nothing of it upstream.
+    pub fn idempotency_key(&self, purpose: &str) -> String {
+        let digest = Sha256::digest(format!("{purpose}\n{}", self.0).as_bytes());
+        format!("widget-{purpose}-{}", hex::encode(&digest[..16]))
+    }
+}
+
+/// An order reference: 128 random bits, `o_` and 32 hex digits. It is the only key to
+/// an order's status and credentials, and never an upstream id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct OrderRef(String);
+
+impl OrderRef {
+    /// A new random reference from the OS-seeded generator.
+    pub fn generate() -> Self {
+        let bits: u128 = rand::rng().random();
+        OrderRef(format!("o_{bits:032x}"))
+    }
+
+    /// Parses a reference; anything not of the generated form is refused.
+    ///
+    /// # Errors
+    /// When it is not `o_` and 32 lowercase hex digits.
+    pub fn parse(text: &str) -> Result<Self, Invalid> {
+        let ok = text.len() == 34
+            && text.starts_with("o_")
+            && text[2..]
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        if ok {
+            Ok(OrderRef(text.to_owned()))
+        } else {
+            Err(invalid("order_ref", "is not an order reference"))
+        }
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for OrderRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An origin (`scheme://host[:port]`) widgets may be embedded on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin(String);
+
+impl Origin {
+    /// Parses an origin; a trailing slash is tolerated.
+    ///
+    /// # Errors
+    /// When it is not an http(s) origin with nothing after the host and port.
+    pub fn parse(text: &str) -> Result<Self, Invalid> {
+        let err = || invalid("origin", "must be scheme://host[:port]");
+        let url = Url::parse(text.trim()).map_err(|_| err())?;
+        if !matches!(url.scheme(), "http" | "https")
+            || url.host_str().is_none()
+            || url.path() != "/"
+            || url.query().is_some()
+            || url.fragment().is_some()
+            || !url.username().is_empty()
+        {
+            return Err(err());
+        }
+        Ok(Origin(url.origin().ascii_serialization()))
+    }
+
+    /// `https://host[:port]`.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A page URL on an allowed origin, where payment returns to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReturnUrl(Url);
+
+impl ReturnUrl {
+    /// Parses a URL and checks its origin against the allow-list (no open redirect).
+    ///
+    /// # Errors
+    /// When it is not an absolute http(s) URL on an allowed origin.
+    pub fn parse(text: &str, allowed: &[Origin]) -> Result<Self, Invalid> {
+        let err = || invalid("return_url", "must be a page on an allowed origin");
+        if text.len() > 2048 {
+            return Err(err());
+        }
+        let mut url = Url::parse(text).map_err(|_| err())?;
+        if !matches!(url.scheme(), "http" | "https")
+            || !url.username().is_empty()
+            || url.password().is_some()
+        {
+            return Err(err());
+        }
+        let origin = url.origin().ascii_serialization();
+        if !allowed.iter().any(|o| o.0 == origin) {
+            return Err(err());
+        }
+        url.set_fragment(None);
+        Ok(ReturnUrl(url))
+    }
+
+    /// The page with the widget's fragment: `#simology-order=<ref>` after payment,
+    /// `#simology-cancel=<ref>` after cancelling. A fragment never reaches the partner's
+    /// server logs, and it survives the payment page's redirect.
+    pub fn with_fragment(&self, key: &str, order_ref: &OrderRef) -> String {
+        let mut url = self.0.clone();
+        url.set_fragment(Some(&format!("{key}={order_ref}")));
+        url.to_string()
+    }
+
+    /// The URL.
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn skus() {
+        for good in ["US-5GB-30D", "WEU-10GB-30D", "GLOBAL-1GB-7D", "A-B"] {
+            assert!(Sku::parse(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "US",
+            "us-5gb-30d",
+            "US--5GB",
+            "US-5GB-30D-",
+            "US 5GB",
+            "<script>-X",
+            &"A-".repeat(30),
+        ] {
+            assert!(Sku::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn emails() {
+        for good in [
+            "alex@example.com",
+            "a.b+tag@sub.example.co.uk",
+            "élise@exemple.fr",
+        ] {
+            assert!(Email::parse(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "alex",
+            "alex@",
+            "@example.com",
+            "alex@example",
+            "a b@example.com",
+            "alex@@example.com",
+            "alex@exa mple.com",
+            ".alex@example.com",
+            "a..b@example.com",
+            "alex@-example.com",
+            "<script>@x.com",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            Email::parse("alex@example.com").expect("valid").redacted(),
+            "a***@example.com"
+        );
+        assert!(
+            !format!("{:?}", Email::parse("alex@example.com").expect("valid")).contains("alex")
+        );
+    }
+
+    #[test]
+    fn quantities_and_locales() {
+        assert!(Quantity::parse(0).is_err());
+        assert!(Quantity::parse(11).is_err());
+        assert_eq!(Quantity::parse(10).expect("ok").get(), 10);
+        assert_eq!(Locale::parse_or_default("fr-fr").as_str(), "fr-FR");
+        assert_eq!(Locale::parse_or_default("de").as_str(), "de");
+        assert_eq!(Locale::parse_or_default("<b>").as_str(), "en");
+        assert_eq!(Locale::parse_or_default("pt_br").as_str(), "pt-BR");
+    }
+
+    #[test]
+    fn intents_and_refs() {
+        assert!(IntentId::parse("short").is_err());
+        assert!(IntentId::parse("abcdefghijklmnop$").is_err());
+        let a = IntentId::parse("abcdefghijklmnop").expect("valid");
+        let b = IntentId::parse("abcdefghijklmnoq").expect("valid");
+        assert_eq!(a.idempotency_key("checkout"), a.idempotency_key("checkout"));
+        assert_ne!(a.idempotency_key("checkout"), b.idempotency_key("checkout"));
+        assert_ne!(a.idempotency_key("checkout"), a.idempotency_key("topup"));
+        let r = OrderRef::generate();
+        assert_eq!(OrderRef::parse(r.as_str()), Ok(r.clone()));
+        assert_ne!(OrderRef::generate(), r);
+        assert!(OrderRef::parse("o_123").is_err());
+        assert!(OrderRef::parse("ord_456").is_err());
+    }
+
+    #[test]
+    fn return_urls_stay_on_allowed_origins() {
+        let allowed = vec![Origin::parse("https://blog.example").expect("origin")];
+        let ok = ReturnUrl::parse("https://blog.example/japan?x=1#old", &allowed).expect("allowed");
+        let r = OrderRef::parse("o_0123456789abcdef0123456789abcdef").expect("ref");
+        assert_eq!(
+            ok.with_fragment("simology-order", &r),
+            "https://blog.example/japan?x=1#simology-order=o_0123456789abcdef0123456789abcdef"
+        );
+        for bad in [
+            "https://evil.example/",
+            "https://blog.example.evil.example/",
+            "http://blog.example/",
+            "javascript:alert(1)",
+            "//evil.example",
+            "https://user@blog.example/",
+            "/relative",
+        ] {
+            assert!(ReturnUrl::parse(bad, &allowed).is_err(), "{bad}");
+        }
+        assert!(Origin::parse("https://blog.example/path").is_err());
+        assert_eq!(
+            Origin::parse("https://Blog.Example:443/")
+                .expect("ok")
+                .as_str(),
+            "https://blog.example"
+        );
+    }
+}

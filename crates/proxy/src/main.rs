@@ -1,0 +1,128 @@
+//! `simology-proxy`: the partner proxy.
+//!
+//! `simology-proxy` serves (see `--help`); `simology-proxy refund <order_ref>` asks the
+//! upstream for a refund; `simology-proxy check-config` validates the settings.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use simology_proxy::config::{LogFormat, Settings};
+use simology_proxy::Application;
+
+/// The Simology partner proxy.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    /// A TOML config file (secrets come from the environment only).
+    #[arg(long, env = "PROXY_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve (the default).
+    Serve,
+    /// Validate the configuration and exit.
+    CheckConfig,
+    /// Ask the upstream to refund an order; it changes state when `refund.processed` arrives.
+    Refund {
+        /// The order's reference (`o_...`).
+        order_ref: String,
+        /// Why, for the records.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+}
+
+fn init_logs(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "simology_proxy=info,simology=info,warn".into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let args = Args::parse();
+    match run(args).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("simology-proxy: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Args) -> Result<()> {
+    let settings = Settings::load(args.config.as_deref())?;
+    match args.command.unwrap_or(Command::Serve) {
+        Command::CheckConfig => {
+            println!("configuration ok: {settings:?}");
+            Ok(())
+        }
+        Command::Refund { order_ref, reason } => {
+            init_logs(LogFormat::Text);
+            let app = Application::build(Settings {
+                listen: "127.0.0.1:0".parse()?,
+                ..settings
+            })
+            .await?;
+            let accepted =
+                simology_proxy::routes::admin::request_refund(&app.state(), &order_ref, reason)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "refund {} requested; the order changes when refund.processed arrives",
+                accepted.refund_id
+            );
+            Ok(())
+        }
+        Command::Serve => {
+            init_logs(settings.log_format);
+            let public = settings.public_url.clone();
+            let app = Application::build(settings).await?;
+            let addr = app.addr()?;
+            println!("listening on http://{addr}");
+            if let Some(p) = public {
+                println!(
+                    "register this webhook URL upstream: {}/webhooks/simology",
+                    p.trim_end_matches('/')
+                );
+            }
+            app.run_until_stopped(shutdown_signal()).await
+        }
+    }
+}

@@ -1,0 +1,144 @@
+//! `GET /api/destinations` and `GET /api/catalog`: cached, with ETags.
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use serde::Deserialize;
+use simology_proxy_api::DestinationKind;
+
+use crate::catalog::Cached;
+use crate::error::ApiError;
+use crate::{ClientIp, SharedState};
+
+/// The routes.
+pub fn router() -> Router<SharedState> {
+    Router::new()
+        .route("/api/destinations", get(destinations))
+        .route("/api/catalog", get(catalog))
+}
+
+/// A cached body, or 304 when the widget already has it.
+pub fn cached_response(cached: &Cached, headers: &HeaderMap) -> Response {
+    let matches = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|tag| tag.trim() == cached.etag || tag.trim() == "*")
+        });
+    let mut response = if matches {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        let mut r = cached.body.clone().into_response();
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        r
+    };
+    let h = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&cached.etag) {
+        h.insert(header::ETAG, v);
+    }
+    // Fresh for a minute; after that the widget revalidates with If-None-Match.
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=60"),
+    );
+    response
+}
+
+/// Countries and regions with plan counts and lowest prices.
+#[utoipa::path(get, path = "/api/destinations", tag = "catalogue",
+    responses(
+        (status = 200, description = "Destinations", body = simology_proxy_api::DestinationsResponse),
+        (status = 304, description = "Not modified (If-None-Match)"),
+        (status = 429, description = "Rate limited", body = simology_proxy_api::ErrorBody),
+        (status = 503, description = "Upstream unavailable and nothing cached", body = simology_proxy_api::ErrorBody),
+    ))]
+pub async fn destinations(
+    State(state): State<SharedState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    state
+        .status_limit
+        .check(ip)
+        .map_err(ApiError::RateLimited)?;
+    let snapshot = state
+        .catalog
+        .get()
+        .await
+        .map_err(|e| state.upstream_error(e))?;
+    Ok(cached_response(&snapshot.destinations, &headers))
+}
+
+/// Which destination: exactly one of the two.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct CatalogParams {
+    /// ISO 3166-1 alpha-2 country code, e.g. `US`.
+    pub country: Option<String>,
+    /// Region slug, e.g. `western-europe`.
+    pub region: Option<String>,
+}
+
+/// The plans of one destination.
+#[utoipa::path(get, path = "/api/catalog", tag = "catalogue", params(CatalogParams),
+    responses(
+        (status = 200, description = "Plans", body = simology_proxy_api::CatalogResponse),
+        (status = 304, description = "Not modified (If-None-Match)"),
+        (status = 400, description = "Neither or both of country and region, or malformed", body = simology_proxy_api::ErrorBody),
+        (status = 404, description = "No plans for this destination", body = simology_proxy_api::ErrorBody),
+        (status = 429, description = "Rate limited", body = simology_proxy_api::ErrorBody),
+        (status = 503, description = "Upstream unavailable and nothing cached", body = simology_proxy_api::ErrorBody),
+    ))]
+pub async fn catalog(
+    State(state): State<SharedState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    params: Result<Query<CatalogParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    state
+        .status_limit
+        .check(ip)
+        .map_err(ApiError::RateLimited)?;
+    let Query(params) = params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let (kind, code) = match (params.country, params.region) {
+        (Some(c), None) => {
+            let c = c.trim().to_ascii_uppercase();
+            if c.len() != 2 || !c.bytes().all(|b| b.is_ascii_uppercase()) {
+                return Err(ApiError::BadRequest(
+                    "country must be a two-letter code such as US".into(),
+                ));
+            }
+            (DestinationKind::Country, c)
+        }
+        (None, Some(r)) => {
+            let r = r.trim().to_ascii_lowercase();
+            if r.is_empty()
+                || r.len() > 40
+                || !r.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')
+            {
+                return Err(ApiError::BadRequest(
+                    "region must be a slug such as western-europe".into(),
+                ));
+            }
+            (DestinationKind::Region, r)
+        }
+        _ => {
+            return Err(ApiError::BadRequest(
+                "give exactly one of country and region".into(),
+            ))
+        }
+    };
+    let snapshot = state
+        .catalog
+        .get()
+        .await
+        .map_err(|e| state.upstream_error(e))?;
+    let cached = snapshot.catalog(kind, &code).ok_or(ApiError::NotFound)?;
+    Ok(cached_response(cached, &headers))
+}

@@ -1,0 +1,57 @@
+//! Health, readiness, metrics and the OpenAPI document.
+
+use axum::extract::State;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+
+use crate::store::now_ms;
+use crate::SharedState;
+
+/// The routes.
+pub fn router() -> Router<SharedState> {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .route("/api/openapi.json", get(openapi))
+}
+
+/// Ready when the database answers; the catalogue's state is reported beside it.
+async fn readyz(State(state): State<SharedState>) -> Response {
+    let db = state.store.ping().await;
+    let body = serde_json::json!({
+        "database": if db.is_ok() { "ok" } else { "down" },
+        "catalogue": if state.catalog.loaded() { "loaded" } else { "not_loaded" },
+        "upstream_circuit": format!("{:?}", state.client.circuit_state()).to_lowercase(),
+    });
+    let status = if db.is_ok() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(body)).into_response()
+}
+
+async fn metrics(State(state): State<SharedState>) -> Response {
+    let mut text = state.metrics.render(now_ms());
+    if let Ok((total, processed, waiting)) = state.store.event_counts().await {
+        text.push_str(&format!(
+            "# HELP simology_events_stored Webhook events in the store.\n# TYPE simology_events_stored gauge\n\
+             simology_events_stored{{state=\"processed\"}} {processed}\nsimology_events_stored{{state=\"waiting\"}} {waiting}\n\
+             # HELP simology_events_stored_total_count All stored events.\n# TYPE simology_events_stored_total_count gauge\n\
+             simology_events_stored_total_count {total}\n"
+        ));
+    }
+    let mut r = text.into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4"),
+    );
+    r
+}
+
+async fn openapi() -> Response {
+    Json(crate::openapi::document()).into_response()
+}

@@ -1,0 +1,227 @@
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use simology_proxy::config::Settings;
+use simology_proxy::{Application, SharedState};
+use simology_sandbox::{RunningSandbox, SandboxConfig, DEFAULT_API_KEY, DEFAULT_WEBHOOK_SECRET};
+use tokio::sync::oneshot;
+
+pub const ORIGIN: &str = "http://shop.test";
+pub const RETURN_URL: &str = "http://shop.test/travel/japan";
+
+pub struct TestApp {
+    pub url: String,
+    pub sandbox: RunningSandbox,
+    pub http: reqwest::Client,
+    pub state: SharedState,
+    pub dir: std::path::PathBuf,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+pub fn temp_dir(name: &str) -> std::path::PathBuf {
+    let bits: u64 = rand::random();
+    let dir = std::env::temp_dir().join(format!("proxy-test-{name}-{bits:x}"));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// The environment a proxy runs with against a sandbox.
+pub fn proxy_env(
+    sandbox_url: &str,
+    db: &std::path::Path,
+    extra: &[(&str, &str)],
+) -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = vec![
+        ("SIMOLOGY_API_KEY".into(), DEFAULT_API_KEY.into()),
+        ("SIMOLOGY_BASE_URL".into(), sandbox_url.into()),
+        (
+            "SIMOLOGY_WEBHOOK_SECRET".into(),
+            DEFAULT_WEBHOOK_SECRET.into(),
+        ),
+        ("PROXY_ALLOWED_ORIGINS".into(), ORIGIN.into()),
+        ("PROXY_LISTEN".into(), "127.0.0.1:0".into()),
+        (
+            "PROXY_DATABASE_URL".into(),
+            format!("sqlite://{}", db.display()),
+        ),
+        ("PROXY_ADMIN_TOKEN".into(), "admin-token-0123456789".into()),
+        ("PROXY_RECONCILE_INTERVAL_SECS".into(), "1".into()),
+        ("PROXY_STALE_AFTER_SECS".into(), "60".into()),
+        // Tests make many requests from one address; the rate limit test sets its own.
+        ("PROXY_CHECKOUT_PER_MINUTE".into(), "100000".into()),
+        ("PROXY_STATUS_PER_MINUTE".into(), "100000".into()),
+    ];
+    for (k, v) in extra {
+        env.retain(|(key, _)| key != k);
+        env.push(((*k).into(), (*v).into()));
+    }
+    env
+}
+
+pub fn fast_sandbox() -> SandboxConfig {
+    SandboxConfig {
+        activation_delay: Duration::from_millis(300),
+        refund_delay: Duration::from_millis(200),
+        time_scale: 600.0,
+        ..SandboxConfig::default()
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(fast_sandbox(), &[]).await
+}
+
+pub async fn spawn_app_with(sandbox_config: SandboxConfig, extra: &[(&str, &str)]) -> TestApp {
+    let sandbox = simology_sandbox::spawn(sandbox_config)
+        .await
+        .expect("sandbox");
+    let dir = temp_dir("app");
+    let env = proxy_env(sandbox.url(), &dir.join("proxy.db"), extra);
+    let settings = Settings::load_with(None, &|k| {
+        env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
+    })
+    .expect("settings");
+    let app = Application::build(settings).await.expect("proxy builds");
+    let addr = app.addr().expect("addr");
+    let url = format!("http://{addr}");
+    sandbox.set_webhook_url(Some(
+        format!("{url}/webhooks/simology").parse().expect("url"),
+    ));
+    let state = app.state();
+    let (stop, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(app.run_until_stopped(async {
+        let _ = rx.await;
+    }));
+    TestApp {
+        url,
+        sandbox,
+        http: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client"),
+        state,
+        dir,
+        stop: Some(stop),
+        task: Some(task),
+    }
+}
+
+pub fn intent() -> String {
+    let bits: u128 = rand::random();
+    format!("intent-{bits:032x}")
+}
+
+pub fn checkout_body(sku: &str) -> Value {
+    json!({
+        "sku": sku, "quantity": 1, "email": "alex@example.com", "locale": "fr",
+        "intent_id": intent(), "return_url": RETURN_URL,
+    })
+}
+
+impl TestApp {
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.url))
+            .send()
+            .await
+            .expect("answer")
+    }
+
+    pub async fn get_json(&self, path: &str) -> (StatusCode, Value) {
+        let r = self.get(path).await;
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn post_checkout(&self, body: &Value) -> reqwest::Response {
+        self.http
+            .post(format!("{}/api/checkout", self.url))
+            .header("origin", ORIGIN)
+            .json(body)
+            .send()
+            .await
+            .expect("answer")
+    }
+
+    /// Checks out and returns (order_ref, payment_url).
+    pub async fn checkout(&self, sku: &str) -> (String, String) {
+        let r = self.post_checkout(&checkout_body(sku)).await;
+        assert_eq!(r.status(), 200);
+        let body: Value = r.json().await.expect("json");
+        (
+            body["order_ref"].as_str().expect("ref").to_owned(),
+            body["payment_url"].as_str().expect("url").to_owned(),
+        )
+    }
+
+    /// Pays on the sandbox's page; returns where it sends the browser.
+    pub async fn pay(&self, payment_url: &str, card: &str) -> String {
+        let r = self
+            .http
+            .post(payment_url)
+            .form(&[("card", card), ("action", "pay")])
+            .send()
+            .await
+            .expect("pay");
+        assert_eq!(r.status(), 303, "{:?}", r.text().await);
+        r.headers()["location"]
+            .to_str()
+            .expect("location")
+            .to_owned()
+    }
+
+    pub async fn order(&self, order_ref: &str) -> Value {
+        let (status, body) = self.get_json(&format!("/api/orders/{order_ref}")).await;
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
+    /// Long-polls until the order reaches `state` (or fails the test after `secs`).
+    pub async fn wait_for_state(&self, order_ref: &str, state: &str, secs: u64) -> Value {
+        let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+        let mut body = self.order(order_ref).await;
+        while body["state"] != state {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{order_ref} stuck at {body}"
+            );
+            let version = body["version"].as_i64().expect("version");
+            let (status, b) = self
+                .get_json(&format!("/api/orders/{order_ref}?wait=5&version={version}"))
+                .await;
+            assert_eq!(status, 200);
+            body = b;
+        }
+        body
+    }
+
+    pub async fn sandbox_state(&self) -> Value {
+        reqwest::get(format!("{}/sandbox/state", self.sandbox.url()))
+            .await
+            .expect("state")
+            .json()
+            .await
+            .expect("json")
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.task.take() {
+            let _ = t.await;
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Signs a body as the sandbox does.
+pub fn signed(body: &str, t: i64) -> String {
+    simology::webhook::signature_header(body.as_bytes(), &[DEFAULT_WEBHOOK_SECRET], t)
+}
+
+pub fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}

@@ -1,0 +1,9 @@
+//! The proxy against the sandbox, both on port 0, over HTTP.
+
+mod after_purchase;
+mod checkout;
+mod crash;
+mod helpers;
+mod protection;
+mod purchase;
+mod webhooks;
