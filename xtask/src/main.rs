@@ -6,6 +6,7 @@
 //!
 //! Installs are idempotent: a tool already present at the pinned version is skipped.
 
+mod dist;
 mod tools;
 
 use std::process::ExitCode;
@@ -18,6 +19,7 @@ fn usage() -> &'static str {
      commands:\n  \
      test            run every test suite (installs what is missing)\n  \
      demo            run the demo stack on loopback\n  \
+     dist            build the widget for a CDN into dist/\n  \
      tools           install the pinned tools only\n"
 }
 
@@ -26,6 +28,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => test(&args[1..]),
         Some("tools") => tools::ensure_all(),
+        Some("dist") => dist::build().map(|_| ()),
         Some("-h" | "--help" | "help") | None => {
             print!("{}", usage());
             Ok(())

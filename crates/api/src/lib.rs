@@ -364,6 +364,41 @@ pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
+/// Whether an email address is plausible, by the rules both the widget (before it
+/// sends) and the proxy (before it accepts) apply: one `@`, a dotted domain of
+/// letters, digits and hyphens, no spaces, at most 254 characters.
+pub fn is_valid_email(text: &str) -> bool {
+    let text = text.trim();
+    let Some((local, domain)) = text.split_once('@') else {
+        return false;
+    };
+    let labels_ok = domain.split('.').all(|l| {
+        !l.is_empty()
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+    });
+    text.len() <= 254
+        && !local.is_empty()
+        && local.len() <= 64
+        && domain.contains('.')
+        && labels_ok
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && local
+            .chars()
+            .all(|c| c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c))
+}
+
+/// Whether an intent id is well formed: 16 to 64 of `A-Z a-z 0-9 _ -`.
+pub fn is_valid_intent_id(text: &str) -> bool {
+    (16..=64).contains(&text.len())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
 /// The longest long-poll the proxy holds, in seconds.
 pub const MAX_WAIT_SECS: u64 = 25;
 
@@ -381,6 +416,18 @@ mod tests {
             serde_json::from_str(r#"{"error":{"code":"sku_unavailable","message":"x"}}"#)
                 .expect("parses");
         assert_eq!(body.error.code, ErrorCode::SkuUnavailable);
+    }
+
+    #[test]
+    fn emails() {
+        for good in ["alex@example.com", "a.b+tag@sub.example.co.uk", "élise@exemple.fr", " alex@example.com "] {
+            assert!(is_valid_email(good), "{good}");
+        }
+        for bad in ["", "alex", "alex@", "@example.com", "alex@example", "a b@example.com",
+                    "alex@@example.com", "alex@exa mple.com", ".alex@example.com", "a..b@example.com",
+                    "alex@-example.com", "<script>@x.com"] {
+            assert!(!is_valid_email(bad), "{bad}");
+        }
     }
 
     #[test]

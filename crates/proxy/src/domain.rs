@@ -64,30 +64,10 @@ impl Email {
     /// # Errors
     /// When it is not a plausible address.
     pub fn parse(text: &str) -> Result<Self, Invalid> {
-        let text = text.trim();
-        let err = || invalid("email", "must be an email address such as alex@example.com");
-        let (local, domain) = text.split_once('@').ok_or_else(err)?;
-        let labels_ok = domain.split('.').all(|l| {
-            !l.is_empty()
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-                && l.chars().all(|c| c.is_alphanumeric() || c == '-')
-        });
-        let ok = text.len() <= 254
-            && !local.is_empty()
-            && local.len() <= 64
-            && domain.contains('.')
-            && labels_ok
-            && !local.starts_with('.')
-            && !local.ends_with('.')
-            && !local.contains("..")
-            && local
-                .chars()
-                .all(|c| c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c));
-        if ok {
-            Ok(Email(text.to_owned()))
+        if simology_proxy_api::is_valid_email(text) {
+            Ok(Email(text.trim().to_owned()))
         } else {
-            Err(err())
+            Err(invalid("email", "must be an email address such as alex@example.com"))
         }
     }
 
@@ -180,11 +160,7 @@ impl IntentId {
     /// # Errors
     /// When its length or characters are wrong.
     pub fn parse(text: &str) -> Result<Self, Invalid> {
-        let ok = (16..=64).contains(&text.len())
-            && text
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-        if ok {
+        if simology_proxy_api::is_valid_intent_id(text) {
             Ok(IntentId(text.to_owned()))
         } else {
             Err(invalid(
@@ -341,37 +317,13 @@ mod tests {
     }
 
     #[test]
-    fn emails() {
-        for good in [
-            "alex@example.com",
-            "a.b+tag@sub.example.co.uk",
-            "élise@exemple.fr",
-        ] {
-            assert!(Email::parse(good).is_ok(), "{good}");
-        }
-        for bad in [
-            "",
-            "alex",
-            "alex@",
-            "@example.com",
-            "alex@example",
-            "a b@example.com",
-            "alex@@example.com",
-            "alex@exa mple.com",
-            ".alex@example.com",
-            "a..b@example.com",
-            "alex@-example.com",
-            "<script>@x.com",
-        ] {
-            assert!(Email::parse(bad).is_err(), "{bad}");
-        }
-        assert_eq!(
-            Email::parse("alex@example.com").expect("valid").redacted(),
-            "a***@example.com"
-        );
-        assert!(
-            !format!("{:?}", Email::parse("alex@example.com").expect("valid")).contains("alex")
-        );
+    fn emails_are_redacted_in_logs() {
+        // The rules themselves are tested with `simology_proxy_api::is_valid_email`.
+        assert!(Email::parse("nope").is_err());
+        let email = Email::parse(" alex@example.com ").expect("valid");
+        assert_eq!(email.expose(), "alex@example.com");
+        assert_eq!(email.redacted(), "a***@example.com");
+        assert!(!format!("{email:?}").contains("alex"));
     }
 
     #[test]

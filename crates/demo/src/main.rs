@@ -1,0 +1,190 @@
+//! `simology-demo`: the whole stack on loopback, as a partner would run it.
+//!
+//! - a travel-blog page (`/`, plus `/two.html` and `/hostile.html` for tests) that embeds
+//!   the widget by its script tag, with a strict Content-Security-Policy;
+//! - the widget's files from `dist/`, on another origin (port), as from a CDN;
+//! - the partner proxy (SQLite);
+//! - the Simology sandbox, with its webhooks pointed at the proxy.
+//!
+//! `cargo xtask demo` builds `dist/` and runs this. `--port 0` binds free ports and
+//! prints one JSON line with the URLs (for the end-to-end tests and the benchmarks).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use axum::http::{header, HeaderValue};
+use axum::response::Html;
+use axum::routing::get;
+use axum::Router;
+use clap::Parser;
+use simology_proxy::config::Settings;
+use simology_proxy::Application;
+use simology_sandbox::{SandboxConfig, DEFAULT_API_KEY, DEFAULT_WEBHOOK_SECRET};
+use tokio::net::TcpListener;
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+/// The demo stack.
+#[derive(Parser, Debug)]
+#[command(about)]
+struct Args {
+    /// The page's port; the CDN, proxy and sandbox take the next three (0: all free ports).
+    #[arg(long, default_value_t = 8080)]
+    port: u16,
+    /// The built widget (`cargo xtask dist`).
+    #[arg(long, default_value = "dist")]
+    dist: PathBuf,
+    /// Where the proxy keeps its SQLite file.
+    #[arg(long, default_value = "target/demo")]
+    data_dir: PathBuf,
+    /// Milliseconds from payment to the eSIM being ready.
+    #[arg(long, default_value_t = 2000)]
+    activation_delay_ms: u64,
+    /// Print the URLs as one JSON line (for tests).
+    #[arg(long)]
+    json: bool,
+}
+
+async fn bind(port: u16, offset: u16) -> Result<TcpListener> {
+    let port = if port == 0 { 0 } else { port + offset };
+    TcpListener::bind(("127.0.0.1", port))
+        .await
+        .with_context(|| format!("port {port} is taken; pass --port to use others"))
+}
+
+fn page(template: &str, cdn: &str, proxy: &str, integrity: &str) -> String {
+    template.replace("{{CDN}}", cdn).replace("{{PROXY}}", proxy).replace("{{INTEGRITY}}", integrity)
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let args = Args::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn,simology_proxy=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let integrity_json = std::fs::read_to_string(args.dist.join("integrity.json"))
+        .with_context(|| format!("{} has no integrity.json: run `cargo xtask dist` first", args.dist.display()))?;
+    let integrity: serde_json::Value = serde_json::from_str(&integrity_json).context("reading integrity.json")?;
+    let script_integrity = integrity["simology-esim.js"].as_str().unwrap_or_default().to_owned();
+
+    let page_listener = bind(args.port, 0).await?;
+    let cdn_listener = bind(args.port, 1).await?;
+    let proxy_listen: SocketAddr = {
+        let l = bind(args.port, 2).await?;
+        let a = l.local_addr()?;
+        drop(l);
+        a
+    };
+    let sandbox_listener = bind(args.port, 3).await?;
+    let page_url = format!("http://{}", page_listener.local_addr()?);
+    let cdn_url = format!("http://{}", cdn_listener.local_addr()?);
+    let proxy_url = format!("http://{proxy_listen}");
+
+    let sandbox = simology_sandbox::serve(
+        SandboxConfig {
+            seed: 42,
+            activation_delay: Duration::from_millis(args.activation_delay_ms),
+            refund_delay: Duration::from_millis(args.activation_delay_ms),
+            time_scale: 60.0,
+            webhook_url: Some(url::Url::parse(&format!("{proxy_url}/webhooks/simology"))?),
+            ..SandboxConfig::default()
+        },
+        sandbox_listener,
+    )
+    .await?;
+
+    let localhost_page = page_url.replace("127.0.0.1", "localhost");
+    let db = args.data_dir.join("proxy.db");
+    let env = [
+        ("SIMOLOGY_API_KEY", DEFAULT_API_KEY.to_owned()),
+        ("SIMOLOGY_BASE_URL", sandbox.url().to_owned()),
+        ("SIMOLOGY_WEBHOOK_SECRET", DEFAULT_WEBHOOK_SECRET.to_owned()),
+        ("PROXY_ALLOWED_ORIGINS", format!("{page_url},{localhost_page}")),
+        ("PROXY_LISTEN", proxy_listen.to_string()),
+        ("PROXY_DATABASE_URL", format!("sqlite://{}", db.display())),
+        ("PROXY_LOG_FORMAT", "text".to_owned()),
+        ("PROXY_STALE_AFTER_SECS", "20".to_owned()),
+        ("PROXY_RECONCILE_INTERVAL_SECS", "5".to_owned()),
+        ("PROXY_CHECKOUT_PER_MINUTE", "120".to_owned()),
+        ("PROXY_STATUS_PER_MINUTE", "100000".to_owned()),
+    ];
+    let settings = Settings::load_with(None, &|k| {
+        env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()).or_else(|| std::env::var(k).ok())
+    })?;
+    let proxy = Application::build(settings).await?;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let proxy_task = {
+        let mut rx = stop_rx.clone();
+        tokio::spawn(proxy.run_until_stopped(async move {
+            let _ = rx.changed().await;
+        }))
+    };
+
+    // The widget's files, served cross-origin like a CDN.
+    let cdn = Router::new()
+        .fallback_service(ServeDir::new(&args.dist))
+        .layer(SetResponseHeaderLayer::overriding(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*")))
+        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300")));
+
+    // The blog, with the CSP the README tells partners to use.
+    let csp = format!(
+        "default-src 'self'; script-src 'self' {cdn_url} 'wasm-unsafe-eval'; connect-src 'self' {cdn_url} {proxy_url}; \
+         style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    );
+    let pages: Vec<(&str, String)> = vec![
+        ("/", page(include_str!("../pages/index.html"), &cdn_url, &proxy_url, &script_integrity)),
+        ("/two.html", page(include_str!("../pages/two.html"), &cdn_url, &proxy_url, &script_integrity)),
+        ("/hostile.html", page(include_str!("../pages/hostile.html"), &cdn_url, &proxy_url, &script_integrity)),
+    ];
+    let mut blog = Router::new()
+        .route("/blog.css", get(|| async { ([(header::CONTENT_TYPE, "text/css")], include_str!("../pages/blog.css")) }))
+        .route("/hostile.css", get(|| async { ([(header::CONTENT_TYPE, "text/css")], include_str!("../pages/hostile.css")) }));
+    for (path, html) in pages {
+        blog = blog.route(path, get(move || async move { Html(html) }));
+    }
+    let blog = blog.layer(SetResponseHeaderLayer::overriding(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_str(&csp).context("CSP header")?,
+    ));
+
+    let serve = |listener: TcpListener, app: Router, mut rx: tokio::sync::watch::Receiver<bool>| {
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = rx.changed().await;
+                })
+                .await;
+        })
+    };
+    let page_task = serve(page_listener, blog, stop_rx.clone());
+    let cdn_task = serve(cdn_listener, cdn, stop_rx.clone());
+
+    if args.json {
+        println!(
+            "{}",
+            serde_json::json!({"page": page_url, "cdn": cdn_url, "proxy": proxy_url, "sandbox": sandbox.url()})
+        );
+    } else {
+        println!("Simology eSIM widget demo\n");
+        println!("  open the travel blog:  {page_url}/");
+        println!("  two widgets:           {page_url}/two.html");
+        println!("  hostile host CSS:      {page_url}/hostile.html");
+        println!("  widget files (CDN):    {cdn_url}/simology-esim.js");
+        println!("  partner proxy:         {proxy_url}  (SQLite at {})", db.display());
+        println!("  Simology sandbox:      {}\n", sandbox.url());
+        println!("Test cards: 4242 4242 4242 4242 pays; 4000 0000 0000 0002 is declined;");
+        println!("            4000 0000 0000 0341 pays but provisioning fails.");
+        println!("Ctrl-C stops everything.");
+    }
+    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+    let _ = stop_tx.send(true);
+    let _ = tokio::join!(page_task, cdn_task);
+    let _ = proxy_task.await;
+    sandbox.stop().await;
+    Ok(())
+}

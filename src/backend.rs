@@ -1,0 +1,156 @@
+//! The widget's only server: the partner proxy. A trait, so that browser tests can
+//! render every screen from fixed data without a server.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use simology_proxy_api::{
+    CatalogResponse, CheckoutRequest, CheckoutResponse, DestinationKind, DestinationsResponse, ErrorBody, ErrorCode,
+    OrderView, TopupOffers, TopupRequest, UsageView,
+};
+
+/// A boxed future that need not be `Send` (the browser is single-threaded).
+pub type Fut<T> = Pin<Box<dyn Future<Output = T>>>;
+
+/// Why a call failed, as the widget needs to know it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Failure {
+    /// No answer: offline, DNS, CORS, the proxy down.
+    Network,
+    /// The proxy answered with an error envelope.
+    Api {
+        /// HTTP status.
+        status: u16,
+        /// The code to translate.
+        code: ErrorCode,
+        /// Seconds to wait, when given.
+        retry_after: Option<u64>,
+    },
+}
+
+impl Failure {
+    /// The translated, traveller-facing message.
+    pub fn message(&self, t: &'static simology_widget_core::i18n::Strings) -> &'static str {
+        match self {
+            Failure::Network => t.err_network,
+            Failure::Api { code, .. } => match code {
+                ErrorCode::InvalidEmail => t.err_email,
+                ErrorCode::SkuUnavailable => t.err_sold_out,
+                ErrorCode::RateLimited => t.err_rate_limited,
+                ErrorCode::UpstreamUnavailable => t.err_upstream,
+                ErrorCode::NotFound => t.err_not_found,
+                ErrorCode::Conflict => t.err_conflict,
+                _ => t.err_generic,
+            },
+        }
+    }
+}
+
+/// Everything the widget asks the proxy.
+pub trait Backend {
+    /// `GET /api/destinations`.
+    fn destinations(&self) -> Fut<Result<DestinationsResponse, Failure>>;
+    /// `GET /api/catalog`.
+    fn catalog(&self, kind: DestinationKind, code: &str) -> Fut<Result<CatalogResponse, Failure>>;
+    /// `POST /api/checkout`.
+    fn checkout(&self, request: CheckoutRequest) -> Fut<Result<CheckoutResponse, Failure>>;
+    /// `GET /api/orders/{ref}` (long-polls when `wait` > 0).
+    fn order(&self, order_ref: &str, wait: u64, version: Option<i64>) -> Fut<Result<OrderView, Failure>>;
+    /// `GET /api/orders/{ref}/usage`.
+    fn usage(&self, order_ref: &str) -> Fut<Result<UsageView, Failure>>;
+    /// `GET /api/orders/{ref}/topups`.
+    fn topup_offers(&self, order_ref: &str) -> Fut<Result<TopupOffers, Failure>>;
+    /// `POST /api/orders/{ref}/topups`.
+    fn buy_topup(&self, order_ref: &str, request: TopupRequest) -> Fut<Result<CheckoutResponse, Failure>>;
+}
+
+/// The proxy over HTTP.
+pub struct Http {
+    base: String,
+}
+
+impl Http {
+    /// A client of the proxy at `base` (no trailing slash needed).
+    pub fn new(base: &str) -> Self {
+        Http { base: base.trim_end_matches('/').to_owned() }
+    }
+
+    fn get<T: serde::de::DeserializeOwned + 'static>(&self, path: String) -> Fut<Result<T, Failure>> {
+        let url = format!("{}{path}", self.base);
+        Box::pin(async move {
+            let response = gloo_net::http::Request::get(&url).send().await.map_err(|_| Failure::Network)?;
+            read(response).await
+        })
+    }
+
+    fn post<B: serde::Serialize, T: serde::de::DeserializeOwned + 'static>(&self, path: String, body: &B) -> Fut<Result<T, Failure>> {
+        let url = format!("{}{path}", self.base);
+        let request = gloo_net::http::Request::post(&url).json(body);
+        Box::pin(async move {
+            let response = request.map_err(|_| Failure::Network)?.send().await.map_err(|_| Failure::Network)?;
+            read(response).await
+        })
+    }
+}
+
+async fn read<T: serde::de::DeserializeOwned>(response: gloo_net::http::Response) -> Result<T, Failure> {
+    let status = response.status();
+    if (200..300).contains(&status) {
+        return response.json::<T>().await.map_err(|_| Failure::Api {
+            status,
+            code: ErrorCode::Unknown,
+            retry_after: None,
+        });
+    }
+    let retry_header = response.headers().get("retry-after").and_then(|v| v.parse().ok());
+    match response.json::<ErrorBody>().await {
+        Ok(body) => Err(Failure::Api {
+            status,
+            code: body.error.code,
+            retry_after: body.error.retry_after.or(retry_header),
+        }),
+        Err(_) => Err(Failure::Api { status, code: ErrorCode::Unknown, retry_after: retry_header }),
+    }
+}
+
+fn encode(text: &str) -> String {
+    js_sys::encode_uri_component(text).as_string().unwrap_or_default()
+}
+
+impl Backend for Http {
+    fn destinations(&self) -> Fut<Result<DestinationsResponse, Failure>> {
+        self.get("/api/destinations".into())
+    }
+
+    fn catalog(&self, kind: DestinationKind, code: &str) -> Fut<Result<CatalogResponse, Failure>> {
+        let key = match kind {
+            DestinationKind::Country => "country",
+            DestinationKind::Region => "region",
+        };
+        self.get(format!("/api/catalog?{key}={}", encode(code)))
+    }
+
+    fn checkout(&self, request: CheckoutRequest) -> Fut<Result<CheckoutResponse, Failure>> {
+        self.post("/api/checkout".into(), &request)
+    }
+
+    fn order(&self, order_ref: &str, wait: u64, version: Option<i64>) -> Fut<Result<OrderView, Failure>> {
+        let mut path = format!("/api/orders/{}?wait={wait}", encode(order_ref));
+        if let Some(v) = version {
+            path.push_str(&format!("&version={v}"));
+        }
+        self.get(path)
+    }
+
+    fn usage(&self, order_ref: &str) -> Fut<Result<UsageView, Failure>> {
+        self.get(format!("/api/orders/{}/usage", encode(order_ref)))
+    }
+
+    fn topup_offers(&self, order_ref: &str) -> Fut<Result<TopupOffers, Failure>> {
+        self.get(format!("/api/orders/{}/topups", encode(order_ref)))
+    }
+
+    fn buy_topup(&self, order_ref: &str, request: TopupRequest) -> Fut<Result<CheckoutResponse, Failure>> {
+        self.post(format!("/api/orders/{}/topups", encode(order_ref)), &request)
+    }
+}

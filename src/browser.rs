@@ -1,0 +1,212 @@
+//! What the widget needs from the browser: storage, navigation, randomness, timers,
+//! and localised names. Kept in one place so components stay plain.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use simology_widget_core::i18n::Lang;
+use simology_widget_core::saved::{prune, SavedOrder};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+const STORAGE_KEY: &str = "simology-esim.orders";
+
+/// Milliseconds since the epoch.
+pub fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+/// A fresh intent id: 128 random bits from the browser's CSPRNG, in hex.
+pub fn new_intent_id() -> String {
+    let mut bytes = [0u8; 16];
+    let filled = web_sys::window()
+        .and_then(|w| w.crypto().ok())
+        .is_some_and(|c| c.get_random_values_with_u8_array(&mut bytes).is_ok());
+    if !filled {
+        // No Web Crypto: fall back to Math.random, still unique enough for an intent.
+        for b in &mut bytes {
+            *b = (js_sys::Math::random() * 256.0) as u8;
+        }
+    }
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("w{hex}")
+}
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+/// The orders remembered in this browser.
+pub fn saved_orders() -> Vec<SavedOrder> {
+    storage()
+        .and_then(|s| s.get_item(STORAGE_KEY).ok().flatten())
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or_default()
+}
+
+/// Remembers an order (or updates it).
+pub fn save_order(order: SavedOrder) {
+    let mut all: Vec<SavedOrder> = saved_orders().into_iter().filter(|o| o.order_ref != order.order_ref).collect();
+    all.push(order);
+    let all = prune(all, now_ms());
+    if let (Some(s), Ok(text)) = (storage(), serde_json::to_string(&all)) {
+        // A full or disabled storage only loses the convenience of finding the order
+        // again on reload; the fragment and the email still lead back to it.
+        let _ = s.set_item(STORAGE_KEY, &text);
+    }
+}
+
+/// Marks a remembered order as finished.
+pub fn mark_done(order_ref: &str) {
+    if let Some(mut o) = saved_orders().into_iter().find(|o| o.order_ref == order_ref) {
+        if !o.done {
+            o.done = true;
+            save_order(o);
+        }
+    }
+}
+
+/// The page's fragment.
+pub fn location_hash() -> String {
+    web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default()
+}
+
+/// Removes the widget's fragment from the address bar without reloading.
+pub fn clear_hash() {
+    let Some(window) = web_sys::window() else { return };
+    let location = window.location();
+    let (Ok(path), Ok(search)) = (location.pathname(), location.search()) else { return };
+    if let Ok(history) = window.history() {
+        let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&format!("{path}{search}")));
+    }
+}
+
+/// The page's URL without its fragment: where payment returns.
+pub fn page_url() -> String {
+    let href = web_sys::window().and_then(|w| w.location().href().ok()).unwrap_or_default();
+    href.split('#').next().unwrap_or_default().to_owned()
+}
+
+/// Sends the whole page to the payment page.
+pub fn navigate(url: &str) {
+    if let Some(w) = web_sys::window() {
+        let _ = w.location().assign(url);
+    }
+}
+
+/// The browser's language preferences.
+pub fn browser_languages() -> Vec<String> {
+    let Some(nav) = web_sys::window().map(|w| w.navigator()) else { return Vec::new() };
+    let list: Vec<String> = nav.languages().iter().filter_map(|v| v.as_string()).collect();
+    if list.is_empty() {
+        nav.language().into_iter().collect()
+    } else {
+        list
+    }
+}
+
+/// The user agent string.
+pub fn user_agent() -> String {
+    web_sys::window().and_then(|w| w.navigator().user_agent().ok()).unwrap_or_default()
+}
+
+/// Whether the browser says it is online.
+pub fn online() -> bool {
+    web_sys::window().is_none_or(|w| w.navigator().on_line())
+}
+
+/// A country's name in a language, from `Intl.DisplayNames`.
+pub fn country_name(lang: Lang, code: &str) -> Option<String> {
+    let intl = js_sys::Reflect::get(&js_sys::global(), &"Intl".into()).ok()?;
+    let ctor: js_sys::Function = js_sys::Reflect::get(&intl, &"DisplayNames".into()).ok()?.dyn_into().ok()?;
+    let options = js_sys::Object::new();
+    js_sys::Reflect::set(&options, &"type".into(), &"region".into()).ok()?;
+    let locales = js_sys::Array::of1(&lang.tag().into());
+    let names = js_sys::Reflect::construct(&ctor, &js_sys::Array::of2(&locales, &options)).ok()?;
+    let of: js_sys::Function = js_sys::Reflect::get(&names, &"of".into()).ok()?.dyn_into().ok()?;
+    let name = of.call1(&names, &code.into()).ok()?.as_string()?;
+    (name != code).then_some(name)
+}
+
+/// A local time of day for an RFC 3339 timestamp, in the language's style.
+pub fn local_time(rfc3339: &str, lang: Lang) -> String {
+    let date = js_sys::Date::new(&rfc3339.into());
+    date.to_locale_time_string(lang.tag()).as_string().unwrap_or_default()
+}
+
+/// Copies text to the clipboard.
+pub async fn copy(text: &str) -> bool {
+    let Some(window) = web_sys::window() else { return false };
+    let promise = window.navigator().clipboard().write_text(text);
+    wasm_bindgen_futures::JsFuture::from(promise).await.is_ok()
+}
+
+/// A sleep that can be cut short: `wake()` ends the current sleep at once (when the
+/// browser comes back online or the tab becomes visible again).
+#[derive(Clone, Default)]
+pub struct Waker {
+    resolve: Rc<RefCell<Option<js_sys::Function>>>,
+}
+
+impl Waker {
+    /// Sleeps `ms` milliseconds or until woken.
+    pub async fn sleep(&self, ms: u32) {
+        let resolve = Rc::clone(&self.resolve);
+        let promise = js_sys::Promise::new(&mut |res, _rej| {
+            if let Some(w) = web_sys::window() {
+                let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&res, i32::try_from(ms).unwrap_or(i32::MAX));
+            }
+            *resolve.borrow_mut() = Some(res);
+        });
+        let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+        self.resolve.borrow_mut().take();
+    }
+
+    /// Ends the current sleep, if any.
+    pub fn wake(&self) {
+        if let Some(f) = self.resolve.borrow_mut().take() {
+            let _ = f.call0(&JsValue::NULL);
+        }
+    }
+}
+
+/// Calls `f` whenever the browser comes back online or the page becomes visible.
+/// Returns the listeners, which stop when dropped.
+pub fn on_resume(f: impl Fn() + 'static) -> Option<Resume> {
+    let window = web_sys::window()?;
+    let document = window.document()?;
+    let f = Rc::new(f);
+    let online = {
+        let f = Rc::clone(&f);
+        Closure::<dyn Fn()>::new(move || f())
+    };
+    let visible = {
+        let f = Rc::clone(&f);
+        let doc = document.clone();
+        Closure::<dyn Fn()>::new(move || {
+            if doc.visibility_state() == web_sys::VisibilityState::Visible {
+                f();
+            }
+        })
+    };
+    window.add_event_listener_with_callback("online", online.as_ref().unchecked_ref()).ok()?;
+    document.add_event_listener_with_callback("visibilitychange", visible.as_ref().unchecked_ref()).ok()?;
+    Some(Resume { window, document, online, visible })
+}
+
+/// Listeners installed by [`on_resume`].
+pub struct Resume {
+    window: web_sys::Window,
+    document: web_sys::Document,
+    online: Closure<dyn Fn()>,
+    visible: Closure<dyn Fn()>,
+}
+
+impl Drop for Resume {
+    fn drop(&mut self) {
+        let _ = self.window.remove_event_listener_with_callback("online", self.online.as_ref().unchecked_ref());
+        let _ = self
+            .document
+            .remove_event_listener_with_callback("visibilitychange", self.visible.as_ref().unchecked_ref());
+    }
+}
