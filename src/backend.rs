@@ -5,8 +5,8 @@ use std::future::Future;
 use std::pin::Pin;
 
 use simology_proxy_api::{
-    CatalogResponse, CheckoutRequest, CheckoutResponse, DestinationKind, DestinationsResponse, ErrorBody, ErrorCode,
-    OrderView, TopupOffers, TopupRequest, UsageView,
+    CatalogResponse, CheckoutRequest, CheckoutResponse, DestinationKind, DestinationsResponse,
+    ErrorBody, ErrorCode, OrderView, TopupOffers, TopupRequest, UsageView,
 };
 
 /// A boxed future that need not be `Send` (the browser is single-threaded).
@@ -55,13 +55,22 @@ pub trait Backend {
     /// `POST /api/checkout`.
     fn checkout(&self, request: CheckoutRequest) -> Fut<Result<CheckoutResponse, Failure>>;
     /// `GET /api/orders/{ref}` (long-polls when `wait` > 0).
-    fn order(&self, order_ref: &str, wait: u64, version: Option<i64>) -> Fut<Result<OrderView, Failure>>;
+    fn order(
+        &self,
+        order_ref: &str,
+        wait: u64,
+        version: Option<i64>,
+    ) -> Fut<Result<OrderView, Failure>>;
     /// `GET /api/orders/{ref}/usage`.
     fn usage(&self, order_ref: &str) -> Fut<Result<UsageView, Failure>>;
     /// `GET /api/orders/{ref}/topups`.
     fn topup_offers(&self, order_ref: &str) -> Fut<Result<TopupOffers, Failure>>;
     /// `POST /api/orders/{ref}/topups`.
-    fn buy_topup(&self, order_ref: &str, request: TopupRequest) -> Fut<Result<CheckoutResponse, Failure>>;
+    fn buy_topup(
+        &self,
+        order_ref: &str,
+        request: TopupRequest,
+    ) -> Fut<Result<CheckoutResponse, Failure>>;
 }
 
 /// The proxy over HTTP.
@@ -72,49 +81,86 @@ pub struct Http {
 impl Http {
     /// A client of the proxy at `base` (no trailing slash needed).
     pub fn new(base: &str) -> Self {
-        Http { base: base.trim_end_matches('/').to_owned() }
+        Http {
+            base: base.trim_end_matches('/').to_owned(),
+        }
     }
 
-    fn get<T: serde::de::DeserializeOwned + 'static>(&self, path: String) -> Fut<Result<T, Failure>> {
+    fn get<T: serde::de::DeserializeOwned + 'static>(
+        &self,
+        path: String,
+    ) -> Fut<Result<T, Failure>> {
         let url = format!("{}{path}", self.base);
-        Box::pin(async move {
-            let response = gloo_net::http::Request::get(&url).send().await.map_err(|_| Failure::Network)?;
-            read(response).await
-        })
+        Box::pin(async move { decode(exchange(url, None).await?) })
     }
 
-    fn post<B: serde::Serialize, T: serde::de::DeserializeOwned + 'static>(&self, path: String, body: &B) -> Fut<Result<T, Failure>> {
+    fn post<B: serde::Serialize, T: serde::de::DeserializeOwned + 'static>(
+        &self,
+        path: String,
+        body: &B,
+    ) -> Fut<Result<T, Failure>> {
         let url = format!("{}{path}", self.base);
-        let request = gloo_net::http::Request::post(&url).json(body);
-        Box::pin(async move {
-            let response = request.map_err(|_| Failure::Network)?.send().await.map_err(|_| Failure::Network)?;
-            read(response).await
-        })
+        let body = serde_json::to_string(body).ok();
+        Box::pin(async move { decode(exchange(url, Some(body.ok_or(Failure::Network)?)).await?) })
     }
 }
 
-async fn read<T: serde::de::DeserializeOwned>(response: gloo_net::http::Response) -> Result<T, Failure> {
+/// One request and its answer's status and text. Not generic, so its async state
+/// machine exists once in the wasm rather than once per answer type.
+async fn exchange(
+    url: String,
+    body: Option<String>,
+) -> Result<(u16, Option<u64>, String), Failure> {
+    let response = match body {
+        None => gloo_net::http::Request::get(&url).send().await,
+        Some(json) => {
+            gloo_net::http::Request::post(&url)
+                .header("content-type", "application/json")
+                .body(json)
+                .map_err(|_| Failure::Network)?
+                .send()
+                .await
+        }
+    }
+    .map_err(|_| Failure::Network)?;
     let status = response.status();
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.parse().ok());
+    let text = response.text().await.map_err(|_| Failure::Network)?;
+    Ok((status, retry_after, text))
+}
+
+/// The answer as `T`, or the error envelope as a [`Failure`].
+fn decode<T: serde::de::DeserializeOwned>(
+    (status, retry_after, text): (u16, Option<u64>, String),
+) -> Result<T, Failure> {
     if (200..300).contains(&status) {
-        return response.json::<T>().await.map_err(|_| Failure::Api {
+        return serde_json::from_str(&text).map_err(|_| Failure::Api {
             status,
             code: ErrorCode::Unknown,
             retry_after: None,
         });
     }
-    let retry_header = response.headers().get("retry-after").and_then(|v| v.parse().ok());
-    match response.json::<ErrorBody>().await {
-        Ok(body) => Err(Failure::Api {
+    Err(match serde_json::from_str::<ErrorBody>(&text) {
+        Ok(body) => Failure::Api {
             status,
             code: body.error.code,
-            retry_after: body.error.retry_after.or(retry_header),
-        }),
-        Err(_) => Err(Failure::Api { status, code: ErrorCode::Unknown, retry_after: retry_header }),
-    }
+            retry_after: body.error.retry_after.or(retry_after),
+        },
+        Err(_) => Failure::Api {
+            status,
+            code: ErrorCode::Unknown,
+            retry_after,
+        },
+    })
 }
 
 fn encode(text: &str) -> String {
-    js_sys::encode_uri_component(text).as_string().unwrap_or_default()
+    js_sys::encode_uri_component(text)
+        .as_string()
+        .unwrap_or_default()
 }
 
 impl Backend for Http {
@@ -134,7 +180,12 @@ impl Backend for Http {
         self.post("/api/checkout".into(), &request)
     }
 
-    fn order(&self, order_ref: &str, wait: u64, version: Option<i64>) -> Fut<Result<OrderView, Failure>> {
+    fn order(
+        &self,
+        order_ref: &str,
+        wait: u64,
+        version: Option<i64>,
+    ) -> Fut<Result<OrderView, Failure>> {
         let mut path = format!("/api/orders/{}?wait={wait}", encode(order_ref));
         if let Some(v) = version {
             path.push_str(&format!("&version={v}"));
@@ -150,7 +201,14 @@ impl Backend for Http {
         self.get(format!("/api/orders/{}/topups", encode(order_ref)))
     }
 
-    fn buy_topup(&self, order_ref: &str, request: TopupRequest) -> Fut<Result<CheckoutResponse, Failure>> {
-        self.post(format!("/api/orders/{}/topups", encode(order_ref)), &request)
+    fn buy_topup(
+        &self,
+        order_ref: &str,
+        request: TopupRequest,
+    ) -> Fut<Result<CheckoutResponse, Failure>> {
+        self.post(
+            format!("/api/orders/{}/topups", encode(order_ref)),
+            &request,
+        )
     }
 }

@@ -46,7 +46,10 @@ pub fn saved_orders() -> Vec<SavedOrder> {
 
 /// Remembers an order (or updates it).
 pub fn save_order(order: SavedOrder) {
-    let mut all: Vec<SavedOrder> = saved_orders().into_iter().filter(|o| o.order_ref != order.order_ref).collect();
+    let mut all: Vec<SavedOrder> = saved_orders()
+        .into_iter()
+        .filter(|o| o.order_ref != order.order_ref)
+        .collect();
     all.push(order);
     let all = prune(all, now_ms());
     if let (Some(s), Ok(text)) = (storage(), serde_json::to_string(&all)) {
@@ -58,7 +61,10 @@ pub fn save_order(order: SavedOrder) {
 
 /// Marks a remembered order as finished.
 pub fn mark_done(order_ref: &str) {
-    if let Some(mut o) = saved_orders().into_iter().find(|o| o.order_ref == order_ref) {
+    if let Some(mut o) = saved_orders()
+        .into_iter()
+        .find(|o| o.order_ref == order_ref)
+    {
         if !o.done {
             o.done = true;
             save_order(o);
@@ -68,22 +74,31 @@ pub fn mark_done(order_ref: &str) {
 
 /// The page's fragment.
 pub fn location_hash() -> String {
-    web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default()
+    web_sys::window()
+        .and_then(|w| w.location().hash().ok())
+        .unwrap_or_default()
 }
 
 /// Removes the widget's fragment from the address bar without reloading.
 pub fn clear_hash() {
-    let Some(window) = web_sys::window() else { return };
+    let Some(window) = web_sys::window() else {
+        return;
+    };
     let location = window.location();
-    let (Ok(path), Ok(search)) = (location.pathname(), location.search()) else { return };
+    let (Ok(path), Ok(search)) = (location.pathname(), location.search()) else {
+        return;
+    };
     if let Ok(history) = window.history() {
-        let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&format!("{path}{search}")));
+        let _ =
+            history.replace_state_with_url(&JsValue::NULL, "", Some(&format!("{path}{search}")));
     }
 }
 
 /// The page's URL without its fragment: where payment returns.
 pub fn page_url() -> String {
-    let href = web_sys::window().and_then(|w| w.location().href().ok()).unwrap_or_default();
+    let href = web_sys::window()
+        .and_then(|w| w.location().href().ok())
+        .unwrap_or_default();
     href.split('#').next().unwrap_or_default().to_owned()
 }
 
@@ -96,8 +111,14 @@ pub fn navigate(url: &str) {
 
 /// The browser's language preferences.
 pub fn browser_languages() -> Vec<String> {
-    let Some(nav) = web_sys::window().map(|w| w.navigator()) else { return Vec::new() };
-    let list: Vec<String> = nav.languages().iter().filter_map(|v| v.as_string()).collect();
+    let Some(nav) = web_sys::window().map(|w| w.navigator()) else {
+        return Vec::new();
+    };
+    let list: Vec<String> = nav
+        .languages()
+        .iter()
+        .filter_map(|v| v.as_string())
+        .collect();
     if list.is_empty() {
         nav.language().into_iter().collect()
     } else {
@@ -107,7 +128,9 @@ pub fn browser_languages() -> Vec<String> {
 
 /// The user agent string.
 pub fn user_agent() -> String {
-    web_sys::window().and_then(|w| w.navigator().user_agent().ok()).unwrap_or_default()
+    web_sys::window()
+        .and_then(|w| w.navigator().user_agent().ok())
+        .unwrap_or_default()
 }
 
 /// Whether the browser says it is online.
@@ -115,15 +138,51 @@ pub fn online() -> bool {
     web_sys::window().is_none_or(|w| w.navigator().on_line())
 }
 
+/// Folds text for search like `simology_widget_core::search::fold`, but with the
+/// browser's Unicode normalisation and case mapping, so the wasm carries no Unicode
+/// tables: decompose, drop combining marks, lowercase, expand the letters that do not
+/// decompose, and turn punctuation into spaces.
+pub fn fold(text: &str) -> String {
+    let marks = js_sys::RegExp::new("[\\u0300-\\u036f]", "g");
+    let plain: String = js_sys::JsString::from(text)
+        .normalize("NFD")
+        .to_lower_case()
+        .replace_by_pattern(&marks, "")
+        .into();
+    let mut out = String::with_capacity(plain.len());
+    for c in plain.chars() {
+        match c {
+            'ß' => out.push_str("ss"),
+            'æ' => out.push_str("ae"),
+            'œ' => out.push_str("oe"),
+            'ø' => out.push('o'),
+            'ł' => out.push('l'),
+            'đ' | 'ð' => out.push('d'),
+            'þ' => out.push_str("th"),
+            'ı' => out.push('i'),
+            '\'' | '’' => {}
+            c if c.is_ascii_alphanumeric() || (!c.is_ascii() && !c.is_whitespace()) => out.push(c),
+            _ => out.push(' '),
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// A country's name in a language, from `Intl.DisplayNames`.
 pub fn country_name(lang: Lang, code: &str) -> Option<String> {
     let intl = js_sys::Reflect::get(&js_sys::global(), &"Intl".into()).ok()?;
-    let ctor: js_sys::Function = js_sys::Reflect::get(&intl, &"DisplayNames".into()).ok()?.dyn_into().ok()?;
+    let ctor: js_sys::Function = js_sys::Reflect::get(&intl, &"DisplayNames".into())
+        .ok()?
+        .dyn_into()
+        .ok()?;
     let options = js_sys::Object::new();
     js_sys::Reflect::set(&options, &"type".into(), &"region".into()).ok()?;
     let locales = js_sys::Array::of1(&lang.tag().into());
     let names = js_sys::Reflect::construct(&ctor, &js_sys::Array::of2(&locales, &options)).ok()?;
-    let of: js_sys::Function = js_sys::Reflect::get(&names, &"of".into()).ok()?.dyn_into().ok()?;
+    let of: js_sys::Function = js_sys::Reflect::get(&names, &"of".into())
+        .ok()?
+        .dyn_into()
+        .ok()?;
     let name = of.call1(&names, &code.into()).ok()?.as_string()?;
     (name != code).then_some(name)
 }
@@ -131,12 +190,16 @@ pub fn country_name(lang: Lang, code: &str) -> Option<String> {
 /// A local time of day for an RFC 3339 timestamp, in the language's style.
 pub fn local_time(rfc3339: &str, lang: Lang) -> String {
     let date = js_sys::Date::new(&rfc3339.into());
-    date.to_locale_time_string(lang.tag()).as_string().unwrap_or_default()
+    date.to_locale_time_string(lang.tag())
+        .as_string()
+        .unwrap_or_default()
 }
 
 /// Copies text to the clipboard.
 pub async fn copy(text: &str) -> bool {
-    let Some(window) = web_sys::window() else { return false };
+    let Some(window) = web_sys::window() else {
+        return false;
+    };
     let promise = window.navigator().clipboard().write_text(text);
     wasm_bindgen_futures::JsFuture::from(promise).await.is_ok()
 }
@@ -154,7 +217,10 @@ impl Waker {
         let resolve = Rc::clone(&self.resolve);
         let promise = js_sys::Promise::new(&mut |res, _rej| {
             if let Some(w) = web_sys::window() {
-                let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&res, i32::try_from(ms).unwrap_or(i32::MAX));
+                let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(
+                    &res,
+                    i32::try_from(ms).unwrap_or(i32::MAX),
+                );
             }
             *resolve.borrow_mut() = Some(res);
         });
@@ -189,9 +255,18 @@ pub fn on_resume(f: impl Fn() + 'static) -> Option<Resume> {
             }
         })
     };
-    window.add_event_listener_with_callback("online", online.as_ref().unchecked_ref()).ok()?;
-    document.add_event_listener_with_callback("visibilitychange", visible.as_ref().unchecked_ref()).ok()?;
-    Some(Resume { window, document, online, visible })
+    window
+        .add_event_listener_with_callback("online", online.as_ref().unchecked_ref())
+        .ok()?;
+    document
+        .add_event_listener_with_callback("visibilitychange", visible.as_ref().unchecked_ref())
+        .ok()?;
+    Some(Resume {
+        window,
+        document,
+        online,
+        visible,
+    })
 }
 
 /// Listeners installed by [`on_resume`].
@@ -204,9 +279,12 @@ pub struct Resume {
 
 impl Drop for Resume {
     fn drop(&mut self) {
-        let _ = self.window.remove_event_listener_with_callback("online", self.online.as_ref().unchecked_ref());
         let _ = self
-            .document
-            .remove_event_listener_with_callback("visibilitychange", self.visible.as_ref().unchecked_ref());
+            .window
+            .remove_event_listener_with_callback("online", self.online.as_ref().unchecked_ref());
+        let _ = self.document.remove_event_listener_with_callback(
+            "visibilitychange",
+            self.visible.as_ref().unchecked_ref(),
+        );
     }
 }

@@ -44,7 +44,10 @@ pub fn config_from(options: &JsValue) -> Config {
         _ => None,
     };
     let languages = browser::browser_languages();
-    let lang = Lang::negotiate(option(options, "locale").as_deref(), languages.iter().map(String::as_str));
+    let lang = Lang::negotiate(
+        option(options, "locale").as_deref(),
+        languages.iter().map(String::as_str),
+    );
     let instance: String = option(options, "instance")
         .unwrap_or_else(|| "simology".into())
         .chars()
@@ -55,7 +58,11 @@ pub fn config_from(options: &JsValue) -> Config {
         destination,
         lang,
         theme: option(options, "theme").unwrap_or_else(|| "auto".into()),
-        instance: if instance.is_empty() { "simology".into() } else { instance },
+        instance: if instance.is_empty() {
+            "simology".into()
+        } else {
+            instance
+        },
     }
 }
 
@@ -82,14 +89,16 @@ fn adopt_styles(root: &web_sys::HtmlElement) {
 #[wasm_bindgen]
 pub fn mount(root: web_sys::HtmlElement, options: JsValue) -> Result<(), JsValue> {
     console_error_panic_hook::set_once();
-    let proxy = option(&options, "proxy").ok_or_else(|| JsValue::from_str("simology-esim: the proxy attribute is required"))?;
+    let proxy = option(&options, "proxy")
+        .ok_or_else(|| JsValue::from_str("simology-esim: the proxy attribute is required"))?;
     let config = config_from(&options);
     let screen = initial_screen(&config, &browser::location_hash(), browser::now_ms());
     // Leave the fragment for the page's other widgets this turn, then clean the address bar.
     if simology_widget_core::saved::parse_fragment(&browser::location_hash()).is_some() {
         let clear = Closure::once_into_js(browser::clear_hash);
         if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(clear.unchecked_ref(), 0);
+            let _ =
+                w.set_timeout_with_callback_and_timeout_and_arguments_0(clear.unchecked_ref(), 0);
         }
     }
     let services = Services {
@@ -100,7 +109,10 @@ pub fn mount(root: web_sys::HtmlElement, options: JsValue) -> Result<(), JsValue
     };
     adopt_styles(&root);
     root.set_inner_html("");
-    let handle = leptos::mount::mount_to(root, move || view! { <Widget config=config services=services screen=screen /> });
+    let handle = leptos::mount::mount_to(
+        root,
+        move || view! { <Widget config=config services=services screen=screen /> },
+    );
     // The widget lives as long as the page.
     handle.forget();
     Ok(())

@@ -81,8 +81,13 @@ impl Ctx {
     /// A destination's name in the widget's language.
     pub fn destination_name(&self, kind: DestinationKind, code: &str, fallback: &str) -> String {
         match kind {
-            DestinationKind::Country => self.country_name(self.lang, code).unwrap_or_else(|| fallback.to_owned()),
-            DestinationKind::Region => self.t.region(code).map_or_else(|| fallback.to_owned(), str::to_owned),
+            DestinationKind::Country => self
+                .country_name(self.lang, code)
+                .unwrap_or_else(|| fallback.to_owned()),
+            DestinationKind::Region => self
+                .t
+                .region(code)
+                .map_or_else(|| fallback.to_owned(), str::to_owned),
         }
     }
 }
@@ -109,16 +114,27 @@ pub fn initial_screen(config: &Config, hash: &str, now_ms: f64) -> Screen {
         return Screen::Order(order_ref);
     }
     if let Some(Return::Cancelled(r)) = &ret {
-        if let Some(o) = saved.iter().find(|o| o.order_ref == *r && o.instance == config.instance) {
-            let kind = if o.destination.len() == 2 && o.destination.bytes().all(|b| b.is_ascii_uppercase()) {
+        if let Some(o) = saved
+            .iter()
+            .find(|o| o.order_ref == *r && o.instance == config.instance)
+        {
+            let kind = if o.destination.len() == 2
+                && o.destination.bytes().all(|b| b.is_ascii_uppercase())
+            {
                 DestinationKind::Country
             } else {
                 DestinationKind::Region
             };
-            return Screen::Picker { destination: Some((kind, o.destination.clone())), sku: Some(o.sku.clone()) };
+            return Screen::Picker {
+                destination: Some((kind, o.destination.clone())),
+                sku: Some(o.sku.clone()),
+            };
         }
     }
-    Screen::Picker { destination: config.destination.clone(), sku: None }
+    Screen::Picker {
+        destination: config.destination.clone(),
+        sku: None,
+    }
 }
 
 /// The whole widget.

@@ -38,6 +38,10 @@ pub fn Checkout(
     let email_id = format!("{instance}-email");
     let email_error_id = format!("{instance}-email-error");
     let hint_id = format!("{instance}-email-hint");
+    let email_ref: NodeRef<leptos::html::Input> = NodeRef::new();
+    email_ref.on_load(|input| {
+        let _ = input.focus();
+    });
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -80,10 +84,18 @@ pub fn Checkout(
                 }
                 Err(failure) => {
                     busy.set(false);
-                    if let Failure::Api { code: ErrorCode::InvalidEmail, .. } = failure {
+                    if let Failure::Api {
+                        code: ErrorCode::InvalidEmail,
+                        ..
+                    } = failure
+                    {
                         email_error.set(true);
                     }
-                    if let Failure::Api { code: ErrorCode::Conflict, .. } = failure {
+                    if let Failure::Api {
+                        code: ErrorCode::Conflict,
+                        ..
+                    } = failure
+                    {
                         // The details changed under the same intent: the next try is a new one.
                         intent.set_value(browser::new_intent_id());
                     }
@@ -107,6 +119,7 @@ pub fn Checkout(
             </div>
             <label for=email_id.clone() class="field-label">{t.email_label}</label>
             <input
+                node_ref=email_ref
                 id=email_id
                 class="field"
                 type="email"

@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 use simology_proxy_api::{DestinationKind, ErrorCode, OrderState, OrderView};
-use simology_widget_core::status::{backoff_ms, keep_polling, message, steps, Step, StepState, LONG_POLL_SECS};
+use simology_widget_core::status::{
+    backoff_ms, keep_polling, message, steps, Step, StepState, LONG_POLL_SECS,
+};
 
 use crate::backend::Failure;
 use crate::browser;
@@ -66,19 +68,30 @@ pub fn OrderStatus(
                         return;
                     }
                 }
-                Err(Failure::Api { code: ErrorCode::NotFound, .. }) => {
+                Err(Failure::Api {
+                    code: ErrorCode::NotFound,
+                    ..
+                }) => {
                     fatal.set(Some(t.err_not_found));
                     browser::mark_done(&poll_ref);
                     return;
                 }
-                Err(Failure::Api { code: ErrorCode::RateLimited, retry_after, .. }) => {
+                Err(Failure::Api {
+                    code: ErrorCode::RateLimited,
+                    retry_after,
+                    ..
+                }) => {
                     let secs = retry_after.unwrap_or(5).clamp(1, 60);
-                    waker.sleep(u32::try_from(secs * 1000).unwrap_or(60_000)).await;
+                    waker
+                        .sleep(u32::try_from(secs * 1000).unwrap_or(60_000))
+                        .await;
                 }
                 Err(_) => {
                     failures += 1;
                     offline.set(!browser::online());
-                    waker.sleep(backoff_ms(failures, js_sys::Math::random())).await;
+                    waker
+                        .sleep(backoff_ms(failures, js_sys::Math::random()))
+                        .await;
                 }
             }
         }
@@ -89,10 +102,17 @@ pub fn OrderStatus(
         let saved = browser::saved_orders();
         let found = saved.iter().find(|o| o.order_ref == order_ref);
         let destination = found.map(|o| {
-            let kind = if o.destination.len() == 2 { DestinationKind::Country } else { DestinationKind::Region };
+            let kind = if o.destination.len() == 2 {
+                DestinationKind::Country
+            } else {
+                DestinationKind::Region
+            };
             (kind, o.destination.clone())
         });
-        ctx.screen.set(Screen::Picker { destination, sku: found.map(|o| o.sku.clone()) });
+        ctx.screen.set(Screen::Picker {
+            destination,
+            sku: found.map(|o| o.sku.clone()),
+        });
     };
     let live = move || match (fatal.get(), order.get()) {
         (Some(text), _) => text,

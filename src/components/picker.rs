@@ -25,6 +25,9 @@ pub fn Picker(
     let chosen: RwSignal<Option<Plan>> = RwSignal::new(None);
     let wanted_sku = StoredValue::new(sku);
     let sort = RwSignal::new(SortBy::Price);
+    // Focus follows the traveller's actions (never taken on page load): to the search
+    // after "change destination", to the plans after choosing a destination or going back.
+    let acted = StoredValue::new(false);
     let catalog = LocalResource::new(move || {
         let dest = destination.get();
         let backend = ctx.backend();
@@ -40,24 +43,35 @@ pub fn Picker(
         if let Some(Some(Ok(response))) = catalog.get() {
             if let Some(sku) = wanted_sku.get_value() {
                 wanted_sku.set_value(None);
-                chosen.set(response.plans.iter().find(|p| p.sku == sku && p.available).cloned());
+                chosen.set(
+                    response
+                        .plans
+                        .iter()
+                        .find(|p| p.sku == sku && p.available)
+                        .cloned(),
+                );
             }
         }
     });
     let on_select = Callback::new(move |d: (DestinationKind, String)| {
+        acted.set_value(true);
         chosen.set(None);
         destination.set(Some(d));
     });
     let change = move |_| {
+        acted.set_value(true);
         chosen.set(None);
         destination.set(None);
     };
     view! {
         <div class="picker">
             {move || match (destination.get(), chosen.get()) {
-                (None, _) => view! { <DestinationSearch on_select=on_select /> }.into_any(),
+                (None, _) => view! { <DestinationSearch on_select=on_select autofocus=acted.get_value() /> }.into_any(),
                 (Some(_), Some(plan)) => {
-                    let back = Callback::new(move |()| chosen.set(None));
+                    let back = Callback::new(move |()| {
+                        acted.set_value(true);
+                        chosen.set(None);
+                    });
                     let dest_code = destination.get_untracked().map(|(_, c)| c).unwrap_or_default();
                     view! { <Checkout plan=plan destination=dest_code on_back=back /> }.into_any()
                 }
@@ -70,10 +84,16 @@ pub fn Picker(
                         };
                         fill(t.plans_for, &[("dest", &name)])
                     };
+                    let title_ref: NodeRef<leptos::html::H2> = NodeRef::new();
+                    if acted.get_value() {
+                        title_ref.on_load(|h| {
+                            let _ = h.focus();
+                        });
+                    }
                     view! {
                         <div class="plans-view">
                             <div class="plans-head">
-                                <h2 class="plans-title">{heading}</h2>
+                                <h2 class="plans-title" tabindex="-1" node_ref=title_ref>{heading}</h2>
                                 <button type="button" class="link-button change" on:click=change>{t.change_destination}</button>
                             </div>
                             <div class="sort">
@@ -119,7 +139,11 @@ fn skeletons() -> impl IntoView {
     }
 }
 
-fn plan_lists(response: CatalogResponse, sort: SortBy, chosen: RwSignal<Option<Plan>>) -> impl IntoView {
+fn plan_lists(
+    response: CatalogResponse,
+    sort: SortBy,
+    chosen: RwSignal<Option<Plan>>,
+) -> impl IntoView {
     let ctx = ctx();
     let t = ctx.t;
     if response.plans.is_empty() {
@@ -168,10 +192,20 @@ fn PlanCard(plan: Plan, chosen: RwSignal<Option<Plan>>) -> impl IntoView {
     let title_id = format!("{}-plan-{}", ctx.instance.get_value(), plan.sku);
     let title_id_ref = title_id.clone();
     let coverage = (plan.kind == DestinationKind::Region).then(|| {
-        let region = ctx.destination_name(DestinationKind::Region, &plan.destination, &plan.destination);
-        let names: Vec<String> =
-            plan.coverage.iter().map(|c| ctx.country_name(lang, c).unwrap_or_else(|| c.clone())).collect();
-        let count = fill(t.covers_countries, &[("n", &plan.coverage.len().to_string())]);
+        let region = ctx.destination_name(
+            DestinationKind::Region,
+            &plan.destination,
+            &plan.destination,
+        );
+        let names: Vec<String> = plan
+            .coverage
+            .iter()
+            .map(|c| ctx.country_name(lang, c).unwrap_or_else(|| c.clone()))
+            .collect();
+        let count = fill(
+            t.covers_countries,
+            &[("n", &plan.coverage.len().to_string())],
+        );
         view! {
             <p class="plan-region">{region}</p>
             <details class="coverage">

@@ -61,8 +61,13 @@ pub fn Ready(order: OrderView) -> impl IntoView {
         Platform::Android => Some((t.install_android, android_link(&esim.lpa))),
         Platform::OldIos | Platform::Other => None,
     };
-    let validity = match (format::date(&esim.valid_from, lang), format::date(&esim.valid_until, lang)) {
-        (Some(from), Some(until)) => Some(fill(t.valid_between, &[("from", &from), ("until", &until)])),
+    let validity = match (
+        format::date(&esim.valid_from, lang),
+        format::date(&esim.valid_until, lang),
+    ) {
+        (Some(from), Some(until)) => {
+            Some(fill(t.valid_between, &[("from", &from), ("until", &until)]))
+        }
         _ => None,
     };
     let order_ref = order.order_ref.clone();
@@ -185,7 +190,11 @@ fn Topups(order_ref: String) -> impl IntoView {
     };
     let email_id = format!("{}-topup-email", ctx.instance.get_value());
     move || {
-        let list = offers.get().and_then(Result::ok).map(|o| o.offers).unwrap_or_default();
+        let list = offers
+            .get()
+            .and_then(Result::ok)
+            .map(|o| o.offers)
+            .unwrap_or_default();
         (!list.is_empty()).then(|| {
             let email_id = email_id.clone();
             view! {

@@ -8,6 +8,7 @@ use simology_widget_core::i18n::{fill, Lang};
 use simology_widget_core::search::{search, Entry};
 
 use crate::backend::Failure;
+use crate::browser;
 use crate::components::app::{ctx, Ctx};
 
 /// The most options the list shows at once.
@@ -27,7 +28,7 @@ fn entries(ctx: Ctx, response: &DestinationsResponse) -> Vec<Entry> {
                     DestinationKind::Region => l.strings().region(&d.code).map(str::to_owned),
                 })
                 .collect();
-            Entry::new(d.clone(), display, &others)
+            Entry::new(d.clone(), display, &others, &browser::fold)
         })
         .collect()
 }
@@ -37,8 +38,17 @@ fn entries(ctx: Ctx, response: &DestinationsResponse) -> Vec<Entry> {
 pub fn DestinationSearch(
     /// Called with the chosen destination.
     on_select: Callback<(DestinationKind, String)>,
+    /// Take the focus when shown (after the traveller asked to change destination, never
+    /// on page load).
+    autofocus: bool,
 ) -> impl IntoView {
     let ctx = ctx();
+    let input_ref: NodeRef<leptos::html::Input> = NodeRef::new();
+    if autofocus {
+        input_ref.on_load(|input| {
+            let _ = input.focus();
+        });
+    }
     let t = ctx.t;
     let destinations = LocalResource::new(move || {
         let backend = ctx.backend();
@@ -53,7 +63,13 @@ pub fn DestinationSearch(
     let open = RwSignal::new(false);
     let matches = Memo::new(move |_| {
         let q = query.get();
-        all.with(|entries| search(entries, &q).into_iter().take(MAX_OPTIONS).cloned().collect::<Vec<Entry>>())
+        all.with(|entries| {
+            search(entries, &q, &browser::fold)
+                .into_iter()
+                .take(MAX_OPTIONS)
+                .cloned()
+                .collect::<Vec<Entry>>()
+        })
     });
     let instance = ctx.instance.get_value();
     let list_id = format!("{instance}-destinations");
@@ -109,6 +125,7 @@ pub fn DestinationSearch(
         <div class="search">
             <label class="search-label" for=input_id.clone()>{t.search_label}</label>
             <input
+                node_ref=input_ref
                 id=input_id
                 class="search-input"
                 type="text"

@@ -13,17 +13,12 @@ use sha2::{Digest, Sha384};
 
 use crate::tools;
 
-/// The built files.
-pub struct Dist {
-    /// `dist/`.
-    pub dir: PathBuf,
-    /// `sha384-...` of `simology-esim.js`.
-    pub script_integrity: String,
-}
-
 /// `sha384-<base64>` of some bytes, as Subresource Integrity writes it.
 pub fn sri(bytes: &[u8]) -> String {
-    format!("sha384-{}", base64::engine::general_purpose::STANDARD.encode(Sha384::digest(bytes)))
+    format!(
+        "sha384-{}",
+        base64::engine::general_purpose::STANDARD.encode(Sha384::digest(bytes))
+    )
 }
 
 /// Wraps the glue and the loader in one function scope, with the wasm's hash filled in.
@@ -32,26 +27,38 @@ pub fn bundle(glue: &str, loader: &str, wasm_integrity: &str) -> Result<String> 
         bail!("loader/simology-esim.js lost its /*__GLUE__*/ or __WASM_INTEGRITY__ marker");
     }
     if !glue.contains("let wasm_bindgen") {
-        bail!("the wasm-bindgen glue is not the no-modules kind (data-bindgen-target in index.html)");
+        bail!(
+            "the wasm-bindgen glue is not the no-modules kind (data-bindgen-target in index.html)"
+        );
     }
-    let body = loader.replace("/*__GLUE__*/", glue).replace("__WASM_INTEGRITY__", wasm_integrity);
-    Ok(format!("(function () {{\n\"use strict\";\n{body}\n}})();\n"))
+    let body = loader
+        .replace("/*__GLUE__*/", glue)
+        .replace("__WASM_INTEGRITY__", wasm_integrity);
+    Ok(format!(
+        "(function () {{\n\"use strict\";\n{body}\n}})();\n"
+    ))
 }
 
 /// Builds `dist/` with trunk and bundles the loader.
 ///
 /// # Errors
 /// When a tool is missing and cannot be installed, or the build fails.
-pub fn build() -> Result<Dist> {
+pub fn build() -> Result<PathBuf> {
     tools::ensure_widget()?;
     let root = tools::workspace_root()?;
-    tools::run(Command::new("trunk").args(["build", "--release", "--offline"]).current_dir(&root))?;
+    tools::run(
+        Command::new("trunk")
+            .args(["build", "--release", "--offline"])
+            .current_dir(&root),
+    )?;
     let dir = root.join("dist");
     let glue_path = dir.join("simology-widget-web.js");
     let wasm_path = dir.join("simology-widget-web_bg.wasm");
-    let glue = fs::read_to_string(&glue_path).with_context(|| format!("reading {}", glue_path.display()))?;
+    let glue = fs::read_to_string(&glue_path)
+        .with_context(|| format!("reading {}", glue_path.display()))?;
     let wasm = fs::read(&wasm_path).with_context(|| format!("reading {}", wasm_path.display()))?;
-    let loader = fs::read_to_string(root.join("loader/simology-esim.js")).context("reading the loader")?;
+    let loader =
+        fs::read_to_string(root.join("loader/simology-esim.js")).context("reading the loader")?;
     let wasm_integrity = sri(&wasm);
     let script = bundle(&glue, &loader, &wasm_integrity)?;
     let script_integrity = sri(script.as_bytes());
@@ -70,9 +77,13 @@ pub fn build() -> Result<Dist> {
          <simology-esim proxy=\"https://YOUR-PROXY\" country=\"US\"></simology-esim>\n"
     );
     write(&dir.join("embed.html"), snippet.as_bytes())?;
-    println!("dist/ ready: simology-esim.js ({} bytes), simology-esim_bg.wasm ({} bytes)", script.len(), wasm.len());
+    println!(
+        "dist/ ready: simology-esim.js ({} bytes), simology-esim_bg.wasm ({} bytes)",
+        script.len(),
+        wasm.len()
+    );
     println!("embed with:\n{snippet}");
-    Ok(Dist { dir, script_integrity })
+    Ok(dir)
 }
 
 fn write(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -86,12 +97,20 @@ mod tests {
     #[test]
     fn sri_matches_a_known_value() {
         // `printf abc | openssl dgst -sha384 -binary | base64`
-        assert_eq!(sri(b"abc"), "sha384-ywB1P0WjXou1oD1pmsZQBycsMqsO3tFjGotgWkP/W+2AhgcroefMI1i67KE0yCWn");
+        assert_eq!(
+            sri(b"abc"),
+            "sha384-ywB1P0WjXou1oD1pmsZQBycsMqsO3tFjGotgWkP/W+2AhgcroefMI1i67KE0yCWn"
+        );
     }
 
     #[test]
     fn bundle_scopes_the_glue_and_fills_the_hash() {
-        let out = bundle("let wasm_bindgen = 1;", "/*__GLUE__*/\nvar h = \"__WASM_INTEGRITY__\";", "sha384-x").expect("bundles");
+        let out = bundle(
+            "let wasm_bindgen = 1;",
+            "/*__GLUE__*/\nvar h = \"__WASM_INTEGRITY__\";",
+            "sha384-x",
+        )
+        .expect("bundles");
         assert!(out.starts_with("(function () {"));
         assert!(out.contains("let wasm_bindgen = 1;"));
         assert!(out.contains("var h = \"sha384-x\";"));

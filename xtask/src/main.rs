@@ -18,7 +18,7 @@ fn usage() -> &'static str {
     "usage: cargo xtask <command>\n\n\
      commands:\n  \
      test            run every test suite (installs what is missing)\n  \
-     demo            run the demo stack on loopback\n  \
+     demo [ARGS]     build the widget and run the demo stack on loopback (ARGS go to simology-demo)\n  \
      dist            build the widget for a CDN into dist/\n  \
      tools           install the pinned tools only\n"
 }
@@ -29,6 +29,7 @@ fn main() -> ExitCode {
         Some("test") => test(&args[1..]),
         Some("tools") => tools::ensure_all(),
         Some("dist") => dist::build().map(|_| ()),
+        Some("demo") => demo(&args[1..]),
         Some("-h" | "--help" | "help") | None => {
             print!("{}", usage());
             Ok(())
@@ -73,41 +74,99 @@ fn run_suite(name: &'static str, f: impl FnOnce() -> Result<()>) -> Outcome {
     }
 }
 
+/// Builds the widget and runs the demo stack until Ctrl-C; extra arguments go to
+/// `simology-demo` (e.g. `--port 9000`).
+fn demo(args: &[String]) -> Result<()> {
+    dist::build()?;
+    let root = tools::workspace_root()?;
+    tools::run(
+        tools::cargo()
+            .args(["run", "--quiet", "-p", "simology-demo", "--"])
+            .args(args)
+            .current_dir(&root),
+    )
+}
+
+/// The end-to-end suite: the demo stack and real headless Chromium (needs `dist/`).
+fn e2e(root: &std::path::Path) -> Result<()> {
+    tools::run(
+        tools::cargo()
+            .args(["build", "-p", "simology-demo"])
+            .current_dir(root),
+    )?;
+    let dir = root.join("e2e");
+    tools::ensure_npm(&dir)?;
+    tools::run(
+        std::process::Command::new("node")
+            .args(["--test", "--test-concurrency=1", "tests/"])
+            .env("SIMOLOGY_DEMO_BIN", root.join("target/debug/simology-demo"))
+            .current_dir(&dir),
+    )
+}
+
 fn test(args: &[String]) -> Result<()> {
     if let Some(extra) = args.first() {
         bail!("cargo xtask test takes no arguments, got {extra:?}");
     }
-    tools::ensure_native()?;
+    // Every tool first, so a missing one fails here, named, rather than inside a suite.
+    tools::ensure_all()?;
     let root = tools::workspace_root()?;
     let mut outcomes = Vec::new();
+    let cargo_in_root = |args: &[&str]| {
+        let mut cmd = tools::cargo();
+        cmd.args(args).current_dir(&root);
+        cmd
+    };
+    // The widget and its wasm artefact are built for wasm32 only; the rest natively.
+    let native = [
+        "--workspace",
+        "--exclude",
+        "simology-widget",
+        "--exclude",
+        "simology-widget-web",
+    ];
     outcomes.push(run_suite("format", || {
-        tools::run(
-            tools::cargo()
-                .args(["fmt", "--all", "--", "--check"])
-                .current_dir(&root),
-        )
+        tools::run(&mut cargo_in_root(&["fmt", "--all", "--", "--check"]))
     }));
     outcomes.push(run_suite("clippy", || {
-        tools::run(
-            tools::cargo()
-                .args([
-                    "clippy",
-                    "--workspace",
-                    "--all-targets",
-                    "--",
-                    "-D",
-                    "warnings",
-                ])
-                .current_dir(&root),
-        )
+        let mut cmd = cargo_in_root(&["clippy"]);
+        cmd.args(native)
+            .args(["--all-targets", "--", "-D", "warnings"]);
+        tools::run(&mut cmd)
     }));
     outcomes.push(run_suite("native", || {
-        tools::run(
-            tools::cargo()
-                .args(["test", "--workspace", "--exclude", "simology-widget"])
-                .current_dir(&root),
-        )
+        let mut cmd = cargo_in_root(&["test"]);
+        cmd.args(native);
+        tools::run(&mut cmd)
     }));
+    outcomes.push(run_suite("widget-clippy", || {
+        tools::run(&mut cargo_in_root(&[
+            "clippy",
+            "--target",
+            "wasm32-unknown-unknown",
+            "-p",
+            "simology-widget",
+            "-p",
+            "simology-widget-web",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]))
+    }));
+    outcomes.push(run_suite("widget-browser", || {
+        let mut cmd = cargo_in_root(&[
+            "test",
+            "--target",
+            "wasm32-unknown-unknown",
+            "-p",
+            "simology-widget",
+        ]);
+        cmd.env("CHROMEDRIVER", "/usr/bin/chromedriver");
+        tools::run(&mut cmd)
+    }));
+    outcomes.push(run_suite("widget-dist", || dist::build().map(|_| ())));
+    outcomes.push(run_suite("e2e", || e2e(&root)));
     println!("\n==> summary");
     let mut failed = 0;
     for o in &outcomes {

@@ -156,9 +156,42 @@ pub fn ensure_browser() -> Result<()> {
     ])
 }
 
-/// wasm-opt from Debian's binaryen, for the release build.
+/// The binaryen release whose wasm-opt the release build uses. Debian's (108) breaks
+/// the externref table that rustc and wasm-bindgen now emit; npm's build of binaryen is
+/// current and needs no compiler.
+pub const BINARYEN_VERSION: &str = "132";
+
+fn home() -> Result<PathBuf> {
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .context("HOME is not set")
+}
+
+/// wasm-opt from npm's binaryen, installed under `~/.cargo` so that its `bin/` (already
+/// on PATH for cargo) holds it and a bare `trunk build` finds it too.
 pub fn ensure_wasm_opt() -> Result<()> {
-    ensure_apt(&[("/usr/bin/wasm-opt", "binaryen")])
+    let have = output_of(Command::new("wasm-opt").arg("--version")).unwrap_or_default();
+    if have.contains(&format!("version_{BINARYEN_VERSION}")) {
+        return Ok(());
+    }
+    println!("installing wasm-opt (binaryen {BINARYEN_VERSION}) from npm into ~/.cargo");
+    let prefix = home()?.join(".cargo");
+    run(Command::new("npm")
+        .args([
+            "install",
+            "--global",
+            "--no-audit",
+            "--no-fund",
+            "--loglevel=error",
+            "--prefix",
+        ])
+        .arg(&prefix)
+        .arg(format!("binaryen@{BINARYEN_VERSION}.0.0")))?;
+    let now = output_of(Command::new("wasm-opt").arg("--version")).unwrap_or_default();
+    if !now.contains(&format!("version_{BINARYEN_VERSION}")) {
+        bail!("wasm-opt on PATH is {now:?} after installing binaryen {BINARYEN_VERSION} into {}: put {}/bin first on PATH", prefix.display(), prefix.display());
+    }
+    Ok(())
 }
 
 /// Everything the widget's build and browser tests need.
@@ -167,6 +200,29 @@ pub fn ensure_widget() -> Result<()> {
     ensure_wasm_opt()?;
     ensure_trunk()?;
     ensure_wasm_bindgen()
+}
+
+/// npm packages of a folder with a package-lock.json (`npm ci`), skipped when
+/// node_modules is newer than the lock file.
+pub fn ensure_npm(dir: &Path) -> Result<()> {
+    let lock = dir.join("package-lock.json");
+    let marker = dir.join("node_modules/.package-lock.json");
+    let fresh = match (std::fs::metadata(&lock), std::fs::metadata(&marker)) {
+        (Ok(l), Ok(m)) => match (l.modified(), m.modified()) {
+            (Ok(l), Ok(m)) => m >= l,
+            _ => false,
+        },
+        _ => false,
+    };
+    if fresh {
+        return Ok(());
+    }
+    println!("installing npm packages in {}", dir.display());
+    run(Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+        // The tests drive Debian's Chromium; no tool may download a browser.
+        .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+        .current_dir(dir))
 }
 
 /// Every tool of every suite.

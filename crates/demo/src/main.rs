@@ -55,7 +55,10 @@ async fn bind(port: u16, offset: u16) -> Result<TcpListener> {
 }
 
 fn page(template: &str, cdn: &str, proxy: &str, integrity: &str) -> String {
-    template.replace("{{CDN}}", cdn).replace("{{PROXY}}", proxy).replace("{{INTEGRITY}}", integrity)
+    template
+        .replace("{{CDN}}", cdn)
+        .replace("{{PROXY}}", proxy)
+        .replace("{{INTEGRITY}}", integrity)
 }
 
 #[tokio::main]
@@ -63,14 +66,24 @@ async fn main() -> Result<()> {
     let args = Args::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn,simology_proxy=info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "warn,simology_proxy=info".into()),
         )
         .with_writer(std::io::stderr)
         .init();
-    let integrity_json = std::fs::read_to_string(args.dist.join("integrity.json"))
-        .with_context(|| format!("{} has no integrity.json: run `cargo xtask dist` first", args.dist.display()))?;
-    let integrity: serde_json::Value = serde_json::from_str(&integrity_json).context("reading integrity.json")?;
-    let script_integrity = integrity["simology-esim.js"].as_str().unwrap_or_default().to_owned();
+    let integrity_json =
+        std::fs::read_to_string(args.dist.join("integrity.json")).with_context(|| {
+            format!(
+                "{} has no integrity.json: run `cargo xtask dist` first",
+                args.dist.display()
+            )
+        })?;
+    let integrity: serde_json::Value =
+        serde_json::from_str(&integrity_json).context("reading integrity.json")?;
+    let script_integrity = integrity["simology-esim.js"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
 
     let page_listener = bind(args.port, 0).await?;
     let cdn_listener = bind(args.port, 1).await?;
@@ -104,7 +117,10 @@ async fn main() -> Result<()> {
         ("SIMOLOGY_API_KEY", DEFAULT_API_KEY.to_owned()),
         ("SIMOLOGY_BASE_URL", sandbox.url().to_owned()),
         ("SIMOLOGY_WEBHOOK_SECRET", DEFAULT_WEBHOOK_SECRET.to_owned()),
-        ("PROXY_ALLOWED_ORIGINS", format!("{page_url},{localhost_page}")),
+        (
+            "PROXY_ALLOWED_ORIGINS",
+            format!("{page_url},{localhost_page}"),
+        ),
         ("PROXY_LISTEN", proxy_listen.to_string()),
         ("PROXY_DATABASE_URL", format!("sqlite://{}", db.display())),
         ("PROXY_LOG_FORMAT", "text".to_owned()),
@@ -114,7 +130,10 @@ async fn main() -> Result<()> {
         ("PROXY_STATUS_PER_MINUTE", "100000".to_owned()),
     ];
     let settings = Settings::load_with(None, &|k| {
-        env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()).or_else(|| std::env::var(k).ok())
+        env.iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, v)| v.clone())
+            .or_else(|| std::env::var(k).ok())
     })?;
     let proxy = Application::build(settings).await?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -128,8 +147,14 @@ async fn main() -> Result<()> {
     // The widget's files, served cross-origin like a CDN.
     let cdn = Router::new()
         .fallback_service(ServeDir::new(&args.dist))
-        .layer(SetResponseHeaderLayer::overriding(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*")))
-        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300")));
+        .layer(SetResponseHeaderLayer::overriding(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=300"),
+        ));
 
     // The blog, with the CSP the README tells partners to use.
     let csp = format!(
@@ -137,13 +162,53 @@ async fn main() -> Result<()> {
          style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
     );
     let pages: Vec<(&str, String)> = vec![
-        ("/", page(include_str!("../pages/index.html"), &cdn_url, &proxy_url, &script_integrity)),
-        ("/two.html", page(include_str!("../pages/two.html"), &cdn_url, &proxy_url, &script_integrity)),
-        ("/hostile.html", page(include_str!("../pages/hostile.html"), &cdn_url, &proxy_url, &script_integrity)),
+        (
+            "/",
+            page(
+                include_str!("../pages/index.html"),
+                &cdn_url,
+                &proxy_url,
+                &script_integrity,
+            ),
+        ),
+        (
+            "/two.html",
+            page(
+                include_str!("../pages/two.html"),
+                &cdn_url,
+                &proxy_url,
+                &script_integrity,
+            ),
+        ),
+        (
+            "/hostile.html",
+            page(
+                include_str!("../pages/hostile.html"),
+                &cdn_url,
+                &proxy_url,
+                &script_integrity,
+            ),
+        ),
     ];
     let mut blog = Router::new()
-        .route("/blog.css", get(|| async { ([(header::CONTENT_TYPE, "text/css")], include_str!("../pages/blog.css")) }))
-        .route("/hostile.css", get(|| async { ([(header::CONTENT_TYPE, "text/css")], include_str!("../pages/hostile.css")) }));
+        .route(
+            "/blog.css",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/css")],
+                    include_str!("../pages/blog.css"),
+                )
+            }),
+        )
+        .route(
+            "/hostile.css",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/css")],
+                    include_str!("../pages/hostile.css"),
+                )
+            }),
+        );
     for (path, html) in pages {
         blog = blog.route(path, get(move || async move { Html(html) }));
     }
@@ -175,13 +240,18 @@ async fn main() -> Result<()> {
         println!("  two widgets:           {page_url}/two.html");
         println!("  hostile host CSS:      {page_url}/hostile.html");
         println!("  widget files (CDN):    {cdn_url}/simology-esim.js");
-        println!("  partner proxy:         {proxy_url}  (SQLite at {})", db.display());
+        println!(
+            "  partner proxy:         {proxy_url}  (SQLite at {})",
+            db.display()
+        );
         println!("  Simology sandbox:      {}\n", sandbox.url());
         println!("Test cards: 4242 4242 4242 4242 pays; 4000 0000 0000 0002 is declined;");
         println!("            4000 0000 0000 0341 pays but provisioning fails.");
         println!("Ctrl-C stops everything.");
     }
-    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
     let _ = stop_tx.send(true);
     let _ = tokio::join!(page_task, cdn_task);
     let _ = proxy_task.await;

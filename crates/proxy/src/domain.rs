@@ -67,7 +67,10 @@ impl Email {
         if simology_proxy_api::is_valid_email(text) {
             Ok(Email(text.trim().to_owned()))
         } else {
-            Err(invalid("email", "must be an email address such as alex@example.com"))
+            Err(invalid(
+                "email",
+                "must be an email address such as alex@example.com",
+            ))
         }
     }
 

@@ -416,7 +416,7 @@ fn escape(text: &str) -> String {
 fn page(title: &str, body: &str) -> String {
     format!(
         r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>{title}</title><style>
+<title>{title}</title><link rel="icon" href="data:,"><style>
 body{{font:16px/1.5 system-ui,sans-serif;margin:0;background:#f4f5f7;color:#1d2230}}
 main{{max-width:28rem;margin:2rem auto;background:#fff;border-radius:12px;padding:1.5rem;box-shadow:0 1px 4px #0002}}
 h1{{font-size:1.25rem;margin:0 0 1rem}} .badge{{background:#fff3cd;color:#5c4400;padding:.15rem .5rem;border-radius:6px;font-size:.8rem}}

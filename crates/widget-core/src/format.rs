@@ -19,10 +19,26 @@ struct NumberStyle {
 
 fn number_style(lang: Lang) -> NumberStyle {
     match lang {
-        Lang::En => NumberStyle { decimal: '.', group: Some(','), group_four: true },
-        Lang::Fr => NumberStyle { decimal: ',', group: Some(NNBSP), group_four: true },
-        Lang::De | Lang::It => NumberStyle { decimal: ',', group: Some('.'), group_four: true },
-        Lang::Es => NumberStyle { decimal: ',', group: Some('.'), group_four: false },
+        Lang::En => NumberStyle {
+            decimal: '.',
+            group: Some(','),
+            group_four: true,
+        },
+        Lang::Fr => NumberStyle {
+            decimal: ',',
+            group: Some(NNBSP),
+            group_four: true,
+        },
+        Lang::De | Lang::It => NumberStyle {
+            decimal: ',',
+            group: Some('.'),
+            group_four: true,
+        },
+        Lang::Es => NumberStyle {
+            decimal: ',',
+            group: Some('.'),
+            group_four: false,
+        },
     }
 }
 
@@ -104,9 +120,15 @@ pub fn data(mb: u64, lang: Lang) -> String {
         let whole = tenths / 10;
         let frac = tenths % 10;
         if frac == 0 {
-            format!("{}{NBSP}GB", group_digits(&whole.to_string(), &number_style(lang)))
+            format!(
+                "{}{NBSP}GB",
+                group_digits(&whole.to_string(), &number_style(lang))
+            )
         } else {
-            format!("{}{NBSP}GB", decimal(i64::try_from(tenths).unwrap_or(i64::MAX), 1, lang))
+            format!(
+                "{}{NBSP}GB",
+                decimal(i64::try_from(tenths).unwrap_or(i64::MAX), 1, lang)
+            )
         }
     } else {
         format!("{mb}{NBSP}MB")
@@ -114,11 +136,23 @@ pub fn data(mb: u64, lang: Lang) -> String {
 }
 
 const MONTHS: [[&str; 12]; 5] = [
-    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
-    ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."],
-    ["Jan.", "Feb.", "März", "Apr.", "Mai", "Juni", "Juli", "Aug.", "Sept.", "Okt.", "Nov.", "Dez."],
-    ["ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sept", "oct", "nov", "dic"],
-    ["gen", "feb", "mar", "apr", "mag", "giu", "lug", "ago", "set", "ott", "nov", "dic"],
+    [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ],
+    [
+        "janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.",
+        "déc.",
+    ],
+    [
+        "Jan.", "Feb.", "März", "Apr.", "Mai", "Juni", "Juli", "Aug.", "Sept.", "Okt.", "Nov.",
+        "Dez.",
+    ],
+    [
+        "ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sept", "oct", "nov", "dic",
+    ],
+    [
+        "gen", "feb", "mar", "apr", "mag", "giu", "lug", "ago", "set", "ott", "nov", "dic",
+    ],
 ];
 
 /// A calendar date from an RFC 3339 timestamp (`2025-02-09T23:59:59Z`): `9 Feb 2025`,
@@ -147,7 +181,11 @@ mod tests {
     use simology_proxy_api::CurrencyCode;
 
     fn p(minor: i64, cur: &str, decimals: u8) -> Price {
-        Price { minor, currency: CurrencyCode::parse(cur).expect("code"), decimals }
+        Price {
+            minor,
+            currency: CurrencyCode::parse(cur).expect("code"),
+            decimals,
+        }
     }
 
     #[test]
@@ -160,7 +198,10 @@ mod tests {
         assert_eq!(price(&p(1500, "JPY", 0), Lang::En), "¥1,500");
         assert_eq!(price(&p(1500, "JPY", 0), Lang::It), "1.500\u{a0}JPY");
         assert_eq!(price(&p(1500, "JPY", 0), Lang::Es), "1500\u{a0}JPY");
-        assert_eq!(price(&p(1_234_567, "JPY", 0), Lang::Fr), "1\u{202f}234\u{202f}567\u{a0}JPY");
+        assert_eq!(
+            price(&p(1_234_567, "JPY", 0), Lang::Fr),
+            "1\u{202f}234\u{202f}567\u{a0}JPY"
+        );
         assert_eq!(price(&p(5, "GBP", 2), Lang::En), "£0.05");
         assert_eq!(price(&p(1234, "KWD", 3), Lang::En), "KWD\u{a0}1.234");
         assert_eq!(price(&p(-250, "USD", 2), Lang::En), "-$2.50");
@@ -172,14 +213,27 @@ mod tests {
         assert_eq!(data(1024, Lang::En), "1\u{a0}GB");
         assert_eq!(data(1536, Lang::Fr), "1,5\u{a0}GB");
         assert_eq!(data(51_200, Lang::De), "50\u{a0}GB");
-        assert_eq!(data(1100, Lang::En), "1\u{a0}GB", "rounded down, never overstated");
+        assert_eq!(
+            data(1100, Lang::En),
+            "1\u{a0}GB",
+            "rounded down, never overstated"
+        );
     }
 
     #[test]
     fn dates() {
-        assert_eq!(date("2025-02-09T23:59:59Z", Lang::En).as_deref(), Some("9 Feb 2025"));
-        assert_eq!(date("2025-02-09T23:59:59Z", Lang::Fr).as_deref(), Some("9 févr. 2025"));
-        assert_eq!(date("2025-03-01T00:00:00Z", Lang::De).as_deref(), Some("1. März 2025"));
+        assert_eq!(
+            date("2025-02-09T23:59:59Z", Lang::En).as_deref(),
+            Some("9 Feb 2025")
+        );
+        assert_eq!(
+            date("2025-02-09T23:59:59Z", Lang::Fr).as_deref(),
+            Some("9 févr. 2025")
+        );
+        assert_eq!(
+            date("2025-03-01T00:00:00Z", Lang::De).as_deref(),
+            Some("1. März 2025")
+        );
         assert_eq!(date("nonsense", Lang::En), None);
         assert_eq!(date("2025-13-01T00:00:00Z", Lang::En), None);
     }

@@ -37,7 +37,10 @@ impl Lang {
 
     /// The first supported language among an attribute and the browser's preferences,
     /// else English.
-    pub fn negotiate<'a>(attribute: Option<&str>, browser: impl IntoIterator<Item = &'a str>) -> Lang {
+    pub fn negotiate<'a>(
+        attribute: Option<&str>,
+        browser: impl IntoIterator<Item = &'a str>,
+    ) -> Lang {
         attribute
             .and_then(Lang::from_tag)
             .or_else(|| browser.into_iter().find_map(Lang::from_tag))
@@ -200,7 +203,7 @@ pub static EN: Strings = Strings {
     search_label: "Where are you going?",
     search_placeholder: "Search a country or region",
     search_no_match: "No destination matches “{q}”.",
-    search_results: "{n} destinations found",
+    search_results: "Destinations found: {n}",
     kind_country: "Country",
     kind_region: "Region",
     from_price: "from {price}",
@@ -293,7 +296,7 @@ pub static FR: Strings = Strings {
     search_label: "Où partez-vous ?",
     search_placeholder: "Chercher un pays ou une région",
     search_no_match: "Aucune destination ne correspond à « {q} ».",
-    search_results: "{n} destinations trouvées",
+    search_results: "Destinations trouvées : {n}",
     kind_country: "Pays",
     kind_region: "Région",
     from_price: "dès {price}",
@@ -386,7 +389,7 @@ pub static DE: Strings = Strings {
     search_label: "Wohin reisen Sie?",
     search_placeholder: "Land oder Region suchen",
     search_no_match: "Kein Reiseziel passt zu „{q}“.",
-    search_results: "{n} Reiseziele gefunden",
+    search_results: "Gefundene Reiseziele: {n}",
     kind_country: "Land",
     kind_region: "Region",
     from_price: "ab {price}",
@@ -479,7 +482,7 @@ pub static ES: Strings = Strings {
     search_label: "¿Adónde viajas?",
     search_placeholder: "Busca un país o una región",
     search_no_match: "Ningún destino coincide con «{q}».",
-    search_results: "{n} destinos encontrados",
+    search_results: "Destinos encontrados: {n}",
     kind_country: "País",
     kind_region: "Región",
     from_price: "desde {price}",
@@ -572,7 +575,7 @@ pub static IT: Strings = Strings {
     search_label: "Dove vai?",
     search_placeholder: "Cerca un paese o una regione",
     search_no_match: "Nessuna destinazione corrisponde a «{q}».",
-    search_results: "{n} destinazioni trovate",
+    search_results: "Destinazioni trovate: {n}",
     kind_country: "Paese",
     kind_region: "Regione",
     from_price: "da {price}",
@@ -678,13 +681,29 @@ mod tests {
         // Every template of every language keeps the placeholders of the English one.
         let pairs = |s: &Strings| {
             vec![
-                s.search_no_match, s.search_results, s.from_price, s.plans_for, s.country_plans,
-                s.regional_plans, s.days_many, s.covers_countries, s.pay, s.valid_between,
-                s.usage_used, s.usage_left, s.usage_measured, s.topup_add,
+                s.search_no_match,
+                s.search_results,
+                s.from_price,
+                s.plans_for,
+                s.country_plans,
+                s.regional_plans,
+                s.days_many,
+                s.covers_countries,
+                s.pay,
+                s.valid_between,
+                s.usage_used,
+                s.usage_left,
+                s.usage_measured,
+                s.topup_add,
             ]
         };
         let names = |t: &str| {
-            let mut v: Vec<String> = t.split('{').skip(1).filter_map(|p| p.split('}').next()).map(str::to_owned).collect();
+            let mut v: Vec<String> = t
+                .split('{')
+                .skip(1)
+                .filter_map(|p| p.split('}').next())
+                .map(str::to_owned)
+                .collect();
             v.sort();
             v
         };
@@ -699,7 +718,10 @@ mod tests {
     fn days_and_fill() {
         assert_eq!(FR.days(1), "1 jour");
         assert_eq!(DE.days(30), "30 Tage");
-        assert_eq!(fill(EN.pay, &[("price", "$5.00")]), "Continue to payment · $5.00");
+        assert_eq!(
+            fill(EN.pay, &[("price", "$5.00")]),
+            "Continue to payment · $5.00"
+        );
         assert_eq!(IT.region("north-america"), Some("Nord America"));
         assert_eq!(EN.region("atlantis"), None);
     }

@@ -24,10 +24,21 @@ pub fn platform(user_agent: &str) -> Platform {
             .split(" OS ")
             .nth(1)
             .and_then(|rest| rest.split_whitespace().next())
-            .map(|v| v.split('_').filter_map(|n| n.parse::<u32>().ok()).collect::<Vec<_>>())
+            .map(|v| {
+                v.split('_')
+                    .filter_map(|n| n.parse::<u32>().ok())
+                    .collect::<Vec<_>>()
+            })
             .unwrap_or_default();
-        let (major, minor) = (version.first().copied().unwrap_or(0), version.get(1).copied().unwrap_or(0));
-        return if (major, minor) >= (17, 4) { Platform::ModernIos } else { Platform::OldIos };
+        let (major, minor) = (
+            version.first().copied().unwrap_or(0),
+            version.get(1).copied().unwrap_or(0),
+        );
+        return if (major, minor) >= (17, 4) {
+            Platform::ModernIos
+        } else {
+            Platform::OldIos
+        };
     }
     Platform::Other
 }
@@ -46,12 +57,18 @@ fn encode(text: &str) -> String {
 
 /// Apple's universal link that installs an eSIM on iOS 17.4+.
 pub fn ios_link(lpa: &str) -> String {
-    format!("https://esimsetup.apple.com/esim_qrcode_provisioning?carddata={}", encode(lpa))
+    format!(
+        "https://esimsetup.apple.com/esim_qrcode_provisioning?carddata={}",
+        encode(lpa)
+    )
 }
 
 /// Google's equivalent, where Android supports it.
 pub fn android_link(lpa: &str) -> String {
-    format!("https://esimsetup.android.com/esim_qrcode_provisioning?carddata={}", encode(lpa))
+    format!(
+        "https://esimsetup.android.com/esim_qrcode_provisioning?carddata={}",
+        encode(lpa)
+    )
 }
 
 #[cfg(test)]
@@ -61,7 +78,8 @@ mod tests {
     #[test]
     fn platforms() {
         let ios_174 = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15";
-        let ios_16 = "Mozilla/5.0 (iPhone; CPU iPhone OS 16_6_1 like Mac OS X) AppleWebKit/605.1.15";
+        let ios_16 =
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 16_6_1 like Mac OS X) AppleWebKit/605.1.15";
         let ipad_18 = "Mozilla/5.0 (iPad; CPU OS 18_0 like Mac OS X)";
         let android = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36";
         let desktop = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/126";

@@ -38,7 +38,9 @@ impl SortBy {
 pub fn sort(plans: &mut [Plan], by: SortBy) {
     plans.sort_by(|a, b| {
         let primary = match by {
-            SortBy::Price => (a.price.currency, a.price.minor).cmp(&(b.price.currency, b.price.minor)),
+            SortBy::Price => {
+                (a.price.currency, a.price.minor).cmp(&(b.price.currency, b.price.minor))
+            }
             SortBy::Data => b.data_mb.cmp(&a.data_mb),
             SortBy::Validity => b.validity_days.cmp(&a.validity_days),
         };
@@ -52,8 +54,10 @@ pub fn sort(plans: &mut [Plan], by: SortBy) {
 
 /// Country plans and regional bundles, apart, each sorted.
 pub fn grouped(plans: &[Plan], by: SortBy) -> (Vec<Plan>, Vec<Plan>) {
-    let (mut own, mut bundles): (Vec<Plan>, Vec<Plan>) =
-        plans.iter().cloned().partition(|p| p.kind == DestinationKind::Country);
+    let (mut own, mut bundles): (Vec<Plan>, Vec<Plan>) = plans
+        .iter()
+        .cloned()
+        .partition(|p| p.kind == DestinationKind::Country);
     sort(&mut own, by);
     sort(&mut bundles, by);
     (own, bundles)
@@ -64,7 +68,14 @@ mod tests {
     use super::*;
     use simology_proxy_api::{CurrencyCode, Price};
 
-    fn plan(sku: &str, kind: DestinationKind, mb: u64, days: u32, minor: i64, available: bool) -> Plan {
+    fn plan(
+        sku: &str,
+        kind: DestinationKind,
+        mb: u64,
+        days: u32,
+        minor: i64,
+        available: bool,
+    ) -> Plan {
         Plan {
             sku: sku.into(),
             name: sku.into(),
@@ -73,7 +84,11 @@ mod tests {
             coverage: vec!["FR".into()],
             data_mb: mb,
             validity_days: days,
-            price: Price { minor, currency: CurrencyCode::parse("EUR").expect("code"), decimals: 2 },
+            price: Price {
+                minor,
+                currency: CurrencyCode::parse("EUR").expect("code"),
+                decimals: 2,
+            },
             available,
             terms_url: String::new(),
         }

@@ -11,7 +11,11 @@ use qrcode::{EcLevel, QrCode};
 pub fn modules(text: &str) -> Result<(Vec<bool>, usize), qrcode::types::QrError> {
     let code = QrCode::with_error_correction_level(text.as_bytes(), EcLevel::M)?;
     let width = code.width();
-    let dark = code.to_colors().into_iter().map(|c| c == qrcode::Color::Dark).collect();
+    let dark = code
+        .to_colors()
+        .into_iter()
+        .map(|c| c == qrcode::Color::Dark)
+        .collect();
     Ok((dark, width))
 }
 
@@ -47,7 +51,11 @@ mod tests {
             if mx < quiet || my < quiet || mx >= width + quiet || my >= width + quiet {
                 return 255;
             }
-            if dark[(my - quiet) * width + (mx - quiet)] { 0 } else { 255 }
+            if dark[(my - quiet) * width + (mx - quiet)] {
+                0
+            } else {
+                255
+            }
         };
         let mut img = rqrr::PreparedImage::prepare_from_greyscale(size, size, pixel);
         let grids = img.detect_grids();
@@ -76,7 +84,11 @@ mod tests {
             .and_then(|s| s.parse().ok())
             .expect("a width");
         assert!(size >= 256, "{size}");
-        assert_eq!(size % (width + 8), 0, "whole pixels per module, 4-module quiet zone each side");
+        assert_eq!(
+            size % (width + 8),
+            0,
+            "whole pixels per module, 4-module quiet zone each side"
+        );
         assert!(svg.contains("#ffffff") && svg.contains("#000000"));
     }
 }

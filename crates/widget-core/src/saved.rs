@@ -34,7 +34,9 @@ pub enum Return {
 /// Reads `#simology-order=<ref>` or `#simology-cancel=<ref>`.
 pub fn parse_fragment(hash: &str) -> Option<Return> {
     let hash = hash.trim_start_matches('#');
-    let valid = |r: &str| r.len() == 34 && r.starts_with("o_") && r[2..].bytes().all(|b| b.is_ascii_hexdigit());
+    let valid = |r: &str| {
+        r.len() == 34 && r.starts_with("o_") && r[2..].bytes().all(|b| b.is_ascii_hexdigit())
+    };
     if let Some(r) = hash.strip_prefix("simology-order=") {
         return valid(r).then(|| Return::Paid(r.to_owned()));
     }
@@ -57,7 +59,12 @@ pub fn prune(mut orders: Vec<SavedOrder>, now_ms: f64) -> Vec<SavedOrder> {
 /// The order this widget shows on load: the one the fragment names, if this widget
 /// started it (or no widget here did); else this widget's latest unfinished order
 /// from the last day.
-pub fn order_to_show(ret: Option<&Return>, saved: &[SavedOrder], instance: &str, now_ms: f64) -> Option<String> {
+pub fn order_to_show(
+    ret: Option<&Return>,
+    saved: &[SavedOrder],
+    instance: &str,
+    now_ms: f64,
+) -> Option<String> {
     if let Some(Return::Paid(r)) = ret {
         match saved.iter().find(|o| o.order_ref == *r) {
             Some(o) if o.instance != instance => return None,
@@ -84,15 +91,26 @@ mod tests {
 
     fn saved(r: &str, instance: &str, started: f64, done: bool) -> SavedOrder {
         SavedOrder {
-            order_ref: r.into(), instance: instance.into(), sku: "US-1GB-7D".into(),
-            destination: "US".into(), name: "US".into(), started_ms: started, done,
+            order_ref: r.into(),
+            instance: instance.into(),
+            sku: "US-1GB-7D".into(),
+            destination: "US".into(),
+            name: "US".into(),
+            started_ms: started,
+            done,
         }
     }
 
     #[test]
     fn fragments() {
-        assert_eq!(parse_fragment(&format!("#simology-order={R1}")), Some(Return::Paid(R1.into())));
-        assert_eq!(parse_fragment(&format!("simology-cancel={R1}")), Some(Return::Cancelled(R1.into())));
+        assert_eq!(
+            parse_fragment(&format!("#simology-order={R1}")),
+            Some(Return::Paid(R1.into()))
+        );
+        assert_eq!(
+            parse_fragment(&format!("simology-cancel={R1}")),
+            Some(Return::Cancelled(R1.into()))
+        );
         assert_eq!(parse_fragment("#simology-order=<script>"), None);
         assert_eq!(parse_fragment("#top"), None);
     }
@@ -101,22 +119,56 @@ mod tests {
     fn the_widget_that_started_it_shows_it() {
         let list = vec![saved(R1, "w-japan", 1000.0, false)];
         let ret = Return::Paid(R1.into());
-        assert_eq!(order_to_show(Some(&ret), &list, "w-japan", 2000.0), Some(R1.into()));
-        assert_eq!(order_to_show(Some(&ret), &list, "w-usa", 2000.0), None, "another widget's order");
-        assert_eq!(order_to_show(Some(&ret), &[], "w-usa", 2000.0), Some(R1.into()), "started elsewhere");
+        assert_eq!(
+            order_to_show(Some(&ret), &list, "w-japan", 2000.0),
+            Some(R1.into())
+        );
+        assert_eq!(
+            order_to_show(Some(&ret), &list, "w-usa", 2000.0),
+            None,
+            "another widget's order"
+        );
+        assert_eq!(
+            order_to_show(Some(&ret), &[], "w-usa", 2000.0),
+            Some(R1.into()),
+            "started elsewhere"
+        );
         // A reload without the fragment: the unfinished order of this widget.
-        assert_eq!(order_to_show(None, &list, "w-japan", 2000.0), Some(R1.into()));
+        assert_eq!(
+            order_to_show(None, &list, "w-japan", 2000.0),
+            Some(R1.into())
+        );
         let finished = vec![saved(R1, "w-japan", 1000.0, true)];
         assert_eq!(order_to_show(None, &finished, "w-japan", 2000.0), None);
         let old = vec![saved(R1, "w-japan", 0.0, false)];
-        assert_eq!(order_to_show(None, &old, "w-japan", 2.0 * 86_400_000.0), None);
-        assert_eq!(order_to_show(Some(&Return::Cancelled(R1.into())), &list, "w-japan", 2000.0), None);
+        assert_eq!(
+            order_to_show(None, &old, "w-japan", 2.0 * 86_400_000.0),
+            None
+        );
+        assert_eq!(
+            order_to_show(
+                Some(&Return::Cancelled(R1.into())),
+                &list,
+                "w-japan",
+                2000.0
+            ),
+            None
+        );
     }
 
     #[test]
     fn pruning_keeps_recent_unique_orders() {
-        let list = vec![saved(R1, "a", 1.0, true), saved(R2, "a", 5.0, false), saved(R1, "a", 1.0, true)];
+        let list = vec![
+            saved(R1, "a", 1.0, true),
+            saved(R2, "a", 5.0, false),
+            saved(R1, "a", 1.0, true),
+        ];
         let kept = prune(list, 10.0);
-        assert_eq!(kept.iter().map(|o| o.order_ref.as_str()).collect::<Vec<_>>(), vec![R2, R1]);
+        assert_eq!(
+            kept.iter()
+                .map(|o| o.order_ref.as_str())
+                .collect::<Vec<_>>(),
+            vec![R2, R1]
+        );
     }
 }

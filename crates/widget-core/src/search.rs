@@ -54,9 +54,18 @@ pub struct Entry {
     pub keys: Vec<String>,
 }
 
+/// A folding function: [`fold`], or the browser's (which needs no Unicode tables in
+/// the wasm).
+pub type Fold<'a> = &'a dyn Fn(&str) -> String;
+
 impl Entry {
     /// An entry from a destination, its display name and its other names.
-    pub fn new(destination: Destination, display: String, other_names: &[String]) -> Self {
+    pub fn new(
+        destination: Destination,
+        display: String,
+        other_names: &[String],
+        fold: Fold<'_>,
+    ) -> Self {
         let mut keys: Vec<String> = std::iter::once(&display)
             .chain(other_names.iter())
             .chain(std::iter::once(&destination.name))
@@ -65,11 +74,15 @@ impl Entry {
             .collect();
         keys.push(fold(&destination.code));
         keys.dedup();
-        Entry { destination, display, keys }
+        Entry {
+            destination,
+            display,
+            keys,
+        }
     }
 }
 
-fn score(entry: &Entry, query: &str) -> Option<u32> {
+fn score(entry: &Entry, query: &str, fold: Fold<'_>) -> Option<u32> {
     let code = fold(&entry.destination.code);
     let mut best: Option<u32> = None;
     let mut take = |s: u32| best = Some(best.map_or(s, |b| b.min(s)));
@@ -94,16 +107,22 @@ fn score(entry: &Entry, query: &str) -> Option<u32> {
 
 /// The entries matching a query, best first (ties: countries before regions, then by
 /// display name). An empty query matches nothing.
-pub fn search<'a>(entries: &'a [Entry], query: &str) -> Vec<&'a Entry> {
+pub fn search<'a>(entries: &'a [Entry], query: &str, fold: Fold<'_>) -> Vec<&'a Entry> {
     let q = fold(query);
     if q.is_empty() {
         return Vec::new();
     }
-    let mut hits: Vec<(u32, &Entry)> = entries.iter().filter_map(|e| score(e, &q).map(|s| (s, e))).collect();
+    let mut hits: Vec<(u32, &Entry)> = entries
+        .iter()
+        .filter_map(|e| score(e, &q, fold).map(|s| (s, e)))
+        .collect();
     hits.sort_by(|(sa, a), (sb, b)| {
         sa.cmp(sb)
-            .then((a.destination.kind == DestinationKind::Region).cmp(&(b.destination.kind == DestinationKind::Region)))
-            .then_with(|| fold(&a.display).cmp(&fold(&b.display)))
+            .then(
+                (a.destination.kind == DestinationKind::Region)
+                    .cmp(&(b.destination.kind == DestinationKind::Region)),
+            )
+            .then_with(|| a.keys.first().cmp(&b.keys.first()))
     });
     hits.into_iter().map(|(_, e)| e).collect()
 }
@@ -113,25 +132,75 @@ mod tests {
     use super::*;
 
     fn dest(code: &str, name: &str, kind: DestinationKind) -> Destination {
-        Destination { kind, code: code.into(), name: name.into(), plan_count: 1, lowest_price: None, countries: vec![] }
+        Destination {
+            kind,
+            code: code.into(),
+            name: name.into(),
+            plan_count: 1,
+            lowest_price: None,
+            countries: vec![],
+        }
     }
 
     fn entries() -> Vec<Entry> {
         vec![
-            Entry::new(dest("ES", "Spain", DestinationKind::Country), "Spain".into(), &["España".into(), "Espagne".into(), "Spanien".into()]),
-            Entry::new(dest("US", "United States", DestinationKind::Country), "United States".into(), &["États-Unis".into()]),
-            Entry::new(dest("AE", "United Arab Emirates", DestinationKind::Country), "United Arab Emirates".into(), &[]),
-            Entry::new(dest("GB", "United Kingdom", DestinationKind::Country), "United Kingdom".into(), &[]),
-            Entry::new(dest("europe", "Europe", DestinationKind::Region), "Europe".into(), &[]),
-            Entry::new(dest("western-europe", "Western Europe", DestinationKind::Region), "Western Europe".into(), &[]),
-            Entry::new(dest("TR", "Türkiye", DestinationKind::Country), "Türkiye".into(), &["Turkey".into()]),
-            Entry::new(dest("CI", "Côte d'Ivoire", DestinationKind::Country), "Côte d'Ivoire".into(), &[]),
+            Entry::new(
+                dest("ES", "Spain", DestinationKind::Country),
+                "Spain".into(),
+                &["España".into(), "Espagne".into(), "Spanien".into()],
+                &fold,
+            ),
+            Entry::new(
+                dest("US", "United States", DestinationKind::Country),
+                "United States".into(),
+                &["États-Unis".into()],
+                &fold,
+            ),
+            Entry::new(
+                dest("AE", "United Arab Emirates", DestinationKind::Country),
+                "United Arab Emirates".into(),
+                &[],
+                &fold,
+            ),
+            Entry::new(
+                dest("GB", "United Kingdom", DestinationKind::Country),
+                "United Kingdom".into(),
+                &[],
+                &fold,
+            ),
+            Entry::new(
+                dest("europe", "Europe", DestinationKind::Region),
+                "Europe".into(),
+                &[],
+                &fold,
+            ),
+            Entry::new(
+                dest("western-europe", "Western Europe", DestinationKind::Region),
+                "Western Europe".into(),
+                &[],
+                &fold,
+            ),
+            Entry::new(
+                dest("TR", "Türkiye", DestinationKind::Country),
+                "Türkiye".into(),
+                &["Turkey".into()],
+                &fold,
+            ),
+            Entry::new(
+                dest("CI", "Côte d'Ivoire", DestinationKind::Country),
+                "Côte d'Ivoire".into(),
+                &[],
+                &fold,
+            ),
         ]
     }
 
     fn codes(q: &str) -> Vec<String> {
         let e = entries();
-        search(&e, q).iter().map(|x| x.destination.code.clone()).collect()
+        search(&e, q, &fold)
+            .iter()
+            .map(|x| x.destination.code.clone())
+            .collect()
     }
 
     #[test]

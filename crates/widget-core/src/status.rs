@@ -35,7 +35,11 @@ pub fn steps(state: OrderState) -> Option<[(Step, StepState); 3]> {
         OrderState::Ready => [Done, Done, Done],
         OrderState::Failed | OrderState::Expired | OrderState::Refunded => return None,
     };
-    Some([(Step::Payment, s[0]), (Step::Preparing, s[1]), (Step::Ready, s[2])])
+    Some([
+        (Step::Payment, s[0]),
+        (Step::Preparing, s[1]),
+        (Step::Ready, s[2]),
+    ])
 }
 
 /// The sentence for the live region.
@@ -69,7 +73,9 @@ pub fn backoff_ms(failures: u32, jitter: f64) -> u32 {
     if failures == 0 {
         return 0;
     }
-    let base = 1000u32.saturating_mul(1 << (failures - 1).min(5)).min(30_000);
+    let base = 1000u32
+        .saturating_mul(1 << (failures - 1).min(5))
+        .min(30_000);
     let extra = (f64::from(base) * 0.25 * jitter.clamp(0.0, 1.0)) as u32;
     base + extra
 }
@@ -89,8 +95,18 @@ mod tests {
             state,
             reason: reason.map(str::to_owned),
             plan: OrderPlan {
-                sku: "US-1GB-7D".into(), name: "US".into(), coverage: vec![], data_mb: 1024, validity_days: 7,
-                quantity: 1, price: Price { minor: 450, currency: CurrencyCode(*b"USD"), decimals: 2 }, terms_url: String::new(),
+                sku: "US-1GB-7D".into(),
+                name: "US".into(),
+                coverage: vec![],
+                data_mb: 1024,
+                validity_days: 7,
+                quantity: 1,
+                price: Price {
+                    minor: 450,
+                    currency: CurrencyCode(*b"USD"),
+                    decimals: 2,
+                },
+                terms_url: String::new(),
             },
             esim: None,
             topup_of: None,
@@ -101,13 +117,25 @@ mod tests {
 
     #[test]
     fn transitions_show_progress() {
-        let seq = [OrderState::Pending, OrderState::Paid, OrderState::Provisioning, OrderState::Ready];
+        let seq = [
+            OrderState::Pending,
+            OrderState::Paid,
+            OrderState::Provisioning,
+            OrderState::Ready,
+        ];
         let currents: Vec<Step> = seq
             .iter()
             .filter_map(|s| steps(*s))
-            .map(|st| st.iter().find(|(_, s)| *s == StepState::Current).map_or(Step::Ready, |(k, _)| *k))
+            .map(|st| {
+                st.iter()
+                    .find(|(_, s)| *s == StepState::Current)
+                    .map_or(Step::Ready, |(k, _)| *k)
+            })
             .collect();
-        assert_eq!(currents, vec![Step::Payment, Step::Payment, Step::Preparing, Step::Ready]);
+        assert_eq!(
+            currents,
+            vec![Step::Payment, Step::Payment, Step::Preparing, Step::Ready]
+        );
         assert!(steps(OrderState::Failed).is_none());
         assert!(keep_polling(OrderState::Provisioning));
         assert!(!keep_polling(OrderState::Ready));
@@ -115,10 +143,22 @@ mod tests {
 
     #[test]
     fn messages_name_the_failure() {
-        assert_eq!(message(&order(OrderState::Failed, Some("payment_declined")), &EN), EN.status_declined);
-        assert_eq!(message(&order(OrderState::Failed, Some("provisioning_failed")), &EN), EN.status_provisioning_failed);
-        assert_eq!(message(&order(OrderState::Failed, None), &EN), EN.status_failed);
-        assert_eq!(message(&order(OrderState::Provisioning, None), &EN), EN.status_provisioning);
+        assert_eq!(
+            message(&order(OrderState::Failed, Some("payment_declined")), &EN),
+            EN.status_declined
+        );
+        assert_eq!(
+            message(&order(OrderState::Failed, Some("provisioning_failed")), &EN),
+            EN.status_provisioning_failed
+        );
+        assert_eq!(
+            message(&order(OrderState::Failed, None), &EN),
+            EN.status_failed
+        );
+        assert_eq!(
+            message(&order(OrderState::Provisioning, None), &EN),
+            EN.status_provisioning
+        );
         let mut topup = order(OrderState::Ready, None);
         topup.topup_of = Some("o_0".into());
         assert_eq!(message(&topup, &EN), EN.status_topup_ready);

@@ -1,0 +1,120 @@
+// Buying an eSIM in a real browser against the demo stack: the page embeds the widget
+// by its script tag, from another origin, under a strict CSP.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startStack, launch, newPage, shot, decodeQr, pay, checkout, seriousViolations,
+  CARD_OK, CARD_DECLINED, CARD_PROVISIONING_FAILS } from '../lib/stack.mjs';
+
+let stack;
+let browser;
+before(async () => { stack = await startStack(); browser = await launch(); });
+after(async () => { await browser?.close(); await stack?.stop(); });
+
+async function orderLpa(orderRef) {
+  const r = await fetch(`${stack.urls.proxy}/api/orders/${orderRef}`);
+  return (await r.json()).esim?.lpa;
+}
+
+for (const [label, width] of [['phone', 375], ['desktop', 1280]]) {
+  test(`the full journey at ${width} px: destination, plan, email, payment, QR`, async () => {
+    const page = await newPage(browser, { width });
+    await page.goto(`${stack.urls.page}/`);
+    const widget = page.locator('#japan-shop');
+    await widget.locator('.plans-title').waitFor();
+    assert.equal(await widget.locator('.plans-title').textContent(), 'eSIM plans for Japan');
+    await shot(page, `picker-${label}`);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth > document.documentElement.clientWidth);
+    assert.equal(overflow, false, 'no horizontal scrolling');
+    assert.deepEqual(await seriousViolations(page), [], 'picker: no serious accessibility violations');
+
+    // The destination, by search.
+    await widget.locator('.change').click();
+    await widget.locator('.search-input').fill('japon');
+    await widget.locator('.search-option[data-code="JP"]').click();
+    await widget.locator('.plans-title').waitFor();
+
+    await widget.locator('.country-plans .choose').first().click();
+    await widget.locator('input[type=email]').waitFor();
+    assert.deepEqual(await seriousViolations(page), [], 'checkout: no serious accessibility violations');
+    await widget.locator('input[type=email]').fill('traveller@example.com');
+    await widget.locator('.pay').click();
+    await pay(page, CARD_OK);
+    await page.waitForURL((u) => u.origin === stack.urls.page);
+    await widget.locator('.qr svg').waitFor({ timeout: 20000 });
+    assert.equal(await widget.locator('.status-message').textContent(), 'Your eSIM is ready.');
+    const orderRef = (await widget.locator('.reference code').textContent()).trim();
+    const lpa = await orderLpa(orderRef);
+    assert.match(lpa, /^LPA:1\$/);
+    assert.equal(await decodeQr(widget.locator('.qr')), lpa, 'the QR on screen is the order\'s LPA string');
+    const codes = await widget.locator('.copy-value').allTextContents();
+    assert.equal(codes.length, 2);
+    assert.ok(lpa.includes(`$${codes[0]}$${codes[1]}`), 'SM-DP+ address and activation code shown');
+    assert.equal(page.url().includes('simology-order'), false, 'the fragment is cleaned from the address bar');
+    await shot(page, `ready-${label}`);
+    assert.deepEqual(await seriousViolations(page), [], 'ready: no serious accessibility violations');
+    assert.deepEqual(page.problems, [], 'no console errors');
+    await page.context().close();
+  });
+}
+
+test('a declined card, then a provisioning failure', async () => {
+  const page = await newPage(browser);
+  await page.goto(`${stack.urls.page}/`);
+  const widget = page.locator('#japan-shop');
+  await widget.locator('.plans-title').waitFor();
+  await checkout(page, widget);
+  await pay(page, CARD_DECLINED);
+  await page.waitForURL((u) => u.origin === stack.urls.page);
+  await widget.locator('.status-message', { hasText: 'declined' }).waitFor({ timeout: 15000 });
+  assert.equal(await widget.locator('.status-message').textContent(), 'Your payment was declined. No money was taken.');
+  await shot(page, 'declined');
+  assert.deepEqual(await seriousViolations(page), [], 'failure view: no serious accessibility violations');
+
+  // Choose again: the plan is kept.
+  await widget.locator('.order > .button').click();
+  await widget.locator('input[type=email]').fill('traveller@example.com');
+  await widget.locator('.pay').click();
+  await pay(page, CARD_PROVISIONING_FAILS);
+  await page.waitForURL((u) => u.origin === stack.urls.page);
+  await widget.locator('.status-message', { hasText: 'prepare' }).waitFor({ timeout: 15000 });
+  assert.match(await widget.locator('.status-message').textContent(), /couldn't prepare your eSIM/);
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
+test('a reload while the eSIM is being prepared', async () => {
+  const slow = await startStack({ activationDelayMs: 4000 });
+  const page = await newPage(browser);
+  await page.goto(`${slow.urls.page}/`);
+  const widget = page.locator('#japan-shop');
+  await widget.locator('.plans-title').waitFor();
+  await checkout(page, widget);
+  await pay(page, CARD_OK);
+  await page.waitForURL((u) => u.origin === slow.urls.page);
+  await widget.locator('.step.current', { hasText: 'Preparing' }).waitFor({ timeout: 10000 });
+  await page.reload();
+  // The fragment is gone; the widget finds its unfinished order in localStorage.
+  await widget.locator('.qr svg').waitFor({ timeout: 20000 });
+  assert.equal(await widget.locator('.status-message').textContent(), 'Your eSIM is ready.');
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+  await slow.stop();
+});
+
+test('cancel on the payment page returns to the chosen plan', async () => {
+  const page = await newPage(browser);
+  await page.goto(`${stack.urls.page}/`);
+  const widget = page.locator('#japan-shop');
+  await widget.locator('.plans-title').waitFor();
+  const sku = await widget.locator('.country-plans .plan-card').nth(1).getAttribute('data-sku');
+  await widget.locator('.country-plans .choose').nth(1).click();
+  await widget.locator('input[type=email]').fill('traveller@example.com');
+  await widget.locator('.pay').click();
+  await page.waitForURL(/\/pay\/cs_/);
+  await page.click('button[value=cancel]');
+  await page.waitForURL((u) => u.origin === stack.urls.page);
+  await widget.locator('form.checkout').waitFor();
+  assert.ok(sku.startsWith('JP-'));
+  assert.match(await widget.locator('.summary-name').textContent(), /Japan/);
+  await page.context().close();
+});

@@ -1,0 +1,653 @@
+//! The widget in a real (headless) browser, rendered from fixed data through a fake
+//! proxy: the picker from a catalogue, search, sort, prices, checkout validation and
+//! errors, status transitions, and the ready view with its QR code.
+#![cfg(target_arch = "wasm32")]
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use leptos::mount::mount_to;
+use leptos::prelude::*;
+use simology_proxy_api::*;
+use simology_widget::backend::{Backend, Failure, Fut};
+use simology_widget::browser::Waker;
+use simology_widget::components::app::{Config, Screen, Services, Widget};
+use simology_widget_core::i18n::Lang;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn price(minor: i64, cur: &str) -> Price {
+    let decimals = if cur == "JPY" { 0 } else { 2 };
+    Price {
+        minor,
+        currency: CurrencyCode::parse(cur).expect("code"),
+        decimals,
+    }
+}
+
+fn plan(
+    sku: &str,
+    kind: DestinationKind,
+    dest: &str,
+    mb: u64,
+    days: u32,
+    p: Price,
+    available: bool,
+) -> Plan {
+    Plan {
+        sku: sku.into(),
+        name: format!("{sku} plan"),
+        kind,
+        destination: dest.into(),
+        coverage: if kind == DestinationKind::Country {
+            vec![dest.into()]
+        } else {
+            vec!["FR".into(), "ES".into(), "US".into()]
+        },
+        data_mb: mb,
+        validity_days: days,
+        price: p,
+        available,
+        terms_url: "https://terms.example/plan".into(),
+    }
+}
+
+fn destination(kind: DestinationKind, code: &str, name: &str) -> Destination {
+    Destination {
+        kind,
+        code: code.into(),
+        name: name.into(),
+        plan_count: 3,
+        lowest_price: Some(price(499, "USD")),
+        countries: vec![code.into()],
+    }
+}
+
+fn catalog(code: &str) -> CatalogResponse {
+    let (cur, base) = match code {
+        "JP" => ("JPY", 680),
+        "ES" => ("EUR", 499),
+        _ => ("USD", 450),
+    };
+    CatalogResponse {
+        destination: destination(DestinationKind::Country, code, code),
+        plans: vec![
+            plan(
+                &format!("{code}-5GB-30D"),
+                DestinationKind::Country,
+                code,
+                5120,
+                30,
+                price(base * 3, cur),
+                true,
+            ),
+            plan(
+                &format!("{code}-1GB-7D"),
+                DestinationKind::Country,
+                code,
+                1024,
+                7,
+                price(base, cur),
+                true,
+            ),
+            plan(
+                &format!("{code}-20GB-90D"),
+                DestinationKind::Country,
+                code,
+                20480,
+                90,
+                price(base * 8, cur),
+                true,
+            ),
+            plan(
+                &format!("{code}-50GB-90D"),
+                DestinationKind::Country,
+                code,
+                51200,
+                90,
+                price(base * 15, cur),
+                false,
+            ),
+            plan(
+                "EUR-5GB-15D",
+                DestinationKind::Region,
+                "europe",
+                5120,
+                15,
+                price(1999, "EUR"),
+                true,
+            ),
+        ],
+        updated_at: "2025-01-10T09:12:44Z".into(),
+    }
+}
+
+#[derive(Default)]
+struct Fake {
+    checkouts: RefCell<Vec<CheckoutRequest>>,
+    checkout_result: RefCell<Option<Result<CheckoutResponse, Failure>>>,
+    orders: RefCell<VecDeque<OrderView>>,
+}
+
+const REF: &str = "o_0123456789abcdef0123456789abcdef";
+
+/// The fake, shared between the widget and the test.
+#[derive(Clone)]
+struct Shared(Rc<Fake>);
+
+impl Backend for Shared {
+    fn destinations(&self) -> Fut<Result<DestinationsResponse, Failure>> {
+        Box::pin(async {
+            Ok(DestinationsResponse {
+                destinations: vec![
+                    destination(DestinationKind::Country, "ES", "Spain"),
+                    destination(DestinationKind::Country, "US", "United States"),
+                    destination(DestinationKind::Country, "JP", "Japan"),
+                    destination(DestinationKind::Region, "europe", "Europe"),
+                ],
+                updated_at: "2025-01-10T09:12:44Z".into(),
+            })
+        })
+    }
+    fn catalog(&self, _kind: DestinationKind, code: &str) -> Fut<Result<CatalogResponse, Failure>> {
+        let c = catalog(code);
+        Box::pin(async move { Ok(c) })
+    }
+    fn checkout(&self, request: CheckoutRequest) -> Fut<Result<CheckoutResponse, Failure>> {
+        self.0.checkouts.borrow_mut().push(request);
+        let result = self.0.checkout_result.borrow().clone().unwrap_or_else(|| {
+            Ok(CheckoutResponse {
+                order_ref: REF.into(),
+                payment_url: "https://pay.example/cs_1".into(),
+                expires_at: String::new(),
+            })
+        });
+        Box::pin(async move {
+            // A slow network: the second click lands while the first is in flight.
+            Waker::default().sleep(50).await;
+            result
+        })
+    }
+    fn order(
+        &self,
+        _order_ref: &str,
+        _wait: u64,
+        _version: Option<i64>,
+    ) -> Fut<Result<OrderView, Failure>> {
+        let me = Rc::clone(&self.0);
+        Box::pin(async move {
+            // Like a long-poll: answers when the test publishes the next state.
+            loop {
+                if let Some(o) = me.orders.borrow_mut().pop_front() {
+                    return Ok(o);
+                }
+                Waker::default().sleep(10).await;
+            }
+        })
+    }
+    fn usage(&self, _order_ref: &str) -> Fut<Result<UsageView, Failure>> {
+        Box::pin(async {
+            Ok(UsageView {
+                used_mb: 1200,
+                remaining_mb: 3920,
+                status: "active".into(),
+                measured_at: "2025-01-10T09:12:44Z".into(),
+                valid_until: String::new(),
+            })
+        })
+    }
+    fn topup_offers(&self, _order_ref: &str) -> Fut<Result<TopupOffers, Failure>> {
+        Box::pin(async {
+            Ok(TopupOffers {
+                offers: vec![plan(
+                    "US-1GB-7D",
+                    DestinationKind::Country,
+                    "US",
+                    1024,
+                    7,
+                    price(450, "USD"),
+                    true,
+                )],
+            })
+        })
+    }
+    fn buy_topup(
+        &self,
+        _order_ref: &str,
+        _request: TopupRequest,
+    ) -> Fut<Result<CheckoutResponse, Failure>> {
+        Box::pin(async { Err(Failure::Network) })
+    }
+}
+
+struct Harness {
+    root: web_sys::HtmlElement,
+    fake: Rc<Fake>,
+    navigated: Rc<RefCell<Vec<String>>>,
+}
+
+fn mount_widget(
+    lang: Lang,
+    destination: Option<(DestinationKind, &str)>,
+    screen: Option<Screen>,
+) -> Harness {
+    let document = document();
+    // Each test starts with no remembered orders.
+    if let Some(storage) = window().local_storage().ok().flatten() {
+        let _ = storage.clear();
+    }
+    let root: web_sys::HtmlElement = document
+        .create_element("div")
+        .expect("div")
+        .unchecked_into();
+    document
+        .body()
+        .expect("body")
+        .append_child(&root)
+        .expect("append");
+    let fake = Rc::new(Fake::default());
+    let navigated = Rc::new(RefCell::new(Vec::new()));
+    let config = Config {
+        destination: destination.map(|(k, c)| (k, c.to_owned())),
+        lang,
+        theme: "light".into(),
+        instance: format!("t{}", js_sys::Math::random().to_bits()),
+    };
+    let nav = Rc::clone(&navigated);
+    let services = Services {
+        backend: Rc::new(Shared(Rc::clone(&fake))),
+        navigate: Rc::new(move |url: &str| nav.borrow_mut().push(url.to_owned())),
+        return_url: "https://blog.example/japan".into(),
+        country_name: Rc::new(|lang, code| {
+            let name = match (lang, code) {
+                (Lang::Es, "ES") => "España",
+                (Lang::Fr, "ES") => "Espagne",
+                (_, "ES") => "Spain",
+                (_, "US") => "United States",
+                (_, "JP") => "Japan",
+                (_, "FR") => "France",
+                _ => return None,
+            };
+            Some(name.to_owned())
+        }),
+    };
+    let screen = screen.unwrap_or(Screen::Picker {
+        destination: config.destination.clone(),
+        sku: None,
+    });
+    let handle = mount_to(
+        root.clone(),
+        move || view! { <Widget config=config services=services screen=screen /> },
+    );
+    handle.forget();
+    Harness {
+        root,
+        fake,
+        navigated,
+    }
+}
+
+async fn settle() {
+    for _ in 0..5 {
+        leptos::task::tick().await;
+        Waker::default().sleep(15).await;
+    }
+}
+
+impl Harness {
+    fn all(&self, selector: &str) -> Vec<web_sys::HtmlElement> {
+        let list = self.root.query_selector_all(selector).expect("selector");
+        (0..list.length())
+            .filter_map(|i| list.item(i))
+            .map(|n| n.unchecked_into())
+            .collect()
+    }
+    fn one(&self, selector: &str) -> web_sys::HtmlElement {
+        self.root
+            .query_selector(selector)
+            .expect("selector")
+            .unwrap_or_else(|| panic!("no {selector} in {}", self.root.inner_html()))
+            .unchecked_into()
+    }
+    fn text(&self, selector: &str) -> String {
+        self.one(selector).text_content().unwrap_or_default()
+    }
+    fn skus(&self) -> Vec<String> {
+        self.all(".country-plans .plan-card")
+            .iter()
+            .filter_map(|e| e.get_attribute("data-sku"))
+            .collect()
+    }
+    fn type_into(&self, selector: &str, value: &str) {
+        let input: web_sys::HtmlInputElement = self.one(selector).unchecked_into();
+        input.set_value(value);
+        let event = web_sys::Event::new("input").expect("event");
+        input.dispatch_event(&event).expect("dispatch");
+    }
+    fn key(&self, selector: &str, key: &str) {
+        let init = web_sys::KeyboardEventInit::new();
+        init.set_key(key);
+        init.set_bubbles(true);
+        let event = web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init)
+            .expect("event");
+        self.one(selector).dispatch_event(&event).expect("dispatch");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn picker_renders_the_catalogue_in_usd() {
+    let h = mount_widget(Lang::En, Some((DestinationKind::Country, "US")), None);
+    settle().await;
+    assert_eq!(h.text(".plans-title"), "eSIM plans for United States");
+    assert_eq!(
+        h.skus(),
+        vec!["US-1GB-7D", "US-5GB-30D", "US-20GB-90D", "US-50GB-90D"],
+        "by price, sold out last"
+    );
+    let prices: Vec<String> = h
+        .all(".country-plans .plan-price")
+        .iter()
+        .filter_map(|e| e.text_content())
+        .collect();
+    assert_eq!(prices[0], "$4.50");
+    assert_eq!(h.all(".country-plans .plan-card.sold-out").len(), 1);
+    assert!(h.text(".country-plans .sold-out").contains("Sold out"));
+    // The regional bundle is apart, with its coverage.
+    assert_eq!(h.all(".regional-plans .plan-card").len(), 1);
+    assert!(h.text(".regional-plans").contains("Covers 3 countries"));
+    assert!(h.text(".regional-plans .plan-price").contains("€19.99"));
+}
+
+#[wasm_bindgen_test]
+async fn prices_in_euros_and_yen_follow_the_language() {
+    let h = mount_widget(Lang::Fr, Some((DestinationKind::Country, "ES")), None);
+    settle().await;
+    assert_eq!(h.text(".country-plans .plan-price"), "4,99\u{a0}€");
+    let h = mount_widget(Lang::En, Some((DestinationKind::Country, "JP")), None);
+    settle().await;
+    assert_eq!(h.text(".country-plans .plan-price"), "¥680");
+    let h = mount_widget(Lang::De, Some((DestinationKind::Country, "JP")), None);
+    settle().await;
+    let prices: Vec<String> = h
+        .all(".country-plans .plan-price")
+        .iter()
+        .filter_map(|e| e.text_content())
+        .collect();
+    assert_eq!(prices[1], "2.040\u{a0}JPY");
+}
+
+#[wasm_bindgen_test]
+async fn sorting_by_data_and_validity() {
+    let h = mount_widget(Lang::En, Some((DestinationKind::Country, "US")), None);
+    settle().await;
+    let select: web_sys::HtmlSelectElement = h.one(".sort-select").unchecked_into();
+    select.set_value("data");
+    select
+        .dispatch_event(&web_sys::Event::new("change").expect("event"))
+        .expect("dispatch");
+    settle().await;
+    assert_eq!(
+        h.skus(),
+        vec!["US-20GB-90D", "US-5GB-30D", "US-1GB-7D", "US-50GB-90D"]
+    );
+    select.set_value("validity");
+    select
+        .dispatch_event(&web_sys::Event::new("change").expect("event"))
+        .expect("dispatch");
+    settle().await;
+    assert_eq!(h.skus()[0], "US-20GB-90D");
+    assert_eq!(h.skus()[2], "US-1GB-7D");
+}
+
+#[wasm_bindgen_test]
+async fn search_is_accent_insensitive_and_keyboard_driven() {
+    let h = mount_widget(Lang::En, None, None);
+    settle().await;
+    h.type_into(".search-input", "Espana");
+    settle().await;
+    let options = h.all(".search-option");
+    assert_eq!(options.len(), 1);
+    assert_eq!(options[0].get_attribute("data-code").as_deref(), Some("ES"));
+    assert_eq!(
+        h.one(".search-input")
+            .get_attribute("aria-expanded")
+            .as_deref(),
+        Some("true")
+    );
+    assert_eq!(h.text(".search [role=status]"), "Destinations found: 1");
+    h.type_into(".search-input", "e");
+    settle().await;
+    assert!(h.all(".search-option").len() >= 2);
+    h.type_into(".search-input", "united st");
+    settle().await;
+    h.key(".search-input", "ArrowDown");
+    h.key(".search-input", "Enter");
+    settle().await;
+    assert_eq!(h.text(".plans-title"), "eSIM plans for United States");
+    h.one(".change").click();
+    settle().await;
+    h.type_into(".search-input", "zzzz");
+    settle().await;
+    assert_eq!(
+        h.text(".search [role=status]"),
+        "No destination matches “zzzz”."
+    );
+}
+
+async fn open_checkout(h: &Harness) {
+    settle().await;
+    h.all(".country-plans .choose")[0].click();
+    settle().await;
+}
+
+#[wasm_bindgen_test]
+async fn checkout_validates_the_email_and_makes_one_order() {
+    let h = mount_widget(Lang::En, Some((DestinationKind::Country, "US")), None);
+    open_checkout(&h).await;
+    assert!(h.text(".pay").contains("$4.50"));
+    h.type_into("input[type=email]", "not-an-email");
+    h.one(".pay").click();
+    settle().await;
+    assert_eq!(
+        h.text(".field-error"),
+        "Enter an email address like name@example.com."
+    );
+    assert_eq!(
+        h.one("input[type=email]")
+            .get_attribute("aria-invalid")
+            .as_deref(),
+        Some("true")
+    );
+    assert!(h.fake.checkouts.borrow().is_empty(), "nothing sent");
+
+    h.type_into("input[type=email]", "alex@example.com");
+    let form = h.one("form.checkout");
+    let submit = || {
+        let e = web_sys::Event::new_with_event_init_dict("submit", &{
+            let i = web_sys::EventInit::new();
+            i.set_cancelable(true);
+            i
+        })
+        .expect("event");
+        form.dispatch_event(&e).expect("dispatch");
+    };
+    submit();
+    submit(); // a double click
+    settle().await;
+    Waker::default().sleep(100).await;
+    settle().await;
+    let sent = h.fake.checkouts.borrow().clone();
+    assert_eq!(sent.len(), 1, "one order for a double click");
+    assert_eq!(sent[0].email, "alex@example.com");
+    assert_eq!(sent[0].return_url, "https://blog.example/japan");
+    assert!(simology_proxy_api::is_valid_intent_id(&sent[0].intent_id));
+    assert_eq!(
+        h.navigated.borrow().as_slice(),
+        ["https://pay.example/cs_1"]
+    );
+    assert!(h.text(".pay").contains("Taking you to secure payment"));
+}
+
+#[wasm_bindgen_test]
+async fn checkout_failures_are_translated() {
+    let h = mount_widget(Lang::Es, Some((DestinationKind::Country, "US")), None);
+    *h.fake.checkout_result.borrow_mut() = Some(Err(Failure::Api {
+        status: 409,
+        code: ErrorCode::SkuUnavailable,
+        retry_after: None,
+    }));
+    open_checkout(&h).await;
+    h.type_into("input[type=email]", "alex@example.com");
+    h.one(".pay").click();
+    settle().await;
+    Waker::default().sleep(100).await;
+    settle().await;
+    assert_eq!(
+        h.text(".form-error"),
+        "Este plan se acaba de agotar. Elige otro."
+    );
+    assert!(h.navigated.borrow().is_empty());
+    *h.fake.checkout_result.borrow_mut() = Some(Err(Failure::Network));
+    h.one(".pay").click();
+    Waker::default().sleep(100).await;
+    settle().await;
+    assert!(h.text(".form-error").contains("No podemos conectar"));
+}
+
+fn order_view(state: OrderState, reason: Option<&str>, version: i64) -> OrderView {
+    let esim = (state == OrderState::Ready).then(|| Esim {
+        iccid: "8988307000001234567".into(),
+        lpa: "LPA:1$sm-dp-plus.simology.net$ACT-CODE-1234".into(),
+        smdp_address: "sm-dp-plus.simology.net".into(),
+        activation_code: "ACT-CODE-1234".into(),
+        valid_from: "2025-01-10T09:21:10Z".into(),
+        valid_until: "2025-02-09T23:59:59Z".into(),
+    });
+    OrderView {
+        order_ref: REF.into(),
+        state,
+        reason: reason.map(str::to_owned),
+        plan: OrderPlan {
+            sku: "US-5GB-30D".into(),
+            name: "United States 5 GB / 30 days".into(),
+            coverage: vec!["US".into()],
+            data_mb: 5120,
+            validity_days: 30,
+            quantity: 1,
+            price: price(1499, "USD"),
+            terms_url: "https://terms.example/us".into(),
+        },
+        esim,
+        topup_of: None,
+        version,
+        updated_at: String::new(),
+    }
+}
+
+#[wasm_bindgen_test]
+async fn status_moves_through_payment_preparation_and_ready() {
+    let h = mount_widget(Lang::En, None, Some(Screen::Order(REF.into())));
+    settle().await;
+    assert_eq!(h.text(".status-message"), "Waiting for your payment…");
+    h.fake
+        .orders
+        .borrow_mut()
+        .push_back(order_view(OrderState::Paid, None, 2));
+    settle().await;
+    assert_eq!(h.text(".status-message"), "Confirming your payment…");
+    assert_eq!(
+        h.one(".step.current").text_content().as_deref(),
+        Some("Payment")
+    );
+    h.fake
+        .orders
+        .borrow_mut()
+        .push_back(order_view(OrderState::Provisioning, None, 3));
+    settle().await;
+    assert_eq!(
+        h.text(".status-message"),
+        "Payment confirmed. Preparing your eSIM…"
+    );
+    assert_eq!(
+        h.one(".step.current").text_content().as_deref(),
+        Some("Preparing your eSIM")
+    );
+    assert_eq!(
+        h.one("[role=status]").get_attribute("aria-live").as_deref(),
+        Some("polite")
+    );
+    h.fake
+        .orders
+        .borrow_mut()
+        .push_back(order_view(OrderState::Ready, None, 4));
+    settle().await;
+    assert_eq!(h.text(".status-message"), "Your eSIM is ready.");
+    // The ready view: a QR code made here, the codes for manual entry, validity, usage.
+    let svg = h.one(".qr svg");
+    assert!(svg.outer_html().contains("<path") || svg.outer_html().contains("<rect"));
+    assert_eq!(h.one(".qr").get_attribute("role").as_deref(), Some("img"));
+    let codes: Vec<String> = h
+        .all(".copy-value")
+        .iter()
+        .filter_map(|e| e.text_content())
+        .collect();
+    assert_eq!(codes, vec!["sm-dp-plus.simology.net", "ACT-CODE-1234"]);
+    assert_eq!(h.all(".copyable button").len(), 2);
+    assert!(
+        h.text(".validity").contains("10 Jan 2025") && h.text(".validity").contains("9 Feb 2025")
+    );
+    assert!(
+        h.text(".usage").contains("1.1\u{a0}GB used of 5\u{a0}GB"),
+        "{}",
+        h.text(".usage")
+    );
+    assert!(
+        h.text(".usage").contains("3.8\u{a0}GB left"),
+        "{}",
+        h.text(".usage")
+    );
+    assert!(h.text(".topups").contains("$4.50"));
+    assert_eq!(h.all(".steps .done").len(), 3);
+}
+
+#[wasm_bindgen_test]
+async fn a_declined_payment_offers_to_choose_again_with_the_plan_kept() {
+    let h = mount_widget(Lang::It, None, Some(Screen::Order(REF.into())));
+    simology_widget::browser::save_order(simology_widget_core::saved::SavedOrder {
+        order_ref: REF.into(),
+        instance: "any".into(),
+        sku: "US-5GB-30D".into(),
+        destination: "US".into(),
+        name: "United States 5 GB".into(),
+        started_ms: simology_widget::browser::now_ms(),
+        done: false,
+    });
+    h.fake.orders.borrow_mut().push_back(order_view(
+        OrderState::Failed,
+        Some("payment_declined"),
+        2,
+    ));
+    settle().await;
+    assert_eq!(
+        h.text(".status-message"),
+        "Il pagamento è stato rifiutato. Non è stato addebitato nulla."
+    );
+    assert!(h.all(".steps").is_empty());
+    h.all(".order > .button")[0].click();
+    settle().await;
+    assert!(
+        h.text(".summary-plan").contains("5\u{a0}GB"),
+        "back to the chosen plan: {}",
+        h.root.inner_html()
+    );
+    h.one(".back").click();
+    settle().await;
+    assert_eq!(
+        h.skus()[0],
+        "US-1GB-7D",
+        "and from there to the destination's plans"
+    );
+}
