@@ -8,7 +8,7 @@
 /*__GLUE__*/
   var WASM_FILE = "simology-esim_bg.wasm";
   var WASM_INTEGRITY = "__WASM_INTEGRITY__";
-  var ATTRIBUTES = ["proxy", "country", "region", "locale", "theme"];
+  var ATTRIBUTES = ["proxy", "country", "region", "locale", "theme", "poll-interval"];
   var base = (document.currentScript && document.currentScript.src) || location.href;
   var ready = null;
   var counter = 0;

@@ -12,8 +12,8 @@ use wasm_bindgen::JsCast;
 const STORAGE_KEY: &str = "simology-esim.orders";
 
 /// Milliseconds since the epoch.
-pub fn now_ms() -> f64 {
-    js_sys::Date::now()
+pub fn now_ms() -> u64 {
+    js_sys::Date::now() as u64
 }
 
 /// A fresh intent id: 128 random bits from the browser's CSPRNG, in hex.

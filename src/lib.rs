@@ -10,6 +10,7 @@
 pub mod backend;
 pub mod browser;
 pub mod components;
+pub mod load;
 
 use std::rc::Rc;
 
@@ -22,7 +23,7 @@ use wasm_bindgen::JsCast;
 use crate::components::app::{initial_screen, Config, Services, Widget};
 
 /// The widget's stylesheet, applied to each shadow root.
-pub const CSS: &str = include_str!("../style/widget.css");
+pub const CSS: &str = include_str!(concat!(env!("OUT_DIR"), "/widget.min.css"));
 
 fn option(options: &JsValue, key: &str) -> Option<String> {
     js_sys::Reflect::get(options, &key.into())
@@ -63,6 +64,9 @@ pub fn config_from(options: &JsValue) -> Config {
         } else {
             instance
         },
+        poll_interval_ms: option(options, "poll-interval")
+            .and_then(|v| v.parse::<u32>().ok())
+            .map(|ms| ms.clamp(500, 60_000)),
     }
 }
 

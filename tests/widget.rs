@@ -255,6 +255,7 @@ fn mount_widget(
         lang,
         theme: "light".into(),
         instance: format!("t{}", js_sys::Math::random().to_bits()),
+        poll_interval_ms: None,
     };
     let nav = Rc::clone(&navigated);
     let services = Services {

@@ -24,6 +24,9 @@ pub struct Config {
     pub theme: String,
     /// Which widget of the page this is (its `id`, or its position).
     pub instance: String,
+    /// Poll the order every this many milliseconds instead of long-polling (for
+    /// measuring what long-polling buys; not for production pages).
+    pub poll_interval_ms: Option<u32>,
 }
 
 /// Names a country in a language (`Intl.DisplayNames` in the browser).
@@ -51,6 +54,8 @@ pub struct Ctx {
     pub t: &'static Strings,
     /// This widget's instance key.
     pub instance: StoredValue<String>,
+    /// See [`Config::poll_interval_ms`].
+    pub poll_interval_ms: Option<u32>,
     /// Which screen shows.
     pub screen: RwSignal<Screen>,
 }
@@ -107,7 +112,7 @@ pub enum Screen {
 }
 
 /// The first screen: a returning payment, an unfinished order, or the picker.
-pub fn initial_screen(config: &Config, hash: &str, now_ms: f64) -> Screen {
+pub fn initial_screen(config: &Config, hash: &str, now_ms: u64) -> Screen {
     let ret = parse_fragment(hash);
     let saved = browser::saved_orders();
     if let Some(order_ref) = order_to_show(ret.as_ref(), &saved, &config.instance, now_ms) {
@@ -153,6 +158,7 @@ pub fn Widget(
         lang,
         t: lang.strings(),
         instance: StoredValue::new(config.instance.clone()),
+        poll_interval_ms: config.poll_interval_ms,
         screen: RwSignal::new(screen),
     };
     provide_context(ctx);

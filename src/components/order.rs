@@ -48,9 +48,13 @@ pub fn OrderStatus(
                 return;
             }
             let known = order.get_untracked();
-            let (wait, version) = match &known {
-                Some(o) => (LONG_POLL_SECS, Some(o.version)),
-                None => (0, None),
+            let (wait, version) = match (&known, ctx.poll_interval_ms) {
+                (Some(_), Some(ms)) => {
+                    waker.sleep(ms).await;
+                    (0, None)
+                }
+                (Some(o), None) => (LONG_POLL_SECS, Some(o.version)),
+                (None, _) => (0, None),
             };
             match backend.order(&poll_ref, wait, version).await {
                 Ok(view) => {
@@ -123,9 +127,7 @@ pub fn OrderStatus(
         <div class="order">
             <h2 class="order-title">{t.order_title}</h2>
             <p class="status-message" role="status" aria-live="polite" aria-atomic="true">{live}</p>
-            <Show when=move || offline.get()>
-                <p class="offline" role="alert">{t.offline}</p>
-            </Show>
+            {move || offline.get().then(|| view! { <p class="offline" role="alert">{t.offline}</p> })}
             {move || order.get().and_then(|o| steps(o.state)).map(|s| view! {
                 <ol class="steps">
                     {s.into_iter().map(|(step, state)| {

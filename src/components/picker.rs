@@ -10,6 +10,7 @@ use simology_widget_core::plans::{grouped, SortBy};
 use crate::components::app::ctx;
 use crate::components::checkout::Checkout;
 use crate::components::search::DestinationSearch;
+use crate::load::{load_into, Loaded};
 
 /// The picker.
 #[component]
@@ -28,19 +29,19 @@ pub fn Picker(
     // Focus follows the traveller's actions (never taken on page load): to the search
     // after "change destination", to the plans after choosing a destination or going back.
     let acted = StoredValue::new(false);
-    let catalog = LocalResource::new(move || {
-        let dest = destination.get();
-        let backend = ctx.backend();
-        async move {
-            match dest {
-                Some((kind, code)) => Some(backend.catalog(kind, &code).await),
-                None => None,
-            }
+    let catalog: Loaded<CatalogResponse> = RwSignal::new(None);
+    let fetch = move || {
+        if let Some((kind, code)) = destination.get_untracked() {
+            load_into(catalog, ctx.backend().catalog(kind, &code));
         }
+    };
+    Effect::new(move |_| {
+        destination.track();
+        fetch();
     });
     // Reselect the plan of a cancelled payment once its catalogue is in.
     Effect::new(move |_| {
-        if let Some(Some(Ok(response))) = catalog.get() {
+        if let Some(Ok(response)) = catalog.get() {
             if let Some(sku) = wanted_sku.get_value() {
                 wanted_sku.set_value(None);
                 chosen.set(
@@ -79,7 +80,7 @@ pub fn Picker(
                     let heading = move || {
                         let fallback = code.clone();
                         let name = match catalog.get() {
-                            Some(Some(Ok(r))) => ctx.destination_name(kind, &r.destination.code, &r.destination.name),
+                            Some(Ok(r)) => ctx.destination_name(kind, &r.destination.code, &r.destination.name),
                             _ => ctx.destination_name(kind, &fallback, &fallback),
                         };
                         fill(t.plans_for, &[("dest", &name)])
@@ -110,14 +111,14 @@ pub fn Picker(
                                 </select>
                             </div>
                             {move || match catalog.get() {
-                                None | Some(None) => skeletons().into_any(),
-                                Some(Some(Err(e))) => view! {
+                                None => skeletons().into_any(),
+                                Some(Err(e)) => view! {
                                     <div class="state error-state" role="alert">
                                         <p>{t.load_failed} " " {e.message(t)}</p>
-                                        <button type="button" class="button" on:click=move |_| catalog.refetch()>{t.retry}</button>
+                                        <button type="button" class="button" on:click=move |_| fetch()>{t.retry}</button>
                                     </div>
                                 }.into_any(),
-                                Some(Some(Ok(response))) => plan_lists(response, sort.get(), chosen).into_any(),
+                                Some(Ok(response)) => plan_lists(response, sort.get(), chosen).into_any(),
                             }}
                         </div>
                     }.into_any()

@@ -11,6 +11,7 @@ use simology_widget_core::{format, qr};
 
 use crate::browser;
 use crate::components::app::{ctx, Screen};
+use crate::load::load;
 
 /// A value with a copy button.
 #[component]
@@ -106,12 +107,7 @@ fn Usage(order_ref: String) -> impl IntoView {
     let ctx = ctx();
     let t = ctx.t;
     let lang = ctx.lang;
-    let order_ref = StoredValue::new(order_ref);
-    let usage = LocalResource::new(move || {
-        let backend = ctx.backend();
-        let r = order_ref.get_value();
-        async move { backend.usage(&r).await }
-    });
+    let usage = load(ctx.backend().usage(&order_ref));
     move || {
         usage.get().and_then(Result::ok).map(|u| {
             let total = u.used_mb + u.remaining_mb;
@@ -136,12 +132,8 @@ fn Topups(order_ref: String) -> impl IntoView {
     let ctx = ctx();
     let t = ctx.t;
     let lang = ctx.lang;
+    let offers = load(ctx.backend().topup_offers(&order_ref));
     let order_ref = StoredValue::new(order_ref);
-    let offers = LocalResource::new(move || {
-        let backend = ctx.backend();
-        let r = order_ref.get_value();
-        async move { backend.topup_offers(&r).await }
-    });
     let email = RwSignal::new(String::new());
     let email_error = RwSignal::new(false);
     let error: RwSignal<Option<&'static str>> = RwSignal::new(None);

@@ -10,6 +10,7 @@ use simology_widget_core::search::{search, Entry};
 use crate::backend::Failure;
 use crate::browser;
 use crate::components::app::{ctx, Ctx};
+use crate::load::{load, load_into};
 
 /// The most options the list shows at once.
 const MAX_OPTIONS: usize = 8;
@@ -50,10 +51,7 @@ pub fn DestinationSearch(
         });
     }
     let t = ctx.t;
-    let destinations = LocalResource::new(move || {
-        let backend = ctx.backend();
-        async move { backend.destinations().await }
-    });
+    let destinations = load(ctx.backend().destinations());
     let all = Memo::new(move |_| match destinations.get() {
         Some(Ok(response)) => entries(ctx, &response),
         _ => Vec::new(),
@@ -147,44 +145,40 @@ pub fn DestinationSearch(
                 on:keydown=on_key
             />
             <ul id=list_id class="search-options" role="listbox" hidden=move || !expanded()>
-                <For
-                    each=move || matches.get().into_iter().enumerate()
-                    key=|(i, e)| (*i, e.destination.code.clone())
-                    children=move |(i, entry)| {
-                        let selected = move || active.get() == i;
-                        let entry_for_click = entry.clone();
-                        let kind = match entry.destination.kind {
-                            DestinationKind::Country => t.kind_country,
-                            DestinationKind::Region => t.kind_region,
-                        };
-                        let from = entry
-                            .destination
-                            .lowest_price
-                            .map(|p| fill(t.from_price, &[("price", &format::price(&p, ctx.lang))]))
-                            .unwrap_or_default();
-                        view! {
-                            <li
-                                id=option_id(i)
-                                role="option"
-                                class="search-option"
-                                class:active=selected
-                                aria-selected=move || if selected() { "true" } else { "false" }
-                                data-code=entry.destination.code.clone()
-                                on:mousedown=move |ev| ev.prevent_default()
-                                on:click=move |_| choose(&entry_for_click)
-                            >
-                                <span class="option-name">{entry.display.clone()}</span>
-                                <span class="option-meta">{kind} " · " {from}</span>
-                            </li>
-                        }
+                {move || matches.get().into_iter().enumerate().map(|(i, entry)| {
+                    let selected = move || active.get() == i;
+                    let entry_for_click = entry.clone();
+                    let kind = match entry.destination.kind {
+                        DestinationKind::Country => t.kind_country,
+                        DestinationKind::Region => t.kind_region,
+                    };
+                    let from = entry
+                        .destination
+                        .lowest_price
+                        .map(|p| fill(t.from_price, &[("price", &format::price(&p, ctx.lang))]))
+                        .unwrap_or_default();
+                    view! {
+                        <li
+                            id=option_id(i)
+                            role="option"
+                            class="search-option"
+                            class:active=selected
+                            aria-selected=move || if selected() { "true" } else { "false" }
+                            data-code=entry.destination.code.clone()
+                            on:mousedown=move |ev| ev.prevent_default()
+                            on:click=move |_| choose(&entry_for_click)
+                        >
+                            <span class="option-name">{entry.display.clone()}</span>
+                            <span class="option-meta">{kind} " · " {from}</span>
+                        </li>
                     }
-                />
+                }).collect_view()}
             </ul>
             <p class="sr-only" role="status" aria-live="polite">{status}</p>
-            <Show when=load_error>
+            {move || load_error().then(|| view! {
                 <p class="error" role="alert">{Failure::Network.message(t)}</p>
-                <button type="button" class="link-button" on:click=move |_| destinations.refetch()>{t.retry}</button>
-            </Show>
+                <button type="button" class="link-button" on:click=move |_| load_into(destinations, ctx.backend().destinations())>{t.retry}</button>
+            })}
         </div>
     }
 }

@@ -6,6 +6,7 @@
 //!
 //! Installs are idempotent: a tool already present at the pinned version is skipped.
 
+mod bench;
 mod dist;
 mod tools;
 
@@ -20,6 +21,7 @@ fn usage() -> &'static str {
      test            run every test suite (installs what is missing)\n  \
      demo [ARGS]     build the widget and run the demo stack on loopback (ARGS go to simology-demo)\n  \
      dist            build the widget for a CDN into dist/\n  \
+     bench           measure sizes, timings, load and throughput (target/bench/report.json)\n  \
      tools           install the pinned tools only\n"
 }
 
@@ -30,6 +32,7 @@ fn main() -> ExitCode {
         Some("tools") => tools::ensure_all(),
         Some("dist") => dist::build().map(|_| ()),
         Some("demo") => demo(&args[1..]),
+        Some("bench") => bench::run(),
         Some("-h" | "--help" | "help") | None => {
             print!("{}", usage());
             Ok(())

@@ -45,6 +45,14 @@ struct Args {
     /// Print the URLs as one JSON line (for tests).
     #[arg(long)]
     json: bool,
+    /// Run the proxy as this separate program instead of in this process (the
+    /// benchmarks read its memory).
+    #[arg(long)]
+    proxy_bin: Option<PathBuf>,
+    /// Also serve this folder, on its own port, with a plain static server (the
+    /// benchmarks' ceiling).
+    #[arg(long)]
+    static_dir: Option<PathBuf>,
 }
 
 async fn bind(port: u16, offset: u16) -> Result<TcpListener> {
@@ -129,20 +137,51 @@ async fn main() -> Result<()> {
         ("PROXY_CHECKOUT_PER_MINUTE", "120".to_owned()),
         ("PROXY_STATUS_PER_MINUTE", "100000".to_owned()),
     ];
-    let settings = Settings::load_with(None, &|k| {
-        env.iter()
-            .find(|(n, _)| *n == k)
-            .map(|(_, v)| v.clone())
-            .or_else(|| std::env::var(k).ok())
-    })?;
-    let proxy = Application::build(settings).await?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let proxy_task = {
-        let mut rx = stop_rx.clone();
-        tokio::spawn(proxy.run_until_stopped(async move {
-            let _ = rx.changed().await;
-        }))
+    let mut proxy_child = None;
+    let proxy_task = match &args.proxy_bin {
+        Some(bin) => {
+            // The process environment overrides the demo's settings (the benchmarks
+            // lift the rate limits this way).
+            let effective: Vec<(&str, String)> = env
+                .iter()
+                .map(|(k, v)| (*k, std::env::var(k).unwrap_or_else(|_| v.clone())))
+                .collect();
+            let mut child = tokio::process::Command::new(bin)
+                .envs(effective.iter().map(|(k, v)| (*k, v.as_str())))
+                .stdout(std::process::Stdio::piped())
+                .kill_on_drop(true)
+                .spawn()
+                .with_context(|| format!("starting {}", bin.display()))?;
+            let stdout = child.stdout.take().context("proxy stdout")?;
+            let mut lines = tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(stdout));
+            let first = lines.next_line().await?.unwrap_or_default();
+            anyhow::ensure!(
+                first.starts_with("listening on"),
+                "the proxy did not start: {first:?}"
+            );
+            // Keep reading, so the proxy never writes into a closed pipe.
+            tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+            proxy_child = Some(child);
+            None
+        }
+        None => {
+            let settings = Settings::load_with(None, &|k| {
+                std::env::var(k)
+                    .ok()
+                    .or_else(|| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))
+            })?;
+            let proxy = Application::build(settings).await?;
+            let mut rx = stop_rx.clone();
+            Some(tokio::spawn(proxy.run_until_stopped(async move {
+                let _ = rx.changed().await;
+            })))
+        }
     };
+    let proxy_pid = proxy_child
+        .as_ref()
+        .and_then(|c| c.id())
+        .unwrap_or_else(std::process::id);
 
     // The widget's files, served cross-origin like a CDN.
     let cdn = Router::new()
@@ -228,11 +267,25 @@ async fn main() -> Result<()> {
     };
     let page_task = serve(page_listener, blog, stop_rx.clone());
     let cdn_task = serve(cdn_listener, cdn, stop_rx.clone());
+    let mut static_url = None;
+    let static_task = match &args.static_dir {
+        Some(dir) => {
+            let listener = TcpListener::bind("127.0.0.1:0").await?;
+            static_url = Some(format!("http://{}", listener.local_addr()?));
+            Some(serve(
+                listener,
+                Router::new().fallback_service(ServeDir::new(dir)),
+                stop_rx.clone(),
+            ))
+        }
+        None => None,
+    };
 
     if args.json {
         println!(
             "{}",
-            serde_json::json!({"page": page_url, "cdn": cdn_url, "proxy": proxy_url, "sandbox": sandbox.url()})
+            serde_json::json!({"page": page_url, "cdn": cdn_url, "proxy": proxy_url, "sandbox": sandbox.url(),
+                               "static": static_url, "proxy_pid": proxy_pid})
         );
     } else {
         println!("Simology eSIM widget demo\n");
@@ -254,7 +307,21 @@ async fn main() -> Result<()> {
         .context("waiting for Ctrl-C")?;
     let _ = stop_tx.send(true);
     let _ = tokio::join!(page_task, cdn_task);
-    let _ = proxy_task.await;
+    if let Some(t) = static_task {
+        let _ = t.await;
+    }
+    if let Some(t) = proxy_task {
+        let _ = t.await;
+    }
+    if let Some(mut child) = proxy_child {
+        // SIGTERM: the proxy finishes in-flight requests and stops.
+        if let Some(pid) = child.id() {
+            let _ = std::process::Command::new("kill")
+                .arg(pid.to_string())
+                .status();
+        }
+        let _ = child.wait().await;
+    }
     sandbox.stop().await;
     Ok(())
 }

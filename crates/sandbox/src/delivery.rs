@@ -45,6 +45,7 @@ async fn deliver(shared: &Arc<Shared>, event: &Event, hold: Duration) {
     let mut waits = waits.into_iter();
     loop {
         attempt += 1;
+        let sent = OffsetDateTime::now_utc();
         let (outcome, status) = attempt_once(shared, &body).await;
         tracing::info!(event_id = %event.id, event_type = event.payload.event_type(), attempt, outcome, status, "webhook attempt");
         shared.lock().deliveries.push(DeliveryRecord {
@@ -53,6 +54,8 @@ async fn deliver(shared: &Arc<Shared>, event: &Event, hold: Duration) {
             attempt,
             outcome,
             status,
+            order_id: event.payload.order_id().map(str::to_owned),
+            sent_at_ms: i64::try_from(sent.unix_timestamp_nanos() / 1_000_000).unwrap_or_default(),
             at: OffsetDateTime::now_utc(),
         });
         if outcome == "delivered" {

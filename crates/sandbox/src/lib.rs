@@ -16,7 +16,7 @@
 //! ```
 //!
 //! `/sandbox/...` endpoints (no auth) let tests look inside and change faults:
-//! `GET /sandbox/state`, `GET /sandbox/orders`, `GET /sandbox/webhooks`,
+//! `GET /sandbox/state`, `GET /sandbox/orders`, `GET /sandbox/sessions`, `GET /sandbox/webhooks`,
 //! `PUT /sandbox/faults`, `PUT /sandbox/webhook-endpoint`, `PUT /sandbox/lines/{iccid}/usage`.
 
 pub mod catalog;

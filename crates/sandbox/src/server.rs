@@ -565,6 +565,16 @@ async fn control_orders(AxState(shared): AxState<Sh>) -> Json<Vec<simology::mode
     Json(orders)
 }
 
+async fn control_sessions(AxState(shared): AxState<Sh>) -> Json<serde_json::Value> {
+    let st = shared.lock();
+    let sessions: Vec<serde_json::Value> = st
+        .sessions
+        .values()
+        .map(|s| serde_json::json!({"id": s.session.id, "status": s.session.status, "order_id": s.order_id, "metadata": s.request.metadata}))
+        .collect();
+    Json(serde_json::Value::Array(sessions))
+}
+
 async fn control_webhooks(AxState(shared): AxState<Sh>) -> Json<Vec<crate::state::DeliveryRecord>> {
     Json(shared.lock().deliveries.clone())
 }
@@ -626,6 +636,7 @@ pub(crate) fn router(shared: Sh) -> Router {
     let control = Router::new()
         .route("/state", get(control_state))
         .route("/orders", get(control_orders))
+        .route("/sessions", get(control_sessions))
         .route("/webhooks", get(control_webhooks))
         .route("/faults", put(control_faults))
         .route("/webhook-endpoint", put(control_endpoint))

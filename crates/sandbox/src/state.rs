@@ -153,7 +153,11 @@ pub struct DeliveryRecord {
     pub outcome: &'static str,
     /// The endpoint's status, when it answered.
     pub status: Option<u16>,
-    /// When, RFC 3339.
+    /// The order the event is about, when it is about one.
+    pub order_id: Option<String>,
+    /// When the attempt started, Unix milliseconds.
+    pub sent_at_ms: i64,
+    /// When it ended, RFC 3339.
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
 }

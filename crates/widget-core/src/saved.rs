@@ -17,7 +17,7 @@ pub struct SavedOrder {
     /// The plan's name.
     pub name: String,
     /// When it was started, ms since the epoch.
-    pub started_ms: f64,
+    pub started_ms: u64,
     /// Whether it reached a final state.
     pub done: bool,
 }
@@ -47,10 +47,10 @@ pub fn parse_fragment(hash: &str) -> Option<Return> {
 }
 
 /// The most recent orders first, at most 10, none older than 30 days.
-pub fn prune(mut orders: Vec<SavedOrder>, now_ms: f64) -> Vec<SavedOrder> {
-    const MONTH_MS: f64 = 30.0 * 24.0 * 3600.0 * 1000.0;
-    orders.retain(|o| now_ms - o.started_ms < MONTH_MS);
-    orders.sort_by(|a, b| b.started_ms.total_cmp(&a.started_ms));
+pub fn prune(mut orders: Vec<SavedOrder>, now_ms: u64) -> Vec<SavedOrder> {
+    const MONTH_MS: u64 = 30 * 24 * 3600 * 1000;
+    orders.retain(|o| now_ms.saturating_sub(o.started_ms) < MONTH_MS);
+    orders.sort_by_key(|o| std::cmp::Reverse(o.started_ms));
     orders.dedup_by(|a, b| a.order_ref == b.order_ref);
     orders.truncate(10);
     orders
@@ -63,7 +63,7 @@ pub fn order_to_show(
     ret: Option<&Return>,
     saved: &[SavedOrder],
     instance: &str,
-    now_ms: f64,
+    now_ms: u64,
 ) -> Option<String> {
     if let Some(Return::Paid(r)) = ret {
         match saved.iter().find(|o| o.order_ref == *r) {
@@ -74,11 +74,13 @@ pub fn order_to_show(
     if let Some(Return::Cancelled(_)) = ret {
         return None;
     }
-    const DAY_MS: f64 = 24.0 * 3600.0 * 1000.0;
+    const DAY_MS: u64 = 24 * 3600 * 1000;
     saved
         .iter()
-        .filter(|o| o.instance == instance && !o.done && now_ms - o.started_ms < DAY_MS)
-        .max_by(|a, b| a.started_ms.total_cmp(&b.started_ms))
+        .filter(|o| {
+            o.instance == instance && !o.done && now_ms.saturating_sub(o.started_ms) < DAY_MS
+        })
+        .max_by_key(|o| o.started_ms)
         .map(|o| o.order_ref.clone())
 }
 
@@ -89,7 +91,7 @@ mod tests {
     const R1: &str = "o_0123456789abcdef0123456789abcdef";
     const R2: &str = "o_fedcba9876543210fedcba9876543210";
 
-    fn saved(r: &str, instance: &str, started: f64, done: bool) -> SavedOrder {
+    fn saved(r: &str, instance: &str, started: u64, done: bool) -> SavedOrder {
         SavedOrder {
             order_ref: r.into(),
             instance: instance.into(),
@@ -117,41 +119,30 @@ mod tests {
 
     #[test]
     fn the_widget_that_started_it_shows_it() {
-        let list = vec![saved(R1, "w-japan", 1000.0, false)];
+        let list = vec![saved(R1, "w-japan", 1000, false)];
         let ret = Return::Paid(R1.into());
         assert_eq!(
-            order_to_show(Some(&ret), &list, "w-japan", 2000.0),
+            order_to_show(Some(&ret), &list, "w-japan", 2000),
             Some(R1.into())
         );
         assert_eq!(
-            order_to_show(Some(&ret), &list, "w-usa", 2000.0),
+            order_to_show(Some(&ret), &list, "w-usa", 2000),
             None,
             "another widget's order"
         );
         assert_eq!(
-            order_to_show(Some(&ret), &[], "w-usa", 2000.0),
+            order_to_show(Some(&ret), &[], "w-usa", 2000),
             Some(R1.into()),
             "started elsewhere"
         );
         // A reload without the fragment: the unfinished order of this widget.
+        assert_eq!(order_to_show(None, &list, "w-japan", 2000), Some(R1.into()));
+        let finished = vec![saved(R1, "w-japan", 1000, true)];
+        assert_eq!(order_to_show(None, &finished, "w-japan", 2000), None);
+        let old = vec![saved(R1, "w-japan", 0, false)];
+        assert_eq!(order_to_show(None, &old, "w-japan", 2 * 86_400_000), None);
         assert_eq!(
-            order_to_show(None, &list, "w-japan", 2000.0),
-            Some(R1.into())
-        );
-        let finished = vec![saved(R1, "w-japan", 1000.0, true)];
-        assert_eq!(order_to_show(None, &finished, "w-japan", 2000.0), None);
-        let old = vec![saved(R1, "w-japan", 0.0, false)];
-        assert_eq!(
-            order_to_show(None, &old, "w-japan", 2.0 * 86_400_000.0),
-            None
-        );
-        assert_eq!(
-            order_to_show(
-                Some(&Return::Cancelled(R1.into())),
-                &list,
-                "w-japan",
-                2000.0
-            ),
+            order_to_show(Some(&Return::Cancelled(R1.into())), &list, "w-japan", 2000),
             None
         );
     }
@@ -159,11 +150,11 @@ mod tests {
     #[test]
     fn pruning_keeps_recent_unique_orders() {
         let list = vec![
-            saved(R1, "a", 1.0, true),
-            saved(R2, "a", 5.0, false),
-            saved(R1, "a", 1.0, true),
+            saved(R1, "a", 1, true),
+            saved(R2, "a", 5, false),
+            saved(R1, "a", 1, true),
         ];
-        let kept = prune(list, 10.0);
+        let kept = prune(list, 10);
         assert_eq!(
             kept.iter()
                 .map(|o| o.order_ref.as_str())

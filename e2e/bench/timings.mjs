@@ -1,0 +1,104 @@
+// Browser timings for `cargo xtask bench`, against a running demo stack whose URLs come
+// as the first argument (simology-demo --json). Prints one JSON object of samples.
+import { launch } from '../lib/stack.mjs';
+
+const urls = JSON.parse(process.argv[2]);
+const LOADS = Number(process.env.BENCH_LOADS || 12);
+const ORDERS = Number(process.env.BENCH_ORDERS || 10);
+
+// Notes, from the page itself, when the first plan card and the QR code appear.
+const OBSERVER = `
+  window.__firstPlan = null; window.__qrAt = null;
+  (function watch() {
+    const host = document.querySelector('simology-esim');
+    const root = host && host.shadowRoot;
+    if (root) {
+      if (window.__firstPlan === null && root.querySelector('.plan-card:not(.skeleton)')) window.__firstPlan = performance.now();
+      if (window.__qrAt === null && root.querySelector('.qr svg')) window.__qrAt = Date.now();
+    }
+    requestAnimationFrame(watch);
+  })();`;
+
+async function coldLoads(browser) {
+  const samples = [];
+  for (let i = 0; i < LOADS; i++) {
+    // A new context is a cold browser: no HTTP cache, no compiled wasm.
+    const context = await browser.newContext({ viewport: { width: 375, height: 800 } });
+    await context.addInitScript(OBSERVER);
+    const page = await context.newPage();
+    await page.goto(`${urls.page}/`);
+    await page.waitForFunction(() => window.__firstPlan !== null, null, { timeout: 20000 });
+    samples.push(await page.evaluate(() => window.__firstPlan));
+    await context.close();
+  }
+  return samples;
+}
+
+async function checkout() {
+  const r = await fetch(`${urls.proxy}/api/checkout`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', origin: urls.page },
+    body: JSON.stringify({ sku: 'JP-1GB-7D', quantity: 1, email: 'bench@example.com', locale: 'en',
+      intent_id: `bench-${Date.now()}-${Math.random().toString(16).slice(2)}`, return_url: `${urls.page}/` }),
+  });
+  if (!r.ok) throw new Error(`checkout ${r.status}`);
+  return r.json();
+}
+
+async function payByHttp(paymentUrl) {
+  const r = await fetch(paymentUrl, {
+    method: 'POST', redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'card=4242424242424242&action=pay',
+  });
+  if (r.status !== 303) throw new Error(`payment ${r.status}`);
+}
+
+async function activationSentAt(orderRef) {
+  const sessions = await (await fetch(`${urls.sandbox}/sandbox/sessions`)).json();
+  const session = sessions.find((s) => s.metadata && s.metadata.order_ref === orderRef);
+  const deliveries = await (await fetch(`${urls.sandbox}/sandbox/webhooks`)).json();
+  const d = deliveries.find((x) => x.event_type === 'activation.ready' && x.order_id === session.order_id && x.attempt === 1);
+  return d && d.sent_at_ms;
+}
+
+async function activations(browser, path) {
+  const samples = [];
+  let lastRef = null;
+  for (let i = 0; i < ORDERS; i++) {
+    const { order_ref: orderRef, payment_url: paymentUrl } = await checkout();
+    const context = await browser.newContext({ viewport: { width: 375, height: 800 } });
+    await context.addInitScript(OBSERVER);
+    const page = await context.newPage();
+    await page.goto(`${urls.page}${path}#simology-order=${orderRef}`);
+    await page.locator('.status-message').first().waitFor();
+    await page.waitForTimeout(400); // the widget is waiting on the order now
+    await payByHttp(paymentUrl);
+    await page.waitForFunction(() => window.__qrAt !== null, null, { timeout: 30000 });
+    const shownAt = await page.evaluate(() => window.__qrAt);
+    let sentAt = null;
+    for (let t = 0; t < 50 && !sentAt; t++) {
+      sentAt = await activationSentAt(orderRef);
+      if (!sentAt) await new Promise((r) => setTimeout(r, 50));
+    }
+    samples.push(shownAt - sentAt);
+    lastRef = orderRef;
+    await context.close();
+  }
+  return { samples, lastRef };
+}
+
+const browser = await launch();
+try {
+  const plans = await coldLoads(browser);
+  const longPoll = await activations(browser, '/');
+  const interval = await activations(browser, '/bench-interval.html');
+  console.log(JSON.stringify({
+    plans_visible_ms: plans,
+    activation_latency_ms: longPoll.samples,
+    activation_latency_interval_poll_ms: interval.samples,
+    ready_order_ref: longPoll.lastRef,
+  }));
+} finally {
+  await browser.close();
+}
