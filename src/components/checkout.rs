@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use simology_proxy_api::{is_valid_email, CheckoutRequest, ErrorCode, Plan};
 use simology_widget_core::format;
 use simology_widget_core::i18n::fill;
+use simology_widget_core::install::safe_href;
 use simology_widget_core::saved::SavedOrder;
 
 use crate::backend::Failure;
@@ -149,7 +150,7 @@ pub fn Checkout(
             </p>
             <p class="terms">
                 {t.terms_before} " "
-                <a href=plan.terms_url.clone() target="_blank" rel="noopener noreferrer">{t.terms_link}</a>
+                <a href=safe_href(&plan.terms_url).map(str::to_owned) target="_blank" rel="noopener noreferrer">{t.terms_link}</a>
                 "."
             </p>
             <p class="form-error" role="alert">{move || error.get()}</p>

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use simology_proxy_api::{is_valid_email, OrderView, Plan, TopupRequest};
 use simology_widget_core::i18n::fill;
-use simology_widget_core::install::{android_link, ios_link, platform, Platform};
+use simology_widget_core::install::{android_link, ios_link, platform, safe_href, Platform};
 use simology_widget_core::saved::SavedOrder;
 use simology_widget_core::{format, qr};
 
@@ -90,7 +90,9 @@ pub fn Ready(order: OrderView) -> impl IntoView {
                 <li>{t.install_before}</li>
             </ul>
             {validity.map(|v| view! { <p class="validity">{v}</p> })}
-            <p><a href=order.plan.terms_url.clone() target="_blank" rel="noopener noreferrer">{t.plan_details}</a></p>
+            {safe_href(&order.plan.terms_url).map(|href| view! {
+                <p><a href=href.to_owned() target="_blank" rel="noopener noreferrer">{t.plan_details}</a></p>
+            })}
             <Usage order_ref=order_ref.clone() />
             <Topups order_ref=order_ref />
             <button type="button" class="link-button" on:click=move |_| ctx.screen.set(Screen::Picker { destination: None, sku: None })>

@@ -8,6 +8,7 @@
 
 mod bench;
 mod dist;
+mod fuzz;
 mod tools;
 
 use std::process::ExitCode;
@@ -22,6 +23,7 @@ fn usage() -> &'static str {
      demo [ARGS]     build the widget and run the demo stack on loopback (ARGS go to simology-demo)\n  \
      dist            build the widget for a CDN into dist/\n  \
      bench           measure sizes, timings, load and throughput (target/bench/report.json)\n  \
+     fuzz [--seconds N] [--target T]   run the fuzz targets\n  \
      tools           install the pinned tools only\n"
 }
 
@@ -33,6 +35,7 @@ fn main() -> ExitCode {
         Some("dist") => dist::build().map(|_| ()),
         Some("demo") => demo(&args[1..]),
         Some("bench") => bench::run(),
+        Some("fuzz") => fuzz::run(&args[1..]),
         Some("-h" | "--help" | "help") | None => {
             print!("{}", usage());
             Ok(())

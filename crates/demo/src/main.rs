@@ -62,6 +62,15 @@ async fn bind(port: u16, offset: u16) -> Result<TcpListener> {
         .with_context(|| format!("port {port} is taken; pass --port to use others"))
 }
 
+/// A listener whose connections send small writes at once (no Nagle delay): a file
+/// served in two writes otherwise waits for the client's delayed ACK.
+fn nodelay(listener: TcpListener) -> impl axum::serve::Listener<Addr = SocketAddr> {
+    use axum::serve::ListenerExt;
+    listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    })
+}
+
 fn page(template: &str, cdn: &str, proxy: &str, integrity: &str) -> String {
     template
         .replace("{{CDN}}", cdn)
@@ -200,35 +209,19 @@ async fn main() -> Result<()> {
         "default-src 'self'; script-src 'self' {cdn_url} 'wasm-unsafe-eval'; connect-src 'self' {cdn_url} {proxy_url}; \
          style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
     );
-    let pages: Vec<(&str, String)> = vec![
+    let templates = [
+        ("/", include_str!("../pages/index.html")),
+        ("/two.html", include_str!("../pages/two.html")),
+        ("/hostile.html", include_str!("../pages/hostile.html")),
         (
-            "/",
-            page(
-                include_str!("../pages/index.html"),
-                &cdn_url,
-                &proxy_url,
-                &script_integrity,
-            ),
-        ),
-        (
-            "/two.html",
-            page(
-                include_str!("../pages/two.html"),
-                &cdn_url,
-                &proxy_url,
-                &script_integrity,
-            ),
-        ),
-        (
-            "/hostile.html",
-            page(
-                include_str!("../pages/hostile.html"),
-                &cdn_url,
-                &proxy_url,
-                &script_integrity,
-            ),
+            "/bench-interval.html",
+            include_str!("../pages/bench-interval.html"),
         ),
     ];
+    let pages: Vec<(&str, String)> = templates
+        .iter()
+        .map(|(path, t)| (*path, page(t, &cdn_url, &proxy_url, &script_integrity)))
+        .collect();
     let mut blog = Router::new()
         .route(
             "/blog.css",
@@ -258,7 +251,7 @@ async fn main() -> Result<()> {
 
     let serve = |listener: TcpListener, app: Router, mut rx: tokio::sync::watch::Receiver<bool>| {
         tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
+            let _ = axum::serve(nodelay(listener), app)
                 .with_graceful_shutdown(async move {
                     let _ = rx.changed().await;
                 })

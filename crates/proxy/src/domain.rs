@@ -385,3 +385,29 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// An intent's key is stable, differs between intents and between purposes, and
+        /// is a fixed-length hex string that reveals nothing of the intent.
+        #[test]
+        fn idempotency_keys(a in "[A-Za-z0-9_-]{16,64}", b in "[A-Za-z0-9_-]{16,64}") {
+            let ia = IntentId::parse(&a).expect("valid");
+            let ib = IntentId::parse(&b).expect("valid");
+            let ka = ia.idempotency_key("checkout");
+            prop_assert_eq!(&ka, &IntentId::parse(&a).expect("valid").idempotency_key("checkout"));
+            prop_assert_ne!(&ka, &ia.idempotency_key("topup"));
+            if a != b {
+                prop_assert_ne!(&ka, &ib.idempotency_key("checkout"));
+            }
+            let hex = ka.strip_prefix("widget-checkout-").expect("prefix");
+            prop_assert_eq!(hex.len(), 32);
+            prop_assert!(hex.bytes().all(|c| c.is_ascii_hexdigit()));
+            prop_assert!(!ka.contains(&a));
+        }
+    }
+}

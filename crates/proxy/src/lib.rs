@@ -273,6 +273,10 @@ impl Application {
         let background = fulfilment::spawn_background(Arc::clone(&state));
         let router = app(Arc::clone(&state));
         let tx = shutdown_tx.clone();
+        // No Nagle delay: long-poll answers and small JSON bodies leave at once.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         let served = axum::serve(
             listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),

@@ -30,6 +30,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use anyhow::Context;
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use url::Url;
@@ -150,11 +151,16 @@ pub async fn serve(config: SandboxConfig, listener: TcpListener) -> anyhow::Resu
     let app = server::router(Arc::clone(&shared));
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
-        let result = axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = rx.await;
-            })
-            .await;
+        let result = axum::serve(
+            listener.tap_io(|tcp| {
+                let _ = tcp.set_nodelay(true);
+            }),
+            app,
+        )
+        .with_graceful_shutdown(async {
+            let _ = rx.await;
+        })
+        .await;
         if let Err(e) = result {
             tracing::error!(error = %e, "sandbox server failed");
         }

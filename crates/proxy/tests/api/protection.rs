@@ -150,3 +150,27 @@ async fn operations_endpoints() {
     assert!(metrics.contains("simology_last_event_processed_age_seconds"));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn guessing_references_is_rate_limited_and_reveals_nothing() {
+    let app = spawn_app().await;
+    let (real, _) = app.checkout("US-1GB-7D").await;
+    let mut statuses = Vec::new();
+    let mut bodies = std::collections::HashSet::new();
+    for i in 0..12 {
+        let guess = format!("o_{:032x}", 0xdead_beef_u128 + i);
+        let (status, body) = app.get_json(&format!("/api/orders/{guess}")).await;
+        statuses.push(status.as_u16());
+        if status == 404 {
+            let mut e = body["error"].clone();
+            e["request_id"] = Value::Null;
+            bodies.insert(e.to_string());
+        }
+    }
+    assert_eq!(&statuses[..7], &[404; 7], "a burst of misses answers like any missing order");
+    assert!(statuses[7..].iter().all(|s| *s == 429), "then guessing is slowed down: {statuses:?}");
+    assert_eq!(bodies.len(), 1, "every miss looks the same");
+    // The guesser's own real order still answers: only misses are budgeted.
+    assert_eq!(app.get(&format!("/api/orders/{real}")).await.status(), 200);
+    app.stop().await;
+}
