@@ -660,7 +660,12 @@ const EVIL: &str = "<img src=x onerror=\"window.__pwned=1\"><script>window.__pwn
 
 impl Backend for Hostile {
     fn destinations(&self) -> Fut<Result<DestinationsResponse, Failure>> {
-        Box::pin(async { Ok(DestinationsResponse { destinations: vec![destination(DestinationKind::Country, "US", EVIL)], updated_at: String::new() }) })
+        Box::pin(async {
+            Ok(DestinationsResponse {
+                destinations: vec![destination(DestinationKind::Country, "US", EVIL)],
+                updated_at: String::new(),
+            })
+        })
     }
     fn catalog(&self, _kind: DestinationKind, code: &str) -> Fut<Result<CatalogResponse, Failure>> {
         let mut c = catalog(code);
@@ -675,7 +680,12 @@ impl Backend for Hostile {
     fn checkout(&self, _request: CheckoutRequest) -> Fut<Result<CheckoutResponse, Failure>> {
         Box::pin(async { Err(Failure::Network) })
     }
-    fn order(&self, _order_ref: &str, _wait: u64, _version: Option<i64>) -> Fut<Result<OrderView, Failure>> {
+    fn order(
+        &self,
+        _order_ref: &str,
+        _wait: u64,
+        _version: Option<i64>,
+    ) -> Fut<Result<OrderView, Failure>> {
         let mut o = order_view(OrderState::Ready, None, 9);
         if let Some(e) = o.esim.as_mut() {
             e.lpa = format!("LPA:1${EVIL}$x");
@@ -691,14 +701,25 @@ impl Backend for Hostile {
     fn topup_offers(&self, _order_ref: &str) -> Fut<Result<TopupOffers, Failure>> {
         Box::pin(async { Ok(TopupOffers { offers: vec![] }) })
     }
-    fn buy_topup(&self, _order_ref: &str, _request: TopupRequest) -> Fut<Result<CheckoutResponse, Failure>> {
+    fn buy_topup(
+        &self,
+        _order_ref: &str,
+        _request: TopupRequest,
+    ) -> Fut<Result<CheckoutResponse, Failure>> {
         Box::pin(async { Err(Failure::Network) })
     }
 }
 
 fn mount_hostile(screen: Screen) -> web_sys::HtmlElement {
-    let root: web_sys::HtmlElement = document().create_element("div").expect("div").unchecked_into();
-    document().body().expect("body").append_child(&root).expect("append");
+    let root: web_sys::HtmlElement = document()
+        .create_element("div")
+        .expect("div")
+        .unchecked_into();
+    document()
+        .body()
+        .expect("body")
+        .append_child(&root)
+        .expect("append");
     let config = Config {
         destination: Some((DestinationKind::Country, "US".into())),
         lang: Lang::En,
@@ -712,28 +733,69 @@ fn mount_hostile(screen: Screen) -> web_sys::HtmlElement {
         return_url: "https://blog.example/".into(),
         country_name: Rc::new(|_, _| None),
     };
-    mount_to(root.clone(), move || view! { <Widget config=config services=services screen=screen /> }).forget();
+    mount_to(
+        root.clone(),
+        move || view! { <Widget config=config services=services screen=screen /> },
+    )
+    .forget();
     root
 }
 
 #[wasm_bindgen_test]
 async fn markup_from_upstream_is_rendered_as_text() {
-    let picker = mount_hostile(Screen::Picker { destination: Some((DestinationKind::Country, "US".into())), sku: None });
+    let picker = mount_hostile(Screen::Picker {
+        destination: Some((DestinationKind::Country, "US".into())),
+        sku: None,
+    });
     settle().await;
     // The checkout too, where the terms link is.
-    picker.query_selector(".choose").expect("selector").expect("a plan").unchecked_into::<web_sys::HtmlElement>().click();
+    picker
+        .query_selector(".choose")
+        .expect("selector")
+        .expect("a plan")
+        .unchecked_into::<web_sys::HtmlElement>()
+        .click();
     let ready = mount_hostile(Screen::Order(REF.into()));
     settle().await;
     for root in [&picker, &ready] {
-        assert_eq!(root.query_selector_all("img, script").expect("selector").length(), 0, "{}", root.inner_html());
-        assert!(root.text_content().unwrap_or_default().contains("<img src=x"), "shown literally");
+        assert_eq!(
+            root.query_selector_all("img, script")
+                .expect("selector")
+                .length(),
+            0,
+            "{}",
+            root.inner_html()
+        );
+        assert!(
+            root.text_content()
+                .unwrap_or_default()
+                .contains("<img src=x"),
+            "shown literally"
+        );
     }
     for root in [&picker, &ready] {
-        assert_eq!(root.query_selector_all("a[href^='javascript'], a[href^='JAVASCRIPT']").expect("selector").length(), 0);
+        assert_eq!(
+            root.query_selector_all("a[href^='javascript'], a[href^='JAVASCRIPT']")
+                .expect("selector")
+                .length(),
+            0
+        );
     }
     let pwned = js_sys::Reflect::get(&window(), &"__pwned".into()).expect("get");
     assert!(pwned.is_undefined(), "no script ran");
     // The QR code is drawn from the text, not parsed as markup.
-    assert_eq!(ready.query_selector_all(".qr svg").expect("selector").length(), 1);
-    assert_eq!(ready.query_selector_all(".qr svg *[onerror], .qr svg script").expect("selector").length(), 0);
+    assert_eq!(
+        ready
+            .query_selector_all(".qr svg")
+            .expect("selector")
+            .length(),
+        1
+    );
+    assert_eq!(
+        ready
+            .query_selector_all(".qr svg *[onerror], .qr svg script")
+            .expect("selector")
+            .length(),
+        0
+    );
 }

@@ -11,7 +11,13 @@ use anyhow::{bail, Context, Result};
 use crate::tools;
 
 /// The targets, as `fuzz/Cargo.toml` names them.
-pub const TARGETS: [&str; 5] = ["webhook_header", "webhook_verify", "event_parse", "lpa_parse", "proxy_bodies"];
+pub const TARGETS: [&str; 5] = [
+    "webhook_header",
+    "webhook_verify",
+    "event_parse",
+    "lpa_parse",
+    "proxy_bodies",
+];
 
 const CARGO_FUZZ_VERSION: &str = "0.13.2";
 
@@ -21,7 +27,13 @@ fn ensure_cargo_fuzz() -> Result<()> {
         return Ok(());
     }
     println!("installing cargo-fuzz {CARGO_FUZZ_VERSION}");
-    tools::run(tools::cargo().args(["install", "cargo-fuzz", "--locked", "--version", CARGO_FUZZ_VERSION]))
+    tools::run(tools::cargo().args([
+        "install",
+        "cargo-fuzz",
+        "--locked",
+        "--version",
+        CARGO_FUZZ_VERSION,
+    ]))
 }
 
 /// The number of executions libFuzzer reports at the end of a run.
@@ -48,7 +60,13 @@ pub fn run(args: &[String]) -> Result<()> {
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
-            "--seconds" => seconds = it.next().context("--seconds needs a number")?.parse().context("--seconds")?,
+            "--seconds" => {
+                seconds = it
+                    .next()
+                    .context("--seconds needs a number")?
+                    .parse()
+                    .context("--seconds")?
+            }
             "--target" => only = Some(it.next().context("--target needs a name")?.clone()),
             other => bail!("unknown argument {other:?}; use --seconds N [--target T]"),
         }
@@ -57,13 +75,23 @@ pub fn run(args: &[String]) -> Result<()> {
     let root = tools::workspace_root()?;
     let mut rows = Vec::new();
     let mut crashed = Vec::new();
-    for target in TARGETS.iter().filter(|t| only.as_deref().is_none_or(|o| o == **t)) {
+    for target in TARGETS
+        .iter()
+        .filter(|t| only.as_deref().is_none_or(|o| o == **t))
+    {
         println!("\n==> fuzzing {target} for {seconds} s");
         let started = Instant::now();
         // cargo-fuzz passes -Z flags (sanitizers); RUSTC_BOOTSTRAP lets this stable
         // toolchain take them, as the only toolchain here is stable.
         let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .args(["fuzz", "run", target, "--", &format!("-max_total_time={seconds}"), "-print_final_stats=1"])
+            .args([
+                "fuzz",
+                "run",
+                target,
+                "--",
+                &format!("-max_total_time={seconds}"),
+                "-print_final_stats=1",
+            ])
             .env("RUSTC_BOOTSTRAP", "1")
             .current_dir(&root)
             .output()
@@ -72,15 +100,36 @@ pub fn run(args: &[String]) -> Result<()> {
         let execs = executions(&stderr);
         let ok = out.status.success();
         if !ok {
-            eprintln!("{}", stderr.lines().rev().take(40).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n"));
+            eprintln!(
+                "{}",
+                stderr
+                    .lines()
+                    .rev()
+                    .take(40)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            );
             crashed.push(*target);
         }
         rows.push((*target, execs, started.elapsed().as_secs(), ok));
     }
-    println!("\n{:<16} {:>14} {:>8}  result", "target", "executions", "seconds");
+    println!(
+        "\n{:<16} {:>14} {:>8}  result",
+        "target", "executions", "seconds"
+    );
     for (t, e, s, ok) in &rows {
         let e = e.map_or_else(|| "?".to_owned(), |e| e.to_string());
-        println!("{t:<16} {e:>14} {s:>8}  {}", if *ok { "no crash" } else { "CRASH (see fuzz/artifacts)" });
+        println!(
+            "{t:<16} {e:>14} {s:>8}  {}",
+            if *ok {
+                "no crash"
+            } else {
+                "CRASH (see fuzz/artifacts)"
+            }
+        );
     }
     if !crashed.is_empty() {
         bail!("crashes in {}", crashed.join(", "));
@@ -94,7 +143,12 @@ mod tests {
 
     #[test]
     fn reads_libfuzzer_stats() {
-        assert_eq!(executions("#123 DONE\nstat::number_of_executed_units: 4567\nstat::average_exec_per_sec: 9"), Some(4567));
+        assert_eq!(
+            executions(
+                "#123 DONE\nstat::number_of_executed_units: 4567\nstat::average_exec_per_sec: 9"
+            ),
+            Some(4567)
+        );
         assert_eq!(executions("Done 890 runs in 2 second(s)\n"), Some(890));
         assert_eq!(executions("nothing"), None);
     }

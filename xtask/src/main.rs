@@ -7,8 +7,10 @@
 //! Installs are idempotent: a tool already present at the pinned version is skipped.
 
 mod bench;
+mod chaos;
 mod dist;
 mod fuzz;
+mod schema;
 mod tools;
 
 use std::process::ExitCode;
@@ -24,6 +26,7 @@ fn usage() -> &'static str {
      dist            build the widget for a CDN into dist/\n  \
      bench           measure sizes, timings, load and throughput (target/bench/report.json)\n  \
      fuzz [--seconds N] [--target T]   run the fuzz targets\n  \
+     chaos [--orders N] [--kills K] [--replicas R] [--database-url URL]   orders under faults and SIGKILLs\n  \
      tools           install the pinned tools only\n"
 }
 
@@ -36,6 +39,7 @@ fn main() -> ExitCode {
         Some("demo") => demo(&args[1..]),
         Some("bench") => bench::run(),
         Some("fuzz") => fuzz::run(&args[1..]),
+        Some("chaos") => chaos::run(&args[1..]),
         Some("-h" | "--help" | "help") | None => {
             print!("{}", usage());
             Ok(())
@@ -60,6 +64,16 @@ struct Outcome {
 }
 
 fn run_suite(name: &'static str, f: impl FnOnce() -> Result<()>) -> Outcome {
+    if let Ok(only) = std::env::var("XTASK_ONLY") {
+        if !only.split(',').any(|n| n == name) {
+            return Outcome {
+                name,
+                passed: true,
+                seconds: 0.0,
+                detail: "skipped (--only)".into(),
+            };
+        }
+    }
     println!("\n==> suite {name}");
     let started = Instant::now();
     let result = f();
@@ -111,8 +125,15 @@ fn e2e(root: &std::path::Path) -> Result<()> {
 }
 
 fn test(args: &[String]) -> Result<()> {
-    if let Some(extra) = args.first() {
-        bail!("cargo xtask test takes no arguments, got {extra:?}");
+    // `--only a,b` runs some suites (for developers); CI runs them all.
+    let only: Option<Vec<String>> = match args {
+        [] => None,
+        [flag, names] if flag == "--only" => Some(names.split(',').map(str::to_owned).collect()),
+        other => bail!("cargo xtask test takes only `--only suite,...`, got {other:?}"),
+    };
+    if let Some(names) = &only {
+        // Read by `run_suite`; the summary says which suites were skipped.
+        std::env::set_var("XTASK_ONLY", names.join(","));
     }
     // Every tool first, so a missing one fails here, named, rather than inside a suite.
     tools::ensure_all()?;
@@ -173,18 +194,44 @@ fn test(args: &[String]) -> Result<()> {
     }));
     outcomes.push(run_suite("widget-dist", || dist::build().map(|_| ())));
     outcomes.push(run_suite("e2e", || e2e(&root)));
+    outcomes.push(run_suite("schemathesis", || schema::run(&root)));
+    outcomes.push(run_suite("chaos-short", || {
+        tools::run(&mut cargo_in_root(&[
+            "build",
+            "-p",
+            "simology-proxy",
+            "-p",
+            "simology-bench",
+        ]))?;
+        chaos::drive(&root, "debug", &["--orders", "40", "--kills", "3"])
+    }));
     println!("\n==> summary");
     let mut failed = 0;
+    let mut skipped = 0;
     for o in &outcomes {
-        let mark = if o.passed { "PASS" } else { "FAIL" };
+        let mark = match (o.passed, o.detail.starts_with("skipped")) {
+            (true, true) => {
+                skipped += 1;
+                "SKIP"
+            }
+            (true, false) => "PASS",
+            (false, _) => {
+                failed += 1;
+                "FAIL"
+            }
+        };
         println!("{mark}  {:<14} {:>7.1} s  {}", o.name, o.seconds, o.detail);
-        if !o.passed {
-            failed += 1;
-        }
     }
     if failed > 0 {
         bail!("{failed} of {} suites failed", outcomes.len());
     }
-    println!("all {} suites passed", outcomes.len());
+    if skipped > 0 {
+        println!(
+            "{} suites passed, {skipped} skipped",
+            outcomes.len() - skipped
+        );
+    } else {
+        println!("all {} suites passed", outcomes.len());
+    }
     Ok(())
 }

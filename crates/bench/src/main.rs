@@ -1,233 +1,34 @@
-//! `simology-bench webhooks`: how many signed webhook events a running proxy verifies,
-//! stores durably (SQLite with fsync) and applies per second.
+//! `simology-bench`: drivers for the project's measurements.
 //!
-//! It makes N orders through the proxy's checkout (so the proxy knows their sessions),
-//! then sends each order's `checkout.completed`, `order.paid` and `activation.ready`,
-//! signed as Simology signs them, with C orders in flight at once, and waits until the
-//! proxy reports all 3N applied. Prints one JSON line.
+//! - `simology-bench webhooks ...`: signed webhook throughput of a running proxy
+//!   (`cargo xtask bench`).
+//! - `simology-bench chaos ...`: orders through the sandbox and proxy processes under
+//!   upstream faults, duplicated and reordered webhooks, and SIGKILLs of the proxy
+//!   (`cargo xtask chaos`).
+
+mod chaos;
+mod webhooks;
 
 use std::collections::HashMap;
-use std::sync::Arc;
-use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use serde_json::{json, Value};
-use simology::events::{
-    ActivationReady, CheckoutCompleted, Event, EventPayload, OrderPaid, PaidCustomer,
-};
-use simology::models::{ActivatedLine, OrderItem};
-use simology::webhook::{signature_header, SIGNATURE_HEADER};
-use simology::{Currency, Lpa};
-use time::OffsetDateTime;
 
-struct Args {
-    proxy: String,
-    sandbox: String,
-    origin: String,
-    secret: String,
-    orders: usize,
-    concurrency: usize,
-}
-
-fn parse_args() -> Result<Args> {
-    let mut it = std::env::args().skip(1);
-    if it.next().as_deref() != Some("webhooks") {
-        bail!("usage: simology-bench webhooks --proxy URL --sandbox URL --origin URL --secret S [--orders N] [--concurrency C]");
-    }
+fn options(args: impl Iterator<Item = String>) -> Result<HashMap<String, String>> {
     let mut map = HashMap::new();
+    let mut it = args;
     while let Some(k) = it.next() {
         let v = it.next().with_context(|| format!("{k} needs a value"))?;
         map.insert(k.trim_start_matches("--").to_owned(), v);
     }
-    let get = |k: &str| {
-        map.get(k)
-            .cloned()
-            .with_context(|| format!("--{k} is required"))
-    };
-    Ok(Args {
-        proxy: get("proxy")?,
-        sandbox: get("sandbox")?,
-        origin: get("origin")?,
-        secret: get("secret")?,
-        orders: map
-            .get("orders")
-            .map_or(Ok(300), |v| v.parse())
-            .context("--orders")?,
-        concurrency: map
-            .get("concurrency")
-            .map_or(Ok(16), |v| v.parse())
-            .context("--concurrency")?,
-    })
-}
-
-async fn applied(http: &reqwest::Client, proxy: &str) -> Result<u64> {
-    let text = http
-        .get(format!("{proxy}/metrics"))
-        .send()
-        .await?
-        .text()
-        .await?;
-    Ok(text
-        .lines()
-        .find(|l| l.starts_with("simology_events_processed_total{outcome=\"applied\"}"))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0))
-}
-
-fn events_for(i: usize, session_id: &str, order_ref: &str) -> Result<Vec<Event>> {
-    let order_id = format!("ord_bench{i:06}");
-    let now = OffsetDateTime::now_utc();
-    let mk = |n: u32, payload| Event {
-        id: format!("evt_bench{i:06}_{n}"),
-        created: now,
-        payload,
-    };
-    let line = ActivatedLine {
-        iccid: format!("89883070{i:011}"),
-        smdp_plus: Lpa::new("sm-dp-plus.bench.example", &format!("BENCH-{i:06}"))?,
-        qr_url: None,
-        valid_from: now,
-        expires_at: now + time::Duration::days(30),
-    };
-    Ok(vec![
-        mk(
-            1,
-            EventPayload::CheckoutCompleted(CheckoutCompleted {
-                session_id: session_id.to_owned(),
-                order_id: order_id.clone(),
-                metadata: [("order_ref".to_owned(), order_ref.to_owned())]
-                    .into_iter()
-                    .collect(),
-            }),
-        ),
-        mk(
-            2,
-            EventPayload::OrderPaid(OrderPaid {
-                order_id: order_id.clone(),
-                session_id: session_id.to_owned(),
-                items: vec![OrderItem {
-                    sku: "JP-1GB-7D".into(),
-                    quantity: 1,
-                    unit_price: simology::money::Amount::new(680, 0),
-                    currency: Currency::JPY,
-                }],
-                customer: PaidCustomer {
-                    email: "bench@example.com".into(),
-                },
-            }),
-        ),
-        mk(
-            3,
-            EventPayload::ActivationReady(ActivationReady { order_id, line }),
-        ),
-    ])
+    Ok(map)
 }
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    let args = parse_args()?;
-    let http = reqwest::Client::new();
-    // Orders, through the proxy's own checkout.
-    let mut refs = Vec::new();
-    for i in 0..args.orders {
-        let body = json!({"sku": "JP-1GB-7D", "quantity": 1, "email": "bench@example.com", "locale": "en",
-            "intent_id": format!("bench-intent-{i:08}-{}", std::process::id()), "return_url": format!("{}/", args.origin)});
-        let r: Value = http
-            .post(format!("{}/api/checkout", args.proxy))
-            .header("origin", &args.origin)
-            .json(&body)
-            .send()
-            .await?
-            .error_for_status()
-            .context("checkout")?
-            .json()
-            .await?;
-        refs.push(r["order_ref"].as_str().context("order_ref")?.to_owned());
+    let mut args = std::env::args().skip(1);
+    match args.next().as_deref() {
+        Some("webhooks") => webhooks::run(&options(args)?).await,
+        Some("chaos") => chaos::run(&options(args)?).await,
+        _ => bail!("usage: simology-bench webhooks|chaos --key value ..."),
     }
-    let sessions: Value = http
-        .get(format!("{}/sandbox/sessions", args.sandbox))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let by_ref: HashMap<String, String> = sessions
-        .as_array()
-        .context("sessions")?
-        .iter()
-        .filter_map(|s| {
-            Some((
-                s["metadata"]["order_ref"].as_str()?.to_owned(),
-                s["id"].as_str()?.to_owned(),
-            ))
-        })
-        .collect();
-    let mut work = Vec::new();
-    for (i, r) in refs.iter().enumerate() {
-        let session = by_ref
-            .get(r)
-            .with_context(|| format!("no session for {r}"))?;
-        work.push(events_for(i, session, r)?);
-    }
-    let baseline = applied(&http, &args.proxy).await?;
-    let total = (work.len() * 3) as u64;
-    let secret = Arc::new(args.secret.clone());
-    let queue = Arc::new(tokio::sync::Mutex::new(work));
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..args.concurrency {
-        let (queue, http, secret, proxy) = (
-            Arc::clone(&queue),
-            http.clone(),
-            Arc::clone(&secret),
-            args.proxy.clone(),
-        );
-        tasks.push(tokio::spawn(async move {
-            loop {
-                let Some(events) = queue.lock().await.pop() else {
-                    return Ok::<(), anyhow::Error>(());
-                };
-                for event in events {
-                    let body = event.to_json()?;
-                    let header = signature_header(
-                        &body,
-                        &[secret.as_bytes()],
-                        OffsetDateTime::now_utc().unix_timestamp(),
-                    );
-                    let status = http
-                        .post(format!("{proxy}/webhooks/simology"))
-                        .header(SIGNATURE_HEADER, header)
-                        .header("content-type", "application/json")
-                        .body(body)
-                        .send()
-                        .await?
-                        .status();
-                    if !status.is_success() {
-                        bail!("webhook answered {status}");
-                    }
-                }
-            }
-        }));
-    }
-    for t in tasks {
-        t.await??;
-    }
-    let stored = started.elapsed();
-    loop {
-        if applied(&http, &args.proxy).await? >= baseline + total {
-            break;
-        }
-        if started.elapsed().as_secs() > 300 {
-            bail!("events not applied within 300 s");
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    println!(
-        "{}",
-        json!({"events": total, "orders": refs.len(), "concurrency": args.concurrency,
-               "stored_seconds": stored.as_secs_f64(), "applied_seconds": elapsed,
-               "events_per_s": total as f64 / elapsed})
-    );
-    Ok(())
 }

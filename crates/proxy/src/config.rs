@@ -27,6 +27,7 @@ struct FileSettings {
     stale_after_secs: Option<u64>,
     checkout_per_minute: Option<u32>,
     status_per_minute: Option<u32>,
+    misses_per_minute: Option<u32>,
     trust_forwarded_for: Option<bool>,
     log_format: Option<String>,
     public_url: Option<String>,
@@ -48,6 +49,8 @@ pub struct RateLimits {
     pub checkout_per_minute: u32,
     /// Order status and usage reads per client per minute.
     pub status_per_minute: u32,
+    /// Lookups of order references that do not exist, per client per minute (guessing).
+    pub misses_per_minute: u32,
 }
 
 /// Everything the proxy runs with.
@@ -295,8 +298,11 @@ impl Settings {
         let status_per_minute = parse_env(env, "PROXY_STATUS_PER_MINUTE")?
             .or(fs.status_per_minute)
             .unwrap_or(600);
-        if checkout_per_minute == 0 || status_per_minute == 0 {
-            bail!("PROXY_CHECKOUT_PER_MINUTE / PROXY_STATUS_PER_MINUTE: must be at least 1");
+        let misses_per_minute = parse_env(env, "PROXY_MISSES_PER_MINUTE")?
+            .or(fs.misses_per_minute)
+            .unwrap_or(30);
+        if checkout_per_minute == 0 || status_per_minute == 0 || misses_per_minute == 0 {
+            bail!("PROXY_CHECKOUT_PER_MINUTE / PROXY_STATUS_PER_MINUTE / PROXY_MISSES_PER_MINUTE: must be at least 1");
         }
         let trust_forwarded_for = parse_env(env, "PROXY_TRUST_FORWARDED_FOR")?
             .or(fs.trust_forwarded_for)
@@ -320,6 +326,7 @@ impl Settings {
             rate_limits: RateLimits {
                 checkout_per_minute,
                 status_per_minute,
+                misses_per_minute,
             },
             trust_forwarded_for,
             log_format,

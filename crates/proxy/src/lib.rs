@@ -225,7 +225,7 @@ impl Application {
             catalog: Arc::new(CatalogCache::new(client.clone(), settings.catalog_ttl)),
             checkout_limit: RateLimiter::new(limits.checkout_per_minute),
             status_limit: RateLimiter::new(limits.status_per_minute),
-            miss_limit: RateLimiter::new(30),
+            miss_limit: RateLimiter::new(limits.misses_per_minute),
             settings,
             store,
             client,

@@ -673,6 +673,30 @@ impl Store {
         Ok(done.rows_affected())
     }
 
+    /// Every stored event: `(event_id, event_type, order_ref, processed)`, for the chaos
+    /// test's accounting.
+    ///
+    /// # Errors
+    /// On database errors.
+    pub async fn events(&self) -> Result<Vec<(String, String, Option<String>, bool)>> {
+        let rows =
+            sqlx::query("SELECT event_id, event_type, order_ref, processed_at FROM webhook_events")
+                .fetch_all(&self.reader)
+                .await
+                .context("listing events")?;
+        rows.iter()
+            .map(|r| {
+                let processed: Option<i64> = r.try_get("processed_at")?;
+                Ok((
+                    r.try_get("event_id")?,
+                    r.try_get("event_type")?,
+                    r.try_get("order_ref")?,
+                    processed.is_some(),
+                ))
+            })
+            .collect()
+    }
+
     /// Every order (for tests and the admin CLI), newest first.
     ///
     /// # Errors

@@ -103,7 +103,11 @@ mod tests {
 /// A link target from upstream data, kept only when it is an absolute http(s) URL: a
 /// `javascript:` or `data:` URL from a compromised catalogue never becomes a link.
 pub fn safe_href(url: &str) -> Option<&str> {
-    let lower = url.trim_start().get(..8).unwrap_or_default().to_ascii_lowercase();
+    let lower = url
+        .trim_start()
+        .get(..8)
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     (lower.starts_with("https://") || lower.starts_with("http://")).then_some(url.trim())
 }
 
@@ -113,9 +117,19 @@ mod href_tests {
 
     #[test]
     fn only_web_links() {
-        assert_eq!(safe_href("https://simology.io/esim-japan"), Some("https://simology.io/esim-japan"));
+        assert_eq!(
+            safe_href("https://simology.io/esim-japan"),
+            Some("https://simology.io/esim-japan")
+        );
         assert_eq!(safe_href("HTTP://x.example"), Some("HTTP://x.example"));
-        for bad in ["javascript:alert(1)", " JavaScript:alert(1)", "data:text/html,x", "//evil.example", "/relative", ""] {
+        for bad in [
+            "javascript:alert(1)",
+            " JavaScript:alert(1)",
+            "data:text/html,x",
+            "//evil.example",
+            "/relative",
+            "",
+        ] {
             assert_eq!(safe_href(bad), None, "{bad}");
         }
     }

@@ -167,8 +167,15 @@ async fn guessing_references_is_rate_limited_and_reveals_nothing() {
             bodies.insert(e.to_string());
         }
     }
-    assert_eq!(&statuses[..7], &[404; 7], "a burst of misses answers like any missing order");
-    assert!(statuses[7..].iter().all(|s| *s == 429), "then guessing is slowed down: {statuses:?}");
+    assert_eq!(
+        &statuses[..7],
+        &[404; 7],
+        "a burst of misses answers like any missing order"
+    );
+    assert!(
+        statuses[7..].iter().all(|s| *s == 429),
+        "then guessing is slowed down: {statuses:?}"
+    );
     assert_eq!(bodies.len(), 1, "every miss looks the same");
     // The guesser's own real order still answers: only misses are budgeted.
     assert_eq!(app.get(&format!("/api/orders/{real}")).await.status(), 200);

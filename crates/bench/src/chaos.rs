@@ -1,0 +1,405 @@
+//! `simology-bench chaos`: N orders through the sandbox and one or two proxy processes,
+//! with 10 % upstream 5xx, 5 % 429, 200 ms added latency, every webhook delivered twice
+//! and out of order, and the proxies killed with SIGKILL and restarted while it runs.
+//!
+//! It counts what must hold: no duplicate upstream order, no lost event, every order
+//! ready exactly once with the upstream's credentials; and how long the system takes to
+//! drain. Prints one JSON line; fails when an invariant breaks.
+
+use std::collections::{HashMap, HashSet};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use serde_json::{json, Value};
+use simology_sandbox::{
+    Faults, SandboxConfig, CARD_SUCCESS, DEFAULT_API_KEY, DEFAULT_WEBHOOK_SECRET,
+};
+
+const ORIGIN: &str = "http://chaos.test";
+
+struct Replica {
+    port: u16,
+    child: Option<Child>,
+}
+
+struct Fleet {
+    bin: String,
+    env: Vec<(String, String)>,
+    replicas: Vec<Replica>,
+}
+
+fn free_port() -> Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+impl Fleet {
+    fn start(&mut self, i: usize) -> Result<()> {
+        let port = self.replicas[i].port;
+        for attempt in 0..50 {
+            let mut child = Command::new(&self.bin)
+                .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+                .env("PROXY_LISTEN", format!("127.0.0.1:{port}"))
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .with_context(|| format!("starting {}", self.bin))?;
+            let stdout = child.stdout.take().context("stdout")?;
+            let mut reader = BufReader::new(stdout);
+            let mut line = String::new();
+            reader.read_line(&mut line)?;
+            if line.starts_with("listening on") {
+                std::thread::spawn(move || for _ in reader.lines() {});
+                self.replicas[i].child = Some(child);
+                return Ok(());
+            }
+            // The port may still be held by the killed process for a moment.
+            let _ = child.wait();
+            std::thread::sleep(Duration::from_millis(100 * (attempt + 1)));
+        }
+        bail!("replica {i} did not restart on port {port}")
+    }
+
+    fn kill(&mut self, i: usize) {
+        if let Some(mut c) = self.replicas[i].child.take() {
+            let _ = c.kill(); // SIGKILL
+            let _ = c.wait();
+        }
+    }
+
+    fn stop_all(&mut self) {
+        for r in &mut self.replicas {
+            if let Some(mut c) = r.child.take() {
+                let _ = Command::new("kill").arg(c.id().to_string()).status();
+                let _ = c.wait();
+            }
+        }
+    }
+
+    fn url(&self, i: usize) -> String {
+        format!(
+            "http://127.0.0.1:{}",
+            self.replicas[i % self.replicas.len()].port
+        )
+    }
+}
+
+fn get<T: std::str::FromStr>(map: &HashMap<String, String>, key: &str, default: T) -> Result<T> {
+    match map.get(key) {
+        Some(v) => v
+            .parse()
+            .map_err(|_| anyhow::anyhow!("--{key}: {v:?} is not valid")),
+        None => Ok(default),
+    }
+}
+
+/// Runs the chaos test.
+///
+/// # Errors
+/// When an invariant breaks or the run cannot be set up.
+pub async fn run(map: &HashMap<String, String>) -> Result<()> {
+    let orders: usize = get(map, "orders", 100)?;
+    let replicas: usize = get(map, "replicas", 1)?;
+    let kills: usize = get(map, "kills", 5)?;
+    let seed: u64 = get(map, "seed", 7)?;
+    let bin = map
+        .get("proxy-bin")
+        .context("--proxy-bin is required")?
+        .clone();
+    let dir = std::env::temp_dir().join(format!("simology-chaos-{}-{seed}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let database_url = map
+        .get("database-url")
+        .cloned()
+        .unwrap_or_else(|| format!("sqlite://{}", dir.join("proxy.db").display()));
+
+    let sandbox = simology_sandbox::spawn(SandboxConfig {
+        seed,
+        activation_delay: Duration::from_millis(300),
+        refund_delay: Duration::from_millis(300),
+        // Retries come after 100 ms, 500 ms, 3 s, then every 6 s.
+        time_scale: 600.0,
+        faults: Faults {
+            error_rate: 0.10,
+            rate_limit_rate: 0.05,
+            retry_after_secs: 1,
+            latency_ms: 200,
+            duplicate_webhooks: true,
+            out_of_order_webhooks: true,
+            ..Faults::default()
+        },
+        ..SandboxConfig::default()
+    })
+    .await?;
+
+    let env: Vec<(String, String)> = [
+        ("SIMOLOGY_API_KEY", DEFAULT_API_KEY.to_owned()),
+        ("SIMOLOGY_BASE_URL", sandbox.url().to_owned()),
+        ("SIMOLOGY_WEBHOOK_SECRET", DEFAULT_WEBHOOK_SECRET.to_owned()),
+        ("PROXY_ALLOWED_ORIGINS", ORIGIN.to_owned()),
+        ("PROXY_DATABASE_URL", database_url.clone()),
+        ("PROXY_STALE_AFTER_SECS", "3".to_owned()),
+        ("PROXY_RECONCILE_INTERVAL_SECS", "1".to_owned()),
+        ("PROXY_CHECKOUT_PER_MINUTE", "1000000000".to_owned()),
+        ("PROXY_STATUS_PER_MINUTE", "1000000000".to_owned()),
+        ("PROXY_LOG_FORMAT", "text".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    let mut fleet = Fleet {
+        bin,
+        env,
+        replicas: (0..replicas.max(1))
+            .map(|_| {
+                Ok(Replica {
+                    port: free_port()?,
+                    child: None,
+                })
+            })
+            .collect::<Result<_>>()?,
+    };
+    for i in 0..fleet.replicas.len() {
+        fleet.start(i)?;
+    }
+    // Webhooks go to the first replica; clients use every replica.
+    sandbox.set_webhook_url(Some(url::Url::parse(&format!(
+        "{}/webhooks/simology",
+        fleet.url(0)
+    ))?));
+    let urls: Vec<String> = (0..fleet.replicas.len()).map(|i| fleet.url(i)).collect();
+    let fleet = Arc::new(Mutex::new(fleet));
+
+    // The killer: SIGKILL a replica, restart it 400 ms later, `kills` times.
+    let stop = Arc::new(AtomicBool::new(false));
+    let killed = Arc::new(AtomicUsize::new(0));
+    let killer = {
+        let (fleet, stop, killed) = (Arc::clone(&fleet), Arc::clone(&stop), Arc::clone(&killed));
+        std::thread::spawn(move || -> Result<()> {
+            let mut n = 0;
+            while n < kills && !stop.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(1500));
+                let mut f = fleet.lock().map_err(|_| anyhow::anyhow!("fleet lock"))?;
+                let i = n % f.replicas.len();
+                f.kill(i);
+                drop(f);
+                killed.fetch_add(1, Ordering::SeqCst);
+                std::thread::sleep(Duration::from_millis(400));
+                fleet
+                    .lock()
+                    .map_err(|_| anyhow::anyhow!("fleet lock"))?
+                    .start(i)?;
+                n += 1;
+            }
+            Ok(())
+        })
+    };
+
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let started = Instant::now();
+
+    // Checkouts: each order's one intent is retried until it answers, through crashes
+    // and upstream faults; idempotency must make each exactly one upstream session.
+    let next = Arc::new(AtomicUsize::new(0));
+    let made: Arc<Mutex<Vec<(usize, String, String)>>> = Arc::default();
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let (http, urls, next, made) = (
+            http.clone(),
+            urls.clone(),
+            Arc::clone(&next),
+            Arc::clone(&made),
+        );
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                if i >= orders {
+                    return Ok::<(), anyhow::Error>(());
+                }
+                let body = json!({"sku": "US-1GB-7D", "quantity": 1, "email": "chaos@example.com", "locale": "en",
+                    "intent_id": format!("chaos-{seed:04}-intent-{i:06}"), "return_url": format!("{ORIGIN}/")});
+                let mut attempt = 0;
+                loop {
+                    attempt += 1;
+                    let url = &urls[(i + attempt) % urls.len()];
+                    let answer = http.post(format!("{url}/api/checkout")).header("origin", ORIGIN).json(&body).send().await;
+                    if let Ok(r) = answer {
+                        if r.status().is_success() {
+                            let v: Value = r.json().await?;
+                            let r_ = v["order_ref"].as_str().context("order_ref")?.to_owned();
+                            let p = v["payment_url"].as_str().context("payment_url")?.to_owned();
+                            made.lock().map_err(|_| anyhow::anyhow!("lock"))?.push((i, r_, p));
+                            break;
+                        }
+                        if r.status().is_client_error() {
+                            bail!("checkout {i} refused: {}", r.status());
+                        }
+                    }
+                    if attempt > 200 {
+                        bail!("checkout {i} never succeeded");
+                    }
+                    tokio::time::sleep(Duration::from_millis(150)).await;
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    let made = made.lock().map_err(|_| anyhow::anyhow!("lock"))?.clone();
+    let refs: Vec<String> = made.iter().map(|(_, r, _)| r.clone()).collect();
+
+    // Payments on the sandbox's page.
+    for (i, _, payment_url) in &made {
+        let r = http
+            .post(payment_url)
+            .form(&[("card", CARD_SUCCESS), ("action", "pay")])
+            .send()
+            .await
+            .with_context(|| format!("paying order {i}"))?;
+        if r.status() != 303 {
+            bail!("payment of order {i} answered {}", r.status());
+        }
+    }
+    let paid_at = Instant::now();
+
+    // Every order must end ready.
+    let deadline = Instant::now() + Duration::from_secs(600);
+    let mut pending: Vec<&String> = refs.iter().collect();
+    let mut round = 0usize;
+    while !pending.is_empty() {
+        if Instant::now() > deadline {
+            bail!("{} orders not ready after 600 s", pending.len());
+        }
+        round += 1;
+        let mut still = Vec::new();
+        for r in pending {
+            let url = &urls[round % urls.len()];
+            let state = match http.get(format!("{url}/api/orders/{r}")).send().await {
+                Ok(resp) if resp.status().is_success() => {
+                    resp.json::<Value>().await.ok().map(|v| v["state"].clone())
+                }
+                _ => None,
+            };
+            match state.as_ref().and_then(Value::as_str) {
+                Some("ready") => {}
+                Some("failed" | "expired" | "refunded") => bail!("order {r} ended {state:?}"),
+                _ => still.push(r),
+            }
+        }
+        pending = still;
+        if !pending.is_empty() {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    let drain = paid_at.elapsed();
+    stop.store(true, Ordering::SeqCst);
+    killer
+        .join()
+        .map_err(|_| anyhow::anyhow!("killer panicked"))??;
+
+    // Let every delivery land (the sandbox retries what the kills cut off).
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while sandbox.pending_deliveries() > 0 {
+        if Instant::now() > deadline {
+            bail!(
+                "{} webhook deliveries still pending",
+                sandbox.pending_deliveries()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // And every stored event be applied.
+    let store = simology_proxy::store::Store::connect(&database_url).await?;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let (_, _, waiting) = store.event_counts().await?;
+        if waiting == 0 {
+            break;
+        }
+        if Instant::now() > deadline {
+            bail!("{waiting} stored events never applied");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    fleet
+        .lock()
+        .map_err(|_| anyhow::anyhow!("lock"))?
+        .stop_all();
+
+    // Accounting.
+    let sessions: Value = http
+        .get(format!("{}/sandbox/sessions", sandbox.url()))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let upstream_sessions = sessions.as_array().map_or(0, Vec::len);
+    let upstream_orders = sandbox.orders();
+    let deliveries = sandbox.deliveries();
+    let sent: HashSet<String> = deliveries.iter().map(|d| d.event_id.clone()).collect();
+    let delivered_attempts = deliveries
+        .iter()
+        .filter(|d| d.outcome == "delivered")
+        .count();
+    let events = store.events().await?;
+    let stored: HashSet<String> = events.iter().map(|(id, ..)| id.clone()).collect();
+    let lost = sent.difference(&stored).count();
+    let lines: HashMap<String, String> = upstream_orders
+        .iter()
+        .filter_map(|o| {
+            Some((
+                o.metadata.get("order_ref")?.clone(),
+                o.line.as_ref()?.smdp_plus.to_string(),
+            ))
+        })
+        .collect();
+    let mut exactly_once = 0;
+    for r in &refs {
+        let Some(row) = store.order(r).await? else {
+            continue;
+        };
+        let activations = events
+            .iter()
+            .filter(|(_, t, o, done)| t == "activation.ready" && o.as_deref() == Some(r) && *done)
+            .count();
+        let ready = row.facts.state() == simology_proxy_api::OrderState::Ready;
+        let right_line = row.facts.lpa.is_some() && row.facts.lpa == lines.get(r).cloned();
+        if ready && right_line && activations == 1 {
+            exactly_once += 1;
+        }
+    }
+    let report = json!({
+        "orders": orders,
+        "replicas": urls.len(),
+        "proxy_kills": killed.load(Ordering::SeqCst),
+        "orders_created": refs.len(),
+        "upstream_sessions": upstream_sessions,
+        "duplicate_upstream_orders": upstream_orders.len().saturating_sub(refs.len()) + upstream_sessions.saturating_sub(refs.len()),
+        "events_sent": sent.len(),
+        "deliveries": delivered_attempts,
+        "events_received": stored.len(),
+        "events_lost": lost,
+        "orders_final_exactly_once": exactly_once,
+        "time_to_drain_s": drain.as_secs_f64(),
+        "total_s": started.elapsed().as_secs_f64(),
+    });
+    println!("{report}");
+    let _ = std::fs::remove_dir_all(&dir);
+    if report["duplicate_upstream_orders"] != 0
+        || lost != 0
+        || exactly_once != orders
+        || refs.len() != orders
+    {
+        bail!("chaos invariants broken: {report}");
+    }
+    Ok(())
+}

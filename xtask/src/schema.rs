@@ -1,0 +1,118 @@
+//! The `schemathesis` suite: property-based tests of the proxy's API generated from its
+//! own OpenAPI document (`/api/openapi.json`), against the demo stack. It checks that no
+//! answer is a 5xx and that every answer (status, content type, headers, body) matches
+//! the document.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use anyhow::{bail, Context, Result};
+
+use crate::tools;
+
+/// The schemathesis release used, from PyPI.
+pub const SCHEMATHESIS_VERSION: &str = "4.32.5";
+
+fn ensure_schemathesis(root: &Path) -> Result<std::path::PathBuf> {
+    let venv = root.join("target/tools/schemathesis");
+    let bin = venv.join("bin/schemathesis");
+    let have = tools::output_of(Command::new(&bin).arg("--version")).unwrap_or_default();
+    if have.contains(SCHEMATHESIS_VERSION) {
+        return Ok(bin);
+    }
+    println!(
+        "installing schemathesis {SCHEMATHESIS_VERSION} from PyPI into {}",
+        venv.display()
+    );
+    tools::run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+    tools::run(
+        Command::new(venv.join("bin/pip"))
+            .args(["install", "--quiet", "--disable-pip-version-check"])
+            .arg(format!("schemathesis=={SCHEMATHESIS_VERSION}")),
+    )?;
+    Ok(bin)
+}
+
+/// Runs the suite.
+///
+/// # Errors
+/// When schemathesis finds a failure or cannot run.
+pub fn run(root: &Path) -> Result<()> {
+    let bin = ensure_schemathesis(root)?;
+    tools::run(
+        tools::cargo()
+            .args(["build", "-p", "simology-demo"])
+            .current_dir(root),
+    )?;
+    let data = root.join("target/schemathesis-data");
+    let _ = std::fs::remove_dir_all(&data);
+    let mut demo = Command::new(root.join("target/debug/simology-demo"))
+        .args(["--port", "0", "--json", "--activation-delay-ms", "200"])
+        .arg("--dist")
+        .arg(root.join("dist"))
+        .arg("--data-dir")
+        .arg(&data)
+        // Generated requests come fast and from one address, mostly with unknown
+        // references: lift the per-client limits so the logic behind them is tested.
+        .env("PROXY_STATUS_PER_MINUTE", "1000000000")
+        .env("PROXY_CHECKOUT_PER_MINUTE", "1000000000")
+        .env("PROXY_MISSES_PER_MINUTE", "1000000000")
+        .env("RUST_LOG", "error")
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("starting the demo stack")?;
+    let result = (|| -> Result<()> {
+        let mut line = String::new();
+        BufReader::new(demo.stdout.as_mut().context("stdout")?).read_line(&mut line)?;
+        let urls: serde_json::Value = serde_json::from_str(&line).context("the demo's URLs")?;
+        let proxy = urls["proxy"].as_str().context("proxy URL")?.to_owned();
+        // A real order, so the order operations are exercised beyond 404s.
+        let made = Command::new("node")
+            .arg("bench/ready-order.mjs")
+            .arg(urls.to_string())
+            .current_dir(root.join("e2e"))
+            .output()
+            .context("making a ready order")?;
+        if !made.status.success() {
+            bail!(
+                "could not make a ready order: {}",
+                String::from_utf8_lossy(&made.stderr)
+            );
+        }
+        let order_ref = String::from_utf8_lossy(&made.stdout).trim().to_owned();
+        let config = root.join("target/schemathesis.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[[operations]]\ninclude-path-regex = \"^/api/orders/\"\nparameters = {{ order_ref = \"{order_ref}\" }}\n"
+            ),
+        )?;
+        let status = Command::new(&bin)
+            .arg("--config-file")
+            .arg(&config)
+            .arg("run")
+            .arg(format!("{proxy}/api/openapi.json"))
+            .args([
+                "--checks",
+                "not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance",
+                "--max-time",
+                "60",
+                "--workers",
+                "2",
+                "--max-response-time",
+                "30",
+            ])
+            .status()
+            .context("running schemathesis")?;
+        if !status.success() {
+            bail!("schemathesis found failures");
+        }
+        Ok(())
+    })();
+    let _ = Command::new("kill")
+        .args(["-INT", &demo.id().to_string()])
+        .status();
+    let _ = demo.wait();
+    result
+}
