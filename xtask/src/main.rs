@@ -40,6 +40,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(),
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("chaos") => chaos::run(&args[1..]),
+        Some("postgres") => tools::ensure_postgres().map(|url| println!("PostgreSQL ready: {url}")),
         Some("-h" | "--help" | "help") | None => {
             print!("{}", usage());
             Ok(())
@@ -194,6 +195,22 @@ fn test(args: &[String]) -> Result<()> {
     }));
     outcomes.push(run_suite("widget-dist", || dist::build().map(|_| ())));
     outcomes.push(run_suite("e2e", || e2e(&root)));
+    outcomes.push(run_suite("postgres", || {
+        // The proxy's integration tests again, each on a fresh PostgreSQL database, with
+        // the two-replica tests that only run there.
+        let admin = tools::ensure_postgres()?;
+        let mut cmd = cargo_in_root(&[
+            "test",
+            "-p",
+            "simology-proxy",
+            "--test",
+            "api",
+            "--",
+            "--include-ignored",
+        ]);
+        cmd.env("PROXY_TEST_DATABASE_URL", admin);
+        tools::run(&mut cmd)
+    }));
     outcomes.push(run_suite("schemathesis", || schema::run(&root)));
     outcomes.push(run_suite("chaos-short", || {
         tools::run(&mut cargo_in_root(&[
@@ -204,6 +221,32 @@ fn test(args: &[String]) -> Result<()> {
             "simology-bench",
         ]))?;
         chaos::drive(&root, "debug", &["--orders", "40", "--kills", "3"])
+    }));
+    outcomes.push(run_suite("chaos-replicas", || {
+        // Two replicas on one PostgreSQL, both killed in turn.
+        tools::run(&mut cargo_in_root(&[
+            "build",
+            "-p",
+            "simology-proxy",
+            "-p",
+            "simology-bench",
+        ]))?;
+        tools::ensure_postgres()?;
+        let db = tools::fresh_postgres_database("chaos")?;
+        chaos::drive(
+            &root,
+            "debug",
+            &[
+                "--orders",
+                "40",
+                "--kills",
+                "4",
+                "--replicas",
+                "2",
+                "--database-url",
+                &db,
+            ],
+        )
     }));
     println!("\n==> summary");
     let mut failed = 0;

@@ -225,11 +225,120 @@ pub fn ensure_npm(dir: &Path) -> Result<()> {
         .current_dir(dir))
 }
 
+/// The test role and the admin URL the PostgreSQL suites use (loopback only).
+pub const POSTGRES_URL: &str = "postgres://simology:simology@127.0.0.1:5432/postgres";
+
+fn psql_ok() -> bool {
+    output_of(
+        Command::new("psql")
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "simology",
+                "-d",
+                "postgres",
+                "-tAc",
+                "SELECT 1",
+            ])
+            .env("PGPASSWORD", "simology")
+            .env("PGCONNECT_TIMEOUT", "3"),
+    )
+    .is_some_and(|o| o.trim() == "1")
+}
+
+fn as_postgres(sql: &str) -> Result<()> {
+    let mut cmd = if is_root() {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]);
+        c
+    } else {
+        let mut c = Command::new("sudo");
+        c.args(["-u", "postgres"]);
+        c
+    };
+    run(cmd.args(["psql", "-q", "-v", "ON_ERROR_STOP=1", "-c", sql]))
+}
+
+/// A PostgreSQL server on 127.0.0.1:5432 with the test role: Debian's package is
+/// installed and its cluster started when none answers. Returns the admin URL.
+pub fn ensure_postgres() -> Result<&'static str> {
+    if psql_ok() {
+        return Ok(POSTGRES_URL);
+    }
+    ensure_apt(&[
+        ("/usr/bin/pg_lsclusters", "postgresql"),
+        ("/usr/bin/psql", "postgresql-client"),
+    ])?;
+    let clusters = output_of(Command::new("pg_lsclusters").arg("--no-header")).unwrap_or_default();
+    let first = clusters
+        .lines()
+        .next()
+        .context("Debian's postgresql package made no cluster")?;
+    let fields: Vec<&str> = first.split_whitespace().collect();
+    let (version, name, status) = (
+        fields.first().copied(),
+        fields.get(1).copied(),
+        fields.get(3).copied(),
+    );
+    let (Some(version), Some(name)) = (version, name) else {
+        bail!("cannot read pg_lsclusters: {first:?}");
+    };
+    if status != Some("online") {
+        println!("starting PostgreSQL {version} cluster {name}");
+        let mut start = if is_root() {
+            Command::new("pg_ctlcluster")
+        } else {
+            let mut c = Command::new("sudo");
+            c.arg("pg_ctlcluster");
+            c
+        };
+        run(start.args([version, name, "start"]))?;
+    }
+    // The role, once (idempotent).
+    as_postgres(
+        "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'simology') THEN \
+         CREATE ROLE simology LOGIN PASSWORD 'simology' CREATEDB; END IF; END $$;",
+    )?;
+    for _ in 0..50 {
+        if psql_ok() {
+            return Ok(POSTGRES_URL);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    bail!("PostgreSQL does not answer on 127.0.0.1:5432 as the test role")
+}
+
+/// A fresh, empty database on the test server; returns its URL.
+pub fn fresh_postgres_database(prefix: &str) -> Result<String> {
+    let name = format!("{prefix}_{}", std::process::id());
+    let sql = format!("DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name};");
+    for statement in sql.split_terminator(';') {
+        run(Command::new("psql")
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "simology",
+                "-d",
+                "postgres",
+                "-q",
+                "-c",
+                statement.trim(),
+            ])
+            .env("PGPASSWORD", "simology"))?;
+    }
+    Ok(format!(
+        "postgres://simology:simology@127.0.0.1:5432/{name}"
+    ))
+}
+
 /// Every tool of every suite.
 pub fn ensure_all() -> Result<()> {
     ensure_native()?;
     ensure_widget()?;
     ensure_browser()?;
+    ensure_postgres()?;
     println!("all tools present");
     Ok(())
 }

@@ -90,6 +90,10 @@ pub async fn process_due(state: &SharedState) -> Result<usize> {
         for row in due {
             let id = row.event_id.clone();
             let attempts = row.attempts;
+            // Another replica may be on it already.
+            if !state.store.claim_event(&id, Duration::from_secs(5)).await? {
+                continue;
+            }
             match process_event(state, row).await {
                 Ok(outcome) => state.metrics.event_processed(outcome, now_ms()),
                 Err(e) => {

@@ -110,6 +110,9 @@ pub struct Store {
     changes: broadcast::Sender<String>,
 }
 
+/// The PostgreSQL channel order changes are announced on.
+const NOTIFY_CHANNEL: &str = "simology_orders";
+
 const ORDER_COLUMNS: &str = "order_ref, kind, parent_ref, sku, quantity, plan_json, locale, return_url, \
      fingerprint, session_id, payment_url, session_expires_at, facts_json, refund_id, created_at, updated_at, version";
 
@@ -224,12 +227,48 @@ impl Store {
             .await
             .context("applying database migrations")?;
         let (changes, _) = broadcast::channel(4096);
-        Ok(Store {
+        let store = Store {
             writer,
             reader,
             backend,
             changes,
-        })
+        };
+        if backend == Backend::Postgres {
+            store.listen_to_other_replicas(url.to_owned());
+        }
+        Ok(store)
+    }
+
+    /// With PostgreSQL, replicas announce their order changes with `NOTIFY`; this
+    /// replica's long-polls wake on them as on its own. After a reconnection, every
+    /// waiter is woken (`*`) to re-read, since notifications may have been missed.
+    fn listen_to_other_replicas(&self, url: String) {
+        let changes = self.changes.clone();
+        tokio::spawn(async move {
+            let mut backoff = Duration::from_millis(100);
+            loop {
+                let mut listener = match sqlx::postgres::PgListener::connect(&url).await {
+                    Ok(l) => l,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot listen for other replicas' changes; retrying");
+                        tokio::time::sleep(backoff).await;
+                        backoff = (backoff * 2).min(Duration::from_secs(5));
+                        continue;
+                    }
+                };
+                if let Err(e) = listener.listen(NOTIFY_CHANNEL).await {
+                    tracing::warn!(error = %e, "LISTEN failed; retrying");
+                    tokio::time::sleep(backoff).await;
+                    continue;
+                }
+                backoff = Duration::from_millis(100);
+                let _ = changes.send("*".to_owned());
+                // `Ok(None)`: the connection dropped; reconnect, then wake everyone.
+                while let Ok(Some(n)) = listener.try_recv().await {
+                    let _ = changes.send(n.payload().to_owned());
+                }
+            }
+        });
     }
 
     /// The backend in use.
@@ -453,6 +492,15 @@ impl Store {
                     tx.rollback().await.ok();
                     continue;
                 }
+                if self.backend == Backend::Postgres {
+                    // Delivered to every replica when this transaction commits.
+                    sqlx::query("SELECT pg_notify($1, $2)")
+                        .bind(NOTIFY_CHANNEL)
+                        .bind(order_ref)
+                        .execute(&mut *tx)
+                        .await
+                        .context("announcing an order change")?;
+                }
             }
             if let Some(event_id) = event_id {
                 sqlx::query(
@@ -542,6 +590,27 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// Claims a due event for `lease`: only the replica whose update moves its next
+    /// attempt forward processes it; if that replica dies, the lease runs out and the
+    /// event is due again.
+    ///
+    /// # Errors
+    /// On database errors.
+    pub async fn claim_event(&self, event_id: &str, lease: Duration) -> Result<bool> {
+        let now = now_ms();
+        let until = now.saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX));
+        let done = sqlx::query(
+            "UPDATE webhook_events SET next_attempt_at = $2 WHERE event_id = $1 AND processed_at IS NULL AND next_attempt_at <= $3",
+        )
+        .bind(event_id)
+        .bind(until)
+        .bind(now)
+        .execute(&self.writer)
+        .await
+        .context("claiming an event")?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// Marks an event processed without an order change (an unknown type).

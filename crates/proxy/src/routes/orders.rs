@@ -336,16 +336,29 @@ pub async fn order(
     }
     let deadline = tokio::time::Instant::now() + wait;
     let mut shutdown = state.shutdown.clone();
+    let mut row = row;
     loop {
-        tokio::select! {
+        let woke = tokio::select! {
             msg = changes.recv() => match msg {
-                Ok(changed) if changed == row.order_ref => break,
-                Ok(_) => continue,
-                Err(RecvError::Lagged(_)) => break,
+                Ok(changed) => changed == row.order_ref || changed == "*",
+                // Missed announcements: read again to be sure.
+                Err(RecvError::Lagged(_)) => true,
                 Err(RecvError::Closed) => break,
             },
             _ = tokio::time::sleep_until(deadline) => break,
             _ = shutdown.changed() => break,
+        };
+        if woke {
+            // A wake-up is a hint (another order's, a replica's reconnection); the
+            // answer goes out only when this order's version moved.
+            row = state
+                .store
+                .order(&row.order_ref)
+                .await?
+                .ok_or(ApiError::NotFound)?;
+            if row.version != baseline {
+                return Ok(no_store(Json(view(&row, now_ms())).into_response()));
+            }
         }
     }
     let row = state

@@ -27,10 +27,37 @@ pub fn temp_dir(name: &str) -> std::path::PathBuf {
     dir
 }
 
+/// A fresh database for one test: a new PostgreSQL database when
+/// `PROXY_TEST_DATABASE_URL` names a server (`cargo xtask test` sets it), else a SQLite
+/// file in `dir`.
+pub async fn database_url(dir: &std::path::Path) -> String {
+    use sqlx::{Connection, Executor};
+    match std::env::var("PROXY_TEST_DATABASE_URL") {
+        Ok(admin) if !admin.is_empty() => {
+            let name = format!("proxy_test_{:016x}", rand::random::<u64>());
+            let mut conn = sqlx::postgres::PgConnection::connect(&admin)
+                .await
+                .expect("PostgreSQL for tests");
+            conn.execute(format!("CREATE DATABASE {name}").as_str())
+                .await
+                .expect("CREATE DATABASE");
+            let mut url = url::Url::parse(&admin).expect("PROXY_TEST_DATABASE_URL is a URL");
+            url.set_path(&format!("/{name}"));
+            url.to_string()
+        }
+        _ => format!("sqlite://{}", dir.join("proxy.db").display()),
+    }
+}
+
+/// Whether the tests run against PostgreSQL.
+pub fn on_postgres() -> bool {
+    std::env::var("PROXY_TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty())
+}
+
 /// The environment a proxy runs with against a sandbox.
 pub fn proxy_env(
     sandbox_url: &str,
-    db: &std::path::Path,
+    database_url: &str,
     extra: &[(&str, &str)],
 ) -> Vec<(String, String)> {
     let mut env: Vec<(String, String)> = vec![
@@ -42,10 +69,7 @@ pub fn proxy_env(
         ),
         ("PROXY_ALLOWED_ORIGINS".into(), ORIGIN.into()),
         ("PROXY_LISTEN".into(), "127.0.0.1:0".into()),
-        (
-            "PROXY_DATABASE_URL".into(),
-            format!("sqlite://{}", db.display()),
-        ),
+        ("PROXY_DATABASE_URL".into(), database_url.into()),
         ("PROXY_ADMIN_TOKEN".into(), "admin-token-0123456789".into()),
         ("PROXY_RECONCILE_INTERVAL_SECS".into(), "1".into()),
         ("PROXY_STALE_AFTER_SECS".into(), "60".into()),
@@ -78,7 +102,8 @@ pub async fn spawn_app_with(sandbox_config: SandboxConfig, extra: &[(&str, &str)
         .await
         .expect("sandbox");
     let dir = temp_dir("app");
-    let env = proxy_env(sandbox.url(), &dir.join("proxy.db"), extra);
+    let db = database_url(&dir).await;
+    let env = proxy_env(sandbox.url(), &db, extra);
     let settings = Settings::load_with(None, &|k| {
         env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
     })

@@ -6,4 +6,5 @@ mod crash;
 mod helpers;
 mod protection;
 mod purchase;
+mod replicas;
 mod webhooks;
