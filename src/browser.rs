@@ -102,9 +102,13 @@ pub fn page_url() -> String {
     href.split('#').next().unwrap_or_default().to_owned()
 }
 
-/// Sends the whole page to the payment page.
+/// Sends the top window to the payment page (the widget may sit in a frame of the
+/// partner's page); falls back to this window when the top one cannot be reached.
 pub fn navigate(url: &str) {
-    if let Some(w) = web_sys::window() {
+    let Some(w) = web_sys::window() else { return };
+    let top = w.top().ok().flatten();
+    let moved = top.is_some_and(|t| t.location().set_href(url).is_ok());
+    if !moved {
         let _ = w.location().assign(url);
     }
 }

@@ -92,6 +92,8 @@ test('a reload while the eSIM is being prepared', async () => {
   await pay(page, CARD_OK);
   await page.waitForURL((u) => u.origin === slow.urls.page);
   await widget.locator('.step.current', { hasText: 'Preparing' }).waitFor({ timeout: 10000 });
+  assert.deepEqual(await seriousViolations(page), [], 'status view: no serious accessibility violations');
+  await shot(page, 'status-preparing');
   await page.reload();
   // The fragment is gone; the widget finds its unfinished order in localStorage.
   await widget.locator('.qr svg').waitFor({ timeout: 20000 });

@@ -80,6 +80,9 @@ pub fn spawn_background(state: SharedState) -> Vec<JoinHandle<()>> {
 /// # Errors
 /// Only when the store cannot be read; single events' failures are recorded on them.
 pub async fn process_due(state: &SharedState) -> Result<usize> {
+    /// Events applied at once: an event waiting on the upstream (a lookup, a top-up)
+    /// does not hold up the others. Their writes are optimistic, so order is free.
+    const IN_FLIGHT: usize = 8;
     let mut done = 0;
     loop {
         let due = state.store.due_events(100).await?;
@@ -87,27 +90,23 @@ pub async fn process_due(state: &SharedState) -> Result<usize> {
             return Ok(done);
         }
         let batch = due.len();
+        let mut running = tokio::task::JoinSet::new();
         for row in due {
-            let id = row.event_id.clone();
-            let attempts = row.attempts;
             // Another replica may be on it already.
-            if !state.store.claim_event(&id, Duration::from_secs(5)).await? {
+            if !state.store.claim_event(&row.event_id, Duration::from_secs(5)).await? {
                 continue;
             }
-            match process_event(state, row).await {
-                Ok(outcome) => state.metrics.event_processed(outcome, now_ms()),
-                Err(e) => {
-                    state.metrics.event_processed("failed", now_ms());
-                    let backoff = Duration::from_secs(1u64 << attempts.clamp(0, 8) as u32)
-                        .min(Duration::from_secs(300));
-                    tracing::warn!(event_id = %id, attempts, error = format!("{e:#}"), retry_in_s = backoff.as_secs(), "event not applied yet");
-                    state
-                        .store
-                        .mark_failed(&id, &format!("{e:#}"), backoff)
-                        .await?;
+            while running.len() >= IN_FLIGHT {
+                if let Some(r) = running.join_next().await {
+                    r.context("an event task panicked")??;
                 }
             }
+            let state = Arc::clone(state);
+            running.spawn(async move { apply_one(&state, row).await });
             done += 1;
+        }
+        while let Some(r) = running.join_next().await {
+            r.context("an event task panicked")??;
         }
         if batch < 100 {
             return Ok(done);
@@ -115,10 +114,28 @@ pub async fn process_due(state: &SharedState) -> Result<usize> {
     }
 }
 
+/// Applies one claimed event, recording a failure on it for another attempt.
+async fn apply_one(state: &SharedState, row: EventRow) -> Result<()> {
+    let id = row.event_id.clone();
+    let attempts = row.attempts;
+    match process_event(state, row).await {
+        Ok(outcome) => state.metrics.event_processed(outcome, now_ms()),
+        Err(e) => {
+            state.metrics.event_processed("failed", now_ms());
+            // 0.5 s, 1 s, 2 s ... up to 5 minutes: the common case (an event ahead of
+            // the one that links its order) resolves on the first retries.
+            let backoff = Duration::from_millis(500u64 << attempts.clamp(0, 10) as u32).min(Duration::from_secs(300));
+            tracing::warn!(event_id = %id, attempts, error = format!("{e:#}"), retry_in_ms = backoff.as_millis() as u64, "event not applied yet");
+            state.store.mark_failed(&id, &format!("{e:#}"), backoff).await?;
+        }
+    }
+    Ok(())
+}
+
 /// Finds the order an event is about, asking the upstream when the event names only
 /// an upstream order this proxy has not linked yet (e.g. `activation.ready` before
 /// `checkout.completed`).
-async fn order_for(state: &SharedState, event: &Event) -> Result<Option<OrderRow>> {
+async fn order_for(state: &SharedState, event: &Event, attempts: i64) -> Result<Option<OrderRow>> {
     let payload = &event.payload;
     if let Some(row) = state
         .store
@@ -137,6 +154,11 @@ async fn order_for(state: &SharedState, event: &Event) -> Result<Option<OrderRow
     let Some(order_id) = payload.order_id() else {
         return Ok(None);
     };
+    // The event that links the order usually arrives within a moment: wait for it
+    // twice before asking the upstream.
+    if attempts < 2 {
+        return Ok(None);
+    }
     let upstream = state
         .client
         .order(order_id)
@@ -176,7 +198,7 @@ pub async fn process_event(state: &SharedState, row: EventRow) -> Result<&'stati
             .await?;
         return Ok("ignored");
     }
-    let order = order_for(state, &event)
+    let order = order_for(state, &event, row.attempts)
         .await?
         .ok_or_else(|| anyhow!("no order known for this event yet"))?;
     let patch = facts_of(&event);
