@@ -23,6 +23,17 @@
     return ready;
   }
 
+  // The first plans, fetched while the wasm downloads and compiles: the widget's own
+  // request for them then comes from the browser's HTTP cache (the proxy marks them
+  // cacheable for a minute).
+  function prefetch(options) {
+    if (!options.proxy || !/^[A-Za-z-]{2,40}$/.test(options.country || options.region || "")) return;
+    var key = options.country ? "country=" + options.country.toUpperCase() : "region=" + options.region.toLowerCase();
+    try {
+      fetch(options.proxy.replace(/\/+$/, "") + "/api/catalog?" + key, { credentials: "same-origin" }).catch(function () {});
+    } catch (e) { /* a prefetch is only a head start */ }
+  }
+
   // A placeholder shown until the wasm is in: the widget's frame, so the page does not jump.
   var PLACEHOLDER = ":host{display:block}.wait{box-sizing:border-box;min-height:180px;border:1px solid #c5ccd6;" +
     "border-radius:var(--simology-radius,12px);background:var(--simology-bg,#fff);padding:16px;" +
@@ -62,6 +73,7 @@
       var value = this.getAttribute(ATTRIBUTES[i]);
       if (value !== null) options[ATTRIBUTES[i]] = value;
     }
+    prefetch(options);
     load().then(function () {
       shadow.adoptedStyleSheets = [];
       root.className = "";

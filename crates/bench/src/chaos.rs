@@ -89,6 +89,18 @@ impl Fleet {
     }
 }
 
+impl Drop for Fleet {
+    fn drop(&mut self) {
+        // A failed run leaves no proxy behind.
+        for r in &mut self.replicas {
+            if let Some(mut c) = r.child.take() {
+                let _ = c.kill();
+                let _ = c.wait();
+            }
+        }
+    }
+}
+
 fn get<T: std::str::FromStr>(map: &HashMap<String, String>, key: &str, default: T) -> Result<T> {
     match map.get(key) {
         Some(v) => v

@@ -155,6 +155,21 @@ pub fn build(items: &[CatalogItem], updated_at: &str) -> Result<Snapshot> {
     }
     let mut destinations = Vec::new();
     let mut by_destination = HashMap::new();
+    // A destination's list, sorted and serialised once.
+    let mut add = |destination: Destination, usable: Vec<&Plan>| -> Result<()> {
+        let mut list: Vec<Plan> = usable.into_iter().cloned().collect();
+        sort_plans(&mut list);
+        by_destination.insert(
+            (destination.kind, destination.code.clone()),
+            Cached::of(&CatalogResponse {
+                destination: destination.clone(),
+                plans: list,
+                updated_at: updated_at.to_owned(),
+            })?,
+        );
+        destinations.push(destination);
+        Ok(())
+    };
     for code in &countries {
         let usable: Vec<&Plan> = plans.iter().filter(|p| p.coverage.contains(code)).collect();
         let own: Vec<&Plan> = usable
@@ -171,17 +186,7 @@ pub fn build(items: &[CatalogItem], updated_at: &str) -> Result<Snapshot> {
             lowest_price: lowest_price(&own, &usable),
             countries: vec![code.clone()],
         };
-        let mut list: Vec<Plan> = usable.into_iter().cloned().collect();
-        sort_plans(&mut list);
-        by_destination.insert(
-            (DestinationKind::Country, code.clone()),
-            Cached::of(&CatalogResponse {
-                destination: destination.clone(),
-                plans: list,
-                updated_at: updated_at.to_owned(),
-            })?,
-        );
-        destinations.push(destination);
+        add(destination, usable)?;
     }
     for (slug, covered) in &regions {
         let own: Vec<&Plan> = plans.iter().filter(|p| p.destination == *slug).collect();
@@ -194,17 +199,7 @@ pub fn build(items: &[CatalogItem], updated_at: &str) -> Result<Snapshot> {
             lowest_price: lowest_price(&own, &own),
             countries: covered.iter().cloned().collect(),
         };
-        let mut list: Vec<Plan> = own.into_iter().cloned().collect();
-        sort_plans(&mut list);
-        by_destination.insert(
-            (DestinationKind::Region, slug.clone()),
-            Cached::of(&CatalogResponse {
-                destination: destination.clone(),
-                plans: list,
-                updated_at: updated_at.to_owned(),
-            })?,
-        );
-        destinations.push(destination);
+        add(destination, own)?;
     }
     destinations.sort_by(|a, b| {
         (a.kind != DestinationKind::Country, &a.name)

@@ -93,7 +93,11 @@ pub async fn process_due(state: &SharedState) -> Result<usize> {
         let mut running = tokio::task::JoinSet::new();
         for row in due {
             // Another replica may be on it already.
-            if !state.store.claim_event(&row.event_id, Duration::from_secs(5)).await? {
+            if !state
+                .store
+                .claim_event(&row.event_id, Duration::from_secs(5))
+                .await?
+            {
                 continue;
             }
             while running.len() >= IN_FLIGHT {
@@ -124,9 +128,13 @@ async fn apply_one(state: &SharedState, row: EventRow) -> Result<()> {
             state.metrics.event_processed("failed", now_ms());
             // 0.5 s, 1 s, 2 s ... up to 5 minutes: the common case (an event ahead of
             // the one that links its order) resolves on the first retries.
-            let backoff = Duration::from_millis(500u64 << attempts.clamp(0, 10) as u32).min(Duration::from_secs(300));
+            let backoff = Duration::from_millis(500u64 << attempts.clamp(0, 10) as u32)
+                .min(Duration::from_secs(300));
             tracing::warn!(event_id = %id, attempts, error = format!("{e:#}"), retry_in_ms = backoff.as_millis() as u64, "event not applied yet");
-            state.store.mark_failed(&id, &format!("{e:#}"), backoff).await?;
+            state
+                .store
+                .mark_failed(&id, &format!("{e:#}"), backoff)
+                .await?;
         }
     }
     Ok(())

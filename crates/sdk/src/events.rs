@@ -266,6 +266,18 @@ mod tests {
     }
 
     #[test]
+    fn unknown_events_with_long_numbers_round_trip() {
+        // A fuzzing find: a 107-digit number once read back one ulp off.
+        let body = format!(
+            r#"{{"type": "x.y", "id": "evt_1", "created": "2025-01-10T09:20:02Z", "data": {{"n": {}1}}}}"#,
+            "4".repeat(106)
+        );
+        let e = Event::from_json(body.as_bytes()).expect("parses");
+        let back = Event::from_json(&e.to_json().expect("json")).expect("parses");
+        assert_eq!(back, e);
+    }
+
+    #[test]
     fn known_type_with_wrong_data_is_an_error() {
         let body = br#"{"type": "activation.ready", "id": "evt_9", "created": "2025-01-10T09:21:10Z",
                         "data": {"order_id": "ord_1", "line": {"iccid": "89", "smdp_plus": "not an lpa"}}}"#;

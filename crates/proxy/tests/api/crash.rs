@@ -9,7 +9,23 @@ use simology_sandbox::{SandboxConfig, CARD_SUCCESS};
 
 use crate::helpers::*;
 
-fn start_proxy(env: &[(String, String)]) -> (Child, String) {
+/// A proxy process, killed (SIGKILL) when dropped, so a failing test leaves none behind.
+struct Proxy(Child);
+
+impl Proxy {
+    fn kill(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn start_proxy(env: &[(String, String)]) -> (Proxy, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_simology-proxy"))
         .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .env("PROXY_LOG_FORMAT", "text")
@@ -26,7 +42,7 @@ fn start_proxy(env: &[(String, String)]) -> (Child, String) {
         .strip_prefix("listening on ")
         .expect("banner line")
         .to_owned();
-    (child, url)
+    (Proxy(child), url)
 }
 
 fn free_port() -> u16 {
@@ -92,8 +108,7 @@ async fn kill_9_while_webhooks_arrive_then_restart() {
     }
     tokio::time::sleep(Duration::from_millis(250)).await;
     // SIGKILL: no graceful anything.
-    child.kill().expect("kill -9");
-    let _ = child.wait();
+    child.kill();
     tokio::time::sleep(Duration::from_millis(600)).await;
     let (mut child, url2) = start_proxy(&env);
     assert_eq!(url2, url, "same address, so the sandbox's retries reach it");
@@ -133,8 +148,7 @@ async fn kill_9_while_webhooks_arrive_then_restart() {
         tokio::time::sleep(Duration::from_millis(100)).await;
         counts = store.event_counts().await.expect("counts");
     }
-    let _ = child.kill();
-    let _ = child.wait();
+    child.kill();
     let (stored, processed, waiting) = counts;
     assert_eq!(waiting, 0);
     assert_eq!(stored, processed);
