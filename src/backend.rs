@@ -137,13 +137,13 @@ fn decode<T: serde::de::DeserializeOwned>(
     (status, retry_after, text): (u16, Option<u64>, String),
 ) -> Result<T, Failure> {
     if (200..300).contains(&status) {
-        return serde_json::from_str(&text).map_err(|_| Failure::Api {
+        return crate::json::from_str(&text).map_err(|_| Failure::Api {
             status,
             code: ErrorCode::Unknown,
             retry_after: None,
         });
     }
-    Err(match serde_json::from_str::<ErrorBody>(&text) {
+    Err(match crate::json::from_str::<ErrorBody>(&text) {
         Ok(body) => Failure::Api {
             status,
             code: body.error.code,

@@ -40,7 +40,7 @@ fn storage() -> Option<web_sys::Storage> {
 pub fn saved_orders() -> Vec<SavedOrder> {
     storage()
         .and_then(|s| s.get_item(STORAGE_KEY).ok().flatten())
-        .and_then(|text| serde_json::from_str(&text).ok())
+        .and_then(|text| crate::json::from_str(&text).ok())
         .unwrap_or_default()
 }
 

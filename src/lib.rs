@@ -10,6 +10,7 @@
 pub mod backend;
 pub mod browser;
 pub mod components;
+pub mod json;
 pub mod load;
 
 use std::rc::Rc;

@@ -74,7 +74,16 @@ test('a keyboard-only journey', async () => {
   assert.equal(outline, 'solid', 'focus is visible');
   await page.keyboard.press('Enter');
   // The search takes the focus.
+  const search = widget.locator('.search-input');
+  await search.waitFor();
+  await page.waitForFunction(() => {
+    const root = document.querySelector('#japan-shop').shadowRoot;
+    return root.activeElement && root.activeElement.classList.contains('search-input');
+  });
   await page.keyboard.type('spain');
+  // As a person would, wait for the suggestion before choosing it (the destinations
+  // may still be on their way on a busy machine).
+  await widget.locator('.search-option', { hasText: 'Spain' }).waitFor();
   await page.keyboard.press('ArrowDown');
   await page.keyboard.press('Enter');
   await widget.locator('.plans-title', { hasText: 'Spain' }).waitFor();

@@ -39,7 +39,43 @@ pub fn bundle(glue: &str, loader: &str, wasm_integrity: &str) -> Result<String> 
     ))
 }
 
-/// Builds `dist/` with trunk and bundles the loader.
+/// The bundle minified by terser (from npm, pinned in `xtask/js`): a third of the
+/// script's brotli size, the glue's long names being most of it. Property names stay,
+/// since the glue's import object is read by name by the wasm.
+fn minify(root: &Path, script: &str) -> Result<String> {
+    let tools = root.join("xtask/js");
+    tools::ensure_npm(&tools)?;
+    let dir = root.join("target/dist-tmp");
+    fs::create_dir_all(&dir)?;
+    let input = dir.join("bundle.js");
+    let output = dir.join("bundle.min.js");
+    fs::write(&input, script)?;
+    tools::run(
+        Command::new("node")
+            .arg(tools.join("node_modules/terser/bin/terser"))
+            .arg(&input)
+            .args([
+                "--compress",
+                "passes=2",
+                "--mangle",
+                "--comments",
+                "false",
+                "--output",
+            ])
+            .arg(&output),
+    )?;
+    let minified = fs::read_to_string(&output).context("reading terser's output")?;
+    if minified.is_empty() || minified.len() >= script.len() {
+        bail!(
+            "terser gave {} bytes for {} bytes of script",
+            minified.len(),
+            script.len()
+        );
+    }
+    Ok(minified)
+}
+
+/// Builds `dist/` with trunk, bundles the loader and minifies the bundle.
 ///
 /// # Errors
 /// When a tool is missing and cannot be installed, or the build fails.
@@ -60,7 +96,7 @@ pub fn build() -> Result<PathBuf> {
     let loader =
         fs::read_to_string(root.join("loader/simology-esim.js")).context("reading the loader")?;
     let wasm_integrity = sri(&wasm);
-    let script = bundle(&glue, &loader, &wasm_integrity)?;
+    let script = minify(&root, &bundle(&glue, &loader, &wasm_integrity)?)?;
     let script_integrity = sri(script.as_bytes());
     write(&dir.join("simology-esim.js"), script.as_bytes())?;
     write(&dir.join("simology-esim_bg.wasm"), &wasm)?;

@@ -3,7 +3,7 @@
 //! The widget's plain logic, apart from the browser so that it is tested natively:
 //! translations ([`i18n`]), exact price and data formatting ([`format`]), destination
 //! search ([`search`]), plan sorting ([`plans`]), order status and polling ([`status`]),
-//! install links ([`install`]), the QR code ([`qr`]) and remembered orders ([`saved`]).
+//! install links ([`install`]), small stable sorts ([`sorting`]), the QR code ([`qr`]) and remembered orders ([`saved`]).
 
 pub mod format;
 pub mod i18n;
@@ -12,4 +12,5 @@ pub mod plans;
 pub mod qr;
 pub mod saved;
 pub mod search;
+pub mod sorting;
 pub mod status;

@@ -36,7 +36,7 @@ impl SortBy {
 
 /// Sorts plans; sold-out plans go last, ties break by price then SKU.
 pub fn sort(plans: &mut [Plan], by: SortBy) {
-    plans.sort_by(|a, b| {
+    crate::sorting::sort_small(plans, |a, b| {
         let primary = match by {
             SortBy::Price => {
                 (a.price.currency, a.price.minor).cmp(&(b.price.currency, b.price.minor))

@@ -50,7 +50,7 @@ pub fn parse_fragment(hash: &str) -> Option<Return> {
 pub fn prune(mut orders: Vec<SavedOrder>, now_ms: u64) -> Vec<SavedOrder> {
     const MONTH_MS: u64 = 30 * 24 * 3600 * 1000;
     orders.retain(|o| now_ms.saturating_sub(o.started_ms) < MONTH_MS);
-    orders.sort_by_key(|o| std::cmp::Reverse(o.started_ms));
+    crate::sorting::sort_small(&mut orders, |a, b| b.started_ms.cmp(&a.started_ms));
     orders.dedup_by(|a, b| a.order_ref == b.order_ref);
     orders.truncate(10);
     orders

@@ -116,7 +116,7 @@ pub fn search<'a>(entries: &'a [Entry], query: &str, fold: Fold<'_>) -> Vec<&'a 
         .iter()
         .filter_map(|e| score(e, &q, fold).map(|s| (s, e)))
         .collect();
-    hits.sort_by(|(sa, a), (sb, b)| {
+    crate::sorting::sort_small(&mut hits, |(sa, a), (sb, b)| {
         sa.cmp(sb)
             .then(
                 (a.destination.kind == DestinationKind::Region)

@@ -1,0 +1,197 @@
+//! The widget's JSON reader (`JSON.parse` walked by serde) in a real browser: every
+//! answer type of the proxy reads back exactly what `serde_json` wrote, unknown fields
+//! are skipped, and wrong, missing, inexact or malformed values are refused.
+#![cfg(target_arch = "wasm32")]
+
+use std::fmt::Debug;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use simology_proxy_api::*;
+use simology_widget::json::{from_str, Invalid};
+use simology_widget_core::saved::SavedOrder;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn round_trip<T: Serialize + DeserializeOwned + PartialEq + Debug>(value: &T) {
+    let text = serde_json::to_string(value).expect("serializable");
+    let back: T = from_str(&text).unwrap_or_else(|_| panic!("could not read back {text}"));
+    assert_eq!(&back, value, "{text}");
+}
+
+fn price(minor: i64, currency: &str, decimals: u8) -> Price {
+    Price {
+        minor,
+        currency: CurrencyCode::parse(currency).expect("code"),
+        decimals,
+    }
+}
+
+fn plan(sku: &str) -> Plan {
+    Plan {
+        sku: sku.into(),
+        name: "Japan 5 GB \u{2013} 30 days <b>\"quoted\"</b> \\ \u{1F1EF}\u{1F1F5}".into(),
+        kind: DestinationKind::Country,
+        destination: "JP".into(),
+        coverage: vec!["JP".into()],
+        data_mb: 5 * 1024,
+        validity_days: 30,
+        price: price(1500, "JPY", 0),
+        available: false,
+        terms_url: "https://example.test/terms?a=1&b=2".into(),
+    }
+}
+
+fn order(state: OrderState, esim: bool) -> OrderView {
+    OrderView {
+        order_ref: "r".repeat(26),
+        state,
+        reason: (state == OrderState::Failed).then(|| "provisioning_failed".into()),
+        plan: OrderPlan {
+            sku: "EU-10GB-30D".into(),
+            name: "Europe 10 GB".into(),
+            coverage: vec!["FR".into(), "DE".into(), "IT".into()],
+            data_mb: 10_240,
+            validity_days: 30,
+            quantity: 2,
+            price: price(-1999, "EUR", 2),
+            terms_url: "https://example.test/t".into(),
+        },
+        esim: esim.then(|| Esim {
+            iccid: "8944500000000000001".into(),
+            lpa: "LPA:1$smdp.example.test$K2-ABC-123".into(),
+            smdp_address: "smdp.example.test".into(),
+            activation_code: "K2-ABC-123".into(),
+            valid_from: "2026-11-26T10:00:00Z".into(),
+            valid_until: "2026-12-26T10:00:00Z".into(),
+        }),
+        topup_of: None,
+        version: 9_007_199_254_740_991,
+        updated_at: "2026-11-26T10:00:00Z".into(),
+    }
+}
+
+#[wasm_bindgen_test]
+fn every_answer_reads_back_what_was_written() {
+    let destination = Destination {
+        kind: DestinationKind::Region,
+        code: "western-europe".into(),
+        name: "Western Europe".into(),
+        plan_count: 12,
+        lowest_price: Some(price(450, "GBP", 2)),
+        countries: vec!["FR".into(), "BE".into()],
+    };
+    round_trip(&DestinationsResponse {
+        destinations: vec![
+            destination.clone(),
+            Destination {
+                lowest_price: None,
+                countries: vec![],
+                ..destination.clone()
+            },
+        ],
+        updated_at: "2026-11-26T00:00:00Z".into(),
+    });
+    round_trip(&CatalogResponse {
+        destination,
+        plans: vec![plan("JP-5GB-30D"), plan("JP-1GB-7D")],
+        updated_at: "2026-11-26T00:00:00Z".into(),
+    });
+    round_trip(&CheckoutResponse {
+        order_ref: "abc".into(),
+        payment_url: "http://127.0.0.1:1/pay?s=1".into(),
+        expires_at: "2026-11-26T01:00:00Z".into(),
+    });
+    for state in [
+        OrderState::Pending,
+        OrderState::Paid,
+        OrderState::Provisioning,
+        OrderState::Ready,
+        OrderState::Failed,
+        OrderState::Expired,
+        OrderState::Refunded,
+    ] {
+        round_trip(&order(state, state == OrderState::Ready));
+    }
+    round_trip(&UsageView {
+        used_mb: 0,
+        remaining_mb: u64::from(u32::MAX) * 4,
+        status: "active".into(),
+        measured_at: "2026-11-26T00:00:00Z".into(),
+        valid_until: "2026-12-26T00:00:00Z".into(),
+    });
+    round_trip(&TopupOffers {
+        offers: vec![plan("JP-1GB-7D")],
+    });
+    round_trip(&TopupOffers { offers: vec![] });
+    round_trip(&ErrorBody {
+        error: ErrorDetail {
+            code: ErrorCode::RateLimited,
+            message: "slow down".into(),
+            field: Some("email".into()),
+            retry_after: Some(7),
+            request_id: Some("req_1".into()),
+        },
+    });
+    round_trip(&vec![SavedOrder {
+        order_ref: "abc".into(),
+        instance: "0".into(),
+        sku: "US-1GB-7D".into(),
+        destination: "US".into(),
+        name: "USA".into(),
+        started_ms: 1_795_000_000_000,
+        done: true,
+    }]);
+}
+
+#[wasm_bindgen_test]
+fn unknown_fields_and_codes_are_tolerated() {
+    let body: ErrorBody = from_str(
+        r#"{"error":{"code":"teapot","message":"m","extra":{"deep":[1,2.5,{"x":null}]}},"more":[true]}"#,
+    )
+    .expect("tolerated");
+    assert_eq!(body.error.code, ErrorCode::Unknown);
+    assert_eq!(body.error.retry_after, None);
+    let body: ErrorBody =
+        from_str(r#"{"error":{"code":"not_found","message":"m","retry_after":null}}"#)
+            .expect("null option");
+    assert_eq!(body.error.code, ErrorCode::NotFound);
+    assert_eq!(body.error.retry_after, None);
+}
+
+#[wasm_bindgen_test]
+fn wrong_missing_and_inexact_values_are_refused() {
+    let good = serde_json::to_string(&order(OrderState::Ready, true)).expect("json");
+    let cases = [
+        // Not JSON at all, or cut short.
+        "".to_owned(),
+        "<html>502 Bad Gateway</html>".to_owned(),
+        good[..good.len() - 1].to_owned(),
+        // A required field missing.
+        good.replace("\"state\":\"ready\",", ""),
+        // Wrong types.
+        good.replace("\"state\":\"ready\"", "\"state\":3"),
+        good.replace("\"state\":\"ready\"", "\"state\":\"shipped\""),
+        good.replace("\"quantity\":2", "\"quantity\":\"2\""),
+        good.replace("\"quantity\":2", "\"quantity\":2.5"),
+        good.replace("\"quantity\":2", "\"quantity\":-2"),
+        good.replace("\"quantity\":2", "\"quantity\":4294967296"),
+        good.replace("\"coverage\":[\"FR\"", "\"coverage\":[7"),
+        good.replace("\"currency\":\"EUR\"", "\"currency\":\"euro\""),
+        // Beyond what a JavaScript number holds exactly.
+        good.replace(
+            "\"version\":9007199254740991",
+            "\"version\":9007199254740993",
+        ),
+        // An array where an object belongs.
+        "[]".to_owned(),
+        "null".to_owned(),
+    ];
+    for case in cases {
+        assert_ne!(case, good);
+        assert_eq!(from_str::<OrderView>(&case), Err(Invalid), "{case}");
+    }
+    let back: OrderView = from_str(&good).expect("the unchanged text reads");
+    assert_eq!(back, order(OrderState::Ready, true));
+}
