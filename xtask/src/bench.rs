@@ -12,12 +12,12 @@
 //! - the proxy's peak memory (its `VmHWM`), the proxy running as its own process.
 
 use std::fs;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
 
 use anyhow::{bail, Context, Result};
 
+use crate::stack::DemoStack;
 use crate::{dist, tools};
 
 /// Brotli quality 11 (the largest window) of some bytes: the compressed length.
@@ -104,54 +104,10 @@ fn peak_rss_mb(pid: u64) -> Result<f64> {
     Ok(kb / 1024.0)
 }
 
-struct Stack {
-    child: Child,
-    urls: serde_json::Value,
-}
-
 fn numbers(v: &serde_json::Value) -> Vec<f64> {
     v.as_array()
         .map(|a| a.iter().filter_map(serde_json::Value::as_f64).collect())
         .unwrap_or_default()
-}
-
-fn start_stack(root: &Path, static_dir: &Path) -> Result<Stack> {
-    let data = root.join("target/bench/data");
-    let _ = fs::remove_dir_all(&data);
-    let mut child = Command::new(root.join("target/release/simology-demo"))
-        .args(["--port", "0", "--json", "--activation-delay-ms", "1000"])
-        .arg("--dist")
-        .arg(root.join("dist"))
-        .arg("--data-dir")
-        .arg(&data)
-        .arg("--proxy-bin")
-        .arg(root.join("target/release/simology-proxy"))
-        .arg("--static-dir")
-        .arg(static_dir)
-        // The load generators come from one address: lift the per-client limits.
-        .env("PROXY_STATUS_PER_MINUTE", "1000000000")
-        .env("PROXY_CHECKOUT_PER_MINUTE", "1000000000")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .context("starting the demo stack")?;
-    let mut line = String::new();
-    BufReader::new(child.stdout.as_mut().context("demo stdout")?).read_line(&mut line)?;
-    let urls: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
-    if urls.get("proxy").is_none() {
-        let _ = child.kill();
-        bail!("the demo stack did not start: {line:?}");
-    }
-    Ok(Stack { child, urls })
-}
-
-impl Drop for Stack {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
-    }
 }
 
 /// Runs everything and writes the report.
@@ -191,11 +147,20 @@ pub fn run() -> Result<()> {
     let br_js = brotli_len(&js)?;
     let br = br_wasm + br_js;
 
-    let stack = start_stack(&root, &static_dir)?;
-    let url = |k: &str| match &stack.urls[k] {
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
+    let stack = DemoStack::start(
+        &root,
+        "release",
+        &out_dir.join("data"),
+        1000,
+        &[
+            "--proxy-bin".into(),
+            root.join("target/release/simology-proxy").into(),
+            "--static-dir".into(),
+            static_dir.clone().into(),
+        ],
+        "warn",
+    )?;
+    let proxy = stack.url("proxy")?;
     let urls_json = stack.urls.to_string();
 
     println!("measuring browser timings (cold loads and activations)...");
@@ -220,10 +185,10 @@ pub fn run() -> Result<()> {
         .to_owned();
 
     // A static file the size of the catalogue's answer, for the ceiling.
-    let catalog_url = format!("{}/api/catalog?country=JP", url("proxy"));
+    let catalog_url = format!("{proxy}/api/catalog?country=JP");
     let mut body = Vec::new();
     {
-        let mut stream = std::net::TcpStream::connect(url("proxy").trim_start_matches("http://"))?;
+        let mut stream = std::net::TcpStream::connect(proxy.trim_start_matches("http://"))?;
         write!(
             stream,
             "GET /api/catalog?country=JP HTTP/1.0\r\nHost: bench\r\n\r\n"
@@ -239,8 +204,8 @@ pub fn run() -> Result<()> {
 
     println!("measuring HTTP load with wrk...");
     let (catalog_rps, catalog_p99) = wrk(&catalog_url)?;
-    let (status_rps, status_p99) = wrk(&format!("{}/api/orders/{ready_ref}", url("proxy")))?;
-    let (static_rps, static_p99) = wrk(&format!("{}/catalog.json", url("static")))?;
+    let (status_rps, status_p99) = wrk(&format!("{proxy}/api/orders/{ready_ref}"))?;
+    let (static_rps, static_p99) = wrk(&format!("{}/catalog.json", stack.url("static")?))?;
 
     println!("measuring webhook throughput...");
     let hooks = Command::new(root.join("target/release/simology-bench"))
@@ -255,11 +220,11 @@ pub fn run() -> Result<()> {
         ])
         .args([
             "--proxy",
-            &url("proxy"),
+            &proxy,
             "--sandbox",
-            &url("sandbox"),
+            &stack.url("sandbox")?,
             "--origin",
-            &url("page"),
+            &stack.url("page")?,
         ])
         .output()
         .context("running the webhook driver")?;
@@ -273,7 +238,7 @@ pub fn run() -> Result<()> {
         serde_json::from_slice(&hooks.stdout).context("reading the webhook driver")?;
     let events_per_s = h["events_per_s"].as_f64().context("events_per_s")?;
 
-    let pid: u64 = url("proxy_pid").parse().context("proxy pid")?;
+    let pid = stack.urls["proxy_pid"].as_u64().context("proxy pid")?;
     let rss = peak_rss_mb(pid)?;
     drop(stack);
 

@@ -9,11 +9,18 @@ use anyhow::Result;
 
 use crate::tools;
 
-/// Runs the chaos driver built in `profile` with extra arguments.
+/// Builds the proxy and the chaos driver in `profile` (`debug` or `release`) and runs
+/// the driver with extra arguments.
 ///
 /// # Errors
-/// When the driver fails or an invariant breaks.
+/// When the build or the driver fails, or an invariant breaks.
 pub fn drive(root: &Path, profile: &str, args: &[&str]) -> Result<()> {
+    let mut build = tools::cargo();
+    build.args(["build", "-p", "simology-proxy", "-p", "simology-bench"]);
+    if profile == "release" {
+        build.arg("--release");
+    }
+    tools::run(build.current_dir(root))?;
     let bin_dir = root.join("target").join(profile);
     tools::run(
         std::process::Command::new(bin_dir.join("simology-bench"))
@@ -31,18 +38,6 @@ pub fn drive(root: &Path, profile: &str, args: &[&str]) -> Result<()> {
 /// When the build or the run fails.
 pub fn run(args: &[String]) -> Result<()> {
     let root = tools::workspace_root()?;
-    tools::run(
-        tools::cargo()
-            .args([
-                "build",
-                "--release",
-                "-p",
-                "simology-proxy",
-                "-p",
-                "simology-bench",
-            ])
-            .current_dir(&root),
-    )?;
     let mut extra: Vec<&str> = args.iter().map(String::as_str).collect();
     if !extra.contains(&"--orders") {
         extra.extend(["--orders", "1000"]);

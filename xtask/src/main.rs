@@ -11,6 +11,7 @@ mod chaos;
 mod dist;
 mod fuzz;
 mod schema;
+mod stack;
 mod tools;
 
 use std::process::ExitCode;
@@ -213,24 +214,10 @@ fn test(args: &[String]) -> Result<()> {
     }));
     outcomes.push(run_suite("schemathesis", || schema::run(&root)));
     outcomes.push(run_suite("chaos-short", || {
-        tools::run(&mut cargo_in_root(&[
-            "build",
-            "-p",
-            "simology-proxy",
-            "-p",
-            "simology-bench",
-        ]))?;
         chaos::drive(&root, "debug", &["--orders", "40", "--kills", "3"])
     }));
     outcomes.push(run_suite("chaos-replicas", || {
         // Two replicas on one PostgreSQL, both killed in turn.
-        tools::run(&mut cargo_in_root(&[
-            "build",
-            "-p",
-            "simology-proxy",
-            "-p",
-            "simology-bench",
-        ]))?;
         tools::ensure_postgres()?;
         let db = tools::fresh_postgres_database("chaos")?;
         chaos::drive(

@@ -3,12 +3,12 @@
 //! answer is a 5xx and that every answer (status, content type, headers, body) matches
 //! the document.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 
+use crate::stack::DemoStack;
 use crate::tools;
 
 /// The schemathesis release used, from PyPI.
@@ -45,74 +45,57 @@ pub fn run(root: &Path) -> Result<()> {
             .args(["build", "-p", "simology-demo"])
             .current_dir(root),
     )?;
-    let data = root.join("target/schemathesis-data");
-    let _ = std::fs::remove_dir_all(&data);
-    let mut demo = Command::new(root.join("target/debug/simology-demo"))
-        .args(["--port", "0", "--json", "--activation-delay-ms", "200"])
-        .arg("--dist")
-        .arg(root.join("dist"))
-        .arg("--data-dir")
-        .arg(&data)
-        // Generated requests come fast and from one address, mostly with unknown
-        // references: lift the per-client limits so the logic behind them is tested.
-        .env("PROXY_STATUS_PER_MINUTE", "1000000000")
-        .env("PROXY_CHECKOUT_PER_MINUTE", "1000000000")
-        .env("PROXY_MISSES_PER_MINUTE", "1000000000")
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::piped())
-        .spawn()
-        .context("starting the demo stack")?;
-    let result = (|| -> Result<()> {
-        let mut line = String::new();
-        BufReader::new(demo.stdout.as_mut().context("stdout")?).read_line(&mut line)?;
-        let urls: serde_json::Value = serde_json::from_str(&line).context("the demo's URLs")?;
-        let proxy = urls["proxy"].as_str().context("proxy URL")?.to_owned();
-        // A real order, so the order operations are exercised beyond 404s.
-        let made = Command::new("node")
-            .arg("bench/ready-order.mjs")
-            .arg(urls.to_string())
-            .current_dir(root.join("e2e"))
-            .output()
-            .context("making a ready order")?;
-        if !made.status.success() {
-            bail!(
-                "could not make a ready order: {}",
-                String::from_utf8_lossy(&made.stderr)
-            );
-        }
-        let order_ref = String::from_utf8_lossy(&made.stdout).trim().to_owned();
-        let config = root.join("target/schemathesis.toml");
-        std::fs::write(
-            &config,
-            format!(
-                "[[operations]]\ninclude-path-regex = \"^/api/orders/\"\nparameters = {{ order_ref = \"{order_ref}\" }}\n"
-            ),
-        )?;
-        let status = Command::new(&bin)
-            .arg("--config-file")
-            .arg(&config)
-            .arg("run")
-            .arg(format!("{proxy}/api/openapi.json"))
-            .args([
-                "--checks",
-                "not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance",
-                "--max-time",
-                "60",
-                "--workers",
-                "2",
-                "--max-response-time",
-                "30",
-            ])
-            .status()
-            .context("running schemathesis")?;
-        if !status.success() {
-            bail!("schemathesis found failures");
-        }
-        Ok(())
-    })();
-    let _ = Command::new("kill")
-        .args(["-INT", &demo.id().to_string()])
-        .status();
-    let _ = demo.wait();
-    result
+    let demo = DemoStack::start(
+        root,
+        "debug",
+        &root.join("target/schemathesis-data"),
+        200,
+        &[],
+        "error",
+    )?;
+    let proxy = demo.url("proxy")?;
+    // A real order, so the order operations are exercised beyond 404s.
+    let made = Command::new("node")
+        .arg("bench/ready-order.mjs")
+        .arg(demo.urls.to_string())
+        .current_dir(root.join("e2e"))
+        .output()
+        .context("making a ready order")?;
+    if !made.status.success() {
+        bail!(
+            "could not make a ready order: {}",
+            String::from_utf8_lossy(&made.stderr)
+        );
+    }
+    let order_ref = String::from_utf8_lossy(&made.stdout).trim().to_owned();
+    let config = root.join("target/schemathesis.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[operations]]\ninclude-path-regex = \"^/api/orders/\"\nparameters = {{ order_ref = \"{order_ref}\" }}\n"
+        ),
+    )?;
+    let status = Command::new(&bin)
+        // Its cache (`.schemathesis/`) goes under target/, not into the tree.
+        .current_dir(root.join("target"))
+        .arg("--config-file")
+        .arg(&config)
+        .arg("run")
+        .arg(format!("{proxy}/api/openapi.json"))
+        .args([
+            "--checks",
+            "not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance",
+            "--max-time",
+            "60",
+            "--workers",
+            "2",
+            "--max-response-time",
+            "30",
+        ])
+        .status()
+        .context("running schemathesis")?;
+    if !status.success() {
+        bail!("schemathesis found failures");
+    }
+    Ok(())
 }

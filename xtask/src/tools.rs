@@ -228,20 +228,18 @@ pub fn ensure_npm(dir: &Path) -> Result<()> {
 /// The test role and the admin URL the PostgreSQL suites use (loopback only).
 pub const POSTGRES_URL: &str = "postgres://simology:simology@127.0.0.1:5432/postgres";
 
+/// `psql` connected as the test role over loopback (the connection of [`POSTGRES_URL`]).
+fn psql_as_test_role() -> Command {
+    let mut cmd = Command::new("psql");
+    cmd.args(["-h", "127.0.0.1", "-U", "simology", "-d", "postgres"])
+        .env("PGPASSWORD", "simology");
+    cmd
+}
+
 fn psql_ok() -> bool {
     output_of(
-        Command::new("psql")
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-U",
-                "simology",
-                "-d",
-                "postgres",
-                "-tAc",
-                "SELECT 1",
-            ])
-            .env("PGPASSWORD", "simology")
+        psql_as_test_role()
+            .args(["-tAc", "SELECT 1"])
             .env("PGCONNECT_TIMEOUT", "3"),
     )
     .is_some_and(|o| o.trim() == "1")
@@ -312,25 +310,17 @@ pub fn ensure_postgres() -> Result<&'static str> {
 /// A fresh, empty database on the test server; returns its URL.
 pub fn fresh_postgres_database(prefix: &str) -> Result<String> {
     let name = format!("{prefix}_{}", std::process::id());
-    let sql = format!("DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name};");
-    for statement in sql.split_terminator(';') {
-        run(Command::new("psql")
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-U",
-                "simology",
-                "-d",
-                "postgres",
-                "-q",
-                "-c",
-                statement.trim(),
-            ])
-            .env("PGPASSWORD", "simology"))?;
+    // Two commands: CREATE DATABASE cannot run in the transaction of a multi-statement -c.
+    for statement in [
+        format!("DROP DATABASE IF EXISTS {name}"),
+        format!("CREATE DATABASE {name}"),
+    ] {
+        run(psql_as_test_role().args(["-q", "-c", &statement]))?;
     }
-    Ok(format!(
-        "postgres://simology:simology@127.0.0.1:5432/{name}"
-    ))
+    let server = POSTGRES_URL
+        .strip_suffix("/postgres")
+        .context("POSTGRES_URL names the postgres database")?;
+    Ok(format!("{server}/{name}"))
 }
 
 /// Every tool of every suite.

@@ -86,6 +86,12 @@ impl AppState {
         e
     }
 
+    /// The cached catalogue (fetched upstream when there is none yet); an upstream error
+    /// is recorded as [`AppState::upstream_error`] does.
+    pub async fn catalog_snapshot(&self) -> Result<Arc<catalog::Snapshot>, simology::Error> {
+        self.catalog.get().await.map_err(|e| self.upstream_error(e))
+    }
+
     /// The client's address: the socket peer, or the first `X-Forwarded-For` hop when
     /// the proxy is configured to trust it.
     pub fn client_ip(&self, headers: &HeaderMap, peer: Option<SocketAddr>) -> IpAddr {

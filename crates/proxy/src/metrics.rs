@@ -79,34 +79,26 @@ impl Metrics {
     /// The Prometheus text exposition.
     pub fn render(&self, now_ms: i64) -> String {
         let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "# HELP simology_webhooks_total Webhook deliveries received, by outcome."
+        labelled_counter(
+            &mut out,
+            "simology_webhooks_total",
+            "Webhook deliveries received, by outcome.",
+            "outcome",
+            &self.webhooks,
         );
-        let _ = writeln!(out, "# TYPE simology_webhooks_total counter");
-        if let Ok(m) = self.webhooks.lock() {
-            for (k, v) in m.iter() {
-                let _ = writeln!(out, "simology_webhooks_total{{outcome=\"{k}\"}} {v}");
-            }
-        }
-        let _ = writeln!(
-            out,
-            "# HELP simology_events_processed_total Stored events processed, by outcome."
+        labelled_counter(
+            &mut out,
+            "simology_events_processed_total",
+            "Stored events processed, by outcome.",
+            "outcome",
+            &self.events_processed,
         );
-        let _ = writeln!(out, "# TYPE simology_events_processed_total counter");
-        if let Ok(m) = self.events_processed.lock() {
-            for (k, v) in m.iter() {
-                let _ = writeln!(
-                    out,
-                    "simology_events_processed_total{{outcome=\"{k}\"}} {v}"
-                );
-            }
-        }
         let last = self.last_event_processed_ms.load(Ordering::Relaxed);
-        let _ = writeln!(out, "# HELP simology_last_event_processed_age_seconds Seconds since the last event was processed (-1 before the first).");
-        let _ = writeln!(
-            out,
-            "# TYPE simology_last_event_processed_age_seconds gauge"
+        header(
+            &mut out,
+            "simology_last_event_processed_age_seconds",
+            "Seconds since the last event was processed (-1 before the first).",
+            "gauge",
         );
         let age = if last == 0 {
             -1.0
@@ -114,37 +106,29 @@ impl Metrics {
             (now_ms - last) as f64 / 1000.0
         };
         let _ = writeln!(out, "simology_last_event_processed_age_seconds {age}");
-        let _ = writeln!(
-            out,
-            "# HELP simology_upstream_errors_total Errors from the Simology API, by code."
+        labelled_counter(
+            &mut out,
+            "simology_upstream_errors_total",
+            "Errors from the Simology API, by code.",
+            "code",
+            &self.upstream_errors,
         );
-        let _ = writeln!(out, "# TYPE simology_upstream_errors_total counter");
-        if let Ok(m) = self.upstream_errors.lock() {
-            for (k, v) in m.iter() {
-                let _ = writeln!(
-                    out,
-                    "simology_upstream_errors_total{{code=\"{}\"}} {v}",
-                    escape(k)
-                );
-            }
-        }
-        let _ = writeln!(
-            out,
-            "# HELP simology_orders_created_total Orders created by checkout."
+        header(
+            &mut out,
+            "simology_orders_created_total",
+            "Orders created by checkout.",
+            "counter",
         );
-        let _ = writeln!(out, "# TYPE simology_orders_created_total counter");
         let _ = writeln!(
             out,
             "simology_orders_created_total {}",
             self.orders_created.load(Ordering::Relaxed)
         );
-        let _ = writeln!(
-            out,
-            "# HELP simology_http_request_duration_seconds Request latency, by route and status."
-        );
-        let _ = writeln!(
-            out,
-            "# TYPE simology_http_request_duration_seconds histogram"
+        header(
+            &mut out,
+            "simology_http_request_duration_seconds",
+            "Request latency, by route and status.",
+            "histogram",
         );
         if let Ok(m) = self.requests.lock() {
             for ((route, status), h) in m.iter() {
@@ -174,6 +158,28 @@ impl Metrics {
             }
         }
         out
+    }
+}
+
+/// A metric's `# HELP` and `# TYPE` lines.
+fn header(out: &mut String, name: &str, help: &str, kind: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} {kind}");
+}
+
+/// A counter with one label, a line per label value.
+fn labelled_counter<K: AsRef<str>>(
+    out: &mut String,
+    name: &str,
+    help: &str,
+    label: &str,
+    values: &Mutex<BTreeMap<K, u64>>,
+) {
+    header(out, name, help, "counter");
+    if let Ok(m) = values.lock() {
+        for (k, v) in m.iter() {
+            let _ = writeln!(out, "{name}{{{label}=\"{}\"}} {v}", escape(k.as_ref()));
+        }
     }
 }
 

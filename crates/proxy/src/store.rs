@@ -124,6 +124,22 @@ fn from_json<T: DeserializeOwned>(text: &str) -> Result<T> {
     serde_json::from_str(text).context("reading a stored value")
 }
 
+/// The order whose `column` (a unique one) is `value`.
+async fn order_where(
+    pool: &AnyPool,
+    column: &'static str,
+    value: &str,
+) -> Result<Option<OrderRow>> {
+    let row = sqlx::query(&format!(
+        "SELECT {ORDER_COLUMNS} FROM orders WHERE {column} = $1"
+    ))
+    .bind(value)
+    .fetch_optional(pool)
+    .await
+    .with_context(|| format!("reading an order by {column}"))?;
+    row.as_ref().map(order_from_row).transpose()
+}
+
 fn order_from_row(row: &AnyRow) -> Result<OrderRow> {
     let quantity: i64 = row.try_get("quantity")?;
     Ok(OrderRow {
@@ -382,14 +398,7 @@ impl Store {
     /// # Errors
     /// On database errors.
     pub async fn order(&self, order_ref: &str) -> Result<Option<OrderRow>> {
-        let row = sqlx::query(&format!(
-            "SELECT {ORDER_COLUMNS} FROM orders WHERE order_ref = $1"
-        ))
-        .bind(order_ref)
-        .fetch_optional(&self.reader)
-        .await
-        .context("reading an order")?;
-        row.as_ref().map(order_from_row).transpose()
+        order_where(&self.reader, "order_ref", order_ref).await
     }
 
     /// The order an event is about: by upstream order id, else by session id.
@@ -401,28 +410,14 @@ impl Store {
         upstream_order_id: Option<&str>,
         session_id: Option<&str>,
     ) -> Result<Option<OrderRow>> {
-        if let Some(id) = upstream_order_id {
-            let row = sqlx::query(&format!(
-                "SELECT {ORDER_COLUMNS} FROM orders WHERE upstream_order_id = $1"
-            ))
-            .bind(id)
-            .fetch_optional(&self.writer)
-            .await
-            .context("finding an order by upstream id")?;
-            if let Some(row) = row {
-                return order_from_row(&row).map(Some);
-            }
-        }
-        if let Some(id) = session_id {
-            let row = sqlx::query(&format!(
-                "SELECT {ORDER_COLUMNS} FROM orders WHERE session_id = $1"
-            ))
-            .bind(id)
-            .fetch_optional(&self.writer)
-            .await
-            .context("finding an order by session")?;
-            if let Some(row) = row {
-                return order_from_row(&row).map(Some);
+        for (column, id) in [
+            ("upstream_order_id", upstream_order_id),
+            ("session_id", session_id),
+        ] {
+            if let Some(id) = id {
+                if let Some(row) = order_where(&self.writer, column, id).await? {
+                    return Ok(Some(row));
+                }
             }
         }
         Ok(None)

@@ -68,11 +68,7 @@ pub async fn destinations(
         .status_limit
         .check(ip)
         .map_err(ApiError::RateLimited)?;
-    let snapshot = state
-        .catalog
-        .get()
-        .await
-        .map_err(|e| state.upstream_error(e))?;
+    let snapshot = state.catalog_snapshot().await?;
     Ok(cached_response(&snapshot.destinations, &headers))
 }
 
@@ -134,11 +130,7 @@ pub async fn catalog(
             ))
         }
     };
-    let snapshot = state
-        .catalog
-        .get()
-        .await
-        .map_err(|e| state.upstream_error(e))?;
+    let snapshot = state.catalog_snapshot().await?;
     let cached = snapshot.catalog(kind, &code).ok_or(ApiError::NotFound)?;
     Ok(cached_response(cached, &headers))
 }

@@ -221,11 +221,7 @@ async fn start_purchase(state: &SharedState, p: Purchase) -> Result<CheckoutResp
 }
 
 async fn plan_for(state: &SharedState, sku: &Sku) -> Result<Plan, ApiError> {
-    let snapshot = state
-        .catalog
-        .get()
-        .await
-        .map_err(|e| state.upstream_error(e))?;
+    let snapshot = state.catalog_snapshot().await?;
     let plan = snapshot
         .plan(sku.as_str())
         .cloned()
@@ -436,11 +432,7 @@ pub async fn usage(
 }
 
 async fn offers_for(state: &SharedState, row: &OrderRow) -> Result<Vec<Plan>, ApiError> {
-    let snapshot = state
-        .catalog
-        .get()
-        .await
-        .map_err(|e| state.upstream_error(e))?;
+    let snapshot = state.catalog_snapshot().await?;
     let destination = snapshot
         .plan(&row.sku)
         .map(|p| (p.kind, p.destination.clone()));

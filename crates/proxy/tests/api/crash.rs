@@ -75,36 +75,15 @@ async fn kill_9_while_webhooks_arrive_then_restart() {
     sandbox.set_webhook_url(Some(
         format!("{url}/webhooks/simology").parse().expect("url"),
     ));
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
+    let http = http_client();
 
     let mut refs = Vec::new();
     for _ in 0..8 {
-        let body: serde_json::Value = http
-            .post(format!("{url}/api/checkout"))
-            .json(&checkout_body("US-1GB-7D"))
-            .send()
-            .await
-            .expect("checkout")
-            .json()
-            .await
-            .expect("json");
-        refs.push((
-            body["order_ref"].as_str().expect("ref").to_owned(),
-            body["payment_url"].as_str().expect("url").to_owned(),
-        ));
+        refs.push(checkout_at(&http, &url, "US-1GB-7D").await);
     }
     // Pay them all; their webhooks start arriving at once, activations 400 ms later.
     for (_, payment_url) in &refs {
-        let r = http
-            .post(payment_url)
-            .form(&[("card", CARD_SUCCESS), ("action", "pay")])
-            .send()
-            .await
-            .expect("pay");
-        assert_eq!(r.status(), 303);
+        pay(&http, payment_url, CARD_SUCCESS).await;
     }
     tokio::time::sleep(Duration::from_millis(250)).await;
     // SIGKILL: no graceful anything.

@@ -97,39 +97,63 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(fast_sandbox(), &[]).await
 }
 
+/// A proxy served in this process.
+pub struct Served {
+    pub url: String,
+    pub state: SharedState,
+    pub stop: oneshot::Sender<()>,
+    pub task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+/// Builds a proxy from `env` (as [`proxy_env`] makes it) and serves it on a free port.
+pub async fn serve(env: &[(String, String)]) -> Served {
+    let settings = Settings::load_with(None, &|k| {
+        env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
+    })
+    .expect("settings");
+    let app = Application::build(settings).await.expect("proxy builds");
+    let url = format!("http://{}", app.addr().expect("addr"));
+    let state = app.state();
+    let (stop, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(app.run_until_stopped(async {
+        let _ = rx.await;
+    }));
+    Served {
+        url,
+        state,
+        stop,
+        task,
+    }
+}
+
+/// A client that shows redirects instead of following them (the payment page answers 303).
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
 pub async fn spawn_app_with(sandbox_config: SandboxConfig, extra: &[(&str, &str)]) -> TestApp {
     let sandbox = simology_sandbox::spawn(sandbox_config)
         .await
         .expect("sandbox");
     let dir = temp_dir("app");
     let db = database_url(&dir).await;
-    let env = proxy_env(sandbox.url(), &db, extra);
-    let settings = Settings::load_with(None, &|k| {
-        env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
-    })
-    .expect("settings");
-    let app = Application::build(settings).await.expect("proxy builds");
-    let addr = app.addr().expect("addr");
-    let url = format!("http://{addr}");
+    let served = serve(&proxy_env(sandbox.url(), &db, extra)).await;
     sandbox.set_webhook_url(Some(
-        format!("{url}/webhooks/simology").parse().expect("url"),
+        format!("{}/webhooks/simology", served.url)
+            .parse()
+            .expect("url"),
     ));
-    let state = app.state();
-    let (stop, rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(app.run_until_stopped(async {
-        let _ = rx.await;
-    }));
     TestApp {
-        url,
+        url: served.url,
         sandbox,
-        http: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client"),
-        state,
+        http: http_client(),
+        state: served.state,
         dir,
-        stop: Some(stop),
-        task: Some(task),
+        stop: Some(served.stop),
+        task: Some(served.task),
     }
 }
 
@@ -161,40 +185,17 @@ impl TestApp {
     }
 
     pub async fn post_checkout(&self, body: &Value) -> reqwest::Response {
-        self.http
-            .post(format!("{}/api/checkout", self.url))
-            .header("origin", ORIGIN)
-            .json(body)
-            .send()
-            .await
-            .expect("answer")
+        post_checkout_at(&self.http, &self.url, body).await
     }
 
     /// Checks out and returns (order_ref, payment_url).
     pub async fn checkout(&self, sku: &str) -> (String, String) {
-        let r = self.post_checkout(&checkout_body(sku)).await;
-        assert_eq!(r.status(), 200);
-        let body: Value = r.json().await.expect("json");
-        (
-            body["order_ref"].as_str().expect("ref").to_owned(),
-            body["payment_url"].as_str().expect("url").to_owned(),
-        )
+        checkout_at(&self.http, &self.url, sku).await
     }
 
     /// Pays on the sandbox's page; returns where it sends the browser.
     pub async fn pay(&self, payment_url: &str, card: &str) -> String {
-        let r = self
-            .http
-            .post(payment_url)
-            .form(&[("card", card), ("action", "pay")])
-            .send()
-            .await
-            .expect("pay");
-        assert_eq!(r.status(), 303, "{:?}", r.text().await);
-        r.headers()["location"]
-            .to_str()
-            .expect("location")
-            .to_owned()
+        pay(&self.http, payment_url, card).await
     }
 
     pub async fn order(&self, order_ref: &str) -> Value {
@@ -240,6 +241,46 @@ impl TestApp {
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// `POST /api/checkout` from the allowed origin to the proxy at `base`.
+pub async fn post_checkout_at(
+    http: &reqwest::Client,
+    base: &str,
+    body: &Value,
+) -> reqwest::Response {
+    http.post(format!("{base}/api/checkout"))
+        .header("origin", ORIGIN)
+        .json(body)
+        .send()
+        .await
+        .expect("answer")
+}
+
+/// Checks out at the proxy at `base`; returns (order_ref, payment_url).
+pub async fn checkout_at(http: &reqwest::Client, base: &str, sku: &str) -> (String, String) {
+    let r = post_checkout_at(http, base, &checkout_body(sku)).await;
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.expect("json");
+    (
+        body["order_ref"].as_str().expect("ref").to_owned(),
+        body["payment_url"].as_str().expect("url").to_owned(),
+    )
+}
+
+/// Pays on the sandbox's page; returns where it sends the browser.
+pub async fn pay(http: &reqwest::Client, payment_url: &str, card: &str) -> String {
+    let r = http
+        .post(payment_url)
+        .form(&[("card", card), ("action", "pay")])
+        .send()
+        .await
+        .expect("pay");
+    assert_eq!(r.status(), 303, "{:?}", r.text().await);
+    r.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_owned()
 }
 
 /// Signs a body as the sandbox does.

@@ -3,32 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-use simology_proxy::config::Settings;
-use simology_proxy::Application;
 use simology_sandbox::CARD_SUCCESS;
-use tokio::sync::oneshot;
 
 use crate::helpers::*;
-
-struct Replica {
-    url: String,
-    stop: oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<anyhow::Result<()>>,
-}
-
-async fn replica(env: &[(String, String)]) -> Replica {
-    let settings = Settings::load_with(None, &|k| {
-        env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
-    })
-    .expect("settings");
-    let app = Application::build(settings).await.expect("replica builds");
-    let url = format!("http://{}", app.addr().expect("addr"));
-    let (stop, rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(app.run_until_stopped(async {
-        let _ = rx.await;
-    }));
-    Replica { url, stop, task }
-}
 
 #[tokio::test]
 #[ignore = "needs PostgreSQL: set PROXY_TEST_DATABASE_URL (cargo xtask test does)"]
@@ -43,35 +20,17 @@ async fn a_long_poll_on_one_replica_wakes_when_the_other_applies_the_webhook() {
     let dir = temp_dir("replicas");
     let db = database_url(&dir).await;
     let env = proxy_env(sandbox.url(), &db, &[]);
-    let a = replica(&env).await;
-    let b = replica(&env).await;
+    let a = serve(&env).await;
+    let b = serve(&env).await;
     // Webhooks go to A only.
     sandbox.set_webhook_url(Some(
         format!("{}/webhooks/simology", a.url).parse().expect("url"),
     ));
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
+    let http = http_client();
 
     // Checkout on B, so both replicas serve the same order from the shared store.
-    let r: serde_json::Value = http
-        .post(format!("{}/api/checkout", b.url))
-        .json(&checkout_body("JP-1GB-7D"))
-        .send()
-        .await
-        .expect("checkout")
-        .json()
-        .await
-        .expect("json");
-    let order_ref = r["order_ref"].as_str().expect("ref").to_owned();
-    let paid = http
-        .post(r["payment_url"].as_str().expect("url"))
-        .form(&[("card", CARD_SUCCESS), ("action", "pay")])
-        .send()
-        .await
-        .expect("pay");
-    assert_eq!(paid.status(), 303);
+    let (order_ref, payment_url) = checkout_at(&http, &b.url, "JP-1GB-7D").await;
+    pay(&http, &payment_url, CARD_SUCCESS).await;
 
     // Wait on B until provisioning, then hold a long-poll on B for the activation.
     let mut version = 0;
