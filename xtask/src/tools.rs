@@ -148,6 +148,12 @@ pub fn ensure_apt(wanted: &[(&str, &str)]) -> Result<()> {
     apt(&args)
 }
 
+/// Node.js and npm, for wasm-opt (npm's binaryen), terser and the browser journeys.
+/// Present on this project's machines; Debian's packages when missing.
+pub fn ensure_node() -> Result<()> {
+    ensure_apt(&[("/usr/bin/node", "nodejs"), ("/usr/bin/npm", "npm")])
+}
+
 /// Chromium and ChromeDriver for the browser suites.
 pub fn ensure_browser() -> Result<()> {
     ensure_apt(&[
@@ -174,6 +180,7 @@ pub fn ensure_wasm_opt() -> Result<()> {
     if have.contains(&format!("version_{BINARYEN_VERSION}")) {
         return Ok(());
     }
+    ensure_node()?;
     println!("installing wasm-opt (binaryen {BINARYEN_VERSION}) from npm into ~/.cargo");
     let prefix = home()?.join(".cargo");
     run(Command::new("npm")
@@ -217,6 +224,7 @@ pub fn ensure_npm(dir: &Path) -> Result<()> {
     if fresh {
         return Ok(());
     }
+    ensure_node()?;
     println!("installing npm packages in {}", dir.display());
     run(Command::new("npm")
         .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
