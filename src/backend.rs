@@ -5,8 +5,9 @@ use std::future::Future;
 use std::pin::Pin;
 
 use simology_proxy_api::{
-    CatalogResponse, CheckoutRequest, CheckoutResponse, DestinationKind, DestinationsResponse,
-    ErrorBody, ErrorCode, OrderView, TopupOffers, TopupRequest, UsageView,
+    CatalogResponse, CheckoutRequest, CheckoutResponse, DestinationId, DestinationKind,
+    DestinationsResponse, ErrorBody, ErrorCode, OrderRef, OrderView, TopupOffers, TopupRequest,
+    UsageView,
 };
 
 /// A boxed future that need not be `Send` (the browser is single-threaded).
@@ -51,24 +52,24 @@ pub trait Backend {
     /// `GET /api/destinations`.
     fn destinations(&self) -> Fut<Result<DestinationsResponse, Failure>>;
     /// `GET /api/catalog`.
-    fn catalog(&self, kind: DestinationKind, code: &str) -> Fut<Result<CatalogResponse, Failure>>;
+    fn catalog(&self, destination: &DestinationId) -> Fut<Result<CatalogResponse, Failure>>;
     /// `POST /api/checkout`.
     fn checkout(&self, request: CheckoutRequest) -> Fut<Result<CheckoutResponse, Failure>>;
     /// `GET /api/orders/{ref}` (long-polls when `wait` > 0).
     fn order(
         &self,
-        order_ref: &str,
+        order_ref: &OrderRef,
         wait: u64,
         version: Option<i64>,
     ) -> Fut<Result<OrderView, Failure>>;
     /// `GET /api/orders/{ref}/usage`.
-    fn usage(&self, order_ref: &str) -> Fut<Result<UsageView, Failure>>;
+    fn usage(&self, order_ref: &OrderRef) -> Fut<Result<UsageView, Failure>>;
     /// `GET /api/orders/{ref}/topups`.
-    fn topup_offers(&self, order_ref: &str) -> Fut<Result<TopupOffers, Failure>>;
+    fn topup_offers(&self, order_ref: &OrderRef) -> Fut<Result<TopupOffers, Failure>>;
     /// `POST /api/orders/{ref}/topups`.
     fn buy_topup(
         &self,
-        order_ref: &str,
+        order_ref: &OrderRef,
         request: TopupRequest,
     ) -> Fut<Result<CheckoutResponse, Failure>>;
 }
@@ -168,12 +169,12 @@ impl Backend for Http {
         self.get("/api/destinations".into())
     }
 
-    fn catalog(&self, kind: DestinationKind, code: &str) -> Fut<Result<CatalogResponse, Failure>> {
-        let key = match kind {
+    fn catalog(&self, destination: &DestinationId) -> Fut<Result<CatalogResponse, Failure>> {
+        let key = match destination.kind {
             DestinationKind::Country => "country",
             DestinationKind::Region => "region",
         };
-        self.get(format!("/api/catalog?{key}={}", encode(code)))
+        self.get(format!("/api/catalog?{key}={}", encode(&destination.code)))
     }
 
     fn checkout(&self, request: CheckoutRequest) -> Fut<Result<CheckoutResponse, Failure>> {
@@ -182,32 +183,32 @@ impl Backend for Http {
 
     fn order(
         &self,
-        order_ref: &str,
+        order_ref: &OrderRef,
         wait: u64,
         version: Option<i64>,
     ) -> Fut<Result<OrderView, Failure>> {
-        let mut path = format!("/api/orders/{}?wait={wait}", encode(order_ref));
+        let mut path = format!("/api/orders/{}?wait={wait}", encode(order_ref.as_str()));
         if let Some(v) = version {
             path.push_str(&format!("&version={v}"));
         }
         self.get(path)
     }
 
-    fn usage(&self, order_ref: &str) -> Fut<Result<UsageView, Failure>> {
-        self.get(format!("/api/orders/{}/usage", encode(order_ref)))
+    fn usage(&self, order_ref: &OrderRef) -> Fut<Result<UsageView, Failure>> {
+        self.get(format!("/api/orders/{}/usage", encode(order_ref.as_str())))
     }
 
-    fn topup_offers(&self, order_ref: &str) -> Fut<Result<TopupOffers, Failure>> {
-        self.get(format!("/api/orders/{}/topups", encode(order_ref)))
+    fn topup_offers(&self, order_ref: &OrderRef) -> Fut<Result<TopupOffers, Failure>> {
+        self.get(format!("/api/orders/{}/topups", encode(order_ref.as_str())))
     }
 
     fn buy_topup(
         &self,
-        order_ref: &str,
+        order_ref: &OrderRef,
         request: TopupRequest,
     ) -> Fut<Result<CheckoutResponse, Failure>> {
         self.post(
-            format!("/api/orders/{}/topups", encode(order_ref)),
+            format!("/api/orders/{}/topups", encode(order_ref.as_str())),
             &request,
         )
     }

@@ -4,6 +4,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use simology_proxy_api::OrderRef;
 use simology_widget_core::i18n::Lang;
 use simology_widget_core::saved::{prune, SavedOrder};
 use wasm_bindgen::prelude::*;
@@ -60,10 +61,10 @@ pub fn save_order(order: SavedOrder) {
 }
 
 /// Marks a remembered order as finished.
-pub fn mark_done(order_ref: &str) {
+pub fn mark_done(order_ref: &OrderRef) {
     if let Some(mut o) = saved_orders()
         .into_iter()
-        .find(|o| o.order_ref == order_ref)
+        .find(|o| o.order_ref == *order_ref)
     {
         if !o.done {
             o.done = true;

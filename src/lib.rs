@@ -16,7 +16,7 @@ pub mod load;
 use std::rc::Rc;
 
 use leptos::prelude::*;
-use simology_proxy_api::DestinationKind;
+use simology_proxy_api::{DestinationId, PaymentReturn};
 use simology_widget_core::i18n::Lang;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -36,15 +36,9 @@ fn option(options: &JsValue, key: &str) -> Option<String> {
 
 /// The configuration from the element's attributes.
 pub fn config_from(options: &JsValue) -> Config {
-    let destination = match (option(options, "country"), option(options, "region")) {
-        (Some(c), _) if c.len() == 2 && c.chars().all(|x| x.is_ascii_alphabetic()) => {
-            Some((DestinationKind::Country, c.to_ascii_uppercase()))
-        }
-        (_, Some(r)) if r.len() <= 40 && r.chars().all(|x| x.is_ascii_alphabetic() || x == '-') => {
-            Some((DestinationKind::Region, r.to_ascii_lowercase()))
-        }
-        _ => None,
-    };
+    let destination = option(options, "country")
+        .and_then(|c| DestinationId::country(&c))
+        .or_else(|| option(options, "region").and_then(|r| DestinationId::region(&r)));
     let languages = browser::browser_languages();
     let lang = Lang::negotiate(
         option(options, "locale").as_deref(),
@@ -99,7 +93,7 @@ pub fn mount(root: web_sys::HtmlElement, options: JsValue) -> Result<(), JsValue
     let config = config_from(&options);
     let screen = initial_screen(&config, &browser::location_hash(), browser::now_ms());
     // Leave the fragment for the page's other widgets this turn, then clean the address bar.
-    if simology_widget_core::saved::parse_fragment(&browser::location_hash()).is_some() {
+    if PaymentReturn::parse(&browser::location_hash()).is_some() {
         let clear = Closure::once_into_js(browser::clear_hash);
         if let Some(w) = web_sys::window() {
             let _ =

@@ -45,7 +45,7 @@ fn plan(sku: &str) -> Plan {
 
 fn order(state: OrderState, esim: bool) -> OrderView {
     OrderView {
-        order_ref: "r".repeat(26),
+        order_ref: OrderRef::from_bits(26),
         state,
         reason: (state == OrderState::Failed).then(|| "provisioning_failed".into()),
         plan: OrderPlan {
@@ -99,7 +99,7 @@ fn every_answer_reads_back_what_was_written() {
         updated_at: "2026-11-26T00:00:00Z".into(),
     });
     round_trip(&CheckoutResponse {
-        order_ref: "abc".into(),
+        order_ref: OrderRef::from_bits(0xabc),
         payment_url: "http://127.0.0.1:1/pay?s=1".into(),
         expires_at: "2026-11-26T01:00:00Z".into(),
     });
@@ -135,10 +135,10 @@ fn every_answer_reads_back_what_was_written() {
         },
     });
     round_trip(&vec![SavedOrder {
-        order_ref: "abc".into(),
+        order_ref: OrderRef::from_bits(0xabc),
         instance: "0".into(),
         sku: "US-1GB-7D".into(),
-        destination: "US".into(),
+        destination: DestinationId::country("US").expect("country"),
         name: "USA".into(),
         started_ms: 1_795_000_000_000,
         done: true,

@@ -134,6 +134,10 @@ struct Fake {
 
 const REF: &str = "o_0123456789abcdef0123456789abcdef";
 
+fn order_ref() -> OrderRef {
+    OrderRef::parse(REF).expect("a reference")
+}
+
 /// The fake, shared between the widget and the test.
 #[derive(Clone)]
 struct Shared(Rc<Fake>);
@@ -152,7 +156,8 @@ impl Backend for Shared {
             })
         })
     }
-    fn catalog(&self, _kind: DestinationKind, code: &str) -> Fut<Result<CatalogResponse, Failure>> {
+    fn catalog(&self, destination: &DestinationId) -> Fut<Result<CatalogResponse, Failure>> {
+        let code = destination.code.as_str();
         let c = catalog(code);
         Box::pin(async move { Ok(c) })
     }
@@ -160,7 +165,7 @@ impl Backend for Shared {
         self.0.checkouts.borrow_mut().push(request);
         let result = self.0.checkout_result.borrow().clone().unwrap_or_else(|| {
             Ok(CheckoutResponse {
-                order_ref: REF.into(),
+                order_ref: order_ref(),
                 payment_url: "https://pay.example/cs_1".into(),
                 expires_at: String::new(),
             })
@@ -173,7 +178,7 @@ impl Backend for Shared {
     }
     fn order(
         &self,
-        _order_ref: &str,
+        _order_ref: &OrderRef,
         _wait: u64,
         _version: Option<i64>,
     ) -> Fut<Result<OrderView, Failure>> {
@@ -188,7 +193,7 @@ impl Backend for Shared {
             }
         })
     }
-    fn usage(&self, _order_ref: &str) -> Fut<Result<UsageView, Failure>> {
+    fn usage(&self, _order_ref: &OrderRef) -> Fut<Result<UsageView, Failure>> {
         Box::pin(async {
             Ok(UsageView {
                 used_mb: 1200,
@@ -199,7 +204,7 @@ impl Backend for Shared {
             })
         })
     }
-    fn topup_offers(&self, _order_ref: &str) -> Fut<Result<TopupOffers, Failure>> {
+    fn topup_offers(&self, _order_ref: &OrderRef) -> Fut<Result<TopupOffers, Failure>> {
         Box::pin(async {
             Ok(TopupOffers {
                 offers: vec![plan(
@@ -216,7 +221,7 @@ impl Backend for Shared {
     }
     fn buy_topup(
         &self,
-        _order_ref: &str,
+        _order_ref: &OrderRef,
         _request: TopupRequest,
     ) -> Fut<Result<CheckoutResponse, Failure>> {
         Box::pin(async { Err(Failure::Network) })
@@ -251,7 +256,10 @@ fn mount_widget(
     let fake = Rc::new(Fake::default());
     let navigated = Rc::new(RefCell::new(Vec::new()));
     let config = Config {
-        destination: destination.map(|(k, c)| (k, c.to_owned())),
+        destination: destination.map(|(kind, code)| DestinationId {
+            kind,
+            code: code.to_owned(),
+        }),
         lang,
         theme: "light".into(),
         instance: format!("t{}", js_sys::Math::random().to_bits()),
@@ -528,7 +536,7 @@ fn order_view(state: OrderState, reason: Option<&str>, version: i64) -> OrderVie
         valid_until: "2025-02-09T23:59:59Z".into(),
     });
     OrderView {
-        order_ref: REF.into(),
+        order_ref: order_ref(),
         state,
         reason: reason.map(str::to_owned),
         plan: OrderPlan {
@@ -550,7 +558,7 @@ fn order_view(state: OrderState, reason: Option<&str>, version: i64) -> OrderVie
 
 #[wasm_bindgen_test]
 async fn status_moves_through_payment_preparation_and_ready() {
-    let h = mount_widget(Lang::En, None, Some(Screen::Order(REF.into())));
+    let h = mount_widget(Lang::En, None, Some(Screen::Order(order_ref())));
     settle().await;
     assert_eq!(h.text(".status-message"), "Waiting for your payment…");
     h.fake
@@ -616,12 +624,12 @@ async fn status_moves_through_payment_preparation_and_ready() {
 
 #[wasm_bindgen_test]
 async fn a_declined_payment_offers_to_choose_again_with_the_plan_kept() {
-    let h = mount_widget(Lang::It, None, Some(Screen::Order(REF.into())));
+    let h = mount_widget(Lang::It, None, Some(Screen::Order(order_ref())));
     simology_widget::browser::save_order(simology_widget_core::saved::SavedOrder {
-        order_ref: REF.into(),
+        order_ref: order_ref(),
         instance: "any".into(),
         sku: "US-5GB-30D".into(),
-        destination: "US".into(),
+        destination: DestinationId::country("US").expect("country"),
         name: "United States 5 GB".into(),
         started_ms: simology_widget::browser::now_ms(),
         done: false,
@@ -667,7 +675,8 @@ impl Backend for Hostile {
             })
         })
     }
-    fn catalog(&self, _kind: DestinationKind, code: &str) -> Fut<Result<CatalogResponse, Failure>> {
+    fn catalog(&self, destination: &DestinationId) -> Fut<Result<CatalogResponse, Failure>> {
+        let code = destination.code.as_str();
         let mut c = catalog(code);
         c.destination.name = EVIL.into();
         for p in &mut c.plans {
@@ -682,7 +691,7 @@ impl Backend for Hostile {
     }
     fn order(
         &self,
-        _order_ref: &str,
+        _order_ref: &OrderRef,
         _wait: u64,
         _version: Option<i64>,
     ) -> Fut<Result<OrderView, Failure>> {
@@ -695,15 +704,15 @@ impl Backend for Hostile {
         o.plan.name = EVIL.into();
         Box::pin(async move { Ok(o) })
     }
-    fn usage(&self, _order_ref: &str) -> Fut<Result<UsageView, Failure>> {
+    fn usage(&self, _order_ref: &OrderRef) -> Fut<Result<UsageView, Failure>> {
         Box::pin(async { Err(Failure::Network) })
     }
-    fn topup_offers(&self, _order_ref: &str) -> Fut<Result<TopupOffers, Failure>> {
+    fn topup_offers(&self, _order_ref: &OrderRef) -> Fut<Result<TopupOffers, Failure>> {
         Box::pin(async { Ok(TopupOffers { offers: vec![] }) })
     }
     fn buy_topup(
         &self,
-        _order_ref: &str,
+        _order_ref: &OrderRef,
         _request: TopupRequest,
     ) -> Fut<Result<CheckoutResponse, Failure>> {
         Box::pin(async { Err(Failure::Network) })
@@ -721,7 +730,7 @@ fn mount_hostile(screen: Screen) -> web_sys::HtmlElement {
         .append_child(&root)
         .expect("append");
     let config = Config {
-        destination: Some((DestinationKind::Country, "US".into())),
+        destination: DestinationId::country("US"),
         lang: Lang::En,
         theme: "light".into(),
         instance: "hostile".into(),
@@ -744,7 +753,7 @@ fn mount_hostile(screen: Screen) -> web_sys::HtmlElement {
 #[wasm_bindgen_test]
 async fn markup_from_upstream_is_rendered_as_text() {
     let picker = mount_hostile(Screen::Picker {
-        destination: Some((DestinationKind::Country, "US".into())),
+        destination: DestinationId::country("US"),
         sku: None,
     });
     settle().await;
@@ -755,7 +764,7 @@ async fn markup_from_upstream_is_rendered_as_text() {
         .expect("a plan")
         .unchecked_into::<web_sys::HtmlElement>()
         .click();
-    let ready = mount_hostile(Screen::Order(REF.into()));
+    let ready = mount_hostile(Screen::Order(order_ref()));
     settle().await;
     for root in [&picker, &ready] {
         assert_eq!(

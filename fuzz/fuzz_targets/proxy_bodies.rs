@@ -4,8 +4,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use simology_proxy::domain::{Email, IntentId, Locale, Origin, OrderRef, Quantity, ReturnUrl, Sku};
-use simology_proxy_api::{CheckoutRequest, TopupRequest};
+use simology_proxy::domain::{
+    new_order_ref, parse_order_ref, Email, IntentId, Locale, Origin, Quantity, ReturnUrl, Sku,
+};
+use simology_proxy_api::{CheckoutRequest, PaymentReturn, TopupRequest};
 
 fuzz_target!(|data: &[u8]| {
     let allowed = [Origin::parse("https://blog.example").expect("origin")];
@@ -22,8 +24,9 @@ fuzz_target!(|data: &[u8]| {
         let _ = IntentId::parse(&body.intent_id);
         if let Ok(url) = ReturnUrl::parse(&body.return_url, &allowed) {
             assert!(url.as_str().starts_with("https://blog.example/"));
-            let r = OrderRef::generate();
-            assert!(url.with_fragment("simology-order", &r).ends_with(r.as_str()));
+            let r = new_order_ref();
+            let back = url.with_fragment(&PaymentReturn::Paid(r.clone()));
+            assert!(back.ends_with(r.as_str()));
         }
     }
     if let Ok(body) = serde_json::from_slice::<TopupRequest>(data) {
@@ -31,7 +34,7 @@ fuzz_target!(|data: &[u8]| {
         let _ = Email::parse(&body.email);
     }
     if let Ok(text) = std::str::from_utf8(data) {
-        if let Ok(r) = OrderRef::parse(text) {
+        if let Ok(r) = parse_order_ref(text) {
             assert_eq!(r.as_str(), text);
         }
     }

@@ -4,9 +4,9 @@
 use std::rc::Rc;
 
 use leptos::prelude::*;
-use simology_proxy_api::DestinationKind;
+use simology_proxy_api::{DestinationId, DestinationKind, OrderRef, PaymentReturn};
 use simology_widget_core::i18n::{Lang, Strings};
-use simology_widget_core::saved::{order_to_show, parse_fragment, Return};
+use simology_widget_core::saved::order_to_show;
 
 use crate::backend::Backend;
 use crate::browser;
@@ -16,8 +16,8 @@ use crate::components::picker::Picker;
 /// How the widget was configured by its element's attributes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
-    /// A destination to open on: `(kind, code)`.
-    pub destination: Option<(DestinationKind, String)>,
+    /// A destination to open on.
+    pub destination: Option<DestinationId>,
     /// The language.
     pub lang: Lang,
     /// `light`, `dark` or `auto`.
@@ -103,35 +103,28 @@ pub enum Screen {
     /// Choosing a plan, maybe with a destination and a plan preselected.
     Picker {
         /// The destination.
-        destination: Option<(DestinationKind, String)>,
+        destination: Option<DestinationId>,
         /// A plan to reselect (after a cancelled payment).
         sku: Option<String>,
     },
     /// An order's status.
-    Order(String),
+    Order(OrderRef),
 }
 
 /// The first screen: a returning payment, an unfinished order, or the picker.
 pub fn initial_screen(config: &Config, hash: &str, now_ms: u64) -> Screen {
-    let ret = parse_fragment(hash);
+    let ret = PaymentReturn::parse(hash);
     let saved = browser::saved_orders();
     if let Some(order_ref) = order_to_show(ret.as_ref(), &saved, &config.instance, now_ms) {
         return Screen::Order(order_ref);
     }
-    if let Some(Return::Cancelled(r)) = &ret {
+    if let Some(PaymentReturn::Cancelled(r)) = &ret {
         if let Some(o) = saved
             .iter()
             .find(|o| o.order_ref == *r && o.instance == config.instance)
         {
-            let kind = if o.destination.len() == 2
-                && o.destination.bytes().all(|b| b.is_ascii_uppercase())
-            {
-                DestinationKind::Country
-            } else {
-                DestinationKind::Region
-            };
             return Screen::Picker {
-                destination: Some((kind, o.destination.clone())),
+                destination: Some(o.destination.clone()),
                 sku: Some(o.sku.clone()),
             };
         }

@@ -3,7 +3,7 @@
 //! click or a retry makes one order.
 
 use leptos::prelude::*;
-use simology_proxy_api::{is_valid_email, CheckoutRequest, ErrorCode, Plan};
+use simology_proxy_api::{is_valid_email, CheckoutRequest, DestinationId, ErrorCode, Plan};
 use simology_widget_core::format;
 use simology_widget_core::i18n::fill;
 use simology_widget_core::install::safe_href;
@@ -19,7 +19,7 @@ pub fn Checkout(
     /// The plan.
     plan: Plan,
     /// The destination it was chosen for.
-    destination: String,
+    destination: DestinationId,
     /// Back to the plans.
     on_back: Callback<()>,
 ) -> impl IntoView {

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use simology_proxy_api::{DestinationKind, ErrorCode, OrderState, OrderView};
+use simology_proxy_api::{ErrorCode, OrderRef, OrderState, OrderView};
 use simology_widget_core::status::{
     backoff_ms, keep_polling, message, steps, Step, StepState, LONG_POLL_SECS,
 };
@@ -20,7 +20,7 @@ use crate::components::ready::Ready;
 #[component]
 pub fn OrderStatus(
     /// The order's reference.
-    order_ref: String,
+    order_ref: OrderRef,
 ) -> impl IntoView {
     let ctx = ctx();
     let t = ctx.t;
@@ -101,20 +101,12 @@ pub fn OrderStatus(
         }
     });
 
-    let order_ref_shown = order_ref.clone();
+    let order_ref_shown = order_ref.to_string();
     let again = move |_| {
         let saved = browser::saved_orders();
         let found = saved.iter().find(|o| o.order_ref == order_ref);
-        let destination = found.map(|o| {
-            let kind = if o.destination.len() == 2 {
-                DestinationKind::Country
-            } else {
-                DestinationKind::Region
-            };
-            (kind, o.destination.clone())
-        });
         ctx.screen.set(Screen::Picker {
-            destination,
+            destination: found.map(|o| o.destination.clone()),
             sku: found.map(|o| o.sku.clone()),
         });
     };

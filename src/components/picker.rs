@@ -2,7 +2,7 @@
 //! bundles apart), a sort, and the checkout of the chosen plan.
 
 use leptos::prelude::*;
-use simology_proxy_api::{CatalogResponse, DestinationKind, Plan};
+use simology_proxy_api::{CatalogResponse, DestinationId, DestinationKind, Plan};
 use simology_widget_core::format;
 use simology_widget_core::i18n::fill;
 use simology_widget_core::plans::{grouped, SortBy};
@@ -16,7 +16,7 @@ use crate::load::{load_into, Loaded};
 #[component]
 pub fn Picker(
     /// The destination to open on.
-    destination: Option<(DestinationKind, String)>,
+    destination: Option<DestinationId>,
     /// A plan to reselect (after a cancelled payment).
     sku: Option<String>,
 ) -> impl IntoView {
@@ -31,8 +31,8 @@ pub fn Picker(
     let acted = StoredValue::new(false);
     let catalog: Loaded<CatalogResponse> = RwSignal::new(None);
     let fetch = move || {
-        if let Some((kind, code)) = destination.get_untracked() {
-            load_into(catalog, ctx.backend().catalog(kind, &code));
+        if let Some(d) = destination.get_untracked() {
+            load_into(catalog, ctx.backend().catalog(&d));
         }
     };
     Effect::new(move |_| {
@@ -54,7 +54,7 @@ pub fn Picker(
             }
         }
     });
-    let on_select = Callback::new(move |d: (DestinationKind, String)| {
+    let on_select = Callback::new(move |d: DestinationId| {
         acted.set_value(true);
         chosen.set(None);
         destination.set(Some(d));
@@ -68,15 +68,14 @@ pub fn Picker(
         <div class="picker">
             {move || match (destination.get(), chosen.get()) {
                 (None, _) => view! { <DestinationSearch on_select=on_select autofocus=acted.get_value() /> }.into_any(),
-                (Some(_), Some(plan)) => {
+                (Some(chosen_for), Some(plan)) => {
                     let back = Callback::new(move |()| {
                         acted.set_value(true);
                         chosen.set(None);
                     });
-                    let dest_code = destination.get_untracked().map(|(_, c)| c).unwrap_or_default();
-                    view! { <Checkout plan=plan destination=dest_code on_back=back /> }.into_any()
+                    view! { <Checkout plan=plan destination=chosen_for on_back=back /> }.into_any()
                 }
-                (Some((kind, code)), None) => {
+                (Some(DestinationId { kind, code }), None) => {
                     let heading = move || {
                         let fallback = code.clone();
                         let name = match catalog.get() {

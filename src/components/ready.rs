@@ -3,7 +3,7 @@
 //! validity, usage, and top-ups.
 
 use leptos::prelude::*;
-use simology_proxy_api::{is_valid_email, OrderView, Plan, TopupRequest};
+use simology_proxy_api::{is_valid_email, DestinationId, OrderRef, OrderView, Plan, TopupRequest};
 use simology_widget_core::i18n::fill;
 use simology_widget_core::install::{android_link, ios_link, platform, safe_href, Platform};
 use simology_widget_core::saved::SavedOrder;
@@ -105,7 +105,7 @@ pub fn Ready(order: OrderView) -> impl IntoView {
 
 /// Data used and left.
 #[component]
-fn Usage(order_ref: String) -> impl IntoView {
+fn Usage(order_ref: OrderRef) -> impl IntoView {
     let ctx = ctx();
     let t = ctx.t;
     let lang = ctx.lang;
@@ -130,7 +130,7 @@ fn Usage(order_ref: String) -> impl IntoView {
 
 /// Top-up offers, bought like a plan.
 #[component]
-fn Topups(order_ref: String) -> impl IntoView {
+fn Topups(order_ref: OrderRef) -> impl IntoView {
     let ctx = ctx();
     let t = ctx.t;
     let lang = ctx.lang;
@@ -167,7 +167,10 @@ fn Topups(order_ref: String) -> impl IntoView {
                         order_ref: response.order_ref.clone(),
                         instance: ctx.instance.get_value(),
                         sku: plan.sku.clone(),
-                        destination: plan.destination.clone(),
+                        destination: DestinationId {
+                            kind: plan.kind,
+                            code: plan.destination.clone(),
+                        },
                         name: plan.name.clone(),
                         started_ms: browser::now_ms(),
                         done: false,

@@ -2,7 +2,7 @@
 //! widget's languages, accents optional, driven by the keyboard or the pointer.
 
 use leptos::prelude::*;
-use simology_proxy_api::{DestinationKind, DestinationsResponse};
+use simology_proxy_api::{DestinationId, DestinationKind, DestinationsResponse};
 use simology_widget_core::format;
 use simology_widget_core::i18n::{fill, Lang};
 use simology_widget_core::search::{search, Entry};
@@ -38,7 +38,7 @@ fn entries(ctx: Ctx, response: &DestinationsResponse) -> Vec<Entry> {
 #[component]
 pub fn DestinationSearch(
     /// Called with the chosen destination.
-    on_select: Callback<(DestinationKind, String)>,
+    on_select: Callback<DestinationId>,
     /// Take the focus when shown (after the traveller asked to change destination, never
     /// on page load).
     autofocus: bool,
@@ -76,7 +76,10 @@ pub fn DestinationSearch(
     let choose = move |entry: &Entry| {
         query.set(entry.display.clone());
         open.set(false);
-        on_select.run((entry.destination.kind, entry.destination.code.clone()));
+        on_select.run(DestinationId {
+            kind: entry.destination.kind,
+            code: entry.destination.code.clone(),
+        });
     };
     let on_key = move |ev: web_sys::KeyboardEvent| {
         let n = matches.with(Vec::len);

@@ -5,6 +5,10 @@
 //! once instead of one at run time. Times are RFC 3339 strings; money is integer minor
 //! units with the currency's number of decimals.
 
+mod protocol;
+
+pub use protocol::{DestinationId, OrderRef, PaymentReturn};
+
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "openapi")]
@@ -159,7 +163,8 @@ pub struct CheckoutRequest {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct CheckoutResponse {
     /// The order's reference: the only key to its status and credentials.
-    pub order_ref: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "o_0123456789abcdef0123456789abcdef"))]
+    pub order_ref: OrderRef,
     /// The payment page to send the top window to.
     pub payment_url: String,
     /// When the payment page stops accepting payment.
@@ -242,7 +247,8 @@ pub struct Esim {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct OrderView {
     /// The reference.
-    pub order_ref: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "o_0123456789abcdef0123456789abcdef"))]
+    pub order_ref: OrderRef,
     /// Where it is.
     pub state: OrderState,
     /// Why it failed: `payment_declined`, `provisioning_failed`, `payment_expired`.
@@ -252,7 +258,8 @@ pub struct OrderView {
     /// The credentials, once `ready` (never for top-ups).
     pub esim: Option<Esim>,
     /// For a top-up, the order of the line it adds data to.
-    pub topup_of: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub topup_of: Option<OrderRef>,
     /// Changes with every change of the order: pass it back as `version` to long-poll.
     pub version: i64,
     /// When the order last changed.

@@ -376,7 +376,10 @@ pub async fn run(map: &HashMap<String, String>) -> Result<()> {
         .collect();
     let mut exactly_once = 0;
     for r in &refs {
-        let Some(row) = store.order(r).await? else {
+        let Some(order_ref) = simology_proxy_api::OrderRef::parse(r) else {
+            continue;
+        };
+        let Some(row) = store.order(&order_ref).await? else {
             continue;
         };
         let activations = events

@@ -4,6 +4,7 @@ use std::fmt;
 
 use rand::Rng;
 use sha2::{Digest, Sha256};
+use simology_proxy_api::PaymentReturn;
 use url::Url;
 
 /// Why a value was refused; the message names the field and the rule.
@@ -181,45 +182,21 @@ impl IntentId {
     }
 }
 
-/// An order reference: 128 random bits, `o_` and 32 hex digits. It is the only key to
-/// an order's status and credentials, and never an upstream id.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct OrderRef(String);
+/// An order reference (`simology_proxy_api::OrderRef`): the format is the protocol's,
+/// shared with the widget; only the proxy draws new ones.
+pub use simology_proxy_api::OrderRef;
 
-impl OrderRef {
-    /// A new random reference from the OS-seeded generator.
-    pub fn generate() -> Self {
-        let bits: u128 = rand::rng().random();
-        OrderRef(format!("o_{bits:032x}"))
-    }
-
-    /// Parses a reference; anything not of the generated form is refused.
-    ///
-    /// # Errors
-    /// When it is not `o_` and 32 lowercase hex digits.
-    pub fn parse(text: &str) -> Result<Self, Invalid> {
-        let ok = text.len() == 34
-            && text.starts_with("o_")
-            && text[2..]
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-        if ok {
-            Ok(OrderRef(text.to_owned()))
-        } else {
-            Err(invalid("order_ref", "is not an order reference"))
-        }
-    }
-
-    /// The text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
+/// A new random reference from the OS-seeded generator: 128 bits.
+pub fn new_order_ref() -> OrderRef {
+    OrderRef::from_bits(rand::rng().random())
 }
 
-impl fmt::Display for OrderRef {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
+/// Parses a reference from a request.
+///
+/// # Errors
+/// When it is not of the generated form.
+pub fn parse_order_ref(text: &str) -> Result<OrderRef, Invalid> {
+    OrderRef::parse(text).ok_or(invalid("order_ref", "is not an order reference"))
 }
 
 /// An origin (`scheme://host[:port]`) widgets may be embedded on.
@@ -281,12 +258,10 @@ impl ReturnUrl {
         Ok(ReturnUrl(url))
     }
 
-    /// The page with the widget's fragment: `#simology-order=<ref>` after payment,
-    /// `#simology-cancel=<ref>` after cancelling. A fragment never reaches the partner's
-    /// server logs, and it survives the payment page's redirect.
-    pub fn with_fragment(&self, key: &str, order_ref: &OrderRef) -> String {
+    /// The page with the widget's fragment (see `PaymentReturn`).
+    pub fn with_fragment(&self, ret: &PaymentReturn) -> String {
         let mut url = self.0.clone();
-        url.set_fragment(Some(&format!("{key}={order_ref}")));
+        url.set_fragment(Some(&ret.fragment()));
         url.to_string()
     }
 
@@ -349,20 +324,20 @@ mod tests {
         assert_eq!(a.idempotency_key("checkout"), a.idempotency_key("checkout"));
         assert_ne!(a.idempotency_key("checkout"), b.idempotency_key("checkout"));
         assert_ne!(a.idempotency_key("checkout"), a.idempotency_key("topup"));
-        let r = OrderRef::generate();
-        assert_eq!(OrderRef::parse(r.as_str()), Ok(r.clone()));
-        assert_ne!(OrderRef::generate(), r);
-        assert!(OrderRef::parse("o_123").is_err());
-        assert!(OrderRef::parse("ord_456").is_err());
+        let r = new_order_ref();
+        assert_eq!(parse_order_ref(r.as_str()), Ok(r.clone()));
+        assert_ne!(new_order_ref(), r);
+        assert!(parse_order_ref("o_123").is_err());
+        assert!(parse_order_ref("ord_456").is_err());
     }
 
     #[test]
     fn return_urls_stay_on_allowed_origins() {
         let allowed = vec![Origin::parse("https://blog.example").expect("origin")];
         let ok = ReturnUrl::parse("https://blog.example/japan?x=1#old", &allowed).expect("allowed");
-        let r = OrderRef::parse("o_0123456789abcdef0123456789abcdef").expect("ref");
+        let r = parse_order_ref("o_0123456789abcdef0123456789abcdef").expect("ref");
         assert_eq!(
-            ok.with_fragment("simology-order", &r),
+            ok.with_fragment(&PaymentReturn::Paid(r)),
             "https://blog.example/japan?x=1#simology-order=o_0123456789abcdef0123456789abcdef"
         );
         for bad in [

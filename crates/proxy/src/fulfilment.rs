@@ -14,6 +14,7 @@ use simology::models::TopupRequest;
 use simology_proxy_api::OrderState;
 use tokio::task::JoinHandle;
 
+use crate::domain::OrderRef;
 use crate::order::{facts_of, facts_of_order, Facts};
 use crate::store::{now_ms, EventRow, OrderRow};
 use crate::SharedState;
@@ -153,8 +154,8 @@ async fn order_for(state: &SharedState, event: &Event, attempts: i64) -> Result<
         return Ok(Some(row));
     }
     if let EventPayload::CheckoutCompleted(d) = payload {
-        if let Some(r) = d.metadata.get("order_ref") {
-            if let Some(row) = state.store.order(r).await? {
+        if let Some(r) = d.metadata.get("order_ref").and_then(|r| OrderRef::parse(r)) {
+            if let Some(row) = state.store.order(&r).await? {
                 return Ok(Some(row));
             }
         }
@@ -179,8 +180,12 @@ async fn order_for(state: &SharedState, event: &Event, attempts: i64) -> Result<
     {
         return Ok(Some(row));
     }
-    match upstream.metadata.get("order_ref") {
-        Some(r) => Ok(state.store.order(r).await?),
+    match upstream
+        .metadata
+        .get("order_ref")
+        .and_then(|r| OrderRef::parse(r))
+    {
+        Some(r) => Ok(state.store.order(&r).await?),
         None => Ok(None),
     }
 }
@@ -244,7 +249,7 @@ async fn apply_topup(state: &SharedState, order: &OrderRow) -> Result<()> {
     }
     let parent_ref = order
         .parent_ref
-        .as_deref()
+        .as_ref()
         .context("a top-up without its order")?;
     let parent = state
         .store
@@ -278,7 +283,7 @@ async fn apply_topup(state: &SharedState, order: &OrderRow) -> Result<()> {
             None,
         )
         .await?;
-    tracing::info!(order_ref = %order.order_ref, parent_ref, iccid, topup_id = %topup.id, mb = topup.data_added_mb, "top-up applied");
+    tracing::info!(order_ref = %order.order_ref, %parent_ref, iccid, topup_id = %topup.id, mb = topup.data_added_mb, "top-up applied");
     Ok(())
 }
 
@@ -354,7 +359,7 @@ pub async fn reconcile_once(state: &SharedState) -> Result<()> {
                 None,
             )
             .await?;
-        tracing::info!(order_ref, "checkout session expired unpaid");
+        tracing::info!(%order_ref, "checkout session expired unpaid");
     }
     // Reservations whose upstream call never succeeded are dropped after a day.
     state

@@ -32,11 +32,11 @@ pub enum Backend {
 #[derive(Debug, Clone, PartialEq)]
 pub struct OrderRow {
     /// The reference.
-    pub order_ref: String,
+    pub order_ref: OrderRef,
     /// `esim` or `topup`.
     pub kind: String,
     /// For a top-up, the order of the line.
-    pub parent_ref: Option<String>,
+    pub parent_ref: Option<OrderRef>,
     /// The SKU.
     pub sku: String,
     /// How many.
@@ -75,7 +75,7 @@ pub struct NewOrder {
     /// `esim` or `topup`.
     pub kind: &'static str,
     /// For a top-up.
-    pub parent_ref: Option<String>,
+    pub parent_ref: Option<OrderRef>,
     /// The upstream idempotency key (unique per intent).
     pub intent_key: String,
     /// Fingerprint of the request.
@@ -140,12 +140,22 @@ async fn order_where(
     row.as_ref().map(order_from_row).transpose()
 }
 
+/// A stored reference, checked: the store only ever holds references the proxy made.
+fn stored_ref(text: &str) -> Result<OrderRef> {
+    OrderRef::parse(text)
+        .with_context(|| format!("a stored order reference is malformed: {text:?}"))
+}
+
 fn order_from_row(row: &AnyRow) -> Result<OrderRow> {
     let quantity: i64 = row.try_get("quantity")?;
     Ok(OrderRow {
-        order_ref: row.try_get("order_ref")?,
+        order_ref: stored_ref(&row.try_get::<String, _>("order_ref")?)?,
         kind: row.try_get("kind")?,
-        parent_ref: row.try_get("parent_ref")?,
+        parent_ref: row
+            .try_get::<Option<String>, _>("parent_ref")?
+            .as_deref()
+            .map(stored_ref)
+            .transpose()?,
         sku: row.try_get("sku")?,
         quantity: u32::try_from(quantity).unwrap_or(1),
         plan: from_json(&row.try_get::<String, _>("plan_json")?)?,
@@ -298,8 +308,8 @@ impl Store {
     }
 
     /// Announces a change (also used for changes made by other replicas).
-    pub fn announce(&self, order_ref: &str) {
-        let _ = self.changes.send(order_ref.to_owned());
+    pub fn announce(&self, order_ref: &OrderRef) {
+        let _ = self.changes.send(order_ref.as_str().to_owned());
     }
 
     /// Whether the database answers.
@@ -329,7 +339,7 @@ impl Store {
         )
         .bind(new.order_ref.as_str())
         .bind(new.kind)
-        .bind(new.parent_ref.clone())
+        .bind(new.parent_ref.as_ref().map(OrderRef::as_str))
         .bind(&new.intent_key)
         .bind(&new.fingerprint)
         .bind(&new.plan.sku)
@@ -359,7 +369,7 @@ impl Store {
     /// On database errors.
     pub async fn attach_session(
         &self,
-        order_ref: &str,
+        order_ref: &OrderRef,
         session_id: &str,
         payment_url: &str,
         expires_at_ms: i64,
@@ -368,7 +378,7 @@ impl Store {
             "UPDATE orders SET session_id = $2, payment_url = $3, session_expires_at = $4, \
              updated_at = $5, version = version + 1 WHERE order_ref = $1 AND session_id IS NULL",
         )
-        .bind(order_ref)
+        .bind(order_ref.as_str())
         .bind(session_id)
         .bind(payment_url)
         .bind(expires_at_ms)
@@ -384,9 +394,9 @@ impl Store {
     ///
     /// # Errors
     /// On database errors.
-    pub async fn release(&self, order_ref: &str) -> Result<()> {
+    pub async fn release(&self, order_ref: &OrderRef) -> Result<()> {
         sqlx::query("DELETE FROM orders WHERE order_ref = $1 AND session_id IS NULL")
-            .bind(order_ref)
+            .bind(order_ref.as_str())
             .execute(&self.writer)
             .await
             .context("releasing a reservation")?;
@@ -397,8 +407,8 @@ impl Store {
     ///
     /// # Errors
     /// On database errors.
-    pub async fn order(&self, order_ref: &str) -> Result<Option<OrderRow>> {
-        order_where(&self.reader, "order_ref", order_ref).await
+    pub async fn order(&self, order_ref: &OrderRef) -> Result<Option<OrderRow>> {
+        order_where(&self.reader, "order_ref", order_ref.as_str()).await
     }
 
     /// The order an event is about: by upstream order id, else by session id.
@@ -427,11 +437,11 @@ impl Store {
     ///
     /// # Errors
     /// On database errors.
-    pub async fn topups_of(&self, parent_ref: &str) -> Result<Vec<OrderRow>> {
+    pub async fn topups_of(&self, parent_ref: &OrderRef) -> Result<Vec<OrderRow>> {
         let rows = sqlx::query(&format!(
             "SELECT {ORDER_COLUMNS} FROM orders WHERE parent_ref = $1 ORDER BY created_at"
         ))
-        .bind(parent_ref)
+        .bind(parent_ref.as_str())
         .fetch_all(&self.reader)
         .await
         .context("reading top-ups")?;
@@ -446,7 +456,7 @@ impl Store {
     /// On database errors, or when the order does not exist.
     pub async fn apply_facts(
         &self,
-        order_ref: &str,
+        order_ref: &OrderRef,
         patch: &Facts,
         event_id: Option<&str>,
     ) -> Result<OrderRow> {
@@ -459,7 +469,7 @@ impl Store {
             let row = sqlx::query(&format!(
                 "SELECT {ORDER_COLUMNS} FROM orders WHERE order_ref = $1"
             ))
-            .bind(order_ref)
+            .bind(order_ref.as_str())
             .fetch_optional(&mut *tx)
             .await
             .context("reading an order")?
@@ -473,7 +483,7 @@ impl Store {
                     "UPDATE orders SET facts_json = $2, state = $3, upstream_order_id = COALESCE(upstream_order_id, $4), \
                      updated_at = $5, version = version + 1 WHERE order_ref = $1 AND version = $6",
                 )
-                .bind(order_ref)
+                .bind(order_ref.as_str())
                 .bind(json(&merged)?)
                 .bind(state_name(&merged))
                 .bind(merged.upstream_order_id.clone())
@@ -491,7 +501,7 @@ impl Store {
                     // Delivered to every replica when this transaction commits.
                     sqlx::query("SELECT pg_notify($1, $2)")
                         .bind(NOTIFY_CHANNEL)
-                        .bind(order_ref)
+                        .bind(order_ref.as_str())
                         .execute(&mut *tx)
                         .await
                         .context("announcing an order change")?;
@@ -504,7 +514,7 @@ impl Store {
                 )
                 .bind(event_id)
                 .bind(now_ms())
-                .bind(order_ref)
+                .bind(order_ref.as_str())
                 .execute(&mut *tx)
                 .await
                 .context("marking an event processed")?;
@@ -525,9 +535,9 @@ impl Store {
     ///
     /// # Errors
     /// On database errors.
-    pub async fn set_refund(&self, order_ref: &str, refund_id: &str) -> Result<()> {
+    pub async fn set_refund(&self, order_ref: &OrderRef, refund_id: &str) -> Result<()> {
         sqlx::query("UPDATE orders SET refund_id = $2, updated_at = $3 WHERE order_ref = $1")
-            .bind(order_ref)
+            .bind(order_ref.as_str())
             .bind(refund_id)
             .bind(now_ms())
             .execute(&self.writer)
@@ -696,7 +706,7 @@ impl Store {
             let order = order_from_row(row)?;
             // Claim: only the writer that moves reconcile_after forward gets the order.
             let done = sqlx::query("UPDATE orders SET reconcile_after = $2 WHERE order_ref = $1 AND reconcile_after <= $3")
-                .bind(&order.order_ref)
+                .bind(order.order_ref.as_str())
                 .bind(next)
                 .bind(now)
                 .execute(&self.writer)
@@ -713,7 +723,7 @@ impl Store {
     ///
     /// # Errors
     /// On database errors.
-    pub async fn expired_sessions(&self, now: i64, limit: i64) -> Result<Vec<String>> {
+    pub async fn expired_sessions(&self, now: i64, limit: i64) -> Result<Vec<OrderRef>> {
         let rows = sqlx::query(
             "SELECT order_ref FROM orders WHERE state = 'pending' AND session_expires_at IS NOT NULL \
              AND session_expires_at < $1 LIMIT $2",
@@ -724,7 +734,7 @@ impl Store {
         .await
         .context("finding expired sessions")?;
         rows.iter()
-            .map(|r| r.try_get("order_ref").map_err(Into::into))
+            .map(|r| stored_ref(&r.try_get::<String, _>("order_ref")?))
             .collect()
     }
 

@@ -1,19 +1,22 @@
 //! Orders remembered in the browser (localStorage), so a reload or a later visit
 //! finds them; and which one the widget shows on load.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
+use simology_proxy_api::{DestinationId, OrderRef, PaymentReturn};
 
 /// An order the traveller started here.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SavedOrder {
     /// The order's reference.
-    pub order_ref: String,
+    pub order_ref: OrderRef,
     /// Which widget on the page started it (its `id`, or its position).
     pub instance: String,
     /// The plan's SKU.
     pub sku: String,
-    /// The destination code, to reopen the picker on it after a cancel.
-    pub destination: String,
+    /// The destination the plan was chosen for, to reopen the picker on it after a
+    /// cancel.
+    #[serde(deserialize_with = "destination_or_legacy_code")]
+    pub destination: DestinationId,
     /// The plan's name.
     pub name: String,
     /// When it was started, ms since the epoch.
@@ -22,28 +25,27 @@ pub struct SavedOrder {
     pub done: bool,
 }
 
-/// What the page's fragment says about a return from payment.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Return {
-    /// Back from paying (or from a decline): show this order.
-    Paid(String),
-    /// Back from cancelling: show the picker with this order's plan.
-    Cancelled(String),
-}
-
-/// Reads `#simology-order=<ref>` or `#simology-cancel=<ref>`.
-pub fn parse_fragment(hash: &str) -> Option<Return> {
-    let hash = hash.trim_start_matches('#');
-    let valid = |r: &str| {
-        r.len() == 34 && r.starts_with("o_") && r[2..].bytes().all(|b| b.is_ascii_hexdigit())
-    };
-    if let Some(r) = hash.strip_prefix("simology-order=") {
-        return valid(r).then(|| Return::Paid(r.to_owned()));
+/// Reads a saved destination: `{kind, code}`, or the bare code that versions before
+/// the kind was saved wrote (two capitals were a country; anything else a region).
+fn destination_or_legacy_code<'de, D: Deserializer<'de>>(d: D) -> Result<DestinationId, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Stored {
+        Typed(DestinationId),
+        Legacy(String),
     }
-    if let Some(r) = hash.strip_prefix("simology-cancel=") {
-        return valid(r).then(|| Return::Cancelled(r.to_owned()));
+    match Stored::deserialize(d)? {
+        Stored::Typed(id) => Ok(id),
+        Stored::Legacy(code) => {
+            let country = code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase());
+            let id = if country {
+                DestinationId::country(&code)
+            } else {
+                DestinationId::region(&code)
+            };
+            id.ok_or_else(|| serde::de::Error::custom("not a destination"))
+        }
     }
-    None
 }
 
 /// The most recent orders first, at most 10, none older than 30 days.
@@ -60,18 +62,18 @@ pub fn prune(mut orders: Vec<SavedOrder>, now_ms: u64) -> Vec<SavedOrder> {
 /// started it (or no widget here did); else this widget's latest unfinished order
 /// from the last day.
 pub fn order_to_show(
-    ret: Option<&Return>,
+    ret: Option<&PaymentReturn>,
     saved: &[SavedOrder],
     instance: &str,
     now_ms: u64,
-) -> Option<String> {
-    if let Some(Return::Paid(r)) = ret {
+) -> Option<OrderRef> {
+    if let Some(PaymentReturn::Paid(r)) = ret {
         match saved.iter().find(|o| o.order_ref == *r) {
             Some(o) if o.instance != instance => return None,
             _ => return Some(r.clone()),
         }
     }
-    if let Some(Return::Cancelled(_)) = ret {
+    if let Some(PaymentReturn::Cancelled(_)) = ret {
         return None;
     }
     const DAY_MS: u64 = 24 * 3600 * 1000;
@@ -91,12 +93,16 @@ mod tests {
     const R1: &str = "o_0123456789abcdef0123456789abcdef";
     const R2: &str = "o_fedcba9876543210fedcba9876543210";
 
-    fn saved(r: &str, instance: &str, started: u64, done: bool) -> SavedOrder {
+    fn r(text: &str) -> OrderRef {
+        OrderRef::parse(text).expect("a reference")
+    }
+
+    fn saved(text: &str, instance: &str, started: u64, done: bool) -> SavedOrder {
         SavedOrder {
-            order_ref: r.into(),
+            order_ref: r(text),
             instance: instance.into(),
             sku: "US-1GB-7D".into(),
-            destination: "US".into(),
+            destination: DestinationId::country("US").expect("country"),
             name: "US".into(),
             started_ms: started,
             done,
@@ -104,26 +110,40 @@ mod tests {
     }
 
     #[test]
-    fn fragments() {
-        assert_eq!(
-            parse_fragment(&format!("#simology-order={R1}")),
-            Some(Return::Paid(R1.into()))
+    fn legacy_destinations_read_back_with_a_kind() {
+        let typed = saved(R1, "a", 1, false);
+        let json = serde_json::to_string(&typed).expect("json");
+        assert!(
+            json.contains(r#""destination":{"kind":"country","code":"US"}"#),
+            "{json}"
         );
         assert_eq!(
-            parse_fragment(&format!("simology-cancel={R1}")),
-            Some(Return::Cancelled(R1.into()))
+            serde_json::from_str::<SavedOrder>(&json).expect("back"),
+            typed
         );
-        assert_eq!(parse_fragment("#simology-order=<script>"), None);
-        assert_eq!(parse_fragment("#top"), None);
+        let legacy = json.replace(r#"{"kind":"country","code":"US"}"#, r#""US""#);
+        assert_eq!(
+            serde_json::from_str::<SavedOrder>(&legacy).expect("legacy"),
+            typed
+        );
+        let region = json.replace(r#"{"kind":"country","code":"US"}"#, r#""western-europe""#);
+        assert_eq!(
+            serde_json::from_str::<SavedOrder>(&region)
+                .expect("legacy region")
+                .destination,
+            DestinationId::region("western-europe").expect("region")
+        );
+        let bad = json.replace(r#"{"kind":"country","code":"US"}"#, r#""<b>""#);
+        assert!(serde_json::from_str::<SavedOrder>(&bad).is_err());
     }
 
     #[test]
     fn the_widget_that_started_it_shows_it() {
         let list = vec![saved(R1, "w-japan", 1000, false)];
-        let ret = Return::Paid(R1.into());
+        let ret = PaymentReturn::Paid(r(R1));
         assert_eq!(
             order_to_show(Some(&ret), &list, "w-japan", 2000),
-            Some(R1.into())
+            Some(r(R1))
         );
         assert_eq!(
             order_to_show(Some(&ret), &list, "w-usa", 2000),
@@ -132,17 +152,22 @@ mod tests {
         );
         assert_eq!(
             order_to_show(Some(&ret), &[], "w-usa", 2000),
-            Some(R1.into()),
+            Some(r(R1)),
             "started elsewhere"
         );
         // A reload without the fragment: the unfinished order of this widget.
-        assert_eq!(order_to_show(None, &list, "w-japan", 2000), Some(R1.into()));
+        assert_eq!(order_to_show(None, &list, "w-japan", 2000), Some(r(R1)));
         let finished = vec![saved(R1, "w-japan", 1000, true)];
         assert_eq!(order_to_show(None, &finished, "w-japan", 2000), None);
         let old = vec![saved(R1, "w-japan", 0, false)];
         assert_eq!(order_to_show(None, &old, "w-japan", 2 * 86_400_000), None);
         assert_eq!(
-            order_to_show(Some(&Return::Cancelled(R1.into())), &list, "w-japan", 2000),
+            order_to_show(
+                Some(&PaymentReturn::Cancelled(r(R1))),
+                &list,
+                "w-japan",
+                2000
+            ),
             None
         );
     }

@@ -87,11 +87,11 @@ pub const LONG_POLL_SECS: u64 = simology_proxy_api::MAX_WAIT_SECS;
 mod tests {
     use super::*;
     use crate::i18n::EN;
-    use simology_proxy_api::{CurrencyCode, OrderPlan, Price};
+    use simology_proxy_api::{CurrencyCode, OrderPlan, OrderRef, Price};
 
     fn order(state: OrderState, reason: Option<&str>) -> OrderView {
         OrderView {
-            order_ref: "o_1".into(),
+            order_ref: OrderRef::from_bits(1),
             state,
             reason: reason.map(str::to_owned),
             plan: OrderPlan {
@@ -160,7 +160,7 @@ mod tests {
             EN.status_provisioning
         );
         let mut topup = order(OrderState::Ready, None);
-        topup.topup_of = Some("o_0".into());
+        topup.topup_of = Some(OrderRef::from_bits(0));
         assert_eq!(message(&topup, &EN), EN.status_topup_ready);
     }
 

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Digest;
 use simology::models::RefundRequest;
 
-use crate::domain::OrderRef;
+use crate::domain::parse_order_ref;
 use crate::error::ApiError;
 use crate::SharedState;
 
@@ -60,12 +60,8 @@ pub async fn request_refund(
     order_ref: &str,
     reason: Option<String>,
 ) -> Result<RefundAccepted, ApiError> {
-    let r = OrderRef::parse(order_ref)?;
-    let row = state
-        .store
-        .order(r.as_str())
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let r = parse_order_ref(order_ref)?;
+    let row = state.store.order(&r).await?.ok_or(ApiError::NotFound)?;
     let Some(order_id) = row.facts.upstream_order_id.clone() else {
         return Err(ApiError::NotReady("the order was never paid"));
     };

@@ -15,11 +15,11 @@ use simology::models::{CheckoutSessionRequest, Customer, LineItem};
 use simology::Lpa;
 use simology_proxy_api::{
     CheckoutRequest, CheckoutResponse, DestinationKind, Esim, OrderPlan, OrderState, OrderView,
-    Plan, TopupOffers, TopupRequest, UsageView, MAX_WAIT_SECS,
+    PaymentReturn, Plan, TopupOffers, TopupRequest, UsageView, MAX_WAIT_SECS,
 };
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::domain::{Email, IntentId, Locale, OrderRef, Quantity, ReturnUrl, Sku};
+use crate::domain::{new_order_ref, Email, IntentId, Locale, OrderRef, Quantity, ReturnUrl, Sku};
 use crate::error::ApiError;
 use crate::store::{now_ms, NewOrder, OrderRow};
 use crate::{ClientIp, SharedState};
@@ -105,7 +105,7 @@ fn check_origin(state: &SharedState, headers: &HeaderMap) -> Result<(), ApiError
 /// What a purchase needs, validated.
 struct Purchase {
     kind: &'static str,
-    parent: Option<(String, String)>,
+    parent: Option<(OrderRef, String)>,
     plan: Plan,
     quantity: Quantity,
     email: Email,
@@ -143,7 +143,7 @@ async fn start_purchase(state: &SharedState, p: Purchase) -> Result<CheckoutResp
     let row = state
         .store
         .reserve(&NewOrder {
-            order_ref: OrderRef::generate(),
+            order_ref: new_order_ref(),
             kind: p.kind,
             parent_ref: p.parent.as_ref().map(|(r, _)| r.clone()),
             intent_key: intent_key.clone(),
@@ -165,10 +165,10 @@ async fn start_purchase(state: &SharedState, p: Purchase) -> Result<CheckoutResp
             expires_at: rfc3339_ms(expires),
         });
     }
-    let order_ref = OrderRef::parse(&row.order_ref).map_err(|e| ApiError::Internal(e.into()))?;
+    let order_ref = row.order_ref.clone();
     let return_url = ReturnUrl::parse(&row.return_url, &state.settings.allowed_origins)?;
     let mut metadata = BTreeMap::from([
-        ("order_ref".to_owned(), row.order_ref.clone()),
+        ("order_ref".to_owned(), row.order_ref.to_string()),
         ("purpose".to_owned(), p.kind.to_owned()),
         ("locale".to_owned(), row.locale.clone()),
     ]);
@@ -184,8 +184,8 @@ async fn start_purchase(state: &SharedState, p: Purchase) -> Result<CheckoutResp
             sku: p.plan.sku.clone(),
             quantity: p.quantity.get(),
         }],
-        success_url: return_url.with_fragment("simology-order", &order_ref),
-        cancel_url: return_url.with_fragment("simology-cancel", &order_ref),
+        success_url: return_url.with_fragment(&PaymentReturn::Paid(order_ref.clone())),
+        cancel_url: return_url.with_fragment(&PaymentReturn::Cancelled(order_ref)),
         metadata,
     };
     match state
@@ -292,8 +292,8 @@ async fn load(
         .check(ip)
         .map_err(ApiError::RateLimited)?;
     let found = match OrderRef::parse(order_ref) {
-        Ok(r) => state.store.order(r.as_str()).await?,
-        Err(_) => None,
+        Some(r) => state.store.order(&r).await?,
+        None => None,
     };
     match found {
         Some(row) => Ok(row),
@@ -336,7 +336,7 @@ pub async fn order(
     loop {
         let woke = tokio::select! {
             msg = changes.recv() => match msg {
-                Ok(changed) => changed == row.order_ref || changed == "*",
+                Ok(changed) => changed == row.order_ref.as_str() || changed == "*",
                 // Missed announcements: read again to be sure.
                 Err(RecvError::Lagged(_)) => true,
                 Err(RecvError::Closed) => break,
