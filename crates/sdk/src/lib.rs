@@ -24,19 +24,27 @@
 //! and `SIMOLOGY_BASE_URL`.
 #![deny(missing_docs)]
 
+pub mod breaker;
 pub mod client;
+pub mod config;
+pub mod environment;
 pub mod error;
 pub mod events;
 pub mod lpa;
 pub mod models;
 pub mod money;
+pub mod retry;
 pub mod webhook;
 
-pub use client::{Client, ClientConfig, Environment, Reply};
+pub use breaker::{BreakerConfig, CircuitState};
+pub use client::{Client, Reply};
+pub use config::{ApiKey, ClientConfig};
+pub use environment::Environment;
 pub use error::{ApiError, Error, Result};
 pub use events::{Event, EventPayload};
 pub use lpa::Lpa;
 pub use money::{Currency, Money};
+pub use retry::RetryPolicy;
 
 /// Reads `SIMOLOGY_WEBHOOK_SECRET`: one secret, or several separated by commas while
 /// a secret is being rotated.
