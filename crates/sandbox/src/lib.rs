@@ -24,6 +24,7 @@ pub mod config;
 mod delivery;
 mod server;
 pub mod state;
+pub mod wait;
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;

@@ -160,6 +160,9 @@ pub struct DeliveryRecord {
     /// When it ended, RFC 3339.
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
+    /// The wait before the next attempt (the guide's schedule divided by the time
+    /// scale), in milliseconds; none when delivered or given up.
+    pub retry_in_ms: Option<u64>,
 }
 
 /// An event waiting to be sent, and how long to hold it first.

@@ -5,6 +5,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use simology_sandbox::wait::eventually;
 use simology_sandbox::{SandboxConfig, DEFAULT_API_KEY};
 
 fn session_body(sku: &str) -> serde_json::Value {
@@ -77,9 +78,16 @@ async fn sessions_expire_and_the_page_says_so() {
     let session = create_session(sandbox.url(), "US-1GB-7D").await;
     let payment_url = session["payment_url"].as_str().expect("url").to_owned();
     let id = session["id"].as_str().expect("id").to_owned();
-    tokio::time::sleep(Duration::from_millis(2100)).await;
-    let page = reqwest::get(&payment_url).await.expect("page");
-    assert_eq!(page.status(), 410);
+    // The page answers 200 until the session's time is up, then 410 for good.
+    let page = eventually("the payment page to answer 410", || async {
+        let page = reqwest::get(&payment_url).await.expect("page");
+        match page.status().as_u16() {
+            410 => Ok(page),
+            200 => Err("200".to_owned()),
+            other => panic!("the payment page answered {other}"),
+        }
+    })
+    .await;
     assert!(page.text().await.expect("html").contains("expired"));
     let paid = no_redirects()
         .post(&payment_url)

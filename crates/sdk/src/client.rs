@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rand::Rng;
 use reqwest::{header, Method, StatusCode};
@@ -143,7 +143,7 @@ impl Client {
     pub fn circuit_state(&self) -> CircuitState {
         self.breaker
             .lock()
-            .map(|b| b.state(Instant::now()))
+            .map(|b| b.state(self.config.clock.now()))
             .unwrap_or(CircuitState::Closed)
     }
 
@@ -253,7 +253,8 @@ impl Client {
         let idem = (method == Method::POST)
             .then(|| idempotency_key.map_or_else(new_idempotency_key, str::to_owned));
         let policy = &self.config.retry;
-        let started = Instant::now();
+        let clock = &self.config.clock;
+        let started = clock.now();
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
@@ -265,7 +266,8 @@ impl Client {
                 Attempt::Retry { error, wait } => (error, wait),
             };
             let wait = wait.unwrap_or_else(|| policy.backoff(attempt - 1));
-            let out_of_time = started.elapsed() + wait > policy.max_elapsed;
+            let out_of_time =
+                clock.now().saturating_duration_since(started) + wait > policy.max_elapsed;
             if attempt >= policy.max_attempts || out_of_time {
                 return Err(error);
             }
@@ -273,7 +275,7 @@ impl Client {
                 %method, path = url.path(), attempt, wait_ms = wait.as_millis() as u64,
                 code = error.code(), "retrying Simology request"
             );
-            tokio::time::sleep(wait).await;
+            clock.sleep(wait).await;
         }
     }
 
@@ -285,7 +287,7 @@ impl Client {
         idempotency_key: Option<&str>,
     ) -> Attempt<T> {
         let admitted = match self.breaker.lock() {
-            Ok(mut b) => b.admit(Instant::now()),
+            Ok(mut b) => b.admit(self.config.clock.now()),
             Err(_) => Ok(()),
         };
         if let Err(e) = admitted {
@@ -410,7 +412,7 @@ impl Client {
             if healthy {
                 b.success();
             } else {
-                b.failure(&self.config.breaker, Instant::now());
+                b.failure(&self.config.breaker, self.config.clock.now());
             }
         }
     }

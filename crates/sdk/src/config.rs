@@ -1,11 +1,13 @@
 //! How a client is set up: the API key and the [`ClientConfig`].
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use url::Url;
 
 use crate::breaker::BreakerConfig;
+use crate::clock::{Clock, SystemClock};
 use crate::environment::Environment;
 use crate::error::{Error, Result};
 use crate::retry::RetryPolicy;
@@ -49,6 +51,9 @@ pub struct ClientConfig {
     pub retry: RetryPolicy,
     /// Circuit breaker.
     pub breaker: BreakerConfig,
+    /// The time the breaker and the retries go by: [`SystemClock`] unless a test puts a
+    /// [`ManualClock`](crate::clock::ManualClock) here.
+    pub clock: Arc<dyn Clock>,
 }
 
 impl ClientConfig {
@@ -68,6 +73,7 @@ impl ClientConfig {
             timeout: Duration::from_secs(10),
             retry: RetryPolicy::default(),
             breaker: BreakerConfig::default(),
+            clock: Arc::new(SystemClock),
         })
     }
 

@@ -26,6 +26,7 @@
 
 pub mod breaker;
 pub mod client;
+pub mod clock;
 pub mod config;
 pub mod environment;
 pub mod error;
