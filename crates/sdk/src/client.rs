@@ -2,7 +2,7 @@
 //! retries it under the [`RetryPolicy`], and asks the circuit breaker first.
 
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rand::Rng;
@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use url::Url;
 
-use crate::breaker::Breaker;
+use crate::breaker::CircuitBreaker;
 use crate::error::{ApiError, Error, Result};
 use crate::models::{
     CatalogQuery, CatalogResponse, CheckoutSession, CheckoutSessionRequest, ErrorBody, LineStatus,
@@ -55,7 +55,7 @@ impl<T> std::ops::Deref for Reply<T> {
 pub struct Client {
     http: reqwest::Client,
     config: Arc<ClientConfig>,
-    breaker: Arc<Mutex<Breaker>>,
+    breaker: Arc<CircuitBreaker>,
 }
 
 impl fmt::Debug for Client {
@@ -122,10 +122,11 @@ impl Client {
             .user_agent(concat!("simology-rust/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| Error::Config(format!("HTTP client: {e}")))?;
+        let breaker = CircuitBreaker::new(config.breaker.clone(), Arc::clone(&config.clock));
         Ok(Client {
             http,
             config: Arc::new(config),
-            breaker: Arc::new(Mutex::new(Breaker::default())),
+            breaker: Arc::new(breaker),
         })
     }
 
@@ -141,10 +142,7 @@ impl Client {
 
     /// The circuit breaker's state now.
     pub fn circuit_state(&self) -> CircuitState {
-        self.breaker
-            .lock()
-            .map(|b| b.state(self.config.clock.now()))
-            .unwrap_or(CircuitState::Closed)
+        self.breaker.state()
     }
 
     /// `GET /v1/catalog`.
@@ -286,13 +284,12 @@ impl Client {
         body: Option<&[u8]>,
         idempotency_key: Option<&str>,
     ) -> Attempt<T> {
-        let admitted = match self.breaker.lock() {
-            Ok(mut b) => b.admit(self.config.clock.now()),
-            Err(_) => Ok(()),
+        // The permit reports this attempt's outcome to the breaker; if this future is
+        // dropped first, dropping the permit ends the attempt without a verdict.
+        let permit = match self.breaker.admit() {
+            Ok(permit) => permit,
+            Err(e) => return Attempt::Done(Err(e)),
         };
-        if let Err(e) = admitted {
-            return Attempt::Done(Err(e));
-        }
         let mut request = self
             .http
             .request(method.clone(), url.clone())
@@ -309,7 +306,7 @@ impl Client {
         let response = match request.send().await {
             Ok(r) => r,
             Err(e) => {
-                self.record(false);
+                permit.record(false);
                 let error = if e.is_timeout() {
                     Error::Timeout
                 } else {
@@ -327,7 +324,7 @@ impl Client {
         let bytes = match response.bytes().await {
             Ok(b) => b,
             Err(e) => {
-                self.record(false);
+                permit.record(false);
                 let error = if e.is_timeout() {
                     Error::Timeout
                 } else {
@@ -338,7 +335,7 @@ impl Client {
         };
         tracing::debug!(%method, path = url.path(), status = status.as_u16(), request_id = request_id.as_deref(), "Simology response");
         if status.is_success() {
-            self.record(true);
+            permit.record(true);
             return Attempt::Done(
                 serde_json::from_slice(&bytes)
                     .map(|value| Reply {
@@ -375,7 +372,7 @@ impl Client {
         match status {
             StatusCode::TOO_MANY_REQUESTS => {
                 // A rate limit says nothing about the server's health.
-                self.record(true);
+                permit.record(true);
                 let retry_after = retry_after(&headers, body_retry_after);
                 Attempt::Retry {
                     error: Error::RateLimited {
@@ -386,14 +383,14 @@ impl Client {
                 }
             }
             s if s.is_server_error() => {
-                self.record(false);
+                permit.record(false);
                 Attempt::Retry {
                     error: Error::Server(detail),
                     wait: None,
                 }
             }
             s => {
-                self.record(true);
+                permit.record(true);
                 Attempt::Done(Err(match s {
                     StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY => {
                         Error::Validation(detail)
@@ -403,16 +400,6 @@ impl Client {
                     StatusCode::CONFLICT => Error::Conflict(detail),
                     _ => Error::Other(detail),
                 }))
-            }
-        }
-    }
-
-    fn record(&self, healthy: bool) {
-        if let Ok(mut b) = self.breaker.lock() {
-            if healthy {
-                b.success();
-            } else {
-                b.failure(&self.config.breaker, self.config.clock.now());
             }
         }
     }

@@ -238,3 +238,70 @@ async fn circuit_opens_after_consecutive_5xx_then_half_opens() {
         .await
         .expect("closed again");
 }
+
+#[tokio::test]
+async fn a_cancelled_trial_does_not_keep_the_circuit_open() {
+    // Issue 13.1: the half-open trial's future is dropped mid-flight (its caller went
+    // away); the circuit must not stay open for good.
+    let app = spawn_app(SandboxConfig {
+        faults: Faults {
+            next_errors: 1,
+            ..Faults::default()
+        },
+        ..SandboxConfig::default()
+    })
+    .await;
+    let cool_down = Duration::from_secs(30);
+    let clock = Arc::new(ManualClock::new());
+    let mut config = ClientConfig::new(simology_sandbox::DEFAULT_API_KEY)
+        .expect("key")
+        .with_base_url(app.sandbox.url())
+        .expect("url");
+    config.retry = RetryPolicy::none();
+    config.breaker = BreakerConfig {
+        failure_threshold: 1,
+        cool_down,
+    };
+    config.clock = Arc::clone(&clock) as Arc<dyn simology::clock::Clock>;
+    // Long enough that the trial is still waiting when it is cancelled.
+    config.timeout = Duration::from_secs(300);
+    let client = simology::Client::new(config).expect("client");
+
+    let err = client.catalog(&CatalogQuery::All).await.expect_err("500");
+    assert!(matches!(err, Error::Server(_)), "{err:?}");
+    assert_eq!(client.circuit_state(), CircuitState::Open);
+    clock.advance(cool_down);
+    assert_eq!(client.circuit_state(), CircuitState::HalfOpen);
+
+    // The trial reaches a sandbox that holds its answer; it is cancelled there.
+    app.sandbox.set_faults(Faults {
+        latency_ms: 600_000,
+        ..Faults::default()
+    });
+    let trial = tokio::spawn({
+        let client = client.clone();
+        async move { client.catalog(&CatalogQuery::All).await }
+    });
+    eventually("the trial request to reach the sandbox", || async {
+        match app.sandbox.v1_requests() {
+            2 => Ok(()),
+            n => Err(format!("{n} requests")),
+        }
+    })
+    .await;
+    trial.abort();
+    assert!(
+        trial.await.expect_err("cancelled").is_cancelled(),
+        "the trial was cancelled, not finished"
+    );
+
+    // The cancelled trial said nothing about the upstream: the next call is the trial.
+    app.sandbox.set_faults(Faults::default());
+    let catalog = client
+        .catalog(&CatalogQuery::All)
+        .await
+        .expect("the next call is admitted");
+    assert!(!catalog.items.is_empty());
+    assert_eq!(client.circuit_state(), CircuitState::Closed);
+    assert_eq!(app.sandbox.v1_requests(), 3);
+}
