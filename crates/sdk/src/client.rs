@@ -104,8 +104,12 @@ impl Client {
     /// # Errors
     /// [`Error::EnvironmentMismatch`] when the key's environment is not the base URL's
     /// (a sandbox key against production or a live key against the sandbox), and
-    /// [`Error::Config`] for a key of no known environment.
+    /// [`Error::Config`] for a key of no known environment or a base URL that
+    /// [`check_base_url`](crate::config::check_base_url) refuses (plain http to a host
+    /// that is not loopback).
     pub fn new(config: ClientConfig) -> Result<Self> {
+        // The field is public, so a URL set without `with_base_url` is checked here.
+        crate::config::check_base_url(&config.base_url)?;
         let key_env = Environment::of_key(config.api_key.expose()).ok_or_else(|| {
             Error::Config("SIMOLOGY_API_KEY must start with sk_sandbox_ or sk_live_".into())
         })?;
@@ -437,6 +441,16 @@ mod tests {
             Err(Error::Config(_))
         ));
         assert!(Client::new(ClientConfig::new("sk_sandbox_abc").expect("valid")).is_ok());
+    }
+
+    #[test]
+    fn a_client_refuses_plain_http_to_another_host() {
+        let mut config = ClientConfig::new("sk_sandbox_abc").expect("valid");
+        config.base_url = Url::parse("http://sandbox-api.simology.io").expect("url");
+        match Client::new(config) {
+            Err(Error::Config(message)) => assert!(message.contains("loopback"), "{message}"),
+            other => panic!("plain http to a remote host: {other:?}"),
+        }
     }
 
     #[test]

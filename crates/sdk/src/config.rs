@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use url::Url;
+use url::{Host, Url};
 
 use crate::breaker::BreakerConfig;
 use crate::clock::{Clock, SystemClock};
@@ -80,15 +80,12 @@ impl ClientConfig {
     /// Another base URL (a local sandbox, say).
     ///
     /// # Errors
-    /// [`Error::Config`] when the URL is not an absolute http(s) URL.
+    /// [`Error::Config`] when the URL is not an absolute https URL, or an http URL of a
+    /// loopback host (see [`check_base_url`]).
     pub fn with_base_url(mut self, base_url: &str) -> Result<Self> {
         let url = Url::parse(base_url)
             .map_err(|e| Error::Config(format!("SIMOLOGY_BASE_URL is not a URL: {e}")))?;
-        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-            return Err(Error::Config(
-                "SIMOLOGY_BASE_URL must be an http or https URL".into(),
-            ));
-        }
+        check_base_url(&url)?;
         self.base_url = url;
         Ok(self)
     }
@@ -105,6 +102,83 @@ impl ClientConfig {
         match std::env::var("SIMOLOGY_BASE_URL") {
             Ok(url) if !url.is_empty() => config.with_base_url(&url),
             _ => Ok(config),
+        }
+    }
+}
+
+/// Checks a base URL: https to any host, or plain http to a loopback host only
+/// (`127.0.0.0/8`, `::1`, `localhost`: a sandbox on this machine). Anywhere else, http
+/// would send the API key and every buyer's data in clear text.
+///
+/// # Errors
+/// [`Error::Config`] naming what is wrong.
+pub fn check_base_url(url: &Url) -> Result<()> {
+    let host = url.host().ok_or_else(|| {
+        Error::Config("SIMOLOGY_BASE_URL must be an http or https URL with a host".into())
+    })?;
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if is_loopback(&host) => Ok(()),
+        "http" => Err(Error::Config(format!(
+            "SIMOLOGY_BASE_URL: plain http is only allowed to a loopback host \
+             (127.0.0.0/8, ::1, localhost), not {host}; use https"
+        ))),
+        _ => Err(Error::Config(
+            "SIMOLOGY_BASE_URL must be an http or https URL".into(),
+        )),
+    }
+}
+
+fn is_loopback(host: &Host<&str>) -> bool {
+    match host {
+        Host::Ipv4(ip) => ip.is_loopback(),
+        Host::Ipv6(ip) => ip.is_loopback(),
+        // The URL parser lowercases domains.
+        Host::Domain(name) => *name == "localhost",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(url: &str) -> Result<ClientConfig> {
+        ClientConfig::new("sk_sandbox_x")
+            .expect("key")
+            .with_base_url(url)
+    }
+
+    #[test]
+    fn plain_http_only_to_loopback() {
+        for url in [
+            "http://127.0.0.1:8083",
+            "http://127.1.2.3/",
+            "http://[::1]:8080",
+            "http://localhost:3000",
+            "http://LocalHost",
+            "https://sandbox-api.simology.io",
+            "https://10.0.0.5:8443",
+        ] {
+            assert!(with(url).is_ok(), "{url} is allowed");
+        }
+        for url in [
+            "http://sandbox-api.simology.io",
+            "http://10.0.0.5",
+            "http://128.0.0.1",
+            "http://[::ffff:127.0.0.1]",
+            "http://[::2]",
+            "http://localhost.example.com",
+            "http://127.0.0.1.nip.io",
+        ] {
+            match with(url) {
+                Err(Error::Config(message)) => {
+                    assert!(message.contains("loopback"), "{url}: {message}");
+                }
+                other => panic!("{url} must be refused, got {other:?}"),
+            }
+        }
+        for url in ["ftp://127.0.0.1", "file:///tmp/x", "not a url"] {
+            assert!(matches!(with(url), Err(Error::Config(_))), "{url}");
         }
     }
 }

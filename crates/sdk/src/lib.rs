@@ -9,7 +9,8 @@
 //! - [`lpa`]: the LPA activation string (`LPA:1$<SM-DP+>$<activation code>`).
 //! - [`Client`]: bearer auth, an `Idempotency-Key` on every POST reused on retries,
 //!   retries with backoff and jitter, `Retry-After` on 429, a circuit breaker, and a
-//!   refusal to send a sandbox key to production or a live key to the sandbox.
+//!   refusal to send a sandbox key to production or a live key to the sandbox, or
+//!   anything over plain http except to a loopback host.
 //! - [`webhook`]: `Simology-Signature` verification over `{t}.{raw body}`.
 //!
 //! ```no_run
