@@ -11,7 +11,8 @@
 //!   retries with backoff and jitter, `Retry-After` on 429, a circuit breaker, and a
 //!   refusal to send a sandbox key to production or a live key to the sandbox, or
 //!   anything over plain http except to a loopback host.
-//! - [`webhook`]: `Simology-Signature` verification over `{t}.{raw body}`.
+//! - [`webhook`]: `Simology-Signature` verification over `{t}.{raw body}`, with or
+//!   without parsing the event.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), simology::Error> {
@@ -43,7 +44,7 @@ pub use client::{Client, Reply};
 pub use config::{ApiKey, ClientConfig};
 pub use environment::Environment;
 pub use error::{ApiError, Error, Result};
-pub use events::{Event, EventPayload};
+pub use events::{Event, EventEnvelope, EventPayload};
 pub use lpa::Lpa;
 pub use money::{Currency, Money};
 pub use retry::RetryPolicy;
