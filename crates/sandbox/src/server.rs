@@ -336,6 +336,7 @@ async fn catalog(
     Ok(Json(CatalogResponse {
         items,
         updated_at: st.catalog_updated_at,
+        skipped: Vec::new(),
     }))
 }
 

@@ -149,17 +149,29 @@ impl Client {
         self.breaker.state()
     }
 
-    /// `GET /v1/catalog`.
+    /// `GET /v1/catalog`. Items that do not match the model are skipped, each with a
+    /// warning in the logs, and listed in [`CatalogResponse::skipped`]; the others are
+    /// returned.
     ///
     /// # Errors
-    /// See [`Error`].
+    /// See [`Error`]; [`Error::Decode`] only when the answer's envelope is wrong.
     pub async fn catalog(&self, query: &CatalogQuery) -> Result<Reply<CatalogResponse>> {
         let path = match query {
             CatalogQuery::All => "/v1/catalog".to_owned(),
             CatalogQuery::Country(c) => format!("/v1/catalog?country={}", encode(c)),
             CatalogQuery::Region(r) => format!("/v1/catalog?region={}", encode(r)),
         };
-        self.call::<(), _>(Method::GET, &path, None, None).await
+        let reply: Reply<CatalogResponse> =
+            self.call::<(), _>(Method::GET, &path, None, None).await?;
+        for skipped in &reply.skipped {
+            tracing::warn!(
+                sku = skipped.sku.as_deref(),
+                reason = %skipped.reason,
+                request_id = reply.request_id.as_deref(),
+                "catalogue item skipped: it does not match the SDK's model"
+            );
+        }
+        Ok(reply)
     }
 
     /// `POST /v1/checkout/sessions`. The idempotency key is the caller's (derive it from
