@@ -10,7 +10,7 @@ use simology::webhook::{signature_header, SIGNATURE_HEADER};
 use time::OffsetDateTime;
 
 use crate::config::retry_schedule;
-use crate::server::Shared;
+use crate::shared::Shared;
 use crate::state::DeliveryRecord;
 
 /// Queues an event: delivered after `hold`, and a second time shortly after when

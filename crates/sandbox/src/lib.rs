@@ -19,10 +19,16 @@
 //! `GET /sandbox/state`, `GET /sandbox/orders`, `GET /sandbox/sessions`, `GET /sandbox/webhooks`,
 //! `PUT /sandbox/faults`, `PUT /sandbox/webhook-endpoint`, `PUT /sandbox/lines/{iccid}/usage`.
 
+mod api;
 pub mod catalog;
 pub mod config;
+mod controls;
 mod delivery;
+mod effects;
+mod envelope;
+mod pay;
 mod server;
+mod shared;
 pub mod state;
 pub mod wait;
 
@@ -43,7 +49,7 @@ pub use state::{CARD_DECLINED, CARD_PROVISIONING_FAILS, CARD_SUCCESS};
 pub struct RunningSandbox {
     addr: SocketAddr,
     url: String,
-    shared: Arc<server::Shared>,
+    shared: Arc<shared::Shared>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -148,7 +154,7 @@ pub async fn serve(config: SandboxConfig, listener: TcpListener) -> anyhow::Resu
         config.time_scale,
         config.session_ttl,
     );
-    let shared = Arc::new(server::Shared::new(config, state, public)?);
+    let shared = Arc::new(shared::Shared::new(config, state, public)?);
     let app = server::router(Arc::clone(&shared));
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
