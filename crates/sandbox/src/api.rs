@@ -14,7 +14,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use simology::models::{CatalogResponse, CheckoutSessionRequest, RefundRequest, TopupRequest};
+use simology::models::{CheckoutSessionRequest, RefundRequest, TopupRequest};
 use time::OffsetDateTime;
 
 use crate::effects::apply;
@@ -173,9 +173,9 @@ struct CatalogParams {
 async fn catalog(
     AxState(shared): AxState<Sh>,
     Query(params): Query<CatalogParams>,
-) -> Result<Json<CatalogResponse>, Fail> {
+) -> Result<Json<serde_json::Value>, Fail> {
     let st = shared.lock();
-    let items = match (params.country, params.region) {
+    let (country, region) = match (params.country, params.region) {
         (Some(_), Some(_)) => return Err(Fail::validation("give country or region, not both")),
         (Some(country), None) => {
             let country = country.to_ascii_uppercase();
@@ -184,11 +184,7 @@ async fn catalog(
                     "country must be an ISO 3166-1 alpha-2 code",
                 ));
             }
-            st.catalog
-                .values()
-                .filter(|i| i.coverage.contains(&country))
-                .cloned()
-                .collect()
+            (Some(country), None)
         }
         (None, Some(region)) => {
             if region.is_empty()
@@ -202,19 +198,40 @@ async fn catalog(
             if !crate::catalog::is_region(&region) {
                 return Err(Fail::not_found("region"));
             }
-            st.catalog
-                .values()
-                .filter(|i| i.region == region)
-                .cloned()
-                .collect()
+            (None, Some(region))
         }
-        (None, None) => st.catalog.values().cloned().collect(),
+        (None, None) => (None, None),
     };
-    Ok(Json(CatalogResponse {
-        items,
-        updated_at: st.catalog_updated_at,
-        skipped: Vec::new(),
-    }))
+    let (country, region) = (country.as_deref(), region.as_deref());
+    let mut items = Vec::new();
+    for item in st.catalog.values() {
+        let wanted = match (country, region) {
+            (Some(country), _) => item.coverage.iter().any(|c| c == country),
+            (None, Some(region)) => item.region == region,
+            (None, None) => true,
+        };
+        if wanted {
+            items.push(
+                serde_json::to_value(item)
+                    .map_err(|e| Fail::new(500, "server_error", e.to_string()))?,
+            );
+        }
+    }
+    // Drifted items go out exactly as they were put in.
+    items.extend(
+        st.catalog_drift
+            .iter()
+            .filter(|item| crate::catalog::drift_matches(item, country, region))
+            .cloned(),
+    );
+    let updated_at = st
+        .catalog_updated_at
+        .format(&time::format_description::well_known::Rfc3339)
+        .map_err(|e| Fail::new(500, "server_error", e.to_string()))?;
+    Ok(Json(serde_json::json!({
+        "items": items,
+        "updated_at": updated_at,
+    })))
 }
 
 async fn create_session(AxState(shared): AxState<Sh>, headers: HeaderMap, body: Bytes) -> Response {

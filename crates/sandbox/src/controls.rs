@@ -22,6 +22,7 @@ async fn control_state(AxState(shared): AxState<Sh>) -> Json<serde_json::Value> 
         "topups": st.topups.len(),
         "deliveries": st.deliveries.len(),
         "v1_requests": st.v1_requests,
+        "catalog_drift": st.catalog_drift.len(),
         "pending_deliveries": shared.pending.load(std::sync::atomic::Ordering::SeqCst),
         "webhook_url": shared.webhook_url().map(|u| u.to_string()),
         "faults": st.faults,
@@ -90,6 +91,24 @@ async fn control_usage(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[derive(Deserialize)]
+struct Drift {
+    items: Vec<serde_json::Value>,
+}
+
+/// Raw items every `/v1/catalog` answer carries from now on, as they are (an empty list
+/// ends the drift).
+async fn control_catalog_drift(
+    AxState(shared): AxState<Sh>,
+    Json(drift): Json<Drift>,
+) -> Result<StatusCode, Fail> {
+    if !drift.items.iter().all(serde_json::Value::is_object) {
+        return Err(Fail::validation("every drift item must be a JSON object"));
+    }
+    shared.lock().catalog_drift = drift.items;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// The `/sandbox` routes.
 pub(crate) fn router() -> Router<Sh> {
     Router::new()
@@ -100,4 +119,5 @@ pub(crate) fn router() -> Router<Sh> {
         .route("/faults", put(control_faults))
         .route("/webhook-endpoint", put(control_endpoint))
         .route("/lines/{iccid}/usage", put(control_usage))
+        .route("/catalog/drift", put(control_catalog_drift))
 }

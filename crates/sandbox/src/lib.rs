@@ -17,7 +17,8 @@
 //!
 //! `/sandbox/...` endpoints (no auth) let tests look inside and change faults:
 //! `GET /sandbox/state`, `GET /sandbox/orders`, `GET /sandbox/sessions`, `GET /sandbox/webhooks`,
-//! `PUT /sandbox/faults`, `PUT /sandbox/webhook-endpoint`, `PUT /sandbox/lines/{iccid}/usage`.
+//! `PUT /sandbox/faults`, `PUT /sandbox/webhook-endpoint`, `PUT /sandbox/lines/{iccid}/usage`,
+//! `PUT /sandbox/catalog/drift`.
 
 mod api;
 pub mod catalog;
@@ -73,6 +74,12 @@ impl RunningSandbox {
     /// Replaces the injected faults.
     pub fn set_faults(&self, faults: Faults) {
         self.shared.lock().faults = faults;
+    }
+
+    /// Adds these raw items to every `/v1/catalog` answer from now on, as they are
+    /// (upstream drift; [`catalog::drifted_item`] is one); an empty list ends it.
+    pub fn set_catalog_drift(&self, items: Vec<serde_json::Value>) {
+        self.shared.lock().catalog_drift = items;
     }
 
     /// Every order, for assertions.

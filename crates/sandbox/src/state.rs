@@ -206,6 +206,9 @@ pub struct State {
     pub catalog: BTreeMap<String, CatalogItem>,
     /// When the catalogue was built.
     pub catalog_updated_at: OffsetDateTime,
+    /// Raw items added to every `/v1/catalog` answer as they are, to simulate upstream
+    /// drift (`PUT /sandbox/catalog/drift`).
+    pub catalog_drift: Vec<serde_json::Value>,
     /// Sessions by id.
     pub sessions: HashMap<String, SessionRec>,
     /// Orders by id.
@@ -289,6 +292,7 @@ impl State {
             catalog_updated_at: OffsetDateTime::now_utc()
                 .replace_nanosecond(0)
                 .unwrap_or_else(|_| OffsetDateTime::now_utc()),
+            catalog_drift: Vec::new(),
             sessions: HashMap::new(),
             orders: HashMap::new(),
             lines: HashMap::new(),
