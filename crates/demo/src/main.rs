@@ -102,18 +102,18 @@ async fn main() -> Result<()> {
         .unwrap_or_default()
         .to_owned();
 
+    // Every socket is held from its bind to its serve, so no other process can take a
+    // port in between. The proxy binds its own (port 0 when `--port 0`) and says where;
+    // the sandbox learns the proxy's webhook URL once the proxy is up.
     let page_listener = bind(args.port, 0).await?;
     let cdn_listener = bind(args.port, 1).await?;
-    let proxy_listen: SocketAddr = {
-        let l = bind(args.port, 2).await?;
-        let a = l.local_addr()?;
-        drop(l);
-        a
-    };
+    let proxy_listen = SocketAddr::from((
+        [127, 0, 0, 1],
+        if args.port == 0 { 0 } else { args.port + 2 },
+    ));
     let sandbox_listener = bind(args.port, 3).await?;
     let page_url = format!("http://{}", page_listener.local_addr()?);
     let cdn_url = format!("http://{}", cdn_listener.local_addr()?);
-    let proxy_url = format!("http://{proxy_listen}");
 
     let sandbox = simology_sandbox::serve(
         SandboxConfig {
@@ -121,7 +121,7 @@ async fn main() -> Result<()> {
             activation_delay: Duration::from_millis(args.activation_delay_ms),
             refund_delay: Duration::from_millis(args.activation_delay_ms),
             time_scale: 60.0,
-            webhook_url: Some(url::Url::parse(&format!("{proxy_url}/webhooks/simology"))?),
+            webhook_url: None,
             ..SandboxConfig::default()
         },
         sandbox_listener,
@@ -148,6 +148,7 @@ async fn main() -> Result<()> {
     ];
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut proxy_child = None;
+    let proxy_url: String;
     let proxy_task = match &args.proxy_bin {
         Some(bin) => {
             // The process environment overrides the demo's settings (the benchmarks
@@ -165,10 +166,14 @@ async fn main() -> Result<()> {
             let stdout = child.stdout.take().context("proxy stdout")?;
             let mut lines = tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(stdout));
             let first = lines.next_line().await?.unwrap_or_default();
-            anyhow::ensure!(
-                first.starts_with("listening on"),
-                "the proxy did not start: {first:?}"
-            );
+            let url = first
+                .strip_prefix("listening on ")
+                .with_context(|| format!("the proxy did not start: {first:?}"))?;
+            proxy_url = url::Url::parse(url)
+                .with_context(|| format!("the proxy's address {url:?}"))?
+                .as_str()
+                .trim_end_matches('/')
+                .to_owned();
             // Keep reading, so the proxy never writes into a closed pipe.
             tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
             proxy_child = Some(child);
@@ -181,12 +186,16 @@ async fn main() -> Result<()> {
                     .or_else(|| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))
             })?;
             let proxy = Application::build(settings).await?;
+            proxy_url = format!("http://{}", proxy.addr()?);
             let mut rx = stop_rx.clone();
             Some(tokio::spawn(proxy.run_until_stopped(async move {
                 let _ = rx.changed().await;
             })))
         }
     };
+    sandbox.set_webhook_url(Some(url::Url::parse(&format!(
+        "{proxy_url}/webhooks/simology"
+    ))?));
     let proxy_pid = proxy_child
         .as_ref()
         .and_then(|c| c.id())

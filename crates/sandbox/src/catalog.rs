@@ -281,6 +281,35 @@ fn slug(name: &str) -> String {
         .collect()
 }
 
+/// A plan as upstream drift might send it: `US-1GB-7D` under the SKU `US-DRIFT-1GB-7D`
+/// with an over-precise price (`4.999` USD), which the SDK's model refuses. For
+/// `PUT /sandbox/catalog/drift`.
+pub fn drifted_item() -> serde_json::Value {
+    let plan = build().into_iter().find(|i| i.sku == "US-1GB-7D");
+    let mut item = plan
+        .and_then(|p| serde_json::to_value(p).ok())
+        .unwrap_or_else(|| serde_json::json!({}));
+    item["sku"] = "US-DRIFT-1GB-7D".into();
+    item["price"] = serde_json::json!({"amount": 4.999, "currency": "USD"});
+    item
+}
+
+/// Whether a drift item belongs in an answer filtered by country or region, judged by
+/// its own `coverage` and `region` fields (an item without them is in every answer).
+pub(crate) fn drift_matches(
+    item: &serde_json::Value,
+    country: Option<&str>,
+    region: Option<&str>,
+) -> bool {
+    match (country, region) {
+        (Some(country), _) => item["coverage"]
+            .as_array()
+            .is_none_or(|codes| codes.iter().any(|c| c.as_str() == Some(country))),
+        (None, Some(region)) => item["region"].as_str().is_none_or(|r| r == region),
+        (None, None) => true,
+    }
+}
+
 /// Whether a slug names a region of the catalogue.
 pub fn is_region(slug: &str) -> bool {
     REGIONS.iter().any(|r| r.slug == slug)
@@ -329,5 +358,16 @@ mod tests {
             .find(|i| i.sku == "JP-5GB-30D")
             .expect("a yen plan");
         assert_eq!(jp.price.minor() % 10, 0);
+    }
+
+    #[test]
+    fn the_drifted_item_is_a_real_plan_but_for_its_price() {
+        let item = drifted_item();
+        assert_eq!(item["sku"], "US-DRIFT-1GB-7D");
+        assert_eq!(item["coverage"], serde_json::json!(["US"]));
+        assert!(serde_json::from_value::<CatalogItem>(item.clone()).is_err());
+        let mut fixed = item;
+        fixed["price"]["amount"] = 4.99.into();
+        assert!(serde_json::from_value::<CatalogItem>(fixed).is_ok());
     }
 }

@@ -10,7 +10,7 @@ use simology::webhook::{signature_header, SIGNATURE_HEADER};
 use time::OffsetDateTime;
 
 use crate::config::retry_schedule;
-use crate::server::Shared;
+use crate::shared::Shared;
 use crate::state::DeliveryRecord;
 
 /// Queues an event: delivered after `hold`, and a second time shortly after when
@@ -48,6 +48,11 @@ async fn deliver(shared: &Arc<Shared>, event: &Event, hold: Duration) {
         let sent = OffsetDateTime::now_utc();
         let (outcome, status) = attempt_once(shared, &body).await;
         tracing::info!(event_id = %event.id, event_type = event.payload.event_type(), attempt, outcome, status, "webhook attempt");
+        let next = if outcome == "delivered" {
+            None
+        } else {
+            waits.next()
+        };
         shared.lock().deliveries.push(DeliveryRecord {
             event_id: event.id.clone(),
             event_type: event.payload.event_type().to_owned(),
@@ -57,11 +62,12 @@ async fn deliver(shared: &Arc<Shared>, event: &Event, hold: Duration) {
             order_id: event.payload.order_id().map(str::to_owned),
             sent_at_ms: i64::try_from(sent.unix_timestamp_nanos() / 1_000_000).unwrap_or_default(),
             at: OffsetDateTime::now_utc(),
+            retry_in_ms: next.map(|w| u64::try_from(w.as_millis()).unwrap_or(u64::MAX)),
         });
         if outcome == "delivered" {
             return;
         }
-        match waits.next() {
+        match next {
             Some(wait) => tokio::time::sleep(wait).await,
             None => {
                 tracing::warn!(event_id = %event.id, "webhook given up after 48 hours of retries");

@@ -17,13 +17,21 @@
 //!
 //! `/sandbox/...` endpoints (no auth) let tests look inside and change faults:
 //! `GET /sandbox/state`, `GET /sandbox/orders`, `GET /sandbox/sessions`, `GET /sandbox/webhooks`,
-//! `PUT /sandbox/faults`, `PUT /sandbox/webhook-endpoint`, `PUT /sandbox/lines/{iccid}/usage`.
+//! `PUT /sandbox/faults`, `PUT /sandbox/webhook-endpoint`, `PUT /sandbox/lines/{iccid}/usage`,
+//! `PUT /sandbox/catalog/drift`.
 
+mod api;
 pub mod catalog;
 pub mod config;
+mod controls;
 mod delivery;
+mod effects;
+mod envelope;
+mod pay;
 mod server;
+mod shared;
 pub mod state;
+pub mod wait;
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
@@ -42,7 +50,7 @@ pub use state::{CARD_DECLINED, CARD_PROVISIONING_FAILS, CARD_SUCCESS};
 pub struct RunningSandbox {
     addr: SocketAddr,
     url: String,
-    shared: Arc<server::Shared>,
+    shared: Arc<shared::Shared>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -66,6 +74,12 @@ impl RunningSandbox {
     /// Replaces the injected faults.
     pub fn set_faults(&self, faults: Faults) {
         self.shared.lock().faults = faults;
+    }
+
+    /// Adds these raw items to every `/v1/catalog` answer from now on, as they are
+    /// (upstream drift; [`catalog::drifted_item`] is one); an empty list ends it.
+    pub fn set_catalog_drift(&self, items: Vec<serde_json::Value>) {
+        self.shared.lock().catalog_drift = items;
     }
 
     /// Every order, for assertions.
@@ -147,7 +161,7 @@ pub async fn serve(config: SandboxConfig, listener: TcpListener) -> anyhow::Resu
         config.time_scale,
         config.session_ttl,
     );
-    let shared = Arc::new(server::Shared::new(config, state, public)?);
+    let shared = Arc::new(shared::Shared::new(config, state, public)?);
     let app = server::router(Arc::clone(&shared));
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {

@@ -160,6 +160,9 @@ pub struct DeliveryRecord {
     /// When it ended, RFC 3339.
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
+    /// The wait before the next attempt (the guide's schedule divided by the time
+    /// scale), in milliseconds; none when delivered or given up.
+    pub retry_in_ms: Option<u64>,
 }
 
 /// An event waiting to be sent, and how long to hold it first.
@@ -203,6 +206,9 @@ pub struct State {
     pub catalog: BTreeMap<String, CatalogItem>,
     /// When the catalogue was built.
     pub catalog_updated_at: OffsetDateTime,
+    /// Raw items added to every `/v1/catalog` answer as they are, to simulate upstream
+    /// drift (`PUT /sandbox/catalog/drift`).
+    pub catalog_drift: Vec<serde_json::Value>,
     /// Sessions by id.
     pub sessions: HashMap<String, SessionRec>,
     /// Orders by id.
@@ -286,6 +292,7 @@ impl State {
             catalog_updated_at: OffsetDateTime::now_utc()
                 .replace_nanosecond(0)
                 .unwrap_or_else(|_| OffsetDateTime::now_utc()),
+            catalog_drift: Vec::new(),
             sessions: HashMap::new(),
             orders: HashMap::new(),
             lines: HashMap::new(),

@@ -5,6 +5,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use simology_sandbox::wait::eventually;
 use simology_sandbox::{SandboxConfig, DEFAULT_API_KEY};
 
 fn session_body(sku: &str) -> serde_json::Value {
@@ -77,9 +78,16 @@ async fn sessions_expire_and_the_page_says_so() {
     let session = create_session(sandbox.url(), "US-1GB-7D").await;
     let payment_url = session["payment_url"].as_str().expect("url").to_owned();
     let id = session["id"].as_str().expect("id").to_owned();
-    tokio::time::sleep(Duration::from_millis(2100)).await;
-    let page = reqwest::get(&payment_url).await.expect("page");
-    assert_eq!(page.status(), 410);
+    // The page answers 200 until the session's time is up, then 410 for good.
+    let page = eventually("the payment page to answer 410", || async {
+        let page = reqwest::get(&payment_url).await.expect("page");
+        match page.status().as_u16() {
+            410 => Ok(page),
+            200 => Err("200".to_owned()),
+            other => panic!("the payment page answered {other}"),
+        }
+    })
+    .await;
     assert!(page.text().await.expect("html").contains("expired"));
     let paid = no_redirects()
         .post(&payment_url)
@@ -210,4 +218,80 @@ async fn errors_use_the_envelope_everywhere() {
             "{path}"
         );
     }
+}
+
+#[tokio::test]
+async fn catalogue_drift_goes_out_as_it_was_put_in() {
+    let sandbox = simology_sandbox::spawn(SandboxConfig::default())
+        .await
+        .expect("sandbox");
+    let http = reqwest::Client::new();
+    let drift = |items: serde_json::Value| {
+        http.put(format!("{}/sandbox/catalog/drift", sandbox.url()))
+            .json(&serde_json::json!({ "items": items }))
+            .send()
+    };
+    let catalog = |query: &'static str| {
+        let http = http.clone();
+        let url = format!("{}/v1/catalog{query}", sandbox.url());
+        async move {
+            let body: serde_json::Value = http
+                .get(url)
+                .bearer_auth(DEFAULT_API_KEY)
+                .send()
+                .await
+                .expect("answer")
+                .json()
+                .await
+                .expect("json");
+            body["items"].as_array().cloned().expect("items")
+        }
+    };
+    let before = catalog("?country=US").await;
+    let all_before = catalog("").await;
+    let response = drift(serde_json::json!([
+        simology_sandbox::catalog::drifted_item()
+    ]))
+    .await
+    .expect("answer");
+    assert_eq!(response.status(), 204);
+
+    let us = catalog("?country=US").await;
+    assert_eq!(us.len(), before.len() + 1);
+    let drifted = us.last().expect("the drifted item last");
+    assert_eq!(drifted["sku"], "US-DRIFT-1GB-7D");
+    // Exactly as put in: the over-precise amount is not rounded.
+    assert_eq!(drifted["price"]["amount"].as_f64(), Some(4.999));
+    assert_eq!(catalog("").await.len(), all_before.len() + 1);
+    assert_eq!(catalog("?country=FR").await.len(), {
+        let fr: Vec<_> = all_before
+            .iter()
+            .filter(|i| {
+                i["coverage"]
+                    .as_array()
+                    .is_some_and(|c| c.iter().any(|c| c == "FR"))
+            })
+            .collect();
+        fr.len()
+    });
+    let state: serde_json::Value = reqwest::get(format!("{}/sandbox/state", sandbox.url()))
+        .await
+        .expect("answer")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(state["catalog_drift"], 1);
+
+    let refused = drift(serde_json::json!([1, "two"])).await.expect("answer");
+    assert_eq!(refused.status(), 400);
+    let body: simology::models::ErrorBody = refused.json().await.expect("envelope");
+    assert_eq!(body.error.code, "validation_error");
+    assert_eq!(
+        catalog("?country=US").await.len(),
+        before.len() + 1,
+        "a refused drift changes nothing"
+    );
+
+    drift(serde_json::json!([])).await.expect("answer");
+    assert_eq!(catalog("?country=US").await, before);
 }

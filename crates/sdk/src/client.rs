@@ -1,8 +1,9 @@
-//! The HTTP client: authentication, idempotency, retries and a circuit breaker.
+//! The transport: [`Client`] sends each call with authentication and an idempotency key,
+//! retries it under the [`RetryPolicy`], and asks the circuit breaker first.
 
 use std::fmt;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use rand::Rng;
 use reqwest::{header, Method, StatusCode};
@@ -10,278 +11,18 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use url::Url;
 
+use crate::breaker::CircuitBreaker;
 use crate::error::{ApiError, Error, Result};
 use crate::models::{
     CatalogQuery, CatalogResponse, CheckoutSession, CheckoutSessionRequest, ErrorBody, LineStatus,
     Order, Refund, RefundRequest, Topup, TopupRequest,
 };
 
-/// The production API's host.
-pub const PRODUCTION_HOST: &str = "api.simology.io";
-/// The sandbox API's host.
-pub const SANDBOX_HOST: &str = "sandbox-api.simology.io";
-
-/// Sandbox or production.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Environment {
-    /// Test payments and simulated activation; keys start `sk_sandbox_`.
-    Sandbox,
-    /// Real money and real eSIMs; keys start `sk_live_`.
-    Production,
-}
-
-impl fmt::Display for Environment {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Environment::Sandbox => "sandbox",
-            Environment::Production => "production",
-        })
-    }
-}
-
-impl Environment {
-    /// The environment a key belongs to, from its prefix.
-    pub fn of_key(key: &str) -> Option<Environment> {
-        if key.starts_with("sk_sandbox_") {
-            Some(Environment::Sandbox)
-        } else if key.starts_with("sk_live_") {
-            Some(Environment::Production)
-        } else {
-            None
-        }
-    }
-
-    /// The environment a base URL points at: the production host is production, every
-    /// other host (the sandbox host, a local simulator) is treated as a sandbox.
-    pub fn of_url(url: &Url) -> Environment {
-        if url.host_str() == Some(PRODUCTION_HOST) {
-            Environment::Production
-        } else {
-            Environment::Sandbox
-        }
-    }
-
-    /// The default base URL.
-    pub fn base_url(&self) -> Url {
-        let text = match self {
-            Environment::Sandbox => "https://sandbox-api.simology.io",
-            Environment::Production => "https://api.simology.io",
-        };
-        // Both literals are valid URLs.
-        Url::parse(text).unwrap_or_else(|_| unreachable!("constant URL"))
-    }
-}
-
-/// An API key. Its `Debug` and `Display` never show it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct ApiKey(String);
-
-impl ApiKey {
-    /// Wraps a key.
-    pub fn new(key: impl Into<String>) -> Self {
-        ApiKey(key.into())
-    }
-
-    /// The key, for the `Authorization` header only.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for ApiKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let env = Environment::of_key(&self.0).map_or("unknown", |e| match e {
-            Environment::Sandbox => "sk_sandbox_",
-            Environment::Production => "sk_live_",
-        });
-        write!(f, "ApiKey({env}****)")
-    }
-}
-
-/// When and how often a call is retried.
-#[derive(Debug, Clone)]
-pub struct RetryPolicy {
-    /// Attempts in all, the first included.
-    pub max_attempts: u32,
-    /// The first backoff's ceiling; each retry doubles it (full jitter picks below it).
-    pub base_delay: Duration,
-    /// The largest backoff ceiling.
-    pub max_delay: Duration,
-    /// The whole call, every attempt and wait included, ends by this.
-    pub max_elapsed: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            max_attempts: 4,
-            base_delay: Duration::from_millis(200),
-            max_delay: Duration::from_secs(5),
-            max_elapsed: Duration::from_secs(30),
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// No retries: one attempt.
-    pub fn none() -> Self {
-        RetryPolicy {
-            max_attempts: 1,
-            ..RetryPolicy::default()
-        }
-    }
-
-    /// Exponential backoff with full jitter: uniform in `[0, min(max, base × 2^retry)]`.
-    pub fn backoff(&self, retry: u32) -> Duration {
-        let ceiling = self
-            .base_delay
-            .saturating_mul(2u32.saturating_pow(retry.min(20)))
-            .min(self.max_delay);
-        let millis = u64::try_from(ceiling.as_millis()).unwrap_or(u64::MAX);
-        Duration::from_millis(rand::rng().random_range(0..=millis))
-    }
-}
-
-/// Circuit breaker settings.
-#[derive(Debug, Clone)]
-pub struct BreakerConfig {
-    /// Consecutive failures (5xx, timeouts, connection errors) that open the circuit.
-    pub failure_threshold: u32,
-    /// How long the circuit stays open before one trial request is let through.
-    pub cool_down: Duration,
-}
-
-impl Default for BreakerConfig {
-    fn default() -> Self {
-        BreakerConfig {
-            failure_threshold: 5,
-            cool_down: Duration::from_secs(30),
-        }
-    }
-}
-
-/// The circuit breaker's state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CircuitState {
-    /// Requests flow.
-    Closed,
-    /// Requests are refused without being sent.
-    Open,
-    /// The cool-down is over: one trial request decides.
-    HalfOpen,
-}
-
-#[derive(Debug, Default)]
-struct Breaker {
-    failures: u32,
-    open_until: Option<Instant>,
-    trial_in_flight: bool,
-}
-
-impl Breaker {
-    fn state(&self, now: Instant) -> CircuitState {
-        match self.open_until {
-            None => CircuitState::Closed,
-            Some(t) if now < t => CircuitState::Open,
-            Some(_) => CircuitState::HalfOpen,
-        }
-    }
-
-    fn admit(&mut self, now: Instant) -> Result<()> {
-        match self.state(now) {
-            CircuitState::Closed => Ok(()),
-            CircuitState::Open => Err(Error::CircuitOpen {
-                retry_in: self.open_until.map_or(Duration::ZERO, |t| t - now),
-            }),
-            CircuitState::HalfOpen if self.trial_in_flight => Err(Error::CircuitOpen {
-                retry_in: Duration::ZERO,
-            }),
-            CircuitState::HalfOpen => {
-                self.trial_in_flight = true;
-                Ok(())
-            }
-        }
-    }
-
-    fn success(&mut self) {
-        *self = Breaker::default();
-    }
-
-    fn failure(&mut self, config: &BreakerConfig, now: Instant) {
-        self.failures = self.failures.saturating_add(1);
-        if self.trial_in_flight || self.failures >= config.failure_threshold {
-            self.open_until = Some(now + config.cool_down);
-            self.trial_in_flight = false;
-        }
-    }
-}
-
-/// How a client is set up.
-#[derive(Debug, Clone)]
-pub struct ClientConfig {
-    /// The API's base URL.
-    pub base_url: Url,
-    /// The partner's key.
-    pub api_key: ApiKey,
-    /// One attempt's time limit.
-    pub timeout: Duration,
-    /// Retries.
-    pub retry: RetryPolicy,
-    /// Circuit breaker.
-    pub breaker: BreakerConfig,
-}
-
-impl ClientConfig {
-    /// A configuration for a key, at its environment's default URL.
-    ///
-    /// # Errors
-    /// [`Error::Config`] when the key has neither the `sk_sandbox_` nor the `sk_live_`
-    /// prefix.
-    pub fn new(api_key: impl Into<String>) -> Result<Self> {
-        let api_key = ApiKey::new(api_key);
-        let env = Environment::of_key(api_key.expose()).ok_or_else(|| {
-            Error::Config("SIMOLOGY_API_KEY must start with sk_sandbox_ or sk_live_".into())
-        })?;
-        Ok(ClientConfig {
-            base_url: env.base_url(),
-            api_key,
-            timeout: Duration::from_secs(10),
-            retry: RetryPolicy::default(),
-            breaker: BreakerConfig::default(),
-        })
-    }
-
-    /// Another base URL (a local sandbox, say).
-    ///
-    /// # Errors
-    /// [`Error::Config`] when the URL is not an absolute http(s) URL.
-    pub fn with_base_url(mut self, base_url: &str) -> Result<Self> {
-        let url = Url::parse(base_url)
-            .map_err(|e| Error::Config(format!("SIMOLOGY_BASE_URL is not a URL: {e}")))?;
-        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-            return Err(Error::Config(
-                "SIMOLOGY_BASE_URL must be an http or https URL".into(),
-            ));
-        }
-        self.base_url = url;
-        Ok(self)
-    }
-
-    /// From the environment variables `SIMOLOGY_API_KEY` and, optionally,
-    /// `SIMOLOGY_BASE_URL`.
-    ///
-    /// # Errors
-    /// [`Error::Config`] naming the variable that is missing or invalid.
-    pub fn from_env() -> Result<Self> {
-        let key = std::env::var("SIMOLOGY_API_KEY")
-            .map_err(|_| Error::Config("SIMOLOGY_API_KEY is not set".into()))?;
-        let config = ClientConfig::new(key)?;
-        match std::env::var("SIMOLOGY_BASE_URL") {
-            Ok(url) if !url.is_empty() => config.with_base_url(&url),
-            _ => Ok(config),
-        }
-    }
-}
+// The paths these had before the client was split into modules.
+pub use crate::breaker::{BreakerConfig, CircuitState};
+pub use crate::config::{ApiKey, ClientConfig};
+pub use crate::environment::{Environment, PRODUCTION_HOST, SANDBOX_HOST};
+pub use crate::retry::RetryPolicy;
 
 /// A success answer and the request id it came with.
 #[derive(Debug, Clone)]
@@ -314,7 +55,7 @@ impl<T> std::ops::Deref for Reply<T> {
 pub struct Client {
     http: reqwest::Client,
     config: Arc<ClientConfig>,
-    breaker: Arc<Mutex<Breaker>>,
+    breaker: Arc<CircuitBreaker>,
 }
 
 impl fmt::Debug for Client {
@@ -363,8 +104,12 @@ impl Client {
     /// # Errors
     /// [`Error::EnvironmentMismatch`] when the key's environment is not the base URL's
     /// (a sandbox key against production or a live key against the sandbox), and
-    /// [`Error::Config`] for a key of no known environment.
+    /// [`Error::Config`] for a key of no known environment or a base URL that
+    /// [`check_base_url`](crate::config::check_base_url) refuses (plain http to a host
+    /// that is not loopback).
     pub fn new(config: ClientConfig) -> Result<Self> {
+        // The field is public, so a URL set without `with_base_url` is checked here.
+        crate::config::check_base_url(&config.base_url)?;
         let key_env = Environment::of_key(config.api_key.expose()).ok_or_else(|| {
             Error::Config("SIMOLOGY_API_KEY must start with sk_sandbox_ or sk_live_".into())
         })?;
@@ -381,10 +126,11 @@ impl Client {
             .user_agent(concat!("simology-rust/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| Error::Config(format!("HTTP client: {e}")))?;
+        let breaker = CircuitBreaker::new(config.breaker.clone(), Arc::clone(&config.clock));
         Ok(Client {
             http,
             config: Arc::new(config),
-            breaker: Arc::new(Mutex::new(Breaker::default())),
+            breaker: Arc::new(breaker),
         })
     }
 
@@ -400,23 +146,32 @@ impl Client {
 
     /// The circuit breaker's state now.
     pub fn circuit_state(&self) -> CircuitState {
-        self.breaker
-            .lock()
-            .map(|b| b.state(Instant::now()))
-            .unwrap_or(CircuitState::Closed)
+        self.breaker.state()
     }
 
-    /// `GET /v1/catalog`.
+    /// `GET /v1/catalog`. Items that do not match the model are skipped, each with a
+    /// warning in the logs, and listed in [`CatalogResponse::skipped`]; the others are
+    /// returned.
     ///
     /// # Errors
-    /// See [`Error`].
+    /// See [`Error`]; [`Error::Decode`] only when the answer's envelope is wrong.
     pub async fn catalog(&self, query: &CatalogQuery) -> Result<Reply<CatalogResponse>> {
         let path = match query {
             CatalogQuery::All => "/v1/catalog".to_owned(),
             CatalogQuery::Country(c) => format!("/v1/catalog?country={}", encode(c)),
             CatalogQuery::Region(r) => format!("/v1/catalog?region={}", encode(r)),
         };
-        self.call::<(), _>(Method::GET, &path, None, None).await
+        let reply: Reply<CatalogResponse> =
+            self.call::<(), _>(Method::GET, &path, None, None).await?;
+        for skipped in &reply.skipped {
+            tracing::warn!(
+                sku = skipped.sku.as_deref(),
+                reason = %skipped.reason,
+                request_id = reply.request_id.as_deref(),
+                "catalogue item skipped: it does not match the SDK's model"
+            );
+        }
+        Ok(reply)
     }
 
     /// `POST /v1/checkout/sessions`. The idempotency key is the caller's (derive it from
@@ -512,7 +267,8 @@ impl Client {
         let idem = (method == Method::POST)
             .then(|| idempotency_key.map_or_else(new_idempotency_key, str::to_owned));
         let policy = &self.config.retry;
-        let started = Instant::now();
+        let clock = &self.config.clock;
+        let started = clock.now();
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
@@ -524,7 +280,8 @@ impl Client {
                 Attempt::Retry { error, wait } => (error, wait),
             };
             let wait = wait.unwrap_or_else(|| policy.backoff(attempt - 1));
-            let out_of_time = started.elapsed() + wait > policy.max_elapsed;
+            let out_of_time =
+                clock.now().saturating_duration_since(started) + wait > policy.max_elapsed;
             if attempt >= policy.max_attempts || out_of_time {
                 return Err(error);
             }
@@ -532,7 +289,7 @@ impl Client {
                 %method, path = url.path(), attempt, wait_ms = wait.as_millis() as u64,
                 code = error.code(), "retrying Simology request"
             );
-            tokio::time::sleep(wait).await;
+            clock.sleep(wait).await;
         }
     }
 
@@ -543,13 +300,12 @@ impl Client {
         body: Option<&[u8]>,
         idempotency_key: Option<&str>,
     ) -> Attempt<T> {
-        let admitted = match self.breaker.lock() {
-            Ok(mut b) => b.admit(Instant::now()),
-            Err(_) => Ok(()),
+        // The permit reports this attempt's outcome to the breaker; if this future is
+        // dropped first, dropping the permit ends the attempt without a verdict.
+        let permit = match self.breaker.admit() {
+            Ok(permit) => permit,
+            Err(e) => return Attempt::Done(Err(e)),
         };
-        if let Err(e) = admitted {
-            return Attempt::Done(Err(e));
-        }
         let mut request = self
             .http
             .request(method.clone(), url.clone())
@@ -566,7 +322,7 @@ impl Client {
         let response = match request.send().await {
             Ok(r) => r,
             Err(e) => {
-                self.record(false);
+                permit.record(false);
                 let error = if e.is_timeout() {
                     Error::Timeout
                 } else {
@@ -584,7 +340,7 @@ impl Client {
         let bytes = match response.bytes().await {
             Ok(b) => b,
             Err(e) => {
-                self.record(false);
+                permit.record(false);
                 let error = if e.is_timeout() {
                     Error::Timeout
                 } else {
@@ -595,7 +351,7 @@ impl Client {
         };
         tracing::debug!(%method, path = url.path(), status = status.as_u16(), request_id = request_id.as_deref(), "Simology response");
         if status.is_success() {
-            self.record(true);
+            permit.record(true);
             return Attempt::Done(
                 serde_json::from_slice(&bytes)
                     .map(|value| Reply {
@@ -632,7 +388,7 @@ impl Client {
         match status {
             StatusCode::TOO_MANY_REQUESTS => {
                 // A rate limit says nothing about the server's health.
-                self.record(true);
+                permit.record(true);
                 let retry_after = retry_after(&headers, body_retry_after);
                 Attempt::Retry {
                     error: Error::RateLimited {
@@ -643,14 +399,14 @@ impl Client {
                 }
             }
             s if s.is_server_error() => {
-                self.record(false);
+                permit.record(false);
                 Attempt::Retry {
                     error: Error::Server(detail),
                     wait: None,
                 }
             }
             s => {
-                self.record(true);
+                permit.record(true);
                 Attempt::Done(Err(match s {
                     StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY => {
                         Error::Validation(detail)
@@ -660,16 +416,6 @@ impl Client {
                     StatusCode::CONFLICT => Error::Conflict(detail),
                     _ => Error::Other(detail),
                 }))
-            }
-        }
-    }
-
-    fn record(&self, healthy: bool) {
-        if let Ok(mut b) = self.breaker.lock() {
-            if healthy {
-                b.success();
-            } else {
-                b.failure(&self.config.breaker, Instant::now());
             }
         }
     }
@@ -710,56 +456,21 @@ mod tests {
     }
 
     #[test]
+    fn a_client_refuses_plain_http_to_another_host() {
+        let mut config = ClientConfig::new("sk_sandbox_abc").expect("valid");
+        config.base_url = Url::parse("http://sandbox-api.simology.io").expect("url");
+        match Client::new(config) {
+            Err(Error::Config(message)) => assert!(message.contains("loopback"), "{message}"),
+            other => panic!("plain http to a remote host: {other:?}"),
+        }
+    }
+
+    #[test]
     fn the_key_never_shows_in_debug() {
         let config = ClientConfig::new("sk_sandbox_supersecret").expect("valid");
         let text = format!("{config:?}");
         assert!(!text.contains("supersecret"), "{text}");
         let client = Client::new(config).expect("valid");
         assert!(!format!("{client:?}").contains("supersecret"));
-    }
-
-    #[test]
-    fn backoff_is_bounded_full_jitter() {
-        let p = RetryPolicy {
-            base_delay: Duration::from_millis(100),
-            max_delay: Duration::from_millis(1000),
-            ..RetryPolicy::default()
-        };
-        for retry in 0..10 {
-            let ceiling = (100u64 << retry).min(1000);
-            for _ in 0..50 {
-                assert!(p.backoff(retry) <= Duration::from_millis(ceiling));
-            }
-        }
-        // Full jitter spreads the waits: 200 draws are not all the same.
-        let draws: std::collections::HashSet<_> = (0..200).map(|_| p.backoff(5)).collect();
-        assert!(draws.len() > 10);
-    }
-
-    #[test]
-    fn breaker_opens_then_half_opens() {
-        let config = BreakerConfig {
-            failure_threshold: 3,
-            cool_down: Duration::from_secs(10),
-        };
-        let mut b = Breaker::default();
-        let t0 = Instant::now();
-        for _ in 0..2 {
-            b.failure(&config, t0);
-        }
-        assert_eq!(b.state(t0), CircuitState::Closed);
-        b.failure(&config, t0);
-        assert_eq!(b.state(t0), CircuitState::Open);
-        assert!(matches!(b.admit(t0), Err(Error::CircuitOpen { .. })));
-        let later = t0 + Duration::from_secs(11);
-        assert_eq!(b.state(later), CircuitState::HalfOpen);
-        assert!(b.admit(later).is_ok(), "one trial goes through");
-        assert!(b.admit(later).is_err(), "only one trial at a time");
-        b.failure(&config, later);
-        assert_eq!(b.state(later), CircuitState::Open, "a failed trial reopens");
-        let much_later = later + Duration::from_secs(11);
-        assert!(b.admit(much_later).is_ok());
-        b.success();
-        assert_eq!(b.state(much_later), CircuitState::Closed);
     }
 }

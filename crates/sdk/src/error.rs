@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::client::Environment;
+use crate::environment::Environment;
 
 /// An error answer from the API, in its canonical envelope.
 #[derive(Debug, Clone, PartialEq, Eq)]

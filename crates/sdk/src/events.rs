@@ -170,6 +170,33 @@ impl EventPayload {
     }
 }
 
+/// An event's `id` and `type` and nothing else, read from a body whose data may not
+/// match this SDK's schema: enough to store a verified delivery under its id before
+/// parsing it with [`Event::from_json`].
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct EventEnvelope {
+    /// Event id, e.g. `evt_123`.
+    pub id: String,
+    /// The event's `type`, e.g. `order.paid`.
+    #[serde(rename = "type")]
+    pub event_type: String,
+}
+
+impl EventEnvelope {
+    /// Reads `id` and `type` from a JSON object, ignoring everything else.
+    ///
+    /// # Errors
+    /// When the body is not a JSON object with a non-empty string `id` and a string
+    /// `type`.
+    pub fn from_json(body: &[u8]) -> Result<EventEnvelope, serde_json::Error> {
+        let envelope: EventEnvelope = serde_json::from_slice(body)?;
+        if envelope.id.is_empty() {
+            return Err(serde::de::Error::custom("the event's id is empty"));
+        }
+        Ok(envelope)
+    }
+}
+
 #[derive(Serialize, Deserialize)]
 struct Envelope {
     #[serde(rename = "type")]

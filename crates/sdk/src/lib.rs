@@ -9,8 +9,10 @@
 //! - [`lpa`]: the LPA activation string (`LPA:1$<SM-DP+>$<activation code>`).
 //! - [`Client`]: bearer auth, an `Idempotency-Key` on every POST reused on retries,
 //!   retries with backoff and jitter, `Retry-After` on 429, a circuit breaker, and a
-//!   refusal to send a sandbox key to production or a live key to the sandbox.
-//! - [`webhook`]: `Simology-Signature` verification over `{t}.{raw body}`.
+//!   refusal to send a sandbox key to production or a live key to the sandbox, or
+//!   anything over plain http except to a loopback host.
+//! - [`webhook`]: `Simology-Signature` verification over `{t}.{raw body}`, with or
+//!   without parsing the event.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), simology::Error> {
@@ -24,19 +26,28 @@
 //! and `SIMOLOGY_BASE_URL`.
 #![deny(missing_docs)]
 
+pub mod breaker;
 pub mod client;
+pub mod clock;
+pub mod config;
+pub mod environment;
 pub mod error;
 pub mod events;
 pub mod lpa;
 pub mod models;
 pub mod money;
+pub mod retry;
 pub mod webhook;
 
-pub use client::{Client, ClientConfig, Environment, Reply};
+pub use breaker::{BreakerConfig, CircuitState};
+pub use client::{Client, Reply};
+pub use config::{ApiKey, ClientConfig};
+pub use environment::Environment;
 pub use error::{ApiError, Error, Result};
-pub use events::{Event, EventPayload};
+pub use events::{Event, EventEnvelope, EventPayload};
 pub use lpa::Lpa;
 pub use money::{Currency, Money};
+pub use retry::RetryPolicy;
 
 /// Reads `SIMOLOGY_WEBHOOK_SECRET`: one secret, or several separated by commas while
 /// a secret is being rotated.

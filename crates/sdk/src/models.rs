@@ -39,13 +39,61 @@ pub struct CatalogItem {
 }
 
 /// The answer of `GET /v1/catalog`.
+///
+/// Items are read one by one: an item that does not match [`CatalogItem`] (upstream
+/// drift: an over-precise price, an unknown currency code, a missing field) is left out
+/// of `items` and listed in `skipped`, so one bad plan does not cost the whole
+/// catalogue. The envelope itself (`items` an array, `updated_at` a time) must parse.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "CatalogWire")]
 pub struct CatalogResponse {
-    /// The plans.
+    /// The plans that parsed.
     pub items: Vec<CatalogItem>,
     /// When the catalogue last changed.
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
+    /// The items that did not parse, in answer order. Not part of the wire format.
+    #[serde(skip)]
+    pub skipped: Vec<SkippedItem>,
+}
+
+/// A catalogue item left out because it does not match [`CatalogItem`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedItem {
+    /// Its `sku`, when it has a string one.
+    pub sku: Option<String>,
+    /// What did not parse.
+    pub reason: String,
+}
+
+/// `GET /v1/catalog` as sent, its items not yet read.
+#[derive(Deserialize)]
+struct CatalogWire {
+    items: Vec<serde_json::Value>,
+    #[serde(with = "time::serde::rfc3339")]
+    updated_at: OffsetDateTime,
+}
+
+impl From<CatalogWire> for CatalogResponse {
+    fn from(wire: CatalogWire) -> Self {
+        let mut items = Vec::with_capacity(wire.items.len());
+        let mut skipped = Vec::new();
+        for raw in wire.items {
+            let sku = raw.get("sku").and_then(|s| s.as_str()).map(str::to_owned);
+            match serde_json::from_value::<CatalogItem>(raw) {
+                Ok(item) => items.push(item),
+                Err(e) => skipped.push(SkippedItem {
+                    sku,
+                    reason: e.to_string(),
+                }),
+            }
+        }
+        CatalogResponse {
+            items,
+            updated_at: wire.updated_at,
+            skipped,
+        }
+    }
 }
 
 /// Filter for `GET /v1/catalog`: one country, one region, or everything.
@@ -369,6 +417,51 @@ mod tests {
         assert_eq!(catalog.items[0].price.minor(), 1499);
         assert_eq!(catalog.items[0].data_allowance_mb, 5120);
         assert_eq!(catalog.updated_at.unix_timestamp(), 1_736_500_364);
+    }
+
+    #[test]
+    fn a_drifted_item_is_skipped_not_fatal() {
+        let good = r#"{"sku": "US-5GB-30D", "name": "United States 5 GB / 30 days", "region": "US",
+            "coverage": ["US"], "data_allowance_mb": 5120, "validity_days": 30,
+            "price": { "amount": 14.99, "currency": "USD" }, "activation_method": "lpa",
+            "esim_type": "data", "terms_url": "https://simology.io/esim-united-states",
+            "available": true}"#;
+        let over_precise = good
+            .replace("US-5GB-30D", "US-DRIFT-1")
+            .replace("14.99", "14.999");
+        let bad_currency = good
+            .replace("US-5GB-30D", "US-DRIFT-2")
+            .replace(r#""USD""#, r#""dollars""#);
+        let no_sku = r#"{"name": "nameless"}"#;
+        let body = format!(
+            r#"{{"items": [{good}, {over_precise}, {no_sku}, {bad_currency}, {good}],
+                 "updated_at": "2025-01-10T09:12:44Z"}}"#
+        );
+        let catalog: CatalogResponse = serde_json::from_str(&body).expect("the good items");
+        assert_eq!(catalog.items.len(), 2);
+        assert!(catalog.items.iter().all(|i| i.sku == "US-5GB-30D"));
+        let skus: Vec<_> = catalog.skipped.iter().map(|s| s.sku.as_deref()).collect();
+        assert_eq!(skus, vec![Some("US-DRIFT-1"), None, Some("US-DRIFT-2")]);
+        assert!(
+            catalog.skipped[0].reason.contains("more decimals"),
+            "{:?}",
+            catalog.skipped[0]
+        );
+        assert!(
+            catalog.skipped[2].reason.contains("currency"),
+            "{:?}",
+            catalog.skipped[2]
+        );
+        // The envelope still has to be right.
+        assert!(serde_json::from_str::<CatalogResponse>(
+            r#"{"items": {}, "updated_at": "2025-01-10T09:12:44Z"}"#
+        )
+        .is_err());
+        assert!(serde_json::from_str::<CatalogResponse>(r#"{"items": []}"#).is_err());
+        // What goes back out is the wire format, without `skipped`.
+        let out = serde_json::to_value(&catalog).expect("json");
+        assert!(out.get("skipped").is_none());
+        assert_eq!(out["items"].as_array().map(Vec::len), Some(2));
     }
 
     #[test]

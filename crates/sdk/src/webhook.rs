@@ -13,12 +13,19 @@
 //! against replay. Verification must run on the raw body, never on JSON re-serialised
 //! after parsing. Several `v1` values may appear (the sender signs with more than one
 //! secret while a secret is rotated); any one matching any configured secret is enough.
+//!
+//! A receiver that must never lose a signed event verifies first and parses later:
+//! [`verify_envelope`] checks the signature and reads only the event's `id` and `type`,
+//! so the raw body can be stored under its id and answered 2xx even when its data does
+//! not match this SDK's schema; [`Event::from_json`] parses it afterwards. [`verify`]
+//! does both at once, for receivers that can refuse what they cannot parse.
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use time::OffsetDateTime;
 
 use crate::events::Event;
+pub use crate::events::EventEnvelope;
 
 /// The header that carries the signature.
 pub const SIGNATURE_HEADER: &str = "Simology-Signature";
@@ -134,7 +141,8 @@ pub fn generate_test_header(body: &[u8], secret: &[u8]) -> String {
     signature_header(body, &[secret], OffsetDateTime::now_utc().unix_timestamp())
 }
 
-/// Checks the signature and the timestamp, without parsing the body.
+/// Checks the signature and the timestamp on the raw body, without parsing it, with
+/// the default tolerance of 300 s either way.
 ///
 /// # Errors
 /// [`WebhookError::BadHeader`], [`WebhookError::BadSignature`] or
@@ -144,8 +152,22 @@ pub fn verify_signature<S: AsRef<[u8]>>(
     header: &str,
     secrets: &[S],
     now: OffsetDateTime,
+) -> Result<(), WebhookError> {
+    verify_signature_with_tolerance(raw_body, header, secrets, now, DEFAULT_TOLERANCE_SECS)
+}
+
+/// [`verify_signature`] with another tolerance, in seconds either way.
+///
+/// # Errors
+/// [`WebhookError::BadHeader`], [`WebhookError::BadSignature`] or
+/// [`WebhookError::BadTimestamp`].
+pub fn verify_signature_with_tolerance<S: AsRef<[u8]>>(
+    raw_body: &[u8],
+    header: &str,
+    secrets: &[S],
+    now: OffsetDateTime,
     tolerance_secs: i64,
-) -> Result<SignatureHeader, WebhookError> {
+) -> Result<(), WebhookError> {
     let parsed = SignatureHeader::parse(header)?;
     let matched = secrets.iter().any(|secret| {
         let expected = mac(secret.as_ref(), parsed.timestamp, raw_body);
@@ -162,7 +184,25 @@ pub fn verify_signature<S: AsRef<[u8]>>(
     if skew.abs() > tolerance_secs {
         return Err(WebhookError::BadTimestamp { skew_secs: skew });
     }
-    Ok(parsed)
+    Ok(())
+}
+
+/// Verifies a webhook delivery and reads only its event's `id` and `type`: for storing
+/// the raw body before parsing it, so that a signed event whose data this SDK cannot
+/// parse (a changed schema, a new field value) is kept rather than refused.
+///
+/// # Errors
+/// [`WebhookError::BadHeader`], [`WebhookError::BadSignature`] or
+/// [`WebhookError::BadTimestamp`] as [`verify_signature`]; [`WebhookError::BadParse`]
+/// when the body has no string `id` (non-empty) and `type`.
+pub fn verify_envelope<S: AsRef<[u8]>>(
+    raw_body: &[u8],
+    header: &str,
+    secrets: &[S],
+    now: OffsetDateTime,
+) -> Result<EventEnvelope, WebhookError> {
+    verify_signature(raw_body, header, secrets, now)?;
+    EventEnvelope::from_json(raw_body).map_err(|e| WebhookError::BadParse(e.to_string()))
 }
 
 /// Verifies a webhook delivery and parses its event.
@@ -180,7 +220,7 @@ pub fn verify<S: AsRef<[u8]>>(
     secrets: &[S],
     now: OffsetDateTime,
 ) -> Result<Event, WebhookError> {
-    verify_signature(raw_body, header, secrets, now, DEFAULT_TOLERANCE_SECS)?;
+    verify_signature(raw_body, header, secrets, now)?;
     Event::from_json(raw_body).map_err(|e| WebhookError::BadParse(e.to_string()))
 }
 
@@ -281,6 +321,100 @@ mod tests {
         // Unknown schemes are ignored beside a good v1.
         let header = format!("t={T},v0=ignored,v1={good}");
         assert!(verify(BODY, &header, &["s"], at(T)).is_ok());
+    }
+
+    #[test]
+    fn verify_signature_does_not_parse_the_body() {
+        for body in [&b"not json at all"[..], br#"{"hello": "world"}"#, b""] {
+            let header = signature_header(body, &["s"], T);
+            assert_eq!(verify_signature(body, &header, &["s"], at(T)), Ok(()));
+            assert!(matches!(
+                verify(body, &header, &["s"], at(T)),
+                Err(WebhookError::BadParse(_))
+            ));
+        }
+    }
+
+    #[test]
+    fn verify_signature_refuses_what_verify_refuses() {
+        let header = signature_header(BODY, &["whsec_a"], T);
+        let mut tampered = BODY.to_vec();
+        tampered[10] ^= 1;
+        assert_eq!(
+            verify_signature(&tampered, &header, &["whsec_a"], at(T)),
+            Err(WebhookError::BadSignature)
+        );
+        assert_eq!(
+            verify_signature(BODY, &header, &["whsec_b"], at(T)),
+            Err(WebhookError::BadSignature)
+        );
+        assert_eq!(
+            verify_signature(BODY, &header, &["whsec_a"], at(T + 301)),
+            Err(WebhookError::BadTimestamp { skew_secs: -301 })
+        );
+        assert_eq!(
+            verify_signature_with_tolerance(BODY, &header, &["whsec_a"], at(T + 301), 600),
+            Ok(())
+        );
+        assert!(matches!(
+            verify_signature(BODY, "t=1", &["whsec_a"], at(T)),
+            Err(WebhookError::BadHeader(_))
+        ));
+    }
+
+    #[test]
+    fn verify_envelope_keeps_a_signed_event_that_does_not_parse() {
+        // A known type whose data no longer matches the schema: `verify` refuses it,
+        // `verify_envelope` gives its id and type so it can be stored.
+        let body = br#"{"type": "activation.ready", "id": "evt_drift", "created": "2025-01-10T09:21:10Z",
+                        "data": {"order_id": "ord_1", "line": {"iccid": "89", "smdp_plus": "not an lpa"}}}"#;
+        let header = signature_header(body, &["s"], T);
+        assert!(matches!(
+            verify(body, &header, &["s"], at(T)),
+            Err(WebhookError::BadParse(_))
+        ));
+        assert_eq!(
+            verify_envelope(body, &header, &["s"], at(T)),
+            Ok(EventEnvelope {
+                id: "evt_drift".into(),
+                event_type: "activation.ready".into(),
+            })
+        );
+        // Not even a created time: still an envelope.
+        let bare = br#"{"id": "evt_2", "type": "x.y", "extra": [1, 2]}"#;
+        let header = signature_header(bare, &["s"], T);
+        let envelope = verify_envelope(bare, &header, &["s"], at(T)).expect("lenient");
+        assert_eq!(
+            (envelope.id.as_str(), envelope.event_type.as_str()),
+            ("evt_2", "x.y")
+        );
+    }
+
+    #[test]
+    fn verify_envelope_needs_a_signature_and_an_id() {
+        let header = signature_header(BODY, &["s"], T);
+        assert_eq!(
+            verify_envelope(BODY, &header, &["other"], at(T)),
+            Err(WebhookError::BadSignature)
+        );
+        for body in [
+            &br#"{"type": "order.paid"}"#[..],
+            br#"{"id": "", "type": "order.paid"}"#,
+            br#"{"id": 7, "type": "order.paid"}"#,
+            br#"{"id": "evt_1"}"#,
+            b"[]",
+            b"not json",
+        ] {
+            let header = signature_header(body, &["s"], T);
+            assert!(
+                matches!(
+                    verify_envelope(body, &header, &["s"], at(T)),
+                    Err(WebhookError::BadParse(_))
+                ),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
     }
 
     #[test]

@@ -6,6 +6,33 @@ use simology_sandbox::{SandboxConfig, CARD_SUCCESS};
 
 use crate::helpers::*;
 
+/// Log lines written while a test runs, to check what was reported.
+#[derive(Clone, Default)]
+struct Logs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl Logs {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().expect("lock")).into_owned()
+    }
+}
+
+impl std::io::Write for Logs {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("lock").extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Logs {
+    type Writer = Logs;
+    fn make_writer(&'a self) -> Logs {
+        self.clone()
+    }
+}
+
 #[tokio::test]
 async fn catalogue_by_country_region_and_whole() {
     let app = spawn_app(SandboxConfig::default()).await;
@@ -49,6 +76,86 @@ async fn catalogue_by_country_region_and_whole() {
         .find(|i| i.sku == "JP-5GB-30D")
         .expect("yen plan");
     assert_eq!(jp.price.currency().decimals(), 0);
+}
+
+#[tokio::test]
+async fn a_drifted_catalogue_item_is_skipped_and_reported() {
+    // The test runtime runs on this thread, so this subscriber sees the client's logs.
+    let logs = Logs::default();
+    let _logging = tracing::subscriber::set_default(
+        tracing_subscriber::fmt()
+            .with_writer(logs.clone())
+            .with_ansi(false)
+            .with_max_level(tracing::Level::WARN)
+            .finish(),
+    );
+    let app = spawn_app(SandboxConfig::default()).await;
+    let before = app
+        .client
+        .catalog(&CatalogQuery::Country("US".into()))
+        .await
+        .expect("catalogue");
+    assert!(before.skipped.is_empty());
+
+    // Upstream drift, through the sandbox's control: a US plan with an over-precise
+    // price, and one without a SKU whose currency is not a code.
+    let mut no_sku = simology_sandbox::catalog::drifted_item();
+    no_sku["sku"] = serde_json::Value::Null;
+    no_sku["price"] = serde_json::json!({"amount": 5, "currency": "dollars"});
+    let response = reqwest::Client::new()
+        .put(format!("{}/sandbox/catalog/drift", app.sandbox.url()))
+        .json(&serde_json::json!({"items": [simology_sandbox::catalog::drifted_item(), no_sku]}))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(response.status(), 204);
+
+    let us = app
+        .client
+        .catalog(&CatalogQuery::Country("US".into()))
+        .await
+        .expect("one bad item does not fail the catalogue");
+    assert_eq!(us.items, before.items, "every good plan, unchanged");
+    let skipped: Vec<_> = us.skipped.iter().map(|s| s.sku.as_deref()).collect();
+    assert_eq!(skipped, vec![Some("US-DRIFT-1GB-7D"), None]);
+    assert!(
+        us.skipped[0].reason.contains("more decimals"),
+        "{:?}",
+        us.skipped[0]
+    );
+    assert!(
+        us.skipped[1].reason.contains("currency"),
+        "{:?}",
+        us.skipped[1]
+    );
+    let logs = logs.text();
+    let warnings: Vec<_> = logs
+        .lines()
+        .filter(|l| l.contains("WARN") && l.contains("catalogue item skipped"))
+        .collect();
+    assert_eq!(warnings.len(), 2, "one warning per skipped item: {logs}");
+    assert!(warnings[0].contains("US-DRIFT-1GB-7D"), "{logs}");
+    let request_id = us.request_id.as_deref().expect("request id");
+    assert!(warnings.iter().all(|w| w.contains(request_id)), "{logs}");
+
+    // A region the drifted items do not cover does not get them.
+    let europe = app
+        .client
+        .catalog(&CatalogQuery::Region("western-europe".into()))
+        .await
+        .expect("region");
+    assert!(europe.skipped.is_empty(), "{:?}", europe.skipped);
+    assert!(!europe.items.is_empty());
+
+    // The drift ends with an empty list.
+    app.sandbox.set_catalog_drift(Vec::new());
+    let after = app
+        .client
+        .catalog(&CatalogQuery::Country("US".into()))
+        .await
+        .expect("catalogue");
+    assert!(after.skipped.is_empty());
+    assert_eq!(after.items, before.items);
 }
 
 #[tokio::test]

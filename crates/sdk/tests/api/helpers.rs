@@ -5,15 +5,18 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::Router;
-use simology::client::{BreakerConfig, RetryPolicy};
+use simology::clock::ManualClock;
 use simology::models::{CheckoutSessionRequest, Customer, LineItem};
-use simology::{Client, ClientConfig, Event};
+use simology::{BreakerConfig, Client, ClientConfig, Event, RetryPolicy};
+pub use simology_sandbox::wait::eventually;
 use simology_sandbox::{RunningSandbox, SandboxConfig, DEFAULT_API_KEY, DEFAULT_WEBHOOK_SECRET};
 use time::OffsetDateTime;
 
 pub struct TestApp {
     pub sandbox: RunningSandbox,
     pub client: Client,
+    /// The client's clock: retry waits pass at once and are recorded here.
+    pub clock: Arc<ManualClock>,
 }
 
 pub fn quick_retries() -> RetryPolicy {
@@ -25,7 +28,12 @@ pub fn quick_retries() -> RetryPolicy {
     }
 }
 
-pub fn client_for(sandbox: &RunningSandbox, retry: RetryPolicy, breaker: BreakerConfig) -> Client {
+pub fn client_for(
+    sandbox: &RunningSandbox,
+    retry: RetryPolicy,
+    breaker: BreakerConfig,
+    clock: Arc<ManualClock>,
+) -> Client {
     let mut config = ClientConfig::new(DEFAULT_API_KEY)
         .expect("sandbox key")
         .with_base_url(sandbox.url())
@@ -33,6 +41,7 @@ pub fn client_for(sandbox: &RunningSandbox, retry: RetryPolicy, breaker: Breaker
     config.retry = retry;
     config.breaker = breaker;
     config.timeout = Duration::from_secs(2);
+    config.clock = clock;
     Client::new(config).expect("client")
 }
 
@@ -40,8 +49,18 @@ pub async fn spawn_app(config: SandboxConfig) -> TestApp {
     let sandbox = simology_sandbox::spawn(config)
         .await
         .expect("sandbox starts");
-    let client = client_for(&sandbox, quick_retries(), BreakerConfig::default());
-    TestApp { sandbox, client }
+    let clock = Arc::new(ManualClock::new());
+    let client = client_for(
+        &sandbox,
+        quick_retries(),
+        BreakerConfig::default(),
+        Arc::clone(&clock),
+    );
+    TestApp {
+        sandbox,
+        client,
+        clock,
+    }
 }
 
 pub fn checkout_request(sku: &str) -> CheckoutSessionRequest {
@@ -159,19 +178,17 @@ impl Receiver {
 
     /// Waits until an event of this type arrived, and returns it.
     pub async fn wait_for(&self, event_type: &str) -> Event {
-        for _ in 0..200 {
-            if let Some(e) = self
+        eventually(format!("a {event_type} event"), || async {
+            let found = self
                 .events
                 .lock()
                 .expect("lock")
                 .iter()
                 .find(|e| e.payload.event_type() == event_type)
-            {
-                return e.clone();
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        panic!("no {event_type} within 5 s; got {:?}", self.types());
+                .cloned();
+            found.ok_or_else(|| format!("events {:?}", self.types()))
+        })
+        .await
     }
 }
 

@@ -1,11 +1,12 @@
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::Router;
-use simology::client::{BreakerConfig, CircuitState, RetryPolicy};
+use simology::clock::ManualClock;
 use simology::models::CatalogQuery;
+use simology::{BreakerConfig, CircuitState, RetryPolicy};
 use simology::{ClientConfig, Error};
 use simology_sandbox::{Faults, SandboxConfig};
 
@@ -22,16 +23,16 @@ async fn retries_a_429_after_retry_after() {
         ..SandboxConfig::default()
     })
     .await;
-    let started = Instant::now();
     let catalog = app
         .client
         .catalog(&CatalogQuery::All)
         .await
         .expect("second attempt succeeds");
     assert!(!catalog.items.is_empty());
-    assert!(
-        started.elapsed() >= Duration::from_millis(950),
-        "waited for Retry-After"
+    assert_eq!(
+        app.clock.sleeps(),
+        vec![Duration::from_secs(1)],
+        "waited for Retry-After, and only for it"
     );
     assert_eq!(app.sandbox.v1_requests(), 2);
 }
@@ -47,7 +48,6 @@ async fn a_retry_after_beyond_the_budget_is_not_waited_for() {
         ..SandboxConfig::default()
     })
     .await;
-    let started = Instant::now();
     let err = app
         .client
         .catalog(&CatalogQuery::All)
@@ -56,7 +56,8 @@ async fn a_retry_after_beyond_the_budget_is_not_waited_for() {
     assert!(
         matches!(err, Error::RateLimited { retry_after: Some(d), .. } if d == Duration::from_secs(60))
     );
-    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_eq!(app.clock.sleeps(), Vec::<Duration>::new(), "no wait at all");
+    assert_eq!(app.sandbox.v1_requests(), 1, "no second attempt");
 }
 
 #[tokio::test]
@@ -176,11 +177,18 @@ async fn circuit_opens_after_consecutive_5xx_then_half_opens() {
         ..SandboxConfig::default()
     })
     .await;
+    let cool_down = Duration::from_secs(30);
     let breaker = BreakerConfig {
         failure_threshold: 3,
-        cool_down: Duration::from_millis(300),
+        cool_down,
     };
-    let client = client_for(&app.sandbox, RetryPolicy::none(), breaker);
+    let clock = Arc::new(ManualClock::new());
+    let client = client_for(
+        &app.sandbox,
+        RetryPolicy::none(),
+        breaker,
+        Arc::clone(&clock),
+    );
     for _ in 0..3 {
         let err = client.catalog(&CatalogQuery::All).await.expect_err("500");
         assert!(matches!(err, Error::Server(_)), "{err:?}");
@@ -194,8 +202,17 @@ async fn circuit_opens_after_consecutive_5xx_then_half_opens() {
         "an open circuit sends nothing"
     );
 
+    // Just before the end of the cool-down, still open.
+    clock.advance(cool_down - Duration::from_millis(1));
+    assert_eq!(client.circuit_state(), CircuitState::Open);
+    assert!(matches!(
+        client.catalog(&CatalogQuery::All).await,
+        Err(Error::CircuitOpen { .. })
+    ));
+    assert_eq!(app.sandbox.v1_requests(), 3);
+
     // After the cool-down one trial goes through; it fails, so the circuit reopens.
-    tokio::time::sleep(Duration::from_millis(350)).await;
+    clock.advance(Duration::from_millis(1));
     assert_eq!(client.circuit_state(), CircuitState::HalfOpen);
     assert!(matches!(
         client.catalog(&CatalogQuery::All).await,
@@ -206,7 +223,11 @@ async fn circuit_opens_after_consecutive_5xx_then_half_opens() {
 
     // The upstream recovers: the next trial closes the circuit.
     app.sandbox.set_faults(Faults::default());
-    tokio::time::sleep(Duration::from_millis(350)).await;
+    assert!(matches!(
+        client.catalog(&CatalogQuery::All).await,
+        Err(Error::CircuitOpen { .. })
+    ));
+    clock.advance(cool_down);
     client
         .catalog(&CatalogQuery::All)
         .await
@@ -216,4 +237,71 @@ async fn circuit_opens_after_consecutive_5xx_then_half_opens() {
         .catalog(&CatalogQuery::All)
         .await
         .expect("closed again");
+}
+
+#[tokio::test]
+async fn a_cancelled_trial_does_not_keep_the_circuit_open() {
+    // Issue 13.1: the half-open trial's future is dropped mid-flight (its caller went
+    // away); the circuit must not stay open for good.
+    let app = spawn_app(SandboxConfig {
+        faults: Faults {
+            next_errors: 1,
+            ..Faults::default()
+        },
+        ..SandboxConfig::default()
+    })
+    .await;
+    let cool_down = Duration::from_secs(30);
+    let clock = Arc::new(ManualClock::new());
+    let mut config = ClientConfig::new(simology_sandbox::DEFAULT_API_KEY)
+        .expect("key")
+        .with_base_url(app.sandbox.url())
+        .expect("url");
+    config.retry = RetryPolicy::none();
+    config.breaker = BreakerConfig {
+        failure_threshold: 1,
+        cool_down,
+    };
+    config.clock = Arc::clone(&clock) as Arc<dyn simology::clock::Clock>;
+    // Long enough that the trial is still waiting when it is cancelled.
+    config.timeout = Duration::from_secs(300);
+    let client = simology::Client::new(config).expect("client");
+
+    let err = client.catalog(&CatalogQuery::All).await.expect_err("500");
+    assert!(matches!(err, Error::Server(_)), "{err:?}");
+    assert_eq!(client.circuit_state(), CircuitState::Open);
+    clock.advance(cool_down);
+    assert_eq!(client.circuit_state(), CircuitState::HalfOpen);
+
+    // The trial reaches a sandbox that holds its answer; it is cancelled there.
+    app.sandbox.set_faults(Faults {
+        latency_ms: 600_000,
+        ..Faults::default()
+    });
+    let trial = tokio::spawn({
+        let client = client.clone();
+        async move { client.catalog(&CatalogQuery::All).await }
+    });
+    eventually("the trial request to reach the sandbox", || async {
+        match app.sandbox.v1_requests() {
+            2 => Ok(()),
+            n => Err(format!("{n} requests")),
+        }
+    })
+    .await;
+    trial.abort();
+    assert!(
+        trial.await.expect_err("cancelled").is_cancelled(),
+        "the trial was cancelled, not finished"
+    );
+
+    // The cancelled trial said nothing about the upstream: the next call is the trial.
+    app.sandbox.set_faults(Faults::default());
+    let catalog = client
+        .catalog(&CatalogQuery::All)
+        .await
+        .expect("the next call is admitted");
+    assert!(!catalog.items.is_empty());
+    assert_eq!(client.circuit_state(), CircuitState::Closed);
+    assert_eq!(app.sandbox.v1_requests(), 3);
 }

@@ -44,14 +44,20 @@ async fn receiver_with_a_wrong_secret_rejects_and_the_sandbox_retries() {
         .await
         .expect("session");
     pay(&s.payment_url, simology_sandbox::CARD_DECLINED).await;
-    tokio::time::sleep(Duration::from_millis(800)).await;
-    let attempts: Vec<_> = app
-        .sandbox
-        .deliveries()
-        .into_iter()
-        .filter(|d| d.event_type == "payment.failed")
-        .collect();
-    assert!(attempts.len() >= 2, "retried after a 400: {attempts:?}");
+    let attempts = eventually("a second delivery attempt of payment.failed", || async {
+        let attempts: Vec<_> = app
+            .sandbox
+            .deliveries()
+            .into_iter()
+            .filter(|d| d.event_type == "payment.failed")
+            .collect();
+        if attempts.len() >= 2 {
+            Ok(attempts)
+        } else {
+            Err(format!("{attempts:?}"))
+        }
+    })
+    .await;
     assert!(attempts
         .iter()
         .all(|d| d.outcome == "failed" && d.status == Some(400)));
@@ -87,9 +93,12 @@ async fn failed_deliveries_are_retried_until_accepted() {
         vec![(1, "failed"), (2, "failed"), (3, "delivered")]
     );
     // The waits follow the schedule: 1 m then 5 m, compressed 600 times.
-    let gap = |a: usize, b: usize| (attempts[b].at - attempts[a].at).as_seconds_f64();
-    assert!(gap(0, 1) >= 0.09 && gap(0, 1) < 0.4, "{}", gap(0, 1));
-    assert!(gap(1, 2) >= 0.49 && gap(1, 2) < 0.9, "{}", gap(1, 2));
+    let waits: Vec<_> = attempts.iter().map(|d| d.retry_in_ms).collect();
+    assert_eq!(waits, vec![Some(100), Some(500), None]);
+    assert!(
+        attempts.windows(2).all(|w| w[0].at <= w[1].at),
+        "attempts in order: {attempts:?}"
+    );
 }
 
 #[tokio::test]
@@ -112,9 +121,24 @@ async fn duplicate_and_out_of_order_delivery() {
         .await
         .expect("session");
     pay(&s.payment_url, CARD_SUCCESS).await;
-    receiver.wait_for("order.paid").await;
-    tokio::time::sleep(Duration::from_millis(400)).await;
-    let types = receiver.types();
+    // Every delivery is over once both copies of the last event arrived and the
+    // sandbox has nothing left to send: only then are the counts final.
+    let types = eventually(
+        "both copies of every event, and nothing pending",
+        || async {
+            let types = receiver.types();
+            let ready = types.iter().filter(|t| *t == "activation.ready").count();
+            if ready >= 2 && app.sandbox.pending_deliveries() == 0 {
+                Ok(types)
+            } else {
+                Err(format!(
+                    "{types:?}, {} pending",
+                    app.sandbox.pending_deliveries()
+                ))
+            }
+        },
+    )
+    .await;
     let first_ready = types
         .iter()
         .position(|t| t == "activation.ready")
@@ -161,17 +185,21 @@ async fn dropped_deliveries_are_retried() {
             .expect("session");
         pay(&s.payment_url, simology_sandbox::CARD_DECLINED).await;
     }
-    for _ in 0..100 {
-        if receiver.types().len() >= 4 {
-            break;
+    // Done when the four events arrived and no delivery is still being retried: then
+    // the count is final.
+    let types = eventually("four events delivered, nothing pending", || async {
+        let types = receiver.types();
+        if types.len() >= 4 && app.sandbox.pending_deliveries() == 0 {
+            Ok(types)
+        } else {
+            Err(format!(
+                "{types:?}, {} pending",
+                app.sandbox.pending_deliveries()
+            ))
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(
-        receiver.types().len(),
-        4,
-        "every event arrives despite drops"
-    );
+    })
+    .await;
+    assert_eq!(types.len(), 4, "every event arrives once despite drops");
     let dropped = app
         .sandbox
         .deliveries()
