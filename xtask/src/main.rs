@@ -109,8 +109,9 @@ fn demo(args: &[String]) -> Result<()> {
     )
 }
 
-/// The end-to-end suite: the demo stack and real headless Chromium (needs `dist/`).
-fn e2e(root: &std::path::Path) -> Result<()> {
+/// Node's test runner on a folder of `e2e/` against the demo stack (needs `dist/`), with
+/// extra environment.
+fn node_tests(root: &std::path::Path, folder: &str, env: &[(&str, &str)]) -> Result<()> {
     tools::run(
         tools::cargo()
             .args(["build", "-p", "simology-demo"])
@@ -120,10 +121,22 @@ fn e2e(root: &std::path::Path) -> Result<()> {
     tools::ensure_npm(&dir)?;
     tools::run(
         std::process::Command::new("node")
-            .args(["--test", "--test-concurrency=1", "tests/"])
+            .args(["--test", "--test-concurrency=1", folder])
             .env("SIMOLOGY_DEMO_BIN", root.join("target/debug/simology-demo"))
+            .envs(env.iter().copied())
             .current_dir(&dir),
     )
+}
+
+/// The end-to-end suite: journeys and the device/theme matrix in headless Chromium.
+fn e2e(root: &std::path::Path) -> Result<()> {
+    node_tests(root, "tests/", &[])
+}
+
+/// The purchase journey in another engine (`webkit` or `firefox`), over W3C WebDriver.
+fn e2e_engine(root: &std::path::Path, engine: &str) -> Result<()> {
+    tools::ensure_engines()?;
+    node_tests(root, "engines/", &[("E2E_ENGINE", engine)])
 }
 
 fn test(args: &[String]) -> Result<()> {
@@ -196,6 +209,8 @@ fn test(args: &[String]) -> Result<()> {
     }));
     outcomes.push(run_suite("widget-dist", || dist::build().map(|_| ())));
     outcomes.push(run_suite("e2e", || e2e(&root)));
+    outcomes.push(run_suite("e2e-webkit", || e2e_engine(&root, "webkit")));
+    outcomes.push(run_suite("e2e-firefox", || e2e_engine(&root, "firefox")));
     outcomes.push(run_suite("postgres", || {
         // The proxy's integration tests again, each on a fresh PostgreSQL database, with
         // the two-replica tests that only run there.

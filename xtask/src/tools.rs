@@ -84,8 +84,14 @@ pub fn locked_version(package: &str) -> Result<String> {
 }
 
 fn cargo_install(binary: &str, version_line: &str, crate_name: &str, args: &[&str]) -> Result<()> {
+    // The name and version, the first two words: geckodriver adds a build note and more lines.
     let have = output_of(Command::new(binary).arg("--version")).unwrap_or_default();
-    if have.trim() == version_line {
+    let have = have
+        .split_whitespace()
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(" ");
+    if have == version_line {
         return Ok(());
     }
     println!("installing {crate_name} ({version_line}); this takes a few minutes once");
@@ -160,6 +166,36 @@ pub fn ensure_browser() -> Result<()> {
         ("/usr/bin/chromium", "chromium"),
         ("/usr/bin/chromedriver", "chromium-driver"),
     ])
+}
+
+/// The geckodriver release, from crates.io like every other tool: the newest, built with
+/// this toolchain (it is edition 2024), and drives Debian 12's Firefox ESR (140 and the
+/// security updates' 153; geckodriver since 0.36 needs Firefox 128 ESR or later).
+pub const GECKODRIVER_VERSION: &str = "0.37.1";
+
+/// The WebKit and Firefox journeys' browsers and drivers, all from Debian except
+/// geckodriver (crates.io): WebKitGTK's `WebKitWebDriver` (`webkit2gtk-driver`, which
+/// brings WebKitGTK itself), `xvfb-run` for the display WebKitGTK needs, Firefox ESR,
+/// and geckodriver at its pinned version.
+pub fn ensure_engines() -> Result<()> {
+    ensure_apt(&[
+        ("/usr/bin/WebKitWebDriver", "webkit2gtk-driver"),
+        ("/usr/bin/xvfb-run", "xvfb"),
+        // xvfb-run needs xauth (only a recommendation of xvfb, which apt skips here).
+        ("/usr/bin/xauth", "xauth"),
+        ("/usr/bin/firefox-esr", "firefox-esr"),
+    ])?;
+    ensure_geckodriver()
+}
+
+/// geckodriver at [`GECKODRIVER_VERSION`], built by `cargo install` into `~/.cargo/bin`.
+pub fn ensure_geckodriver() -> Result<()> {
+    cargo_install(
+        "geckodriver",
+        &format!("geckodriver {GECKODRIVER_VERSION}"),
+        "geckodriver",
+        &["--locked", "--version", GECKODRIVER_VERSION],
+    )
 }
 
 /// The binaryen release whose wasm-opt the release build uses. Debian's (108) breaks
@@ -336,6 +372,7 @@ pub fn ensure_all() -> Result<()> {
     ensure_native()?;
     ensure_widget()?;
     ensure_browser()?;
+    ensure_engines()?;
     ensure_postgres()?;
     println!("all tools present");
     Ok(())
