@@ -1,40 +1,83 @@
-//! `cargo xtask bench`: the real stack on loopback, measured. Prints a table and writes
-//! `target/bench/report.json`.
+//! `cargo xtask bench [--only part,...]`: the real stack on loopback, measured against
+//! real anchors in the same run. Prints one table, writes `target/bench/report.json`,
+//! and exits 0 when every measured target is met, 2 when one is missed, 1 when the
+//! bench itself could not measure (then nothing is judged).
 //!
-//! - sizes of what the first render needs (wasm + the loader script with the glue; the
-//!   CSS is inside the wasm), raw, gzip -9 and brotli quality 11;
-//! - headless Chromium timings (`e2e/bench/timings.mjs`): first plan card after a cold
-//!   load, and activation latency with long-polling and with 3 s interval polling;
-//! - HTTP load with `wrk` (2 threads, 32 connections, keep-alive, 2 s warm-up then 10 s):
-//!   the catalogue and order-status endpoints, and a static file of the catalogue's size
-//!   from a plain static server in the same run, as the ceiling;
-//! - signed webhook throughput (`simology-bench webhooks`);
-//! - the proxy's peak memory (its `VmHWM`), the proxy running as its own process.
+//! Parts (all by default):
+//! - `sizes`: what a first visit downloads for the first render (wasm + the loader
+//!   script with the glue; the CSS is inside the wasm), raw, gzip -9 and brotli 11;
+//! - `phone`: cold loads in headless Chromium at 390x844, unthrottled and under
+//!   Lighthouse's mobile throttling, of the widget's host page and of its floor (the
+//!   same plans in plain HTML, same origin): first priced plan card, and the first plan
+//!   choosable (`e2e/bench/phone.mjs` defines both);
+//! - `activation`: `activation.ready` sent -> QR code in the page, long-polling and
+//!   polling every 3 s (`e2e/bench/activation.mjs`);
+//! - `http`: wrk (2 threads, 32 keep-alive connections, 2 s warm-up, 10 s) on the
+//!   proxy's catalogue (JP) and a ready order's status, and on nginx (one worker)
+//!   serving the very same bodies from files, alternating over two rounds;
+//! - `webhooks`: signed webhooks verified, stored (fsync) and applied per second
+//!   (`simology-bench webhooks`);
+//! - `longpoll`: 10,000 long-polls held on one proxy, its memory, and the time from
+//!   `activation.ready` to the waiting polls' answers (`e2e/bench/longpoll.mjs`).
+//!
+//! The host pages and the widget's files are served by the bench's own nginx (the
+//! demo's page templates, its CSP; the files precompressed, as a CDN serves them); the
+//! demo stack provides the proxy (its own process, SQLite, `RUST_LOG=warn`) and the
+//! sandbox. `cargo xtask bench --profile` samples the proxy under load instead
+//! (`profile.rs`).
+
+mod load;
+mod nginx;
+mod pages;
+mod profile;
+mod report;
 
 use std::fs;
-use std::io::{Read, Write};
-use std::process::{Command, Stdio};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
 
 use anyhow::{bail, Context, Result};
+use serde_json::{json, Value};
 
 use crate::stack::DemoStack;
 use crate::{dist, tools};
 
-/// Brotli quality 11 (the largest window) of some bytes: the compressed length.
-pub fn brotli_len(bytes: &[u8]) -> Result<usize> {
+use self::nginx::{Anchored, Nginx};
+use self::report::{Report, Sizes};
+
+const PARTS: [&str; 6] = [
+    "sizes",
+    "phone",
+    "activation",
+    "http",
+    "webhooks",
+    "longpoll",
+];
+
+/// The country whose catalogue is measured (the demo page's country).
+const COUNTRY: &str = "JP";
+
+/// Long-polls held at once, over this many orders, of which this many are paid.
+const LONG_POLLS: u64 = 10_000;
+const LONG_POLL_ORDERS: u64 = 100;
+const LONG_POLL_PAID: u64 = 10;
+
+/// Brotli quality 11 (the largest window) of some bytes.
+pub fn brotli(bytes: &[u8]) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     {
         let mut w = brotli::CompressorWriter::new(&mut out, 4096, 11, 24);
         w.write_all(bytes)?;
     }
-    Ok(out.len())
+    Ok(out)
 }
 
-/// gzip -9 of some bytes: the compressed length.
-pub fn gzip_len(bytes: &[u8]) -> Result<usize> {
+/// gzip -9 of some bytes.
+pub fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     e.write_all(bytes)?;
-    Ok(e.finish()?.len())
+    Ok(e.finish()?)
 }
 
 /// The median of some samples (mean of the middle two for an even count).
@@ -52,73 +95,178 @@ pub fn median(samples: &[f64]) -> f64 {
     }
 }
 
-/// Requests per second and p99 latency (ms) from `wrk --latency` output.
-pub fn parse_wrk(text: &str) -> Result<(f64, f64)> {
-    let rps = text
+fn numbers(v: &Value) -> Vec<f64> {
+    v.as_array()
+        .map(|a| a.iter().filter_map(Value::as_f64).collect())
+        .unwrap_or_default()
+}
+
+/// `/proc/loadavg`'s 1, 5 and 15 minute averages.
+fn load_average() -> Result<[f64; 3]> {
+    let text = fs::read_to_string("/proc/loadavg").context("reading /proc/loadavg")?;
+    let mut it = text.split_whitespace().map(str::parse::<f64>);
+    let mut next = || -> Result<f64> { Ok(it.next().context("short /proc/loadavg")??) };
+    Ok([next()?, next()?, next()?])
+}
+
+/// The first line a command prints (on stdout, else stderr), or nothing.
+fn first_line(cmd: &mut Command) -> String {
+    cmd.output()
+        .ok()
+        .map(|o| {
+            let text = if o.stdout.is_empty() {
+                o.stderr
+            } else {
+                o.stdout
+            };
+            String::from_utf8_lossy(&text)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_owned()
+        })
+        .unwrap_or_default()
+}
+
+/// What the figures were measured on.
+fn machine() -> Value {
+    let cpuinfo = fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
         .lines()
-        .find_map(|l| l.trim().strip_prefix("Requests/sec:"))
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .context("no Requests/sec in wrk's output")?;
-    let p99 = text
+        .find_map(|l| l.strip_prefix("model name"))
+        .and_then(|l| l.split_once(':'))
+        .map(|(_, m)| m.trim().to_owned());
+    let meminfo = fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let mem_gib = meminfo
         .lines()
-        .find_map(|l| l.trim().strip_prefix("99%"))
-        .map(str::trim)
-        .context("no 99% line in wrk's output")?;
-    let (number, unit) = p99.split_at(
-        p99.find(|c: char| c.is_ascii_alphabetic())
-            .unwrap_or(p99.len()),
-    );
-    let value: f64 = number.trim().parse().context("wrk's p99")?;
-    let ms = match unit {
-        "us" => value / 1000.0,
-        "ms" => value,
-        "s" => value * 1000.0,
-        "m" => value * 60_000.0,
-        other => bail!("unknown wrk unit {other:?}"),
-    };
-    if text.contains("Non-2xx or 3xx responses") {
-        bail!("wrk saw error answers:\n{text}");
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse::<f64>().ok())
+        .map(|kb| kb / 1024.0 / 1024.0);
+    let os = fs::read_to_string("/etc/os-release")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("PRETTY_NAME="))
+        .map(|v| v.trim_matches('"').to_owned());
+    json!({
+        "cpus": std::thread::available_parallelism().map(usize::from).ok(),
+        "cpu_model": model,
+        "memory_gib": mem_gib,
+        "os": os,
+        "kernel": fs::read_to_string("/proc/sys/kernel/osrelease").ok().map(|s| s.trim().to_owned()),
+        "chromium": first_line(Command::new("chromium").arg("--version")),
+        "nginx": first_line(Command::new("/usr/sbin/nginx").arg("-v")),
+        "wrk": first_line(Command::new("wrk").arg("-v")),
+    })
+}
+
+/// Runs a bench script of `e2e/` with one JSON argument; its stdout is one JSON value.
+fn node_json(root: &Path, script: &str, arg: &Value) -> Result<Value> {
+    let out = Command::new("node")
+        .arg(script)
+        .arg(arg.to_string())
+        .current_dir(root.join("e2e"))
+        .stderr(Stdio::inherit())
+        .output()
+        .with_context(|| format!("running {script}"))?;
+    if !out.status.success() {
+        bail!("{script} failed ({})", out.status);
     }
-    Ok((rps, ms))
+    serde_json::from_slice(&out.stdout).with_context(|| format!("reading {script}'s output"))
 }
 
-fn wrk(url: &str) -> Result<(f64, f64)> {
-    // Warm-up, then the measured run.
-    tools::output_of(Command::new("wrk").args(["-t2", "-c32", "-d2s", url]))
-        .context("wrk warm-up")?;
-    let text =
-        tools::output_of(Command::new("wrk").args(["-t2", "-c32", "-d10s", "--latency", url]))
-            .context("wrk")?;
-    parse_wrk(&text)
+/// A ready order on a running stack (`e2e/bench/ready-order.mjs`): its reference.
+fn ready_order(root: &Path, urls: &Value) -> Result<String> {
+    let out = Command::new("node")
+        .arg("bench/ready-order.mjs")
+        .arg(urls.to_string())
+        .current_dir(root.join("e2e"))
+        .stderr(Stdio::inherit())
+        .output()
+        .context("making a ready order")?;
+    if !out.status.success() {
+        bail!("making a ready order failed ({})", out.status);
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
-fn peak_rss_mb(pid: u64) -> Result<f64> {
+fn proc_status_mb(pid: u64, field: &str) -> Result<f64> {
     let status = fs::read_to_string(format!("/proc/{pid}/status"))
         .context("reading the proxy's /proc status")?;
     let kb: f64 = status
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
         .and_then(|v| v.split_whitespace().next())
         .and_then(|v| v.parse().ok())
-        .context("no VmHWM")?;
+        .with_context(|| format!("no {field}"))?;
     Ok(kb / 1024.0)
 }
 
-fn numbers(v: &serde_json::Value) -> Vec<f64> {
-    v.as_array()
-        .map(|a| a.iter().filter_map(serde_json::Value::as_f64).collect())
-        .unwrap_or_default()
+/// Which parts run (`--only a,b`).
+fn parts(args: &[String]) -> Result<Vec<&'static str>> {
+    match args {
+        [] => Ok(PARTS.to_vec()),
+        [flag, list] if flag == "--only" => list
+            .split(',')
+            .map(|p| {
+                PARTS
+                    .iter()
+                    .find(|k| **k == p)
+                    .copied()
+                    .with_context(|| format!("unknown part {p:?}; parts: {}", PARTS.join(",")))
+            })
+            .collect(),
+        _ => bail!(
+            "usage: cargo xtask bench [--only {}] | --profile",
+            PARTS.join(",")
+        ),
+    }
 }
 
-/// Runs everything and writes the report.
-///
-/// # Errors
-/// When a tool is missing or a measurement cannot be made.
-pub fn run() -> Result<()> {
+/// `cargo xtask bench`: runs, prints, and turns the outcome into the exit code.
+pub fn main(args: &[String]) -> ExitCode {
+    if args.first().map(String::as_str) == Some("--profile") {
+        let result = if args.len() == 1 {
+            build().and_then(|root| profile::run(&root))
+        } else {
+            Err(anyhow::anyhow!("usage: cargo xtask bench --profile"))
+        };
+        return match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("bench --profile failed: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    match run(args) {
+        Ok(missed) if missed.is_empty() => {
+            println!("bench: every measured target met");
+            ExitCode::SUCCESS
+        }
+        Ok(missed) => {
+            eprintln!(
+                "bench: measured; {} target(s) missed: {} (exit code 2)",
+                missed.len(),
+                missed.join(", ")
+            );
+            ExitCode::from(2)
+        }
+        Err(e) => {
+            eprintln!("bench BROKEN, nothing judged (exit code 1): {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Installs what the bench needs, builds the widget (`dist/`) and the release binaries;
+/// returns the workspace root.
+fn build() -> Result<PathBuf> {
     tools::ensure_all()?;
-    tools::ensure_apt(&[("/usr/bin/wrk", "wrk")])?;
+    tools::ensure_bench_tools()?;
     let root = tools::workspace_root()?;
-    let dist_dir = dist::build()?;
+    dist::build()?;
     tools::run(
         tools::cargo()
             .args([
@@ -134,218 +282,383 @@ pub fn run() -> Result<()> {
             .current_dir(&root),
     )?;
     tools::ensure_npm(&root.join("e2e"))?;
-    let out_dir = root.join("target/bench");
-    let static_dir = out_dir.join("static");
-    fs::create_dir_all(&static_dir)?;
+    Ok(root)
+}
 
-    // Sizes.
-    let wasm = fs::read(dist_dir.join("simology-esim_bg.wasm"))?;
-    let js = fs::read(dist_dir.join("simology-esim.js"))?;
-    let raw = wasm.len() + js.len();
-    let gzip = gzip_len(&wasm)? + gzip_len(&js)?;
-    let br_wasm = brotli_len(&wasm)?;
-    let br_js = brotli_len(&js)?;
-    let br = br_wasm + br_js;
+/// The widget's files as the CDN serves them, with their sizes.
+struct Widget {
+    /// Name and bytes of each file and its `.br` and `.gz`.
+    files: Vec<(String, Vec<u8>)>,
+    sizes: Sizes,
+}
 
-    let stack = DemoStack::start(
-        &root,
+fn widget(dist_dir: &Path) -> Result<Widget> {
+    let mut files = Vec::new();
+    let (mut raw, mut gz, mut br) = (0, 0, [0; 2]);
+    for (i, name) in ["simology-esim_bg.wasm", "simology-esim.js"]
+        .into_iter()
+        .enumerate()
+    {
+        let bytes = fs::read(dist_dir.join(name)).with_context(|| format!("reading {name}"))?;
+        let (b, g) = (brotli(&bytes)?, gzip(&bytes)?);
+        raw += bytes.len();
+        gz += g.len();
+        br[i] = b.len();
+        files.push((format!("{name}.br"), b));
+        files.push((format!("{name}.gz"), g));
+        files.push((name.to_owned(), bytes));
+    }
+    Ok(Widget {
+        files,
+        sizes: Sizes {
+            raw,
+            gzip: gz,
+            brotli_wasm: br[0],
+            brotli_js: br[1],
+        },
+    })
+}
+
+/// What the parts that share the main demo stack measured.
+#[derive(Default)]
+struct StackResults {
+    phone: Option<Value>,
+    activation: Option<(Vec<f64>, Vec<f64>)>,
+    http: Option<(Vec<load::Pair>, Vec<load::Pair>)>,
+    events_per_s: Option<f64>,
+    proxy_peak_rss_mb: Option<f64>,
+    load_before_http: Option<[f64; 3]>,
+}
+
+/// The phone, activation, http and webhooks parts, on one demo stack whose proxy
+/// allows the bench's host origin.
+fn on_stack(
+    root: &Path,
+    out_dir: &Path,
+    has: &dyn Fn(&str) -> bool,
+    widget: &Widget,
+) -> Result<StackResults> {
+    let mut results = StackResults::default();
+    let ports = nginx::free_ports(2)?;
+    let (host_port, cdn_port) = (ports[0], ports[1]);
+    let host = format!("http://127.0.0.1:{host_port}");
+    let cdn = format!("http://127.0.0.1:{cdn_port}");
+    let stack = DemoStack::start_with_env(
+        root,
         "release",
         &out_dir.join("data"),
         1000,
         &[
             "--proxy-bin".into(),
             root.join("target/release/simology-proxy").into(),
-            "--static-dir".into(),
-            static_dir.clone().into(),
+        ],
+        "warn",
+        // The host pages come from the bench's nginx: the proxy allows that origin.
+        &[("PROXY_ALLOWED_ORIGINS", &host)],
+    )?;
+    let proxy = stack.url("proxy")?;
+    let proxy_pid = stack.urls["proxy_pid"].as_u64().context("proxy pid")?;
+    let mut urls = stack.urls.clone();
+    urls["page"] = json!(host);
+    let catalog_path = format!("/api/catalog?country={COUNTRY}");
+
+    if has("phone") || has("activation") {
+        let answer = load::get(&format!("{proxy}{catalog_path}"))?;
+        if answer.status != 200 {
+            bail!("the catalogue answered {}", answer.status);
+        }
+        let catalog: Value =
+            serde_json::from_slice(&answer.body).context("reading the catalogue")?;
+        let integrity: Value = serde_json::from_slice(&fs::read(root.join("dist/integrity.json"))?)
+            .context("reading dist/integrity.json")?;
+        let site_dir = out_dir.join("nginx/site");
+        let files: Vec<(&str, &[u8])> = widget
+            .files
+            .iter()
+            .map(|(n, b)| (n.as_str(), b.as_slice()))
+            .collect();
+        pages::write_site(
+            &site_dir,
+            &root.join("crates/demo/pages"),
+            &pages::Origins {
+                cdn: &cdn,
+                proxy: &proxy,
+            },
+            integrity["simology-esim.js"]
+                .as_str()
+                .context("no script hash in integrity.json")?,
+            &catalog,
+            &files,
+        )?;
+        let site = Nginx::start(
+            &site_dir,
+            &nginx::site_config(&site_dir, host_port, cdn_port, &pages::csp(&cdn, &proxy))?,
+            &[host_port, cdn_port],
+        )?;
+        if has("phone") {
+            println!(
+                "measuring cold loads on a phone (widget and floor, unthrottled and throttled)..."
+            );
+            let loads: u64 = std::env::var("BENCH_LOADS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(9)
+                .max(7);
+            results.phone = Some(node_json(
+                root,
+                "bench/phone.mjs",
+                &json!({"widget": format!("{host}/"), "floor": format!("{host}/floor.html"), "loads": loads}),
+            )?);
+        }
+        if has("activation") {
+            println!("measuring activation latency in the browser...");
+            let t = node_json(root, "bench/activation.mjs", &urls)?;
+            results.activation = Some((
+                numbers(&t["activation_latency_ms"]),
+                numbers(&t["activation_latency_interval_poll_ms"]),
+            ));
+        }
+        drop(site);
+    }
+
+    if has("http") {
+        println!("measuring HTTP load: the proxy, and nginx serving its answers...");
+        let status_path = format!("/api/orders/{}", ready_order(root, &urls)?);
+        let paths = [catalog_path.as_str(), status_path.as_str()];
+        let mut answers = Vec::new();
+        for path in paths {
+            let a = load::get(&format!("{proxy}{path}"))?;
+            if a.status != 200 || a.body.is_empty() {
+                bail!(
+                    "the proxy answered {path} with {} ({} bytes)",
+                    a.status,
+                    a.body.len()
+                );
+            }
+            answers.push(a);
+        }
+        let anchor_dir = out_dir.join("nginx/anchor");
+        let _ = fs::remove_dir_all(&anchor_dir);
+        fs::create_dir_all(anchor_dir.join("anchor"))?;
+        let files = ["catalog.json", "order.json"];
+        for (file, a) in files.iter().zip(&answers) {
+            fs::write(anchor_dir.join("anchor").join(file), &a.body)?;
+        }
+        let anchored: Vec<Anchored<'_>> = paths
+            .iter()
+            .zip(files)
+            .zip(&answers)
+            .map(|((path, file), a)| Anchored {
+                path: path.split('?').next().unwrap_or(path),
+                file,
+                content_type: &a.content_type,
+            })
+            .collect();
+        let port = nginx::free_ports(1)?[0];
+        let anchor = Nginx::start(
+            &anchor_dir,
+            &nginx::anchor_config(&anchor_dir, port, &anchored)?,
+            &[port],
+        )?;
+        let reference = format!("http://127.0.0.1:{port}");
+        // The anchor serves exactly what the proxy answered.
+        for (path, answer) in paths.iter().zip(&answers) {
+            let theirs = load::get(&format!("{reference}{path}"))?;
+            if theirs.status != 200
+                || theirs.body != answer.body
+                || theirs.content_type != answer.content_type
+            {
+                bail!(
+                    "nginx does not serve the proxy's answer at {path}: {} {:?}, {} bytes",
+                    theirs.status,
+                    theirs.content_type,
+                    theirs.body.len()
+                );
+            }
+        }
+        results.load_before_http = Some(load_average()?);
+        let proxy_pids = [u32::try_from(proxy_pid)?];
+        let nginx_pids = anchor.pids()?;
+        let mut pairs = load::pairs(
+            &load::Server {
+                base: &proxy,
+                pids: &proxy_pids,
+            },
+            &load::Server {
+                base: &reference,
+                pids: &nginx_pids,
+            },
+            &paths,
+            2,
+        )?
+        .into_iter();
+        drop(anchor);
+        results.http = pairs.next().zip(pairs.next());
+    }
+
+    if has("webhooks") {
+        println!("measuring webhook throughput...");
+        let hooks = Command::new(root.join("target/release/simology-bench"))
+            .args([
+                "webhooks",
+                "--orders",
+                "300",
+                "--concurrency",
+                "16",
+                "--secret",
+                "whsec_sandbox_test",
+            ])
+            .args([
+                "--proxy",
+                &proxy,
+                "--sandbox",
+                &stack.url("sandbox")?,
+                "--origin",
+                &host,
+            ])
+            .output()
+            .context("running the webhook driver")?;
+        if !hooks.status.success() {
+            bail!(
+                "webhook driver failed: {}",
+                String::from_utf8_lossy(&hooks.stderr)
+            );
+        }
+        let h: Value =
+            serde_json::from_slice(&hooks.stdout).context("reading the webhook driver")?;
+        results.events_per_s = Some(h["events_per_s"].as_f64().context("events_per_s")?);
+    }
+    results.proxy_peak_rss_mb = Some(proc_status_mb(proxy_pid, "VmHWM")?);
+    Ok(results)
+}
+
+/// The long-poll part, on a stack of its own: the memory is the long-polls', and the
+/// eSIM is ready 3 s after payment, time enough for the paid orders' polls to wait again.
+fn long_polls(root: &Path, out_dir: &Path, nofile: u64) -> Result<Value> {
+    println!("holding {LONG_POLLS} long-polls on one proxy...");
+    if nofile < LONG_POLLS + 1024 {
+        bail!(
+            "the open-file limit is {nofile} (the hard limit); {LONG_POLLS} long-polls need {}: raise the hard limit of this shell",
+            LONG_POLLS + 1024
+        );
+    }
+    let stack = DemoStack::start(
+        root,
+        "release",
+        &out_dir.join("longpoll-data"),
+        3000,
+        &[
+            "--proxy-bin".into(),
+            root.join("target/release/simology-proxy").into(),
         ],
         "warn",
     )?;
-    let proxy = stack.url("proxy")?;
-    let urls_json = stack.urls.to_string();
+    node_json(
+        root,
+        "bench/longpoll.mjs",
+        &json!({"urls": stack.urls, "polls": LONG_POLLS, "orders": LONG_POLL_ORDERS, "paid": LONG_POLL_PAID}),
+    )
+}
 
-    println!("measuring browser timings (cold loads and activations)...");
-    let timings = Command::new("node")
-        .arg("bench/timings.mjs")
-        .arg(&urls_json)
-        .current_dir(root.join("e2e"))
-        .stderr(Stdio::inherit())
-        .output()
-        .context("running the browser timings")?;
-    if !timings.status.success() {
-        bail!("browser timings failed");
-    }
-    let t: serde_json::Value =
-        serde_json::from_slice(&timings.stdout).context("reading the browser timings")?;
-    let plans = numbers(&t["plans_visible_ms"]);
-    let activation = numbers(&t["activation_latency_ms"]);
-    let interval = numbers(&t["activation_latency_interval_poll_ms"]);
-    let ready_ref = t["ready_order_ref"]
-        .as_str()
-        .context("no ready order from the timings")?
-        .to_owned();
+/// Measures the chosen parts, prints the table, writes the report; returns the keys of
+/// the missed targets.
+///
+/// # Errors
+/// When a tool is missing or a measurement cannot be made.
+pub fn run(args: &[String]) -> Result<Vec<&'static str>> {
+    let parts = parts(args)?;
+    let has = |p: &str| parts.contains(&p);
+    let root = build()?;
+    // Many connections at once (the long-polls): the soft limit of open files up to the
+    // hard one, for this process and what it starts (demo, proxy, node), not the system.
+    let nofile = rlimit::increase_nofile_limit(1 << 20).context("raising the open-file limit")?;
+    let out_dir = root.join("target/bench");
+    fs::create_dir_all(&out_dir)?;
+    let date = first_line(Command::new("date").args(["-u", "+%Y-%m-%dT%H:%M:%SZ"]));
+    let load_start = load_average()?;
+    println!(
+        "bench: load average at start {load_start:?} (other work on this machine slows every figure)"
+    );
 
-    // A static file the size of the catalogue's answer, for the ceiling.
-    let catalog_url = format!("{proxy}/api/catalog?country=JP");
-    let mut body = Vec::new();
+    let widget = widget(&root.join("dist"))?;
+    let on_stack = if ["phone", "activation", "http", "webhooks"]
+        .iter()
+        .any(|p| has(p))
     {
-        let mut stream = std::net::TcpStream::connect(proxy.trim_start_matches("http://"))?;
-        write!(
-            stream,
-            "GET /api/catalog?country=JP HTTP/1.0\r\nHost: bench\r\n\r\n"
-        )?;
-        stream.read_to_end(&mut body)?;
-    }
-    let split = body
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .context("no HTTP body")?
-        + 4;
-    fs::write(static_dir.join("catalog.json"), &body[split..])?;
+        on_stack(&root, &out_dir, &has, &widget)?
+    } else {
+        StackResults::default()
+    };
+    let long_polls = if has("longpoll") {
+        Some(long_polls(&root, &out_dir, nofile)?)
+    } else {
+        None
+    };
+    let load_end = load_average()?;
 
-    println!("measuring HTTP load with wrk...");
-    let (catalog_rps, catalog_p99) = wrk(&catalog_url)?;
-    let (status_rps, status_p99) = wrk(&format!("{proxy}/api/orders/{ready_ref}"))?;
-    let (static_rps, static_p99) = wrk(&format!("{}/catalog.json", stack.url("static")?))?;
-
-    println!("measuring webhook throughput...");
-    let hooks = Command::new(root.join("target/release/simology-bench"))
-        .args([
-            "webhooks",
-            "--orders",
-            "300",
-            "--concurrency",
-            "16",
-            "--secret",
-            "whsec_sandbox_test",
-        ])
-        .args([
-            "--proxy",
-            &proxy,
-            "--sandbox",
-            &stack.url("sandbox")?,
-            "--origin",
-            &stack.url("page")?,
-        ])
-        .output()
-        .context("running the webhook driver")?;
-    if !hooks.status.success() {
-        bail!(
-            "webhook driver failed: {}",
-            String::from_utf8_lossy(&hooks.stderr)
-        );
-    }
-    let h: serde_json::Value =
-        serde_json::from_slice(&hooks.stdout).context("reading the webhook driver")?;
-    let events_per_s = h["events_per_s"].as_f64().context("events_per_s")?;
-
-    let pid = stack.urls["proxy_pid"].as_u64().context("proxy pid")?;
-    let rss = peak_rss_mb(pid)?;
-    drop(stack);
-
-    let budget_br = 150 * 1024;
-    let rows: Vec<(&str, f64, String)> = vec![
-        ("widget_raw_bytes", raw as f64, String::new()),
-        ("widget_gzip_bytes", gzip as f64, String::new()),
-        (
-            "widget_brotli_bytes",
-            br as f64,
-            format!(
-                "budget {budget_br} (150 KiB): {}",
-                if br <= budget_br { "met" } else { "MISSED" }
-            ),
-        ),
-        ("widget_brotli_wasm_bytes", br_wasm as f64, String::new()),
-        ("widget_brotli_js_bytes", br_js as f64, String::new()),
-        (
-            "plans_visible_ms",
-            median(&plans),
-            format!(
-                "median of {}; budget 250 ms: {}",
-                plans.len(),
-                if median(&plans) <= 250.0 {
-                    "met"
-                } else {
-                    "MISSED"
-                }
-            ),
-        ),
-        (
-            "activation_latency_ms",
-            median(&activation),
-            format!(
-                "median of {}; budget 300 ms: {}",
-                activation.len(),
-                if median(&activation) <= 300.0 {
-                    "met"
-                } else {
-                    "MISSED"
-                }
-            ),
-        ),
-        (
-            "activation_latency_interval_poll_ms",
-            median(&interval),
-            format!("median of {}", interval.len()),
-        ),
-        ("catalog_rps", catalog_rps, String::new()),
-        ("catalog_p99_ms", catalog_p99, String::new()),
-        ("status_rps", status_rps, String::new()),
-        ("status_p99_ms", status_p99, String::new()),
-        ("static_rps", static_rps, format!("p99 {static_p99:.2} ms")),
-        (
-            "webhook_events_per_s",
-            events_per_s,
-            "300 orders, 16 in flight, fsync on".into(),
-        ),
-        ("proxy_peak_rss_mb", rss, String::new()),
-    ];
-    println!("\n{:<38} {:>12}  notes", "measure", "value");
-    for (k, v, note) in &rows {
-        println!("{k:<38} {v:>12.1}  {note}");
-    }
-    let mut report = serde_json::Map::new();
-    for (k, v, _) in &rows {
-        report.insert((*k).to_owned(), serde_json::json!(v));
-    }
-    report.insert(
-        "samples".into(),
-        serde_json::json!({"plans_visible_ms": plans, "activation_latency_ms": activation,
-                           "activation_latency_interval_poll_ms": interval}),
+    let mut report = Report::default();
+    report.sizes(has("sizes").then_some(&widget.sizes));
+    report.phone(on_stack.phone.as_ref())?;
+    report.http(
+        on_stack
+            .http
+            .as_ref()
+            .map(|(c, s)| (c.as_slice(), s.as_slice())),
+        COUNTRY,
     );
-    report.insert(
-        "budgets".into(),
-        serde_json::json!({"widget_brotli_bytes": budget_br, "plans_visible_ms": 250, "activation_latency_ms": 300}),
+    report.webhooks(on_stack.events_per_s);
+    report.long_polls(long_polls.as_ref())?;
+    report.activation(
+        on_stack
+            .activation
+            .as_ref()
+            .map(|(l, i)| (l.as_slice(), i.as_slice())),
     );
-    let missed: Vec<&str> = [
-        ("widget_brotli_bytes", br > budget_br),
-        ("plans_visible_ms", median(&plans) > 250.0),
-        ("activation_latency_ms", median(&activation) > 300.0),
-    ]
-    .iter()
-    .filter(|(_, m)| *m)
-    .map(|(k, _)| *k)
-    .collect();
-    report.insert("missed".into(), serde_json::json!(missed));
-    let json = serde_json::to_string_pretty(&serde_json::Value::Object(report))?;
-    fs::write(out_dir.join("report.json"), json)?;
-    println!("\nwrote {}", out_dir.join("report.json").display());
-    Ok(())
+    if let Some(rss) = on_stack.proxy_peak_rss_mb {
+        report.rows.push(report::Row {
+            what: "the proxy's peak memory (VmHWM) over the run".into(),
+            ours: format!("{rss:.1} MB"),
+            ..report::Row::default()
+        });
+    }
+    report.rows.push(report::Row {
+        what: "load average (1/5/15 min) at start and end".into(),
+        ours: format!(
+            "{:.2} {:.2} {:.2}",
+            load_start[0], load_start[1], load_start[2]
+        ),
+        reference: format!("{:.2} {:.2} {:.2}", load_end[0], load_end[1], load_end[2]),
+        ..report::Row::default()
+    });
+    report.close();
+    let (missed, unmeasured) = report.verdicts();
+    let mut json = std::mem::take(&mut report.json);
+    json.insert("date".into(), json!(date));
+    json.insert("machine".into(), machine());
+    json.insert("parts".into(), json!(parts));
+    json.insert("open_file_limit".into(), json!(nofile));
+    json.insert(
+        "load_average".into(),
+        json!({"start": load_start, "before_http": on_stack.load_before_http, "end": load_end}),
+    );
+    json.insert(
+        "proxy_peak_rss_mb".into(),
+        json!(on_stack.proxy_peak_rss_mb),
+    );
+    let path = out_dir.join("report.json");
+    fs::write(&path, serde_json::to_string_pretty(&Value::Object(json))?)?;
+
+    println!("\n{}", report::table(&report.rows));
+    if !unmeasured.is_empty() {
+        println!("not measured in this run: {}", unmeasured.join(", "));
+    }
+    println!("wrote {}", path.display());
+    Ok(missed)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn wrk_output_is_read() {
-        let text = "Running 10s test @ http://x\n  Latency Distribution\n     50%  200.00us\n     99%    3.21ms\n  100 requests\nRequests/sec:  12345.67\nTransfer/sec: 1MB\n";
-        let (rps, p99) = parse_wrk(text).expect("parses");
-        assert!((rps - 12345.67).abs() < 1e-9);
-        assert!((p99 - 3.21).abs() < 1e-9);
-        let slow = text.replace("3.21ms", "1.50s");
-        assert!((parse_wrk(&slow).expect("parses").1 - 1500.0).abs() < 1e-9);
-        assert!(parse_wrk(&format!("{text}Non-2xx or 3xx responses: 5\n")).is_err());
-    }
 
     #[test]
     fn medians() {
@@ -357,7 +670,18 @@ mod tests {
     #[test]
     fn compression_shrinks_repetition() {
         let text = b"abcabcabcabcabcabcabcabcabcabcabcabcabcabcabc".repeat(20);
-        assert!(brotli_len(&text).expect("br") < text.len() / 10);
-        assert!(gzip_len(&text).expect("gz") < text.len() / 5);
+        assert!(brotli(&text).expect("br").len() < text.len() / 10);
+        assert!(gzip(&text).expect("gz").len() < text.len() / 5);
+    }
+
+    #[test]
+    fn parts_are_chosen() {
+        assert_eq!(parts(&[]).expect("all"), PARTS.to_vec());
+        assert_eq!(
+            parts(&["--only".into(), "http,sizes".into()]).expect("some"),
+            vec!["http", "sizes"]
+        );
+        assert!(parts(&["--only".into(), "nope".into()]).is_err());
+        assert!(parts(&["--fast".into()]).is_err());
     }
 }

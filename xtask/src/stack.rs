@@ -31,6 +31,32 @@ impl DemoStack {
         extra: &[OsString],
         log: &str,
     ) -> Result<Self> {
+        Self::start_with_env(
+            root,
+            profile,
+            data_dir,
+            activation_delay_ms,
+            extra,
+            log,
+            &[],
+        )
+    }
+
+    /// [`DemoStack::start`] with more environment for the demo and its proxy process
+    /// (which takes its settings from the environment first), e.g. the bench's
+    /// `PROXY_ALLOWED_ORIGINS`.
+    ///
+    /// # Errors
+    /// When the demo does not start or does not print its URLs.
+    pub fn start_with_env(
+        root: &Path,
+        profile: &str,
+        data_dir: &Path,
+        activation_delay_ms: u32,
+        extra: &[OsString],
+        log: &str,
+        env: &[(&str, &str)],
+    ) -> Result<Self> {
         let _ = std::fs::remove_dir_all(data_dir);
         let mut child = Command::new(root.join("target").join(profile).join("simology-demo"))
             .args(["--port", "0", "--json", "--activation-delay-ms"])
@@ -44,6 +70,7 @@ impl DemoStack {
             .env("PROXY_CHECKOUT_PER_MINUTE", "1000000000")
             .env("PROXY_MISSES_PER_MINUTE", "1000000000")
             .env("RUST_LOG", log)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .spawn()
             .context("starting the demo stack")?;

@@ -198,6 +198,21 @@ pub fn ensure_geckodriver() -> Result<()> {
     )
 }
 
+/// The reference server and load generator of `cargo xtask bench`, from Debian: nginx
+/// (with its brotli_static module, to serve the widget's files precompressed as a CDN
+/// does) and wrk. The bench runs its own nginx (own config and prefix, loopback port,
+/// the current user); the system's service is never used.
+pub fn ensure_bench_tools() -> Result<()> {
+    ensure_apt(&[
+        ("/usr/sbin/nginx", "nginx"),
+        (
+            "/usr/lib/nginx/modules/ngx_http_brotli_static_module.so",
+            "libnginx-mod-http-brotli-static",
+        ),
+        ("/usr/bin/wrk", "wrk"),
+    ])
+}
+
 /// The binaryen release whose wasm-opt the release build uses. Debian's (108) breaks
 /// the externref table that rustc and wasm-bindgen now emit; npm's build of binaryen is
 /// current and needs no compiler.

@@ -1,38 +1,24 @@
-// Browser timings for `cargo xtask bench`, against a running demo stack whose URLs come
-// as the first argument (simology-demo --json). Prints one JSON object of samples.
+// Activation latency for `cargo xtask bench`: from the sandbox sending `activation.ready`
+// to the QR code in the page, with the widget long-polling and with it polling every
+// 3 s. The first argument is the demo stack's URLs (simology-demo --json), with `page`
+// the origin that serves the host pages. Prints one JSON object of samples.
 import { launch } from '../lib/stack.mjs';
 
 const urls = JSON.parse(process.argv[2]);
-const LOADS = Number(process.env.BENCH_LOADS || 12);
 const ORDERS = Number(process.env.BENCH_ORDERS || 10);
 
-// Notes, from the page itself, when the first plan card and the QR code appear.
+// Notes, from the page itself, when the QR code appears.
 const OBSERVER = `
-  window.__firstPlan = null; window.__qrAt = null;
+  window.__qrAt = null;
   (function watch() {
     const host = document.querySelector('simology-esim');
     const root = host && host.shadowRoot;
-    if (root) {
-      if (window.__firstPlan === null && root.querySelector('.plan-card:not(.skeleton)')) window.__firstPlan = performance.now();
-      if (window.__qrAt === null && root.querySelector('.qr svg')) window.__qrAt = Date.now();
+    if (root && root.querySelector('.qr svg')) {
+      window.__qrAt = Date.now();
+      return;
     }
     requestAnimationFrame(watch);
   })();`;
-
-async function coldLoads(browser) {
-  const samples = [];
-  for (let i = 0; i < LOADS; i++) {
-    // A new context is a cold browser: no HTTP cache, no compiled wasm.
-    const context = await browser.newContext({ viewport: { width: 375, height: 800 } });
-    await context.addInitScript(OBSERVER);
-    const page = await context.newPage();
-    await page.goto(`${urls.page}/`);
-    await page.waitForFunction(() => window.__firstPlan !== null, null, { timeout: 20000 });
-    samples.push(await page.evaluate(() => window.__firstPlan));
-    await context.close();
-  }
-  return samples;
-}
 
 async function checkout() {
   const r = await fetch(`${urls.proxy}/api/checkout`, {
@@ -90,11 +76,9 @@ async function activations(browser, path) {
 
 const browser = await launch();
 try {
-  const plans = await coldLoads(browser);
   const longPoll = await activations(browser, '/');
   const interval = await activations(browser, '/bench-interval.html');
   console.log(JSON.stringify({
-    plans_visible_ms: plans,
     activation_latency_ms: longPoll.samples,
     activation_latency_interval_poll_ms: interval.samples,
     ready_order_ref: longPoll.lastRef,
