@@ -11,7 +11,7 @@ use simology_widget_core::saved::SavedOrder;
 
 use crate::backend::Failure;
 use crate::browser;
-use crate::components::app::ctx;
+use crate::context::ctx;
 
 /// The checkout of one plan.
 #[component]
