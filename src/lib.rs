@@ -14,6 +14,7 @@ pub mod context;
 pub mod json;
 pub mod load;
 pub mod polling;
+pub mod purchase;
 
 use std::rc::Rc;
 

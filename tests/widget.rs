@@ -1,6 +1,6 @@
 //! The widget in a real (headless) browser, rendered from fixed data through a fake
 //! proxy: the picker from a catalogue, search, sort, prices, checkout validation and
-//! errors, status transitions, the ready view with its QR code, and the
+//! errors, top-up errors, status transitions, the ready view with its QR code, and the
 //! order-polling loop on its own. Tests wait for what they look for (an element, a
 //! change, a request), never for a fixed time.
 #![cfg(target_arch = "wasm32")]
@@ -894,6 +894,128 @@ async fn markup_from_upstream_is_rendered_as_text() {
     );
 }
 
+/// Mounts the ready view of the order, with its one top-up offer.
+async fn ready_with_topups() -> Harness {
+    let h = mount_widget(Lang::En, None, Some(Screen::Order(order_ref())));
+    h.fake.publish(Ok(order_view(OrderState::Ready, None, 4)));
+    h.shown(".topups .topup-list button").await;
+    h
+}
+
+impl Harness {
+    /// Clicks the top-up offer, waits until the widget shows the purchase under way,
+    /// answers it with `answer`, and waits until the answer is shown (the failure's text)
+    /// or the payment page is asked for (no text).
+    async fn buy_topup(&self, answer: Result<CheckoutResponse, Failure>) -> String {
+        let sent = self.fake.topups.borrow().len() + 1;
+        self.one(".topups .topup-list button").click();
+        until("the top-up to be sent", || {
+            self.fake.topups.borrow().len() == sent
+        })
+        .await;
+        let button = self.one(".topups .topup-list button");
+        until("the purchase under way", || {
+            button.has_attribute("disabled")
+        })
+        .await;
+        assert_eq!(
+            self.text(".topups .form-error"),
+            "",
+            "a new try clears the last failure"
+        );
+        let succeeds = answer.is_ok();
+        self.fake.topup_answers.give(answer);
+        if succeeds {
+            until("the payment page", || !self.navigated.borrow().is_empty()).await;
+            return String::new();
+        }
+        until("the failure", || {
+            !button.has_attribute("disabled") && !self.text(".topups .form-error").is_empty()
+        })
+        .await;
+        self.text(".topups .form-error")
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_failed_topup_keeps_its_intent_and_flags_a_refused_email() {
+    let en = Lang::En.strings();
+    let h = ready_with_topups().await;
+    h.one(".topups .topup-list button").click();
+    assert_eq!(
+        h.changed(".topups .field-error", "").await,
+        en.email_invalid,
+        "an empty email is not sent"
+    );
+    assert!(h.fake.topups.borrow().is_empty());
+    h.type_into(".topups input[type=email]", "alex@example.com");
+
+    // A lost answer: the retry is the same purchase, so it cannot make a second order.
+    assert_eq!(h.buy_topup(Err(Failure::Network)).await, en.err_network);
+    h.buy_topup(Err(Failure::Network)).await;
+    // The proxy refuses the address: the field says so, and the purchase is the same.
+    let refused = Failure::Api {
+        status: 422,
+        code: ErrorCode::InvalidEmail,
+        retry_after: None,
+    };
+    assert_eq!(h.buy_topup(Err(refused)).await, en.err_email);
+    assert_eq!(
+        h.one(".topups input[type=email]")
+            .get_attribute("aria-invalid")
+            .as_deref(),
+        Some("true"),
+        "the refused email is flagged"
+    );
+    assert_eq!(h.text(".topups .field-error"), en.email_invalid);
+    // The details changed under the intent: the next try is a new purchase.
+    let conflict = Failure::Api {
+        status: 409,
+        code: ErrorCode::Conflict,
+        retry_after: None,
+    };
+    assert_eq!(h.buy_topup(Err(conflict)).await, en.err_conflict);
+    h.buy_topup(Err(Failure::Network)).await;
+    let intents: Vec<String> = h
+        .fake
+        .topups
+        .borrow()
+        .iter()
+        .map(|r| r.intent_id.clone())
+        .collect();
+    assert_eq!(intents.len(), 5);
+    assert!(intents.iter().all(|i| is_valid_intent_id(i)));
+    assert!(
+        intents[..4].iter().all(|i| *i == intents[0]),
+        "kept through network failures and a refused email: {intents:?}"
+    );
+    assert_ne!(intents[4], intents[0], "renewed after a conflict");
+    assert!(h.navigated.borrow().is_empty());
+
+    // And once it goes through: remembered, and off to the payment page.
+    h.buy_topup(Ok(CheckoutResponse {
+        order_ref: OrderRef::from_bits(7),
+        payment_url: "https://pay.example/cs_topup".into(),
+        expires_at: String::new(),
+    }))
+    .await;
+    assert_eq!(
+        h.navigated.borrow().as_slice(),
+        ["https://pay.example/cs_topup"]
+    );
+    let saved = simology_widget::browser::saved_orders();
+    let topup = saved
+        .iter()
+        .find(|o| o.order_ref == OrderRef::from_bits(7))
+        .expect("the top-up is remembered");
+    assert_eq!(topup.sku, "US-1GB-7D");
+    assert_eq!(
+        topup.destination,
+        DestinationId::country("US").expect("country")
+    );
+    assert_eq!(h.fake.topups.borrow()[5].intent_id, intents[4]);
+}
+
 /// A poll of the order against a fresh fake, with the order remembered as unfinished.
 fn poll_with(
     pace: Pace,
@@ -928,6 +1050,17 @@ fn poll_with(
         watched,
     );
     (fake, watched, poll, guard)
+}
+
+/// Runs the poll in the background; the flag says when it has ended.
+fn spawn_run(poll: OrderPoll) -> Rc<Cell<bool>> {
+    let done = Rc::new(Cell::new(false));
+    let ended = Rc::clone(&done);
+    leptos::task::spawn_local(async move {
+        poll.run().await;
+        ended.set(true);
+    });
+    done
 }
 
 fn remembered_as_done() -> bool {
@@ -1008,14 +1141,7 @@ async fn polling_goes_on_through_failures_and_stops_on_an_unknown_order() {
             Err(not_found),
         ],
     );
-    let done = Rc::new(Cell::new(false));
-    {
-        let done = Rc::clone(&done);
-        leptos::task::spawn_local(async move {
-            poll.run().await;
-            done.set(true);
-        });
-    }
+    let done = spawn_run(poll);
     // The browser coming back online cuts the backoff and the rate-limit wait short.
     until("the poll to end", || {
         let online = web_sys::Event::new("online").expect("event");
@@ -1046,14 +1172,7 @@ async fn polling_goes_on_through_failures_and_stops_on_an_unknown_order() {
 #[wasm_bindgen_test]
 async fn polling_stops_when_its_guard_is_dropped() {
     let (fake, watched, poll, guard) = poll_with(Pace::LongPoll, vec![]);
-    let done = Rc::new(Cell::new(false));
-    {
-        let done = Rc::clone(&done);
-        leptos::task::spawn_local(async move {
-            poll.run().await;
-            done.set(true);
-        });
-    }
+    let done = spawn_run(poll);
     until("the first read", || fake.order_reads.borrow().len() == 1).await;
     // The component goes away while the read is under way; then the answer arrives.
     drop(guard);
