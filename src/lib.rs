@@ -10,8 +10,11 @@
 pub mod backend;
 pub mod browser;
 pub mod components;
+pub mod context;
 pub mod json;
 pub mod load;
+pub mod polling;
+pub mod purchase;
 
 use std::rc::Rc;
 
@@ -21,7 +24,8 @@ use simology_widget_core::i18n::Lang;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::components::app::{initial_screen, Config, Services, Widget};
+use crate::components::app::Widget;
+use crate::context::{Config, Screen, Services};
 
 /// The widget's stylesheet, applied to each shadow root.
 pub const CSS: &str = include_str!(concat!(env!("OUT_DIR"), "/widget.min.css"));
@@ -91,7 +95,7 @@ pub fn mount(root: web_sys::HtmlElement, options: JsValue) -> Result<(), JsValue
     let proxy = option(&options, "proxy")
         .ok_or_else(|| JsValue::from_str("simology-esim: the proxy attribute is required"))?;
     let config = config_from(&options);
-    let screen = initial_screen(&config, &browser::location_hash(), browser::now_ms());
+    let screen = Screen::initial(&config, &browser::location_hash(), browser::now_ms());
     // Leave the fragment for the page's other widgets this turn, then clean the address bar.
     if PaymentReturn::parse(&browser::location_hash()).is_some() {
         let clear = Closure::once_into_js(browser::clear_hash);

@@ -1,9 +1,11 @@
 //! The widget in a real (headless) browser, rendered from fixed data through a fake
 //! proxy: the picker from a catalogue, search, sort, prices, checkout validation and
-//! errors, status transitions, and the ready view with its QR code.
+//! errors, top-up errors, status transitions, the ready view with its QR code, and the
+//! order-polling loop on its own. Tests wait for what they look for (an element, a
+//! change, a request), never for a fixed time.
 #![cfg(target_arch = "wasm32")]
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Rc;
 
@@ -12,8 +14,12 @@ use leptos::prelude::*;
 use simology_proxy_api::*;
 use simology_widget::backend::{Backend, Failure, Fut};
 use simology_widget::browser::Waker;
-use simology_widget::components::app::{Config, Screen, Services, Widget};
+use simology_widget::components::app::Widget;
+use simology_widget::context::{Config, Screen, Services};
+use simology_widget::polling::{OrderPoll, Watched};
 use simology_widget_core::i18n::Lang;
+use simology_widget_core::saved::SavedOrder;
+use simology_widget_core::status::{Pace, LONG_POLL_SECS};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
@@ -125,11 +131,56 @@ fn catalog(code: &str) -> CatalogResponse {
     }
 }
 
+/// Answers the test gives out one at a time, like a server that answers when it is
+/// ready: a call waits for the next one.
+struct Answers<T> {
+    queue: RefCell<VecDeque<T>>,
+    given: Waker,
+}
+
+impl<T> Default for Answers<T> {
+    fn default() -> Self {
+        Answers {
+            queue: RefCell::new(VecDeque::new()),
+            given: Waker::default(),
+        }
+    }
+}
+
+impl<T> Answers<T> {
+    fn give(&self, answer: T) {
+        self.queue.borrow_mut().push_back(answer);
+        self.given.wake();
+    }
+
+    async fn next(&self) -> T {
+        loop {
+            if let Some(answer) = self.queue.borrow_mut().pop_front() {
+                return answer;
+            }
+            self.given.sleep(60_000).await;
+        }
+    }
+}
+
 #[derive(Default)]
 struct Fake {
     checkouts: RefCell<Vec<CheckoutRequest>>,
     checkout_result: RefCell<Option<Result<CheckoutResponse, Failure>>>,
-    orders: RefCell<VecDeque<OrderView>>,
+    /// The answers to order reads.
+    orders: Answers<Result<OrderView, Failure>>,
+    /// Each order read's `wait` and `version`.
+    order_reads: RefCell<Vec<(u64, Option<i64>)>>,
+    topups: RefCell<Vec<TopupRequest>>,
+    /// The answers to top-up purchases.
+    topup_answers: Answers<Result<CheckoutResponse, Failure>>,
+}
+
+impl Fake {
+    /// The next answer to an order read.
+    fn publish(&self, answer: Result<OrderView, Failure>) {
+        self.orders.give(answer);
+    }
 }
 
 const REF: &str = "o_0123456789abcdef0123456789abcdef";
@@ -179,19 +230,13 @@ impl Backend for Shared {
     fn order(
         &self,
         _order_ref: &OrderRef,
-        _wait: u64,
-        _version: Option<i64>,
+        wait: u64,
+        version: Option<i64>,
     ) -> Fut<Result<OrderView, Failure>> {
+        self.0.order_reads.borrow_mut().push((wait, version));
         let me = Rc::clone(&self.0);
-        Box::pin(async move {
-            // Like a long-poll: answers when the test publishes the next state.
-            loop {
-                if let Some(o) = me.orders.borrow_mut().pop_front() {
-                    return Ok(o);
-                }
-                Waker::default().sleep(10).await;
-            }
-        })
+        // Like a long-poll: answers when the test publishes the next state.
+        Box::pin(async move { me.orders.next().await })
     }
     fn usage(&self, _order_ref: &OrderRef) -> Fut<Result<UsageView, Failure>> {
         Box::pin(async {
@@ -221,10 +266,13 @@ impl Backend for Shared {
     }
     fn buy_topup(
         &self,
-        _order_ref: &OrderRef,
-        _request: TopupRequest,
+        order_ref: &OrderRef,
+        request: TopupRequest,
     ) -> Fut<Result<CheckoutResponse, Failure>> {
-        Box::pin(async { Err(Failure::Network) })
+        assert_eq!(*order_ref, self::order_ref(), "tops up the order shown");
+        self.0.topups.borrow_mut().push(request);
+        let me = Rc::clone(&self.0);
+        Box::pin(async move { me.topup_answers.next().await })
     }
 }
 
@@ -299,14 +347,59 @@ fn mount_widget(
     }
 }
 
-async fn settle() {
-    for _ in 0..5 {
+/// Waits until `ready()` holds, letting the widget's tasks and timers run in between.
+/// The deadline only turns a hang into a failure; nothing the widget does comes near it.
+async fn until(what: &str, ready: impl Fn() -> bool) {
+    let deadline = js_sys::Date::now() + 10_000.0;
+    while !ready() {
+        assert!(js_sys::Date::now() < deadline, "gave up waiting for {what}");
         leptos::task::tick().await;
-        Waker::default().sleep(15).await;
+        Waker::default().sleep(1).await;
     }
 }
 
+/// Waits until `selector` matches something under `root`.
+async fn shown(root: &web_sys::HtmlElement, selector: &str) {
+    until(selector, || {
+        root.query_selector(selector).ok().flatten().is_some()
+    })
+    .await;
+}
+
 impl Harness {
+    /// Waits until `selector` matches something in the widget.
+    async fn shown(&self, selector: &str) {
+        shown(&self.root, selector).await;
+    }
+    /// Waits until `selector`'s text is there and no longer `before`, and returns it.
+    async fn changed(&self, selector: &str, before: &str) -> String {
+        let now = || {
+            self.root
+                .query_selector(selector)
+                .ok()
+                .flatten()
+                .and_then(|e| e.text_content())
+                .filter(|t| !t.is_empty() && t != before)
+        };
+        until(&format!("{selector} to change from {before:?}"), || {
+            now().is_some()
+        })
+        .await;
+        now().unwrap_or_default()
+    }
+    /// Sorts the plans by `value` and waits until their order changes.
+    async fn sort_by(&self, value: &str) {
+        let before = self.skus();
+        let select: web_sys::HtmlSelectElement = self.one(".sort-select").unchecked_into();
+        select.set_value(value);
+        select
+            .dispatch_event(&web_sys::Event::new("change").expect("event"))
+            .expect("dispatch");
+        until(&format!("the plans sorted by {value}"), || {
+            self.skus() != before
+        })
+        .await;
+    }
     fn all(&self, selector: &str) -> Vec<web_sys::HtmlElement> {
         let list = self.root.query_selector_all(selector).expect("selector");
         (0..list.length())
@@ -349,7 +442,7 @@ impl Harness {
 #[wasm_bindgen_test]
 async fn picker_renders_the_catalogue_in_usd() {
     let h = mount_widget(Lang::En, Some((DestinationKind::Country, "US")), None);
-    settle().await;
+    h.shown(".country-plans .plan-card").await;
     assert_eq!(h.text(".plans-title"), "eSIM plans for United States");
     assert_eq!(
         h.skus(),
@@ -373,13 +466,13 @@ async fn picker_renders_the_catalogue_in_usd() {
 #[wasm_bindgen_test]
 async fn prices_in_euros_and_yen_follow_the_language() {
     let h = mount_widget(Lang::Fr, Some((DestinationKind::Country, "ES")), None);
-    settle().await;
+    h.shown(".country-plans .plan-price").await;
     assert_eq!(h.text(".country-plans .plan-price"), "4,99\u{a0}€");
     let h = mount_widget(Lang::En, Some((DestinationKind::Country, "JP")), None);
-    settle().await;
+    h.shown(".country-plans .plan-price").await;
     assert_eq!(h.text(".country-plans .plan-price"), "¥680");
     let h = mount_widget(Lang::De, Some((DestinationKind::Country, "JP")), None);
-    settle().await;
+    h.shown(".country-plans .plan-price").await;
     let prices: Vec<String> = h
         .all(".country-plans .plan-price")
         .iter()
@@ -391,22 +484,16 @@ async fn prices_in_euros_and_yen_follow_the_language() {
 #[wasm_bindgen_test]
 async fn sorting_by_data_and_validity() {
     let h = mount_widget(Lang::En, Some((DestinationKind::Country, "US")), None);
-    settle().await;
-    let select: web_sys::HtmlSelectElement = h.one(".sort-select").unchecked_into();
-    select.set_value("data");
-    select
-        .dispatch_event(&web_sys::Event::new("change").expect("event"))
-        .expect("dispatch");
-    settle().await;
+    h.shown(".country-plans .plan-card").await;
+    h.sort_by("data").await;
     assert_eq!(
         h.skus(),
         vec!["US-20GB-90D", "US-5GB-30D", "US-1GB-7D", "US-50GB-90D"]
     );
-    select.set_value("validity");
-    select
-        .dispatch_event(&web_sys::Event::new("change").expect("event"))
-        .expect("dispatch");
-    settle().await;
+    // By validity the order is the same as by data, so go through the price first: each
+    // step then shows as a change.
+    h.sort_by("price").await;
+    h.sort_by("validity").await;
     assert_eq!(h.skus()[0], "US-20GB-90D");
     assert_eq!(h.skus()[2], "US-1GB-7D");
 }
@@ -414,9 +501,11 @@ async fn sorting_by_data_and_validity() {
 #[wasm_bindgen_test]
 async fn search_is_accent_insensitive_and_keyboard_driven() {
     let h = mount_widget(Lang::En, None, None);
-    settle().await;
+    h.shown(".search-input").await;
     h.type_into(".search-input", "Espana");
-    settle().await;
+    // Options show once the destinations are in.
+    h.shown(".search-option").await;
+    let found = h.text(".search [role=status]");
     let options = h.all(".search-option");
     assert_eq!(options.len(), 1);
     assert_eq!(options[0].get_attribute("data-code").as_deref(), Some("ES"));
@@ -426,30 +515,29 @@ async fn search_is_accent_insensitive_and_keyboard_driven() {
             .as_deref(),
         Some("true")
     );
-    assert_eq!(h.text(".search [role=status]"), "Destinations found: 1");
+    assert_eq!(found, "Destinations found: 1");
     h.type_into(".search-input", "e");
-    settle().await;
-    assert!(h.all(".search-option").len() >= 2);
+    let found = h.changed(".search [role=status]", &found).await;
+    assert!(h.all(".search-option").len() >= 2, "{found}");
     h.type_into(".search-input", "united st");
-    settle().await;
+    h.changed(".search [role=status]", &found).await;
     h.key(".search-input", "ArrowDown");
     h.key(".search-input", "Enter");
-    settle().await;
+    h.shown(".plans-title").await;
     assert_eq!(h.text(".plans-title"), "eSIM plans for United States");
     h.one(".change").click();
-    settle().await;
+    h.shown(".search-input").await;
     h.type_into(".search-input", "zzzz");
-    settle().await;
     assert_eq!(
-        h.text(".search [role=status]"),
+        h.changed(".search [role=status]", "").await,
         "No destination matches “zzzz”."
     );
 }
 
 async fn open_checkout(h: &Harness) {
-    settle().await;
+    h.shown(".country-plans .choose").await;
     h.all(".country-plans .choose")[0].click();
-    settle().await;
+    h.shown("form.checkout").await;
 }
 
 #[wasm_bindgen_test]
@@ -459,9 +547,8 @@ async fn checkout_validates_the_email_and_makes_one_order() {
     assert!(h.text(".pay").contains("$4.50"));
     h.type_into("input[type=email]", "not-an-email");
     h.one(".pay").click();
-    settle().await;
     assert_eq!(
-        h.text(".field-error"),
+        h.changed(".field-error", "").await,
         "Enter an email address like name@example.com."
     );
     assert_eq!(
@@ -483,11 +570,12 @@ async fn checkout_validates_the_email_and_makes_one_order() {
         .expect("event");
         form.dispatch_event(&e).expect("dispatch");
     };
+    let pay = h.text(".pay");
+    // A double click; the button changes once the proxy has answered and the payment
+    // page loads.
     submit();
-    submit(); // a double click
-    settle().await;
-    Waker::default().sleep(100).await;
-    settle().await;
+    submit();
+    let redirecting = h.changed(".pay", &pay).await;
     let sent = h.fake.checkouts.borrow().clone();
     assert_eq!(sent.len(), 1, "one order for a double click");
     assert_eq!(sent[0].email, "alex@example.com");
@@ -497,7 +585,7 @@ async fn checkout_validates_the_email_and_makes_one_order() {
         h.navigated.borrow().as_slice(),
         ["https://pay.example/cs_1"]
     );
-    assert!(h.text(".pay").contains("Taking you to secure payment"));
+    assert!(redirecting.contains("Taking you to secure payment"));
 }
 
 #[wasm_bindgen_test]
@@ -511,19 +599,16 @@ async fn checkout_failures_are_translated() {
     open_checkout(&h).await;
     h.type_into("input[type=email]", "alex@example.com");
     h.one(".pay").click();
-    settle().await;
-    Waker::default().sleep(100).await;
-    settle().await;
-    assert_eq!(
-        h.text(".form-error"),
-        "Este plan se acaba de agotar. Elige otro."
-    );
+    let sold_out = h.changed(".form-error", "").await;
+    assert_eq!(sold_out, "Este plan se acaba de agotar. Elige otro.");
     assert!(h.navigated.borrow().is_empty());
     *h.fake.checkout_result.borrow_mut() = Some(Err(Failure::Network));
+    h.shown(".pay:enabled").await;
     h.one(".pay").click();
-    Waker::default().sleep(100).await;
-    settle().await;
-    assert!(h.text(".form-error").contains("No podemos conectar"));
+    assert!(h
+        .changed(".form-error", &sold_out)
+        .await
+        .contains("No podemos conectar"));
 }
 
 fn order_view(state: OrderState, reason: Option<&str>, version: i64) -> OrderView {
@@ -559,41 +644,38 @@ fn order_view(state: OrderState, reason: Option<&str>, version: i64) -> OrderVie
 #[wasm_bindgen_test]
 async fn status_moves_through_payment_preparation_and_ready() {
     let h = mount_widget(Lang::En, None, Some(Screen::Order(order_ref())));
-    settle().await;
-    assert_eq!(h.text(".status-message"), "Waiting for your payment…");
+    h.shown(".status-message").await;
+    let pending = h.text(".status-message");
+    assert_eq!(pending, "Waiting for your payment…");
+    h.fake.publish(Ok(order_view(OrderState::Paid, None, 2)));
+    let paid = h.changed(".status-message", &pending).await;
+    assert_eq!(paid, "Confirming your payment…");
+    assert_eq!(h.changed(".step.current", "").await, "Payment");
     h.fake
-        .orders
-        .borrow_mut()
-        .push_back(order_view(OrderState::Paid, None, 2));
-    settle().await;
-    assert_eq!(h.text(".status-message"), "Confirming your payment…");
+        .publish(Ok(order_view(OrderState::Provisioning, None, 3)));
     assert_eq!(
-        h.one(".step.current").text_content().as_deref(),
-        Some("Payment")
-    );
-    h.fake
-        .orders
-        .borrow_mut()
-        .push_back(order_view(OrderState::Provisioning, None, 3));
-    settle().await;
-    assert_eq!(
-        h.text(".status-message"),
+        h.changed(".status-message", &paid).await,
         "Payment confirmed. Preparing your eSIM…"
     );
     assert_eq!(
-        h.one(".step.current").text_content().as_deref(),
-        Some("Preparing your eSIM")
+        h.changed(".step.current", "Payment").await,
+        "Preparing your eSIM"
     );
     assert_eq!(
         h.one("[role=status]").get_attribute("aria-live").as_deref(),
         Some("polite")
     );
-    h.fake
-        .orders
-        .borrow_mut()
-        .push_back(order_view(OrderState::Ready, None, 4));
-    settle().await;
-    assert_eq!(h.text(".status-message"), "Your eSIM is ready.");
+    let preparing = h.text(".status-message");
+    h.fake.publish(Ok(order_view(OrderState::Ready, None, 4)));
+    assert_eq!(
+        h.changed(".status-message", &preparing).await,
+        "Your eSIM is ready."
+    );
+    // Usage and offers load on their own.
+    h.shown(".qr svg").await;
+    h.shown(".usage").await;
+    h.shown(".topups").await;
+    until("no step under way", || h.all(".step.current").is_empty()).await;
     // The ready view: a QR code made here, the codes for manual entry, validity, usage.
     let svg = h.one(".qr svg");
     assert!(svg.outer_html().contains("<path") || svg.outer_html().contains("<rect"));
@@ -634,26 +716,28 @@ async fn a_declined_payment_offers_to_choose_again_with_the_plan_kept() {
         started_ms: simology_widget::browser::now_ms(),
         done: false,
     });
-    h.fake.orders.borrow_mut().push_back(order_view(
+    h.shown(".status-message").await;
+    let pending = h.text(".status-message");
+    h.fake.publish(Ok(order_view(
         OrderState::Failed,
         Some("payment_declined"),
         2,
-    ));
-    settle().await;
+    )));
     assert_eq!(
-        h.text(".status-message"),
+        h.changed(".status-message", &pending).await,
         "Il pagamento è stato rifiutato. Non è stato addebitato nulla."
     );
+    h.shown(".order > .button").await;
     assert!(h.all(".steps").is_empty());
     h.all(".order > .button")[0].click();
-    settle().await;
+    h.shown(".summary-plan").await;
     assert!(
         h.text(".summary-plan").contains("5\u{a0}GB"),
         "back to the chosen plan: {}",
         h.root.inner_html()
     );
     h.one(".back").click();
-    settle().await;
+    h.shown(".country-plans .plan-card").await;
     assert_eq!(
         h.skus()[0],
         "US-1GB-7D",
@@ -756,7 +840,7 @@ async fn markup_from_upstream_is_rendered_as_text() {
         destination: DestinationId::country("US"),
         sku: None,
     });
-    settle().await;
+    shown(&picker, ".choose").await;
     // The checkout too, where the terms link is.
     picker
         .query_selector(".choose")
@@ -764,8 +848,9 @@ async fn markup_from_upstream_is_rendered_as_text() {
         .expect("a plan")
         .unchecked_into::<web_sys::HtmlElement>()
         .click();
+    shown(&picker, "form.checkout").await;
     let ready = mount_hostile(Screen::Order(order_ref()));
-    settle().await;
+    shown(&ready, ".qr svg").await;
     for root in [&picker, &ready] {
         assert_eq!(
             root.query_selector_all("img, script")
@@ -807,4 +892,297 @@ async fn markup_from_upstream_is_rendered_as_text() {
             .length(),
         0
     );
+}
+
+/// Mounts the ready view of the order, with its one top-up offer.
+async fn ready_with_topups() -> Harness {
+    let h = mount_widget(Lang::En, None, Some(Screen::Order(order_ref())));
+    h.fake.publish(Ok(order_view(OrderState::Ready, None, 4)));
+    h.shown(".topups .topup-list button").await;
+    h
+}
+
+impl Harness {
+    /// Clicks the top-up offer, waits until the widget shows the purchase under way,
+    /// answers it with `answer`, and waits until the answer is shown (the failure's text)
+    /// or the payment page is asked for (no text).
+    async fn buy_topup(&self, answer: Result<CheckoutResponse, Failure>) -> String {
+        let sent = self.fake.topups.borrow().len() + 1;
+        self.one(".topups .topup-list button").click();
+        until("the top-up to be sent", || {
+            self.fake.topups.borrow().len() == sent
+        })
+        .await;
+        let button = self.one(".topups .topup-list button");
+        until("the purchase under way", || {
+            button.has_attribute("disabled")
+        })
+        .await;
+        assert_eq!(
+            self.text(".topups .form-error"),
+            "",
+            "a new try clears the last failure"
+        );
+        let succeeds = answer.is_ok();
+        self.fake.topup_answers.give(answer);
+        if succeeds {
+            until("the payment page", || !self.navigated.borrow().is_empty()).await;
+            return String::new();
+        }
+        until("the failure", || {
+            !button.has_attribute("disabled") && !self.text(".topups .form-error").is_empty()
+        })
+        .await;
+        self.text(".topups .form-error")
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_failed_topup_keeps_its_intent_and_flags_a_refused_email() {
+    let en = Lang::En.strings();
+    let h = ready_with_topups().await;
+    h.one(".topups .topup-list button").click();
+    assert_eq!(
+        h.changed(".topups .field-error", "").await,
+        en.email_invalid,
+        "an empty email is not sent"
+    );
+    assert!(h.fake.topups.borrow().is_empty());
+    h.type_into(".topups input[type=email]", "alex@example.com");
+
+    // A lost answer: the retry is the same purchase, so it cannot make a second order.
+    assert_eq!(h.buy_topup(Err(Failure::Network)).await, en.err_network);
+    h.buy_topup(Err(Failure::Network)).await;
+    // The proxy refuses the address: the field says so, and the purchase is the same.
+    let refused = Failure::Api {
+        status: 422,
+        code: ErrorCode::InvalidEmail,
+        retry_after: None,
+    };
+    assert_eq!(h.buy_topup(Err(refused)).await, en.err_email);
+    assert_eq!(
+        h.one(".topups input[type=email]")
+            .get_attribute("aria-invalid")
+            .as_deref(),
+        Some("true"),
+        "the refused email is flagged"
+    );
+    assert_eq!(h.text(".topups .field-error"), en.email_invalid);
+    // The details changed under the intent: the next try is a new purchase.
+    let conflict = Failure::Api {
+        status: 409,
+        code: ErrorCode::Conflict,
+        retry_after: None,
+    };
+    assert_eq!(h.buy_topup(Err(conflict)).await, en.err_conflict);
+    h.buy_topup(Err(Failure::Network)).await;
+    let intents: Vec<String> = h
+        .fake
+        .topups
+        .borrow()
+        .iter()
+        .map(|r| r.intent_id.clone())
+        .collect();
+    assert_eq!(intents.len(), 5);
+    assert!(intents.iter().all(|i| is_valid_intent_id(i)));
+    assert!(
+        intents[..4].iter().all(|i| *i == intents[0]),
+        "kept through network failures and a refused email: {intents:?}"
+    );
+    assert_ne!(intents[4], intents[0], "renewed after a conflict");
+    assert!(h.navigated.borrow().is_empty());
+
+    // And once it goes through: remembered, and off to the payment page.
+    h.buy_topup(Ok(CheckoutResponse {
+        order_ref: OrderRef::from_bits(7),
+        payment_url: "https://pay.example/cs_topup".into(),
+        expires_at: String::new(),
+    }))
+    .await;
+    assert_eq!(
+        h.navigated.borrow().as_slice(),
+        ["https://pay.example/cs_topup"]
+    );
+    let saved = simology_widget::browser::saved_orders();
+    let topup = saved
+        .iter()
+        .find(|o| o.order_ref == OrderRef::from_bits(7))
+        .expect("the top-up is remembered");
+    assert_eq!(topup.sku, "US-1GB-7D");
+    assert_eq!(
+        topup.destination,
+        DestinationId::country("US").expect("country")
+    );
+    assert_eq!(h.fake.topups.borrow()[5].intent_id, intents[4]);
+}
+
+/// A poll of the order against a fresh fake, with the order remembered as unfinished.
+fn poll_with(
+    pace: Pace,
+    answers: Vec<Result<OrderView, Failure>>,
+) -> (
+    Rc<Fake>,
+    Watched,
+    OrderPoll,
+    simology_widget::polling::PollGuard,
+) {
+    if let Some(storage) = window().local_storage().ok().flatten() {
+        let _ = storage.clear();
+    }
+    simology_widget::browser::save_order(SavedOrder {
+        order_ref: order_ref(),
+        instance: "poll".into(),
+        sku: "US-5GB-30D".into(),
+        destination: DestinationId::country("US").expect("country"),
+        name: "United States 5 GB".into(),
+        started_ms: simology_widget::browser::now_ms(),
+        done: false,
+    });
+    let fake = Rc::new(Fake::default());
+    for answer in answers {
+        fake.publish(answer);
+    }
+    let watched = Watched::new();
+    let (poll, guard) = OrderPoll::new(
+        Rc::new(Shared(Rc::clone(&fake))),
+        order_ref(),
+        pace,
+        watched,
+    );
+    (fake, watched, poll, guard)
+}
+
+/// Runs the poll in the background; the flag says when it has ended.
+fn spawn_run(poll: OrderPoll) -> Rc<Cell<bool>> {
+    let done = Rc::new(Cell::new(false));
+    let ended = Rc::clone(&done);
+    leptos::task::spawn_local(async move {
+        poll.run().await;
+        ended.set(true);
+    });
+    done
+}
+
+fn remembered_as_done() -> bool {
+    simology_widget::browser::saved_orders()
+        .iter()
+        .any(|o| o.order_ref == order_ref() && o.done)
+}
+
+#[wasm_bindgen_test]
+async fn polling_long_polls_from_the_version_held_and_stops_when_final() {
+    let (fake, watched, poll, _guard) = poll_with(
+        Pace::LongPoll,
+        vec![
+            Ok(order_view(OrderState::Paid, None, 2)),
+            Ok(order_view(OrderState::Provisioning, None, 3)),
+            Ok(order_view(OrderState::Ready, None, 4)),
+        ],
+    );
+    poll.run().await;
+    assert_eq!(
+        fake.order_reads.borrow().as_slice(),
+        [
+            (0, None),
+            (LONG_POLL_SECS, Some(2)),
+            (LONG_POLL_SECS, Some(3))
+        ],
+        "the first read at once, then long-polls; none after the final state"
+    );
+    assert_eq!(
+        watched.order.get_untracked(),
+        Some(order_view(OrderState::Ready, None, 4))
+    );
+    assert!(!watched.not_found.get_untracked());
+    assert!(!watched.offline.get_untracked());
+    assert!(remembered_as_done());
+}
+
+#[wasm_bindgen_test]
+async fn polling_at_an_interval_reads_without_waiting() {
+    let (fake, watched, poll, _guard) = poll_with(
+        Pace::Every(1),
+        vec![
+            Ok(order_view(OrderState::Pending, None, 1)),
+            Ok(order_view(OrderState::Pending, None, 1)),
+            Ok(order_view(OrderState::Failed, Some("payment_declined"), 2)),
+        ],
+    );
+    poll.run().await;
+    assert_eq!(
+        fake.order_reads.borrow().as_slice(),
+        [(0, None), (0, None), (0, None)]
+    );
+    assert_eq!(
+        watched.order.get_untracked().map(|o| o.state),
+        Some(OrderState::Failed)
+    );
+    assert!(remembered_as_done());
+}
+
+#[wasm_bindgen_test]
+async fn polling_goes_on_through_failures_and_stops_on_an_unknown_order() {
+    let rate_limited = Failure::Api {
+        status: 429,
+        code: ErrorCode::RateLimited,
+        retry_after: Some(1),
+    };
+    let not_found = Failure::Api {
+        status: 404,
+        code: ErrorCode::NotFound,
+        retry_after: None,
+    };
+    let (fake, watched, poll, _guard) = poll_with(
+        Pace::LongPoll,
+        vec![
+            Err(Failure::Network),
+            Ok(order_view(OrderState::Paid, None, 2)),
+            Err(rate_limited),
+            Err(not_found),
+        ],
+    );
+    let done = spawn_run(poll);
+    // The browser coming back online cuts the backoff and the rate-limit wait short.
+    until("the poll to end", || {
+        let online = web_sys::Event::new("online").expect("event");
+        window().dispatch_event(&online).expect("dispatch");
+        done.get()
+    })
+    .await;
+    assert_eq!(
+        fake.order_reads.borrow().as_slice(),
+        [
+            (0, None),
+            (0, None),
+            (LONG_POLL_SECS, Some(2)),
+            (LONG_POLL_SECS, Some(2))
+        ],
+        "a failure asks again for the same thing"
+    );
+    assert!(watched.not_found.get_untracked());
+    assert!(!watched.offline.get_untracked(), "the browser is online");
+    assert_eq!(
+        watched.order.get_untracked().map(|o| o.state),
+        Some(OrderState::Paid),
+        "what was read stays"
+    );
+    assert!(remembered_as_done());
+}
+
+#[wasm_bindgen_test]
+async fn polling_stops_when_its_guard_is_dropped() {
+    let (fake, watched, poll, guard) = poll_with(Pace::LongPoll, vec![]);
+    let done = spawn_run(poll);
+    until("the first read", || fake.order_reads.borrow().len() == 1).await;
+    // The component goes away while the read is under way; then the answer arrives.
+    drop(guard);
+    fake.publish(Ok(order_view(OrderState::Paid, None, 2)));
+    until("the poll to end", || done.get()).await;
+    assert_eq!(
+        watched.order.get_untracked(),
+        None,
+        "the late answer is dropped"
+    );
+    assert_eq!(fake.order_reads.borrow().len(), 1, "nothing more is asked");
+    assert!(!remembered_as_done());
 }

@@ -1,15 +1,16 @@
-//! The plan picker: a destination, its plans as cards (country plans and regional
-//! bundles apart), a sort, and the checkout of the chosen plan.
+//! The plan picker: a destination (searched for when none is given), its plans with a
+//! sort, and the checkout of the chosen plan; where the focus goes as the traveller
+//! moves between them.
 
 use leptos::prelude::*;
-use simology_proxy_api::{CatalogResponse, DestinationId, DestinationKind, Plan};
-use simology_widget_core::format;
+use simology_proxy_api::{CatalogResponse, DestinationId, Plan};
 use simology_widget_core::i18n::fill;
-use simology_widget_core::plans::{grouped, SortBy};
+use simology_widget_core::plans::SortBy;
 
-use crate::components::app::ctx;
 use crate::components::checkout::Checkout;
+use crate::components::plans::{PlanLists, Skeletons};
 use crate::components::search::DestinationSearch;
+use crate::context::ctx;
 use crate::load::{load_into, Loaded};
 
 /// The picker.
@@ -97,9 +98,9 @@ pub fn Picker(
                                 <button type="button" class="link-button change" on:click=change>{t.change_destination}</button>
                             </div>
                             <div class="sort">
-                                <label for=format!("{}-sort", ctx.instance.get_value())>{t.sort_label}</label>
+                                <label for=ctx.id("sort")>{t.sort_label}</label>
                                 <select
-                                    id=format!("{}-sort", ctx.instance.get_value())
+                                    id=ctx.id("sort")
                                     class="sort-select"
                                     on:change=move |ev| sort.set(SortBy::parse(&event_target_value(&ev)))
                                     prop:value=move || sort.get().value()
@@ -110,131 +111,19 @@ pub fn Picker(
                                 </select>
                             </div>
                             {move || match catalog.get() {
-                                None => skeletons().into_any(),
+                                None => view! { <Skeletons /> }.into_any(),
                                 Some(Err(e)) => view! {
                                     <div class="state error-state" role="alert">
                                         <p>{t.load_failed} " " {e.message(t)}</p>
                                         <button type="button" class="button" on:click=move |_| fetch()>{t.retry}</button>
                                     </div>
                                 }.into_any(),
-                                Some(Ok(response)) => plan_lists(response, sort.get(), chosen).into_any(),
+                                Some(Ok(response)) => view! { <PlanLists response=response sort=sort.get() chosen=chosen /> }.into_any(),
                             }}
                         </div>
                     }.into_any()
                 }
             }}
         </div>
-    }
-}
-
-fn skeletons() -> impl IntoView {
-    let t = ctx().t;
-    view! {
-        <div class="skeletons" aria-busy="true">
-            <p class="sr-only" role="status">{t.loading}</p>
-            <div class="plan-card skeleton"></div>
-            <div class="plan-card skeleton"></div>
-            <div class="plan-card skeleton"></div>
-        </div>
-    }
-}
-
-fn plan_lists(
-    response: CatalogResponse,
-    sort: SortBy,
-    chosen: RwSignal<Option<Plan>>,
-) -> impl IntoView {
-    let ctx = ctx();
-    let t = ctx.t;
-    if response.plans.is_empty() {
-        return view! { <p class="state empty-state">{t.no_plans}</p> }.into_any();
-    }
-    let dest = &response.destination;
-    let name = ctx.destination_name(dest.kind, &dest.code, &dest.name);
-    let (own, bundles) = grouped(&response.plans, sort);
-    let own_title = fill(t.country_plans, &[("dest", &name)]);
-    let bundle_title = fill(t.regional_plans, &[("dest", &name)]);
-    let section = move |title: String, plans: Vec<Plan>, class: &'static str| {
-        (!plans.is_empty()).then(|| {
-            view! {
-                <section class=format!("plan-group {class}")>
-                    <h3 class="group-title">{title}</h3>
-                    <ul class="plans">
-                        {plans.into_iter().map(|p| view! { <PlanCard plan=p chosen=chosen /> }).collect_view()}
-                    </ul>
-                </section>
-            }
-        })
-    };
-    let show_own_title = dest.kind == DestinationKind::Country;
-    view! {
-        <div class="plan-lists">
-            {section(if show_own_title { own_title } else { String::new() }, own, "country-plans")}
-            {if dest.kind == DestinationKind::Country {
-                section(bundle_title, bundles, "regional-plans").into_any()
-            } else {
-                section(String::new(), bundles, "regional-plans").into_any()
-            }}
-        </div>
-    }
-    .into_any()
-}
-
-/// One plan.
-#[component]
-fn PlanCard(plan: Plan, chosen: RwSignal<Option<Plan>>) -> impl IntoView {
-    let ctx = ctx();
-    let t = ctx.t;
-    let lang = ctx.lang;
-    let data = format::data(plan.data_mb, lang);
-    let days = t.days(plan.validity_days);
-    let price = format::price(&plan.price, lang);
-    let title_id = format!("{}-plan-{}", ctx.instance.get_value(), plan.sku);
-    let title_id_ref = title_id.clone();
-    let coverage = (plan.kind == DestinationKind::Region).then(|| {
-        let region = ctx.destination_name(
-            DestinationKind::Region,
-            &plan.destination,
-            &plan.destination,
-        );
-        let names: Vec<String> = plan
-            .coverage
-            .iter()
-            .map(|c| ctx.country_name(lang, c).unwrap_or_else(|| c.clone()))
-            .collect();
-        let count = fill(
-            t.covers_countries,
-            &[("n", &plan.coverage.len().to_string())],
-        );
-        view! {
-            <p class="plan-region">{region}</p>
-            <details class="coverage">
-                <summary>{count}</summary>
-                <p class="coverage-list">{names.join(", ")}</p>
-            </details>
-        }
-    });
-    let available = plan.available;
-    let sku = plan.sku.clone();
-    let pick = plan.clone();
-    view! {
-        <li class="plan-card" class:sold-out=!available data-sku=sku aria-labelledby=title_id_ref>
-            <div class="plan-main">
-                <h4 class="plan-data" id=title_id.clone()>{data.clone()} <span class="plan-days">" · " {days}</span></h4>
-                {coverage}
-            </div>
-            <div class="plan-buy">
-                <p class="plan-price">{price}</p>
-                {if available {
-                    view! {
-                        <button type="button" class="button choose" on:click=move |_| chosen.set(Some(pick.clone()))>
-                            {t.choose}
-                        </button>
-                    }.into_any()
-                } else {
-                    view! { <span class="badge">{t.sold_out}</span> }.into_any()
-                }}
-            </div>
-        </li>
     }
 }

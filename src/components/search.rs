@@ -9,7 +9,7 @@ use simology_widget_core::search::{search, Entry};
 
 use crate::backend::Failure;
 use crate::browser;
-use crate::components::app::{ctx, Ctx};
+use crate::context::{ctx, Ctx};
 use crate::load::{load, load_into};
 
 /// The most options the list shows at once.
@@ -69,10 +69,8 @@ pub fn DestinationSearch(
                 .collect::<Vec<Entry>>()
         })
     });
-    let instance = ctx.instance.get_value();
-    let list_id = format!("{instance}-destinations");
-    let option_id = move |i: usize| format!("{instance}-destination-{i}");
-    let option_id_active = option_id.clone();
+    let list_id = ctx.id("destinations");
+    let option_id = move |i: usize| ctx.id(&format!("destination-{i}"));
     let choose = move |entry: &Entry| {
         query.set(entry.display.clone());
         open.set(false);
@@ -121,7 +119,7 @@ pub fn DestinationSearch(
         }
     };
     let load_error = move || matches!(destinations.get(), Some(Err(_)));
-    let input_id = format!("{}-search", ctx.instance.get_value());
+    let input_id = ctx.id("search");
     view! {
         <div class="search">
             <label class="search-label" for=input_id.clone()>{t.search_label}</label>
@@ -136,7 +134,7 @@ pub fn DestinationSearch(
                 aria-autocomplete="list"
                 aria-controls=list_id.clone()
                 aria-expanded=move || if expanded() { "true" } else { "false" }
-                aria-activedescendant=move || (expanded() && matches.with(|m| !m.is_empty())).then(|| option_id_active(active.get()))
+                aria-activedescendant=move || (expanded() && matches.with(|m| !m.is_empty())).then(|| option_id(active.get()))
                 placeholder=t.search_placeholder
                 prop:value=move || query.get()
                 on:input=move |ev| {

@@ -1,4 +1,5 @@
-//! Order status: what the traveller is told, the progress steps, and when to poll next.
+//! Order status: what the traveller is told, the progress steps, and when to poll next
+//! (the pace of reads, the backoff after failures, the wait when rate-limited).
 
 use simology_proxy_api::{OrderState, OrderView};
 
@@ -83,6 +84,62 @@ pub fn backoff_ms(failures: u32, jitter: f64) -> u32 {
 /// The long-poll wait to ask for: the proxy's maximum.
 pub const LONG_POLL_SECS: u64 = simology_proxy_api::MAX_WAIT_SECS;
 
+/// How the widget follows an order once it has read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pace {
+    /// Long-poll: the proxy answers when the order's version changes (production).
+    LongPoll,
+    /// Ask every this many milliseconds (for measuring what long-polling buys).
+    Every(u32),
+}
+
+impl Pace {
+    /// The pace for an optional interval: long-polling without one.
+    pub fn from_interval(interval_ms: Option<u32>) -> Self {
+        interval_ms.map_or(Pace::LongPoll, Pace::Every)
+    }
+
+    /// The next request, given the version of the order already read (if any): the
+    /// first read answers at once, then long-polls name the version they hold.
+    pub fn next(self, known_version: Option<i64>) -> Ask {
+        match (known_version, self) {
+            (None, _) => Ask {
+                sleep_ms: 0,
+                wait_secs: 0,
+                version: None,
+            },
+            (Some(version), Pace::LongPoll) => Ask {
+                sleep_ms: 0,
+                wait_secs: LONG_POLL_SECS,
+                version: Some(version),
+            },
+            (Some(_), Pace::Every(ms)) => Ask {
+                sleep_ms: ms,
+                wait_secs: 0,
+                version: None,
+            },
+        }
+    }
+}
+
+/// One request for an order: sleep first, then ask with `wait` and `version`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ask {
+    /// Milliseconds to sleep before asking.
+    pub sleep_ms: u32,
+    /// Seconds the proxy may hold the request (`wait`).
+    pub wait_secs: u64,
+    /// The version already held (`version`), so the proxy answers on a change.
+    pub version: Option<i64>,
+}
+
+/// The wait after a rate-limited poll: the proxy's `retry_after` (5 s when it gives
+/// none), kept between 1 s and 60 s.
+pub fn rate_limited_ms(retry_after: Option<u64>) -> u32 {
+    let secs = retry_after.unwrap_or(5).clamp(1, 60);
+    u32::try_from(secs * 1000).unwrap_or(60_000)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,6 +219,43 @@ mod tests {
         let mut topup = order(OrderState::Ready, None);
         topup.topup_of = Some(OrderRef::from_bits(0));
         assert_eq!(message(&topup, &EN), EN.status_topup_ready);
+    }
+
+    #[test]
+    fn the_first_read_is_immediate_then_the_pace_decides() {
+        let first = Ask {
+            sleep_ms: 0,
+            wait_secs: 0,
+            version: None,
+        };
+        assert_eq!(Pace::LongPoll.next(None), first);
+        assert_eq!(Pace::Every(2000).next(None), first);
+        assert_eq!(
+            Pace::LongPoll.next(Some(7)),
+            Ask {
+                sleep_ms: 0,
+                wait_secs: LONG_POLL_SECS,
+                version: Some(7),
+            }
+        );
+        assert_eq!(
+            Pace::Every(2000).next(Some(7)),
+            Ask {
+                sleep_ms: 2000,
+                wait_secs: 0,
+                version: None,
+            }
+        );
+        assert_eq!(Pace::from_interval(None), Pace::LongPoll);
+        assert_eq!(Pace::from_interval(Some(900)), Pace::Every(900));
+    }
+
+    #[test]
+    fn rate_limits_wait_as_told_within_bounds() {
+        assert_eq!(rate_limited_ms(None), 5000);
+        assert_eq!(rate_limited_ms(Some(0)), 1000);
+        assert_eq!(rate_limited_ms(Some(7)), 7000);
+        assert_eq!(rate_limited_ms(Some(u64::MAX)), 60_000);
     }
 
     #[test]

@@ -1,0 +1,169 @@
+//! What every component reaches: the configuration from the element's attributes, the
+//! browser services (replaceable in tests), which screen shows, and [`Ctx`], the
+//! copyable handle on all of it that the root provides. Nothing here imports a
+//! component, so components depend on this module and never on each other's context.
+
+use std::rc::Rc;
+
+use leptos::prelude::*;
+use simology_proxy_api::{DestinationId, DestinationKind, OrderRef, PaymentReturn};
+use simology_widget_core::i18n::{Lang, Strings};
+use simology_widget_core::saved::{order_to_show, SavedOrder};
+use simology_widget_core::status::Pace;
+
+use crate::backend::Backend;
+use crate::browser;
+
+/// How the widget was configured by its element's attributes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// A destination to open on.
+    pub destination: Option<DestinationId>,
+    /// The language.
+    pub lang: Lang,
+    /// `light`, `dark` or `auto`.
+    pub theme: String,
+    /// Which widget of the page this is (its `id`, or its position).
+    pub instance: String,
+    /// Poll the order every this many milliseconds instead of long-polling (for
+    /// measuring what long-polling buys; not for production pages).
+    pub poll_interval_ms: Option<u32>,
+}
+
+/// Names a country in a language (`Intl.DisplayNames` in the browser).
+pub type CountryNamer = Rc<dyn Fn(Lang, &str) -> Option<String>>;
+
+/// Browser services, replaceable in tests.
+pub struct Services {
+    /// The proxy.
+    pub backend: Rc<dyn Backend>,
+    /// Sends the page to a URL (the payment page).
+    pub navigate: Rc<dyn Fn(&str)>,
+    /// The page the widget sits on, where payment returns.
+    pub return_url: String,
+    /// A country's name in a language.
+    pub country_name: CountryNamer,
+}
+
+/// The screen shown.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Screen {
+    /// Choosing a plan, maybe with a destination and a plan preselected.
+    Picker {
+        /// The destination.
+        destination: Option<DestinationId>,
+        /// A plan to reselect (after a cancelled payment).
+        sku: Option<String>,
+    },
+    /// An order's status.
+    Order(OrderRef),
+}
+
+impl Screen {
+    /// The first screen: a returning payment, an unfinished order, or the picker.
+    pub fn initial(config: &Config, hash: &str, now_ms: u64) -> Screen {
+        let ret = PaymentReturn::parse(hash);
+        let saved = browser::saved_orders();
+        if let Some(order_ref) = order_to_show(ret.as_ref(), &saved, &config.instance, now_ms) {
+            return Screen::Order(order_ref);
+        }
+        if let Some(PaymentReturn::Cancelled(r)) = &ret {
+            if let Some(o) = saved
+                .iter()
+                .find(|o| o.order_ref == *r && o.instance == config.instance)
+            {
+                return Screen::again(Some(o));
+            }
+        }
+        Screen::Picker {
+            destination: config.destination.clone(),
+            sku: None,
+        }
+    }
+
+    /// The picker on the plan of a remembered order (a cancelled or failed payment), or
+    /// the destination search when the order is not remembered here.
+    pub fn again(order: Option<&SavedOrder>) -> Screen {
+        Screen::Picker {
+            destination: order.map(|o| o.destination.clone()),
+            sku: order.map(|o| o.sku.clone()),
+        }
+    }
+}
+
+/// What every component can reach: copyable handles only.
+#[derive(Clone, Copy)]
+pub struct Ctx {
+    services: StoredValue<Services, LocalStorage>,
+    /// The language.
+    pub lang: Lang,
+    /// Its words.
+    pub t: &'static Strings,
+    /// This widget's instance key.
+    pub instance: StoredValue<String>,
+    /// How an order is followed (see [`Config::poll_interval_ms`]).
+    pub pace: Pace,
+    /// Which screen shows.
+    pub screen: RwSignal<Screen>,
+}
+
+impl Ctx {
+    /// The context of a widget configured by `config`, opening on `screen`.
+    pub fn new(config: &Config, services: Services, screen: Screen) -> Ctx {
+        Ctx {
+            services: StoredValue::new_local(services),
+            lang: config.lang,
+            t: config.lang.strings(),
+            instance: StoredValue::new(config.instance.clone()),
+            pace: Pace::from_interval(config.poll_interval_ms),
+            screen: RwSignal::new(screen),
+        }
+    }
+
+    /// An element id unique to this widget on the page (`{instance}-{name}`), so two
+    /// widgets' labels and fields never point at each other.
+    pub fn id(&self, name: &str) -> String {
+        self.instance.with_value(|i| format!("{i}-{name}"))
+    }
+
+    /// The proxy.
+    pub fn backend(&self) -> Rc<dyn Backend> {
+        self.services.with_value(|s| Rc::clone(&s.backend))
+    }
+
+    /// Goes to the payment page.
+    pub fn navigate(&self, url: &str) {
+        let f = self.services.with_value(|s| Rc::clone(&s.navigate));
+        f(url);
+    }
+
+    /// The page to return to after payment.
+    pub fn return_url(&self) -> String {
+        self.services.with_value(|s| s.return_url.clone())
+    }
+
+    /// A country's name in a language.
+    pub fn country_name(&self, lang: Lang, code: &str) -> Option<String> {
+        let f = self.services.with_value(|s| Rc::clone(&s.country_name));
+        f(lang, code)
+    }
+
+    /// A destination's name in the widget's language.
+    pub fn destination_name(&self, kind: DestinationKind, code: &str, fallback: &str) -> String {
+        match kind {
+            DestinationKind::Country => self
+                .country_name(self.lang, code)
+                .unwrap_or_else(|| fallback.to_owned()),
+            DestinationKind::Region => self
+                .t
+                .region(code)
+                .map_or_else(|| fallback.to_owned(), str::to_owned),
+        }
+    }
+}
+
+/// The context, from any component under the root (`components::app::Widget`), which
+/// provides it before rendering anything.
+pub fn ctx() -> Ctx {
+    expect_context::<Ctx>()
+}

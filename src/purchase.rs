@@ -1,0 +1,187 @@
+//! One purchase, as the checkout and the top-ups both make it: check the email, one
+//! request at a time, one intent id per purchase (so a double click or a retry after a
+//! lost answer makes one order), remember the order in this browser, send the top
+//! window to the payment page, and translate what went wrong.
+
+use leptos::prelude::*;
+use simology_proxy_api::{
+    is_valid_email, CheckoutRequest, CheckoutResponse, DestinationId, ErrorCode, OrderRef, Plan,
+    TopupRequest,
+};
+use simology_widget_core::saved::SavedOrder;
+
+use crate::backend::Failure;
+use crate::browser;
+use crate::context::Ctx;
+
+/// What is bought.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    /// A plan, chosen for a destination.
+    Plan {
+        /// The plan.
+        plan: Plan,
+        /// The destination it was chosen for (the picker reopens on it after a cancel).
+        destination: DestinationId,
+    },
+    /// More data for an order whose eSIM is ready.
+    Topup {
+        /// The top-up offer.
+        plan: Plan,
+        /// The order it tops up.
+        of: OrderRef,
+    },
+}
+
+/// A purchase form's state and the flow that sends it. Copyable handles only, so a
+/// view's closures share it.
+#[derive(Clone, Copy)]
+pub struct Purchase {
+    ctx: Ctx,
+    /// The email typed.
+    pub email: RwSignal<String>,
+    /// Whether the email is flagged as not an address (locally or by the proxy).
+    pub email_invalid: RwSignal<bool>,
+    /// The last failure, translated.
+    pub error: RwSignal<Option<&'static str>>,
+    /// A request is under way.
+    pub busy: RwSignal<bool>,
+    /// The proxy answered; the payment page is loading.
+    pub redirecting: RwSignal<bool>,
+    /// The purchase's intent id: kept across retries, renewed when the proxy says the
+    /// details changed under it.
+    intent: StoredValue<String>,
+}
+
+impl Purchase {
+    /// A new purchase, with a fresh intent id.
+    pub fn new(ctx: Ctx) -> Self {
+        Purchase {
+            ctx,
+            email: RwSignal::new(String::new()),
+            email_invalid: RwSignal::new(false),
+            error: RwSignal::new(None),
+            busy: RwSignal::new(false),
+            redirecting: RwSignal::new(false),
+            intent: StoredValue::new(browser::new_intent_id()),
+        }
+    }
+
+    /// Whether buying is off for now (a request under way, or the payment page loading).
+    pub fn blocked(self) -> bool {
+        self.busy.get() || self.redirecting.get()
+    }
+
+    /// Takes what was typed; a flagged email stops being flagged once it is an address.
+    pub fn edit_email(self, value: String) {
+        let valid = is_valid_email(&value);
+        self.email.set(value);
+        if valid && self.email_invalid.get_untracked() {
+            self.email_invalid.set(false);
+        }
+    }
+
+    /// Flags a typed email that is not an address (when the field loses the focus);
+    /// an empty field is not flagged yet.
+    pub fn check_email(self) {
+        let typed = self.email.get_untracked();
+        if !typed.trim().is_empty() {
+            self.email_invalid.set(!is_valid_email(&typed));
+        }
+    }
+
+    /// Buys `item`: does nothing while a request is under way or the payment page
+    /// loads; flags an email that is not an address; else sends the request, then
+    /// remembers the order and goes to the payment page, or shows the failure.
+    pub fn buy(self, item: Item) {
+        if self.busy.get_untracked() || self.redirecting.get_untracked() {
+            return;
+        }
+        let email = self.email.get_untracked().trim().to_owned();
+        if !is_valid_email(&email) {
+            self.email_invalid.set(true);
+            return;
+        }
+        self.email_invalid.set(false);
+        self.error.set(None);
+        self.busy.set(true);
+        let ctx = self.ctx;
+        let backend = ctx.backend();
+        let locale = ctx.lang.tag().to_owned();
+        let intent_id = self.intent.get_value();
+        let return_url = ctx.return_url();
+        let (answer, plan, destination) = match item {
+            Item::Plan { plan, destination } => {
+                let request = CheckoutRequest {
+                    sku: plan.sku.clone(),
+                    quantity: 1,
+                    email,
+                    locale,
+                    intent_id,
+                    return_url,
+                };
+                (backend.checkout(request), plan, destination)
+            }
+            Item::Topup { plan, of } => {
+                let request = TopupRequest {
+                    sku: plan.sku.clone(),
+                    email,
+                    locale,
+                    intent_id,
+                    return_url,
+                };
+                let destination = DestinationId {
+                    kind: plan.kind,
+                    code: plan.destination.clone(),
+                };
+                (backend.buy_topup(&of, request), plan, destination)
+            }
+        };
+        leptos::task::spawn_local(async move {
+            let answer = answer.await;
+            self.answered(answer, &plan, destination);
+        });
+    }
+
+    fn answered(
+        self,
+        answer: Result<CheckoutResponse, Failure>,
+        plan: &Plan,
+        destination: DestinationId,
+    ) {
+        match answer {
+            Ok(response) => {
+                browser::save_order(SavedOrder {
+                    order_ref: response.order_ref,
+                    instance: self.ctx.instance.get_value(),
+                    sku: plan.sku.clone(),
+                    destination,
+                    name: plan.name.clone(),
+                    started_ms: browser::now_ms(),
+                    done: false,
+                });
+                self.redirecting.set(true);
+                self.busy.set(false);
+                self.ctx.navigate(&response.payment_url);
+            }
+            Err(failure) => {
+                self.busy.set(false);
+                match failure {
+                    Failure::Api {
+                        code: ErrorCode::InvalidEmail,
+                        ..
+                    } => self.email_invalid.set(true),
+                    // The details changed under the same intent: the next try is a new
+                    // purchase. Any other failure keeps the intent, so a retry after a
+                    // lost answer finds the order the first try made.
+                    Failure::Api {
+                        code: ErrorCode::Conflict,
+                        ..
+                    } => self.intent.set_value(browser::new_intent_id()),
+                    _ => {}
+                }
+                self.error.set(Some(failure.message(self.ctx.t)));
+            }
+        }
+    }
+}
