@@ -483,6 +483,7 @@ impl State {
                     status: OrderStatus::Paid,
                     items: items.clone(),
                     line: None,
+                    lines: Vec::new(),
                     failure_reason: None,
                     metadata: request.metadata.clone(),
                     created: now,
@@ -598,6 +599,7 @@ impl State {
             if let Some(rec) = self.orders.get_mut(order_id) {
                 rec.order.status = OrderStatus::Ready;
                 rec.order.line = Some(line.clone());
+                rec.order.lines = vec![line.clone()];
             }
             self.event(EventPayload::ActivationReady(ActivationReady {
                 order_id: order_id.to_owned(),
@@ -731,6 +733,7 @@ impl State {
         let refund = Refund {
             id: self.id("re"),
             order_id: request.order_id,
+            iccid: None,
             amount,
             status: OperationStatus::Pending,
             created: now,
@@ -767,6 +770,7 @@ impl State {
         let event = self.event(EventPayload::RefundProcessed(RefundProcessed {
             refund_id: refund.id.clone(),
             order_id: refund.order_id.clone(),
+            iccid: None,
             amount: refund.amount,
         }));
         effects.events.push(Outgoing {
