@@ -14,7 +14,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use simology::models::{CheckoutSessionRequest, RefundRequest, TopupRequest};
+use simology::models::{CheckoutSessionRequest, LineRefundRequest, RefundRequest, TopupRequest};
 use time::OffsetDateTime;
 
 use crate::effects::apply;
@@ -284,10 +284,19 @@ async fn create_topup(AxState(shared): AxState<Sh>, headers: HeaderMap, body: By
     })
 }
 
+/// `POST /v1/refunds`: the SDK's `RefundRequest` for a whole order, or its
+/// `LineRefundRequest` when the body names an `iccid`.
 async fn create_refund(AxState(shared): AxState<Sh>, headers: HeaderMap, body: Bytes) -> Response {
     idempotent(&shared, &headers, "POST /v1/refunds", &body, |st| {
         let request: RefundRequest = parse_body(&body)?;
-        st.refund(request, OffsetDateTime::now_utc())
+        let names_a_line = serde_json::from_slice::<serde_json::Value>(&body)
+            .is_ok_and(|v| v.get("iccid").is_some_and(|i| !i.is_null()));
+        let iccid = if names_a_line {
+            Some(parse_body::<LineRefundRequest>(&body)?.iccid)
+        } else {
+            None
+        };
+        st.refund(request.order_id, iccid, OffsetDateTime::now_utc())
     })
 }
 

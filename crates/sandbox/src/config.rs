@@ -23,13 +23,18 @@ pub struct Faults {
     /// Deliver every webhook event twice.
     pub duplicate_webhooks: bool,
     /// Deliver an order's `checkout.completed` and `order.paid` after its
-    /// `activation.ready` (or `order.failed`).
+    /// `activation.ready` events (or `order.failed`), and those (one per line) in a
+    /// shuffled order instead of the natural one.
     pub out_of_order_webhooks: bool,
     /// The next N `/v1` requests are answered 500 before taking effect (for tests
     /// that need an exact sequence).
     pub next_errors: u32,
     /// The next N `/v1` requests are answered 429.
     pub next_rate_limits: u32,
+    /// Every order paid while this is set keeps its last N lines unprovisioned (late or
+    /// never arriving): the order stays `paid` upstream with fewer lines until
+    /// `POST /sandbox/orders/{id}/release-lines`. Fixed per order when it is paid.
+    pub withhold_lines: u32,
 }
 
 /// How a sandbox runs. `Default` gives a quiet, fault-free sandbox for tests.

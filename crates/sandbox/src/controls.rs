@@ -1,16 +1,19 @@
 //! `/sandbox/...`: test controls without auth, to look inside the simulator and to
-//! change its faults, its webhook endpoint and a line's usage.
+//! change its faults, its webhook endpoint, a line's usage, and release held-back lines.
 
+use axum::body::Bytes;
 use axum::extract::{Path, State as AxState};
 use axum::http::StatusCode;
-use axum::routing::{get, put};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
+use time::OffsetDateTime;
 use url::Url;
 
 use crate::config::Faults;
+use crate::effects::apply;
 use crate::shared::Sh;
-use crate::state::{DeliveryRecord, Fail};
+use crate::state::{DeliveryRecord, Fail, Released};
 
 async fn control_state(AxState(shared): AxState<Sh>) -> Json<serde_json::Value> {
     let st = shared.lock();
@@ -23,6 +26,7 @@ async fn control_state(AxState(shared): AxState<Sh>) -> Json<serde_json::Value> 
         "deliveries": st.deliveries.len(),
         "v1_requests": st.v1_requests,
         "catalog_drift": st.catalog_drift.len(),
+        "withheld_lines": st.orders.values().map(|o| o.withheld).sum::<usize>(),
         "pending_deliveries": shared.pending.load(std::sync::atomic::Ordering::SeqCst),
         "webhook_url": shared.webhook_url().map(|u| u.to_string()),
         "faults": st.faults,
@@ -109,6 +113,40 @@ async fn control_catalog_drift(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Release {
+    /// Send each released line's `activation.ready` (the default); without, only
+    /// `GET /v1/orders/{id}` shows the lines, as when their webhooks are lost.
+    #[serde(default = "yes")]
+    webhooks: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Provisions the lines an order's activation held back (`Faults::withhold_lines`).
+/// The body is optional: `{"webhooks": false}` releases them without their events.
+async fn control_release_lines(
+    AxState(shared): AxState<Sh>,
+    Path(order_id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Released>, Fail> {
+    let release = if body.iter().all(u8::is_ascii_whitespace) {
+        Release { webhooks: true }
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| Fail::validation(format!("invalid request body: {e}")))?
+    };
+    let (released, effects) =
+        shared
+            .lock()
+            .release_lines(&order_id, release.webhooks, OffsetDateTime::now_utc())?;
+    apply(&shared, effects);
+    Ok(Json(released))
+}
+
 /// The `/sandbox` routes.
 pub(crate) fn router() -> Router<Sh> {
     Router::new()
@@ -120,4 +158,5 @@ pub(crate) fn router() -> Router<Sh> {
         .route("/webhook-endpoint", put(control_endpoint))
         .route("/lines/{iccid}/usage", put(control_usage))
         .route("/catalog/drift", put(control_catalog_drift))
+        .route("/orders/{id}/release-lines", post(control_release_lines))
 }

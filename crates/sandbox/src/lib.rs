@@ -18,7 +18,7 @@
 //! `/sandbox/...` endpoints (no auth) let tests look inside and change faults:
 //! `GET /sandbox/state`, `GET /sandbox/orders`, `GET /sandbox/sessions`, `GET /sandbox/webhooks`,
 //! `PUT /sandbox/faults`, `PUT /sandbox/webhook-endpoint`, `PUT /sandbox/lines/{iccid}/usage`,
-//! `PUT /sandbox/catalog/drift`.
+//! `PUT /sandbox/catalog/drift`, `POST /sandbox/orders/{id}/release-lines`.
 
 mod api;
 pub mod catalog;
@@ -80,6 +80,26 @@ impl RunningSandbox {
     /// (upstream drift; [`catalog::drifted_item`] is one); an empty list ends it.
     pub fn set_catalog_drift(&self, items: Vec<serde_json::Value>) {
         self.shared.lock().catalog_drift = items;
+    }
+
+    /// Provisions the lines an order's activation held back (`Faults::withhold_lines`),
+    /// as `POST /sandbox/orders/{id}/release-lines` does; `send_events: false` sends no
+    /// `activation.ready` for them (only `GET /v1/orders/{id}` shows them).
+    ///
+    /// # Errors
+    /// `not_found` for an unknown order.
+    pub fn release_lines(
+        &self,
+        order_id: &str,
+        send_events: bool,
+    ) -> Result<state::Released, state::Fail> {
+        let (released, effects) = self.shared.lock().release_lines(
+            order_id,
+            send_events,
+            time::OffsetDateTime::now_utc(),
+        )?;
+        effects::apply(&self.shared, effects);
+        Ok(released)
     }
 
     /// Every order, for assertions.

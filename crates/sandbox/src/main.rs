@@ -62,9 +62,14 @@ struct Args {
     /// Deliver every webhook twice.
     #[arg(long)]
     duplicate_webhooks: bool,
-    /// Deliver paid-phase webhooks after activation ones.
+    /// Deliver paid-phase webhooks after activation ones, and an order's activation
+    /// webhooks in a shuffled order.
     #[arg(long)]
     out_of_order_webhooks: bool,
+    /// Keep the last N lines of every order unprovisioned until
+    /// POST /sandbox/orders/{id}/release-lines.
+    #[arg(long, default_value_t = 0)]
+    withhold_lines: u32,
 }
 
 #[tokio::main]
@@ -107,6 +112,7 @@ async fn main() -> anyhow::Result<()> {
             drop_webhook_rate: args.drop_webhook_rate,
             duplicate_webhooks: args.duplicate_webhooks,
             out_of_order_webhooks: args.out_of_order_webhooks,
+            withhold_lines: args.withhold_lines,
             ..Faults::default()
         },
     };

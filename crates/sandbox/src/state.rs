@@ -1,11 +1,18 @@
 //! The sandbox's state: sessions, orders, lines, refunds, top-ups, idempotency records.
 //!
 //! Everything here is synchronous and runs under one lock, so each API call takes
-//! effect atomically; timers and deliveries live in `server.rs` and `delivery.rs`.
+//! effect atomically; timers and deliveries live in `effects.rs` and `delivery.rs`.
+//!
+//! An order has one unit per eSIM bought (`quantity` of each item). The activation timer
+//! provisions a line (ICCID, LPA string, validity) for each unit, except the last ones a
+//! test holds back (`Faults::withhold_lines`) until [`State::release_lines`]; each line
+//! gets its own `activation.ready`. Refunds cover one line or every line not yet
+//! refunded; the order is `refunded` once all its units are.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
+use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
@@ -15,8 +22,8 @@ use simology::events::{
 };
 use simology::models::{
     ActivatedLine, CatalogItem, CheckoutSession, CheckoutSessionRequest, DataUsage, LineState,
-    LineStatus, OperationStatus, Order, OrderItem, OrderStatus, Refund, RefundRequest,
-    SessionStatus, Topup, TopupRequest,
+    LineStatus, OperationStatus, Order, OrderItem, OrderStatus, Refund, SessionStatus, Topup,
+    TopupRequest,
 };
 use simology::{Lpa, Money};
 use time::OffsetDateTime;
@@ -107,6 +114,36 @@ pub struct OrderRec {
     pub order: Order,
     /// Whether provisioning is set to fail.
     pub fails: bool,
+    /// One per eSIM bought, in the order's natural order (item by item, unit by unit).
+    pub units: Vec<Unit>,
+    /// How many of the last units the activation keeps unprovisioned, until released
+    /// (`Faults::withhold_lines` when the order was paid).
+    pub withheld: usize,
+    /// Whether the activation timer has run.
+    pub activated: bool,
+}
+
+/// One eSIM of an order: provisioned as a line or not yet, refunded or not.
+#[derive(Debug, Clone)]
+pub struct Unit {
+    /// The plan.
+    pub sku: String,
+    /// What it cost, and what refunding it alone pays back.
+    pub unit_price: Money,
+    /// Its line, once provisioned.
+    pub iccid: Option<String>,
+    /// The refund that covers it, pending or processed.
+    pub refund_id: Option<String>,
+}
+
+/// What releasing an order's held-back lines did (`POST /sandbox/orders/{id}/release-lines`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Released {
+    /// How many lines were held back and are not any more.
+    pub released: usize,
+    /// The lines provisioned now, in natural order. Empty when the activation has not run
+    /// yet (it will provision them all) or the order is no longer `paid`.
+    pub provisioned: Vec<String>,
 }
 
 /// A provisioned line.
@@ -257,6 +294,10 @@ fn luhn_digit(digits: &str) -> u32 {
 
 /// The SM-DP+ address the sandbox's profiles point at.
 pub const SMDP_ADDRESS: &str = "sm-dp-plus.sandbox.simology.net";
+
+/// The gap between the deliveries of an order's `activation.ready` events, so that they
+/// arrive in the order they were queued in.
+const LINE_STAGGER: Duration = Duration::from_millis(20);
 
 fn valid_email(email: &str) -> bool {
     let Some((local, domain)) = email.split_once('@') else {
@@ -461,11 +502,18 @@ impl State {
         rec.session.order_id = Some(order_id.clone());
         rec.order_id = Some(order_id.clone());
         let request = rec.request.clone();
+        let mut units = Vec::new();
         let items: Vec<OrderItem> = request
             .items
             .iter()
             .filter_map(|i| {
                 let plan = self.catalog.get(&i.sku)?;
+                units.extend((0..i.quantity).map(|_| Unit {
+                    sku: i.sku.clone(),
+                    unit_price: plan.price,
+                    iccid: None,
+                    refund_id: None,
+                }));
                 Some(OrderItem {
                     sku: i.sku.clone(),
                     quantity: i.quantity,
@@ -474,6 +522,16 @@ impl State {
                 })
             })
             .collect();
+        // A partner's top-up purchase (metadata `purpose=topup`) provisions no line: the
+        // partner adds the data with `POST /v1/topups` once paid.
+        let provisions = request.metadata.get("purpose").map(String::as_str) != Some("topup");
+        let withheld = if provisions {
+            usize::try_from(self.faults.withhold_lines)
+                .unwrap_or(usize::MAX)
+                .min(units.len())
+        } else {
+            0
+        };
         self.orders.insert(
             order_id.clone(),
             OrderRec {
@@ -483,11 +541,15 @@ impl State {
                     status: OrderStatus::Paid,
                     items: items.clone(),
                     line: None,
+                    lines: Vec::new(),
                     failure_reason: None,
                     metadata: request.metadata.clone(),
                     created: now,
                 },
                 fails: outcome == CardOutcome::ProvisioningFails,
+                units,
+                withheld,
+                activated: false,
             },
         );
         let completed = self.event(EventPayload::CheckoutCompleted(CheckoutCompleted {
@@ -513,9 +575,7 @@ impl State {
                 });
             }
         }
-        // A partner's top-up purchase (metadata `purpose=topup`) provisions no line: the
-        // partner adds the data with `POST /v1/topups` once paid.
-        if request.metadata.get("purpose").map(String::as_str) == Some("topup") {
+        if !provisions {
             for held in self.held.remove(&order_id).unwrap_or_default() {
                 effects.events.push(Outgoing {
                     event: held,
@@ -528,87 +588,34 @@ impl State {
         Ok(effects)
     }
 
-    /// The activation timer: the line is provisioned, or the order fails.
+    /// The activation timer: the order's lines are provisioned (all but the ones held
+    /// back), or the order fails.
     pub fn provision(&mut self, order_id: &str, now: OffsetDateTime) -> Effects {
         let mut effects = Effects::default();
-        let Some(rec) = self.orders.get(order_id) else {
+        let Some(rec) = self.orders.get_mut(order_id) else {
             return effects;
         };
         if rec.order.status != OrderStatus::Paid {
             return effects;
         }
+        rec.activated = true;
         let fails = rec.fails;
         let session_id = rec.order.session_id.clone();
-        let first_sku = rec
-            .order
-            .items
-            .first()
-            .map(|i| i.sku.clone())
-            .unwrap_or_default();
-        let plan = self.catalog.get(&first_sku).cloned();
-        let event = if fails {
-            if let Some(rec) = self.orders.get_mut(order_id) {
-                rec.order.status = OrderStatus::Failed;
-                rec.order.failure_reason = Some("provisioning_failed".into());
-            }
-            self.event(EventPayload::OrderFailed(OrderFailed {
+        let to_provision = rec.units.len() - rec.withheld;
+        let mut events = Vec::new();
+        if fails {
+            rec.order.status = OrderStatus::Failed;
+            rec.order.failure_reason = Some("provisioning_failed".into());
+            events.push(self.event(EventPayload::OrderFailed(OrderFailed {
                 order_id: order_id.to_owned(),
                 session_id: Some(session_id),
                 reason: "provisioning_failed".into(),
-            }))
+            })));
         } else {
-            let body: String = (0..11)
-                .map(|_| char::from(b'0' + self.rng.random_range(0..10u8)))
-                .collect();
-            let partial = format!("8988307{body}");
-            let iccid = format!("{partial}{}", luhn_digit(&partial));
-            const CODE: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-            let groups: Vec<String> = (0..3)
-                .map(|_| {
-                    (0..5)
-                        .map(|_| char::from(CODE[self.rng.random_range(0..CODE.len())]))
-                        .collect()
-                })
-                .collect();
-            let matching_id = format!("SIMO-{}", groups.join("-"));
-            let lpa = Lpa::new(SMDP_ADDRESS, &matching_id)
-                .unwrap_or_else(|_| unreachable!("generated LPA parts are valid"));
-            let days = plan.as_ref().map_or(30, |p| p.validity_days);
-            let valid_from = now.replace_nanosecond(0).unwrap_or(now);
-            let line = ActivatedLine {
-                iccid: iccid.clone(),
-                smdp_plus: lpa,
-                qr_url: None,
-                valid_from,
-                expires_at: valid_from + time::Duration::days(i64::from(days)),
-            };
-            let mb_per_hour = self.rng.random_range(20..200);
-            self.lines.insert(
-                iccid,
-                LineRec {
-                    order_id: order_id.to_owned(),
-                    destination: plan.as_ref().map_or_else(String::new, |p| p.region.clone()),
-                    line: line.clone(),
-                    total_mb: plan.as_ref().map_or(0, |p| p.data_allowance_mb),
-                    mb_per_hour,
-                    used_override: None,
-                    disabled: false,
-                },
-            );
-            if let Some(rec) = self.orders.get_mut(order_id) {
-                rec.order.status = OrderStatus::Ready;
-                rec.order.line = Some(line.clone());
-            }
-            self.event(EventPayload::ActivationReady(ActivationReady {
-                order_id: order_id.to_owned(),
-                line,
-            }))
-        };
-        effects.events.push(Outgoing {
-            event,
-            hold: Duration::ZERO,
-        });
-        // Out-of-order mode: the paid-phase events go out after this one.
+            events = self.provision_units(order_id, to_provision, now);
+        }
+        let after = self.queue_in_turn(&mut effects, events);
+        // Out-of-order mode: the paid-phase events go out after these.
         for (i, held) in self
             .held
             .remove(order_id)
@@ -618,10 +625,195 @@ impl State {
         {
             effects.events.push(Outgoing {
                 event: held,
-                hold: Duration::from_millis(150 * (i as u64 + 1)),
+                hold: after + Duration::from_millis(150 * (i as u64 + 1)),
             });
         }
         effects
+    }
+
+    /// `POST /sandbox/orders/{id}/release-lines`: the lines the activation held back are
+    /// provisioned now (or by the activation, when it has not run yet), each with its
+    /// `activation.ready` unless `send_events` is false (then only `GET /v1/orders/{id}`
+    /// shows them, as when their webhooks are lost).
+    ///
+    /// # Errors
+    /// `not_found` for an unknown order.
+    pub fn release_lines(
+        &mut self,
+        order_id: &str,
+        send_events: bool,
+        now: OffsetDateTime,
+    ) -> Result<(Released, Effects), Fail> {
+        let rec = self
+            .orders
+            .get_mut(order_id)
+            .ok_or_else(|| Fail::not_found("order"))?;
+        let released = std::mem::take(&mut rec.withheld);
+        let mut effects = Effects::default();
+        if !rec.activated || rec.order.status != OrderStatus::Paid {
+            return Ok((
+                Released {
+                    released,
+                    provisioned: Vec::new(),
+                },
+                effects,
+            ));
+        }
+        let all = rec.units.len();
+        let events = self.provision_units(order_id, all, now);
+        let provisioned = events
+            .iter()
+            .filter_map(|e| match &e.payload {
+                EventPayload::ActivationReady(a) => Some(a.line.iccid.clone()),
+                _ => None,
+            })
+            .collect();
+        if send_events {
+            self.queue_in_turn(&mut effects, events);
+        }
+        Ok((
+            Released {
+                released,
+                provisioned,
+            },
+            effects,
+        ))
+    }
+
+    /// Provisions a line for each unit among the order's first `count` that has none,
+    /// and returns their `activation.ready` events in natural order.
+    fn provision_units(&mut self, order_id: &str, count: usize, now: OffsetDateTime) -> Vec<Event> {
+        let pending: Vec<(usize, String)> = self
+            .orders
+            .get(order_id)
+            .map(|rec| {
+                rec.units
+                    .iter()
+                    .enumerate()
+                    .take(count)
+                    .filter(|(_, u)| u.iccid.is_none())
+                    .map(|(i, u)| (i, u.sku.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut events = Vec::with_capacity(pending.len());
+        for (index, sku) in pending {
+            let line = self.new_line(order_id, &sku, now);
+            if let Some(unit) = self
+                .orders
+                .get_mut(order_id)
+                .and_then(|rec| rec.units.get_mut(index))
+            {
+                unit.iccid = Some(line.iccid.clone());
+            }
+            events.push(self.event(EventPayload::ActivationReady(ActivationReady {
+                order_id: order_id.to_owned(),
+                line,
+            })));
+        }
+        self.refresh_order(order_id);
+        events
+    }
+
+    /// A new line for a unit of `sku`: a fresh ICCID with its Luhn digit, its own
+    /// activation code, and the plan's data and validity.
+    fn new_line(&mut self, order_id: &str, sku: &str, now: OffsetDateTime) -> ActivatedLine {
+        let plan = self.catalog.get(sku).cloned();
+        let iccid = loop {
+            let body: String = (0..11)
+                .map(|_| char::from(b'0' + self.rng.random_range(0..10u8)))
+                .collect();
+            let partial = format!("8988307{body}");
+            let iccid = format!("{partial}{}", luhn_digit(&partial));
+            if !self.lines.contains_key(&iccid) {
+                break iccid;
+            }
+        };
+        const CODE: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+        let groups: Vec<String> = (0..3)
+            .map(|_| {
+                (0..5)
+                    .map(|_| char::from(CODE[self.rng.random_range(0..CODE.len())]))
+                    .collect()
+            })
+            .collect();
+        let matching_id = format!("SIMO-{}", groups.join("-"));
+        let lpa = Lpa::new(SMDP_ADDRESS, &matching_id)
+            .unwrap_or_else(|_| unreachable!("generated LPA parts are valid"));
+        let days = plan.as_ref().map_or(30, |p| p.validity_days);
+        let valid_from = now.replace_nanosecond(0).unwrap_or(now);
+        let line = ActivatedLine {
+            iccid: iccid.clone(),
+            smdp_plus: lpa,
+            qr_url: None,
+            valid_from,
+            expires_at: valid_from + time::Duration::days(i64::from(days)),
+        };
+        let mb_per_hour = self.rng.random_range(20..200);
+        self.lines.insert(
+            iccid,
+            LineRec {
+                order_id: order_id.to_owned(),
+                destination: plan.as_ref().map_or_else(String::new, |p| p.region.clone()),
+                line: line.clone(),
+                total_mb: plan.as_ref().map_or(0, |p| p.data_allowance_mb),
+                mb_per_hour,
+                used_override: None,
+                disabled: false,
+            },
+        );
+        line
+    }
+
+    /// Brings an order's public form up to date with its units: `lines` (natural order),
+    /// `line` (the first), and the status. `refunded` once every unit is refunded;
+    /// otherwise a failed order stays failed, and a paid one is `ready` once the
+    /// activation ran and every unit has its line.
+    fn refresh_order(&mut self, order_id: &str) {
+        let State {
+            orders,
+            lines,
+            refunds,
+            ..
+        } = self;
+        let Some(rec) = orders.get_mut(order_id) else {
+            return;
+        };
+        rec.order.lines = rec
+            .units
+            .iter()
+            .filter_map(|u| lines.get(u.iccid.as_deref()?))
+            .map(|l| l.line.clone())
+            .collect();
+        rec.order.line = rec.order.lines.first().cloned();
+        let refunded = |u: &Unit| {
+            u.refund_id
+                .as_ref()
+                .and_then(|id| refunds.get(id))
+                .is_some_and(|r| r.status == OperationStatus::Processed)
+        };
+        if !rec.units.is_empty() && rec.units.iter().all(refunded) {
+            rec.order.status = OrderStatus::Refunded;
+        } else if rec.order.status == OrderStatus::Paid
+            && rec.activated
+            && rec.units.iter().all(|u| u.iccid.is_some())
+        {
+            rec.order.status = OrderStatus::Ready;
+        }
+    }
+
+    /// Queues an order's `activation.ready` events one after the other, in natural order
+    /// or, in out-of-order mode, shuffled; returns the hold of the last one.
+    fn queue_in_turn(&mut self, effects: &mut Effects, mut events: Vec<Event>) -> Duration {
+        if self.faults.out_of_order_webhooks && events.len() > 1 {
+            events.shuffle(&mut self.fault_rng);
+        }
+        let mut hold = Duration::ZERO;
+        for (i, event) in events.into_iter().enumerate() {
+            hold = LINE_STAGGER * u32::try_from(i).unwrap_or(u32::MAX);
+            effects.events.push(Outgoing { event, hold });
+        }
+        hold
     }
 
     /// `GET /v1/lines/{iccid}`.
@@ -696,45 +888,79 @@ impl State {
         Ok(topup)
     }
 
-    /// `POST /v1/refunds`: a pending refund, processed by a timer.
+    /// `POST /v1/refunds`: a pending refund, processed by a timer. With an `iccid`, that
+    /// line alone for its unit price; without, every unit of the order not yet refunded.
+    ///
+    /// # Errors
+    /// `not_found` for an unknown order or line; `validation_error` for a line of another
+    /// order or one already refunded (or being refunded); `conflict` when no unit of the
+    /// order is left to refund.
     pub fn refund(
         &mut self,
-        request: RefundRequest,
+        order_id: String,
+        iccid: Option<String>,
         now: OffsetDateTime,
     ) -> Result<(Refund, Effects), Fail> {
         let rec = self
             .orders
-            .get(&request.order_id)
+            .get(&order_id)
             .ok_or_else(|| Fail::not_found("order"))?;
-        if matches!(rec.order.status, OrderStatus::Refunded)
-            || self
-                .refunds
-                .values()
-                .any(|r| r.order_id == request.order_id)
-        {
-            return Err(Fail::new(409, "conflict", "the order is already refunded"));
+        if rec.units.is_empty() {
+            return Err(Fail::validation("the order has no items"));
         }
-        let mut total: Option<Money> = None;
-        for item in &rec.order.items {
-            let line = item
-                .unit_money()
-                .and_then(|m| m.times(item.quantity))
-                .map_err(|e| Fail::new(500, "server_error", e.to_string()))?;
-            total = Some(match total {
-                None => line,
-                Some(t) => t
-                    .plus(line)
+        let covered: Vec<usize> = match &iccid {
+            None => {
+                let left: Vec<usize> = (0..rec.units.len())
+                    .filter(|&i| rec.units[i].refund_id.is_none())
+                    .collect();
+                if left.is_empty() || rec.order.status == OrderStatus::Refunded {
+                    return Err(Fail::new(409, "conflict", "the order is already refunded"));
+                }
+                left
+            }
+            Some(iccid) => {
+                let line = self
+                    .lines
+                    .get(iccid)
+                    .ok_or_else(|| Fail::not_found("line"))?;
+                let index = rec
+                    .units
+                    .iter()
+                    .position(|u| u.iccid.as_ref() == Some(iccid))
+                    .filter(|_| line.order_id == order_id)
+                    .ok_or_else(|| Fail::validation("the line is not part of this order"))?;
+                if rec.units[index].refund_id.is_some() {
+                    return Err(Fail::validation(
+                        "the line is already refunded or being refunded",
+                    ));
+                }
+                vec![index]
+            }
+        };
+        let mut amount: Option<Money> = None;
+        for &i in &covered {
+            let price = rec.units[i].unit_price;
+            amount = Some(match amount {
+                None => price,
+                Some(sum) => sum
+                    .plus(price)
                     .map_err(|e| Fail::new(500, "server_error", e.to_string()))?,
             });
         }
-        let amount = total.ok_or_else(|| Fail::validation("the order has no items"))?;
+        let amount = amount.ok_or_else(|| Fail::validation("the order has no items"))?;
         let refund = Refund {
             id: self.id("re"),
-            order_id: request.order_id,
+            order_id,
+            iccid,
             amount,
             status: OperationStatus::Pending,
             created: now,
         };
+        if let Some(rec) = self.orders.get_mut(&refund.order_id) {
+            for i in covered {
+                rec.units[i].refund_id = Some(refund.id.clone());
+            }
+        }
         self.refunds.insert(refund.id.clone(), refund.clone());
         let effects = Effects {
             events: Vec::new(),
@@ -745,7 +971,8 @@ impl State {
         Ok((refund, effects))
     }
 
-    /// The refund timer: money back, order refunded, line disabled.
+    /// The refund timer: money back, the refunded lines disabled, and the order
+    /// `refunded` once all its units are.
     pub fn process_refund(&mut self, refund_id: &str) -> Effects {
         let mut effects = Effects::default();
         let Some(refund) = self.refunds.get_mut(refund_id) else {
@@ -756,17 +983,21 @@ impl State {
         }
         refund.status = OperationStatus::Processed;
         let refund = refund.clone();
-        if let Some(rec) = self.orders.get_mut(&refund.order_id) {
-            rec.order.status = OrderStatus::Refunded;
-            if let Some(line) = &rec.order.line {
-                if let Some(l) = self.lines.get_mut(&line.iccid) {
-                    l.disabled = true;
+        if let Some(rec) = self.orders.get(&refund.order_id) {
+            for unit in &rec.units {
+                if unit.refund_id.as_deref() != Some(refund_id) {
+                    continue;
+                }
+                if let Some(line) = unit.iccid.as_ref().and_then(|i| self.lines.get_mut(i)) {
+                    line.disabled = true;
                 }
             }
         }
+        self.refresh_order(&refund.order_id);
         let event = self.event(EventPayload::RefundProcessed(RefundProcessed {
             refund_id: refund.id.clone(),
             order_id: refund.order_id.clone(),
+            iccid: refund.iccid.clone(),
             amount: refund.amount,
         }));
         effects.events.push(Outgoing {
@@ -840,5 +1071,172 @@ mod tests {
         ] {
             assert!(!valid_email(bad), "{bad}");
         }
+    }
+
+    fn test_state(seed: u64, faults: Faults) -> State {
+        State::new(
+            seed,
+            crate::catalog::build(),
+            faults,
+            1.0,
+            Duration::from_secs(900),
+        )
+    }
+
+    fn request(sku: &str, quantity: u32) -> CheckoutSessionRequest {
+        serde_json::from_value(serde_json::json!({
+            "customer": {"email": "alex@example.com"},
+            "items": [{"sku": sku, "quantity": quantity}],
+            "success_url": "https://shop.example/ok",
+            "cancel_url": "https://shop.example/cancel",
+        }))
+        .expect("request")
+    }
+
+    /// Pays a session of `quantity` eSIMs; returns the order id and the payment's effects.
+    fn paid(state: &mut State, quantity: u32, now: OffsetDateTime) -> (String, Effects) {
+        let session = state
+            .create_session(request("US-5GB-30D", quantity), "http://sandbox.test", now)
+            .expect("session");
+        let effects = state
+            .pay(&session.id, CardOutcome::Success, now)
+            .expect("paid");
+        let order_id = state.sessions[&session.id]
+            .order_id
+            .clone()
+            .expect("an order");
+        (order_id, effects)
+    }
+
+    fn described(effects: &Effects) -> Vec<String> {
+        effects
+            .events
+            .iter()
+            .map(|o| {
+                let data = match &o.event.payload {
+                    EventPayload::ActivationReady(d) => serde_json::to_string(d),
+                    EventPayload::OrderPaid(d) => serde_json::to_string(d),
+                    EventPayload::CheckoutCompleted(d) => serde_json::to_string(d),
+                    other => Ok(other.event_type().to_owned()),
+                }
+                .expect("json");
+                format!(
+                    "{} {} {:?} {data}",
+                    o.event.id,
+                    o.event.payload.event_type(),
+                    o.hold
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn one_esim_is_provisioned_exactly_as_before() {
+        let now = OffsetDateTime::from_unix_timestamp(1_736_500_800).expect("time");
+        for out_of_order in [false, true] {
+            let mut state = test_state(
+                42,
+                Faults {
+                    out_of_order_webhooks: out_of_order,
+                    ..Faults::default()
+                },
+            );
+            let (order_id, payment) = paid(&mut state, 1, now);
+            let activation = state.provision(&order_id, now + time::Duration::seconds(2));
+            let seen: Vec<String> = described(&payment)
+                .into_iter()
+                .chain(described(&activation))
+                .collect();
+            assert_eq!(seen, golden(out_of_order), "out of order: {out_of_order}");
+            let order = &state.orders[&order_id].order;
+            assert_eq!(order.status, OrderStatus::Ready);
+            assert_eq!(order.lines.len(), 1);
+            assert_eq!(order.line.as_ref(), order.lines.first());
+        }
+    }
+
+    /// What the sandbox sent for one eSIM with seed 42 before orders had several lines
+    /// (recorded from the code of commit e03c3bf): ids, ICCID, activation code, holds.
+    fn golden(out_of_order: bool) -> Vec<String> {
+        let completed = r#"evt_v81v60lg9udg checkout.completed HOLD {"session_id":"cs_iyf81pmw0kxf","order_id":"ord_llf2w13itsn6"}"#;
+        let paid = r#"evt_hpjc9fvlkzxc order.paid HOLD {"order_id":"ord_llf2w13itsn6","session_id":"cs_iyf81pmw0kxf","items":[{"sku":"US-5GB-30D","quantity":1,"unit_price":14.99,"currency":"USD"}],"customer":{"email":"alex@example.com"}}"#;
+        let ready = r#"evt_p5bxr1731bk3 activation.ready 0ns {"order_id":"ord_llf2w13itsn6","line":{"iccid":"8988307303218375661","smdp_plus":"LPA:1$sm-dp-plus.sandbox.simology.net$SIMO-XSX5D-KG5HB-2BYZP","valid_from":"2025-01-10T09:20:02Z","expires_at":"2025-02-09T09:20:02Z"}}"#;
+        if out_of_order {
+            vec![
+                ready.to_owned(),
+                completed.replace("HOLD", "150ms"),
+                paid.replace("HOLD", "300ms"),
+            ]
+        } else {
+            vec![
+                completed.replace("HOLD", "0ns"),
+                paid.replace("HOLD", "0ns"),
+                ready.to_owned(),
+            ]
+        }
+    }
+
+    fn activation_iccids(effects: &Effects) -> Vec<String> {
+        effects
+            .events
+            .iter()
+            .filter_map(|o| match &o.event.payload {
+                EventPayload::ActivationReady(d) => Some(d.line.iccid.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn each_esim_gets_its_line_and_event_in_natural_order_unless_out_of_order() {
+        let now = OffsetDateTime::from_unix_timestamp(1_736_500_800).expect("time");
+        let mut natural = test_state(42, Faults::default());
+        let (order_id, _) = paid(&mut natural, 5, now);
+        let activation = natural.provision(&order_id, now);
+        let order = natural.orders[&order_id].order.clone();
+        assert_eq!(order.status, OrderStatus::Ready);
+        let lines: Vec<String> = order.lines.iter().map(|l| l.iccid.clone()).collect();
+        assert_eq!(lines.len(), 5);
+        assert_eq!(activation_iccids(&activation), lines, "natural order");
+        let holds: Vec<Duration> = activation.events.iter().map(|o| o.hold).collect();
+        assert!(holds.windows(2).all(|w| w[0] < w[1]), "{holds:?}");
+        let ids: std::collections::HashSet<&str> = activation
+            .events
+            .iter()
+            .map(|o| o.event.id.as_str())
+            .collect();
+        assert_eq!(ids.len(), 5, "an event id each");
+
+        let mut shuffled = test_state(
+            42,
+            Faults {
+                out_of_order_webhooks: true,
+                ..Faults::default()
+            },
+        );
+        let (order_id, payment) = paid(&mut shuffled, 5, now);
+        assert!(payment.events.is_empty(), "the paid phase is held back");
+        let activation = shuffled.provision(&order_id, now);
+        let lines: Vec<String> = shuffled.orders[&order_id]
+            .order
+            .lines
+            .iter()
+            .map(|l| l.iccid.clone())
+            .collect();
+        let sent = activation_iccids(&activation);
+        assert_ne!(sent, lines, "shuffled");
+        let (mut a, mut b) = (sent.clone(), lines.clone());
+        a.sort();
+        b.sort();
+        assert_eq!(a, b, "the same lines");
+        // The held paid-phase events go after every activation.ready.
+        let types: Vec<&str> = activation
+            .events
+            .iter()
+            .map(|o| o.event.payload.event_type())
+            .collect();
+        assert_eq!(types[5..], ["checkout.completed", "order.paid"]);
+        let last_line = activation.events[4].hold;
+        assert!(activation.events[5..].iter().all(|o| o.hold > last_line));
     }
 }

@@ -14,8 +14,8 @@ use url::Url;
 use crate::breaker::CircuitBreaker;
 use crate::error::{ApiError, Error, Result};
 use crate::models::{
-    CatalogQuery, CatalogResponse, CheckoutSession, CheckoutSessionRequest, ErrorBody, LineStatus,
-    Order, Refund, RefundRequest, Topup, TopupRequest,
+    CatalogQuery, CatalogResponse, CheckoutSession, CheckoutSessionRequest, ErrorBody,
+    LineRefundRequest, LineStatus, Order, Refund, RefundRequest, Topup, TopupRequest,
 };
 
 // The paths these had before the client was split into modules.
@@ -234,13 +234,29 @@ impl Client {
             .await
     }
 
-    /// `POST /v1/refunds`. Entitlements change only when `refund.processed` arrives.
+    /// `POST /v1/refunds` for a whole order (every line not yet refunded).
+    /// Entitlements change only when `refund.processed` arrives.
     ///
     /// # Errors
     /// See [`Error`].
     pub async fn create_refund(
         &self,
         request: &RefundRequest,
+        idempotency_key: Option<&str>,
+    ) -> Result<Reply<Refund>> {
+        self.call(Method::POST, "/v1/refunds", Some(request), idempotency_key)
+            .await
+    }
+
+    /// `POST /v1/refunds` for one line of an order (the request's `iccid`). Only that
+    /// line stops, once `refund.processed` (which names the line) arrives.
+    ///
+    /// # Errors
+    /// See [`Error`]; a line already refunded (or being refunded) is
+    /// [`Error::Validation`], a line of another order too.
+    pub async fn create_line_refund(
+        &self,
+        request: &LineRefundRequest,
         idempotency_key: Option<&str>,
     ) -> Result<Reply<Refund>> {
         self.call(Method::POST, "/v1/refunds", Some(request), idempotency_key)

@@ -55,7 +55,8 @@ pub struct OrderPaid {
     pub customer: PaidCustomer,
 }
 
-/// `data` of `activation.ready`: the eSIM's credentials.
+/// `data` of `activation.ready`: one eSIM's credentials. An order of several eSIMs
+/// sends one event per line, each with its own event id, in no promised order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActivationReady {
     /// The order.
@@ -92,6 +93,10 @@ pub struct RefundProcessed {
     pub refund_id: String,
     /// The order.
     pub order_id: String,
+    /// The line refunded, when the refund named one (it alone stops); none when the
+    /// whole order was refunded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iccid: Option<String>,
     /// What was paid back.
     pub amount: Money,
 }
@@ -281,6 +286,33 @@ mod tests {
         // Round trip through our own serialisation.
         let back = Event::from_json(&e.to_json().expect("json")).expect("parses");
         assert_eq!(back, e);
+    }
+
+    #[test]
+    fn refund_processed_names_a_line_only_when_the_refund_did() {
+        let whole = br#"{"type": "refund.processed", "id": "evt_5", "created": "2025-01-10T09:31:00Z",
+          "data": {"refund_id": "re_1", "order_id": "ord_456", "amount": {"amount": 29.98, "currency": "USD"}}}"#;
+        let e = Event::from_json(whole).expect("a refund of the whole order");
+        let EventPayload::RefundProcessed(d) = &e.payload else {
+            panic!("wrong variant")
+        };
+        assert_eq!(d.iccid, None);
+        let out: Value = serde_json::from_slice(&e.to_json().expect("json")).expect("json");
+        assert!(out["data"].get("iccid").is_none(), "{out}");
+
+        let line =
+            br#"{"type": "refund.processed", "id": "evt_6", "created": "2025-01-10T09:31:00Z",
+          "data": {"refund_id": "re_2", "order_id": "ord_456", "iccid": "8988307000001234575",
+                   "amount": {"amount": 14.99, "currency": "USD"}}}"#;
+        let e = Event::from_json(line).expect("a refund of one line");
+        let EventPayload::RefundProcessed(d) = &e.payload else {
+            panic!("wrong variant")
+        };
+        assert_eq!(d.iccid.as_deref(), Some("8988307000001234575"));
+        assert_eq!(
+            Event::from_json(&e.to_json().expect("json")).expect("parses"),
+            e
+        );
     }
 
     #[test]

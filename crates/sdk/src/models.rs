@@ -206,13 +206,15 @@ pub struct ErrorBody {
 pub enum OrderStatus {
     /// Created, payment not confirmed.
     Pending,
-    /// Funds confirmed; provisioning under way.
+    /// Funds confirmed; provisioning under way (`lines` may already hold some of the
+    /// order's eSIMs).
     Paid,
-    /// The eSIM is provisioned; `line` holds its credentials.
+    /// Every eSIM of the order is provisioned; `lines` holds their credentials. An
+    /// order some of whose lines were refunded stays `ready`.
     Ready,
     /// Provisioning failed.
     Failed,
-    /// Refunded.
+    /// Refunded: every line of the order.
     Refunded,
     /// A state this SDK does not know.
     #[serde(other)]
@@ -261,7 +263,12 @@ pub struct ActivatedLine {
 }
 
 /// The answer of `GET /v1/orders/{order_id}`.
+///
+/// An order has one line (one eSIM) per unit bought: `quantity` of each item. `lines`
+/// lists those provisioned so far, item by item in the order's natural order; `line` is
+/// the first of them, as older answers carried it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "OrderWire")]
 pub struct Order {
     /// Order id, e.g. `ord_456`.
     pub id: String,
@@ -271,9 +278,14 @@ pub struct Order {
     pub status: OrderStatus,
     /// What was bought.
     pub items: Vec<OrderItem>,
-    /// The eSIM, once `ready`.
+    /// The first eSIM of the order, once provisioned (the same as `lines[0]`). Kept for
+    /// answers and readers from before orders of several lines.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line: Option<ActivatedLine>,
+    /// Every eSIM of the order provisioned so far, in the order's natural order (item by
+    /// item, unit by unit); refunded lines stay listed. An answer without the field
+    /// reads as `[line]` when it has a `line`, else as empty.
+    pub lines: Vec<ActivatedLine>,
     /// Why it failed, when `failed`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure_reason: Option<String>,
@@ -283,6 +295,45 @@ pub struct Order {
     /// Creation time.
     #[serde(with = "time::serde::rfc3339")]
     pub created: OffsetDateTime,
+}
+
+/// `GET /v1/orders/{order_id}` as sent: `lines` may be absent from older answers.
+#[derive(Deserialize)]
+struct OrderWire {
+    id: String,
+    session_id: String,
+    status: OrderStatus,
+    items: Vec<OrderItem>,
+    #[serde(default)]
+    line: Option<ActivatedLine>,
+    #[serde(default)]
+    lines: Option<Vec<ActivatedLine>>,
+    #[serde(default)]
+    failure_reason: Option<String>,
+    #[serde(default)]
+    metadata: BTreeMap<String, String>,
+    #[serde(with = "time::serde::rfc3339")]
+    created: OffsetDateTime,
+}
+
+impl From<OrderWire> for Order {
+    fn from(wire: OrderWire) -> Self {
+        // An answer from before orders of several lines has one line at most, in `line`.
+        let lines = wire
+            .lines
+            .unwrap_or_else(|| wire.line.iter().cloned().collect());
+        Order {
+            id: wire.id,
+            session_id: wire.session_id,
+            status: wire.status,
+            items: wire.items,
+            line: wire.line,
+            lines,
+            failure_reason: wire.failure_reason,
+            metadata: wire.metadata,
+            created: wire.created,
+        }
+    }
 }
 
 /// Data used and left on a line.
@@ -371,11 +422,26 @@ pub struct Topup {
     pub created: OffsetDateTime,
 }
 
-/// The body of `POST /v1/refunds`.
+/// The body of `POST /v1/refunds` for a whole order: every line of it not yet
+/// refunded. [`LineRefundRequest`] refunds one line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RefundRequest {
     /// The order to refund.
     pub order_id: String,
+    /// Why, for the records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// The body of `POST /v1/refunds` for one line of an order: [`RefundRequest`] with an
+/// `iccid`. The refund is that line's unit price, and only that line stops once
+/// `refund.processed` arrives; the order is `refunded` when all its lines are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineRefundRequest {
+    /// The order the line belongs to.
+    pub order_id: String,
+    /// The line to refund.
+    pub iccid: String,
     /// Why, for the records.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -388,6 +454,9 @@ pub struct Refund {
     pub id: String,
     /// The order.
     pub order_id: String,
+    /// The line refunded, when the request named one; none for a whole order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iccid: Option<String>,
     /// What is paid back.
     pub amount: Money,
     /// `pending` until `refund.processed` arrives.
@@ -470,6 +539,109 @@ mod tests {
         assert_eq!(s, SessionStatus::Unknown);
         let s: OrderStatus = serde_json::from_str(r#""ready""#).expect("known");
         assert_eq!(s, OrderStatus::Ready);
+    }
+
+    const LINE_1: &str = r#"{"iccid": "8988307000001234567",
+        "smdp_plus": "LPA:1$sm-dp-plus.simology.net$ACT-CODE-1234",
+        "valid_from": "2025-01-10T09:21:10Z", "expires_at": "2025-02-09T23:59:59Z"}"#;
+    const LINE_2: &str = r#"{"iccid": "8988307000001234575",
+        "smdp_plus": "LPA:1$sm-dp-plus.simology.net$ACT-CODE-5678",
+        "valid_from": "2025-01-10T09:21:10Z", "expires_at": "2025-02-09T23:59:59Z"}"#;
+
+    fn order_json(status: &str, rest: &str) -> String {
+        format!(
+            r#"{{"id": "ord_456", "session_id": "cs_abc123", "status": "{status}",
+                "items": [{{"sku": "US-5GB-30D", "quantity": 2, "unit_price": 14.99, "currency": "USD"}}],
+                "created": "2025-01-10T09:20:02Z"{rest}}}"#
+        )
+    }
+
+    #[test]
+    fn an_order_from_before_lines_still_parses() {
+        // Without `lines`, and without a line yet: no lines.
+        let paid: Order = serde_json::from_str(&order_json("paid", "")).expect("older paid order");
+        assert_eq!(paid.status, OrderStatus::Paid);
+        assert_eq!(paid.line, None);
+        assert!(paid.lines.is_empty());
+        // Without `lines`, with its one line: that line is the order's only one.
+        let ready: Order =
+            serde_json::from_str(&order_json("ready", &format!(r#", "line": {LINE_1}"#)))
+                .expect("older ready order");
+        let line = ready.line.clone().expect("the line");
+        assert_eq!(line.iccid, "8988307000001234567");
+        assert_eq!(ready.lines, vec![line]);
+    }
+
+    #[test]
+    fn an_order_lists_its_lines_and_keeps_the_first_as_line() {
+        let body = order_json(
+            "ready",
+            &format!(r#", "line": {LINE_1}, "lines": [{LINE_1}, {LINE_2}], "later": true"#),
+        );
+        let order: Order = serde_json::from_str(&body).expect("order of two lines");
+        let iccids: Vec<_> = order.lines.iter().map(|l| l.iccid.as_str()).collect();
+        assert_eq!(iccids, ["8988307000001234567", "8988307000001234575"]);
+        assert_eq!(order.line.as_ref(), order.lines.first());
+        assert_eq!(order.lines[1].smdp_plus.activation_code(), "ACT-CODE-5678");
+        // An explicit empty list stays empty, whatever `line` says.
+        let none: Order =
+            serde_json::from_str(&order_json("paid", r#", "lines": []"#)).expect("empty");
+        assert!(none.lines.is_empty());
+        // What goes out reads back the same, `lines` always written.
+        let out = serde_json::to_value(&order).expect("json");
+        assert_eq!(out["lines"].as_array().map(Vec::len), Some(2));
+        let back: Order = serde_json::from_value(out).expect("round trip");
+        assert_eq!(back, order);
+        let empty = serde_json::to_value(&none).expect("json");
+        assert_eq!(empty["lines"], serde_json::json!([]));
+        assert!(empty.get("line").is_none());
+    }
+
+    #[test]
+    fn a_refund_request_without_a_line_is_sent_as_before() {
+        let whole = RefundRequest {
+            order_id: "ord_456".into(),
+            reason: None,
+        };
+        assert_eq!(
+            serde_json::to_string(&whole).expect("json"),
+            r#"{"order_id":"ord_456"}"#
+        );
+        let with_reason = RefundRequest {
+            order_id: "ord_456".into(),
+            reason: Some("requested_by_customer".into()),
+        };
+        assert_eq!(
+            serde_json::to_string(&with_reason).expect("json"),
+            r#"{"order_id":"ord_456","reason":"requested_by_customer"}"#
+        );
+        let line = LineRefundRequest {
+            order_id: "ord_456".into(),
+            iccid: "8988307000001234575".into(),
+            reason: None,
+        };
+        assert_eq!(
+            serde_json::to_string(&line).expect("json"),
+            r#"{"order_id":"ord_456","iccid":"8988307000001234575"}"#
+        );
+    }
+
+    #[test]
+    fn a_refund_names_its_line_only_when_it_has_one() {
+        let body = r#"{"id": "re_1", "order_id": "ord_456", "amount": {"amount": 14.99, "currency": "USD"},
+                       "status": "pending", "created": "2025-01-10T09:30:00Z"}"#;
+        let whole: Refund = serde_json::from_str(body).expect("a refund without iccid");
+        assert_eq!(whole.iccid, None);
+        assert!(serde_json::to_value(&whole)
+            .expect("json")
+            .get("iccid")
+            .is_none());
+        let body = body.replace(
+            r#""order_id""#,
+            r#""iccid": "8988307000001234575", "order_id""#,
+        );
+        let line: Refund = serde_json::from_str(&body).expect("a refund of a line");
+        assert_eq!(line.iccid.as_deref(), Some("8988307000001234575"));
     }
 
     #[test]

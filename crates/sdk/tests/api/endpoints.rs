@@ -215,6 +215,7 @@ async fn purchase_order_line_topup_and_refund() {
         order.line.as_ref().map(|l| l.iccid.clone()),
         Some(r.line.iccid.clone())
     );
+    assert_eq!(order.lines, vec![r.line.clone()], "one eSIM, one line");
 
     let line = app.client.line(&r.line.iccid).await.expect("line");
     assert_eq!(line.data.used_mb + line.data.remaining_mb, 5120);
@@ -253,6 +254,7 @@ async fn purchase_order_line_topup_and_refund() {
         unreachable!()
     };
     assert_eq!(rp.refund_id, refund.id);
+    assert_eq!(rp.iccid, None, "a refund of the whole order names no line");
     let order = app.client.order(&c.order_id).await.expect("order");
     assert_eq!(order.status, OrderStatus::Refunded);
     assert_eq!(
