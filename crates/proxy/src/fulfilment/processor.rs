@@ -1,80 +1,24 @@
-//! Background work: applying stored webhook events to orders, applying paid top-ups,
-//! reconciling orders whose webhooks are late, and expiring unpaid sessions.
-//!
-//! An event is applied and marked processed in one transaction. One that cannot be
-//! applied yet (its order unknown, the upstream down) stays stored and is tried again
-//! with backoff; nothing is dropped.
+//! The event processor: stored webhook events, applied to their orders eight at a
+//! time. An event that cannot be applied yet stays stored and is retried with backoff.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{anyhow, Context, Result};
 use simology::events::{Event, EventPayload};
-use simology::models::TopupRequest;
-use simology_proxy_api::OrderState;
-use tokio::task::JoinHandle;
 
+use super::topup::apply_topup;
+use crate::clock::now_ms;
 use crate::domain::OrderRef;
-use crate::order::{facts_of, facts_of_order, Facts};
-use crate::store::{now_ms, EventRow, OrderRow};
-use crate::SharedState;
+use crate::order::{facts_of, Facts, OrderKind};
+use crate::state::{AppState, SharedState};
+use crate::store::{EventRow, OrderRow};
 
-/// Starts the processor, the reconciler and the catalogue refresher.
-pub fn spawn_background(state: SharedState) -> Vec<JoinHandle<()>> {
-    let processor = {
-        let state = Arc::clone(&state);
-        tokio::spawn(async move {
-            let mut shutdown = state.shutdown.clone();
-            loop {
-                if let Err(e) = process_due(&state).await {
-                    tracing::error!(error = format!("{e:#}"), "event processing pass failed");
-                }
-                tokio::select! {
-                    _ = state.wake_processor.notified() => {}
-                    _ = tokio::time::sleep(Duration::from_millis(500)) => {}
-                    _ = shutdown.changed() => break,
-                }
-            }
-        })
-    };
-    let reconciler = {
-        let state = Arc::clone(&state);
-        tokio::spawn(async move {
-            let mut shutdown = state.shutdown.clone();
-            loop {
-                if let Err(e) = reconcile_once(&state).await {
-                    tracing::error!(error = format!("{e:#}"), "reconciliation pass failed");
-                }
-                tokio::select! {
-                    _ = tokio::time::sleep(state.settings.reconcile_interval) => {}
-                    _ = shutdown.changed() => break,
-                }
-            }
-        })
-    };
-    let refresher = {
-        let state = Arc::clone(&state);
-        tokio::spawn(async move {
-            let mut shutdown = state.shutdown.clone();
-            loop {
-                // The catalogue is refreshed every TTL (and so at least daily), and
-                // loaded at start so the first widget does not wait for it.
-                if let Err(e) = state.catalog.refresh().await {
-                    state.upstream_error(e);
-                }
-                let wait = state
-                    .settings
-                    .catalog_ttl
-                    .min(Duration::from_secs(24 * 3600));
-                tokio::select! {
-                    _ = tokio::time::sleep(wait) => {}
-                    _ = shutdown.changed() => break,
-                }
-            }
-        })
-    };
-    vec![processor, reconciler, refresher]
-}
+/// Events read from the store at once.
+const BATCH: i64 = 100;
+
+/// How long a replica's claim on an event holds before another may take it.
+const CLAIM_LEASE: Duration = Duration::from_secs(5);
 
 /// Processes every due event once.
 ///
@@ -86,7 +30,7 @@ pub async fn process_due(state: &SharedState) -> Result<usize> {
     const IN_FLIGHT: usize = 8;
     let mut done = 0;
     loop {
-        let due = state.store.due_events(100).await?;
+        let due = state.store.due_events(BATCH).await?;
         if due.is_empty() {
             return Ok(done);
         }
@@ -94,11 +38,7 @@ pub async fn process_due(state: &SharedState) -> Result<usize> {
         let mut running = tokio::task::JoinSet::new();
         for row in due {
             // Another replica may be on it already.
-            if !state
-                .store
-                .claim_event(&row.event_id, Duration::from_secs(5))
-                .await?
-            {
+            if !state.store.claim_event(&row.event_id, CLAIM_LEASE).await? {
                 continue;
             }
             while running.len() >= IN_FLIGHT {
@@ -113,14 +53,14 @@ pub async fn process_due(state: &SharedState) -> Result<usize> {
         while let Some(r) = running.join_next().await {
             r.context("an event task panicked")??;
         }
-        if batch < 100 {
+        if i64::try_from(batch).unwrap_or(BATCH) < BATCH {
             return Ok(done);
         }
     }
 }
 
 /// Applies one claimed event, recording a failure on it for another attempt.
-async fn apply_one(state: &SharedState, row: EventRow) -> Result<()> {
+async fn apply_one(state: &AppState, row: EventRow) -> Result<()> {
     let id = row.event_id.clone();
     let attempts = row.attempts;
     match process_event(state, row).await {
@@ -144,7 +84,7 @@ async fn apply_one(state: &SharedState, row: EventRow) -> Result<()> {
 /// Finds the order an event is about, asking the upstream when the event names only
 /// an upstream order this proxy has not linked yet (e.g. `activation.ready` before
 /// `checkout.completed`).
-async fn order_for(state: &SharedState, event: &Event, attempts: i64) -> Result<Option<OrderRow>> {
+async fn order_for(state: &AppState, event: &Event, attempts: i64) -> Result<Option<OrderRow>> {
     let payload = &event.payload;
     if let Some(row) = state
         .store
@@ -194,7 +134,7 @@ async fn order_for(state: &SharedState, event: &Event, attempts: i64) -> Result<
 ///
 /// # Errors
 /// When the event cannot be applied yet; it stays stored for another attempt.
-pub async fn process_event(state: &SharedState, row: EventRow) -> Result<&'static str> {
+pub async fn process_event(state: &AppState, row: EventRow) -> Result<&'static str> {
     let Some(payload) = row.payload else {
         state
             .store
@@ -219,7 +159,7 @@ pub async fn process_event(state: &SharedState, row: EventRow) -> Result<&'stati
         tracing::info!(event_id = %event.id, order_ref = %order.order_ref, iccid = %d.line.iccid,
             activation_code = %d.line.smdp_plus.redacted(), "eSIM ready");
     }
-    if order.kind == "topup" && patch.paid_at.is_some() {
+    if order.kind == OrderKind::Topup && patch.paid_at.is_some() {
         // Record the payment, add the data upstream, and only then mark the event done:
         // a failure in between leaves the event to be tried again.
         let paid = state
@@ -240,131 +180,4 @@ pub async fn process_event(state: &SharedState, row: EventRow) -> Result<&'stati
             order_id = after.facts.upstream_order_id.as_deref(), state = ?after.facts.state(), "event applied");
     }
     Ok("applied")
-}
-
-/// Adds a paid top-up's data to its line (idempotent per top-up order).
-async fn apply_topup(state: &SharedState, order: &OrderRow) -> Result<()> {
-    if order.facts.ready_at.is_some() {
-        return Ok(());
-    }
-    let parent_ref = order
-        .parent_ref
-        .as_ref()
-        .context("a top-up without its order")?;
-    let parent = state
-        .store
-        .order(parent_ref)
-        .await?
-        .context("the top-up's order is gone")?;
-    let iccid = parent
-        .facts
-        .iccid
-        .clone()
-        .context("the top-up's order has no line")?;
-    let topup = state
-        .client
-        .create_topup(
-            &TopupRequest {
-                iccid: iccid.clone(),
-                sku: order.sku.clone(),
-            },
-            Some(&format!("topup-{}", order.order_ref)),
-        )
-        .await
-        .map_err(|e| state.upstream_error(e))?;
-    state
-        .store
-        .apply_facts(
-            &order.order_ref,
-            &Facts {
-                ready_at: Some(now_ms()),
-                ..Facts::default()
-            },
-            None,
-        )
-        .await?;
-    tracing::info!(order_ref = %order.order_ref, %parent_ref, iccid, topup_id = %topup.id, mb = topup.data_added_mb, "top-up applied");
-    Ok(())
-}
-
-/// One reconciliation pass: paid orders that are not final after `stale_after` are
-/// read upstream; unpaid sessions past their expiry are expired.
-///
-/// # Errors
-/// When the store cannot be read.
-pub async fn reconcile_once(state: &SharedState) -> Result<()> {
-    let now = now_ms();
-    let stale_before =
-        now - i64::try_from(state.settings.stale_after.as_millis()).unwrap_or(i64::MAX);
-    let stale = state
-        .store
-        .claim_stale(stale_before, state.settings.stale_after, 50)
-        .await?;
-    for order in stale {
-        let order_id = match (&order.facts.upstream_order_id, &order.session_id) {
-            (Some(id), _) => id.clone(),
-            (None, Some(session_id)) => match state.client.checkout_session(session_id).await {
-                Ok(s) if s.status == simology::models::SessionStatus::Expired => {
-                    state
-                        .store
-                        .apply_facts(
-                            &order.order_ref,
-                            &Facts {
-                                expired_at: Some(now_ms()),
-                                ..Facts::default()
-                            },
-                            None,
-                        )
-                        .await?;
-                    continue;
-                }
-                Ok(s) => match s.value.order_id {
-                    Some(id) => id,
-                    None => continue,
-                },
-                Err(e) => {
-                    state.upstream_error(e);
-                    continue;
-                }
-            },
-            (None, None) => continue,
-        };
-        match state.client.order(&order_id).await {
-            Ok(upstream) => {
-                let after = state
-                    .store
-                    .apply_facts(&order.order_ref, &facts_of_order(&upstream, now_ms()), None)
-                    .await?;
-                if after.kind == "topup" && after.facts.state() == OrderState::Provisioning {
-                    if let Err(e) = apply_topup(state, &after).await {
-                        tracing::warn!(order_ref = %after.order_ref, error = format!("{e:#}"), "top-up still not applied");
-                    }
-                }
-                tracing::info!(order_ref = %order.order_ref, order_id, state = ?after.facts.state(), "reconciled");
-            }
-            Err(e) => {
-                state.upstream_error(e);
-            }
-        }
-    }
-    for order_ref in state.store.expired_sessions(now, 200).await? {
-        state
-            .store
-            .apply_facts(
-                &order_ref,
-                &Facts {
-                    expired_at: Some(now),
-                    ..Facts::default()
-                },
-                None,
-            )
-            .await?;
-        tracing::info!(%order_ref, "checkout session expired unpaid");
-    }
-    // Reservations whose upstream call never succeeded are dropped after a day.
-    state
-        .store
-        .drop_stale_reservations(now - 24 * 3600 * 1000)
-        .await?;
-    Ok(())
 }

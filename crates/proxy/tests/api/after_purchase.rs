@@ -125,7 +125,7 @@ async fn the_reconciler_finishes_orders_whose_webhooks_never_come() {
         .as_str()
         .is_some_and(|l| l.starts_with("LPA:1$")));
     assert_eq!(
-        app.state.store.event_counts().await.expect("counts").0,
+        app.state.store.event_counts().await.expect("counts").stored,
         0,
         "no webhook arrived"
     );

@@ -121,14 +121,18 @@ async fn kill_9_while_webhooks_arrive_then_restart() {
     // its lease runs out.
     let mut counts = store.event_counts().await.expect("counts");
     for _ in 0..150 {
-        if counts.2 == 0 {
+        if counts.waiting == 0 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
         counts = store.event_counts().await.expect("counts");
     }
     child.kill();
-    let (stored, processed, waiting) = counts;
+    let simology_proxy::store::EventCounts {
+        stored,
+        processed,
+        waiting,
+    } = counts;
     assert_eq!(waiting, 0);
     assert_eq!(stored, processed);
     assert_eq!(

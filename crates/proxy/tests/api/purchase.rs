@@ -1,3 +1,4 @@
+use simology_proxy::store::EventCounts;
 use simology_sandbox::{
     Faults, SandboxConfig, CARD_DECLINED, CARD_PROVISIONING_FAILS, CARD_SUCCESS,
 };
@@ -159,7 +160,11 @@ async fn duplicate_and_out_of_order_webhooks_end_ready_once() {
         2,
         "delivered twice"
     );
-    let (stored, processed, waiting) = app.state.store.event_counts().await.expect("counts");
+    let EventCounts {
+        stored,
+        processed,
+        waiting,
+    } = app.state.store.event_counts().await.expect("counts");
     assert_eq!(
         (stored, processed, waiting),
         (3, 3, 0),

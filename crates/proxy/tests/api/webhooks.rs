@@ -1,4 +1,5 @@
 use serde_json::json;
+use simology_proxy::store::EventCounts;
 
 use crate::helpers::*;
 
@@ -41,7 +42,7 @@ async fn forged_stale_and_unsigned_webhooks_store_nothing() {
     let r = post(&app, &body, Some(&signed(&other, now()))).await;
     assert_eq!(r.status(), 401);
     assert_eq!(
-        app.state.store.event_counts().await.expect("counts").0,
+        app.state.store.event_counts().await.expect("counts").stored,
         0,
         "nothing stored"
     );
@@ -69,7 +70,11 @@ async fn a_verified_event_is_stored_once_and_kept_until_it_applies() {
     );
     tokio::time::sleep(std::time::Duration::from_millis(700)).await;
     // Its order does not exist here: it stays stored, unprocessed, to be tried again.
-    let (stored, processed, waiting) = app.state.store.event_counts().await.expect("counts");
+    let EventCounts {
+        stored,
+        processed,
+        waiting,
+    } = app.state.store.event_counts().await.expect("counts");
     assert_eq!((stored, processed, waiting), (1, 0, 1));
     app.stop().await;
 }
@@ -81,14 +86,26 @@ async fn unknown_event_types_are_acknowledged_and_ignored() {
     let r = post(&app, &body, Some(&signed(&body, now()))).await;
     assert_eq!(r.status(), 200);
     for _ in 0..40 {
-        if app.state.store.event_counts().await.expect("counts").1 == 1 {
+        if app
+            .state
+            .store
+            .event_counts()
+            .await
+            .expect("counts")
+            .processed
+            == 1
+        {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert_eq!(
         app.state.store.event_counts().await.expect("counts"),
-        (1, 1, 0)
+        EventCounts {
+            stored: 1,
+            processed: 1,
+            waiting: 0
+        }
     );
     app.stop().await;
 }
