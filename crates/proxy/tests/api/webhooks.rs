@@ -68,14 +68,24 @@ async fn a_verified_event_is_stored_once_and_kept_until_it_applies() {
         r.json::<serde_json::Value>().await.expect("json")["duplicate"],
         true
     );
-    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
-    // Its order does not exist here: it stays stored, unprocessed, to be tried again.
-    let EventCounts {
-        stored,
-        processed,
-        waiting,
-    } = app.state.store.event_counts().await.expect("counts");
-    assert_eq!((stored, processed, waiting), (1, 0, 1));
+    // Its order does not exist here: once the processor has tried it, it stays stored,
+    // unprocessed, to be tried again.
+    eventually("the processor tries the event", async || {
+        let events = app.state.store.events().await.expect("events");
+        match events.as_slice() {
+            [e] if e.attempts >= 1 => Ok(()),
+            other => Err(other.to_vec()),
+        }
+    })
+    .await;
+    assert_eq!(
+        app.state.store.event_counts().await.expect("counts"),
+        EventCounts {
+            stored: 1,
+            processed: 0,
+            waiting: 1
+        }
+    );
     app.stop().await;
 }
 
@@ -85,22 +95,12 @@ async fn unknown_event_types_are_acknowledged_and_ignored() {
     let body = json!({"type": "line.suspended", "id": "evt_new_kind", "created": "2025-01-10T09:20:02Z", "data": {}}).to_string();
     let r = post(&app, &body, Some(&signed(&body, now()))).await;
     assert_eq!(r.status(), 200);
-    for _ in 0..40 {
-        if app
-            .state
-            .store
-            .event_counts()
-            .await
-            .expect("counts")
-            .processed
-            == 1
-        {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let counts = wait_for_events(&app.state.store, "the event is processed", |c| {
+        c.processed == 1
+    })
+    .await;
     assert_eq!(
-        app.state.store.event_counts().await.expect("counts"),
+        counts,
         EventCounts {
             stored: 1,
             processed: 1,
