@@ -218,13 +218,9 @@ test('upstream down: every device and theme', async () => {
   assert.deepEqual(found, [], 'accessibility violations');
 });
 
-// Expected to fail until the proxy is fixed: its error answers lose their CORS headers
-// (`request_context` in crates/proxy/src/lib.rs rebuilds every error response with
-// `error::envelope`, outside the CORS layer), so the browser hides every error answer
-// from the widget, which can only say it cannot reach the server.
-test('upstream down: the widget says the provider is busy', {
-  todo: 'proxy error answers carry no Access-Control-Allow-Origin (crates/proxy/src/lib.rs request_context)',
-}, () => {
+// The proxy's error answers keep their CORS headers, so the widget reads the error's
+// code and names the provider's trouble rather than the traveller's connection.
+test('upstream down: the widget says the provider is busy', () => {
   assert.ok(upstreamDownMessages.length > 0, 'the upstream-down states ran');
   for (const shown of upstreamDownMessages) assert.ok(shown.endsWith(UPSTREAM_BUSY), shown);
 });

@@ -193,6 +193,30 @@ pub enum OrderState {
 }
 
 impl OrderState {
+    /// Every state, in the order an order passes through them.
+    pub const ALL: [OrderState; 7] = [
+        OrderState::Pending,
+        OrderState::Paid,
+        OrderState::Provisioning,
+        OrderState::Ready,
+        OrderState::Failed,
+        OrderState::Expired,
+        OrderState::Refunded,
+    ];
+
+    /// The state's name, as it is written in JSON (`provisioning`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderState::Pending => "pending",
+            OrderState::Paid => "paid",
+            OrderState::Provisioning => "provisioning",
+            OrderState::Ready => "ready",
+            OrderState::Failed => "failed",
+            OrderState::Expired => "expired",
+            OrderState::Refunded => "refunded",
+        }
+    }
+
     /// Whether the order can still change without a refund.
     pub fn is_final(&self) -> bool {
         matches!(
@@ -416,6 +440,14 @@ pub const MAX_WAIT_SECS: u64 = 25;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn state_names_are_the_json_names() {
+        for state in OrderState::ALL {
+            let json = serde_json::to_string(&state).expect("json");
+            assert_eq!(json, format!("\"{}\"", state.as_str()));
+        }
+    }
 
     #[test]
     fn unknown_error_codes_are_tolerated() {

@@ -333,7 +333,7 @@ pub async fn run(map: &HashMap<String, String>) -> Result<()> {
     let store = simology_proxy::store::Store::connect(&database_url).await?;
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
-        let (_, _, waiting) = store.event_counts().await?;
+        let waiting = store.event_counts().await?.waiting;
         if waiting == 0 {
             break;
         }
@@ -363,7 +363,7 @@ pub async fn run(map: &HashMap<String, String>) -> Result<()> {
         .filter(|d| d.outcome == "delivered")
         .count();
     let events = store.events().await?;
-    let stored: HashSet<String> = events.iter().map(|(id, ..)| id.clone()).collect();
+    let stored: HashSet<String> = events.iter().map(|e| e.event_id.clone()).collect();
     let lost = sent.difference(&stored).count();
     let lines: HashMap<String, String> = upstream_orders
         .iter()
@@ -384,7 +384,11 @@ pub async fn run(map: &HashMap<String, String>) -> Result<()> {
         };
         let activations = events
             .iter()
-            .filter(|(_, t, o, done)| t == "activation.ready" && o.as_deref() == Some(r) && *done)
+            .filter(|e| {
+                e.event_type == "activation.ready"
+                    && e.order_ref.as_ref() == Some(&order_ref)
+                    && e.processed
+            })
             .count();
         let ready = row.facts.state() == simology_proxy_api::OrderState::Ready;
         let right_line = row.facts.lpa.is_some() && row.facts.lpa == lines.get(r).cloned();

@@ -12,10 +12,12 @@ use axum::body::Bytes;
 use sha2::{Digest, Sha256};
 use simology::models::{CatalogItem, CatalogQuery};
 use simology_proxy_api::{
-    CatalogResponse, CurrencyCode, Destination, DestinationKind, DestinationsResponse, Plan, Price,
+    CatalogResponse, CurrencyCode, Destination, DestinationId, DestinationKind,
+    DestinationsResponse, OrderPlan, Plan, Price,
 };
 use tokio::sync::Mutex as AsyncMutex;
 
+use crate::clock::rfc3339;
 use crate::countries::{country_name, region_name};
 
 /// A serialised JSON body and its strong ETag.
@@ -43,14 +45,14 @@ pub struct Snapshot {
     fetched_at: Instant,
     /// Destinations.
     pub destinations: Cached,
-    by_destination: HashMap<(DestinationKind, String), Cached>,
+    by_destination: HashMap<DestinationId, Cached>,
     plans: HashMap<String, Plan>,
 }
 
 impl Snapshot {
     /// The plans of a destination.
-    pub fn catalog(&self, kind: DestinationKind, code: &str) -> Option<&Cached> {
-        self.by_destination.get(&(kind, code.to_owned()))
+    pub fn catalog(&self, destination: &DestinationId) -> Option<&Cached> {
+        self.by_destination.get(destination)
     }
 
     /// A plan by SKU.
@@ -61,6 +63,26 @@ impl Snapshot {
     /// Every plan.
     pub fn plans(&self) -> impl Iterator<Item = &Plan> {
         self.plans.values()
+    }
+
+    /// The available plans that add data to the line of an order for `bought`, cheapest
+    /// first: those of the same destination, or, when the plan is no longer in the
+    /// catalogue, the country plans of the same coverage.
+    pub fn topups_for(&self, bought: &OrderPlan) -> Vec<Plan> {
+        let destination = self
+            .plan(&bought.sku)
+            .map(|p| (p.kind, p.destination.clone()));
+        let mut offers: Vec<Plan> = self
+            .plans()
+            .filter(|p| p.available)
+            .filter(|p| match &destination {
+                Some((kind, dest)) => p.kind == *kind && p.destination == *dest,
+                None => p.coverage == bought.coverage && p.kind == DestinationKind::Country,
+            })
+            .cloned()
+            .collect();
+        offers.sort_by_key(|p| (p.price.minor, p.data_mb));
+        offers
     }
 }
 
@@ -160,7 +182,10 @@ pub fn build(items: &[CatalogItem], updated_at: &str) -> Result<Snapshot> {
         let mut list: Vec<Plan> = usable.into_iter().cloned().collect();
         sort_plans(&mut list);
         by_destination.insert(
-            (destination.kind, destination.code.clone()),
+            DestinationId {
+                kind: destination.kind,
+                code: destination.code.clone(),
+            },
             Cached::of(&CatalogResponse {
                 destination: destination.clone(),
                 plans: list,
@@ -273,10 +298,7 @@ impl CatalogCache {
             }
         }
         let reply = self.client.catalog(&CatalogQuery::All).await?;
-        let updated_at = reply
-            .updated_at
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default();
+        let updated_at = rfc3339(reply.updated_at).unwrap_or_default();
         let snapshot = build(&reply.items, &updated_at).map_err(|e| simology::Error::Decode {
             request_id: reply.request_id.clone(),
             message: e.to_string(),
@@ -377,7 +399,7 @@ mod tests {
 
         let fr_plans: CatalogResponse = serde_json::from_slice(
             &snap
-                .catalog(DestinationKind::Country, "FR")
+                .catalog(&DestinationId::country("FR").expect("code"))
                 .expect("FR")
                 .body,
         )
@@ -387,8 +409,31 @@ mod tests {
             skus,
             vec!["FR-1GB-7D", "FR-3GB-15D", "FR-50GB-90D", "GLOBAL-1GB-7D"]
         );
-        assert!(snap.catalog(DestinationKind::Country, "DE").is_none());
+        assert!(snap
+            .catalog(&DestinationId::country("DE").expect("code"))
+            .is_none());
         assert!(snap.plan("US-1GB-7D").is_some());
+        // Top-ups: the available plans of the bought plan's destination, cheapest
+        // first; for a plan no longer sold, the country plans of its coverage.
+        let bought = |sku: &str, coverage: &[&str]| OrderPlan {
+            sku: sku.into(),
+            name: sku.into(),
+            coverage: coverage.iter().map(|c| (*c).to_owned()).collect(),
+            data_mb: 1024,
+            validity_days: 7,
+            quantity: 1,
+            price: snap.plan("FR-1GB-7D").expect("plan").price,
+            terms_url: String::new(),
+        };
+        let skus = |plans: Vec<Plan>| plans.into_iter().map(|p| p.sku).collect::<Vec<_>>();
+        assert_eq!(
+            skus(snap.topups_for(&bought("FR-3GB-15D", &["FR"]))),
+            vec!["FR-1GB-7D", "FR-3GB-15D"]
+        );
+        assert_eq!(
+            skus(snap.topups_for(&bought("US-OLD-1D", &["US"]))),
+            vec!["US-1GB-7D"]
+        );
         // The same data gives the same ETag.
         let again = build(&items, "2025-01-10T09:12:44Z").expect("builds");
         assert_eq!(again.destinations.etag, snap.destinations.etag);

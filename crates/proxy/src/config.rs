@@ -11,6 +11,7 @@ use serde::Deserialize;
 use simology::ClientConfig;
 
 use crate::domain::Origin;
+use crate::store::Backend;
 
 /// The config file's keys (all optional). Unknown keys are refused, so a typo does not
 /// silently fall back to a default.
@@ -216,12 +217,8 @@ impl Settings {
             .or_else(|| env("DATABASE_URL"))
             .or(fs.database_url)
             .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("proxy.db").display()));
-        if !(database_url.starts_with("sqlite:")
-            || database_url.starts_with("postgres:")
-            || database_url.starts_with("postgresql:"))
-        {
-            bail!("PROXY_DATABASE_URL: must start with sqlite:// or postgres://");
-        }
+        Backend::of_url(&database_url)
+            .map_err(|_| anyhow!("PROXY_DATABASE_URL: must start with sqlite:// or postgres://"))?;
 
         let origins_text: Vec<String> = match env("PROXY_ALLOWED_ORIGINS") {
             Some(v) => v

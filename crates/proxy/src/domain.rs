@@ -2,22 +2,72 @@
 
 use std::fmt;
 
+use anyhow::Context;
 use rand::Rng;
 use sha2::{Digest, Sha256};
-use simology_proxy_api::PaymentReturn;
+use simology_proxy_api::{ErrorCode, PaymentReturn};
 use url::Url;
+
+/// A field a request can get wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    /// `sku`.
+    Sku,
+    /// `email`.
+    Email,
+    /// `quantity`.
+    Quantity,
+    /// `intent_id`.
+    IntentId,
+    /// `return_url`.
+    ReturnUrl,
+    /// An allowed origin (settings only).
+    Origin,
+}
+
+impl Field {
+    /// The field's name in the request.
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::Sku => "sku",
+            Field::Email => "email",
+            Field::Quantity => "quantity",
+            Field::IntentId => "intent_id",
+            Field::ReturnUrl => "return_url",
+            Field::Origin => "origin",
+        }
+    }
+
+    /// The code the widget translates when this field is refused.
+    pub fn code(self) -> ErrorCode {
+        match self {
+            Field::Sku => ErrorCode::InvalidSku,
+            Field::Email => ErrorCode::InvalidEmail,
+            Field::Quantity => ErrorCode::InvalidQuantity,
+            Field::ReturnUrl => ErrorCode::InvalidReturnUrl,
+            Field::IntentId | Field::Origin => ErrorCode::InvalidRequest,
+        }
+    }
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
 
 /// Why a value was refused; the message names the field and the rule.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {rule}")]
 pub struct Invalid {
     /// The field.
-    pub field: &'static str,
+    pub field: Field,
     /// The rule it breaks.
     pub rule: &'static str,
 }
 
-fn invalid(field: &'static str, rule: &'static str) -> Invalid {
+/// A refusal of `field` for breaking `rule`.
+pub fn invalid(field: Field, rule: &'static str) -> Invalid {
     Invalid { field, rule }
 }
 
@@ -44,7 +94,7 @@ impl Sku {
         if ok {
             Ok(Sku(text.to_owned()))
         } else {
-            Err(invalid("sku", "must look like US-5GB-30D"))
+            Err(invalid(Field::Sku, "must look like US-5GB-30D"))
         }
     }
 
@@ -69,7 +119,7 @@ impl Email {
             Ok(Email(text.trim().to_owned()))
         } else {
             Err(invalid(
-                "email",
+                Field::Email,
                 "must be an email address such as alex@example.com",
             ))
         }
@@ -116,7 +166,7 @@ impl Quantity {
         if (1..=10).contains(&n) {
             Ok(Quantity(n))
         } else {
-            Err(invalid("quantity", "must be between 1 and 10"))
+            Err(invalid(Field::Quantity, "must be between 1 and 10"))
         }
     }
 
@@ -168,7 +218,7 @@ impl IntentId {
             Ok(IntentId(text.to_owned()))
         } else {
             Err(invalid(
-                "intent_id",
+                Field::IntentId,
                 "must be 16 to 64 letters, digits, _ or -",
             ))
         }
@@ -191,12 +241,18 @@ pub fn new_order_ref() -> OrderRef {
     OrderRef::from_bits(rand::rng().random())
 }
 
+/// A reference that is not of the generated form. The API answers it exactly as it
+/// answers a well-formed reference of no order, so the two cannot be told apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("order_ref: is not an order reference")]
+pub struct MalformedRef;
+
 /// Parses a reference from a request.
 ///
 /// # Errors
 /// When it is not of the generated form.
-pub fn parse_order_ref(text: &str) -> Result<OrderRef, Invalid> {
-    OrderRef::parse(text).ok_or(invalid("order_ref", "is not an order reference"))
+pub fn parse_order_ref(text: &str) -> Result<OrderRef, MalformedRef> {
+    OrderRef::parse(text).ok_or(MalformedRef)
 }
 
 /// An origin (`scheme://host[:port]`) widgets may be embedded on.
@@ -209,7 +265,7 @@ impl Origin {
     /// # Errors
     /// When it is not an http(s) origin with nothing after the host and port.
     pub fn parse(text: &str) -> Result<Self, Invalid> {
-        let err = || invalid("origin", "must be scheme://host[:port]");
+        let err = || invalid(Field::Origin, "must be scheme://host[:port]");
         let url = Url::parse(text.trim()).map_err(|_| err())?;
         if !matches!(url.scheme(), "http" | "https")
             || url.host_str().is_none()
@@ -239,7 +295,7 @@ impl ReturnUrl {
     /// # Errors
     /// When it is not an absolute http(s) URL on an allowed origin.
     pub fn parse(text: &str, allowed: &[Origin]) -> Result<Self, Invalid> {
-        let err = || invalid("return_url", "must be a page on an allowed origin");
+        let err = || invalid(Field::ReturnUrl, "must be a page on an allowed origin");
         if text.len() > 2048 {
             return Err(err());
         }
@@ -255,6 +311,21 @@ impl ReturnUrl {
             return Err(err());
         }
         url.set_fragment(None);
+        Ok(ReturnUrl(url))
+    }
+
+    /// A return URL read back from the store. It was on an allowed origin when its
+    /// order was made, and it stays that order's return page even if the allow-list
+    /// changes later: the upstream session already carries it. It is not checked
+    /// against today's list here; a request naming it again is, by
+    /// [`ReturnUrl::parse`] at the edge, and a reservation is only ever reused for a
+    /// request with the same return URL (the fingerprint covers it).
+    ///
+    /// # Errors
+    /// When the stored text is not a URL (the store was written by something else).
+    pub fn from_stored(text: &str) -> anyhow::Result<Self> {
+        let url = Url::parse(text)
+            .with_context(|| format!("a stored return URL is malformed: {text:?}"))?;
         Ok(ReturnUrl(url))
     }
 
@@ -274,6 +345,46 @@ impl ReturnUrl {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn refusals_name_their_field_and_its_code() {
+        let e = Email::parse("nope").expect_err("invalid");
+        assert_eq!(
+            (e.field, e.field.code()),
+            (Field::Email, ErrorCode::InvalidEmail)
+        );
+        assert!(e.to_string().starts_with("email: "), "{e}");
+        let cases = [
+            (
+                Sku::parse("us").expect_err("sku").field,
+                "sku",
+                ErrorCode::InvalidSku,
+            ),
+            (
+                Quantity::parse(0).expect_err("q").field,
+                "quantity",
+                ErrorCode::InvalidQuantity,
+            ),
+            (
+                IntentId::parse("x").expect_err("i").field,
+                "intent_id",
+                ErrorCode::InvalidRequest,
+            ),
+            (
+                ReturnUrl::parse("/x", &[]).expect_err("r").field,
+                "return_url",
+                ErrorCode::InvalidReturnUrl,
+            ),
+            (
+                Origin::parse("x").expect_err("o").field,
+                "origin",
+                ErrorCode::InvalidRequest,
+            ),
+        ];
+        for (field, name, code) in cases {
+            assert_eq!((field.name(), field.code()), (name, code));
+        }
+    }
 
     #[test]
     fn skus() {
@@ -351,6 +462,13 @@ mod tests {
         ] {
             assert!(ReturnUrl::parse(bad, &allowed).is_err(), "{bad}");
         }
+        let stored = ReturnUrl::from_stored(ok.as_str()).expect("stored");
+        assert_eq!(stored, ok, "read back as it was written");
+        assert!(
+            ReturnUrl::from_stored("https://since-removed.example/page").is_ok(),
+            "a stored page stays its order's, whatever the list says now"
+        );
+        assert!(ReturnUrl::from_stored("not a url").is_err());
         assert!(Origin::parse("https://blog.example/path").is_err());
         assert_eq!(
             Origin::parse("https://Blog.Example:443/")

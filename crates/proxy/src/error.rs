@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use simology_proxy_api::{ErrorBody, ErrorCode, ErrorDetail};
 
-use crate::domain::Invalid;
+use crate::domain::{Invalid, MalformedRef};
 
 /// Everything a request can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +51,13 @@ pub enum ApiError {
     Internal(#[from] anyhow::Error),
 }
 
+impl From<MalformedRef> for ApiError {
+    /// A malformed reference is answered like a missing order.
+    fn from(_: MalformedRef) -> Self {
+        ApiError::NotFound
+    }
+}
+
 impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> Self {
         if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -77,26 +84,13 @@ pub struct Rendered {
 impl ApiError {
     fn render(&self) -> Rendered {
         let (status, code, message, field, retry_after) = match self {
-            ApiError::Invalid(inv) => {
-                let code = match inv.field {
-                    "email" => ErrorCode::InvalidEmail,
-                    "sku" => ErrorCode::InvalidSku,
-                    "quantity" => ErrorCode::InvalidQuantity,
-                    "return_url" => ErrorCode::InvalidReturnUrl,
-                    "order_ref" => {
-                        // A malformed reference is answered like a missing order.
-                        return ApiError::NotFound.render();
-                    }
-                    _ => ErrorCode::InvalidRequest,
-                };
-                (
-                    StatusCode::BAD_REQUEST,
-                    code,
-                    inv.to_string(),
-                    Some(inv.field.to_owned()),
-                    None,
-                )
-            }
+            ApiError::Invalid(inv) => (
+                StatusCode::BAD_REQUEST,
+                inv.field.code(),
+                inv.to_string(),
+                Some(inv.field.name().to_owned()),
+                None,
+            ),
             ApiError::BadRequest(m) => (
                 StatusCode::BAD_REQUEST,
                 ErrorCode::InvalidRequest,
@@ -309,13 +303,23 @@ mod tests {
 
     #[test]
     fn malformed_refs_look_like_missing_orders() {
-        let bad = ApiError::Invalid(Invalid {
-            field: "order_ref",
-            rule: "x",
-        })
-        .render();
+        let malformed = crate::domain::parse_order_ref("o_1").expect_err("malformed");
+        let bad = ApiError::from(malformed).render();
         let missing = ApiError::NotFound.render();
         assert_eq!(bad.status, missing.status);
         assert_eq!(bad.detail.message, missing.detail.message);
+    }
+
+    #[test]
+    fn a_refused_field_answers_with_its_own_code() {
+        let r = ApiError::from(crate::domain::Email::parse("nope").expect_err("invalid")).render();
+        assert_eq!(
+            (r.status, r.detail.code, r.detail.field.as_deref()),
+            (
+                StatusCode::BAD_REQUEST,
+                ErrorCode::InvalidEmail,
+                Some("email")
+            )
+        );
     }
 }

@@ -8,7 +8,9 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use simology_proxy::config::{LogFormat, Settings};
-use simology_proxy::Application;
+use simology_proxy::domain::OrderRef;
+use simology_proxy::services::refund::request_refund;
+use simology_proxy::{AppState, Application};
 
 /// The Simology partner proxy.
 #[derive(Parser, Debug)]
@@ -30,11 +32,17 @@ enum Command {
     /// Ask the upstream to refund an order; it changes state when `refund.processed` arrives.
     Refund {
         /// The order's reference (`o_...`).
-        order_ref: String,
+        #[arg(value_parser = parse_order_ref)]
+        order_ref: OrderRef,
         /// Why, for the records.
         #[arg(long)]
         reason: Option<String>,
     },
+}
+
+fn parse_order_ref(text: &str) -> Result<OrderRef, String> {
+    OrderRef::parse(text)
+        .ok_or_else(|| format!("{text:?} is not an order reference (o_ and 32 hex digits)"))
 }
 
 fn init_logs(format: LogFormat) {
@@ -95,15 +103,10 @@ async fn run(args: Args) -> Result<()> {
         }
         Command::Refund { order_ref, reason } => {
             init_logs(LogFormat::Text);
-            let app = Application::build(Settings {
-                listen: "127.0.0.1:0".parse()?,
-                ..settings
-            })
-            .await?;
-            let accepted =
-                simology_proxy::routes::admin::request_refund(&app.state(), &order_ref, reason)
-                    .await
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let state = AppState::connect(settings).await?;
+            let accepted = request_refund(&state, &order_ref, reason)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!(
                 "refund {} requested; the order changes when refund.processed arrives",
                 accepted.refund_id

@@ -25,6 +25,7 @@ pub struct Metrics {
     webhooks: Mutex<BTreeMap<&'static str, u64>>,
     events_processed: Mutex<BTreeMap<&'static str, u64>>,
     upstream_errors: Mutex<BTreeMap<String, u64>>,
+    long_polls: Mutex<BTreeMap<&'static str, u64>>,
     requests: Mutex<BTreeMap<(String, u16), Histogram>>,
     last_event_processed_ms: AtomicI64,
     orders_created: AtomicU64,
@@ -54,6 +55,11 @@ impl Metrics {
     /// An upstream error, by its code.
     pub fn upstream_error(&self, code: &str) {
         bump(&self.upstream_errors, code.to_owned());
+    }
+
+    /// A long-poll's answer: `at_once`, `changed`, `deadline`, `shutting_down`.
+    pub fn long_poll(&self, answered: &'static str) {
+        bump(&self.long_polls, answered);
     }
 
     /// A new order.
@@ -112,6 +118,13 @@ impl Metrics {
             "Errors from the Simology API, by code.",
             "code",
             &self.upstream_errors,
+        );
+        labelled_counter(
+            &mut out,
+            "simology_long_polls_total",
+            "Order long-polls answered, by why: at_once, changed, deadline, shutting_down.",
+            "answered",
+            &self.long_polls,
         );
         header(
             &mut out,
@@ -203,6 +216,7 @@ mod tests {
         m.upstream_error("rate_limited");
         m.request("/api/catalog", 200, Duration::from_millis(3));
         m.event_processed("applied", 10_000);
+        m.long_poll("changed");
         let text = m.render(12_500);
         assert!(
             text.contains("simology_webhooks_total{outcome=\"accepted\"} 2"),
@@ -210,6 +224,7 @@ mod tests {
         );
         assert!(text.contains("simology_webhooks_total{outcome=\"bad_signature\"} 1"));
         assert!(text.contains("simology_upstream_errors_total{code=\"rate_limited\"} 1"));
+        assert!(text.contains("simology_long_polls_total{answered=\"changed\"} 1"));
         assert!(text.contains("simology_last_event_processed_age_seconds 2.5"));
         assert!(text.contains("route=\"/api/catalog\",status=\"200\",le=\"0.005\"} 1"));
         assert!(text.contains("route=\"/api/catalog\",status=\"200\",le=\"0.0025\"} 0"));

@@ -1,4 +1,4 @@
-//! The order's state as facts learnt from events, and the state derived from them.
+//! What an order is: its kind, and its state as facts learnt from events.
 //!
 //! Every event only ever *adds* facts (first writer wins), and the state is a function
 //! of the facts. So applying the same events in any order, any number of times, ends
@@ -7,6 +7,35 @@
 use serde::{Deserialize, Serialize};
 use simology::events::{Event, EventPayload};
 use simology_proxy_api::OrderState;
+
+use crate::clock::{rfc3339, unix_ms};
+
+/// What an order buys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OrderKind {
+    /// A plan: a new eSIM.
+    Esim,
+    /// Data added to the line of an earlier `Esim` order.
+    Topup,
+}
+
+impl OrderKind {
+    /// The name in the store, in the upstream session's `purpose` metadata, and in the
+    /// derivation of the intent's idempotency key: `esim` or `topup`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderKind::Esim => "esim",
+            OrderKind::Topup => "topup",
+        }
+    }
+
+    /// The kind of a stored name.
+    pub fn parse(text: &str) -> Option<Self> {
+        [OrderKind::Esim, OrderKind::Topup]
+            .into_iter()
+            .find(|k| k.as_str() == text)
+    }
+}
 
 /// What is known about an order. Times are Unix milliseconds.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,6 +121,16 @@ impl Facts {
         }
     }
 
+    /// The ICCID of the line an order of `kind` made, once it is ready: only a ready
+    /// `Esim` order has a line of its own (a top-up adds data to its parent's).
+    pub fn ready_line(&self, kind: OrderKind) -> Option<&str> {
+        if kind == OrderKind::Esim && self.state() == OrderState::Ready {
+            self.iccid.as_deref()
+        } else {
+            None
+        }
+    }
+
     /// The failure reason shown with the state.
     pub fn reason(&self) -> Option<&str> {
         match self.state() {
@@ -102,19 +141,10 @@ impl Facts {
     }
 }
 
-fn millis(t: time::OffsetDateTime) -> i64 {
-    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
-}
-
-fn rfc3339(t: time::OffsetDateTime) -> Option<String> {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .ok()
-}
-
 /// The facts an event adds to its order. Times are the event's own, so the result does
 /// not depend on when the event is processed.
 pub fn facts_of(event: &Event) -> Facts {
-    let at = Some(millis(event.created));
+    let at = Some(unix_ms(event.created));
     let mut f = Facts {
         upstream_order_id: event.payload.order_id().map(str::to_owned),
         ..Facts::default()
@@ -297,6 +327,22 @@ mod tests {
             ..Facts::default()
         });
         assert_eq!(f.state(), OrderState::Refunded);
+    }
+
+    #[test]
+    fn kinds_round_trip_and_only_a_ready_esim_has_a_line() {
+        for kind in [OrderKind::Esim, OrderKind::Topup] {
+            assert_eq!(OrderKind::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(OrderKind::parse("ESIM"), None);
+        let mut f = Facts::default();
+        for e in events() {
+            f.merge(&facts_of(&e));
+        }
+        assert_eq!(f.ready_line(OrderKind::Esim), Some("8988307000001234567"));
+        assert_eq!(f.ready_line(OrderKind::Topup), None);
+        f.refunded_at = Some(1);
+        assert_eq!(f.ready_line(OrderKind::Esim), None, "refunded: no line");
     }
 
     proptest! {

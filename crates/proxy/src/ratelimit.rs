@@ -1,84 +1,135 @@
-//! Per-client rate limits: a token bucket per client address and budget.
+//! Per-client rate limits: GCRA from the `governor` crate, one state per client address
+//! and budget. `middleware::rate_limit` spends them as a layer on the routes that need
+//! it; the budget for unknown order references is spent where a miss is known.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
-use std::time::Instant;
+use std::num::NonZeroU32;
+use std::time::Duration;
 
-/// A token bucket per client: `per_minute` tokens a minute, bursts up to a quarter of
+use governor::clock::{Clock, DefaultClock};
+use governor::middleware::NoOpMiddleware;
+use governor::state::keyed::DashMapStateStore;
+use governor::Quota;
+
+use crate::config::RateLimits;
+
+/// Clients remembered before those whose budget is full again are forgotten.
+const REMEMBERED_CLIENTS: usize = 100_000;
+
+/// A budget per client: `per_minute` requests a minute, in bursts of up to a quarter of
 /// that (at least 3).
-pub struct RateLimiter {
-    per_minute: f64,
-    burst: f64,
-    buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
+pub struct RateLimiter<C: Clock = DefaultClock> {
+    limiter:
+        governor::RateLimiter<IpAddr, DashMapStateStore<IpAddr>, C, NoOpMiddleware<C::Instant>>,
 }
 
 impl RateLimiter {
     /// A limiter of `per_minute` requests a minute per client.
     pub fn new(per_minute: u32) -> Self {
-        let per_minute = f64::from(per_minute.max(1));
+        RateLimiter::with_clock(per_minute, DefaultClock::default())
+    }
+}
+
+impl<C: Clock> RateLimiter<C> {
+    fn with_clock(per_minute: u32, clock: C) -> Self {
+        let rate = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new((per_minute / 4).max(3)).unwrap_or(NonZeroU32::MIN);
         RateLimiter {
-            per_minute,
-            burst: (per_minute / 4.0).max(3.0),
-            buckets: Mutex::new(HashMap::new()),
+            limiter: governor::RateLimiter::dashmap_with_clock(
+                Quota::per_minute(rate).allow_burst(burst),
+                clock,
+            ),
         }
     }
 
-    /// Takes one token for `client`; `Err(seconds)` says when one will be there.
+    /// Spends one request of `client`'s budget; `Err(seconds)` says when the next one
+    /// will be allowed (at least 1).
     pub fn check(&self, client: IpAddr) -> Result<(), u64> {
-        self.check_at(client, Instant::now())
+        if self.limiter.len() > REMEMBERED_CLIENTS {
+            self.limiter.retain_recent();
+        }
+        self.limiter.check_key(&client).map_err(|not_until| {
+            let wait = not_until.wait_time_from(self.limiter.clock().now());
+            // Whole seconds, rounded up.
+            wait.saturating_add(Duration::from_nanos(999_999_999))
+                .as_secs()
+                .max(1)
+        })
+    }
+}
+
+/// What a route spends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Budget {
+    /// Checkouts and top-up purchases.
+    Checkout,
+    /// Status, usage and catalogue reads.
+    Status,
+    /// Lookups of order references that do not exist (guessing).
+    Misses,
+}
+
+/// The proxy's budgets.
+pub struct Limits {
+    checkout: RateLimiter,
+    status: RateLimiter,
+    misses: RateLimiter,
+}
+
+impl Limits {
+    /// The budgets the settings give.
+    pub fn new(settings: &RateLimits) -> Self {
+        Limits {
+            checkout: RateLimiter::new(settings.checkout_per_minute),
+            status: RateLimiter::new(settings.status_per_minute),
+            misses: RateLimiter::new(settings.misses_per_minute),
+        }
     }
 
-    fn check_at(&self, client: IpAddr, now: Instant) -> Result<(), u64> {
-        let Ok(mut buckets) = self.buckets.lock() else {
-            return Ok(());
-        };
-        if buckets.len() > 100_000 {
-            // Forget clients whose buckets are full again.
-            let rate = self.per_minute / 60.0;
-            let burst = self.burst;
-            buckets.retain(|_, (tokens, at)| {
-                *tokens + now.duration_since(*at).as_secs_f64() * rate < burst
-            });
+    /// Spends one request of `budget` for `client`; `Err(seconds)` as
+    /// [`RateLimiter::check`].
+    pub fn check(&self, budget: Budget, client: IpAddr) -> Result<(), u64> {
+        match budget {
+            Budget::Checkout => &self.checkout,
+            Budget::Status => &self.status,
+            Budget::Misses => &self.misses,
         }
-        let rate = self.per_minute / 60.0;
-        let (tokens, at) = buckets.entry(client).or_insert((self.burst, now));
-        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * rate).min(self.burst);
-        *at = now;
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
-            Ok(())
-        } else {
-            let wait = (1.0 - *tokens) / rate;
-            Err(wait.ceil().max(1.0) as u64)
-        }
+        .check(client)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
+    use governor::clock::FakeRelativeClock;
 
     #[test]
     fn bursts_then_refills() {
-        let limiter = RateLimiter::new(60); // one a second, bursts of 15
+        let clock = FakeRelativeClock::default();
+        let limiter = RateLimiter::with_clock(60, clock.clone()); // one a second, bursts of 15
         let ip: IpAddr = [10, 0, 0, 1].into();
         let other: IpAddr = [10, 0, 0, 2].into();
-        let t0 = Instant::now();
         for _ in 0..15 {
-            assert!(limiter.check_at(ip, t0).is_ok());
+            assert!(limiter.check(ip).is_ok());
         }
-        assert_eq!(limiter.check_at(ip, t0), Err(1));
-        assert!(
-            limiter.check_at(other, t0).is_ok(),
-            "clients are independent"
-        );
-        assert!(limiter
-            .check_at(ip, t0 + Duration::from_millis(1100))
-            .is_ok());
-        assert!(limiter
-            .check_at(ip, t0 + Duration::from_millis(1200))
-            .is_err());
+        assert_eq!(limiter.check(ip), Err(1));
+        assert!(limiter.check(other).is_ok(), "clients are independent");
+        clock.advance(Duration::from_millis(1100));
+        assert!(limiter.check(ip).is_ok());
+        clock.advance(Duration::from_millis(100));
+        assert!(limiter.check(ip).is_err());
+    }
+
+    #[test]
+    fn small_budgets_burst_three_and_say_when_to_come_back() {
+        let clock = FakeRelativeClock::default();
+        let limiter = RateLimiter::with_clock(12, clock.clone()); // one per 5 s
+        let ip: IpAddr = [10, 0, 0, 1].into();
+        let answers: Vec<_> = (0..5).map(|_| limiter.check(ip)).collect();
+        assert_eq!(answers, vec![Ok(()), Ok(()), Ok(()), Err(5), Err(5)]);
+        clock.advance(Duration::from_millis(4500));
+        assert_eq!(limiter.check(ip), Err(1), "half a second left rounds up");
+        clock.advance(Duration::from_millis(500));
+        assert_eq!(limiter.check(ip), Ok(()));
     }
 }

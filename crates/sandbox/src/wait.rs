@@ -5,8 +5,7 @@
 //! fixed time: a fixed sleep is too short on a busy machine and too long on an idle one.
 //! The SDK's, the sandbox's and the proxy's tests share this one helper.
 
-use std::fmt::Display;
-use std::future::Future;
+use std::fmt::{Debug, Display};
 use std::time::{Duration, Instant};
 
 /// How long [`eventually`] waits before failing. Generous, since a passing test returns
@@ -22,11 +21,10 @@ const INTERVAL: Duration = Duration::from_millis(20);
 ///
 /// # Panics
 /// When the condition does not hold within [`DEADLINE`]: it is meant for tests.
-pub async fn eventually<T, F, Fut>(what: impl Display, mut probe: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, String>>,
-{
+pub async fn eventually<T, E: Debug>(
+    what: impl Display,
+    mut probe: impl AsyncFnMut() -> Result<T, E>,
+) -> T {
     let deadline = Instant::now() + DEADLINE;
     loop {
         let seen = match probe().await {
@@ -35,7 +33,7 @@ where
         };
         assert!(
             Instant::now() < deadline,
-            "{what}: not within {DEADLINE:?}; last seen: {seen}"
+            "{what}: not within {DEADLINE:?}; last seen: {seen:?}"
         );
         tokio::time::sleep(INTERVAL).await;
     }

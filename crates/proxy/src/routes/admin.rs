@@ -7,13 +7,13 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use sha2::Digest;
-use simology::models::RefundRequest;
 
 use crate::domain::parse_order_ref;
 use crate::error::ApiError;
-use crate::SharedState;
+use crate::services::refund::request_refund;
+use crate::state::SharedState;
 
 /// The routes.
 pub fn router() -> Router<SharedState> {
@@ -25,15 +25,6 @@ pub fn router() -> Router<SharedState> {
 pub struct RefundBody {
     /// Why, for the records.
     pub reason: Option<String>,
-}
-
-/// What a refund request answers.
-#[derive(Debug, Serialize)]
-pub struct RefundAccepted {
-    /// The upstream refund id.
-    pub refund_id: String,
-    /// `pending` until `refund.processed` arrives.
-    pub status: &'static str,
 }
 
 fn authorised(state: &SharedState, headers: &HeaderMap) -> bool {
@@ -49,44 +40,7 @@ fn authorised(state: &SharedState, headers: &HeaderMap) -> bool {
     sha2::Sha256::digest(given.as_bytes()) == sha2::Sha256::digest(token.as_bytes())
 }
 
-/// Asks the upstream to refund an order. Entitlements change only when
-/// `refund.processed` arrives.
-///
-/// # Errors
-/// `NotFound` for an unknown order, `NotReady` for an order that was never paid, and
-/// upstream errors.
-pub async fn request_refund(
-    state: &SharedState,
-    order_ref: &str,
-    reason: Option<String>,
-) -> Result<RefundAccepted, ApiError> {
-    let r = parse_order_ref(order_ref)?;
-    let row = state.store.order(&r).await?.ok_or(ApiError::NotFound)?;
-    let Some(order_id) = row.facts.upstream_order_id.clone() else {
-        return Err(ApiError::NotReady("the order was never paid"));
-    };
-    if let Some(refund_id) = row.refund_id.clone() {
-        return Ok(RefundAccepted {
-            refund_id,
-            status: "pending",
-        });
-    }
-    let refund = state
-        .client
-        .create_refund(
-            &RefundRequest { order_id, reason },
-            Some(&format!("refund-{}", row.order_ref)),
-        )
-        .await
-        .map_err(|e| state.upstream_error(e))?;
-    state.store.set_refund(&row.order_ref, &refund.id).await?;
-    tracing::info!(order_ref = %row.order_ref, refund_id = %refund.id, "refund requested");
-    Ok(RefundAccepted {
-        refund_id: refund.value.id,
-        status: "pending",
-    })
-}
-
+/// Asks for a refund (`services::refund`); 202 with the refund's id.
 async fn refund(
     State(state): State<SharedState>,
     Path(order_ref): Path<String>,
@@ -101,6 +55,7 @@ async fn refund(
         Err(JsonRejection::MissingJsonContentType(_)) => RefundBody::default(),
         Err(e) => return Err(e.into()),
     };
+    let order_ref = parse_order_ref(&order_ref)?;
     let accepted = request_refund(&state, &order_ref, body.reason).await?;
     Ok((StatusCode::ACCEPTED, Json(accepted)).into_response())
 }

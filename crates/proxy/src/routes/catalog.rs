@@ -7,17 +7,20 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
-use simology_proxy_api::DestinationKind;
+use simology_proxy_api::DestinationId;
 
 use crate::catalog::Cached;
 use crate::error::ApiError;
-use crate::{ClientIp, SharedState};
+use crate::middleware::limit;
+use crate::ratelimit::Budget;
+use crate::state::SharedState;
 
-/// The routes.
-pub fn router() -> Router<SharedState> {
+/// The routes; both spend the status budget.
+pub fn router(state: &SharedState) -> Router<SharedState> {
     Router::new()
         .route("/api/destinations", get(destinations))
         .route("/api/catalog", get(catalog))
+        .route_layer(limit(state, Budget::Status))
 }
 
 /// A cached body, or 304 when the widget already has it.
@@ -61,13 +64,8 @@ pub fn cached_response(cached: &Cached, headers: &HeaderMap) -> Response {
     ))]
 pub async fn destinations(
     State(state): State<SharedState>,
-    ClientIp(ip): ClientIp,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    state
-        .status_limit
-        .check(ip)
-        .map_err(ApiError::RateLimited)?;
     let snapshot = state.catalog_snapshot().await?;
     Ok(cached_response(&snapshot.destinations, &headers))
 }
@@ -93,37 +91,17 @@ pub struct CatalogParams {
     ))]
 pub async fn catalog(
     State(state): State<SharedState>,
-    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     params: Result<Query<CatalogParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    state
-        .status_limit
-        .check(ip)
-        .map_err(ApiError::RateLimited)?;
     let Query(params) = params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    let (kind, code) = match (params.country, params.region) {
-        (Some(c), None) => {
-            let c = c.trim().to_ascii_uppercase();
-            if c.len() != 2 || !c.bytes().all(|b| b.is_ascii_uppercase()) {
-                return Err(ApiError::BadRequest(
-                    "country must be a two-letter code such as US".into(),
-                ));
-            }
-            (DestinationKind::Country, c)
-        }
-        (None, Some(r)) => {
-            let r = r.trim().to_ascii_lowercase();
-            if r.is_empty()
-                || r.len() > 40
-                || !r.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')
-            {
-                return Err(ApiError::BadRequest(
-                    "region must be a slug such as western-europe".into(),
-                ));
-            }
-            (DestinationKind::Region, r)
-        }
+    let destination = match (params.country, params.region) {
+        (Some(c), None) => DestinationId::country(&c).ok_or_else(|| {
+            ApiError::BadRequest("country must be a two-letter code such as US".into())
+        })?,
+        (None, Some(r)) => DestinationId::region(&r).ok_or_else(|| {
+            ApiError::BadRequest("region must be a slug such as western-europe".into())
+        })?,
         _ => {
             return Err(ApiError::BadRequest(
                 "give exactly one of country and region".into(),
@@ -131,6 +109,6 @@ pub async fn catalog(
         }
     };
     let snapshot = state.catalog_snapshot().await?;
-    let cached = snapshot.catalog(kind, &code).ok_or(ApiError::NotFound)?;
+    let cached = snapshot.catalog(&destination).ok_or(ApiError::NotFound)?;
     Ok(cached_response(cached, &headers))
 }

@@ -1,4 +1,5 @@
-//! HTTP routes, one module per resource.
+//! HTTP routes, one module per resource, and the whole router: which routes spend which
+//! rate-limit budget, body limits, CORS, and the request context around everything.
 
 pub mod admin;
 pub mod catalog;
@@ -6,13 +7,52 @@ pub mod ops;
 pub mod orders;
 pub mod webhooks;
 
-use axum::Router;
+use std::sync::Arc;
+use std::time::Duration;
 
-use crate::SharedState;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderName, HeaderValue, Method};
+use axum::middleware::from_fn_with_state;
+use axum::Router;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+use crate::error::ApiError;
+use crate::middleware::request_context;
+use crate::state::SharedState;
 
 /// The widget-facing API (`/api/...`), behind CORS.
-pub fn api_router() -> Router<SharedState> {
+fn api_router(state: &SharedState) -> Router<SharedState> {
+    let origins: Vec<HeaderValue> = state
+        .settings
+        .allowed_origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o.as_str()).ok())
+        .collect();
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::CONTENT_TYPE, header::IF_NONE_MATCH])
+        .expose_headers([
+            header::ETAG,
+            header::RETRY_AFTER,
+            HeaderName::from_static("request-id"),
+        ])
+        .max_age(Duration::from_secs(600));
     Router::new()
-        .merge(catalog::router())
-        .merge(orders::router())
+        .merge(catalog::router(state))
+        .merge(orders::router(state))
+        .layer(DefaultBodyLimit::max(16 * 1024))
+        .layer(cors)
+}
+
+/// The whole router (without a socket, so tests can `oneshot` it).
+pub fn app(state: SharedState) -> Router {
+    Router::new()
+        .merge(api_router(&state))
+        .merge(webhooks::router().layer(DefaultBodyLimit::max(256 * 1024)))
+        .merge(admin::router().layer(DefaultBodyLimit::max(16 * 1024)))
+        .merge(ops::router())
+        .fallback(|| async { ApiError::NotFound })
+        .layer(from_fn_with_state(Arc::clone(&state), request_context))
+        .with_state(state)
 }

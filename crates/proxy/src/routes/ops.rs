@@ -6,8 +6,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 
-use crate::store::now_ms;
-use crate::SharedState;
+use crate::clock::now_ms;
+use crate::state::SharedState;
+use crate::store::EventCounts;
 
 /// The routes.
 pub fn router() -> Router<SharedState> {
@@ -36,7 +37,12 @@ async fn readyz(State(state): State<SharedState>) -> Response {
 
 async fn metrics(State(state): State<SharedState>) -> Response {
     let mut text = state.metrics.render(now_ms());
-    if let Ok((total, processed, waiting)) = state.store.event_counts().await {
+    if let Ok(EventCounts {
+        stored: total,
+        processed,
+        waiting,
+    }) = state.store.event_counts().await
+    {
         text.push_str(&format!(
             "# HELP simology_events_stored Webhook events in the store.\n# TYPE simology_events_stored gauge\n\
              simology_events_stored{{state=\"processed\"}} {processed}\nsimology_events_stored{{state=\"waiting\"}} {waiting}\n\

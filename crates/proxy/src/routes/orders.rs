@@ -1,91 +1,63 @@
-//! Checkout, order status (with long-polling), usage and top-ups.
+//! Checkout, order status (with long-polling), usage and top-ups: the HTTP side. The
+//! work is in `services::{purchase, status, usage}`.
 
-use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::net::IpAddr;
+use std::time::Duration;
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
-use simology::models::{CheckoutSessionRequest, Customer, LineItem};
-use simology::Lpa;
 use simology_proxy_api::{
-    CheckoutRequest, CheckoutResponse, DestinationKind, Esim, OrderPlan, OrderState, OrderView,
-    PaymentReturn, Plan, TopupOffers, TopupRequest, UsageView, MAX_WAIT_SECS,
+    CheckoutRequest, CheckoutResponse, OrderView, TopupOffers, TopupRequest, UsageView,
+    MAX_WAIT_SECS,
 };
-use tokio::sync::broadcast::error::RecvError;
 
-use crate::domain::{new_order_ref, Email, IntentId, Locale, OrderRef, Quantity, ReturnUrl, Sku};
+use crate::client_ip::ClientIp;
+use crate::clock::now_ms;
+use crate::domain::{parse_order_ref, Quantity, Sku};
 use crate::error::ApiError;
-use crate::store::{now_ms, NewOrder, OrderRow};
-use crate::{ClientIp, SharedState};
+use crate::middleware::limit;
+use crate::ratelimit::Budget;
+use crate::services::purchase::{self, Buyer, Purchase, TopupOf};
+use crate::services::status::{self, Watch};
+use crate::state::SharedState;
+use crate::store::OrderRow;
 
-/// The routes.
-pub fn router() -> Router<SharedState> {
+/// The routes, each with the budgets it spends: reads spend the status budget,
+/// purchases the checkout budget (first) and, for a top-up, the status budget too.
+pub fn router(state: &SharedState) -> Router<SharedState> {
+    let status = || limit(state, Budget::Status);
+    let purchases = || limit(state, Budget::Checkout);
     Router::new()
-        .route("/api/checkout", axum::routing::post(checkout))
-        .route("/api/orders/{order_ref}", get(order))
-        .route("/api/orders/{order_ref}/usage", get(usage))
+        .route("/api/checkout", post(checkout).route_layer(purchases()))
+        .route("/api/orders/{order_ref}", get(order).route_layer(status()))
+        .route(
+            "/api/orders/{order_ref}/usage",
+            get(usage).route_layer(status()),
+        )
         .route(
             "/api/orders/{order_ref}/topups",
-            get(topup_offers).post(buy_topup),
+            get(topup_offers).route_layer(status()).merge(
+                post(buy_topup)
+                    .route_layer(status())
+                    .route_layer(purchases()),
+            ),
         )
 }
 
-fn rfc3339_ms(ms: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
-}
-
-/// The widget's view of a stored order.
-pub fn view(row: &OrderRow, now: i64) -> OrderView {
-    let mut state = row.facts.state();
-    let mut reason = row.facts.reason().map(str::to_owned);
-    if state == OrderState::Pending && row.session_expires_at.is_some_and(|t| t < now) {
-        state = OrderState::Expired;
-        reason = Some("payment_expired".into());
-    }
-    let esim = (state == OrderState::Ready && row.kind == "esim")
-        .then(|| {
-            let lpa = Lpa::parse(row.facts.lpa.as_deref()?).ok()?;
-            Some(Esim {
-                iccid: row.facts.iccid.clone()?,
-                lpa: lpa.to_string(),
-                smdp_address: lpa.smdp_address().to_owned(),
-                activation_code: lpa.activation_code().to_owned(),
-                valid_from: row.facts.valid_from.clone().unwrap_or_default(),
-                valid_until: row.facts.valid_until.clone().unwrap_or_default(),
-            })
-        })
-        .flatten();
-    OrderView {
-        order_ref: row.order_ref.clone(),
-        state,
-        reason,
-        plan: row.plan.clone(),
-        esim,
-        topup_of: row.parent_ref.clone(),
-        version: row.version,
-        updated_at: rfc3339_ms(row.updated_at),
-    }
-}
-
-fn no_store(mut response: Response) -> Response {
+fn no_store(body: impl IntoResponse) -> Response {
+    let mut response = body.into_response();
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
 
+/// Purchases name the page's origin; a foreign one is refused outright.
 fn check_origin(state: &SharedState, headers: &HeaderMap) -> Result<(), ApiError> {
     match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
         None => Ok(()),
@@ -102,137 +74,24 @@ fn check_origin(state: &SharedState, headers: &HeaderMap) -> Result<(), ApiError
     }
 }
 
-/// What a purchase needs, validated.
-struct Purchase {
-    kind: &'static str,
-    parent: Option<(OrderRef, String)>,
-    plan: Plan,
-    quantity: Quantity,
-    email: Email,
-    locale: Locale,
-    intent: IntentId,
-    return_url: ReturnUrl,
-}
-
-/// Reserves the order for the intent, then creates (or finds again) the upstream
-/// session under an idempotency key derived from the intent: a double click or a
-/// retried request makes one order.
-async fn start_purchase(state: &SharedState, p: Purchase) -> Result<CheckoutResponse, ApiError> {
-    let intent_key = p.intent.idempotency_key(p.kind);
-    let fingerprint = {
-        let text = format!(
-            "{}\n{}\n{}\n{}\n{}",
-            p.plan.sku,
-            p.quantity.get(),
-            p.email.expose().to_lowercase(),
-            p.return_url.as_str(),
-            p.parent.as_ref().map_or("", |(r, _)| r.as_str())
-        );
-        hex::encode(Sha256::digest(text.as_bytes()))
+/// The order a path names. A miss spends the client's budget of misses, apart from the
+/// status budget: guessing references is slow, and a malformed reference looks exactly
+/// like a missing order.
+async fn known_order(state: &SharedState, client: IpAddr, raw: &str) -> Result<OrderRow, ApiError> {
+    let found = match parse_order_ref(raw) {
+        Ok(order_ref) => state.store.order(&order_ref).await?,
+        Err(_) => None,
     };
-    let order_plan = OrderPlan {
-        sku: p.plan.sku.clone(),
-        name: p.plan.name.clone(),
-        coverage: p.plan.coverage.clone(),
-        data_mb: p.plan.data_mb,
-        validity_days: p.plan.validity_days,
-        quantity: p.quantity.get(),
-        price: p.plan.price,
-        terms_url: p.plan.terms_url.clone(),
-    };
-    let row = state
-        .store
-        .reserve(&NewOrder {
-            order_ref: new_order_ref(),
-            kind: p.kind,
-            parent_ref: p.parent.as_ref().map(|(r, _)| r.clone()),
-            intent_key: intent_key.clone(),
-            fingerprint: fingerprint.clone(),
-            plan: order_plan,
-            locale: p.locale.as_str().to_owned(),
-            return_url: p.return_url.as_str().to_owned(),
-        })
-        .await?;
-    if row.fingerprint != fingerprint {
-        return Err(ApiError::Conflict(
-            "this purchase was already started with other details",
-        ));
-    }
-    if let (Some(url), Some(expires)) = (&row.payment_url, row.session_expires_at) {
-        return Ok(CheckoutResponse {
-            order_ref: row.order_ref.clone(),
-            payment_url: url.clone(),
-            expires_at: rfc3339_ms(expires),
-        });
-    }
-    let order_ref = row.order_ref.clone();
-    let return_url = ReturnUrl::parse(&row.return_url, &state.settings.allowed_origins)?;
-    let mut metadata = BTreeMap::from([
-        ("order_ref".to_owned(), row.order_ref.to_string()),
-        ("purpose".to_owned(), p.kind.to_owned()),
-        ("locale".to_owned(), row.locale.clone()),
-    ]);
-    if let Some((_, iccid)) = &p.parent {
-        metadata.insert("topup_iccid".into(), iccid.clone());
-    }
-    let request = CheckoutSessionRequest {
-        customer: Customer {
-            email: p.email.expose().to_owned(),
-            country: None,
-        },
-        items: vec![LineItem {
-            sku: p.plan.sku.clone(),
-            quantity: p.quantity.get(),
-        }],
-        success_url: return_url.with_fragment(&PaymentReturn::Paid(order_ref.clone())),
-        cancel_url: return_url.with_fragment(&PaymentReturn::Cancelled(order_ref)),
-        metadata,
-    };
-    match state
-        .client
-        .create_checkout_session(&request, Some(&intent_key))
-        .await
-    {
-        Ok(session) => {
-            let expires = i64::try_from(session.expires_at.unix_timestamp_nanos() / 1_000_000)
-                .unwrap_or(i64::MAX);
+    match found {
+        Some(row) => Ok(row),
+        None => {
             state
-                .store
-                .attach_session(&row.order_ref, &session.id, &session.payment_url, expires)
-                .await?;
-            state.metrics.order_created();
-            tracing::info!(order_ref = %row.order_ref, session_id = %session.id, sku = %p.plan.sku,
-                email = %p.email.redacted(), request_id = session.request_id.as_deref(), "checkout session created");
-            Ok(CheckoutResponse {
-                order_ref: row.order_ref,
-                payment_url: session.value.payment_url,
-                expires_at: rfc3339_ms(expires),
-            })
-        }
-        Err(e) => {
-            // A definite refusal frees the intent; a transient failure keeps the
-            // reservation, so a retry reuses the same reference and key.
-            if !e.is_transient() {
-                state.store.release(&row.order_ref).await?;
-            }
-            Err(state.upstream_error(e).into())
+                .limits
+                .check(Budget::Misses, client)
+                .map_err(ApiError::RateLimited)?;
+            Err(ApiError::NotFound)
         }
     }
-}
-
-async fn plan_for(state: &SharedState, sku: &Sku) -> Result<Plan, ApiError> {
-    let snapshot = state.catalog_snapshot().await?;
-    let plan = snapshot
-        .plan(sku.as_str())
-        .cloned()
-        .ok_or(ApiError::Invalid(crate::domain::Invalid {
-            field: "sku",
-            rule: "is not in the catalogue",
-        }))?;
-    if !plan.available {
-        return Err(ApiError::SkuUnavailable);
-    }
-    Ok(plan)
 }
 
 /// Starts a purchase: returns the payment page and the order's reference.
@@ -248,29 +107,21 @@ async fn plan_for(state: &SharedState, sku: &Sku) -> Result<Plan, ApiError> {
     ))]
 pub async fn checkout(
     State(state): State<SharedState>,
-    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     body: Result<Json<CheckoutRequest>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    state
-        .checkout_limit
-        .check(ip)
-        .map_err(ApiError::RateLimited)?;
     check_origin(&state, &headers)?;
     let Json(body) = body?;
     let sku = Sku::parse(body.sku.trim())?;
+    let quantity = Quantity::parse(body.quantity)?;
+    let buyer = Buyer::of(&body, &state.settings.allowed_origins)?;
     let purchase = Purchase {
-        kind: "esim",
-        parent: None,
-        quantity: Quantity::parse(body.quantity)?,
-        email: Email::parse(&body.email)?,
-        locale: Locale::parse_or_default(&body.locale),
-        intent: IntentId::parse(&body.intent_id)?,
-        return_url: ReturnUrl::parse(&body.return_url, &state.settings.allowed_origins)?,
-        plan: plan_for(&state, &sku).await?,
+        topup_of: None,
+        plan: purchase::plan_for(&state, &sku).await?,
+        quantity,
+        buyer,
     };
-    let response = start_purchase(&state, purchase).await?;
-    Ok(no_store(Json(response).into_response()))
+    Ok(no_store(Json(purchase::start(&state, purchase).await?)))
 }
 
 /// Long-poll parameters.
@@ -280,30 +131,6 @@ pub struct WaitParams {
     pub wait: Option<u64>,
     /// The version the widget has; the answer comes as soon as the order's differs.
     pub version: Option<i64>,
-}
-
-async fn load(
-    state: &SharedState,
-    order_ref: &str,
-    ip: std::net::IpAddr,
-) -> Result<OrderRow, ApiError> {
-    state
-        .status_limit
-        .check(ip)
-        .map_err(ApiError::RateLimited)?;
-    let found = match OrderRef::parse(order_ref) {
-        Some(r) => state.store.order(&r).await?,
-        None => None,
-    };
-    match found {
-        Some(row) => Ok(row),
-        None => {
-            // Misses are budgeted apart: guessing references is slow, and a guess
-            // looks exactly like any other missing order.
-            state.miss_limit.check(ip).map_err(ApiError::RateLimited)?;
-            Err(ApiError::NotFound)
-        }
-    }
 }
 
 /// An order's state; with `wait`, answers as soon as it changes.
@@ -317,62 +144,17 @@ async fn load(
     ))]
 pub async fn order(
     State(state): State<SharedState>,
-    ClientIp(ip): ClientIp,
+    ClientIp(client): ClientIp,
     Path(order_ref): Path<String>,
     params: Result<Query<WaitParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(params) = params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    // Subscribe before reading, so a change between the read and the wait is seen.
-    let mut changes = state.store.subscribe();
-    let row = load(&state, &order_ref, ip).await?;
+    let watch = Watch::new(&state.store);
+    let row = known_order(&state, client, &order_ref).await?;
     let wait = Duration::from_secs(params.wait.unwrap_or(0).min(MAX_WAIT_SECS));
     let baseline = params.version.unwrap_or(row.version);
-    if wait.is_zero() || row.version != baseline {
-        return Ok(no_store(Json(view(&row, now_ms())).into_response()));
-    }
-    let deadline = tokio::time::Instant::now() + wait;
-    let mut shutdown = state.shutdown.clone();
-    let mut row = row;
-    loop {
-        let woke = tokio::select! {
-            msg = changes.recv() => match msg {
-                Ok(changed) => changed == row.order_ref.as_str() || changed == "*",
-                // Missed announcements: read again to be sure.
-                Err(RecvError::Lagged(_)) => true,
-                Err(RecvError::Closed) => break,
-            },
-            _ = tokio::time::sleep_until(deadline) => break,
-            _ = shutdown.changed() => break,
-        };
-        if woke {
-            // A wake-up is a hint (another order's, a replica's reconnection); the
-            // answer goes out only when this order's version moved.
-            row = state
-                .store
-                .order(&row.order_ref)
-                .await?
-                .ok_or(ApiError::NotFound)?;
-            if row.version != baseline {
-                return Ok(no_store(Json(view(&row, now_ms())).into_response()));
-            }
-        }
-    }
-    let row = state
-        .store
-        .order(&row.order_ref)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    Ok(no_store(Json(view(&row, now_ms())).into_response()))
-}
-
-fn ready_line(row: &OrderRow) -> Result<String, ApiError> {
-    if row.kind != "esim" || row.facts.state() != OrderState::Ready {
-        return Err(ApiError::NotReady("the eSIM is not ready"));
-    }
-    row.facts
-        .iccid
-        .clone()
-        .ok_or(ApiError::NotReady("the eSIM is not ready"))
+    let row = watch.until_changed(&state, row, baseline, wait).await?;
+    Ok(no_store(Json(status::view(&row, now_ms()))))
 }
 
 /// Data used and left on the order's line (cached 45 s).
@@ -387,66 +169,17 @@ fn ready_line(row: &OrderRow) -> Result<String, ApiError> {
     ))]
 pub async fn usage(
     State(state): State<SharedState>,
-    ClientIp(ip): ClientIp,
+    ClientIp(client): ClientIp,
     Path(order_ref): Path<String>,
 ) -> Result<Response, ApiError> {
-    let row = load(&state, &order_ref, ip).await?;
-    let iccid = ready_line(&row)?;
-    let cached = state.usage_cache.lock().ok().and_then(|c| {
-        c.get(&iccid)
-            .filter(|(at, _)| at.elapsed() < Duration::from_secs(45))
-            .map(|(_, v)| v.clone())
-    });
-    let view = match cached {
-        Some(v) => v,
-        None => {
-            let line = state
-                .client
-                .line(&iccid)
-                .await
-                .map_err(|e| state.upstream_error(e))?;
-            let status = serde_json::to_value(line.status)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_else(|| "unknown".into());
-            let v = UsageView {
-                used_mb: line.data.used_mb,
-                remaining_mb: line.data.remaining_mb,
-                status,
-                measured_at: rfc3339_ms(now_ms()),
-                valid_until: line
-                    .valid_until
-                    .format(&time::format_description::well_known::Rfc3339)
-                    .unwrap_or_default(),
-            };
-            if let Ok(mut c) = state.usage_cache.lock() {
-                if c.len() > 10_000 {
-                    c.retain(|_, (at, _)| at.elapsed() < Duration::from_secs(45));
-                }
-                c.insert(iccid, (Instant::now(), v.clone()));
-            }
-            v
-        }
-    };
-    Ok(no_store(Json(view).into_response()))
-}
-
-async fn offers_for(state: &SharedState, row: &OrderRow) -> Result<Vec<Plan>, ApiError> {
-    let snapshot = state.catalog_snapshot().await?;
-    let destination = snapshot
-        .plan(&row.sku)
-        .map(|p| (p.kind, p.destination.clone()));
-    let mut offers: Vec<Plan> = snapshot
-        .plans()
-        .filter(|p| p.available)
-        .filter(|p| match &destination {
-            Some((kind, dest)) => p.kind == *kind && p.destination == *dest,
-            None => p.coverage == row.plan.coverage && p.kind == DestinationKind::Country,
-        })
-        .cloned()
-        .collect();
-    offers.sort_by_key(|p| (p.price.minor, p.data_mb));
-    Ok(offers)
+    let row = known_order(&state, client, &order_ref).await?;
+    let iccid = status::ready_line(&row)?;
+    let view = state
+        .usage
+        .usage(&state.client, &iccid)
+        .await
+        .map_err(|e| state.upstream_error(e))?;
+    Ok(no_store(Json(view)))
 }
 
 /// Plans that add data to the order's line.
@@ -461,13 +194,13 @@ async fn offers_for(state: &SharedState, row: &OrderRow) -> Result<Vec<Plan>, Ap
     ))]
 pub async fn topup_offers(
     State(state): State<SharedState>,
-    ClientIp(ip): ClientIp,
+    ClientIp(client): ClientIp,
     Path(order_ref): Path<String>,
 ) -> Result<Response, ApiError> {
-    let row = load(&state, &order_ref, ip).await?;
-    ready_line(&row)?;
-    let offers = offers_for(&state, &row).await?;
-    Ok(no_store(Json(TopupOffers { offers }).into_response()))
+    let row = known_order(&state, client, &order_ref).await?;
+    status::ready_line(&row)?;
+    let offers = purchase::topup_offers(&state, &row).await?;
+    Ok(no_store(Json(TopupOffers { offers })))
 }
 
 /// Buys a top-up: a checkout like a plan's, whose payment adds data to the line.
@@ -484,38 +217,27 @@ pub async fn topup_offers(
     ))]
 pub async fn buy_topup(
     State(state): State<SharedState>,
-    ClientIp(ip): ClientIp,
+    ClientIp(client): ClientIp,
     Path(order_ref): Path<String>,
     headers: HeaderMap,
     body: Result<Json<TopupRequest>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    state
-        .checkout_limit
-        .check(ip)
-        .map_err(ApiError::RateLimited)?;
     check_origin(&state, &headers)?;
-    let row = load(&state, &order_ref, ip).await?;
+    let row = known_order(&state, client, &order_ref).await?;
     let Json(body) = body?;
-    let iccid = ready_line(&row)?;
+    let iccid = status::ready_line(&row)?;
     let sku = Sku::parse(body.sku.trim())?;
-    let offers = offers_for(&state, &row).await?;
-    let plan = offers
-        .into_iter()
-        .find(|p| p.sku == sku.as_str())
-        .ok_or(ApiError::Invalid(crate::domain::Invalid {
-            field: "sku",
-            rule: "is not a top-up for this eSIM",
-        }))?;
+    let plan = purchase::topup_plan(&state, &row, &sku).await?;
+    let quantity = Quantity::parse(1)?;
+    let buyer = Buyer::of(&body, &state.settings.allowed_origins)?;
     let purchase = Purchase {
-        kind: "topup",
-        parent: Some((row.order_ref.clone(), iccid)),
+        topup_of: Some(TopupOf {
+            order_ref: row.order_ref,
+            iccid,
+        }),
         plan,
-        quantity: Quantity::parse(1)?,
-        email: Email::parse(&body.email)?,
-        locale: Locale::parse_or_default(&body.locale),
-        intent: IntentId::parse(&body.intent_id)?,
-        return_url: ReturnUrl::parse(&body.return_url, &state.settings.allowed_origins)?,
+        quantity,
+        buyer,
     };
-    let response = start_purchase(&state, purchase).await?;
-    Ok(no_store(Json(response).into_response()))
+    Ok(no_store(Json(purchase::start(&state, purchase).await?)))
 }

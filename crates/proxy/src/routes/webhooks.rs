@@ -11,7 +11,7 @@ use simology::webhook::{verify, WebhookError, SIGNATURE_HEADER};
 use time::OffsetDateTime;
 
 use crate::error::ApiError;
-use crate::SharedState;
+use crate::state::SharedState;
 
 /// The route.
 pub fn router() -> Router<SharedState> {

@@ -3,9 +3,13 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use simology_proxy::config::Settings;
+use simology_proxy::store::{EventCounts, Store};
 use simology_proxy::{Application, SharedState};
 use simology_sandbox::{RunningSandbox, SandboxConfig, DEFAULT_API_KEY, DEFAULT_WEBHOOK_SECRET};
 use tokio::sync::oneshot;
+
+/// The one poll-until-deadline helper, shared with the SDK's and the sandbox's tests.
+pub use simology_sandbox::wait::eventually;
 
 pub const ORIGIN: &str = "http://shop.test";
 pub const RETURN_URL: &str = "http://shop.test/travel/japan";
@@ -204,23 +208,14 @@ impl TestApp {
         body
     }
 
-    /// Long-polls until the order reaches `state` (or fails the test after `secs`).
-    pub async fn wait_for_state(&self, order_ref: &str, state: &str, secs: u64) -> Value {
-        let deadline = std::time::Instant::now() + Duration::from_secs(secs);
-        let mut body = self.order(order_ref).await;
-        while body["state"] != state {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "{order_ref} stuck at {body}"
-            );
-            let version = body["version"].as_i64().expect("version");
-            let (status, b) = self
-                .get_json(&format!("/api/orders/{order_ref}?wait=5&version={version}"))
-                .await;
-            assert_eq!(status, 200);
-            body = b;
-        }
-        body
+    /// Long-polls until the order reaches `state` (see [`wait_for_state_at`]).
+    pub async fn wait_for_state(&self, order_ref: &str, state: &str) -> Value {
+        wait_for_state_at(&self.http, &self.url, order_ref, state).await
+    }
+
+    /// How many long-polls this proxy answered for this reason (see [`long_polls_at`]).
+    pub async fn long_polls(&self, answered: &str) -> u64 {
+        long_polls_at(&self.http, &self.url, answered).await
     }
 
     pub async fn sandbox_state(&self) -> Value {
@@ -281,6 +276,70 @@ pub async fn pay(http: &reqwest::Client, payment_url: &str, card: &str) -> Strin
         .to_str()
         .expect("location")
         .to_owned()
+}
+
+/// Waits until the store's event counts satisfy `done` (see [`eventually`]); returns
+/// them.
+pub async fn wait_for_events(
+    store: &Store,
+    what: &str,
+    done: impl Fn(&EventCounts) -> bool,
+) -> EventCounts {
+    eventually(what, async || {
+        let counts = store.event_counts().await.expect("counts");
+        if done(&counts) {
+            Ok(counts)
+        } else {
+            Err(counts)
+        }
+    })
+    .await
+}
+
+/// Long-polls the proxy at `base` until the order reaches `state`; fails the test
+/// with the last answer when it does not (see [`eventually`]).
+pub async fn wait_for_state_at(
+    http: &reqwest::Client,
+    base: &str,
+    order_ref: &str,
+    state: &str,
+) -> Value {
+    let mut version: Option<i64> = None;
+    eventually(&format!("{order_ref} reaches {state}"), async || {
+        let query = version.map_or_else(String::new, |v| format!("?wait=5&version={v}"));
+        let r = http
+            .get(format!("{base}/api/orders/{order_ref}{query}"))
+            .send()
+            .await
+            .expect("answer");
+        assert_eq!(r.status(), 200);
+        let body: Value = r.json().await.expect("json");
+        if body["state"] == state {
+            Ok(body)
+        } else {
+            version = body["version"].as_i64();
+            Err(body)
+        }
+    })
+    .await
+}
+
+/// The proxy's count of long-polls answered for a reason (`at_once`, `changed`,
+/// `deadline`), from `/metrics`: how a test tells a wake-up from a deadline without
+/// timing it.
+pub async fn long_polls_at(http: &reqwest::Client, base: &str, answered: &str) -> u64 {
+    let text = http
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    let name = format!("simology_long_polls_total{{answered=\"{answered}\"}} ");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&name))
+        .map_or(0, |n| n.trim().parse().expect("a count"))
 }
 
 /// Signs a body as the sandbox does.

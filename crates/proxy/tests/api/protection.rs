@@ -1,4 +1,4 @@
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::helpers::*;
 
@@ -68,6 +68,37 @@ async fn cors_allows_only_the_listed_origins() {
         r.json::<Value>().await.expect("json")["error"]["code"],
         "origin_not_allowed"
     );
+    // Error answers to an allowed origin carry CORS headers, or the browser would hide
+    // the error's code from the widget.
+    for r in [
+        app.http
+            .get(format!(
+                "{}/api/orders/o_0123456789abcdef0123456789abcdef",
+                app.url
+            ))
+            .header("origin", ORIGIN)
+            .send()
+            .await
+            .expect("answer"),
+        app.http
+            .post(format!("{}/api/checkout", app.url))
+            .header("origin", ORIGIN)
+            .json(&json!({"sku": "nope"}))
+            .send()
+            .await
+            .expect("answer"),
+    ] {
+        let status = r.status();
+        assert!(status.is_client_error(), "{status}");
+        assert_eq!(
+            r.headers()
+                .get("access-control-allow-origin")
+                .and_then(|v| v.to_str().ok()),
+            Some(ORIGIN),
+            "an error answer ({status}) to an allowed origin"
+        );
+        assert!(r.json::<Value>().await.expect("json")["error"]["code"].is_string());
+    }
     app.stop().await;
 }
 

@@ -1,7 +1,8 @@
 //! Two proxy replicas on one PostgreSQL: webhooks reach one, a traveller's long-poll is
-//! held by the other, and it wakes within a fraction of a second (LISTEN/NOTIFY).
+//! held by the other, and it wakes on the change (LISTEN/NOTIFY), not at its deadline.
+//! How fast it wakes is a figure for `cargo xtask bench`, not for this test.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use simology_sandbox::CARD_SUCCESS;
 
@@ -33,23 +34,10 @@ async fn a_long_poll_on_one_replica_wakes_when_the_other_applies_the_webhook() {
     pay(&http, &payment_url, CARD_SUCCESS).await;
 
     // Wait on B until provisioning, then hold a long-poll on B for the activation.
-    let mut version = 0;
-    for _ in 0..50 {
-        let o: serde_json::Value = http
-            .get(format!("{}/api/orders/{order_ref}", b.url))
-            .send()
-            .await
-            .expect("status")
-            .json()
-            .await
-            .expect("json");
-        version = o["version"].as_i64().expect("version");
-        if o["state"] == "provisioning" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let started = Instant::now();
+    let paid = wait_for_state_at(&http, &b.url, &order_ref, "provisioning").await;
+    let version = paid["version"].as_i64().expect("version");
+    let changed = long_polls_at(&http, &b.url, "changed").await;
+    let deadline = long_polls_at(&http, &b.url, "deadline").await;
     let woke: serde_json::Value = http
         .get(format!(
             "{}/api/orders/{order_ref}?wait=20&version={version}",
@@ -61,23 +49,21 @@ async fn a_long_poll_on_one_replica_wakes_when_the_other_applies_the_webhook() {
         .json()
         .await
         .expect("json");
-    let returned_at = time::OffsetDateTime::now_utc();
     assert_eq!(woke["state"], "ready", "{woke}");
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
+    // B applied nothing itself: only A's announcement (NOTIFY) can have woken it.
+    assert_eq!(
+        (
+            long_polls_at(&http, &b.url, "changed").await,
+            long_polls_at(&http, &b.url, "deadline").await
+        ),
+        (changed + 1, deadline),
         "woke by the change, not the deadline"
     );
-    // From A receiving activation.ready to B answering: a fraction of a second.
-    let sent = sandbox
+    let delivered_to_a = sandbox
         .deliveries()
         .into_iter()
-        .find(|d| d.event_type == "activation.ready" && d.outcome == "delivered")
-        .expect("delivered to A");
-    let lag_ms = (returned_at.unix_timestamp_nanos() / 1_000_000) as i64 - sent.sent_at_ms;
-    assert!(
-        lag_ms < 500,
-        "B answered {lag_ms} ms after A got the webhook"
-    );
+        .any(|d| d.event_type == "activation.ready" && d.outcome == "delivered");
+    assert!(delivered_to_a, "the activation went to A");
 
     for r in [a, b] {
         let _ = r.stop.send(());

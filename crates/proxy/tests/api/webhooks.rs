@@ -1,4 +1,5 @@
 use serde_json::json;
+use simology_proxy::store::EventCounts;
 
 use crate::helpers::*;
 
@@ -41,7 +42,7 @@ async fn forged_stale_and_unsigned_webhooks_store_nothing() {
     let r = post(&app, &body, Some(&signed(&other, now()))).await;
     assert_eq!(r.status(), 401);
     assert_eq!(
-        app.state.store.event_counts().await.expect("counts").0,
+        app.state.store.event_counts().await.expect("counts").stored,
         0,
         "nothing stored"
     );
@@ -67,10 +68,24 @@ async fn a_verified_event_is_stored_once_and_kept_until_it_applies() {
         r.json::<serde_json::Value>().await.expect("json")["duplicate"],
         true
     );
-    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
-    // Its order does not exist here: it stays stored, unprocessed, to be tried again.
-    let (stored, processed, waiting) = app.state.store.event_counts().await.expect("counts");
-    assert_eq!((stored, processed, waiting), (1, 0, 1));
+    // Its order does not exist here: once the processor has tried it, it stays stored,
+    // unprocessed, to be tried again.
+    eventually("the processor tries the event", async || {
+        let events = app.state.store.events().await.expect("events");
+        match events.as_slice() {
+            [e] if e.attempts >= 1 => Ok(()),
+            other => Err(other.to_vec()),
+        }
+    })
+    .await;
+    assert_eq!(
+        app.state.store.event_counts().await.expect("counts"),
+        EventCounts {
+            stored: 1,
+            processed: 0,
+            waiting: 1
+        }
+    );
     app.stop().await;
 }
 
@@ -80,15 +95,17 @@ async fn unknown_event_types_are_acknowledged_and_ignored() {
     let body = json!({"type": "line.suspended", "id": "evt_new_kind", "created": "2025-01-10T09:20:02Z", "data": {}}).to_string();
     let r = post(&app, &body, Some(&signed(&body, now()))).await;
     assert_eq!(r.status(), 200);
-    for _ in 0..40 {
-        if app.state.store.event_counts().await.expect("counts").1 == 1 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let counts = wait_for_events(&app.state.store, "the event is processed", |c| {
+        c.processed == 1
+    })
+    .await;
     assert_eq!(
-        app.state.store.event_counts().await.expect("counts"),
-        (1, 1, 0)
+        counts,
+        EventCounts {
+            stored: 1,
+            processed: 1,
+            waiting: 0
+        }
     );
     app.stop().await;
 }

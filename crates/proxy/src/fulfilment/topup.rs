@@ -1,0 +1,55 @@
+//! Adding a paid top-up's data to its line, once per top-up order (the event processor
+//! does it when `order.paid` arrives, the reconciler when that event is late).
+
+use anyhow::{Context, Result};
+use simology::models::TopupRequest;
+
+use crate::clock::now_ms;
+use crate::order::Facts;
+use crate::state::AppState;
+use crate::store::OrderRow;
+
+/// Adds a paid top-up's data to its line (idempotent per top-up order).
+pub(super) async fn apply_topup(state: &AppState, order: &OrderRow) -> Result<()> {
+    if order.facts.ready_at.is_some() {
+        return Ok(());
+    }
+    let parent_ref = order
+        .parent_ref
+        .as_ref()
+        .context("a top-up without its order")?;
+    let parent = state
+        .store
+        .order(parent_ref)
+        .await?
+        .context("the top-up's order is gone")?;
+    let iccid = parent
+        .facts
+        .iccid
+        .clone()
+        .context("the top-up's order has no line")?;
+    let topup = state
+        .client
+        .create_topup(
+            &TopupRequest {
+                iccid: iccid.clone(),
+                sku: order.sku.as_str().to_owned(),
+            },
+            Some(&format!("topup-{}", order.order_ref)),
+        )
+        .await
+        .map_err(|e| state.upstream_error(e))?;
+    state
+        .store
+        .apply_facts(
+            &order.order_ref,
+            &Facts {
+                ready_at: Some(now_ms()),
+                ..Facts::default()
+            },
+            None,
+        )
+        .await?;
+    tracing::info!(order_ref = %order.order_ref, %parent_ref, iccid, topup_id = %topup.id, mb = topup.data_added_mb, "top-up applied");
+    Ok(())
+}

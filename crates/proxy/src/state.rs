@@ -1,0 +1,98 @@
+//! What handlers, services and background tasks share: settings, the store, the
+//! upstream client, caches, metrics, rate limits, and the shutdown signal.
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use tokio::sync::{watch, Notify};
+
+use crate::catalog::{CatalogCache, Snapshot};
+use crate::config::{self, Settings};
+use crate::metrics::Metrics;
+use crate::ratelimit::Limits;
+use crate::services::usage::UsageCache;
+use crate::store::Store;
+
+/// State shared by handlers and background tasks.
+pub struct AppState {
+    /// Settings.
+    pub settings: Settings,
+    /// The database.
+    pub store: Store,
+    /// The upstream client.
+    pub client: simology::Client,
+    /// The catalogue cache.
+    pub catalog: Arc<CatalogCache>,
+    /// Metrics.
+    pub metrics: Metrics,
+    /// Per-client request budgets.
+    pub limits: Limits,
+    /// Usage answers by ICCID.
+    pub usage: UsageCache,
+    /// Wakes the event processor after a webhook is stored.
+    pub wake_processor: Notify,
+    /// Becomes `true` when the proxy is shutting down.
+    shutdown: watch::Sender<bool>,
+}
+
+/// Shared state handle.
+pub type SharedState = Arc<AppState>;
+
+impl AppState {
+    /// Connects the database (applying migrations) and builds the upstream client; no
+    /// socket is bound and no task started (the CLI's commands use this alone).
+    ///
+    /// # Errors
+    /// When the database or the client cannot be set up.
+    pub async fn connect(settings: Settings) -> Result<SharedState> {
+        let store = Store::connect(&settings.database_url)
+            .await
+            .with_context(|| format!("database {}", config::redact_url(&settings.database_url)))?;
+        let client = simology::Client::new(settings.upstream.clone()).context("upstream client")?;
+        Ok(Arc::new(AppState {
+            catalog: Arc::new(CatalogCache::new(client.clone(), settings.catalog_ttl)),
+            limits: Limits::new(&settings.rate_limits),
+            usage: UsageCache::default(),
+            settings,
+            store,
+            client,
+            metrics: Metrics::default(),
+            wake_processor: Notify::new(),
+            shutdown: watch::channel(false).0,
+        }))
+    }
+
+    /// Records an upstream error in the metrics and the log, and returns it.
+    pub fn upstream_error(&self, e: simology::Error) -> simology::Error {
+        self.metrics.upstream_error(e.code());
+        tracing::warn!(
+            code = e.code(),
+            request_id = e.request_id(),
+            "upstream error"
+        );
+        e
+    }
+
+    /// The cached catalogue (fetched upstream when there is none yet); an upstream error
+    /// is recorded as [`AppState::upstream_error`] does.
+    ///
+    /// # Errors
+    /// The upstream error when there is no catalogue at all yet.
+    pub async fn catalog_snapshot(&self) -> Result<Arc<Snapshot>, simology::Error> {
+        self.catalog.get().await.map_err(|e| self.upstream_error(e))
+    }
+
+    /// Starts the shutdown: long-polls answer now and background tasks stop.
+    pub fn begin_shutdown(&self) {
+        self.shutdown.send_replace(true);
+    }
+
+    /// Completes once the shutdown has begun (at once if it already has).
+    pub fn shutting_down(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let mut rx = self.shutdown.subscribe();
+        async move {
+            // The sender lives as long as the state, which outlives every waiter.
+            let _ = rx.wait_for(|stopping| *stopping).await;
+        }
+    }
+}

@@ -1,0 +1,173 @@
+//! Opening the database (SQLite or PostgreSQL by URL), applying the migrations, and the
+//! helpers every table's module reads and writes stored values with.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use serde::{de::DeserializeOwned, Serialize};
+use sqlx::any::AnyPoolOptions;
+use sqlx::{AnyPool, Executor};
+use tokio::sync::broadcast;
+
+use super::notify::{Change, Changes};
+use crate::domain::OrderRef;
+
+/// Which database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// An embedded SQLite file.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+impl Backend {
+    /// The backend a database URL names.
+    ///
+    /// # Errors
+    /// When the URL is of no known database.
+    pub fn of_url(url: &str) -> Result<Backend> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Ok(Backend::Postgres)
+        } else {
+            bail!("the database URL must start with sqlite: or postgres:")
+        }
+    }
+}
+
+/// The store.
+#[derive(Clone)]
+pub struct Store {
+    pub(super) writer: AnyPool,
+    pub(super) reader: AnyPool,
+    pub(super) backend: Backend,
+    pub(super) changes: Changes,
+}
+
+pub(super) fn json<T: Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string(value).context("serialising a stored value")
+}
+
+pub(super) fn from_json<T: DeserializeOwned>(text: &str) -> Result<T> {
+    serde_json::from_str(text).context("reading a stored value")
+}
+
+/// A stored reference, checked: the store only ever holds references the proxy made.
+pub(super) fn stored_ref(text: &str) -> Result<OrderRef> {
+    OrderRef::parse(text)
+        .with_context(|| format!("a stored order reference is malformed: {text:?}"))
+}
+
+impl Store {
+    /// Connects, creating the SQLite file (and its folder) when needed, and applies
+    /// the migrations.
+    ///
+    /// # Errors
+    /// When the URL is of no known database, or the database cannot be opened or
+    /// migrated.
+    pub async fn connect(url: &str) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::of_url(url)?;
+        let (writer, reader) = match backend {
+            Backend::Sqlite => {
+                let path = url
+                    .trim_start_matches("sqlite://")
+                    .trim_start_matches("sqlite:")
+                    .split('?')
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned();
+                if let Some(dir) = Path::new(&path).parent() {
+                    if !dir.as_os_str().is_empty() {
+                        std::fs::create_dir_all(dir)
+                            .with_context(|| format!("creating {}", dir.display()))?;
+                    }
+                }
+                let url = if url.contains('?') {
+                    url.to_owned()
+                } else {
+                    format!("{url}?mode=rwc")
+                };
+                // One writer connection serialises writes (SQLite allows one writer at
+                // a time anyway); readers run beside it thanks to WAL.
+                let writer = sqlite_pool(&url, 1).await?;
+                let reader = sqlite_pool(&url, 8).await?;
+                (writer, reader)
+            }
+            Backend::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect(url)
+                    .await
+                    .context("connecting to PostgreSQL")?;
+                (pool.clone(), pool)
+            }
+        };
+        let migrator = match backend {
+            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+            Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
+        };
+        migrator
+            .run(&writer)
+            .await
+            .context("applying database migrations")?;
+        let changes = match backend {
+            Backend::Sqlite => Changes::local(),
+            Backend::Postgres => Changes::shared_with_replicas(url),
+        };
+        Ok(Store {
+            writer,
+            reader,
+            backend,
+            changes,
+        })
+    }
+
+    /// The backend in use.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Order changes, as each commits (this replica's and, with PostgreSQL, the
+    /// others').
+    pub fn subscribe(&self) -> broadcast::Receiver<Change> {
+        self.changes.subscribe()
+    }
+
+    /// Whether the database answers.
+    ///
+    /// # Errors
+    /// When it does not.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.reader)
+            .await
+            .context("database ping")?;
+        Ok(())
+    }
+}
+
+async fn sqlite_pool(url: &str, max: u32) -> Result<AnyPool> {
+    AnyPoolOptions::new()
+        .max_connections(max)
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(10))
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                // WAL for concurrent readers; FULL synchronous so a 2xx to a webhook
+                // means the event is on disk; a busy timeout instead of instant errors.
+                conn.execute("PRAGMA journal_mode = WAL").await?;
+                conn.execute("PRAGMA synchronous = FULL").await?;
+                conn.execute("PRAGMA busy_timeout = 5000").await?;
+                conn.execute("PRAGMA foreign_keys = ON").await?;
+                Ok(())
+            })
+        })
+        .connect(url)
+        .await
+        .context("opening the SQLite database")
+}
