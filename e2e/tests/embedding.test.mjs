@@ -87,6 +87,9 @@ test('a keyboard-only journey', async () => {
   await page.keyboard.press('ArrowDown');
   await page.keyboard.press('Enter');
   await widget.locator('.plans-title', { hasText: 'Spain' }).waitFor();
+  // As a person would, wait for the plans to show before tabbing to one (on a busy
+  // machine they may still be on their way).
+  await widget.locator('.choose').first().waitFor();
   // To the first "Choose": past the sort control.
   for (let i = 0; i < 10; i++) {
     await page.keyboard.press('Tab');
