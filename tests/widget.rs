@@ -1,8 +1,11 @@
 //! The widget in a real (headless) browser, rendered from fixed data through a fake
-//! proxy: the picker from a catalogue, search, sort, prices, checkout validation and
-//! errors, top-up errors, status transitions, the ready view with its QR code, and the
-//! order-polling loop on its own. Tests wait for what they look for (an element, a
-//! change, a request), never for a fixed time.
+//! proxy: the picker from a catalogue (its switch, chips, price per GB, best value,
+//! headings, French), search, sort, prices, checkout validation and errors (offline,
+//! unreachable, provider trouble), top-up errors, the email offered again from memory,
+//! status transitions, the ready view for each device (set through `navigator`'s user
+//! agent, share sheet and clipboard) with its QR code, and the order-polling loop on its
+//! own. Tests wait for what they look for (an element, a change, a request), never for
+//! a fixed time.
 #![cfg(target_arch = "wasm32")]
 
 use std::cell::{Cell, RefCell};
