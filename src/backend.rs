@@ -30,10 +30,20 @@ pub enum Failure {
 }
 
 impl Failure {
-    /// The translated, traveller-facing message.
+    /// The translated, traveller-facing message. A failure to reach the proxy is the
+    /// traveller's network only when the browser says it is offline; otherwise the shop
+    /// is unreachable, and an upstream outage is the provider's: never "check your
+    /// connection" for someone else's outage.
     pub fn message(&self, t: &'static simology_widget_core::i18n::Strings) -> &'static str {
         match self {
+            Failure::Network if !crate::browser::online() => t.err_offline,
             Failure::Network => t.err_network,
+            // A gateway in front of the proxy answered for it.
+            Failure::Api {
+                status: 502..=504,
+                code: ErrorCode::Unknown,
+                ..
+            } => t.err_network,
             Failure::Api { code, .. } => match code {
                 ErrorCode::InvalidEmail => t.err_email,
                 ErrorCode::SkuUnavailable => t.err_sold_out,

@@ -1,10 +1,12 @@
 //! What the widget needs from the browser: storage, navigation, randomness, timers,
-//! and localised names. Kept in one place so components stay plain.
+//! localised names and times (`Intl`), the clipboard and the share sheet. Kept in one
+//! place so components stay plain.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use simology_proxy_api::OrderRef;
+use simology_widget_core::format;
 use simology_widget_core::i18n::Lang;
 use simology_widget_core::saved::{prune, SavedOrder};
 use wasm_bindgen::prelude::*;
@@ -173,40 +175,141 @@ pub fn fold(text: &str) -> String {
     out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// `new Intl[ctor](lang, options)[method](...args)` as text; `None` where the browser
+/// lacks it. The browser's `Intl` speaks every language, so the wasm carries no tables.
+fn intl(
+    ctor: &str,
+    lang: Lang,
+    options: &[(&str, &str)],
+    method: &str,
+    args: &js_sys::Array,
+) -> Option<String> {
+    let intl = js_sys::Reflect::get(&js_sys::global(), &"Intl".into()).ok()?;
+    let ctor: js_sys::Function = js_sys::Reflect::get(&intl, &ctor.into())
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    let opts = js_sys::Object::new();
+    for (key, value) in options {
+        js_sys::Reflect::set(&opts, &(*key).into(), &(*value).into()).ok()?;
+    }
+    let formatter =
+        js_sys::Reflect::construct(&ctor, &js_sys::Array::of2(&lang.tag().into(), &opts)).ok()?;
+    let f: js_sys::Function = js_sys::Reflect::get(&formatter, &method.into())
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    js_sys::Reflect::apply(&f, &formatter, args)
+        .ok()?
+        .as_string()
+}
+
 /// A country's name in a language, from `Intl.DisplayNames`.
 pub fn country_name(lang: Lang, code: &str) -> Option<String> {
-    let intl = js_sys::Reflect::get(&js_sys::global(), &"Intl".into()).ok()?;
-    let ctor: js_sys::Function = js_sys::Reflect::get(&intl, &"DisplayNames".into())
-        .ok()?
-        .dyn_into()
-        .ok()?;
-    let options = js_sys::Object::new();
-    js_sys::Reflect::set(&options, &"type".into(), &"region".into()).ok()?;
-    let locales = js_sys::Array::of1(&lang.tag().into());
-    let names = js_sys::Reflect::construct(&ctor, &js_sys::Array::of2(&locales, &options)).ok()?;
-    let of: js_sys::Function = js_sys::Reflect::get(&names, &"of".into())
-        .ok()?
-        .dyn_into()
-        .ok()?;
-    let name = of.call1(&names, &code.into()).ok()?.as_string()?;
+    let name = intl(
+        "DisplayNames",
+        lang,
+        &[("type", "region")],
+        "of",
+        &js_sys::Array::of1(&code.into()),
+    )?;
     (name != code).then_some(name)
 }
 
-/// A local time of day for an RFC 3339 timestamp, in the language's style.
-pub fn local_time(rfc3339: &str, lang: Lang) -> String {
-    let date = js_sys::Date::new(&rfc3339.into());
-    date.to_locale_time_string(lang.tag())
-        .as_string()
-        .unwrap_or_default()
+/// The calendar date (in UTC, as the proxy gives validity) of an RFC 3339 time, in the
+/// language's style (`9 févr. 2025`, `Feb 9, 2025`), from `Intl.DateTimeFormat`; `None`
+/// for a malformed time or where the browser lacks it.
+pub fn date(rfc3339: &str, lang: Lang) -> Option<String> {
+    let time = js_sys::Date::parse(rfc3339);
+    if time.is_nan() {
+        return None;
+    }
+    intl(
+        "DateTimeFormat",
+        lang,
+        &[
+            ("day", "numeric"),
+            ("month", "short"),
+            ("year", "numeric"),
+            ("timeZone", "UTC"),
+        ],
+        "format",
+        &js_sys::Array::of1(&time.into()),
+    )
 }
 
-/// Copies text to the clipboard.
+/// How long ago an RFC 3339 time was, in the language (`il y a 3 minutes`, `vor 2
+/// Stunden`, `yesterday`), from `Intl.RelativeTimeFormat`; the time of day where the
+/// browser lacks it.
+pub fn ago(rfc3339: &str, lang: Lang) -> String {
+    let then = js_sys::Date::parse(rfc3339);
+    let (n, unit) = format::ago((js_sys::Date::now() - then) as i64);
+    intl(
+        "RelativeTimeFormat",
+        lang,
+        &[("numeric", "auto")],
+        "format",
+        &js_sys::Array::of2(&(n as f64).into(), &unit.into()),
+    )
+    .unwrap_or_else(|| {
+        js_sys::Date::new(&rfc3339.into())
+            .to_locale_time_string(lang.tag())
+            .as_string()
+            .unwrap_or_default()
+    })
+}
+
+/// Copies text to the clipboard; whether it was copied (there is no clipboard outside
+/// a secure context, or when the page denies it).
 pub async fn copy(text: &str) -> bool {
-    let Some(window) = web_sys::window() else {
+    let Some(navigator) = web_sys::window().map(|w| w.navigator()) else {
         return false;
     };
-    let promise = window.navigator().clipboard().write_text(text);
+    let clipboard = js_sys::Reflect::get(&navigator, &"clipboard".into()).unwrap_or_default();
+    if clipboard.is_undefined() || clipboard.is_null() {
+        return false;
+    }
+    let promise = clipboard
+        .unchecked_into::<web_sys::Clipboard>()
+        .write_text(text);
     wasm_bindgen_futures::JsFuture::from(promise).await.is_ok()
+}
+
+fn share_function() -> Option<(web_sys::Navigator, js_sys::Function)> {
+    let navigator = web_sys::window()?.navigator();
+    let share = js_sys::Reflect::get(&navigator, &"share".into())
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    Some((navigator, share))
+}
+
+/// Whether the browser can share (the Web Share API: phones, some computers).
+pub fn can_share() -> bool {
+    share_function().is_some()
+}
+
+/// Opens the device's share sheet with a title and text; whether it was shared.
+pub async fn share(title: &str, text: &str) -> bool {
+    let Some((navigator, share)) = share_function() else {
+        return false;
+    };
+    let data = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&data, &"title".into(), &title.into());
+    let _ = js_sys::Reflect::set(&data, &"text".into(), &text.into());
+    let Ok(promise) = share.call1(&navigator, &data) else {
+        return false;
+    };
+    match promise.dyn_into::<js_sys::Promise>() {
+        Ok(p) => wasm_bindgen_futures::JsFuture::from(p).await.is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// A `data:` URL of an SVG document, for a download link.
+pub fn svg_data_url(svg: &str) -> String {
+    let encoded: String = js_sys::encode_uri_component(svg).into();
+    format!("data:image/svg+xml;charset=utf-8,{encoded}")
 }
 
 /// A sleep that can be cut short: `wake()` ends the current sleep at once (when the

@@ -105,6 +105,10 @@ pub struct Ctx {
     pub pace: Pace,
     /// Which screen shows.
     pub screen: RwSignal<Screen>,
+    /// The email the traveller last bought with in this widget, offered again to the
+    /// next purchase (a top-up, another eSIM). In memory only: never stored, so it lasts
+    /// as long as the page.
+    pub email: RwSignal<String>,
 }
 
 impl Ctx {
@@ -117,6 +121,7 @@ impl Ctx {
             instance: StoredValue::new(config.instance.clone()),
             pace: Pace::from_interval(config.poll_interval_ms),
             screen: RwSignal::new(screen),
+            email: RwSignal::new(String::new()),
         }
     }
 

@@ -1,7 +1,8 @@
-//! One purchase, as the checkout and the top-ups both make it: check the email, one
-//! request at a time, one intent id per purchase (so a double click or a retry after a
-//! lost answer makes one order), remember the order in this browser, send the top
-//! window to the payment page, and translate what went wrong.
+//! One purchase, as the checkout and the top-ups both make it: check the email (offered
+//! again from the last purchase in this widget, held in memory only), one request at a
+//! time, one intent id per purchase (so a double click or a retry after a lost answer
+//! makes one order), remember the order in this browser, send the top window to the
+//! payment page, and translate what went wrong.
 
 use leptos::prelude::*;
 use simology_proxy_api::{
@@ -54,11 +55,12 @@ pub struct Purchase {
 }
 
 impl Purchase {
-    /// A new purchase, with a fresh intent id.
+    /// A new purchase, with a fresh intent id and the email of the last purchase made in
+    /// this widget, if any.
     pub fn new(ctx: Ctx) -> Self {
         Purchase {
             ctx,
-            email: RwSignal::new(String::new()),
+            email: RwSignal::new(ctx.email.get_untracked()),
             email_invalid: RwSignal::new(false),
             error: RwSignal::new(None),
             busy: RwSignal::new(false),
@@ -72,9 +74,13 @@ impl Purchase {
         self.busy.get() || self.redirecting.get()
     }
 
-    /// Takes what was typed; a flagged email stops being flagged once it is an address.
+    /// Takes what was typed; a flagged email stops being flagged once it is an address,
+    /// and an address is offered again to the widget's next purchase form.
     pub fn edit_email(self, value: String) {
         let valid = is_valid_email(&value);
+        if valid {
+            self.ctx.email.set(value.trim().to_owned());
+        }
         self.email.set(value);
         if valid && self.email_invalid.get_untracked() {
             self.email_invalid.set(false);
@@ -84,9 +90,13 @@ impl Purchase {
     /// Flags a typed email that is not an address (when the field loses the focus);
     /// an empty field is not flagged yet.
     pub fn check_email(self) {
-        let typed = self.email.get_untracked();
+        // The field also loses the focus when it is taken off the page (going back to
+        // the plans), after its form's state is gone.
+        let Some(typed) = self.email.try_get_untracked() else {
+            return;
+        };
         if !typed.trim().is_empty() {
-            self.email_invalid.set(!is_valid_email(&typed));
+            self.email_invalid.try_set(!is_valid_email(&typed));
         }
     }
 
@@ -170,7 +180,11 @@ impl Purchase {
                     Failure::Api {
                         code: ErrorCode::InvalidEmail,
                         ..
-                    } => self.email_invalid.set(true),
+                    } => {
+                        // Not offered again either.
+                        self.ctx.email.set(String::new());
+                        self.email_invalid.set(true);
+                    }
                     // The details changed under the same intent: the next try is a new
                     // purchase. Any other failure keeps the intent, so a retry after a
                     // lost answer finds the order the first try made.

@@ -1,8 +1,11 @@
 //! The widget in a real (headless) browser, rendered from fixed data through a fake
-//! proxy: the picker from a catalogue, search, sort, prices, checkout validation and
-//! errors, top-up errors, status transitions, the ready view with its QR code, and the
-//! order-polling loop on its own. Tests wait for what they look for (an element, a
-//! change, a request), never for a fixed time.
+//! proxy: the picker from a catalogue (its switch, chips, price per GB, best value,
+//! headings, French), search, sort, prices, checkout validation and errors (offline,
+//! unreachable, provider trouble), top-up errors, the email offered again from memory,
+//! status transitions, the ready view for each device (set through `navigator`'s user
+//! agent, share sheet and clipboard) with its QR code, and the order-polling loop on its
+//! own. Tests wait for what they look for (an element, a change, a request), never for
+//! a fixed time.
 #![cfg(target_arch = "wasm32")]
 
 use std::cell::{Cell, RefCell};
@@ -209,7 +212,16 @@ impl Backend for Shared {
     }
     fn catalog(&self, destination: &DestinationId) -> Fut<Result<CatalogResponse, Failure>> {
         let code = destination.code.as_str();
-        let c = catalog(code);
+        let mut c = catalog(code);
+        if destination.kind == DestinationKind::Region {
+            // A region's catalogue: its own bundles only.
+            c.destination = crate::destination(DestinationKind::Region, code, "Europe");
+            for p in &mut c.plans {
+                p.kind = DestinationKind::Region;
+                p.destination = code.into();
+                p.coverage = vec!["FR".into(), "ES".into()];
+            }
+        }
         Box::pin(async move { Ok(c) })
     }
     fn checkout(&self, request: CheckoutRequest) -> Fut<Result<CheckoutResponse, Failure>> {
@@ -244,7 +256,10 @@ impl Backend for Shared {
                 used_mb: 1200,
                 remaining_mb: 3920,
                 status: "active".into(),
-                measured_at: "2025-01-10T09:12:44Z".into(),
+                // Three minutes ago.
+                measured_at: js_sys::Date::new(&(js_sys::Date::now() - 180_000.0).into())
+                    .to_iso_string()
+                    .into(),
                 valid_until: String::new(),
             })
         })
@@ -443,7 +458,7 @@ impl Harness {
 async fn picker_renders_the_catalogue_in_usd() {
     let h = mount_widget(Lang::En, Some((DestinationKind::Country, "US")), None);
     h.shown(".country-plans .plan-card").await;
-    assert_eq!(h.text(".plans-title"), "eSIM plans for United States");
+    assert_eq!(h.text(".plans-title"), "United States eSIM plans");
     assert_eq!(
         h.skus(),
         vec!["US-1GB-7D", "US-5GB-30D", "US-20GB-90D", "US-50GB-90D"],
@@ -455,12 +470,164 @@ async fn picker_renders_the_catalogue_in_usd() {
         .filter_map(|e| e.text_content())
         .collect();
     assert_eq!(prices[0], "$4.50");
+    // $4.50 for 1 GB, $13.50 for 5 GB, $36.00 for 20 GB: the price of a GB, and the 20 GB
+    // plan marked as the best value (the 50 GB plan is cheaper a GB, but sold out).
+    let per_gb: Vec<String> = h
+        .all(".country-plans .plan-unit")
+        .iter()
+        .filter_map(|e| e.text_content())
+        .collect();
+    assert_eq!(per_gb[..3], ["$4.50/GB", "$2.70/GB", "$1.80/GB"]);
+    let best = h.all(".plan-card.best");
+    assert_eq!(best.len(), 1);
+    assert_eq!(
+        best[0].get_attribute("data-sku").as_deref(),
+        Some("US-20GB-90D")
+    );
+    assert_eq!(h.text(".plan-card.best .best-value"), "Best price per GB");
     assert_eq!(h.all(".country-plans .plan-card.sold-out").len(), 1);
     assert!(h.text(".country-plans .sold-out").contains("Sold out"));
-    // The regional bundle is apart, with its coverage.
+    // The regional bundle is behind the switch, with its coverage.
+    assert!(h.all(".regional-plans").is_empty());
+    let scopes = h.all(".scope-button");
+    assert_eq!(scopes.len(), 2);
+    assert_eq!(
+        scopes[0].text_content().as_deref(),
+        Some("United States only")
+    );
+    assert_eq!(
+        scopes[0].get_attribute("aria-pressed").as_deref(),
+        Some("true")
+    );
+    scopes[1].click();
+    h.shown(".regional-plans .plan-card").await;
+    assert!(h.all(".country-plans").is_empty());
+    assert_eq!(
+        scopes[1].get_attribute("aria-pressed").as_deref(),
+        Some("true")
+    );
     assert_eq!(h.all(".regional-plans .plan-card").len(), 1);
     assert!(h.text(".regional-plans").contains("Covers 3 countries"));
     assert!(h.text(".regional-plans .plan-price").contains("€19.99"));
+    assert!(
+        h.all(".plan-card.best").is_empty(),
+        "one plan in its currency is no best value"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn chips_filter_the_plans_by_data_and_validity() {
+    let h = mount_widget(Lang::En, Some((DestinationKind::Country, "US")), None);
+    h.shown(".country-plans .plan-card").await;
+    let chips = |group: usize| -> Vec<web_sys::HtmlElement> {
+        h.all(".chips:not([hidden])")
+            .get(group)
+            .map_or_else(Vec::new, |row| {
+                let list = row.query_selector_all(".chip").expect("selector");
+                (0..list.length())
+                    .filter_map(|i| list.item(i))
+                    .map(|n| n.unchecked_into())
+                    .collect()
+            })
+    };
+    let text = |e: &web_sys::HtmlElement| e.text_content().unwrap_or_default();
+    // Bands named by the amounts the catalogue has: 1 GB; 5 GB; 20–50 GB; and 7, 30, 90 days.
+    assert_eq!(
+        chips(0).iter().map(text).collect::<Vec<_>>(),
+        ["1\u{a0}GB", "5\u{a0}GB", "20–50\u{a0}GB"]
+    );
+    assert_eq!(
+        chips(1).iter().map(text).collect::<Vec<_>>(),
+        ["7 days", "30 days", "90 days"]
+    );
+    assert_eq!(h.text(".chips .chips-label"), "Data");
+    // A press filters the plans and leaves the chip where it was, focused.
+    let chip = chips(0)[2].clone();
+    chip.focus().expect("focus");
+    chip.click();
+    until("the plans filtered to 20–50 GB", || {
+        h.skus() == ["US-20GB-90D", "US-50GB-90D"]
+    })
+    .await;
+    assert_eq!(chip.get_attribute("aria-pressed").as_deref(), Some("true"));
+    assert!(chip.is_connected(), "the same chip, not a new one");
+    assert_eq!(
+        document().active_element().as_ref(),
+        Some(chip.unchecked_ref::<web_sys::Element>())
+    );
+    // And 7 days on top: nothing is left, and one press shows everything again.
+    chips(1)[0].click();
+    h.shown(".empty-state").await;
+    assert_eq!(h.text(".empty-state p"), "No plan matches these filters.");
+    h.one(".empty-state .link-button").click();
+    until("every plan again", || h.skus().len() == 4).await;
+    assert!(chips(0)
+        .iter()
+        .chain(chips(1).iter())
+        .all(|c| c.get_attribute("aria-pressed").as_deref() == Some("false")));
+    // A second press on a chip lets go of it.
+    chips(1)[2].click();
+    until("the 90-day plans", || h.skus().len() == 2).await;
+    chips(1)[2].click();
+    until("every plan again", || h.skus().len() == 4).await;
+    // The regional plans have their own chips (one plan here: none); back on the
+    // country's, the chips are let go.
+    chips(0)[0].click();
+    until("the 1 GB plan", || h.skus().len() == 1).await;
+    h.all(".scope-button")[1].click();
+    h.shown(".regional-plans").await;
+    assert!(chips(0).is_empty());
+    h.all(".scope-button")[0].click();
+    h.shown(".country-plans").await;
+    assert_eq!(h.skus().len(), 4);
+    assert!(chips(0)
+        .iter()
+        .all(|c| c.get_attribute("aria-pressed").as_deref() == Some("false")));
+}
+
+#[wasm_bindgen_test]
+async fn a_regions_plans_come_under_no_empty_heading() {
+    let h = mount_widget(Lang::En, Some((DestinationKind::Region, "europe")), None);
+    h.shown(".regional-plans .plan-card").await;
+    assert!(h.all(".scope").is_empty(), "a region has no switch");
+    let headings = h.all("h2, h3, h4");
+    assert!(
+        headings
+            .iter()
+            .all(|e| !e.text_content().unwrap_or_default().trim().is_empty()),
+        "no empty heading: {}",
+        h.root.inner_html()
+    );
+    // The plans' titles come right under the destination's title.
+    assert!(h.all("h4").is_empty());
+    assert_eq!(h.all(".regional-plans h3.plan-data").len(), 5);
+}
+
+#[wasm_bindgen_test]
+async fn french_reads_as_french() {
+    let h = mount_widget(Lang::Fr, Some((DestinationKind::Country, "ES")), None);
+    h.shown(".country-plans .plan-card").await;
+    // No article needed, and a no-break space before the colon.
+    assert_eq!(h.text(".plans-title"), "Espagne\u{a0}: forfaits eSIM");
+    assert_eq!(h.text(".scope-button"), "Espagne uniquement");
+    let first = h.one(".country-plans .plan-card");
+    assert_eq!(
+        first
+            .query_selector(".plan-data")
+            .expect("selector")
+            .and_then(|e| e.text_content())
+            .as_deref(),
+        Some("1\u{a0}Go · 7 jours")
+    );
+    assert_eq!(
+        first
+            .query_selector(".plan-unit")
+            .expect("selector")
+            .and_then(|e| e.text_content())
+            .as_deref(),
+        Some("4,99\u{a0}€/Go")
+    );
+    assert!(!h.root.text_content().unwrap_or_default().contains("GB"));
 }
 
 #[wasm_bindgen_test]
@@ -524,7 +691,7 @@ async fn search_is_accent_insensitive_and_keyboard_driven() {
     h.key(".search-input", "ArrowDown");
     h.key(".search-input", "Enter");
     h.shown(".plans-title").await;
-    assert_eq!(h.text(".plans-title"), "eSIM plans for United States");
+    assert_eq!(h.text(".plans-title"), "United States eSIM plans");
     h.one(".change").click();
     h.shown(".search-input").await;
     h.type_into(".search-input", "zzzz");
@@ -605,10 +772,97 @@ async fn checkout_failures_are_translated() {
     *h.fake.checkout_result.borrow_mut() = Some(Err(Failure::Network));
     h.shown(".pay:enabled").await;
     h.one(".pay").click();
-    assert!(h
-        .changed(".form-error", &sold_out)
-        .await
-        .contains("No podemos conectar"));
+    assert_eq!(
+        h.changed(".form-error", &sold_out).await,
+        "La tienda no está disponible en este momento. Inténtalo de nuevo en un momento."
+    );
+}
+
+/// Gives `navigator` a property of this test's device (a user agent, being offline, a
+/// share sheet, a clipboard); dropping it gives the browser's own back.
+struct Device(Vec<&'static str>);
+
+impl Device {
+    fn new() -> Self {
+        Device(Vec::new())
+    }
+
+    fn with(mut self, name: &'static str, value: &wasm_bindgen::JsValue) -> Self {
+        let descriptor = js_sys::Object::new();
+        js_sys::Reflect::set(&descriptor, &"value".into(), value).expect("set");
+        js_sys::Reflect::set(&descriptor, &"configurable".into(), &true.into()).expect("set");
+        js_sys::Object::define_property(&window().navigator(), &name.into(), &descriptor);
+        self.0.push(name);
+        self
+    }
+
+    /// A function that keeps its argument in `window[key]` and resolves.
+    fn recorder(key: &str) -> js_sys::Function {
+        js_sys::Function::new_with_args(
+            "value",
+            &format!("window.{key} = value; return Promise.resolve();"),
+        )
+    }
+}
+
+impl Drop for Device {
+    fn drop(&mut self) {
+        let navigator = window().navigator();
+        for name in &self.0 {
+            let _ = js_sys::Reflect::delete_property(&navigator, &(*name).into());
+        }
+    }
+}
+
+fn recorded(key: &str) -> wasm_bindgen::JsValue {
+    js_sys::Reflect::get(&window(), &key.into()).expect("get")
+}
+
+#[wasm_bindgen_test]
+async fn errors_tell_offline_unreachable_and_provider_trouble_apart() {
+    let en = Lang::En.strings();
+    let h = mount_widget(Lang::En, Some((DestinationKind::Country, "US")), None);
+    open_checkout(&h).await;
+    h.type_into("input[type=email]", "alex@example.com");
+    let mut shown = String::new();
+    let cases = [
+        (Failure::Network, true, en.err_network),
+        (Failure::Network, false, en.err_offline),
+        (
+            Failure::Api {
+                status: 503,
+                code: ErrorCode::UpstreamUnavailable,
+                retry_after: None,
+            },
+            true,
+            en.err_upstream,
+        ),
+        // A gateway in front of the proxy, answering for it.
+        (
+            Failure::Api {
+                status: 502,
+                code: ErrorCode::Unknown,
+                retry_after: None,
+            },
+            true,
+            en.err_network,
+        ),
+    ];
+    for (failure, online, expected) in cases {
+        let _device = Device::new().with("onLine", &online.into());
+        *h.fake.checkout_result.borrow_mut() = Some(Err(failure.clone()));
+        h.shown(".pay:enabled").await;
+        h.one(".pay").click();
+        // Each case's message differs from the one before.
+        shown = h.changed(".form-error", &shown).await;
+        assert_eq!(shown, expected, "{failure:?}, online: {online}");
+    }
+    for message in [en.err_network, en.err_upstream] {
+        assert!(
+            !message.contains("connection"),
+            "never blames the traveller's network: {message}"
+        );
+    }
 }
 
 fn order_view(state: OrderState, reason: Option<&str>, version: i64) -> OrderView {
@@ -687,8 +941,9 @@ async fn status_moves_through_payment_preparation_and_ready() {
         .collect();
     assert_eq!(codes, vec!["sm-dp-plus.simology.net", "ACT-CODE-1234"]);
     assert_eq!(h.all(".copyable button").len(), 2);
-    assert!(
-        h.text(".validity").contains("10 Jan 2025") && h.text(".validity").contains("9 Feb 2025")
+    assert_eq!(
+        h.text(".validity"),
+        "Valid from Jan 10, 2025 to Feb 9, 2025"
     );
     assert!(
         h.text(".usage").contains("1.1\u{a0}GB used of 5\u{a0}GB"),
@@ -1185,4 +1440,208 @@ async fn polling_stops_when_its_guard_is_dropped() {
     );
     assert_eq!(fake.order_reads.borrow().len(), 1, "nothing more is asked");
     assert!(!remembered_as_done());
+}
+
+const IPHONE_IOS17: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1";
+const IPHONE_IOS16: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 16_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/16.6 Mobile/15E148 Safari/604.1";
+const DESKTOP: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36";
+const DETAILS: &str = "SM-DP+ address: sm-dp-plus.simology.net\nActivation code: ACT-CODE-1234\n\
+    LPA: LPA:1$sm-dp-plus.simology.net$ACT-CODE-1234\nICCID: 8988307000001234567";
+
+/// The ready view of the order, rendered on the device `_device` describes.
+async fn ready_on(_device: &Device) -> Harness {
+    let h = mount_widget(Lang::En, None, Some(Screen::Order(order_ref())));
+    h.fake.publish(Ok(order_view(OrderState::Ready, None, 4)));
+    h.shown(".ready .copyable").await;
+    h
+}
+
+impl Harness {
+    /// The classes of the ready view's first element: what it leads with.
+    fn lead(&self) -> String {
+        self.one(".ready")
+            .first_element_child()
+            .map(|e| e.class_name())
+            .unwrap_or_default()
+    }
+}
+
+#[wasm_bindgen_test]
+async fn on_a_phone_that_installs_by_link_the_button_leads_and_the_qr_waits() {
+    let en = Lang::En.strings();
+    let device = Device::new()
+        .with("userAgent", &IPHONE_IOS17.into())
+        .with("share", &Device::recorder("__shared").into());
+    let h = ready_on(&device).await;
+    assert_eq!(h.lead(), "button install");
+    assert_eq!(h.text(".install"), "Install on this iPhone");
+    assert!(h
+        .one(".install")
+        .get_attribute("href")
+        .unwrap_or_default()
+        .starts_with("https://esimsetup.apple.com/"));
+    // The QR code is for another device, behind a closed disclosure.
+    let other = h.one("details.other-device");
+    assert!(!other.has_attribute("open"));
+    assert_eq!(h.text("details.other-device > summary"), en.other_device);
+    assert_eq!(h.all("details.other-device .qr svg").len(), 1);
+    assert_eq!(h.text(".qr-figure figcaption"), en.scan_other);
+    let text = h.root.text_content().unwrap_or_default();
+    assert!(
+        !text.contains(en.ready_scan),
+        "never 'scan with the phone you travel with' on that phone"
+    );
+    // This phone's way only.
+    assert!(text.contains(en.how_iphone) && !text.contains(en.how_android));
+    // Sharing sends the details, as text, to another device.
+    h.one(".share").click();
+    until("the share sheet", || recorded("__shared").is_object()).await;
+    let shared = recorded("__shared");
+    let field = |name: &str| {
+        js_sys::Reflect::get(&shared, &name.into())
+            .ok()
+            .and_then(|v| v.as_string())
+    };
+    assert_eq!(field("text").as_deref(), Some(DETAILS));
+    assert_eq!(field("title").as_deref(), Some(en.checkout_title));
+    assert_eq!(field("files"), None, "no image of the QR code");
+    drop(device);
+}
+
+#[wasm_bindgen_test]
+async fn on_an_iphone_that_cannot_install_by_link_the_details_lead() {
+    let en = Lang::En.strings();
+    let device = Device::new().with("userAgent", &IPHONE_IOS16.into());
+    let h = ready_on(&device).await;
+    assert_eq!(h.lead(), "manual-lead");
+    assert_eq!(h.text(".manual-lead"), en.how_iphone_manual);
+    assert!(h.all(".install").is_empty());
+    assert!(!h.one("details.other-device").has_attribute("open"));
+    assert_eq!(h.all("details.other-device .qr svg").len(), 1);
+    assert!(!h
+        .root
+        .text_content()
+        .unwrap_or_default()
+        .contains(en.ready_scan));
+    drop(device);
+}
+
+#[wasm_bindgen_test]
+async fn on_a_computer_the_qr_leads_with_save_and_copy() {
+    let en = Lang::En.strings();
+    let device = Device::new()
+        .with("userAgent", &DESKTOP.into())
+        .with("share", &wasm_bindgen::JsValue::UNDEFINED)
+        .with(
+            "clipboard",
+            &js_sys::Function::new_no_args(
+                "return { writeText: (t) => { window.__copied = t; return Promise.resolve(); } };",
+            )
+            .call0(&wasm_bindgen::JsValue::NULL)
+            .expect("a clipboard"),
+        );
+    let h = ready_on(&device).await;
+    assert_eq!(h.lead(), "qr-figure");
+    assert_eq!(h.text(".qr-figure figcaption"), en.ready_scan);
+    assert!(h.all("details.other-device, .install").is_empty());
+    assert!(
+        h.all(".share").is_empty(),
+        "no share button without the API"
+    );
+    // Both ways on a computer: the traveller's phone may be either.
+    let text = h.root.text_content().unwrap_or_default();
+    assert!(text.contains(en.how_iphone) && text.contains(en.how_android));
+    // "Save QR code" downloads the very QR code on screen, as SVG.
+    let save = h.one("a.save-qr");
+    assert_eq!(
+        save.get_attribute("download").as_deref(),
+        Some("esim-qr-code.svg")
+    );
+    let href = save.get_attribute("href").unwrap_or_default();
+    let (kind, data) = href.split_once(',').expect("a data URL");
+    assert_eq!(kind, "data:image/svg+xml;charset=utf-8");
+    let svg: String = js_sys::decode_uri_component(data).expect("decodes").into();
+    let path = h
+        .one(".qr svg path")
+        .get_attribute("d")
+        .expect("the QR code's path");
+    assert!(svg.contains("<svg") && svg.contains(&path));
+    // "Copy all details": address, code, LPA string and ICCID, labelled.
+    h.one(".copy-all").click();
+    until("the copy to be confirmed", || {
+        h.text(".copy-all") == en.copied
+    })
+    .await;
+    assert_eq!(recorded("__copied").as_string().as_deref(), Some(DETAILS));
+    drop(device);
+}
+
+#[wasm_bindgen_test]
+async fn usage_was_measured_minutes_ago_in_words() {
+    let h = ready_on(&Device::new()).await;
+    h.shown(".usage .hint").await;
+    assert!(
+        h.text(".usage .hint")
+            .starts_with("Measured 3 minutes ago."),
+        "{}",
+        h.text(".usage .hint")
+    );
+    let h = mount_widget(Lang::Fr, None, Some(Screen::Order(order_ref())));
+    h.fake.publish(Ok(order_view(OrderState::Ready, None, 4)));
+    h.shown(".usage .hint").await;
+    let usage = h.text(".usage");
+    assert!(usage.contains("Relevé il y a 3 minutes."), "{usage}");
+    assert!(
+        usage.contains("1,1\u{a0}Go utilisés sur 5\u{a0}Go"),
+        "{usage}"
+    );
+    assert_eq!(
+        h.text(".reference"),
+        format!("Référence de commande\u{a0}: {REF}")
+    );
+}
+
+#[wasm_bindgen_test]
+async fn an_email_given_once_is_offered_to_the_next_purchase_in_memory_only() {
+    let h = ready_with_topups().await;
+    let email = |h: &Harness| {
+        h.one("input[type=email]")
+            .unchecked_into::<web_sys::HtmlInputElement>()
+            .value()
+    };
+    assert_eq!(email(&h), "", "nothing given yet");
+    h.type_into(".topups input[type=email]", "alex@example.com");
+    h.buy_topup(Err(Failure::Network)).await;
+    // Another eSIM: the checkout offers the same address.
+    h.one(".new-purchase").click();
+    h.shown(".search-input").await;
+    h.type_into(".search-input", "united st");
+    h.shown(".search-option").await;
+    h.key(".search-input", "Enter");
+    open_checkout(&h).await;
+    assert_eq!(email(&h), "alex@example.com");
+    // Changed there, then back to the plans and another plan: the last one given.
+    h.type_into("input[type=email]", "sam@example.com");
+    h.one(".back").click();
+    h.shown(".country-plans .choose").await;
+    h.all(".country-plans .choose")[1].click();
+    h.shown("form.checkout").await;
+    assert_eq!(email(&h), "sam@example.com");
+    // Held in memory only: nothing of it in the browser's storage.
+    for storage in [
+        window().local_storage().ok().flatten(),
+        window().session_storage().ok().flatten(),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        for i in 0..storage.length().unwrap_or(0) {
+            let key = storage.key(i).ok().flatten().unwrap_or_default();
+            let value = storage.get_item(&key).ok().flatten().unwrap_or_default();
+            assert!(
+                !value.contains("@example.com") && !key.contains("@example.com"),
+                "{key}: {value}"
+            );
+        }
+    }
 }

@@ -15,8 +15,8 @@ test('two widgets on one page work independently', async () => {
   const europe = page.locator('#shop-europe');
   await japan.locator('.plans-title').waitFor();
   await europe.locator('.plans-title').waitFor();
-  assert.equal(await japan.locator('.plans-title').textContent(), 'eSIM plans for Japan');
-  assert.equal(await europe.locator('.plans-title').textContent(), 'Forfaits eSIM pour Europe');
+  assert.equal(await japan.locator('.plans-title').textContent(), 'Japan eSIM plans');
+  assert.equal(await europe.locator('.plans-title').textContent(), 'Europe\u00a0: forfaits eSIM');
   assert.equal(await europe.locator('.sim-root').getAttribute('class'), 'sim-root theme-dark');
   await japan.locator('.country-plans .choose').first().click();
   await japan.locator('form.checkout').waitFor();
@@ -90,8 +90,8 @@ test('a keyboard-only journey', async () => {
   // As a person would, wait for the plans to show before tabbing to one (on a busy
   // machine they may still be on their way).
   await widget.locator('.choose').first().waitFor();
-  // To the first "Choose": past the sort control.
-  for (let i = 0; i < 10; i++) {
+  // To the first "Choose": past the switch, the chips and the sort control.
+  for (let i = 0; i < 20; i++) {
     await page.keyboard.press('Tab');
     if ((await focusedText()) === 'Choose') break;
   }

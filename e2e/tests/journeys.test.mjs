@@ -21,7 +21,7 @@ for (const [label, width] of [['phone', 375], ['desktop', 1280]]) {
     await page.goto(`${stack.urls.page}/`);
     const widget = page.locator('#japan-shop');
     await widget.locator('.plans-title').waitFor();
-    assert.equal(await widget.locator('.plans-title').textContent(), 'eSIM plans for Japan');
+    assert.equal(await widget.locator('.plans-title').textContent(), 'Japan eSIM plans');
     await shot(page, `picker-${label}`);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth > document.documentElement.clientWidth);
     assert.equal(overflow, false, 'no horizontal scrolling');

@@ -45,7 +45,7 @@ pub fn Checkout(
 
     view! {
         <form class="checkout" novalidate=true on:submit=submit>
-            <button type="button" class="link-button back" on:click=move |_| on_back.run(())>"‹ " {t.back}</button>
+            <button type="button" class="link-button back" on:click=move |_| on_back.run(())>{t.back}</button>
             <h2 class="checkout-title">{t.checkout_title}</h2>
             <div class="summary">
                 <p class="summary-plan">

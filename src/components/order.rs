@@ -56,7 +56,14 @@ pub fn OrderStatus(
                     <button type="button" class="button" on:click=again.clone()>{t.choose_again}</button>
                 })
             }}
-            <p class="reference">{t.order_reference} ": " <code>{order_ref_shown}</code></p>
+            <div class="footer">
+                <p class="reference">{t.order_reference} {t.colon} " " <code>{order_ref_shown}</code></p>
+                {move || order.get().is_some_and(|o| o.state == OrderState::Ready && o.topup_of.is_none()).then(|| view! {
+                    <button type="button" class="link-button new-purchase" on:click=move |_| ctx.screen.set(Screen::Picker { destination: None, sku: None })>
+                        {t.new_purchase}
+                    </button>
+                })}
+            </div>
         </div>
     }
 }

@@ -1,6 +1,6 @@
-//! The plan picker: a destination (searched for when none is given), its plans with a
-//! sort, and the checkout of the chosen plan; where the focus goes as the traveller
-//! moves between them.
+//! The plan picker: a destination (searched for when none is given), its plans, and the
+//! checkout of the chosen plan; where the focus goes as the traveller moves between
+//! them.
 
 use leptos::prelude::*;
 use simology_proxy_api::{CatalogResponse, DestinationId, Plan};
@@ -93,23 +93,8 @@ pub fn Picker(
                     }
                     view! {
                         <div class="plans-view">
-                            <div class="plans-head">
-                                <h2 class="plans-title" tabindex="-1" node_ref=title_ref>{heading}</h2>
-                                <button type="button" class="link-button change" on:click=change>{t.change_destination}</button>
-                            </div>
-                            <div class="sort">
-                                <label for=ctx.id("sort")>{t.sort_label}</label>
-                                <select
-                                    id=ctx.id("sort")
-                                    class="sort-select"
-                                    on:change=move |ev| sort.set(SortBy::parse(&event_target_value(&ev)))
-                                    prop:value=move || sort.get().value()
-                                >
-                                    <option value="price">{t.sort_price}</option>
-                                    <option value="data">{t.sort_data}</option>
-                                    <option value="validity">{t.sort_validity}</option>
-                                </select>
-                            </div>
+                            <button type="button" class="link-button back change" on:click=change>{t.change_destination}</button>
+                            <h2 class="plans-title" tabindex="-1" node_ref=title_ref>{heading}</h2>
                             {move || match catalog.get() {
                                 None => view! { <Skeletons /> }.into_any(),
                                 Some(Err(e)) => view! {
@@ -118,7 +103,7 @@ pub fn Picker(
                                         <button type="button" class="button" on:click=move |_| fetch()>{t.retry}</button>
                                     </div>
                                 }.into_any(),
-                                Some(Ok(response)) => view! { <PlanLists response=response sort=sort.get() chosen=chosen /> }.into_any(),
+                                Some(Ok(response)) => view! { <PlanLists response=response sort=sort chosen=chosen /> }.into_any(),
                             }}
                         </div>
                     }.into_any()

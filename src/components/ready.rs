@@ -1,17 +1,48 @@
-//! The ready eSIM: the QR code (made here, from the LPA string), the SM-DP+ address and
-//! activation code with copy buttons, one-tap install links, short instructions,
-//! validity, then its usage and top-ups (their own components).
+//! The ready eSIM, for the device in hand: on a phone that installs by link, the
+//! one-tap button leads; on an iPhone that cannot, the details to enter by hand; on
+//! either, the QR code waits behind "Install on another device". On a computer the QR
+//! code leads. With the QR code: save it (SVG), copy all the details, and share them
+//! where the browser can. Then short instructions for this device, validity, usage and
+//! top-ups (their own components).
 
 use leptos::prelude::*;
-use simology_proxy_api::OrderView;
+use simology_proxy_api::{Esim, OrderView};
 use simology_widget_core::i18n::fill;
-use simology_widget_core::install::{android_link, ios_link, platform, safe_href, Platform};
-use simology_widget_core::{format, qr};
+use simology_widget_core::install::{
+    android_link, details, ios_link, platform, safe_href, Lead, Platform,
+};
+use simology_widget_core::qr;
 
 use crate::browser;
 use crate::components::topups::Topups;
 use crate::components::usage::Usage;
 use crate::context::{ctx, Screen};
+
+/// A button that copies some text and says when it has.
+#[component]
+fn CopyButton(
+    /// The button's text.
+    label: &'static str,
+    /// What it copies.
+    text: String,
+    /// Its class.
+    class: &'static str,
+) -> impl IntoView {
+    let t = ctx().t;
+    let copied = RwSignal::new(false);
+    let text = StoredValue::new(text);
+    let copy = move |_| {
+        let text = text.get_value();
+        leptos::task::spawn_local(async move {
+            copied.set(browser::copy(&text).await);
+        });
+    };
+    view! {
+        <button type="button" class=class on:click=copy>
+            {move || if copied.get() { t.copied } else { label }}
+        </button>
+    }
+}
 
 /// A value with a copy button.
 #[component]
@@ -22,21 +53,46 @@ fn Copyable(
     value: String,
 ) -> impl IntoView {
     let t = ctx().t;
-    let copied = RwSignal::new(false);
-    let text = StoredValue::new(value.clone());
-    let copy = move |_| {
-        let text = text.get_value();
-        leptos::task::spawn_local(async move {
-            copied.set(browser::copy(&text).await);
-        });
-    };
     view! {
         <div class="copyable">
             <span class="copy-label">{label}</span>
-            <code class="copy-value">{value}</code>
-            <button type="button" class="button small" on:click=copy>
-                {move || if copied.get() { t.copied } else { t.copy }}
-            </button>
+            <code class="copy-value">{value.clone()}</code>
+            <CopyButton label=t.copy text=value class="button small" />
+        </div>
+    }
+}
+
+/// The QR code with what goes with it: a caption for this device, "Save QR code",
+/// "Copy all details", and "Share" where the browser can.
+#[component]
+fn QrBlock(
+    /// The eSIM.
+    esim: Esim,
+    /// The caption: scan with your phone, or with the other device.
+    caption: &'static str,
+) -> impl IntoView {
+    let t = ctx().t;
+    let svg = qr::svg(&esim.lpa).unwrap_or_default();
+    let href = browser::svg_data_url(&svg);
+    let text = StoredValue::new(details(&esim, t));
+    let share = browser::can_share().then(|| {
+        let send = move |_| {
+            let text = text.get_value();
+            leptos::task::spawn_local(async move {
+                browser::share(t.checkout_title, &text).await;
+            });
+        };
+        view! { <button type="button" class="button secondary share" on:click=send>{t.share}</button> }
+    });
+    view! {
+        <figure class="qr-figure">
+            <div class="qr" role="img" aria-label=t.qr_label inner_html=svg></div>
+            <figcaption>{caption}</figcaption>
+        </figure>
+        <div class="actions">
+            <a class="button secondary save-qr" href=href download="esim-qr-code.svg">{t.save_qr}</a>
+            <CopyButton label=t.copy_all text=text.get_value() class="button secondary copy-all" />
+            {share}
         </div>
     }
 }
@@ -63,37 +119,57 @@ pub fn Ready(
     let Some(esim) = order.esim.clone() else {
         return ().into_any();
     };
-    let svg = qr::svg(&esim.lpa).unwrap_or_default();
     let platform = platform(&browser::user_agent());
+    let lead = platform.lead();
     let install = match platform {
         Platform::ModernIos => Some((t.install_iphone, ios_link(&esim.lpa))),
         Platform::Android => Some((t.install_android, android_link(&esim.lpa))),
         Platform::OldIos | Platform::Other => None,
     };
     let validity = match (
-        format::date(&esim.valid_from, lang),
-        format::date(&esim.valid_until, lang),
+        browser::date(&esim.valid_from, lang),
+        browser::date(&esim.valid_until, lang),
     ) {
         (Some(from), Some(until)) => {
             Some(fill(t.valid_between, &[("from", &from), ("until", &until)]))
         }
         _ => None,
     };
+    let manual = view! {
+        {match lead {
+            Lead::Manual => view! { <p class="manual-lead">{t.how_iphone_manual}</p> }.into_any(),
+            _ => view! { <h3 class="section-title">{t.manual_title}</h3> }.into_any(),
+        }}
+        <Copyable label=t.smdp_label value=esim.smdp_address.clone() />
+        <Copyable label=t.code_label value=esim.activation_code.clone() />
+    };
+    let view = match lead {
+        Lead::Qr => view! {
+            <QrBlock esim=esim.clone() caption=t.ready_scan />
+            {manual}
+        }
+        .into_any(),
+        Lead::OneTap | Lead::Manual => view! {
+            {install.map(|(label, href)| view! { <a class="button install" href=href>{label}</a> })}
+            {manual}
+            <details class="other-device">
+                <summary>{t.other_device}</summary>
+                <QrBlock esim=esim.clone() caption=t.scan_other />
+            </details>
+        }
+        .into_any(),
+    };
+    // On a phone, the way for this phone; on a computer, both.
+    let iphone = platform != Platform::Android;
+    let android = matches!(platform, Platform::Android | Platform::Other);
     let order_ref = order.order_ref.clone();
     view! {
         <div class="ready">
-            {install.map(|(label, href)| view! { <a class="button install" href=href>{label}</a> })}
-            <figure class="qr-figure">
-                <div class="qr" role="img" aria-label=t.qr_label inner_html=svg></div>
-                <figcaption>{t.ready_scan}</figcaption>
-            </figure>
-            <h3 class="section-title">{t.manual_title}</h3>
-            <Copyable label=t.smdp_label value=esim.smdp_address.clone() />
-            <Copyable label=t.code_label value=esim.activation_code.clone() />
+            {view}
             <h3 class="section-title">{t.how_title}</h3>
             <ul class="instructions">
-                <li>{t.how_iphone}</li>
-                <li>{t.how_android}</li>
+                {iphone.then(|| view! { <li>{t.how_iphone}</li> })}
+                {android.then(|| view! { <li>{t.how_android}</li> })}
                 <li>{t.keep_primary}</li>
                 <li>{t.install_before}</li>
             </ul>
@@ -103,9 +179,6 @@ pub fn Ready(
             })}
             <Usage order_ref=order_ref.clone() />
             <Topups order_ref=order_ref />
-            <button type="button" class="link-button" on:click=move |_| ctx.screen.set(Screen::Picker { destination: None, sku: None })>
-                {t.new_purchase}
-            </button>
         </div>
     }
     .into_any()

@@ -7,7 +7,6 @@ use simology_widget_core::format;
 use simology_widget_core::i18n::{fill, Lang};
 use simology_widget_core::search::{search, Entry};
 
-use crate::backend::Failure;
 use crate::browser;
 use crate::context::{ctx, Ctx};
 use crate::load::{load, load_into};
@@ -118,7 +117,10 @@ pub fn DestinationSearch(
             n => fill(t.search_results, &[("n", &n.to_string())]),
         }
     };
-    let load_error = move || matches!(destinations.get(), Some(Err(_)));
+    let load_error = move || match destinations.get() {
+        Some(Err(e)) => Some(e.message(t)),
+        _ => None,
+    };
     let input_id = ctx.id("search");
     view! {
         <div class="search">
@@ -176,8 +178,8 @@ pub fn DestinationSearch(
                 }).collect_view()}
             </ul>
             <p class="sr-only" role="status" aria-live="polite">{status}</p>
-            {move || load_error().then(|| view! {
-                <p class="error" role="alert">{Failure::Network.message(t)}</p>
+            {move || load_error().map(|message| view! {
+                <p class="error" role="alert">{message}</p>
                 <button type="button" class="link-button" on:click=move |_| load_into(destinations, ctx.backend().destinations())>{t.retry}</button>
             })}
         </div>

@@ -1,5 +1,6 @@
 //! Top-up offers for a ready eSIM, each bought like a plan (the flow is
-//! [`Purchase`]'s), with one email for all of them.
+//! [`Purchase`]'s), with one email for all of them (the one last given in this widget,
+//! if any).
 
 use leptos::prelude::*;
 use simology_proxy_api::OrderRef;
@@ -39,7 +40,7 @@ pub fn Topups(
                     <input id=email_id class="field" type="email" autocomplete="email"
                         aria-invalid=move || invalid.get().to_string()
                         prop:value=move || purchase.email.get()
-                        on:input=move |ev| purchase.email.set(event_target_value(&ev)) />
+                        on:input=move |ev| purchase.edit_email(event_target_value(&ev)) />
                     <p class="field-error" role="alert">{move || invalid.get().then_some(t.email_invalid)}</p>
                     <p class="form-error" role="alert">{move || purchase.error.get()}</p>
                     <ul class="topup-list">

@@ -24,7 +24,7 @@ pub fn Usage(
             let total = u.used_mb + u.remaining_mb;
             let used = fill(t.usage_used, &[("used", &format::data(u.used_mb, lang)), ("total", &format::data(total, lang))]);
             let left = fill(t.usage_left, &[("left", &format::data(u.remaining_mb, lang))]);
-            let measured = fill(t.usage_measured, &[("time", &browser::local_time(&u.measured_at, lang))]);
+            let measured = fill(t.usage_measured, &[("time", &browser::ago(&u.measured_at, lang))]);
             view! {
                 <section class="usage">
                     <h3 class="section-title">{t.usage_title}</h3>

@@ -1,4 +1,5 @@
-//! Numbers, prices, data sizes and dates, written for a language. Prices are exact:
+//! Numbers, prices, data sizes and times ago, written for a language (calendar dates
+//! are the browser's `Intl.DateTimeFormat`). Prices are exact:
 //! integer minor units are split into whole and fraction digits, never through floats.
 
 use simology_proxy_api::Price;
@@ -112,66 +113,76 @@ pub fn price(p: &Price, lang: Lang) -> String {
     }
 }
 
-/// A data allowance: `500 MB`, `1 GB`, `1,5 GB` (1 GB = 1024 MB).
-pub fn data(mb: u64, lang: Lang) -> String {
-    if mb >= 1024 {
-        // Tenths of a GB, rounded down so an allowance is never overstated.
-        let tenths = mb * 10 / 1024;
-        let whole = tenths / 10;
-        let frac = tenths % 10;
-        if frac == 0 {
-            format!(
-                "{}{NBSP}GB",
-                group_digits(&whole.to_string(), &number_style(lang))
-            )
-        } else {
-            format!(
-                "{}{NBSP}GB",
-                decimal(i64::try_from(tenths).unwrap_or(i64::MAX), 1, lang)
-            )
-        }
-    } else {
-        format!("{mb}{NBSP}MB")
+/// The units of data in a language: French writes `Go` and `Mo` (gigaoctet, mégaoctet).
+fn units(lang: Lang) -> (&'static str, &'static str) {
+    match lang {
+        Lang::Fr => ("Go", "Mo"),
+        _ => ("GB", "MB"),
     }
 }
 
-const MONTHS: [[&str; 12]; 5] = [
-    [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ],
-    [
-        "janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.",
-        "déc.",
-    ],
-    [
-        "Jan.", "Feb.", "März", "Apr.", "Mai", "Juni", "Juli", "Aug.", "Sept.", "Okt.", "Nov.",
-        "Dez.",
-    ],
-    [
-        "ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sept", "oct", "nov", "dic",
-    ],
-    [
-        "gen", "feb", "mar", "apr", "mag", "giu", "lug", "ago", "set", "ott", "nov", "dic",
-    ],
-];
+/// A data amount without its unit, and the unit: whole or tenths of a GB (rounded down,
+/// so an allowance is never overstated; 1 GB = 1024 MB), or MB below 1 GB.
+fn data_parts(mb: u64, lang: Lang) -> (String, &'static str) {
+    let (gb, mb_unit) = units(lang);
+    if mb < 1024 {
+        return (mb.to_string(), mb_unit);
+    }
+    let tenths = mb * 10 / 1024;
+    let number = if tenths.is_multiple_of(10) {
+        group_digits(&(tenths / 10).to_string(), &number_style(lang))
+    } else {
+        decimal(i64::try_from(tenths).unwrap_or(i64::MAX), 1, lang)
+    };
+    (number, gb)
+}
 
-/// A calendar date from an RFC 3339 timestamp (`2025-02-09T23:59:59Z`): `9 Feb 2025`,
-/// `9 févr. 2025`, `9. Feb. 2025`. The date is the UTC date; `None` when malformed.
-pub fn date(rfc3339: &str, lang: Lang) -> Option<String> {
-    let day_part = rfc3339.get(..10)?;
-    let mut parts = day_part.split('-');
-    let year: u32 = parts.next()?.parse().ok()?;
-    let month: usize = parts.next()?.parse().ok()?;
-    let day: u32 = parts.next()?.parse().ok()?;
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+/// A data allowance: `500 MB`, `1 GB`, `1,5 Go`.
+pub fn data(mb: u64, lang: Lang) -> String {
+    let (number, unit) = data_parts(mb, lang);
+    format!("{number}{NBSP}{unit}")
+}
+
+/// A range of data amounts, the unit written once when both ends share it: `1–3 GB`,
+/// `500 MB–3 GB`; one amount when both ends are equal.
+pub fn data_range(low_mb: u64, high_mb: u64, lang: Lang) -> String {
+    let (low, low_unit) = data_parts(low_mb, lang);
+    let (high, high_unit) = data_parts(high_mb, lang);
+    if low == high && low_unit == high_unit {
+        data(low_mb, lang)
+    } else if low_unit == high_unit {
+        format!("{low}–{high}{NBSP}{high_unit}")
+    } else {
+        format!("{low}{NBSP}{low_unit}–{high}{NBSP}{high_unit}")
+    }
+}
+
+/// The price of one GB of a plan, exact to the currency's minor unit (rounded half up),
+/// in the plan's own currency: `¥340/GB`, `3,00 €/Go`. `None` for a plan without data.
+pub fn per_gb(p: &Price, mb: u64, lang: Lang) -> Option<String> {
+    if mb == 0 {
         return None;
     }
-    let index = Lang::ALL.iter().position(|l| *l == lang).unwrap_or(0);
-    let m = MONTHS[index][month - 1];
-    Some(match lang {
-        Lang::De => format!("{day}. {m} {year}"),
-        _ => format!("{day} {m} {year}"),
-    })
+    let minor = (i128::from(p.minor) * 1024 * 2 + i128::from(mb)) / (i128::from(mb) * 2);
+    let per = Price {
+        minor: i64::try_from(minor).ok()?,
+        ..*p
+    };
+    Some(format!("{}/{}", price(&per, lang), units(lang).0))
+}
+
+/// How long ago something happened, as `Intl.RelativeTimeFormat` takes it: a negative
+/// count and its unit, in the largest unit that fits (`-3, "minute"`), never below one
+/// second (a clock a little ahead of the proxy's reads as a second ago).
+pub fn ago(elapsed_ms: i64) -> (i64, &'static str) {
+    let secs = (elapsed_ms / 1000).max(1);
+    let (n, unit) = match secs {
+        0..60 => (secs, "second"),
+        60..3600 => (secs / 60, "minute"),
+        3600..86_400 => (secs / 3600, "hour"),
+        _ => (secs / 86_400, "day"),
+    };
+    (-n, unit)
 }
 
 #[cfg(test)]
@@ -211,7 +222,9 @@ mod tests {
     fn data_sizes() {
         assert_eq!(data(500, Lang::En), "500\u{a0}MB");
         assert_eq!(data(1024, Lang::En), "1\u{a0}GB");
-        assert_eq!(data(1536, Lang::Fr), "1,5\u{a0}GB");
+        assert_eq!(data(1536, Lang::Fr), "1,5\u{a0}Go");
+        assert_eq!(data(0, Lang::Fr), "0\u{a0}Mo");
+        assert_eq!(data(1536, Lang::It), "1,5\u{a0}GB");
         assert_eq!(data(51_200, Lang::De), "50\u{a0}GB");
         assert_eq!(
             data(1100, Lang::En),
@@ -221,21 +234,45 @@ mod tests {
     }
 
     #[test]
-    fn dates() {
+    fn data_ranges() {
+        assert_eq!(data_range(1024, 3072, Lang::En), "1–3\u{a0}GB");
+        assert_eq!(data_range(1024, 3072, Lang::Fr), "1–3\u{a0}Go");
+        assert_eq!(data_range(512, 3072, Lang::Fr), "512\u{a0}Mo–3\u{a0}Go");
+        assert_eq!(data_range(20_480, 20_480, Lang::De), "20\u{a0}GB");
+    }
+
+    #[test]
+    fn prices_per_gb_are_exact_and_in_the_plans_currency() {
+        // ¥1,700 for 5 GB: ¥340 a GB.
         assert_eq!(
-            date("2025-02-09T23:59:59Z", Lang::En).as_deref(),
-            Some("9 Feb 2025")
+            per_gb(&p(1700, "JPY", 0), 5120, Lang::En).as_deref(),
+            Some("¥340/GB")
+        );
+        // $14.99 for 5 GB: $2.998 a GB, rounded half up to $3.00.
+        assert_eq!(
+            per_gb(&p(1499, "USD", 2), 5120, Lang::En).as_deref(),
+            Some("$3.00/GB")
         );
         assert_eq!(
-            date("2025-02-09T23:59:59Z", Lang::Fr).as_deref(),
-            Some("9 févr. 2025")
+            per_gb(&p(1499, "EUR", 2), 5120, Lang::Fr).as_deref(),
+            Some("3,00\u{a0}€/Go")
         );
+        // 500 MB for €2.00: €4.00 a GB.
         assert_eq!(
-            date("2025-03-01T00:00:00Z", Lang::De).as_deref(),
-            Some("1. März 2025")
+            per_gb(&p(200, "EUR", 2), 512, Lang::De).as_deref(),
+            Some("4,00\u{a0}€/GB")
         );
-        assert_eq!(date("nonsense", Lang::En), None);
-        assert_eq!(date("2025-13-01T00:00:00Z", Lang::En), None);
+        assert_eq!(per_gb(&p(200, "EUR", 2), 0, Lang::En), None);
+    }
+
+    #[test]
+    fn times_ago_in_the_largest_unit() {
+        assert_eq!(ago(0), (-1, "second"));
+        assert_eq!(ago(-5_000), (-1, "second"), "a clock ahead of the proxy's");
+        assert_eq!(ago(31_000), (-31, "second"));
+        assert_eq!(ago(3 * 60_000 + 59_000), (-3, "minute"));
+        assert_eq!(ago(2 * 3_600_000), (-2, "hour"));
+        assert_eq!(ago(3 * 86_400_000), (-3, "day"));
     }
 
     proptest! {

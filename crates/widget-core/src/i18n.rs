@@ -79,98 +79,44 @@ pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
     out
 }
 
-/// Every text the widget shows.
-#[derive(Debug)]
-pub struct Strings {
-    pub search_label: &'static str,
-    pub search_placeholder: &'static str,
-    pub search_no_match: &'static str,
-    pub search_results: &'static str,
-    pub kind_country: &'static str,
-    pub kind_region: &'static str,
-    pub from_price: &'static str,
-    pub plans_for: &'static str,
-    pub country_plans: &'static str,
-    pub regional_plans: &'static str,
-    pub sort_label: &'static str,
-    pub sort_price: &'static str,
-    pub sort_data: &'static str,
-    pub sort_validity: &'static str,
-    pub days_one: &'static str,
-    pub days_many: &'static str,
-    pub covers_countries: &'static str,
-    pub sold_out: &'static str,
-    pub choose: &'static str,
-    pub loading: &'static str,
-    pub load_failed: &'static str,
-    pub retry: &'static str,
-    pub no_plans: &'static str,
-    pub change_destination: &'static str,
-    pub back: &'static str,
-    pub checkout_title: &'static str,
-    pub email_label: &'static str,
-    pub email_hint: &'static str,
-    pub email_invalid: &'static str,
-    pub terms_before: &'static str,
-    pub terms_link: &'static str,
-    pub pay: &'static str,
-    pub redirecting: &'static str,
-    pub order_title: &'static str,
-    pub order_reference: &'static str,
-    pub step_payment: &'static str,
-    pub step_preparing: &'static str,
-    pub step_ready: &'static str,
-    pub status_pending: &'static str,
-    pub status_paid: &'static str,
-    pub status_provisioning: &'static str,
-    pub status_ready: &'static str,
-    pub status_declined: &'static str,
-    pub status_provisioning_failed: &'static str,
-    pub status_failed: &'static str,
-    pub status_expired: &'static str,
-    pub status_refunded: &'static str,
-    pub status_topup_ready: &'static str,
-    pub choose_again: &'static str,
-    pub offline: &'static str,
-    pub ready_scan: &'static str,
-    pub qr_label: &'static str,
-    pub manual_title: &'static str,
-    pub smdp_label: &'static str,
-    pub code_label: &'static str,
-    pub copy: &'static str,
-    pub copied: &'static str,
-    pub install_iphone: &'static str,
-    pub install_android: &'static str,
-    pub how_title: &'static str,
-    pub how_iphone: &'static str,
-    pub how_android: &'static str,
-    pub keep_primary: &'static str,
-    pub install_before: &'static str,
-    pub valid_between: &'static str,
-    pub plan_details: &'static str,
-    pub usage_title: &'static str,
-    pub usage_used: &'static str,
-    pub usage_left: &'static str,
-    pub usage_measured: &'static str,
-    pub topup_title: &'static str,
-    pub topup_add: &'static str,
-    pub new_purchase: &'static str,
-    pub err_email: &'static str,
-    pub err_sold_out: &'static str,
-    pub err_rate_limited: &'static str,
-    pub err_upstream: &'static str,
-    pub err_network: &'static str,
-    pub err_not_found: &'static str,
-    pub err_conflict: &'static str,
-    pub err_generic: &'static str,
-    pub region_western_europe: &'static str,
-    pub region_europe: &'static str,
-    pub region_north_america: &'static str,
-    pub region_asia: &'static str,
-    pub region_latin_america: &'static str,
-    pub region_middle_east: &'static str,
-    pub region_global: &'static str,
-    pub widget_label: &'static str,
+/// Defines [`Strings`] with one `&'static str` field per text, and (for the tests) a
+/// list of every field, so that checks over all texts cannot miss a new one.
+macro_rules! strings {
+    ($($name:ident),* $(,)?) => {
+        /// Every text the widget shows.
+        #[derive(Debug)]
+        pub struct Strings {
+            $(pub $name: &'static str,)*
+        }
+
+        impl Strings {
+            /// Every text, with its field's name.
+            #[cfg(test)]
+            fn all(&self) -> Vec<(&'static str, &'static str)> {
+                vec![$((stringify!($name), self.$name)),*]
+            }
+        }
+    };
+}
+
+strings! {
+    search_label, search_placeholder, search_no_match, search_results, kind_country,
+    kind_region, from_price, plans_for, scope_own, scope_regional, best_value, no_match,
+    clear_filters, sort_label, sort_price, sort_data, sort_validity, days_one, days_many,
+    covers_countries, sold_out, choose, loading, load_failed, retry, no_plans,
+    change_destination, back, checkout_title, email_label, email_hint, email_invalid,
+    terms_before, terms_link, pay, redirecting, order_title, order_reference, step_payment,
+    step_preparing, step_ready, status_pending, status_paid, status_provisioning,
+    status_ready, status_declined, status_provisioning_failed, status_failed,
+    status_expired, status_refunded, status_topup_ready, choose_again, offline, ready_scan,
+    scan_other, other_device, save_qr, copy_all, share, how_iphone_manual, qr_label,
+    manual_title, smdp_label, code_label, copy, copied, install_iphone, install_android,
+    how_title, how_iphone, how_android, keep_primary, install_before, valid_between,
+    plan_details, usage_title, usage_used, usage_left, usage_measured, topup_title,
+    topup_add, new_purchase, err_email, err_sold_out, err_rate_limited, err_offline,
+    err_upstream, err_network, err_not_found, err_conflict, err_generic,
+    region_western_europe, region_europe, region_north_america, region_asia,
+    region_latin_america, region_middle_east, region_global, widget_label, colon,
 }
 
 impl Strings {
@@ -207,9 +153,12 @@ pub static EN: Strings = Strings {
     kind_country: "Country",
     kind_region: "Region",
     from_price: "from {price}",
-    plans_for: "eSIM plans for {dest}",
-    country_plans: "{dest} plans",
-    regional_plans: "Regional plans that include {dest}",
+    plans_for: "{dest} eSIM plans",
+    scope_own: "{dest} only",
+    scope_regional: "Multi-country",
+    best_value: "Best price per GB",
+    no_match: "No plan matches these filters.",
+    clear_filters: "Show all plans",
     sort_label: "Sort by",
     sort_price: "Price",
     sort_data: "Data",
@@ -251,6 +200,12 @@ pub static EN: Strings = Strings {
     choose_again: "Choose a plan",
     offline: "You're offline. We'll check again when you're back online.",
     ready_scan: "Scan this QR code with the phone you travel with.",
+    scan_other: "Scan this QR code with the other device.",
+    other_device: "Install on another device",
+    save_qr: "Save QR code",
+    copy_all: "Copy all details",
+    share: "Share",
+    how_iphone_manual: "On this iPhone: Settings › Mobile Service › Add eSIM › Use QR Code › Enter Details Manually.",
     qr_label: "QR code to install your eSIM",
     manual_title: "Or enter the details by hand",
     smdp_label: "SM-DP+ address",
@@ -276,8 +231,9 @@ pub static EN: Strings = Strings {
     err_email: "Enter an email address like name@example.com.",
     err_sold_out: "This plan just sold out. Please choose another.",
     err_rate_limited: "Too many attempts. Please wait a moment and try again.",
-    err_upstream: "Our eSIM provider is busy. Please try again in a moment.",
-    err_network: "We can't reach the server. Check your connection and try again.",
+    err_offline: "You're offline. Connect to the internet and try again.",
+    err_upstream: "Our eSIM provider is having trouble. Please try again in a few minutes.",
+    err_network: "This shop can't be reached right now. Please try again in a moment.",
     err_not_found: "We couldn't find this order.",
     err_conflict: "This purchase was already started. Please start again.",
     err_generic: "Something went wrong. Please try again.",
@@ -289,20 +245,24 @@ pub static EN: Strings = Strings {
     region_middle_east: "Middle East and North Africa",
     region_global: "Global",
     widget_label: "eSIM shop",
+    colon: ":",
 };
 
 /// French.
 pub static FR: Strings = Strings {
-    search_label: "Où partez-vous ?",
+    search_label: "Où partez-vous\u{202f}?",
     search_placeholder: "Chercher un pays ou une région",
-    search_no_match: "Aucune destination ne correspond à « {q} ».",
-    search_results: "Destinations trouvées : {n}",
+    search_no_match: "Aucune destination ne correspond à «\u{a0}{q}\u{a0}».",
+    search_results: "Destinations trouvées\u{a0}: {n}",
     kind_country: "Pays",
     kind_region: "Région",
     from_price: "dès {price}",
-    plans_for: "Forfaits eSIM pour {dest}",
-    country_plans: "Forfaits {dest}",
-    regional_plans: "Forfaits régionaux incluant {dest}",
+    plans_for: "{dest}\u{a0}: forfaits eSIM",
+    scope_own: "{dest} uniquement",
+    scope_regional: "Multi-pays",
+    best_value: "Meilleur prix au Go",
+    no_match: "Aucun forfait ne correspond à ces filtres.",
+    clear_filters: "Afficher tous les forfaits",
     sort_label: "Trier par",
     sort_price: "Prix",
     sort_data: "Données",
@@ -344,6 +304,12 @@ pub static FR: Strings = Strings {
     choose_again: "Choisir un forfait",
     offline: "Vous êtes hors ligne. Nous vérifierons dès votre retour en ligne.",
     ready_scan: "Scannez ce QR code avec le téléphone qui voyage avec vous.",
+    scan_other: "Scannez ce QR code avec l'autre appareil.",
+    other_device: "Installer sur un autre appareil",
+    save_qr: "Enregistrer le QR code",
+    copy_all: "Copier toutes les informations",
+    share: "Partager",
+    how_iphone_manual: "Sur cet iPhone\u{a0}: Réglages › Données cellulaires › Ajouter une eSIM › Utiliser un code QR › Saisir les informations manuellement.",
     qr_label: "QR code pour installer votre eSIM",
     manual_title: "Ou saisissez les informations à la main",
     smdp_label: "Adresse SM-DP+",
@@ -353,24 +319,25 @@ pub static FR: Strings = Strings {
     install_iphone: "Installer sur cet iPhone",
     install_android: "Installer sur ce téléphone",
     how_title: "Comment l'installer",
-    how_iphone: "iPhone : Réglages › Données cellulaires › Ajouter une eSIM › Utiliser un code QR.",
-    how_android: "Android : Paramètres › Réseau et Internet › SIM › Ajouter une eSIM.",
+    how_iphone: "iPhone\u{a0}: Réglages › Données cellulaires › Ajouter une eSIM › Utiliser un code QR.",
+    how_android: "Android\u{a0}: Paramètres › Réseau et Internet › SIM › Ajouter une eSIM.",
     keep_primary: "Gardez votre SIM principale pour les appels et SMS, et utilisez cette eSIM pour les données, itinérance activée.",
-    install_before: "Installez-la avant de partir, en Wi-Fi. Ne la supprimez pas : une eSIM ne s'installe qu'une fois.",
+    install_before: "Installez-la avant de partir, en Wi-Fi. Ne la supprimez pas\u{a0}: une eSIM ne s'installe qu'une fois.",
     valid_between: "Valable du {from} au {until}",
     plan_details: "Détails du forfait et FAQ",
     usage_title: "Données",
     usage_used: "{used} utilisés sur {total}",
     usage_left: "{left} restants",
-    usage_measured: "Mesuré {time}. Les réseaux en itinérance peuvent signaler l'usage en retard.",
-    topup_title: "Besoin de plus de données ?",
+    usage_measured: "Relevé {time}. Les réseaux en itinérance peuvent signaler la consommation en retard.",
+    topup_title: "Besoin de plus de données\u{202f}?",
     topup_add: "Ajouter {data} · {price}",
     new_purchase: "Acheter une autre eSIM",
     err_email: "Saisissez une adresse e-mail comme nom@exemple.fr.",
     err_sold_out: "Ce forfait vient d'être épuisé. Choisissez-en un autre.",
     err_rate_limited: "Trop de tentatives. Patientez un instant puis réessayez.",
-    err_upstream: "Notre fournisseur eSIM est occupé. Réessayez dans un instant.",
-    err_network: "Impossible de joindre le serveur. Vérifiez votre connexion et réessayez.",
+    err_offline: "Vous êtes hors ligne. Connectez-vous à Internet puis réessayez.",
+    err_upstream: "Notre fournisseur eSIM rencontre un problème. Réessayez dans quelques minutes.",
+    err_network: "La boutique est injoignable pour le moment. Réessayez dans un instant.",
     err_not_found: "Nous n'avons pas trouvé cette commande.",
     err_conflict: "Cet achat a déjà été commencé. Recommencez, s'il vous plaît.",
     err_generic: "Une erreur est survenue. Réessayez.",
@@ -382,6 +349,7 @@ pub static FR: Strings = Strings {
     region_middle_east: "Moyen-Orient et Afrique du Nord",
     region_global: "Monde",
     widget_label: "Boutique eSIM",
+    colon: "\u{a0}:",
 };
 
 /// German.
@@ -393,9 +361,12 @@ pub static DE: Strings = Strings {
     kind_country: "Land",
     kind_region: "Region",
     from_price: "ab {price}",
-    plans_for: "eSIM-Tarife für {dest}",
-    country_plans: "Tarife für {dest}",
-    regional_plans: "Regionale Tarife mit {dest}",
+    plans_for: "{dest}: eSIM-Tarife",
+    scope_own: "Nur {dest}",
+    scope_regional: "Mehrere Länder",
+    best_value: "Bester Preis pro GB",
+    no_match: "Kein Tarif passt zu diesen Filtern.",
+    clear_filters: "Alle Tarife zeigen",
     sort_label: "Sortieren nach",
     sort_price: "Preis",
     sort_data: "Datenvolumen",
@@ -437,6 +408,12 @@ pub static DE: Strings = Strings {
     choose_again: "Tarif wählen",
     offline: "Sie sind offline. Wir prüfen erneut, sobald Sie wieder online sind.",
     ready_scan: "Scannen Sie diesen QR-Code mit dem Telefon, mit dem Sie reisen.",
+    scan_other: "Scannen Sie diesen QR-Code mit dem anderen Gerät.",
+    other_device: "Auf einem anderen Gerät installieren",
+    save_qr: "QR-Code speichern",
+    copy_all: "Alle Daten kopieren",
+    share: "Teilen",
+    how_iphone_manual: "Auf diesem iPhone: Einstellungen › Mobilfunk › eSIM hinzufügen › QR-Code verwenden › Details manuell eingeben.",
     qr_label: "QR-Code zur Installation Ihrer eSIM",
     manual_title: "Oder geben Sie die Daten von Hand ein",
     smdp_label: "SM-DP+-Adresse",
@@ -462,8 +439,9 @@ pub static DE: Strings = Strings {
     err_email: "Geben Sie eine E-Mail-Adresse wie name@beispiel.de ein.",
     err_sold_out: "Dieser Tarif ist gerade ausverkauft. Bitte wählen Sie einen anderen.",
     err_rate_limited: "Zu viele Versuche. Bitte warten Sie einen Moment.",
-    err_upstream: "Unser eSIM-Anbieter ist ausgelastet. Bitte versuchen Sie es gleich noch einmal.",
-    err_network: "Der Server ist nicht erreichbar. Prüfen Sie Ihre Verbindung.",
+    err_offline: "Sie sind offline. Verbinden Sie sich mit dem Internet und versuchen Sie es erneut.",
+    err_upstream: "Unser eSIM-Anbieter hat gerade Probleme. Bitte versuchen Sie es in ein paar Minuten erneut.",
+    err_network: "Der Shop ist gerade nicht erreichbar. Bitte versuchen Sie es gleich noch einmal.",
     err_not_found: "Diese Bestellung wurde nicht gefunden.",
     err_conflict: "Dieser Kauf wurde bereits begonnen. Bitte beginnen Sie neu.",
     err_generic: "Etwas ist schiefgelaufen. Bitte versuchen Sie es erneut.",
@@ -475,6 +453,7 @@ pub static DE: Strings = Strings {
     region_middle_east: "Naher Osten und Nordafrika",
     region_global: "Weltweit",
     widget_label: "eSIM-Shop",
+    colon: ":",
 };
 
 /// Spanish.
@@ -486,9 +465,12 @@ pub static ES: Strings = Strings {
     kind_country: "País",
     kind_region: "Región",
     from_price: "desde {price}",
-    plans_for: "Planes eSIM para {dest}",
-    country_plans: "Planes de {dest}",
-    regional_plans: "Planes regionales que incluyen {dest}",
+    plans_for: "{dest}: planes eSIM",
+    scope_own: "Solo {dest}",
+    scope_regional: "Varios países",
+    best_value: "Mejor precio por GB",
+    no_match: "Ningún plan coincide con estos filtros.",
+    clear_filters: "Ver todos los planes",
     sort_label: "Ordenar por",
     sort_price: "Precio",
     sort_data: "Datos",
@@ -530,6 +512,12 @@ pub static ES: Strings = Strings {
     choose_again: "Elegir un plan",
     offline: "Estás sin conexión. Lo comprobaremos cuando vuelvas a estar en línea.",
     ready_scan: "Escanea este código QR con el teléfono con el que viajas.",
+    scan_other: "Escanea este código QR con el otro dispositivo.",
+    other_device: "Instalar en otro dispositivo",
+    save_qr: "Guardar el código QR",
+    copy_all: "Copiar todos los datos",
+    share: "Compartir",
+    how_iphone_manual: "En este iPhone: Ajustes › Datos móviles › Añadir eSIM › Usar código QR › Introducir datos manualmente.",
     qr_label: "Código QR para instalar tu eSIM",
     manual_title: "O introduce los datos a mano",
     smdp_label: "Dirección SM-DP+",
@@ -555,8 +543,9 @@ pub static ES: Strings = Strings {
     err_email: "Escribe un correo como nombre@ejemplo.es.",
     err_sold_out: "Este plan se acaba de agotar. Elige otro.",
     err_rate_limited: "Demasiados intentos. Espera un momento e inténtalo de nuevo.",
-    err_upstream: "Nuestro proveedor de eSIM está ocupado. Inténtalo de nuevo en un momento.",
-    err_network: "No podemos conectar con el servidor. Revisa tu conexión.",
+    err_offline: "Estás sin conexión. Conéctate a internet e inténtalo de nuevo.",
+    err_upstream: "Nuestro proveedor de eSIM tiene problemas. Inténtalo de nuevo en unos minutos.",
+    err_network: "La tienda no está disponible en este momento. Inténtalo de nuevo en un momento.",
     err_not_found: "No encontramos este pedido.",
     err_conflict: "Esta compra ya se había iniciado. Empieza de nuevo.",
     err_generic: "Algo salió mal. Inténtalo de nuevo.",
@@ -568,6 +557,7 @@ pub static ES: Strings = Strings {
     region_middle_east: "Oriente Medio y Norte de África",
     region_global: "Global",
     widget_label: "Tienda de eSIM",
+    colon: ":",
 };
 
 /// Italian.
@@ -579,9 +569,12 @@ pub static IT: Strings = Strings {
     kind_country: "Paese",
     kind_region: "Regione",
     from_price: "da {price}",
-    plans_for: "Piani eSIM per {dest}",
-    country_plans: "Piani per {dest}",
-    regional_plans: "Piani regionali che includono {dest}",
+    plans_for: "{dest}: piani eSIM",
+    scope_own: "Solo {dest}",
+    scope_regional: "Più paesi",
+    best_value: "Miglior prezzo per GB",
+    no_match: "Nessun piano corrisponde a questi filtri.",
+    clear_filters: "Mostra tutti i piani",
     sort_label: "Ordina per",
     sort_price: "Prezzo",
     sort_data: "Dati",
@@ -623,6 +616,12 @@ pub static IT: Strings = Strings {
     choose_again: "Scegli un piano",
     offline: "Sei offline. Controlleremo di nuovo appena torni online.",
     ready_scan: "Scansiona questo codice QR con il telefono con cui viaggi.",
+    scan_other: "Scansiona questo codice QR con l'altro dispositivo.",
+    other_device: "Installa su un altro dispositivo",
+    save_qr: "Salva il codice QR",
+    copy_all: "Copia tutti i dati",
+    share: "Condividi",
+    how_iphone_manual: "Su questo iPhone: Impostazioni › Cellulare › Aggiungi eSIM › Usa codice QR › Inserisci i dettagli manualmente.",
     qr_label: "Codice QR per installare la tua eSIM",
     manual_title: "Oppure inserisci i dati a mano",
     smdp_label: "Indirizzo SM-DP+",
@@ -648,8 +647,9 @@ pub static IT: Strings = Strings {
     err_email: "Inserisci un indirizzo email come nome@esempio.it.",
     err_sold_out: "Questo piano è appena esaurito. Scegline un altro.",
     err_rate_limited: "Troppi tentativi. Attendi un momento e riprova.",
-    err_upstream: "Il nostro fornitore di eSIM è occupato. Riprova tra un momento.",
-    err_network: "Impossibile raggiungere il server. Controlla la connessione.",
+    err_offline: "Sei offline. Connettiti a Internet e riprova.",
+    err_upstream: "Il nostro fornitore di eSIM ha un problema. Riprova tra qualche minuto.",
+    err_network: "Il negozio non è raggiungibile al momento. Riprova tra un momento.",
     err_not_found: "Non abbiamo trovato questo ordine.",
     err_conflict: "Questo acquisto era già stato avviato. Ricomincia.",
     err_generic: "Qualcosa è andato storto. Riprova.",
@@ -661,6 +661,7 @@ pub static IT: Strings = Strings {
     region_middle_east: "Medio Oriente e Nord Africa",
     region_global: "Globale",
     widget_label: "Negozio eSIM",
+    colon: ":",
 };
 
 #[cfg(test)]
@@ -676,40 +677,64 @@ mod tests {
         assert_eq!(Lang::from_tag("ES_mx"), Some(Lang::Es));
     }
 
+    fn placeholders(t: &str) -> Vec<String> {
+        let mut v: Vec<String> = t
+            .split('{')
+            .skip(1)
+            .filter_map(|p| p.split('}').next())
+            .map(str::to_owned)
+            .collect();
+        v.sort();
+        v
+    }
+
     #[test]
     fn placeholders_survive_translation() {
-        // Every template of every language keeps the placeholders of the English one.
-        let pairs = |s: &Strings| {
-            vec![
-                s.search_no_match,
-                s.search_results,
-                s.from_price,
-                s.plans_for,
-                s.country_plans,
-                s.regional_plans,
-                s.days_many,
-                s.covers_countries,
-                s.pay,
-                s.valid_between,
-                s.usage_used,
-                s.usage_left,
-                s.usage_measured,
-                s.topup_add,
-            ]
-        };
-        let names = |t: &str| {
-            let mut v: Vec<String> = t
-                .split('{')
-                .skip(1)
-                .filter_map(|p| p.split('}').next())
-                .map(str::to_owned)
-                .collect();
-            v.sort();
-            v
-        };
+        // Every text of every language keeps the placeholders of the English one.
         for lang in Lang::ALL {
-            for (en, other) in pairs(&EN).into_iter().zip(pairs(lang.strings())) {
-                assert_eq!(names(en), names(other), "{lang:?}: {other}");
+            for ((name, en), (_, other)) in EN.all().into_iter().zip(lang.strings().all()) {
+                assert_eq!(
+                    placeholders(en),
+                    placeholders(other),
+                    "{lang:?} {name}: {other}"
+                );
+            }
+        }
+    }
+
+    /// French puts a no-break space before `:` and a narrow one before `;`, `?` and
+    /// `!`, and no-break spaces inside « »; the other languages put no space before
+    /// them. The space must be a no-break one, or a line could start with the mark.
+    #[test]
+    fn punctuation_is_spaced_as_each_language_writes() {
+        const NO_BREAK: [char; 2] = ['\u{a0}', '\u{202f}'];
+        for lang in Lang::ALL {
+            for (name, text) in lang.strings().all() {
+                let chars: Vec<char> = text.chars().collect();
+                for (i, c) in chars.iter().enumerate() {
+                    let before = i.checked_sub(1).map(|j| chars[j]);
+                    let after = chars.get(i + 1).copied();
+                    let french = lang == Lang::Fr;
+                    match c {
+                        ':' | ';' | '?' | '!' if french => assert!(
+                            before.is_some_and(|b| NO_BREAK.contains(&b)),
+                            "French {name}: no-break space before {c:?} in {text:?}"
+                        ),
+                        ':' | ';' | '?' | '!' => assert!(
+                            before.is_none_or(|b| !b.is_whitespace()),
+                            "{lang:?} {name}: space before {c:?} in {text:?}"
+                        ),
+                        '«' if french => assert!(
+                            after.is_some_and(|a| NO_BREAK.contains(&a)),
+                            "French {name}: no-break space after « in {text:?}"
+                        ),
+                        '»' if french => assert!(
+                            before.is_some_and(|b| NO_BREAK.contains(&b)),
+                            "French {name}: no-break space before » in {text:?}"
+                        ),
+                        _ => {}
+                    }
+                }
             }
         }
     }

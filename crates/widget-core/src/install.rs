@@ -1,4 +1,10 @@
-//! One-tap install links, by platform, from the LPA string.
+//! The device in the traveller's hand (from the user agent), what the ready view puts
+//! first on it, one-tap install links from the LPA string, and the eSIM's details as
+//! text.
+
+use simology_proxy_api::Esim;
+
+use crate::i18n::Strings;
 
 /// The traveller's platform, from the user agent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +47,40 @@ pub fn platform(user_agent: &str) -> Platform {
         };
     }
     Platform::Other
+}
+
+/// What the ready view puts first for the device in hand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lead {
+    /// The one-tap install button (this phone installs it by a link); the QR code waits
+    /// behind "Install on another device".
+    OneTap,
+    /// The details to enter by hand (an iPhone that cannot install by link nor scan its
+    /// own screen); the QR code waits behind "Install on another device".
+    Manual,
+    /// The QR code, for the phone the traveller travels with (on a computer).
+    Qr,
+}
+
+impl Platform {
+    /// What the ready view leads with on this platform.
+    pub fn lead(self) -> Lead {
+        match self {
+            Platform::ModernIos | Platform::Android => Lead::OneTap,
+            Platform::OldIos => Lead::Manual,
+            Platform::Other => Lead::Qr,
+        }
+    }
+}
+
+/// The eSIM's details, one a line, labelled in the language (for the clipboard and the
+/// share sheet): SM-DP+ address, activation code, LPA string and ICCID.
+pub fn details(esim: &Esim, t: &Strings) -> String {
+    let c = t.colon;
+    format!(
+        "{}{c} {}\n{}{c} {}\nLPA{c} {}\nICCID{c} {}",
+        t.smdp_label, esim.smdp_address, t.code_label, esim.activation_code, esim.lpa, esim.iccid
+    )
 }
 
 fn encode(text: &str) -> String {
@@ -88,6 +128,36 @@ mod tests {
         assert_eq!(platform(ipad_18), Platform::ModernIos);
         assert_eq!(platform(android), Platform::Android);
         assert_eq!(platform(desktop), Platform::Other);
+    }
+
+    #[test]
+    fn the_view_leads_with_what_the_device_can_use() {
+        assert_eq!(Platform::ModernIos.lead(), Lead::OneTap);
+        assert_eq!(Platform::Android.lead(), Lead::OneTap);
+        assert_eq!(Platform::OldIos.lead(), Lead::Manual);
+        assert_eq!(Platform::Other.lead(), Lead::Qr);
+    }
+
+    #[test]
+    fn details_are_labelled_in_the_language() {
+        let esim = Esim {
+            iccid: "8988307000001234567".into(),
+            lpa: "LPA:1$smdp.example$ACT-1".into(),
+            smdp_address: "smdp.example".into(),
+            activation_code: "ACT-1".into(),
+            valid_from: String::new(),
+            valid_until: String::new(),
+        };
+        assert_eq!(
+            details(&esim, &crate::i18n::EN),
+            "SM-DP+ address: smdp.example\nActivation code: ACT-1\n\
+             LPA: LPA:1$smdp.example$ACT-1\nICCID: 8988307000001234567"
+        );
+        assert_eq!(
+            details(&esim, &crate::i18n::FR),
+            "Adresse SM-DP+\u{a0}: smdp.example\nCode d'activation\u{a0}: ACT-1\n\
+             LPA\u{a0}: LPA:1$smdp.example$ACT-1\nICCID\u{a0}: 8988307000001234567"
+        );
     }
 
     #[test]
