@@ -94,8 +94,73 @@ struct Entry {
     name: String,
     origins: Vec<String>,
     commission_bps: u32,
-    token: Option<String>,
-    token_sha256: Option<String>,
+    // Read as any value and checked by hand: serde's message for a wrong type would
+    // quote the value, a token.
+    token: Option<toml::Value>,
+    token_sha256: Option<toml::Value>,
+}
+
+/// A TOML error without the parser's snippet of the line, and with the values its
+/// message quotes masked (a value there could be a token), on the line it is on. Keys
+/// stay: "missing field `name`" is what tells the partner what to fix.
+fn toml_error(text: &str, e: &toml::de::Error) -> anyhow::Error {
+    let message = without_values(e.message());
+    let line = e
+        .span()
+        .and_then(|span| text.get(..span.start))
+        .map(|before| before.matches('\n').count() + 1);
+    match line {
+        Some(n) => anyhow!("line {n}: {}", message.trim()),
+        None => anyhow!("{}", message.trim()),
+    }
+}
+
+/// `message` with the values serde and toml quote masked: `integer `5``, `floating point
+/// `1.5``, `boolean `true``, `character `c`` and `string "..."` (escaped as Rust's
+/// `Debug` does) become `integer `…``, `string "…"`.
+fn without_values(message: &str) -> String {
+    const QUOTED: [(&str, char); 5] = [
+        ("integer `", '`'),
+        ("floating point `", '`'),
+        ("boolean `", '`'),
+        ("character `", '`'),
+        ("string \"", '"'),
+    ];
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some((at, opening, close)) = QUOTED
+        .iter()
+        .filter_map(|(opening, close)| rest.find(opening).map(|at| (at, *opening, *close)))
+        .min_by_key(|(at, _, _)| *at)
+    {
+        out.push_str(&rest[..at + opening.len()]);
+        out.push('…');
+        let value = &rest[at + opening.len()..];
+        let mut escaped = false;
+        let end = value.char_indices().find_map(|(i, c)| {
+            let closes = c == close && !escaped;
+            escaped = c == '\\' && !escaped;
+            closes.then_some(i)
+        });
+        match end {
+            Some(i) => {
+                out.push(close);
+                rest = &value[i + close.len_utf8()..];
+            }
+            None => rest = "",
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A token's text, or an error that names the key and not the value.
+fn secret_text(id: &str, key: &str, value: Option<toml::Value>) -> Result<Option<String>> {
+    match value {
+        None => Ok(None),
+        Some(toml::Value::String(text)) => Ok(Some(text)),
+        Some(_) => bail!("affiliate {id}: {key} must be a string"),
+    }
 }
 
 /// The affiliates of one reading of the file, by id.
@@ -114,8 +179,7 @@ impl Affiliates {
     /// basis points, and exactly one of `token` (32 characters or more) and
     /// `token_sha256` (64 hex digits), no two affiliates with the same token.
     pub fn parse(text: &str) -> Result<Affiliates> {
-        // The message only: the parser's snippet of the line could quote a token.
-        let file: File = toml::from_str(text).map_err(|e| anyhow!("{}", e.message()))?;
+        let file: File = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
         let mut list = Vec::with_capacity(file.affiliate.len());
         let mut ids = BTreeSet::new();
         let mut tokens = BTreeSet::new();
@@ -146,7 +210,9 @@ impl Affiliates {
             if e.commission_bps > MAX_COMMISSION_BPS {
                 bail!("affiliate {id}: commission_bps must be 0 to 10000 (basis points)");
             }
-            let token_sha256 = match (e.token, e.token_sha256) {
+            let token = secret_text(&id, "token", e.token)?;
+            let token_digest = secret_text(&id, "token_sha256", e.token_sha256)?;
+            let token_sha256 = match (token, token_digest) {
                 (Some(token), None) if token.len() >= MIN_TOKEN_LEN => {
                     Sha256::digest(token.as_bytes()).into()
                 }
@@ -564,14 +630,50 @@ mod tests {
                 "[[affiliate]]\nid = \"x\"\ntoken = \"short-secret-in-a-broken-line\nname=1".to_owned(),
                 "",
             ),
+            (
+                entry(
+                    "x",
+                    "origins = [\"https://x.example\"]\ncommission_bps = 1\ntoken = 8765432187",
+                ),
+                "token must be a string",
+            ),
+            (
+                entry(
+                    "x",
+                    "origins = [\"https://x.example\"]\ncommission_bps = 1\ntoken = 87654321876543218765",
+                ),
+                "line 6",
+            ),
         ];
         for (text, says) in cases {
             let err = Affiliates::parse(&text).expect_err(says);
             let msg = format!("{err:#}");
             assert!(msg.contains(says), "{says}: {msg}");
-            for secret in ["short-secret", TOKEN_A, "xxxxxxxx"] {
+            for secret in ["short-secret", TOKEN_A, "xxxxxxxx", "8765432187"] {
                 assert!(!msg.contains(secret), "{msg}");
             }
+        }
+    }
+
+    #[test]
+    fn values_are_masked_in_messages_and_keys_kept() {
+        for (given, want) in [
+            ("missing field `name`", "missing field `name`"),
+            (
+                "invalid type: integer `87654321876543218765` as i128, expected any valid TOML value",
+                "invalid type: integer `…` as i128, expected any valid TOML value",
+            ),
+            (
+                r#"invalid type: string "a \"secret\" token", expected u32"#,
+                r#"invalid type: string "…", expected u32"#,
+            ),
+            (
+                "invalid type: boolean `true`, floating point `1.5`",
+                "invalid type: boolean `…`, floating point `…`",
+            ),
+            ("unterminated: string \"abc", "unterminated: string \"…"),
+        ] {
+            assert_eq!(without_values(given), want);
         }
     }
 
