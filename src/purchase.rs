@@ -129,6 +129,10 @@ impl Purchase {
                     locale,
                     intent_id,
                     return_url,
+                    // Attribution comes with the widget's `affiliate` attribute (later).
+                    affiliate: None,
+                    placement: None,
+                    page_path: None,
                 };
                 (backend.checkout(request), plan, destination)
             }

@@ -5,8 +5,14 @@
 //! once instead of one at run time. Times are RFC 3339 strings; money is integer minor
 //! units with the currency's number of decimals.
 
+mod affiliates;
 mod protocol;
 
+pub use affiliates::{
+    is_valid_affiliate_id, normalise_page_path, normalise_placement, AffiliateTotals, Beacon,
+    Conversion, Funnel, FunnelEvent, Report, ReportGroup, ReportRow, Revenue, MAX_AFFILIATE_ID_LEN,
+    MAX_BEACON_BYTES, MAX_PAGE_PATH_LEN, MAX_PLACEMENT_LEN,
+};
 pub use protocol::{DestinationId, OrderRef, PaymentReturn};
 
 use serde::{Deserialize, Serialize};
@@ -156,6 +162,18 @@ pub struct CheckoutRequest {
     pub intent_id: String,
     /// The page the widget sits on; payment returns there. Its origin must be allowed.
     pub return_url: String,
+    /// The affiliate whose widget this is (its `affiliate` attribute). The request's
+    /// `Origin` must be one of that affiliate's sites. Absent or empty: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub affiliate: Option<String>,
+    /// Where on the affiliate's page the widget sits (see [`normalise_placement`]);
+    /// kept only with an affiliate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placement: Option<String>,
+    /// The page's path, without query or fragment (see [`normalise_page_path`]); kept
+    /// only with an affiliate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_path: Option<String>,
 }
 
 /// The answer of `POST /api/checkout`.

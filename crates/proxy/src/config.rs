@@ -29,6 +29,8 @@ struct FileSettings {
     checkout_per_minute: Option<u32>,
     status_per_minute: Option<u32>,
     misses_per_minute: Option<u32>,
+    beacons_per_minute: Option<u32>,
+    affiliates: Option<PathBuf>,
     trust_forwarded_for: Option<bool>,
     log_format: Option<String>,
     public_url: Option<String>,
@@ -52,6 +54,8 @@ pub struct RateLimits {
     pub status_per_minute: u32,
     /// Lookups of order references that do not exist, per client per minute (guessing).
     pub misses_per_minute: u32,
+    /// Funnel beacons per client per minute.
+    pub beacons_per_minute: u32,
 }
 
 /// Everything the proxy runs with.
@@ -61,8 +65,11 @@ pub struct Settings {
     pub listen: SocketAddr,
     /// Database URL.
     pub database_url: String,
-    /// Origins the widget may be embedded on (CORS and return URLs).
+    /// Origins the widget may be embedded on (CORS and return URLs); the affiliates'
+    /// join them (see `affiliates::Registry`).
     pub allowed_origins: Vec<Origin>,
+    /// The affiliates file (`PROXY_AFFILIATES`), re-read on SIGHUP.
+    pub affiliates_file: Option<PathBuf>,
     /// The upstream client (base URL and key).
     pub upstream: ClientConfig,
     /// Accepted webhook secrets (several while rotating).
@@ -92,6 +99,7 @@ impl std::fmt::Debug for Settings {
             .field("listen", &self.listen)
             .field("database_url", &redact_url(&self.database_url))
             .field("allowed_origins", &self.allowed_origins)
+            .field("affiliates_file", &self.affiliates_file)
             .field("upstream", &self.upstream)
             .field(
                 "webhook_secrets",
@@ -229,7 +237,12 @@ impl Settings {
                 .collect(),
             None => fs.allowed_origins.unwrap_or_default(),
         };
-        if origins_text.is_empty() {
+        let affiliates_file = env("PROXY_AFFILIATES")
+            .filter(|v| !v.trim().is_empty())
+            .map(|v| PathBuf::from(v.trim()))
+            .or(fs.affiliates);
+        // With an affiliates file, the affiliates' origins may be the only ones.
+        if origins_text.is_empty() && affiliates_file.is_none() {
             bail!("PROXY_ALLOWED_ORIGINS: list the origins the widget is embedded on, e.g. https://blog.example");
         }
         let allowed_origins = origins_text
@@ -301,6 +314,12 @@ impl Settings {
         if checkout_per_minute == 0 || status_per_minute == 0 || misses_per_minute == 0 {
             bail!("PROXY_CHECKOUT_PER_MINUTE / PROXY_STATUS_PER_MINUTE / PROXY_MISSES_PER_MINUTE: must be at least 1");
         }
+        let beacons_per_minute = parse_env(env, "PROXY_BEACONS_PER_MINUTE")?
+            .or(fs.beacons_per_minute)
+            .unwrap_or(60);
+        if beacons_per_minute == 0 {
+            bail!("PROXY_BEACONS_PER_MINUTE: must be at least 1");
+        }
         let trust_forwarded_for = parse_env(env, "PROXY_TRUST_FORWARDED_FOR")?
             .or(fs.trust_forwarded_for)
             .unwrap_or(false);
@@ -314,6 +333,7 @@ impl Settings {
             listen,
             database_url,
             allowed_origins,
+            affiliates_file,
             upstream,
             webhook_secrets,
             admin_token,
@@ -324,6 +344,7 @@ impl Settings {
                 checkout_per_minute,
                 status_per_minute,
                 misses_per_minute,
+                beacons_per_minute,
             },
             trust_forwarded_for,
             log_format,
@@ -424,6 +445,10 @@ mod tests {
                 [BASE, &[("PROXY_ADMIN_TOKEN", "short")]].concat(),
                 "PROXY_ADMIN_TOKEN",
             ),
+            (
+                [BASE, &[("PROXY_BEACONS_PER_MINUTE", "0")]].concat(),
+                "PROXY_BEACONS_PER_MINUTE",
+            ),
         ];
         for (pairs, name) in cases {
             // Later pairs override earlier ones.
@@ -431,6 +456,22 @@ mod tests {
             let err = Settings::load_with(None, &env).expect_err(name);
             assert!(err.to_string().contains(name), "{name}: {err}");
         }
+    }
+
+    #[test]
+    fn an_affiliates_file_may_bring_the_only_origins() {
+        let env = env_of(&[
+            ("SIMOLOGY_API_KEY", "sk_sandbox_abc"),
+            ("SIMOLOGY_WEBHOOK_SECRET", "whsec_one"),
+            ("PROXY_AFFILIATES", "/etc/proxy/affiliates.toml"),
+        ]);
+        let s = Settings::load_with(None, &env).expect("valid");
+        assert!(s.allowed_origins.is_empty());
+        assert_eq!(
+            s.affiliates_file.as_deref(),
+            Some(Path::new("/etc/proxy/affiliates.toml"))
+        );
+        assert_eq!(s.rate_limits.beacons_per_minute, 60);
     }
 
     #[test]

@@ -23,6 +23,14 @@ pub enum Field {
     ReturnUrl,
     /// An allowed origin (settings only).
     Origin,
+    /// `affiliate` (of a checkout or a beacon).
+    Affiliate,
+    /// `placement`.
+    Placement,
+    /// `page_path`.
+    PagePath,
+    /// `destination` (of a beacon).
+    Destination,
 }
 
 impl Field {
@@ -35,6 +43,10 @@ impl Field {
             Field::IntentId => "intent_id",
             Field::ReturnUrl => "return_url",
             Field::Origin => "origin",
+            Field::Affiliate => "affiliate",
+            Field::Placement => "placement",
+            Field::PagePath => "page_path",
+            Field::Destination => "destination",
         }
     }
 
@@ -45,7 +57,12 @@ impl Field {
             Field::Email => ErrorCode::InvalidEmail,
             Field::Quantity => ErrorCode::InvalidQuantity,
             Field::ReturnUrl => ErrorCode::InvalidReturnUrl,
-            Field::IntentId | Field::Origin => ErrorCode::InvalidRequest,
+            Field::IntentId
+            | Field::Origin
+            | Field::Affiliate
+            | Field::Placement
+            | Field::PagePath
+            | Field::Destination => ErrorCode::InvalidRequest,
         }
     }
 }

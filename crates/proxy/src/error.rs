@@ -43,6 +43,10 @@ pub enum ApiError {
     /// Missing or wrong admin token.
     #[error("unauthorised")]
     Unauthorised,
+    /// Missing or wrong token for an affiliate's report (or no such affiliate: the
+    /// answer is the same).
+    #[error("unauthorised")]
+    AffiliateUnauthorised,
     /// The upstream failed.
     #[error("upstream: {0}")]
     Upstream(#[from] simology::Error),
@@ -151,6 +155,13 @@ impl ApiError {
                 StatusCode::UNAUTHORIZED,
                 ErrorCode::InvalidRequest,
                 "a valid admin token is required".into(),
+                None,
+                None,
+            ),
+            ApiError::AffiliateUnauthorised => (
+                StatusCode::UNAUTHORIZED,
+                ErrorCode::InvalidRequest,
+                "this affiliate's report token is required".into(),
                 None,
                 None,
             ),

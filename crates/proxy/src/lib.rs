@@ -13,6 +13,7 @@
 //! plain types (`domain`, `order`); `fulfilment` is the background work. Nothing
 //! below imports this file.
 
+pub mod affiliates;
 pub mod catalog;
 pub mod client_ip;
 pub mod clock;

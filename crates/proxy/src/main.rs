@@ -1,16 +1,21 @@
 //! `simology-proxy`: the partner proxy.
 //!
-//! `simology-proxy` serves (see `--help`); `simology-proxy refund <order_ref>` asks the
-//! upstream for a refund; `simology-proxy check-config` validates the settings.
+//! `simology-proxy` serves (see `--help`; SIGHUP re-reads the affiliates file);
+//! `simology-proxy refund <order_ref>` asks the upstream for a refund;
+//! `simology-proxy report` prints the affiliates' report; `simology-proxy check-config`
+//! validates the settings.
 
 use std::path::PathBuf;
 
 use anyhow::Result;
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
+use simology_proxy::affiliates::Affiliates;
 use simology_proxy::config::{LogFormat, Settings};
 use simology_proxy::domain::OrderRef;
 use simology_proxy::services::refund::request_refund;
-use simology_proxy::{AppState, Application};
+use simology_proxy::services::report::{self, ReportQuery};
+use simology_proxy::{AppState, Application, SharedState};
+use simology_proxy_api::ReportGroup;
 
 /// The Simology partner proxy.
 #[derive(Parser, Debug)]
@@ -38,6 +43,42 @@ enum Command {
         #[arg(long)]
         reason: Option<String>,
     },
+    /// Print the affiliates' report: the funnel (shown, destination, plan, checkout,
+    /// paid, ready), conversion rates, revenue per currency and the commission owed.
+    Report {
+        /// First day, YYYY-MM-DD (UTC) [default: the 30 days ending with --until]
+        #[arg(long)]
+        since: Option<String>,
+        /// Last day, included [default: today]
+        #[arg(long)]
+        until: Option<String>,
+        /// One affiliate only (its id in the affiliates file)
+        #[arg(long)]
+        affiliate: Option<String>,
+        /// A row per affiliate, placement, page, destination or day
+        #[arg(long, default_value = "affiliate", value_parser = parse_group)]
+        by: ReportGroup,
+        /// How to print it
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+/// How `report` prints.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Format {
+    /// Aligned text tables.
+    Table,
+    /// CSV, a line per row and currency.
+    Csv,
+    /// The JSON of `GET /admin/report`.
+    Json,
+}
+
+fn parse_group(text: &str) -> Result<ReportGroup, String> {
+    ReportGroup::parse(text).ok_or_else(|| {
+        format!("{text:?} is not one of affiliate, placement, page, destination, day")
+    })
 }
 
 fn parse_order_ref(text: &str) -> Result<OrderRef, String> {
@@ -98,7 +139,38 @@ async fn run(args: Args) -> Result<()> {
     let settings = Settings::load(args.config.as_deref())?;
     match args.command.unwrap_or(Command::Serve) {
         Command::CheckConfig => {
+            if let Some(path) = &settings.affiliates_file {
+                let affiliates = Affiliates::load(path)?;
+                println!("affiliates file ok: {} affiliate(s)", affiliates.len());
+            }
             println!("configuration ok: {settings:?}");
+            Ok(())
+        }
+        Command::Report {
+            since,
+            until,
+            affiliate,
+            by,
+            format,
+        } => {
+            init_logs(LogFormat::Text);
+            let query = ReportQuery::parse(
+                since.as_deref(),
+                until.as_deref(),
+                affiliate.as_deref(),
+                by,
+                report::today(),
+            )
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let state = AppState::connect(settings).await?;
+            let report = report::report(&state, &query)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            match format {
+                Format::Table => print!("{}", report::table(&report)),
+                Format::Csv => print!("{}", report::csv(&report)),
+                Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+            }
             Ok(())
         }
         Command::Refund { order_ref, reason } => {
@@ -117,6 +189,10 @@ async fn run(args: Args) -> Result<()> {
             init_logs(settings.log_format);
             let public = settings.public_url.clone();
             let app = Application::build(settings).await?;
+            // Listening before the banner: a SIGHUP from then on re-reads the file
+            // rather than ending the process.
+            #[cfg(unix)]
+            reload_affiliates_on_hangup(app.state())?;
             let addr = app.addr()?;
             println!("listening on http://{addr}");
             if let Some(p) = public {
@@ -128,4 +204,19 @@ async fn run(args: Args) -> Result<()> {
             app.run_until_stopped(shutdown_signal()).await
         }
     }
+}
+
+/// Re-reads the affiliates file on every SIGHUP, for as long as the proxy serves; a
+/// refused file keeps the affiliates read before (the log says why).
+#[cfg(unix)]
+fn reload_affiliates_on_hangup(state: SharedState) -> Result<()> {
+    use anyhow::Context;
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut hangups = signal(SignalKind::hangup()).context("listening for SIGHUP")?;
+    tokio::spawn(async move {
+        while hangups.recv().await.is_some() {
+            state.affiliates.reload_and_log();
+        }
+    });
+    Ok(())
 }

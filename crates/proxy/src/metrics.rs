@@ -29,6 +29,10 @@ pub struct Metrics {
     requests: Mutex<BTreeMap<(String, u16), Histogram>>,
     last_event_processed_ms: AtomicI64,
     orders_created: AtomicU64,
+    /// By affiliate and event; affiliates only ever from the affiliates file.
+    affiliate_beacons: Mutex<BTreeMap<(String, &'static str), u64>>,
+    /// By affiliate, as above.
+    affiliate_checkouts: Mutex<BTreeMap<String, u64>>,
 }
 
 fn bump<K: Ord>(map: &Mutex<BTreeMap<K, u64>>, key: K) {
@@ -65,6 +69,16 @@ impl Metrics {
     /// A new order.
     pub fn order_created(&self) {
         self.orders_created.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A funnel beacon counted for an affiliate of the file.
+    pub fn affiliate_beacon(&self, affiliate: &str, event: &'static str) {
+        bump(&self.affiliate_beacons, (affiliate.to_owned(), event));
+    }
+
+    /// A checkout session created for an affiliate of the file.
+    pub fn affiliate_checkout(&self, affiliate: &str) {
+        bump(&self.affiliate_checkouts, affiliate.to_owned());
     }
 
     /// A served request.
@@ -137,6 +151,7 @@ impl Metrics {
             "simology_orders_created_total {}",
             self.orders_created.load(Ordering::Relaxed)
         );
+        self.render_affiliates(&mut out);
         header(
             &mut out,
             "simology_http_request_duration_seconds",
@@ -171,6 +186,33 @@ impl Metrics {
             }
         }
         out
+    }
+}
+
+impl Metrics {
+    fn render_affiliates(&self, out: &mut String) {
+        header(
+            out,
+            "simology_affiliate_beacons_total",
+            "Funnel beacons counted, by affiliate and event.",
+            "counter",
+        );
+        if let Ok(m) = self.affiliate_beacons.lock() {
+            for ((affiliate, event), v) in m.iter() {
+                let _ = writeln!(
+                    out,
+                    "simology_affiliate_beacons_total{{affiliate=\"{}\",event=\"{event}\"}} {v}",
+                    escape(affiliate)
+                );
+            }
+        }
+        labelled_counter(
+            out,
+            "simology_affiliate_checkouts_total",
+            "Checkout sessions created for an affiliate, by affiliate.",
+            "affiliate",
+            &self.affiliate_checkouts,
+        );
     }
 }
 
@@ -217,7 +259,14 @@ mod tests {
         m.request("/api/catalog", 200, Duration::from_millis(3));
         m.event_processed("applied", 10_000);
         m.long_poll("changed");
+        m.affiliate_beacon("wander-notes", "shown");
+        m.affiliate_beacon("wander-notes", "shown");
+        m.affiliate_checkout("wander-notes");
         let text = m.render(12_500);
+        assert!(text.contains(
+            "simology_affiliate_beacons_total{affiliate=\"wander-notes\",event=\"shown\"} 2"
+        ));
+        assert!(text.contains("simology_affiliate_checkouts_total{affiliate=\"wander-notes\"} 1"));
         assert!(
             text.contains("simology_webhooks_total{outcome=\"accepted\"} 2"),
             "{text}"

@@ -4,7 +4,10 @@
 
 use utoipa::OpenApi;
 
-use crate::routes::{catalog, orders};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::Modify;
+
+use crate::routes::{affiliates, catalog, orders};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -17,10 +20,34 @@ use crate::routes::{catalog, orders};
         orders::usage,
         orders::topup_offers,
         orders::buy_topup,
+        affiliates::beacon,
+        affiliates::affiliate_report,
     ),
-    tags((name = "catalogue"), (name = "orders"))
+    tags((name = "catalogue"), (name = "orders"), (name = "affiliates")),
+    modifiers(&AffiliateToken)
 )]
 struct ApiDoc;
+
+/// The bearer token an affiliate reads its report with.
+struct AffiliateToken;
+
+impl Modify for AffiliateToken {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        if let Some(components) = openapi.components.as_mut() {
+            components.add_security_scheme(
+                "affiliate_token",
+                SecurityScheme::Http(
+                    HttpBuilder::new()
+                        .scheme(HttpAuthScheme::Bearer)
+                        .description(Some(
+                            "The affiliate's report token, from the affiliates file",
+                        ))
+                        .build(),
+                ),
+            );
+        }
+    }
+}
 
 /// The document.
 pub fn document() -> utoipa::openapi::OpenApi {

@@ -67,6 +67,8 @@ pub enum Budget {
     Status,
     /// Lookups of order references that do not exist (guessing).
     Misses,
+    /// Funnel beacons.
+    Beacons,
 }
 
 /// The proxy's budgets.
@@ -74,6 +76,7 @@ pub struct Limits {
     checkout: RateLimiter,
     status: RateLimiter,
     misses: RateLimiter,
+    beacons: RateLimiter,
 }
 
 impl Limits {
@@ -83,6 +86,7 @@ impl Limits {
             checkout: RateLimiter::new(settings.checkout_per_minute),
             status: RateLimiter::new(settings.status_per_minute),
             misses: RateLimiter::new(settings.misses_per_minute),
+            beacons: RateLimiter::new(settings.beacons_per_minute),
         }
     }
 
@@ -93,6 +97,7 @@ impl Limits {
             Budget::Checkout => &self.checkout,
             Budget::Status => &self.status,
             Budget::Misses => &self.misses,
+            Budget::Beacons => &self.beacons,
         }
         .check(client)
     }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use tokio::sync::{watch, Notify};
 
+use crate::affiliates::Registry;
 use crate::catalog::{CatalogCache, Snapshot};
 use crate::config::{self, Settings};
 use crate::metrics::Metrics;
@@ -17,6 +18,8 @@ use crate::store::Store;
 pub struct AppState {
     /// Settings.
     pub settings: Settings,
+    /// The affiliates, and the origins allowed with theirs (re-read on SIGHUP).
+    pub affiliates: Registry,
     /// The database.
     pub store: Store,
     /// The upstream client.
@@ -43,8 +46,12 @@ impl AppState {
     /// socket is bound and no task started (the CLI's commands use this alone).
     ///
     /// # Errors
-    /// When the database or the client cannot be set up.
+    /// When the affiliates file, the database or the client cannot be set up.
     pub async fn connect(settings: Settings) -> Result<SharedState> {
+        let affiliates = Registry::load(
+            settings.allowed_origins.clone(),
+            settings.affiliates_file.clone(),
+        )?;
         let store = Store::connect(&settings.database_url)
             .await
             .with_context(|| format!("database {}", config::redact_url(&settings.database_url)))?;
@@ -53,6 +60,7 @@ impl AppState {
             catalog: Arc::new(CatalogCache::new(client.clone(), settings.catalog_ttl)),
             limits: Limits::new(&settings.rate_limits),
             usage: UsageCache::default(),
+            affiliates,
             settings,
             store,
             client,

@@ -27,7 +27,8 @@ pub struct RefundBody {
     pub reason: Option<String>,
 }
 
-fn authorised(state: &SharedState, headers: &HeaderMap) -> bool {
+/// Whether the request carries the admin token (also used by `/admin/report`).
+pub(crate) fn authorised(state: &SharedState, headers: &HeaderMap) -> bool {
     let Some(token) = &state.settings.admin_token else {
         return false;
     };

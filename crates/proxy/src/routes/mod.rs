@@ -2,6 +2,7 @@
 //! rate-limit budget, body limits, CORS, and the request context around everything.
 
 pub mod admin;
+pub mod affiliates;
 pub mod catalog;
 pub mod ops;
 pub mod orders;
@@ -22,16 +23,15 @@ use crate::state::SharedState;
 
 /// The widget-facing API (`/api/...`), behind CORS.
 fn api_router(state: &SharedState) -> Router<SharedState> {
-    let origins: Vec<HeaderValue> = state
-        .settings
-        .allowed_origins
-        .iter()
-        .filter_map(|o| HeaderValue::from_str(o.as_str()).ok())
-        .collect();
     let cors = CorsLayer::new()
-        .allow_origin(AllowOrigin::list(origins))
+        .allow_origin(allowed_origins(state))
         .allow_methods([Method::GET, Method::POST])
-        .allow_headers([header::CONTENT_TYPE, header::IF_NONE_MATCH])
+        // Authorization: an affiliate's page may read its report with its token.
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::IF_NONE_MATCH,
+            header::AUTHORIZATION,
+        ])
         .expose_headers([
             header::ETAG,
             header::RETRY_AFTER,
@@ -41,8 +41,20 @@ fn api_router(state: &SharedState) -> Router<SharedState> {
     Router::new()
         .merge(catalog::router(state))
         .merge(orders::router(state))
+        .merge(affiliates::router(state))
         .layer(DefaultBodyLimit::max(16 * 1024))
         .layer(cors)
+}
+
+/// CORS's allowed origins, read at each request: `PROXY_ALLOWED_ORIGINS` and the
+/// affiliates' as the affiliates file was last read (it is re-read on SIGHUP).
+fn allowed_origins(state: &SharedState) -> AllowOrigin {
+    let state = Arc::clone(state);
+    AllowOrigin::predicate(move |origin: &HeaderValue, _| {
+        origin
+            .to_str()
+            .is_ok_and(|o| state.affiliates.origin_allowed(o))
+    })
 }
 
 /// The whole router (without a socket, so tests can `oneshot` it).
@@ -51,6 +63,7 @@ pub fn app(state: SharedState) -> Router {
         .merge(api_router(&state))
         .merge(webhooks::router().layer(DefaultBodyLimit::max(256 * 1024)))
         .merge(admin::router().layer(DefaultBodyLimit::max(16 * 1024)))
+        .merge(affiliates::admin_router())
         .merge(ops::router())
         .fallback(|| async { ApiError::NotFound })
         .layer(from_fn_with_state(Arc::clone(&state), request_context))

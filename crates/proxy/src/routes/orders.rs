@@ -16,6 +16,7 @@ use simology_proxy_api::{
     MAX_WAIT_SECS,
 };
 
+use crate::affiliates::Attribution;
 use crate::client_ip::ClientIp;
 use crate::clock::now_ms;
 use crate::domain::{parse_order_ref, Quantity, Sku};
@@ -57,19 +58,12 @@ fn no_store(body: impl IntoResponse) -> Response {
     response
 }
 
-/// Purchases name the page's origin; a foreign one is refused outright.
+/// Purchases name the page's origin; a foreign one is refused outright (allowed: the
+/// listed origins and the affiliates').
 fn check_origin(state: &SharedState, headers: &HeaderMap) -> Result<(), ApiError> {
     match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
         None => Ok(()),
-        Some(origin)
-            if state
-                .settings
-                .allowed_origins
-                .iter()
-                .any(|o| o.as_str() == origin) =>
-        {
-            Ok(())
-        }
+        Some(origin) if state.affiliates.origin_allowed(origin) => Ok(()),
         Some(_) => Err(ApiError::OriginNotAllowed),
     }
 }
@@ -98,8 +92,8 @@ async fn known_order(state: &SharedState, client: IpAddr, raw: &str) -> Result<O
 #[utoipa::path(post, path = "/api/checkout", tag = "orders", request_body = CheckoutRequest,
     responses(
         (status = 200, description = "Session created (or found again for this intent)", body = CheckoutResponse),
-        (status = 400, description = "Invalid field", body = simology_proxy_api::ErrorBody),
-        (status = 403, description = "Origin not allowed", body = simology_proxy_api::ErrorBody),
+        (status = 400, description = "Invalid field (an affiliate not in the affiliates file among them)", body = simology_proxy_api::ErrorBody),
+        (status = 403, description = "Origin not allowed (for an affiliate: not one of its sites)", body = simology_proxy_api::ErrorBody),
         (status = 409, description = "Sold out, or intent reused with other details", body = simology_proxy_api::ErrorBody),
         (status = 413, description = "Body too large"),
         (status = 429, description = "Rate limited", body = simology_proxy_api::ErrorBody),
@@ -114,14 +108,18 @@ pub async fn checkout(
     let Json(body) = body?;
     let sku = Sku::parse(body.sku.trim())?;
     let quantity = Quantity::parse(body.quantity)?;
-    let buyer = Buyer::of(&body, &state.settings.allowed_origins)?;
+    let buyer = Buyer::of(&body, &state.affiliates.allowed_origins())?;
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    let attribution = Attribution::of_checkout(&state.affiliates.affiliates(), origin, &body)?;
     let purchase = Purchase {
         topup_of: None,
         plan: purchase::plan_for(&state, &sku).await?,
         quantity,
         buyer,
     };
-    Ok(no_store(Json(purchase::start(&state, purchase).await?)))
+    Ok(no_store(Json(
+        purchase::start_attributed(&state, purchase, attribution).await?,
+    )))
 }
 
 /// Long-poll parameters.
@@ -229,7 +227,7 @@ pub async fn buy_topup(
     let sku = Sku::parse(body.sku.trim())?;
     let plan = purchase::topup_plan(&state, &row, &sku).await?;
     let quantity = Quantity::parse(1)?;
-    let buyer = Buyer::of(&body, &state.settings.allowed_origins)?;
+    let buyer = Buyer::of(&body, &state.affiliates.allowed_origins())?;
     let purchase = Purchase {
         topup_of: Some(TopupOf {
             order_ref: row.order_ref,

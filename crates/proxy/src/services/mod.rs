@@ -3,5 +3,6 @@
 
 pub mod purchase;
 pub mod refund;
+pub mod report;
 pub mod status;
 pub mod usage;

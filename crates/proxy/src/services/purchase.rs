@@ -10,6 +10,7 @@ use simology_proxy_api::{
     CheckoutRequest, CheckoutResponse, OrderPlan, PaymentReturn, Plan, TopupRequest,
 };
 
+use crate::affiliates::Attribution;
 use crate::clock::{rfc3339_ms, unix_ms};
 use crate::domain::{
     invalid, new_order_ref, Email, Field, IntentId, Invalid, Locale, OrderRef, Origin, Quantity,
@@ -18,7 +19,7 @@ use crate::domain::{
 use crate::error::ApiError;
 use crate::order::OrderKind;
 use crate::state::AppState;
-use crate::store::{NewOrder, OrderRow};
+use crate::store::{FunnelKey, NewOrder, OrderRow};
 
 /// Who buys, and where the payment page sends them back: what a checkout and a top-up
 /// purchase share.
@@ -185,9 +186,30 @@ pub async fn topup_plan(state: &AppState, order: &OrderRow, sku: &Sku) -> Result
 /// refusal frees the intent, a transient failure keeps the reservation so that a retry
 /// reuses the same reference and key); store errors.
 pub async fn start(state: &AppState, p: Purchase) -> Result<CheckoutResponse, ApiError> {
+    start_attributed(state, p, None).await
+}
+
+/// Starts a purchase as [`start`] does, made through an affiliate: the order remembers
+/// the attribution (and its plan's destination), and the upstream session's metadata
+/// carries it (`affiliate`, `placement`, `page_path`). An intent reused with another
+/// attribution is another purchase (`Conflict`).
+///
+/// # Errors
+/// As [`start`].
+pub async fn start_attributed(
+    state: &AppState,
+    p: Purchase,
+    attribution: Option<Attribution>,
+) -> Result<CheckoutResponse, ApiError> {
     let kind = p.kind();
     let intent_key = p.buyer.intent.idempotency_key(kind.as_str());
-    let fingerprint = p.fingerprint();
+    let fingerprint = match &attribution {
+        None => p.fingerprint(),
+        Some(a) => {
+            let text = format!("{}\n{}", p.fingerprint(), a.fingerprint_text());
+            hex::encode(Sha256::digest(text.as_bytes()))
+        }
+    };
     let row = state
         .store
         .reserve(&NewOrder {
@@ -221,6 +243,9 @@ pub async fn start(state: &AppState, p: Purchase) -> Result<CheckoutResponse, Ap
     if let Some(t) = &p.topup_of {
         metadata.insert("topup_iccid".into(), t.iccid.clone());
     }
+    if let Some(a) = &attribution {
+        attribute(state, &row.order_ref, a, &p.plan, &mut metadata).await?;
+    }
     // The reservation's return page: the same as this request's (the fingerprint
     // covers it), checked against the allow-list when the request came in.
     let request = CheckoutSessionRequest {
@@ -252,6 +277,9 @@ pub async fn start(state: &AppState, p: Purchase) -> Result<CheckoutResponse, Ap
                 .attach_session(&row.order_ref, &session.id, &session.payment_url, expires)
                 .await?;
             state.metrics.order_created();
+            if let Some(a) = &attribution {
+                state.metrics.affiliate_checkout(&a.affiliate);
+            }
             tracing::info!(order_ref = %row.order_ref, session_id = %session.id, sku = %p.plan.sku,
                 email = %p.buyer.email.redacted(), request_id = session.request_id.as_deref(), "checkout session created");
             Ok(CheckoutResponse {
@@ -267,4 +295,29 @@ pub async fn start(state: &AppState, p: Purchase) -> Result<CheckoutResponse, Ap
             Err(state.upstream_error(e).into())
         }
     }
+}
+
+/// Records who made the sale on the reserved order (before its session exists, so it
+/// is there whatever happens next) and adds it to the session's metadata.
+async fn attribute(
+    state: &AppState,
+    order_ref: &OrderRef,
+    a: &Attribution,
+    plan: &Plan,
+    metadata: &mut BTreeMap<String, String>,
+) -> Result<(), ApiError> {
+    let key = FunnelKey {
+        affiliate: a.affiliate.clone(),
+        placement: a.placement.clone(),
+        page_path: a.page_path.clone(),
+        destination: Some(plan.destination.clone()),
+    };
+    state.store.attribute(order_ref, &key).await?;
+    metadata.insert("affiliate".into(), a.affiliate.clone());
+    for (name, value) in [("placement", &a.placement), ("page_path", &a.page_path)] {
+        if let Some(v) = value {
+            metadata.insert(name.into(), v.clone());
+        }
+    }
+    Ok(())
 }

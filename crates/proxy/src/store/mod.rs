@@ -1,6 +1,7 @@
 //! The store: orders and webhook events, in SQLite (default) or PostgreSQL, chosen by
 //! the database URL. All SQL of the proxy lives below this module: a file per table
-//! (`orders.rs`, `events.rs`); `connection.rs` opens the database and applies the
+//! (`orders.rs`, `events.rs`, and `funnel.rs` for affiliates: attribution of orders and
+//! the funnel's daily counts); `connection.rs` opens the database and applies the
 //! migrations; `notify.rs` announces order changes.
 //!
 //! Writes that change an order use optimistic concurrency (`WHERE version = ?`) and
@@ -10,10 +11,12 @@
 
 mod connection;
 mod events;
+mod funnel;
 mod notify;
 mod orders;
 
 pub use connection::{Backend, Store};
 pub use events::{EventCounts, EventRow, StoredEvent};
+pub use funnel::{AttributedOrder, FunnelCount, FunnelKey};
 pub use notify::Change;
 pub use orders::{NewOrder, OrderRow};

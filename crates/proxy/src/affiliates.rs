@@ -1,0 +1,802 @@
+//! Affiliates: the file that lists them (`PROXY_AFFILIATES`), re-read on SIGHUP; the
+//! origins they add to `PROXY_ALLOWED_ORIGINS`; and the attribution a checkout or a
+//! beacon carries, accepted only from one of its affiliate's own origins.
+//!
+//! ```toml
+//! [[affiliate]]
+//! id = "wander-notes"
+//! name = "Wander Notes"
+//! origins = ["https://wandernotes.example"]
+//! commission_bps = 1200
+//! token_sha256 = "<64 hex digits>"   # or token = "<at least 32 characters>"
+//! ```
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+use anyhow::{anyhow, bail, Context, Result};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use simology_proxy_api::{
+    is_valid_affiliate_id, normalise_page_path, normalise_placement, Beacon, CheckoutRequest,
+    DestinationId, FunnelEvent,
+};
+use subtle::ConstantTimeEq;
+
+use crate::countries::country_name;
+use crate::domain::{invalid, Field, Invalid, Origin};
+use crate::error::ApiError;
+
+/// The shortest report token a file may give in clear.
+pub const MIN_TOKEN_LEN: usize = 32;
+
+/// The highest commission rate: 100 %.
+const MAX_COMMISSION_BPS: u32 = 10_000;
+
+/// One affiliate, as the file gives it.
+#[derive(Clone)]
+pub struct Affiliate {
+    /// Its id (see `simology_proxy_api::is_valid_affiliate_id`).
+    pub id: String,
+    /// Its display name.
+    pub name: String,
+    /// The exact origins of its sites.
+    pub origins: Vec<Origin>,
+    /// Its commission rate, in basis points of net revenue.
+    pub commission_bps: u32,
+    /// SHA-256 of its report token; the token itself is not kept.
+    token_sha256: [u8; 32],
+}
+
+impl Affiliate {
+    /// Whether `origin` (an `Origin` header's text) is one of its sites.
+    pub fn has_origin(&self, origin: &str) -> bool {
+        self.origins.iter().any(|o| o.as_str() == origin)
+    }
+
+    /// Whether `token` is its report token, compared in constant time.
+    pub fn token_matches(&self, token: &str) -> bool {
+        digest_matches(token, &self.token_sha256)
+    }
+}
+
+/// Whether `token` hashes to `expected`: digests compared in constant time, and an
+/// empty token never matches.
+fn digest_matches(token: &str, expected: &[u8; 32]) -> bool {
+    let given: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+    let same: bool = given.ct_eq(expected).into();
+    same && !token.is_empty()
+}
+
+impl fmt::Debug for Affiliate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Affiliate")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("origins", &self.origins)
+            .field("commission_bps", &self.commission_bps)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The file's shape. Other keys are allowed (and ignored).
+#[derive(Deserialize)]
+struct File {
+    #[serde(default)]
+    affiliate: Vec<Entry>,
+}
+
+#[derive(Deserialize)]
+struct Entry {
+    id: String,
+    name: String,
+    origins: Vec<String>,
+    commission_bps: u32,
+    // Read as any value and checked by hand: serde's message for a wrong type would
+    // quote the value, a token.
+    token: Option<toml::Value>,
+    token_sha256: Option<toml::Value>,
+}
+
+/// A TOML error without the parser's snippet of the line, and with the values its
+/// message quotes masked (a value there could be a token), on the line it is on. Keys
+/// stay: "missing field `name`" is what tells the partner what to fix.
+fn toml_error(text: &str, e: &toml::de::Error) -> anyhow::Error {
+    let message = without_values(e.message());
+    let line = e
+        .span()
+        .and_then(|span| text.get(..span.start))
+        .map(|before| before.matches('\n').count() + 1);
+    match line {
+        Some(n) => anyhow!("line {n}: {}", message.trim()),
+        None => anyhow!("{}", message.trim()),
+    }
+}
+
+/// `message` with the values serde and toml quote masked: `integer `5``, `floating point
+/// `1.5``, `boolean `true``, `character `c`` and `string "..."` (escaped as Rust's
+/// `Debug` does) become `integer `…``, `string "…"`.
+fn without_values(message: &str) -> String {
+    const QUOTED: [(&str, char); 5] = [
+        ("integer `", '`'),
+        ("floating point `", '`'),
+        ("boolean `", '`'),
+        ("character `", '`'),
+        ("string \"", '"'),
+    ];
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some((at, opening, close)) = QUOTED
+        .iter()
+        .filter_map(|(opening, close)| rest.find(opening).map(|at| (at, *opening, *close)))
+        .min_by_key(|(at, _, _)| *at)
+    {
+        out.push_str(&rest[..at + opening.len()]);
+        out.push('…');
+        let value = &rest[at + opening.len()..];
+        let mut escaped = false;
+        let end = value.char_indices().find_map(|(i, c)| {
+            let closes = c == close && !escaped;
+            escaped = c == '\\' && !escaped;
+            closes.then_some(i)
+        });
+        match end {
+            Some(i) => {
+                out.push(close);
+                rest = &value[i + close.len_utf8()..];
+            }
+            None => rest = "",
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A token's text, or an error that names the key and not the value.
+fn secret_text(id: &str, key: &str, value: Option<toml::Value>) -> Result<Option<String>> {
+    match value {
+        None => Ok(None),
+        Some(toml::Value::String(text)) => Ok(Some(text)),
+        Some(_) => bail!("affiliate {id}: {key} must be a string"),
+    }
+}
+
+/// The affiliates of one reading of the file, by id.
+#[derive(Debug, Clone, Default)]
+pub struct Affiliates {
+    list: Vec<Affiliate>,
+}
+
+impl Affiliates {
+    /// Parses the file's text. Messages name the affiliate and the key at fault and
+    /// never quote a token.
+    ///
+    /// # Errors
+    /// When the text is not TOML of the shape above, or an affiliate breaks a rule: an
+    /// id of `a-z 0-9 -` (unique), a name, at least one origin, a rate of 0 to 10,000
+    /// basis points, and exactly one of `token` (32 characters or more) and
+    /// `token_sha256` (64 hex digits), no two affiliates with the same token.
+    pub fn parse(text: &str) -> Result<Affiliates> {
+        let file: File = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
+        let mut list = Vec::with_capacity(file.affiliate.len());
+        let mut ids = BTreeSet::new();
+        let mut tokens = BTreeSet::new();
+        for (n, e) in file.affiliate.into_iter().enumerate() {
+            let id = e.id.trim().to_owned();
+            if !is_valid_affiliate_id(&id) {
+                bail!("affiliate #{}: id {id:?} must be 1 to 40 of a-z, 0-9 and -, not starting with -", n + 1);
+            }
+            if !ids.insert(id.clone()) {
+                bail!("affiliate {id}: the id is listed twice");
+            }
+            let name = e.name.trim().to_owned();
+            if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+                bail!("affiliate {id}: name must be 1 to 100 printable characters");
+            }
+            if e.origins.is_empty() {
+                bail!("affiliate {id}: origins must list at least one origin");
+            }
+            let origins = e
+                .origins
+                .iter()
+                .map(|o| {
+                    Origin::parse(o).map_err(|_| {
+                        anyhow!("affiliate {id}: origin {o:?} is not scheme://host[:port]")
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            if e.commission_bps > MAX_COMMISSION_BPS {
+                bail!("affiliate {id}: commission_bps must be 0 to 10000 (basis points)");
+            }
+            let token = secret_text(&id, "token", e.token)?;
+            let token_digest = secret_text(&id, "token_sha256", e.token_sha256)?;
+            let token_sha256 = match (token, token_digest) {
+                (Some(token), None) if token.len() >= MIN_TOKEN_LEN => {
+                    Sha256::digest(token.as_bytes()).into()
+                }
+                (Some(_), None) => {
+                    bail!("affiliate {id}: token must be at least {MIN_TOKEN_LEN} characters")
+                }
+                (None, Some(hex_digest)) => {
+                    let mut digest = [0u8; 32];
+                    hex::decode_to_slice(hex_digest.trim(), &mut digest).map_err(|_| {
+                        anyhow!("affiliate {id}: token_sha256 must be 64 hex digits")
+                    })?;
+                    digest
+                }
+                _ => bail!("affiliate {id}: give exactly one of token and token_sha256"),
+            };
+            if !tokens.insert(token_sha256) {
+                bail!("affiliate {id}: its token is another affiliate's");
+            }
+            list.push(Affiliate {
+                id,
+                name,
+                origins,
+                commission_bps: e.commission_bps,
+                token_sha256,
+            });
+        }
+        list.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(Affiliates { list })
+    }
+
+    /// Reads and parses a file.
+    ///
+    /// # Errors
+    /// When it cannot be read or is refused (see [`Affiliates::parse`]).
+    pub fn load(path: &Path) -> Result<Affiliates> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("PROXY_AFFILIATES: cannot read {}", path.display()))?;
+        Affiliates::parse(&text)
+            .with_context(|| format!("PROXY_AFFILIATES: {} is refused", path.display()))
+    }
+
+    /// The affiliate of an id.
+    pub fn get(&self, id: &str) -> Option<&Affiliate> {
+        self.list
+            .binary_search_by(|a| a.id.as_str().cmp(id))
+            .ok()
+            .map(|i| &self.list[i])
+    }
+
+    /// The affiliate of `id` if `token` is its report token. The work is the same
+    /// whether the affiliate exists or not, and the token is compared in constant time.
+    pub fn authenticate(&self, id: &str, token: &str) -> Option<&Affiliate> {
+        let found = self.get(id);
+        let expected = found.map_or([0; 32], |a| a.token_sha256);
+        found.filter(|_| digest_matches(token, &expected))
+    }
+
+    /// Every affiliate, by id.
+    pub fn iter(&self) -> impl Iterator<Item = &Affiliate> {
+        self.list.iter()
+    }
+
+    /// How many.
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+}
+
+/// One reading of the file, with the origins it allows.
+struct Current {
+    affiliates: Arc<Affiliates>,
+    /// `PROXY_ALLOWED_ORIGINS` and every affiliate's, each once.
+    origins: Arc<[Origin]>,
+}
+
+impl Current {
+    fn new(listed: &[Origin], affiliates: Affiliates) -> Current {
+        let mut origins: Vec<Origin> = listed.to_vec();
+        for o in affiliates.iter().flat_map(|a| &a.origins) {
+            if !origins.contains(o) {
+                origins.push(o.clone());
+            }
+        }
+        Current {
+            affiliates: Arc::new(affiliates),
+            origins: origins.into(),
+        }
+    }
+}
+
+/// The affiliates now (the file as last read successfully) and the origins allowed
+/// with them; [`Registry::reload`] reads the file again.
+pub struct Registry {
+    file: Option<PathBuf>,
+    listed: Vec<Origin>,
+    current: RwLock<Arc<Current>>,
+}
+
+impl Registry {
+    /// Reads the file, if there is one; `listed` are `PROXY_ALLOWED_ORIGINS`.
+    ///
+    /// # Errors
+    /// When the file cannot be read or is refused.
+    pub fn load(listed: Vec<Origin>, file: Option<PathBuf>) -> Result<Registry> {
+        let affiliates = match &file {
+            Some(path) => Affiliates::load(path)?,
+            None => Affiliates::default(),
+        };
+        let current = RwLock::new(Arc::new(Current::new(&listed, affiliates)));
+        Ok(Registry {
+            file,
+            listed,
+            current,
+        })
+    }
+
+    fn current(&self) -> Arc<Current> {
+        match self.current.read() {
+            Ok(c) => Arc::clone(&c),
+            // A writer only ever swaps one Arc for another: what is there is whole.
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    /// The affiliates now; a request uses one reading throughout.
+    pub fn affiliates(&self) -> Arc<Affiliates> {
+        Arc::clone(&self.current().affiliates)
+    }
+
+    /// The origins pages may use the proxy from: `PROXY_ALLOWED_ORIGINS` and every
+    /// affiliate's (CORS, the `Origin` of purchases, and return URLs).
+    pub fn allowed_origins(&self) -> Arc<[Origin]> {
+        Arc::clone(&self.current().origins)
+    }
+
+    /// Whether `origin` (an `Origin` header's text) is allowed.
+    pub fn origin_allowed(&self, origin: &str) -> bool {
+        self.current().origins.iter().any(|o| o.as_str() == origin)
+    }
+
+    /// Reads the file again. A file that cannot be read or is refused changes nothing:
+    /// the affiliates read before stay, and the error says why.
+    ///
+    /// # Errors
+    /// When there is no file to read, or it is refused.
+    pub fn reload(&self) -> Result<usize> {
+        let path = self
+            .file
+            .as_deref()
+            .context("PROXY_AFFILIATES is not set: there is no affiliates file to read")?;
+        let affiliates = Affiliates::load(path)?;
+        let count = affiliates.len();
+        let next = Arc::new(Current::new(&self.listed, affiliates));
+        match self.current.write() {
+            Ok(mut c) => *c = next,
+            Err(poisoned) => *poisoned.into_inner() = next,
+        }
+        Ok(count)
+    }
+
+    /// [`Registry::reload`], logged: how many affiliates there are now, or why the file
+    /// was refused and the previous affiliates kept.
+    pub fn reload_and_log(&self) {
+        match self.reload() {
+            Ok(count) => tracing::info!(affiliates = count, "affiliates file read again"),
+            Err(e) => tracing::error!(
+                error = format!("{e:#}"),
+                kept = self.affiliates().len(),
+                "affiliates file refused; the previous affiliates stay"
+            ),
+        }
+    }
+}
+
+/// An affiliate's id, checked against the file: the affiliate a request names, from a
+/// page on one of its origins.
+fn affiliate_from<'a>(
+    affiliates: &'a Affiliates,
+    id: &str,
+    origin: Option<&str>,
+) -> Result<&'a Affiliate, ApiError> {
+    let affiliate = affiliates.get(id).ok_or(invalid(
+        Field::Affiliate,
+        "is not an affiliate of this shop",
+    ))?;
+    match origin {
+        Some(o) if affiliate.has_origin(o) => Ok(affiliate),
+        // A page elsewhere (or a request with no page) cannot claim its sales.
+        _ => Err(ApiError::OriginNotAllowed),
+    }
+}
+
+/// An optional text field: absent, empty and blank are all none.
+fn given(text: Option<&str>) -> Option<&str> {
+    text.map(str::trim).filter(|t| !t.is_empty())
+}
+
+fn placement(text: Option<&str>) -> Result<Option<String>, Invalid> {
+    given(text)
+        .map(|t| {
+            normalise_placement(t).ok_or(invalid(
+                Field::Placement,
+                "must be 1 to 64 of a-z, 0-9, ., _ and -, starting with a letter or digit",
+            ))
+        })
+        .transpose()
+}
+
+fn page_path(text: Option<&str>) -> Result<Option<String>, Invalid> {
+    given(text)
+        .map(|t| {
+            normalise_page_path(t).ok_or(invalid(
+                Field::PagePath,
+                "must be a path such as /japan/tokyo, at most 200 characters",
+            ))
+        })
+        .transpose()
+}
+
+/// Who made a sale: the affiliate (from the file), and where on its site.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attribution {
+    /// The affiliate's id.
+    pub affiliate: String,
+    /// The placement, normalised.
+    pub placement: Option<String>,
+    /// The page's path, normalised.
+    pub page_path: Option<String>,
+}
+
+impl Attribution {
+    /// The attribution of a checkout from a page whose `Origin` is `origin`: none when
+    /// it names no affiliate (a placement or page path alone is not kept).
+    ///
+    /// # Errors
+    /// `Invalid` (affiliate) for an affiliate the file does not list; `OriginNotAllowed`
+    /// when `origin` is not one of its sites; `Invalid` for a malformed placement or
+    /// page path.
+    pub fn of_checkout(
+        affiliates: &Affiliates,
+        origin: Option<&str>,
+        request: &CheckoutRequest,
+    ) -> Result<Option<Attribution>, ApiError> {
+        let Some(id) = given(request.affiliate.as_deref()) else {
+            return Ok(None);
+        };
+        let affiliate = affiliate_from(affiliates, id, origin)?;
+        Ok(Some(Attribution {
+            affiliate: affiliate.id.clone(),
+            placement: placement(request.placement.as_deref())?,
+            page_path: page_path(request.page_path.as_deref())?,
+        }))
+    }
+
+    /// A text for the purchase's fingerprint: an intent reused with another
+    /// attribution is another purchase.
+    pub fn fingerprint_text(&self) -> String {
+        format!(
+            "{}\n{}\n{}",
+            self.affiliate,
+            self.placement.as_deref().unwrap_or_default(),
+            self.page_path.as_deref().unwrap_or_default()
+        )
+    }
+}
+
+/// A beacon, checked: what the funnel counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Counted {
+    /// Who, where, and on which page.
+    pub attribution: Attribution,
+    /// The destination: a country's code (`JP`) or a region's slug.
+    pub destination: Option<String>,
+    /// What happened.
+    pub event: FunnelEvent,
+}
+
+/// A destination as stored: a known country's code, upper-cased, or a region's slug,
+/// lower-cased.
+fn destination(text: Option<&str>) -> Result<Option<String>, Invalid> {
+    let Some(text) = given(text) else {
+        return Ok(None);
+    };
+    let country = DestinationId::country(text).filter(|d| country_name(&d.code).is_some());
+    let found = match country {
+        Some(d) => Some(d),
+        None if text.len() > 2 => DestinationId::region(text),
+        None => None,
+    };
+    found.map(|d| Some(d.code)).ok_or(invalid(
+        Field::Destination,
+        "must be a country's ISO code (JP) or a region's slug (western-europe)",
+    ))
+}
+
+impl Counted {
+    /// A beacon from a page whose `Origin` is `origin`.
+    ///
+    /// # Errors
+    /// As [`Attribution::of_checkout`], and `Invalid` (destination) for a destination
+    /// that is neither a country's code nor a region's slug.
+    pub fn of_beacon(
+        affiliates: &Affiliates,
+        origin: Option<&str>,
+        beacon: &Beacon,
+    ) -> Result<Counted, ApiError> {
+        let affiliate = affiliate_from(affiliates, beacon.affiliate.trim(), origin)?;
+        Ok(Counted {
+            attribution: Attribution {
+                affiliate: affiliate.id.clone(),
+                placement: placement(beacon.placement.as_deref())?,
+                page_path: page_path(beacon.page_path.as_deref())?,
+            },
+            destination: destination(beacon.destination.as_deref())?,
+            event: beacon.event,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TOKEN_A: &str = "a-report-token-of-32-characters!";
+
+    fn file(extra: &str) -> String {
+        format!(
+            r#"
+            owner = "a key of the partner's own, ignored"
+            [[affiliate]]
+            id = "wander-notes"
+            name = "Wander Notes"
+            origins = ["https://wandernotes.example", "https://www.wandernotes.example/"]
+            commission_bps = 1200
+            token = "{TOKEN_A}"
+            notes = "also ignored"
+            {extra}
+            "#
+        )
+    }
+
+    #[test]
+    fn a_file_with_a_token_and_a_token_digest() {
+        let digest = hex::encode(Sha256::digest(b"the other blog's token, long enough"));
+        let text = file(&format!(
+            "[[affiliate]]\nid = \"other-blog\"\nname = \"Other\"\norigins = [\"http://127.0.0.1:9000\"]\ncommission_bps = 0\ntoken_sha256 = \"{digest}\"\n"
+        ));
+        let a = Affiliates::parse(&text).expect("valid");
+        assert_eq!(a.len(), 2);
+        let ids: Vec<&str> = a.iter().map(|x| x.id.as_str()).collect();
+        assert_eq!(ids, ["other-blog", "wander-notes"], "by id");
+        let wander = a.get("wander-notes").expect("listed");
+        assert!(wander.has_origin("https://www.wandernotes.example"));
+        assert!(!wander.has_origin("https://evil.example"));
+        assert!(wander.token_matches(TOKEN_A));
+        assert!(!wander.token_matches("a-report-token-of-32-characters?"));
+        let other = a.get("other-blog").expect("listed");
+        assert!(other.token_matches("the other blog's token, long enough"));
+        assert!(!other.token_matches(TOKEN_A));
+        assert!(!format!("{a:?}").contains(TOKEN_A), "no token in Debug");
+        assert!(a.get("nobody").is_none());
+        assert!(a.authenticate("wander-notes", TOKEN_A).is_some());
+        assert!(
+            a.authenticate("other-blog", TOKEN_A).is_none(),
+            "another's token"
+        );
+        assert!(a.authenticate("nobody", TOKEN_A).is_none());
+        assert!(a.authenticate("wander-notes", "").is_none());
+    }
+
+    #[test]
+    fn refusals_name_the_affiliate_and_key_and_never_a_token() {
+        let entry = |id: &str, key_lines: &str| {
+            format!("[[affiliate]]\nid = \"{id}\"\nname = \"X\"\n{key_lines}\n")
+        };
+        let good_rest =
+            "origins = [\"https://x.example\"]\ncommission_bps = 10\ntoken = \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"";
+        let cases = [
+            (entry("Bad_Id", good_rest), "id"),
+            (file("") + &entry("wander-notes", good_rest), "listed twice"),
+            (
+                entry("x", "origins = []\ncommission_bps = 1\ntoken = \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\""),
+                "origins",
+            ),
+            (
+                entry("x", "origins = [\"wandernotes.example\"]\ncommission_bps = 1\ntoken = \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\""),
+                "origin",
+            ),
+            (
+                entry("x", "origins = [\"https://x.example\"]\ncommission_bps = 10001\ntoken = \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\""),
+                "commission_bps",
+            ),
+            (
+                entry("x", "origins = [\"https://x.example\"]\ncommission_bps = 1\ntoken = \"short-secret\""),
+                "at least 32",
+            ),
+            (
+                entry("x", "origins = [\"https://x.example\"]\ncommission_bps = 1\ntoken_sha256 = \"zz\""),
+                "token_sha256",
+            ),
+            (
+                entry("x", "origins = [\"https://x.example\"]\ncommission_bps = 1"),
+                "exactly one",
+            ),
+            (
+                file("") + &entry("y", &format!("origins = [\"https://y.example\"]\ncommission_bps = 1\ntoken = \"{TOKEN_A}\"")),
+                "another affiliate's",
+            ),
+            (
+                "[[affiliate]]\nid = \"x\"\ntoken = \"short-secret-in-a-broken-line\nname=1".to_owned(),
+                "",
+            ),
+            (
+                entry(
+                    "x",
+                    "origins = [\"https://x.example\"]\ncommission_bps = 1\ntoken = 8765432187",
+                ),
+                "token must be a string",
+            ),
+            (
+                entry(
+                    "x",
+                    "origins = [\"https://x.example\"]\ncommission_bps = 1\ntoken = 87654321876543218765",
+                ),
+                "line 6",
+            ),
+        ];
+        for (text, says) in cases {
+            let err = Affiliates::parse(&text).expect_err(says);
+            let msg = format!("{err:#}");
+            assert!(msg.contains(says), "{says}: {msg}");
+            for secret in ["short-secret", TOKEN_A, "xxxxxxxx", "8765432187"] {
+                assert!(!msg.contains(secret), "{msg}");
+            }
+        }
+    }
+
+    #[test]
+    fn values_are_masked_in_messages_and_keys_kept() {
+        for (given, want) in [
+            ("missing field `name`", "missing field `name`"),
+            (
+                "invalid type: integer `87654321876543218765` as i128, expected any valid TOML value",
+                "invalid type: integer `…` as i128, expected any valid TOML value",
+            ),
+            (
+                r#"invalid type: string "a \"secret\" token", expected u32"#,
+                r#"invalid type: string "…", expected u32"#,
+            ),
+            (
+                "invalid type: boolean `true`, floating point `1.5`",
+                "invalid type: boolean `…`, floating point `…`",
+            ),
+            ("unterminated: string \"abc", "unterminated: string \"…"),
+        ] {
+            assert_eq!(without_values(given), want);
+        }
+    }
+
+    #[test]
+    fn the_registry_allows_listed_and_affiliate_origins_and_keeps_them_on_a_bad_reload() {
+        let dir = std::env::temp_dir().join(format!("affiliates-{:x}", rand::random::<u64>()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("affiliates.toml");
+        std::fs::write(&path, file("")).expect("write");
+        let listed = vec![Origin::parse("https://shop.example").expect("origin")];
+        let registry = Registry::load(listed, Some(path.clone())).expect("loads");
+        for o in [
+            "https://shop.example",
+            "https://wandernotes.example",
+            "https://www.wandernotes.example",
+        ] {
+            assert!(registry.origin_allowed(o), "{o}");
+        }
+        assert!(!registry.origin_allowed("https://other.example"));
+        assert_eq!(registry.allowed_origins().len(), 3);
+
+        std::fs::write(&path, "[[affiliate]]\nid = \"broken\"\n").expect("write");
+        assert!(registry.reload().is_err());
+        assert!(registry.affiliates().get("wander-notes").is_some(), "kept");
+
+        let other = "[[affiliate]]\nid = \"other\"\nname = \"Other\"\norigins = [\"https://other.example\"]\ncommission_bps = 5\ntoken = \"another-token-of-thirty-two-chars\"\n";
+        std::fs::write(&path, other).expect("write");
+        assert_eq!(registry.reload().expect("reloads"), 1);
+        assert!(registry.origin_allowed("https://other.example"));
+        assert!(!registry.origin_allowed("https://wandernotes.example"));
+        assert!(registry.affiliates().get("wander-notes").is_none());
+        let _ = std::fs::remove_dir_all(&dir);
+
+        let none = Registry::load(Vec::new(), None).expect("no file");
+        assert!(none.affiliates().is_empty());
+        assert!(none.reload().is_err(), "nothing to read");
+    }
+
+    fn checkout(
+        affiliate: Option<&str>,
+        placement: Option<&str>,
+        page: Option<&str>,
+    ) -> CheckoutRequest {
+        CheckoutRequest {
+            sku: "US-1GB-7D".into(),
+            quantity: 1,
+            email: "alex@example.com".into(),
+            locale: "en".into(),
+            intent_id: "intent-0123456789abcdef".into(),
+            return_url: "https://wandernotes.example/japan".into(),
+            affiliate: affiliate.map(str::to_owned),
+            placement: placement.map(str::to_owned),
+            page_path: page.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn a_checkout_is_attributed_only_from_its_affiliates_origins() {
+        let affiliates = Affiliates::parse(&file("")).expect("valid");
+        let mine = Some("https://wandernotes.example");
+        let got = Attribution::of_checkout(
+            &affiliates,
+            mine,
+            &checkout(Some("wander-notes"), Some("Sidebar"), Some("/japan/?x=1")),
+        )
+        .expect("attributed");
+        assert_eq!(
+            got,
+            Some(Attribution {
+                affiliate: "wander-notes".into(),
+                placement: Some("sidebar".into()),
+                page_path: Some("/japan".into()),
+            })
+        );
+        let none =
+            Attribution::of_checkout(&affiliates, None, &checkout(Some(" "), Some("x"), None));
+        assert_eq!(none.expect("no affiliate"), None);
+        let refusals = [
+            (
+                Some("https://evil.example"),
+                checkout(Some("wander-notes"), None, None),
+                "origin",
+            ),
+            (None, checkout(Some("wander-notes"), None, None), "origin"),
+            (mine, checkout(Some("nobody"), None, None), "affiliate"),
+            (
+                mine,
+                checkout(Some("wander-notes"), Some("a b"), None),
+                "placement",
+            ),
+            (
+                mine,
+                checkout(Some("wander-notes"), None, Some("japan")),
+                "page_path",
+            ),
+        ];
+        for (origin, request, what) in refusals {
+            let err = Attribution::of_checkout(&affiliates, origin, &request).expect_err(what);
+            let field = match &err {
+                ApiError::OriginNotAllowed => "origin",
+                ApiError::Invalid(inv) => inv.field.name(),
+                other => panic!("{what}: {other:?}"),
+            };
+            assert_eq!(field, what);
+        }
+    }
+
+    #[test]
+    fn beacon_destinations_are_countries_or_region_slugs() {
+        for (given, want) in [
+            (Some("jp"), Some("JP")),
+            (Some("Western-Europe"), Some("western-europe")),
+            (None, None),
+            (Some(""), None),
+        ] {
+            assert_eq!(
+                destination(given).expect("valid").as_deref(),
+                want,
+                "{given:?}"
+            );
+        }
+        for bad in ["ZZ", "J", "<b>", "europe!", &"a".repeat(41)] {
+            assert!(destination(Some(bad)).is_err(), "{bad}");
+        }
+    }
+}

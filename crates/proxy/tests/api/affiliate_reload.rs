@@ -1,0 +1,141 @@
+//! SIGHUP re-reads the affiliates file of a running proxy process: a new affiliate's
+//! beacons and its site's CORS are accepted without a restart, and a broken file keeps
+//! the affiliates read before (the log says why).
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use tokio::sync::mpsc;
+
+use crate::affiliates::*;
+use crate::helpers::*;
+
+/// A proxy process, killed when dropped; its log lines arrive on `log`.
+struct Proxy {
+    child: Child,
+    url: String,
+    log: mpsc::UnboundedReceiver<String>,
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Proxy {
+    fn start(env: &[(String, String)]) -> Proxy {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_simology-proxy"))
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .env("PROXY_LOG_FORMAT", "text")
+            .env("RUST_LOG", "simology_proxy=info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("proxy starts");
+        let mut banner = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut banner)
+            .expect("banner");
+        let url = banner
+            .trim()
+            .strip_prefix("listening on ")
+            .expect("banner line")
+            .to_owned();
+        let (tx, log) = mpsc::unbounded_channel();
+        let stderr = child.stderr.take().expect("stderr");
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Proxy { child, url, log }
+    }
+
+    /// `kill -HUP`, through the shell's own `kill` (no other tool needed).
+    fn hang_up(&self) {
+        let status = Command::new("sh")
+            .args(["-c", "kill -HUP \"$0\"", &self.child.id().to_string()])
+            .status()
+            .expect("sh");
+        assert!(status.success());
+    }
+
+    /// Waits for a log line holding `text` (see [`eventually`]); fails with the lines
+    /// seen instead.
+    async fn wait_for_log(&mut self, text: &str) -> String {
+        let mut seen = Vec::new();
+        eventually(format!("a log line with {text:?}"), async || {
+            while let Ok(line) = self.log.try_recv() {
+                if line.contains(text) {
+                    return Ok(line);
+                }
+                seen.push(line);
+            }
+            Err(seen.clone())
+        })
+        .await
+    }
+}
+
+async fn cors_allows(url: &str, origin: &str) -> bool {
+    let r = http_client()
+        .request(reqwest::Method::OPTIONS, format!("{url}/api/beacons"))
+        .header("origin", origin)
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "content-type")
+        .send()
+        .await
+        .expect("answer");
+    r.headers()
+        .get("access-control-allow-origin")
+        .and_then(|v| v.to_str().ok())
+        == Some(origin)
+}
+
+#[tokio::test]
+async fn sighup_picks_up_a_new_affiliate_and_a_broken_file_changes_nothing() {
+    let sandbox = simology_sandbox::spawn(fast_sandbox())
+        .await
+        .expect("sandbox");
+    let dir = temp_dir("reload");
+    let file = dir.join("affiliates.toml");
+    std::fs::write(&file, affiliates_file(false)).expect("write");
+    let db = database_url(&dir).await;
+    let env = proxy_env(
+        sandbox.url(),
+        &db,
+        &[("PROXY_AFFILIATES", file.to_str().expect("utf-8"))],
+    );
+    let mut proxy = Proxy::start(&env);
+    let other = r#"{"affiliate":"other-blog","event":"shown"}"#;
+    let wander = r#"{"affiliate":"wander-notes","event":"shown"}"#;
+    assert_eq!(beacon(&proxy.url, Some(OTHER), other).await.status(), 400);
+    assert!(!cors_allows(&proxy.url, OTHER).await);
+
+    std::fs::write(&file, affiliates_file(true)).expect("write");
+    proxy.hang_up();
+    proxy.wait_for_log("affiliates file read again").await;
+    assert_eq!(beacon(&proxy.url, Some(OTHER), other).await.status(), 204);
+    assert!(
+        cors_allows(&proxy.url, OTHER).await,
+        "CORS follows the file"
+    );
+    assert_eq!(beacon(&proxy.url, Some(WANDER), wander).await.status(), 204);
+
+    std::fs::write(&file, "[[affiliate]]\nid = \"half-written\"\n").expect("write");
+    proxy.hang_up();
+    let refused = proxy.wait_for_log("affiliates file refused").await;
+    assert!(refused.contains("name"), "says why: {refused}");
+    assert_eq!(
+        beacon(&proxy.url, Some(OTHER), other).await.status(),
+        204,
+        "kept"
+    );
+    assert!(cors_allows(&proxy.url, OTHER).await);
+    drop(proxy);
+    let _ = std::fs::remove_dir_all(&dir);
+}
