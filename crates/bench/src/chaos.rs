@@ -391,7 +391,12 @@ pub async fn run(map: &HashMap<String, String>) -> Result<()> {
             })
             .count();
         let ready = row.facts.state() == simology_proxy_api::OrderState::Ready;
-        let right_line = row.facts.lpa.is_some() && row.facts.lpa == lines.get(r).cloned();
+        let lpa = row
+            .facts
+            .delivered_lines()
+            .next()
+            .and_then(|(_, l)| l.lpa.clone());
+        let right_line = lpa.is_some() && lpa == lines.get(r).cloned();
         if ready && right_line && activations == 1 {
             exactly_once += 1;
         }
