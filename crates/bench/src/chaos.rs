@@ -1,10 +1,14 @@
 //! `simology-bench chaos`: N orders through the sandbox and one or two proxy processes,
 //! with 10 % upstream 5xx, 5 % 429, 200 ms added latency, every webhook delivered twice
 //! and out of order, and the proxies killed with SIGKILL and restarted while it runs.
+//! One order in four buys for several travellers (2 to 4 eSIMs, a line each).
 //!
 //! It counts what must hold: no duplicate upstream order, no lost event, every order
-//! ready exactly once with the upstream's credentials; and how long the system takes to
-//! drain. Prints one JSON line; fails when an invariant breaks.
+//! ready exactly once with the upstream's credentials (each line's activation applied
+//! once, the proxy's lines the upstream's lines), no order left short of lines; and how
+//! long the system takes to drain. Prints one JSON line; fails when an invariant breaks.
+
+use std::collections::BTreeMap;
 
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader};
@@ -107,6 +111,15 @@ fn get<T: std::str::FromStr>(map: &HashMap<String, String>, key: &str, default: 
             .parse()
             .map_err(|_| anyhow::anyhow!("--{key}: {v:?} is not valid")),
         None => Ok(default),
+    }
+}
+
+/// How many eSIMs order `i` buys: one in four orders is for 2 to 4 travellers.
+fn quantity_of(i: usize) -> u32 {
+    if i % 4 == 3 {
+        2 + (i / 4 % 3) as u32
+    } else {
+        1
     }
 }
 
@@ -236,7 +249,7 @@ pub async fn run(map: &HashMap<String, String>) -> Result<()> {
                 if i >= orders {
                     return Ok::<(), anyhow::Error>(());
                 }
-                let body = json!({"sku": "US-1GB-7D", "quantity": 1, "email": "chaos@example.com", "locale": "en",
+                let body = json!({"sku": "US-1GB-7D", "quantity": quantity_of(i), "email": "chaos@example.com", "locale": "en",
                     "intent_id": format!("chaos-{seed:04}-intent-{i:06}"), "return_url": format!("{ORIGIN}/")});
                 let mut attempt = 0;
                 loop {
@@ -365,23 +378,28 @@ pub async fn run(map: &HashMap<String, String>) -> Result<()> {
     let events = store.events().await?;
     let stored: HashSet<String> = events.iter().map(|e| e.event_id.clone()).collect();
     let lost = sent.difference(&stored).count();
-    let lines: HashMap<String, String> = upstream_orders
+    // Each order's lines upstream: ICCID → LPA string.
+    let upstream_lines: HashMap<String, BTreeMap<String, String>> = upstream_orders
         .iter()
         .filter_map(|o| {
-            Some((
-                o.metadata.get("order_ref")?.clone(),
-                o.line.as_ref()?.smdp_plus.to_string(),
-            ))
+            let lines = o
+                .lines
+                .iter()
+                .map(|l| (l.iccid.clone(), l.smdp_plus.to_string()))
+                .collect();
+            Some((o.metadata.get("order_ref")?.clone(), lines))
         })
         .collect();
     let mut exactly_once = 0;
-    for r in &refs {
+    let mut lines_exactly_once = 0;
+    for (i, r, _) in &made {
         let Some(order_ref) = simology_proxy_api::OrderRef::parse(r) else {
             continue;
         };
         let Some(row) = store.order(&order_ref).await? else {
             continue;
         };
+        let quantity = quantity_of(*i) as usize;
         let activations = events
             .iter()
             .filter(|e| {
@@ -391,16 +409,23 @@ pub async fn run(map: &HashMap<String, String>) -> Result<()> {
             })
             .count();
         let ready = row.facts.state() == simology_proxy_api::OrderState::Ready;
-        let lpa = row
+        let proxy_lines: BTreeMap<String, String> = row
             .facts
             .delivered_lines()
-            .next()
-            .and_then(|(_, l)| l.lpa.clone());
-        let right_line = lpa.is_some() && lpa == lines.get(r).cloned();
-        if ready && right_line && activations == 1 {
+            .filter_map(|(iccid, l)| Some((iccid.to_owned(), l.lpa.clone()?)))
+            .collect();
+        let upstream = upstream_lines.get(r);
+        // Each line applied once: one activation event per line, no more, and the
+        // proxy's lines exactly the upstream's.
+        let right_lines = upstream == Some(&proxy_lines) && proxy_lines.len() == quantity;
+        if ready && right_lines && activations == quantity {
             exactly_once += 1;
+            lines_exactly_once += quantity;
         }
     }
+    let incomplete = store.incomplete_orders(i64::MAX).await?.len();
+    let multi_line_orders = (0..orders).filter(|i| quantity_of(*i) > 1).count();
+    let lines_expected: usize = (0..orders).map(|i| quantity_of(i) as usize).sum();
     let report = json!({
         "orders": orders,
         "replicas": urls.len(),
@@ -413,6 +438,10 @@ pub async fn run(map: &HashMap<String, String>) -> Result<()> {
         "events_received": stored.len(),
         "events_lost": lost,
         "orders_final_exactly_once": exactly_once,
+        "multi_line_orders": multi_line_orders,
+        "lines_expected": lines_expected,
+        "lines_ready_exactly_once": lines_exactly_once,
+        "orders_incomplete": incomplete,
         "time_to_drain_s": drain.as_secs_f64(),
         "total_s": started.elapsed().as_secs_f64(),
     });
@@ -421,6 +450,8 @@ pub async fn run(map: &HashMap<String, String>) -> Result<()> {
     if report["duplicate_upstream_orders"] != 0
         || lost != 0
         || exactly_once != orders
+        || lines_exactly_once != lines_expected
+        || incomplete != 0
         || refs.len() != orders
     {
         bail!("chaos invariants broken: {report}");
