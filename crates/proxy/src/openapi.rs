@@ -55,6 +55,8 @@ mod tests {
             answer["content"]["application/json"]["schema"]["$ref"],
             "#/components/schemas/OrderDetail"
         );
-        assert!(schemas["ErrorCode"].to_string().contains("quantity_unavailable"));
+        assert!(schemas["ErrorCode"]
+            .to_string()
+            .contains("quantity_unavailable"));
     }
 }
