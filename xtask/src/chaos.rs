@@ -95,6 +95,10 @@ fn table(r: &Value) -> String {
                 n("lines_expected")
             ),
         ),
+        (
+            "orders seen ready short of lines",
+            n("orders_ready_short_of_lines"),
+        ),
         ("orders short of lines at the end", n("orders_incomplete")),
         (
             "time to drain / total",

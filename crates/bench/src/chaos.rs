@@ -5,8 +5,8 @@
 //!
 //! It counts what must hold: no duplicate upstream order, no lost event, every order
 //! ready exactly once with the upstream's credentials (each line's activation applied
-//! once, the proxy's lines the upstream's lines), no order left short of lines; and how
-//! long the system takes to drain. Prints one JSON line; fails when an invariant breaks.
+//! once, the proxy's lines the upstream's lines), never ready with fewer lines than it
+//! was paid for, no order left short of lines; and how long the system takes to drain. Prints one JSON line; fails when an invariant breaks.
 
 use std::collections::BTreeMap;
 
@@ -296,9 +296,11 @@ pub async fn run(map: &HashMap<String, String>) -> Result<()> {
     }
     let paid_at = Instant::now();
 
-    // Every order must end ready.
+    // Every order must end ready, and be ready only with every line it was paid for:
+    // the first answer that says `ready` must list them all.
     let deadline = Instant::now() + Duration::from_secs(600);
-    let mut pending: Vec<&String> = refs.iter().collect();
+    let mut pending: Vec<(usize, &String)> = made.iter().map(|(i, r, _)| (*i, r)).collect();
+    let mut ready_short = 0usize;
     let mut round = 0usize;
     while !pending.is_empty() {
         if Instant::now() > deadline {
@@ -306,18 +308,26 @@ pub async fn run(map: &HashMap<String, String>) -> Result<()> {
         }
         round += 1;
         let mut still = Vec::new();
-        for r in pending {
+        for (i, r) in pending {
             let url = &urls[round % urls.len()];
-            let state = match http.get(format!("{url}/api/orders/{r}")).send().await {
-                Ok(resp) if resp.status().is_success() => {
-                    resp.json::<Value>().await.ok().map(|v| v["state"].clone())
-                }
+            let view = match http.get(format!("{url}/api/orders/{r}")).send().await {
+                Ok(resp) if resp.status().is_success() => resp.json::<Value>().await.ok(),
                 _ => None,
             };
+            let state = view.as_ref().map(|v| v["state"].clone());
             match state.as_ref().and_then(Value::as_str) {
-                Some("ready") => {}
+                Some("ready") => {
+                    let quantity = u64::from(quantity_of(i));
+                    let v = view.as_ref().unwrap_or(&Value::Null);
+                    let listed = v["lines"].as_array().map_or(0, Vec::len) as u64;
+                    if (listed, v["lines_ready"].as_u64(), v["lines_total"].as_u64())
+                        != (quantity, Some(quantity), Some(quantity))
+                    {
+                        ready_short += 1;
+                    }
+                }
                 Some("failed" | "expired" | "refunded") => bail!("order {r} ended {state:?}"),
-                _ => still.push(r),
+                _ => still.push((i, r)),
             }
         }
         pending = still;
@@ -442,6 +452,7 @@ pub async fn run(map: &HashMap<String, String>) -> Result<()> {
         "lines_expected": lines_expected,
         "lines_ready_exactly_once": lines_exactly_once,
         "orders_incomplete": incomplete,
+        "orders_ready_short_of_lines": ready_short,
         "time_to_drain_s": drain.as_secs_f64(),
         "total_s": started.elapsed().as_secs_f64(),
     });
@@ -452,6 +463,7 @@ pub async fn run(map: &HashMap<String, String>) -> Result<()> {
         || exactly_once != orders
         || lines_exactly_once != lines_expected
         || incomplete != 0
+        || ready_short != 0
         || refs.len() != orders
     {
         bail!("chaos invariants broken: {report}");
