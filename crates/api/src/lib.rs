@@ -145,7 +145,9 @@ pub struct CatalogResponse {
 pub struct CheckoutRequest {
     /// The plan.
     pub sku: String,
-    /// How many eSIMs, 1 to 10.
+    /// How many eSIMs, 1 to 10: one line (ICCID, QR code) per traveller. A proxy may
+    /// sell fewer at a time, or one of a plan not installed by LPA string; it refuses
+    /// those with `quantity_unavailable` before any payment.
     pub quantity: u32,
     /// Where the receipt goes.
     pub email: String,
