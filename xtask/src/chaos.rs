@@ -1,11 +1,14 @@
 //! `cargo xtask chaos --orders N`: orders through the sandbox and the proxy under
-//! upstream faults, duplicated and reordered webhooks, and SIGKILLs of the proxy (see
-//! `crates/bench/src/chaos.rs` for what is counted). A short run is a suite of
-//! `cargo xtask test`.
+//! upstream faults, duplicated and reordered webhooks, and SIGKILLs of the proxy; one
+//! order in four is for several travellers (see `crates/bench/src/chaos.rs` for what
+//! is counted). It prints the driver's JSON report and the same as a table. A short run
+//! is a suite of `cargo xtask test`.
 
 use std::path::Path;
+use std::process::Stdio;
 
-use anyhow::Result;
+use anyhow::{bail, Context, Result};
+use serde_json::Value;
 
 use crate::tools;
 
@@ -22,14 +25,91 @@ pub fn drive(root: &Path, profile: &str, args: &[&str]) -> Result<()> {
     }
     tools::run(build.current_dir(root))?;
     let bin_dir = root.join("target").join(profile);
-    tools::run(
-        std::process::Command::new(bin_dir.join("simology-bench"))
-            .arg("chaos")
-            .arg("--proxy-bin")
-            .arg(bin_dir.join("simology-proxy"))
-            .args(args)
-            .current_dir(root),
-    )
+    let mut driver = std::process::Command::new(bin_dir.join("simology-bench"));
+    driver
+        .arg("chaos")
+        .arg("--proxy-bin")
+        .arg(bin_dir.join("simology-proxy"))
+        .args(args)
+        .current_dir(root)
+        .stderr(Stdio::inherit());
+    let out = driver
+        .output()
+        .with_context(|| format!("starting {driver:?}"))?;
+    // The report is the driver's one line of output, printed even when an invariant broke.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for line in stdout.lines() {
+        println!("{line}");
+        if let Ok(report) = serde_json::from_str::<Value>(line) {
+            print!("{}", table(&report));
+        }
+    }
+    if !out.status.success() {
+        bail!("{driver:?} failed ({})", out.status);
+    }
+    Ok(())
+}
+
+/// The chaos report as a Markdown table (the README's).
+fn table(r: &Value) -> String {
+    let n = |key: &str| {
+        r[key]
+            .as_u64()
+            .map_or_else(|| "?".to_owned(), |v| v.to_string())
+    };
+    let secs = |key: &str| {
+        r[key]
+            .as_f64()
+            .map_or_else(|| "?".to_owned(), |v| format!("{v:.0} s"))
+    };
+    let rows = [
+        (
+            "orders (for several travellers)",
+            format!("{} ({})", n("orders"), n("multi_line_orders")),
+        ),
+        (
+            "replicas / proxy kills",
+            format!("{} / {}", n("replicas"), n("proxy_kills")),
+        ),
+        (
+            "orders created / upstream sessions",
+            format!("{} / {}", n("orders_created"), n("upstream_sessions")),
+        ),
+        ("duplicate upstream orders", n("duplicate_upstream_orders")),
+        (
+            "events sent / received / lost",
+            format!(
+                "{} / {} / {}",
+                n("events_sent"),
+                n("events_received"),
+                n("events_lost")
+            ),
+        ),
+        ("webhook deliveries", n("deliveries")),
+        ("orders ready exactly once", n("orders_final_exactly_once")),
+        (
+            "lines ready exactly once / expected",
+            format!(
+                "{} / {}",
+                n("lines_ready_exactly_once"),
+                n("lines_expected")
+            ),
+        ),
+        (
+            "orders seen ready short of lines",
+            n("orders_ready_short_of_lines"),
+        ),
+        ("orders short of lines at the end", n("orders_incomplete")),
+        (
+            "time to drain / total",
+            format!("{} / {}", secs("time_to_drain_s"), secs("total_s")),
+        ),
+    ];
+    let mut out = String::from("| measure | value |\n|---|---|\n");
+    for (measure, value) in rows {
+        out.push_str(&format!("| {measure} | {value} |\n"));
+    }
+    out
 }
 
 /// `cargo xtask chaos [--orders N] [--kills K] [--replicas R] [--database-url URL]`.

@@ -151,7 +151,9 @@ pub struct CatalogResponse {
 pub struct CheckoutRequest {
     /// The plan.
     pub sku: String,
-    /// How many eSIMs, 1 to 10.
+    /// How many eSIMs, 1 to 10: one line (ICCID, QR code) per traveller. A proxy may
+    /// sell fewer at a time, or one of a plan not installed by LPA string; it refuses
+    /// those with `quantity_unavailable` before any payment.
     pub quantity: u32,
     /// Where the receipt goes.
     pub email: String,
@@ -284,7 +286,8 @@ pub struct Esim {
     pub valid_until: String,
 }
 
-/// The answer of `GET /api/orders/{order_ref}`.
+/// An order as one eSIM: the fields of `GET /api/orders/{order_ref}` before its lines
+/// (see `OrderDetail`, the whole answer).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct OrderView {
@@ -297,7 +300,9 @@ pub struct OrderView {
     pub reason: Option<String>,
     /// What was bought.
     pub plan: OrderPlan,
-    /// The credentials, once `ready` (never for top-ups).
+    /// The credentials of the order's first working line (by ICCID), once the order is
+    /// `ready` (never for top-ups). An order of several eSIMs lists them all in
+    /// `OrderDetail::lines`.
     pub esim: Option<Esim>,
     /// For a top-up, the order of the line it adds data to.
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
@@ -308,7 +313,53 @@ pub struct OrderView {
     pub updated_at: String,
 }
 
-/// The answer of `GET /api/orders/{order_ref}/usage`.
+/// Whether a line of an order still works.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum LineState {
+    /// Delivered and working: its credentials are in `esim`.
+    Ready,
+    /// Refunded (alone or with its order): it no longer works, and its credentials are
+    /// withdrawn.
+    Refunded,
+}
+
+/// One eSIM of an order: an order of quantity N has N lines, one per traveller.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Line {
+    /// The line's ICCID: its key in the order, and in
+    /// `/api/orders/{order_ref}/lines/{iccid}/...`.
+    pub iccid: String,
+    /// Whether it works.
+    pub state: LineState,
+    /// Its credentials while it is `ready`; none once refunded.
+    pub esim: Option<Esim>,
+}
+
+/// The answer of `GET /api/orders/{order_ref}`: the fields of `OrderView`, flattened
+/// (a reader of `OrderView` alone reads this answer as before), and the order's lines.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct OrderDetail {
+    /// The order as one eSIM: `esim` is its first working line once it is `ready`.
+    #[serde(flatten)]
+    pub order: OrderView,
+    /// The lines delivered so far, by ICCID (a line that arrives later may sort before
+    /// earlier ones: key cards by ICCID). Empty for a top-up.
+    pub lines: Vec<Line>,
+    /// How many lines have been delivered (refunded ones included): `lines.len()`.
+    pub lines_ready: u32,
+    /// How many lines the order was paid for (its quantity); 0 for a top-up. The order
+    /// is `ready` once `lines_ready` reaches it.
+    pub lines_total: u32,
+    /// For a top-up, the ICCID of the line it adds data to.
+    pub topup_line: Option<String>,
+}
+
+/// The answer of `GET /api/orders/{order_ref}/lines/{iccid}/usage` (and of
+/// `GET /api/orders/{order_ref}/usage`, for the line in the order's `esim`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct UsageView {
@@ -324,7 +375,9 @@ pub struct UsageView {
     pub valid_until: String,
 }
 
-/// The answer of `GET /api/orders/{order_ref}/topups`: plans that add data to the line.
+/// The answer of `GET /api/orders/{order_ref}/lines/{iccid}/topups` (and of
+/// `GET /api/orders/{order_ref}/topups`, for the line in the order's `esim`): plans that
+/// add data to the line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct TopupOffers {
@@ -332,7 +385,9 @@ pub struct TopupOffers {
     pub offers: Vec<Plan>,
 }
 
-/// The body of `POST /api/orders/{order_ref}/topups`: buy a top-up (paid like a plan).
+/// The body of `POST /api/orders/{order_ref}/lines/{iccid}/topups` (or
+/// `POST /api/orders/{order_ref}/topups`, for the line in the order's `esim`): buy a
+/// top-up for that line (paid like a plan).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct TopupRequest {
@@ -361,6 +416,10 @@ pub enum ErrorCode {
     InvalidSku,
     /// The quantity is not 1 to 10.
     InvalidQuantity,
+    /// This proxy cannot deliver that many eSIMs of this plan as separate lines (more
+    /// than its limit per order, or several of a plan not installed by LPA string);
+    /// refused before any payment. See `field` (`quantity`) and `message`.
+    QuantityUnavailable,
     /// The return URL is not on an allowed origin.
     InvalidReturnUrl,
     /// The request's origin is not allowed.
@@ -505,6 +564,76 @@ mod tests {
         ] {
             assert!(!is_valid_email(bad), "{bad}");
         }
+    }
+
+    fn detail() -> OrderDetail {
+        let esim = |n: u8| Esim {
+            iccid: format!("898830700000000000{n}"),
+            lpa: format!("LPA:1$smdp.example.test$CODE-{n}"),
+            smdp_address: "smdp.example.test".into(),
+            activation_code: format!("CODE-{n}"),
+            valid_from: "2026-11-26T10:00:00Z".into(),
+            valid_until: "2026-12-26T10:00:00Z".into(),
+        };
+        OrderDetail {
+            order: OrderView {
+                order_ref: OrderRef::from_bits(7),
+                state: OrderState::Ready,
+                reason: None,
+                plan: OrderPlan {
+                    sku: "JP-1GB-7D".into(),
+                    name: "Japan 1 GB".into(),
+                    coverage: vec!["JP".into()],
+                    data_mb: 1024,
+                    validity_days: 7,
+                    quantity: 2,
+                    price: Price {
+                        minor: 450,
+                        currency: CurrencyCode(*b"USD"),
+                        decimals: 2,
+                    },
+                    terms_url: String::new(),
+                },
+                esim: Some(esim(2)),
+                topup_of: None,
+                version: 4,
+                updated_at: "2026-11-26T10:00:00.000Z".into(),
+            },
+            lines: vec![
+                Line {
+                    iccid: esim(1).iccid,
+                    state: LineState::Refunded,
+                    esim: None,
+                },
+                Line {
+                    iccid: esim(2).iccid,
+                    state: LineState::Ready,
+                    esim: Some(esim(2)),
+                },
+            ],
+            lines_ready: 2,
+            lines_total: 2,
+            topup_line: None,
+        }
+    }
+
+    #[test]
+    fn an_order_detail_is_an_order_view_with_its_lines_beside() {
+        let detail = detail();
+        let json = serde_json::to_value(&detail).expect("json");
+        // Flat: a reader of the one-eSIM view finds its fields at the top level.
+        assert_eq!(json["state"], "ready");
+        assert_eq!(json["esim"]["activation_code"], "CODE-2");
+        assert_eq!(json["lines"][0]["state"], "refunded");
+        assert!(json["lines"][0]["esim"].is_null());
+        assert_eq!(
+            (json["lines_ready"].clone(), json["lines_total"].clone()),
+            (2.into(), 2.into())
+        );
+        let view: OrderView = serde_json::from_value(json.clone()).expect("an OrderView reads it");
+        assert_eq!(view, detail.order);
+        let back: OrderDetail = serde_json::from_value(json).expect("round trip");
+        assert_eq!(back, detail);
     }
 
     #[test]

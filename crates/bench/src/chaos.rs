@@ -1,10 +1,14 @@
 //! `simology-bench chaos`: N orders through the sandbox and one or two proxy processes,
 //! with 10 % upstream 5xx, 5 % 429, 200 ms added latency, every webhook delivered twice
 //! and out of order, and the proxies killed with SIGKILL and restarted while it runs.
+//! One order in four buys for several travellers (2 to 4 eSIMs, a line each).
 //!
 //! It counts what must hold: no duplicate upstream order, no lost event, every order
-//! ready exactly once with the upstream's credentials; and how long the system takes to
-//! drain. Prints one JSON line; fails when an invariant breaks.
+//! ready exactly once with the upstream's credentials (each line's activation applied
+//! once, the proxy's lines the upstream's lines), never ready with fewer lines than it
+//! was paid for, no order left short of lines; and how long the system takes to drain. Prints one JSON line; fails when an invariant breaks.
+
+use std::collections::BTreeMap;
 
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader};
@@ -107,6 +111,15 @@ fn get<T: std::str::FromStr>(map: &HashMap<String, String>, key: &str, default: 
             .parse()
             .map_err(|_| anyhow::anyhow!("--{key}: {v:?} is not valid")),
         None => Ok(default),
+    }
+}
+
+/// How many eSIMs order `i` buys: one in four orders is for 2 to 4 travellers.
+fn quantity_of(i: usize) -> u32 {
+    if i % 4 == 3 {
+        2 + (i / 4 % 3) as u32
+    } else {
+        1
     }
 }
 
@@ -236,7 +249,7 @@ pub async fn run(map: &HashMap<String, String>) -> Result<()> {
                 if i >= orders {
                     return Ok::<(), anyhow::Error>(());
                 }
-                let body = json!({"sku": "US-1GB-7D", "quantity": 1, "email": "chaos@example.com", "locale": "en",
+                let body = json!({"sku": "US-1GB-7D", "quantity": quantity_of(i), "email": "chaos@example.com", "locale": "en",
                     "intent_id": format!("chaos-{seed:04}-intent-{i:06}"), "return_url": format!("{ORIGIN}/")});
                 let mut attempt = 0;
                 loop {
@@ -283,9 +296,11 @@ pub async fn run(map: &HashMap<String, String>) -> Result<()> {
     }
     let paid_at = Instant::now();
 
-    // Every order must end ready.
+    // Every order must end ready, and be ready only with every line it was paid for:
+    // the first answer that says `ready` must list them all.
     let deadline = Instant::now() + Duration::from_secs(600);
-    let mut pending: Vec<&String> = refs.iter().collect();
+    let mut pending: Vec<(usize, &String)> = made.iter().map(|(i, r, _)| (*i, r)).collect();
+    let mut ready_short = 0usize;
     let mut round = 0usize;
     while !pending.is_empty() {
         if Instant::now() > deadline {
@@ -293,18 +308,26 @@ pub async fn run(map: &HashMap<String, String>) -> Result<()> {
         }
         round += 1;
         let mut still = Vec::new();
-        for r in pending {
+        for (i, r) in pending {
             let url = &urls[round % urls.len()];
-            let state = match http.get(format!("{url}/api/orders/{r}")).send().await {
-                Ok(resp) if resp.status().is_success() => {
-                    resp.json::<Value>().await.ok().map(|v| v["state"].clone())
-                }
+            let view = match http.get(format!("{url}/api/orders/{r}")).send().await {
+                Ok(resp) if resp.status().is_success() => resp.json::<Value>().await.ok(),
                 _ => None,
             };
+            let state = view.as_ref().map(|v| v["state"].clone());
             match state.as_ref().and_then(Value::as_str) {
-                Some("ready") => {}
+                Some("ready") => {
+                    let quantity = u64::from(quantity_of(i));
+                    let v = view.as_ref().unwrap_or(&Value::Null);
+                    let listed = v["lines"].as_array().map_or(0, Vec::len) as u64;
+                    if (listed, v["lines_ready"].as_u64(), v["lines_total"].as_u64())
+                        != (quantity, Some(quantity), Some(quantity))
+                    {
+                        ready_short += 1;
+                    }
+                }
                 Some("failed" | "expired" | "refunded") => bail!("order {r} ended {state:?}"),
-                _ => still.push(r),
+                _ => still.push((i, r)),
             }
         }
         pending = still;
@@ -365,23 +388,28 @@ pub async fn run(map: &HashMap<String, String>) -> Result<()> {
     let events = store.events().await?;
     let stored: HashSet<String> = events.iter().map(|e| e.event_id.clone()).collect();
     let lost = sent.difference(&stored).count();
-    let lines: HashMap<String, String> = upstream_orders
+    // Each order's lines upstream: ICCID → LPA string.
+    let upstream_lines: HashMap<String, BTreeMap<String, String>> = upstream_orders
         .iter()
         .filter_map(|o| {
-            Some((
-                o.metadata.get("order_ref")?.clone(),
-                o.line.as_ref()?.smdp_plus.to_string(),
-            ))
+            let lines = o
+                .lines
+                .iter()
+                .map(|l| (l.iccid.clone(), l.smdp_plus.to_string()))
+                .collect();
+            Some((o.metadata.get("order_ref")?.clone(), lines))
         })
         .collect();
     let mut exactly_once = 0;
-    for r in &refs {
+    let mut lines_exactly_once = 0;
+    for (i, r, _) in &made {
         let Some(order_ref) = simology_proxy_api::OrderRef::parse(r) else {
             continue;
         };
         let Some(row) = store.order(&order_ref).await? else {
             continue;
         };
+        let quantity = quantity_of(*i) as usize;
         let activations = events
             .iter()
             .filter(|e| {
@@ -391,11 +419,23 @@ pub async fn run(map: &HashMap<String, String>) -> Result<()> {
             })
             .count();
         let ready = row.facts.state() == simology_proxy_api::OrderState::Ready;
-        let right_line = row.facts.lpa.is_some() && row.facts.lpa == lines.get(r).cloned();
-        if ready && right_line && activations == 1 {
+        let proxy_lines: BTreeMap<String, String> = row
+            .facts
+            .delivered_lines()
+            .filter_map(|(iccid, l)| Some((iccid.to_owned(), l.lpa.clone()?)))
+            .collect();
+        let upstream = upstream_lines.get(r);
+        // Each line applied once: one activation event per line, no more, and the
+        // proxy's lines exactly the upstream's.
+        let right_lines = upstream == Some(&proxy_lines) && proxy_lines.len() == quantity;
+        if ready && right_lines && activations == quantity {
             exactly_once += 1;
+            lines_exactly_once += quantity;
         }
     }
+    let incomplete = store.incomplete_orders(i64::MAX).await?.len();
+    let multi_line_orders = (0..orders).filter(|i| quantity_of(*i) > 1).count();
+    let lines_expected: usize = (0..orders).map(|i| quantity_of(i) as usize).sum();
     let report = json!({
         "orders": orders,
         "replicas": urls.len(),
@@ -408,6 +448,11 @@ pub async fn run(map: &HashMap<String, String>) -> Result<()> {
         "events_received": stored.len(),
         "events_lost": lost,
         "orders_final_exactly_once": exactly_once,
+        "multi_line_orders": multi_line_orders,
+        "lines_expected": lines_expected,
+        "lines_ready_exactly_once": lines_exactly_once,
+        "orders_incomplete": incomplete,
+        "orders_ready_short_of_lines": ready_short,
         "time_to_drain_s": drain.as_secs_f64(),
         "total_s": started.elapsed().as_secs_f64(),
     });
@@ -416,6 +461,9 @@ pub async fn run(map: &HashMap<String, String>) -> Result<()> {
     if report["duplicate_upstream_orders"] != 0
         || lost != 0
         || exactly_once != orders
+        || lines_exactly_once != lines_expected
+        || incomplete != 0
+        || ready_short != 0
         || refs.len() != orders
     {
         bail!("chaos invariants broken: {report}");

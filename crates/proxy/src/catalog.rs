@@ -3,7 +3,7 @@
 //! with its ETag. Stale data is served while a refresh runs; if the upstream is down,
 //! the last good catalogue keeps being served.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -47,6 +47,9 @@ pub struct Snapshot {
     pub destinations: Cached,
     by_destination: HashMap<DestinationId, Cached>,
     plans: HashMap<String, Plan>,
+    /// The SKUs whose eSIMs install from an LPA string (`activation_method` `lpa`): the
+    /// lines the proxy can deliver one per traveller.
+    lpa_skus: HashSet<String>,
 }
 
 impl Snapshot {
@@ -58,6 +61,12 @@ impl Snapshot {
     /// A plan by SKU.
     pub fn plan(&self, sku: &str) -> Option<&Plan> {
         self.plans.get(sku)
+    }
+
+    /// Whether a plan's eSIMs install from an LPA string, each line its own QR code:
+    /// only such plans are sold several at a time.
+    pub fn installs_by_lpa(&self, sku: &str) -> bool {
+        self.lpa_skus.contains(sku)
     }
 
     /// Every plan.
@@ -239,6 +248,11 @@ pub fn build(items: &[CatalogItem], updated_at: &str) -> Result<Snapshot> {
         destinations,
         by_destination,
         plans: plans.into_iter().map(|p| (p.sku.clone(), p)).collect(),
+        lpa_skus: items
+            .iter()
+            .filter(|i| i.activation_method == "lpa")
+            .map(|i| i.sku.clone())
+            .collect(),
     })
 }
 
@@ -437,5 +451,19 @@ mod tests {
         // The same data gives the same ETag.
         let again = build(&items, "2025-01-10T09:12:44Z").expect("builds");
         assert_eq!(again.destinations.etag, snap.destinations.etag);
+    }
+
+    #[test]
+    fn only_plans_installed_by_lpa_string_sell_several_lines() {
+        let mut manual = item("DE-1GB-7D", "DE", &["DE"], 499, Currency::EUR, true);
+        manual.activation_method = "manual".into();
+        let items = vec![
+            item("FR-1GB-7D", "FR", &["FR"], 499, Currency::EUR, true),
+            manual,
+        ];
+        let snap = build(&items, "2025-01-10T09:12:44Z").expect("builds");
+        assert!(snap.installs_by_lpa("FR-1GB-7D"));
+        assert!(!snap.installs_by_lpa("DE-1GB-7D"));
+        assert!(!snap.installs_by_lpa("XX-1GB-7D"), "unknown");
     }
 }

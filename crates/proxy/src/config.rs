@@ -26,6 +26,7 @@ struct FileSettings {
     catalog_ttl_secs: Option<u64>,
     reconcile_interval_secs: Option<u64>,
     stale_after_secs: Option<u64>,
+    max_esims_per_order: Option<u32>,
     checkout_per_minute: Option<u32>,
     status_per_minute: Option<u32>,
     misses_per_minute: Option<u32>,
@@ -82,6 +83,8 @@ pub struct Settings {
     pub reconcile_interval: Duration,
     /// Paid orders not ready after this long are checked upstream.
     pub stale_after: Duration,
+    /// The most eSIMs (lines, one per traveller) one checkout may buy: 1 to 10.
+    pub max_esims_per_order: u32,
     /// Rate limits.
     pub rate_limits: RateLimits,
     /// Take the client address from `X-Forwarded-For` (behind a trusted proxy only).
@@ -109,6 +112,7 @@ impl std::fmt::Debug for Settings {
             .field("catalog_ttl", &self.catalog_ttl)
             .field("reconcile_interval", &self.reconcile_interval)
             .field("stale_after", &self.stale_after)
+            .field("max_esims_per_order", &self.max_esims_per_order)
             .field("rate_limits", &self.rate_limits)
             .finish_non_exhaustive()
     }
@@ -302,6 +306,12 @@ impl Settings {
             120,
             1,
         )?;
+        let max_esims_per_order = parse_env(env, "PROXY_MAX_ESIMS_PER_ORDER")?
+            .or(fs.max_esims_per_order)
+            .unwrap_or(10);
+        if !(1..=10).contains(&max_esims_per_order) {
+            bail!("PROXY_MAX_ESIMS_PER_ORDER: must be 1 to 10 (the checkout's own range)");
+        }
         let checkout_per_minute = parse_env(env, "PROXY_CHECKOUT_PER_MINUTE")?
             .or(fs.checkout_per_minute)
             .unwrap_or(20);
@@ -340,6 +350,7 @@ impl Settings {
             catalog_ttl,
             reconcile_interval,
             stale_after,
+            max_esims_per_order,
             rate_limits: RateLimits {
                 checkout_per_minute,
                 status_per_minute,
@@ -382,6 +393,7 @@ mod tests {
         assert_eq!(s.allowed_origins.len(), 2);
         assert!(s.database_url.starts_with("sqlite://"));
         assert_eq!(s.listen.port(), 8787);
+        assert_eq!(s.max_esims_per_order, 10);
         let shown = format!("{s:?}");
         assert!(
             !shown.contains("whsec_one") && !shown.contains("sk_sandbox_abc"),
@@ -448,6 +460,14 @@ mod tests {
             (
                 [BASE, &[("PROXY_BEACONS_PER_MINUTE", "0")]].concat(),
                 "PROXY_BEACONS_PER_MINUTE",
+            ),
+            (
+                [BASE, &[("PROXY_MAX_ESIMS_PER_ORDER", "11")]].concat(),
+                "PROXY_MAX_ESIMS_PER_ORDER",
+            ),
+            (
+                [BASE, &[("PROXY_MAX_ESIMS_PER_ORDER", "0")]].concat(),
+                "PROXY_MAX_ESIMS_PER_ORDER",
             ),
         ];
         for (pairs, name) in cases {

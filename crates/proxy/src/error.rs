@@ -31,6 +31,9 @@ pub enum ApiError {
     /// The plan is sold out.
     #[error("the plan is not available")]
     SkuUnavailable,
+    /// The quantity cannot be delivered as separate lines; the reason says why.
+    #[error("{0}")]
+    QuantityUnavailable(String),
     /// Too many requests.
     #[error("too many requests")]
     RateLimited(u64),
@@ -128,6 +131,13 @@ impl ApiError {
                 ErrorCode::SkuUnavailable,
                 "this plan is sold out".into(),
                 Some("sku".into()),
+                None,
+            ),
+            ApiError::QuantityUnavailable(m) => (
+                StatusCode::CONFLICT,
+                ErrorCode::QuantityUnavailable,
+                m.clone(),
+                Some("quantity".into()),
                 None,
             ),
             ApiError::RateLimited(secs) => (

@@ -1,19 +1,23 @@
 //! `simology-proxy`: the partner proxy.
 //!
 //! `simology-proxy` serves (see `--help`; SIGHUP re-reads the affiliates file);
-//! `simology-proxy refund <order_ref>` asks the upstream for a refund;
-//! `simology-proxy report` prints the affiliates' report; `simology-proxy check-config`
-//! validates the settings.
+//! `simology-proxy refund <order_ref> [--line <iccid>]` asks the upstream for a refund of
+//! an order or of one of its lines; `simology-proxy orders [--incomplete]` lists orders
+//! (or the paid ones still short of lines); `simology-proxy report` prints the
+//! affiliates' report; `simology-proxy check-config` validates the settings.
 
 use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand, ValueEnum};
 use simology_proxy::affiliates::Affiliates;
+use simology_proxy::clock::now_ms;
 use simology_proxy::config::{LogFormat, Settings};
 use simology_proxy::domain::OrderRef;
+use simology_proxy::services::lines::incomplete_orders;
 use simology_proxy::services::refund::request_refund;
 use simology_proxy::services::report::{self, ReportQuery};
+use simology_proxy::store::OrderRow;
 use simology_proxy::{AppState, Application, SharedState};
 use simology_proxy_api::ReportGroup;
 
@@ -34,14 +38,28 @@ enum Command {
     Serve,
     /// Validate the configuration and exit.
     CheckConfig,
-    /// Ask the upstream to refund an order; it changes state when `refund.processed` arrives.
+    /// Ask the upstream to refund an order, or one of its lines; it changes when
+    /// `refund.processed` arrives.
     Refund {
         /// The order's reference (`o_...`).
         #[arg(value_parser = parse_order_ref)]
         order_ref: OrderRef,
+        /// Refund only this line of the order (its ICCID, as in the order's `lines`).
+        #[arg(long, value_name = "ICCID")]
+        line: Option<String>,
         /// Why, for the records.
         #[arg(long)]
         reason: Option<String>,
+    },
+    /// List orders, newest first: reference, kind, state, quantity, lines delivered, age.
+    Orders {
+        /// Only paid orders still short of lines after the reconciler's window (as
+        /// counted by `simology_orders_incomplete`), oldest first.
+        #[arg(long)]
+        incomplete: bool,
+        /// At most this many.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
     },
     /// Print the affiliates' report: the funnel (shown, destination, plan, checkout,
     /// paid, ready), conversion rates, revenue per currency and the commission owed.
@@ -84,6 +102,33 @@ fn parse_group(text: &str) -> Result<ReportGroup, String> {
 fn parse_order_ref(text: &str) -> Result<OrderRef, String> {
     OrderRef::parse(text)
         .ok_or_else(|| format!("{text:?} is not an order reference (o_ and 32 hex digits)"))
+}
+
+/// Orders as a table: reference, kind, state, quantity, lines delivered, and age
+/// (since payment once paid, else since creation).
+fn orders_table<'a>(rows: impl Iterator<Item = &'a OrderRow>, now: i64) -> String {
+    let mut out = format!(
+        "{:<34}  {:<5}  {:<12}  {:>8}  {:>11}  {}\n",
+        "order_ref", "kind", "state", "quantity", "lines_ready", "age"
+    );
+    for row in rows {
+        let (since, from) = match row.facts.paid_since() {
+            Some(t) => (t, "since payment"),
+            None => (row.created_at, "since creation"),
+        };
+        let secs = now.saturating_sub(since).max(0) / 1000;
+        out.push_str(&format!(
+            "{:<34}  {:<5}  {:<12}  {:>8}  {:>11}  {}m {:02}s {from}\n",
+            row.order_ref.as_str(),
+            row.kind.as_str(),
+            row.facts.state().as_str(),
+            row.quantity,
+            row.facts.lines_ready(),
+            secs / 60,
+            secs % 60,
+        ));
+    }
+    out
 }
 
 fn init_logs(format: LogFormat) {
@@ -173,16 +218,38 @@ async fn run(args: Args) -> Result<()> {
             }
             Ok(())
         }
-        Command::Refund { order_ref, reason } => {
+        Command::Refund {
+            order_ref,
+            line,
+            reason,
+        } => {
             init_logs(LogFormat::Text);
             let state = AppState::connect(settings).await?;
-            let accepted = request_refund(&state, &order_ref, reason)
+            let accepted = request_refund(&state, &order_ref, line.as_deref(), reason)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let what = match &accepted.iccid {
+                Some(iccid) => format!("the line {iccid}"),
+                None => "the order".to_owned(),
+            };
             println!(
-                "refund {} requested; the order changes when refund.processed arrives",
+                "refund {} requested; {what} changes when refund.processed arrives",
                 accepted.refund_id
             );
+            Ok(())
+        }
+        Command::Orders { incomplete, limit } => {
+            let state = AppState::connect(settings).await?;
+            let now = now_ms();
+            let rows = if incomplete {
+                incomplete_orders(&state, now).await?
+            } else {
+                state.store.all_orders().await?
+            };
+            print!("{}", orders_table(rows.iter().take(limit), now));
+            if incomplete && rows.is_empty() {
+                println!("no paid order is short of lines");
+            }
             Ok(())
         }
         Command::Serve => {

@@ -22,6 +22,9 @@ use crate::routes::{affiliates, catalog, orders};
         orders::buy_topup,
         affiliates::beacon,
         affiliates::affiliate_report,
+        orders::line_usage,
+        orders::line_topup_offers,
+        orders::buy_line_topup,
     ),
     tags((name = "catalogue"), (name = "orders"), (name = "affiliates")),
     modifiers(&AffiliateToken)
@@ -52,4 +55,35 @@ impl Modify for AffiliateToken {
 /// The document.
 pub fn document() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_document_has_the_line_routes_and_the_order_s_lines() {
+        let doc = serde_json::to_value(document()).expect("json");
+        for path in [
+            "/api/orders/{order_ref}/lines/{iccid}/usage",
+            "/api/orders/{order_ref}/lines/{iccid}/topups",
+            "/api/orders/{order_ref}/usage",
+            "/api/orders/{order_ref}/topups",
+        ] {
+            assert!(doc["paths"][path].is_object(), "{path}");
+        }
+        assert!(doc["paths"]["/api/orders/{order_ref}/lines/{iccid}/topups"]["post"].is_object());
+        let schemas = &doc["components"]["schemas"];
+        for name in ["OrderDetail", "OrderView", "Line", "LineState", "Esim"] {
+            assert!(schemas[name].is_object(), "{name}: {schemas}");
+        }
+        let answer = &doc["paths"]["/api/orders/{order_ref}"]["get"]["responses"]["200"];
+        assert_eq!(
+            answer["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/OrderDetail"
+        );
+        assert!(schemas["ErrorCode"]
+            .to_string()
+            .contains("quantity_unavailable"));
+    }
 }

@@ -1,6 +1,9 @@
-//! The reconciler: orders whose webhooks are late are read upstream, unpaid sessions
-//! past their expiry are expired, and reservations that never got a session are
-//! dropped.
+//! The reconciler: orders whose webhooks are late are read upstream (an order of
+//! several eSIMs still short of lines included: the upstream order lists every line
+//! provisioned), unpaid sessions past their expiry are expired, and reservations that
+//! never got a session are dropped. An order still short of lines after the window of
+//! `services::lines::incomplete_after` is logged here, and flagged in `/metrics` and by
+//! `simology-proxy orders --incomplete`.
 
 use anyhow::Result;
 use simology::models::SessionStatus;
@@ -10,6 +13,7 @@ use super::topup::apply_topup;
 use crate::clock::{duration_ms, now_ms};
 use crate::domain::OrderRef;
 use crate::order::{facts_of_order, Facts, OrderKind};
+use crate::services::lines::incomplete_after;
 use crate::state::AppState;
 use crate::store::OrderRow;
 
@@ -85,7 +89,18 @@ async fn reconcile(state: &AppState, order: &OrderRow) -> Result<()> {
             tracing::warn!(order_ref = %after.order_ref, error = format!("{e:#}"), "top-up still not applied");
         }
     }
-    tracing::info!(order_ref = %order.order_ref, order_id, state = ?after.facts.state(), "reconciled");
+    let window = duration_ms(incomplete_after(&state.settings));
+    if after.facts.short_of_lines()
+        && after
+            .facts
+            .paid_since()
+            .is_some_and(|t| t < now_ms().saturating_sub(window))
+    {
+        tracing::warn!(order_ref = %order.order_ref, order_id, quantity = after.quantity,
+            lines_ready = after.facts.lines_ready(), "paid order still short of lines");
+    }
+    tracing::info!(order_ref = %order.order_ref, order_id, state = ?after.facts.state(),
+        lines_ready = after.facts.lines_ready(), "reconciled");
     Ok(())
 }
 

@@ -9,7 +9,8 @@ use crate::order::Facts;
 use crate::state::AppState;
 use crate::store::OrderRow;
 
-/// Adds a paid top-up's data to its line (idempotent per top-up order).
+/// Adds a paid top-up's data to the line it was bought for (idempotent per top-up
+/// order); the other lines of the order are untouched.
 pub(super) async fn apply_topup(state: &AppState, order: &OrderRow) -> Result<()> {
     if order.facts.ready_at.is_some() {
         return Ok(());
@@ -18,16 +19,23 @@ pub(super) async fn apply_topup(state: &AppState, order: &OrderRow) -> Result<()
         .parent_ref
         .as_ref()
         .context("a top-up without its order")?;
-    let parent = state
-        .store
-        .order(parent_ref)
-        .await?
-        .context("the top-up's order is gone")?;
-    let iccid = parent
-        .facts
-        .iccid
-        .clone()
-        .context("the top-up's order has no line")?;
+    let iccid = match &order.parent_iccid {
+        Some(iccid) => iccid.clone(),
+        // A top-up from before orders of several lines: its order's one line.
+        None => {
+            let parent = state
+                .store
+                .order(parent_ref)
+                .await?
+                .context("the top-up's order is gone")?;
+            let first = parent
+                .facts
+                .delivered_lines()
+                .next()
+                .map(|(iccid, _)| iccid.to_owned());
+            first.context("the top-up's order has no line")?
+        }
+    };
     let topup = state
         .client
         .create_topup(
@@ -50,6 +58,8 @@ pub(super) async fn apply_topup(state: &AppState, order: &OrderRow) -> Result<()
             None,
         )
         .await?;
+    // The line's usage changed: the next read goes upstream.
+    state.usage.forget(&iccid);
     tracing::info!(order_ref = %order.order_ref, %parent_ref, iccid, topup_id = %topup.id, mb = topup.data_added_mb, "top-up applied");
     Ok(())
 }

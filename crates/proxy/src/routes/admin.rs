@@ -20,11 +20,13 @@ pub fn router() -> Router<SharedState> {
     Router::new().route("/admin/orders/{order_ref}/refund", post(refund))
 }
 
-/// The refund body.
+/// The refund body (optional: no body refunds the whole order).
 #[derive(Debug, Default, Deserialize)]
 pub struct RefundBody {
     /// Why, for the records.
     pub reason: Option<String>,
+    /// One line of the order to refund, by ICCID; none refunds every line.
+    pub iccid: Option<String>,
 }
 
 /// Whether the request carries the admin token (also used by `/admin/report`).
@@ -41,7 +43,8 @@ pub(crate) fn authorised(state: &SharedState, headers: &HeaderMap) -> bool {
     sha2::Sha256::digest(given.as_bytes()) == sha2::Sha256::digest(token.as_bytes())
 }
 
-/// Asks for a refund (`services::refund`); 202 with the refund's id.
+/// Asks for a refund of the order or of one line (`services::refund`); 202 with the
+/// refund's id.
 async fn refund(
     State(state): State<SharedState>,
     Path(order_ref): Path<String>,
@@ -57,6 +60,6 @@ async fn refund(
         Err(e) => return Err(e.into()),
     };
     let order_ref = parse_order_ref(&order_ref)?;
-    let accepted = request_refund(&state, &order_ref, body.reason).await?;
+    let accepted = request_refund(&state, &order_ref, body.iccid.as_deref(), body.reason).await?;
     Ok((StatusCode::ACCEPTED, Json(accepted)).into_response())
 }

@@ -7,6 +7,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 
 use crate::clock::now_ms;
+use crate::services::lines::incomplete_orders;
 use crate::state::SharedState;
 use crate::store::EventCounts;
 
@@ -50,12 +51,29 @@ async fn metrics(State(state): State<SharedState>) -> Response {
              simology_events_stored_total_count {total}\n"
         ));
     }
+    text.push_str(&incomplete_gauge(&state).await);
     let mut r = text.into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4"),
     );
     r
+}
+
+/// `simology_orders_incomplete`: paid orders still short of lines after the
+/// reconciler's window, read from the store (the same count on every replica).
+async fn incomplete_gauge(state: &SharedState) -> String {
+    match incomplete_orders(state, now_ms()).await {
+        Ok(rows) => format!(
+            "# HELP simology_orders_incomplete Paid orders still short of the lines they are owed after the reconciler's window (simology-proxy orders --incomplete lists them).\n\
+             # TYPE simology_orders_incomplete gauge\nsimology_orders_incomplete {}\n",
+            rows.len()
+        ),
+        Err(e) => {
+            tracing::warn!(error = format!("{e:#}"), "counting incomplete orders failed");
+            String::new()
+        }
+    }
 }
 
 async fn openapi() -> Response {

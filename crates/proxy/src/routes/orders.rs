@@ -1,5 +1,6 @@
-//! Checkout, order status (with long-polling), usage and top-ups: the HTTP side. The
-//! work is in `services::{purchase, status, usage}`.
+//! Checkout, order status (with long-polling), and each line's usage and top-ups: the
+//! HTTP side. The work is in `services::{purchase, status, usage, lines}`. The
+//! order-level usage and top-up routes act on the line of the order's `esim`.
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -12,7 +13,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use simology_proxy_api::{
-    CheckoutRequest, CheckoutResponse, OrderView, TopupOffers, TopupRequest, UsageView,
+    CheckoutRequest, CheckoutResponse, OrderDetail, TopupOffers, TopupRequest, UsageView,
     MAX_WAIT_SECS,
 };
 
@@ -23,6 +24,7 @@ use crate::domain::{parse_order_ref, Quantity, Sku};
 use crate::error::ApiError;
 use crate::middleware::limit;
 use crate::ratelimit::Budget;
+use crate::services::lines::working_line;
 use crate::services::purchase::{self, Buyer, Purchase, TopupOf};
 use crate::services::status::{self, Watch};
 use crate::state::SharedState;
@@ -44,6 +46,18 @@ pub fn router(state: &SharedState) -> Router<SharedState> {
             "/api/orders/{order_ref}/topups",
             get(topup_offers).route_layer(status()).merge(
                 post(buy_topup)
+                    .route_layer(status())
+                    .route_layer(purchases()),
+            ),
+        )
+        .route(
+            "/api/orders/{order_ref}/lines/{iccid}/usage",
+            get(line_usage).route_layer(status()),
+        )
+        .route(
+            "/api/orders/{order_ref}/lines/{iccid}/topups",
+            get(line_topup_offers).route_layer(status()).merge(
+                post(buy_line_topup)
                     .route_layer(status())
                     .route_layer(purchases()),
             ),
@@ -94,7 +108,7 @@ async fn known_order(state: &SharedState, client: IpAddr, raw: &str) -> Result<O
         (status = 200, description = "Session created (or found again for this intent)", body = CheckoutResponse),
         (status = 400, description = "Invalid field (an affiliate not in the affiliates file among them)", body = simology_proxy_api::ErrorBody),
         (status = 403, description = "Origin not allowed (for an affiliate: not one of its sites)", body = simology_proxy_api::ErrorBody),
-        (status = 409, description = "Sold out, or intent reused with other details", body = simology_proxy_api::ErrorBody),
+        (status = 409, description = "Sold out (`sku_unavailable`), a quantity this proxy cannot deliver as separate lines (`quantity_unavailable`), or intent reused with other details (`conflict`)", body = simology_proxy_api::ErrorBody),
         (status = 413, description = "Body too large"),
         (status = 429, description = "Rate limited", body = simology_proxy_api::ErrorBody),
         (status = 503, description = "Upstream unavailable", body = simology_proxy_api::ErrorBody),
@@ -113,7 +127,7 @@ pub async fn checkout(
     let attribution = Attribution::of_checkout(&state.affiliates.affiliates(), origin, &body)?;
     let purchase = Purchase {
         topup_of: None,
-        plan: purchase::plan_for(&state, &sku).await?,
+        plan: purchase::plan_for(&state, &sku, quantity).await?,
         quantity,
         buyer,
     };
@@ -131,11 +145,11 @@ pub struct WaitParams {
     pub version: Option<i64>,
 }
 
-/// An order's state; with `wait`, answers as soon as it changes.
+/// An order's state and its lines; with `wait`, answers as soon as it changes.
 #[utoipa::path(get, path = "/api/orders/{order_ref}", tag = "orders",
     params(("order_ref" = String, Path, description = "The order's reference"), WaitParams),
     responses(
-        (status = 200, description = "The order", body = OrderView),
+        (status = 200, description = "The order", body = OrderDetail),
         (status = 400, description = "Malformed parameters", body = simology_proxy_api::ErrorBody),
         (status = 404, description = "No such order", body = simology_proxy_api::ErrorBody),
         (status = 429, description = "Rate limited", body = simology_proxy_api::ErrorBody),
@@ -155,7 +169,7 @@ pub async fn order(
     Ok(no_store(Json(status::view(&row, now_ms()))))
 }
 
-/// Data used and left on the order's line (cached 45 s).
+/// Data used and left on the line of the order's `esim` (cached 45 s).
 #[utoipa::path(get, path = "/api/orders/{order_ref}/usage", tag = "orders",
     params(("order_ref" = String, Path, description = "The order's reference")),
     responses(
@@ -170,8 +184,36 @@ pub async fn usage(
     ClientIp(client): ClientIp,
     Path(order_ref): Path<String>,
 ) -> Result<Response, ApiError> {
-    let row = known_order(&state, client, &order_ref).await?;
-    let iccid = status::ready_line(&row)?;
+    usage_of(&state, client, &order_ref, None).await
+}
+
+/// Data used and left on one line of the order (cached 45 s).
+#[utoipa::path(get, path = "/api/orders/{order_ref}/lines/{iccid}/usage", tag = "orders",
+    params(("order_ref" = String, Path, description = "The order's reference"),
+        ("iccid" = String, Path, description = "The line's ICCID, as in the order's `lines`")),
+    responses(
+        (status = 200, description = "Usage", body = UsageView),
+        (status = 404, description = "No such order, or no such line in it", body = simology_proxy_api::ErrorBody),
+        (status = 409, description = "The line was refunded", body = simology_proxy_api::ErrorBody),
+        (status = 429, description = "Rate limited", body = simology_proxy_api::ErrorBody),
+        (status = 503, description = "Upstream unavailable", body = simology_proxy_api::ErrorBody),
+    ))]
+pub async fn line_usage(
+    State(state): State<SharedState>,
+    ClientIp(client): ClientIp,
+    Path((order_ref, iccid)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    usage_of(&state, client, &order_ref, Some(&iccid)).await
+}
+
+async fn usage_of(
+    state: &SharedState,
+    client: IpAddr,
+    order_ref: &str,
+    iccid: Option<&str>,
+) -> Result<Response, ApiError> {
+    let row = known_order(state, client, order_ref).await?;
+    let iccid = working_line(&row, iccid)?;
     let view = state
         .usage
         .usage(&state.client, &iccid)
@@ -180,7 +222,7 @@ pub async fn usage(
     Ok(no_store(Json(view)))
 }
 
-/// Plans that add data to the order's line.
+/// Plans that add data to the line of the order's `esim`.
 #[utoipa::path(get, path = "/api/orders/{order_ref}/topups", tag = "orders",
     params(("order_ref" = String, Path, description = "The order's reference")),
     responses(
@@ -195,13 +237,42 @@ pub async fn topup_offers(
     ClientIp(client): ClientIp,
     Path(order_ref): Path<String>,
 ) -> Result<Response, ApiError> {
-    let row = known_order(&state, client, &order_ref).await?;
-    status::ready_line(&row)?;
-    let offers = purchase::topup_offers(&state, &row).await?;
+    topup_offers_of(&state, client, &order_ref, None).await
+}
+
+/// Plans that add data to one line of the order.
+#[utoipa::path(get, path = "/api/orders/{order_ref}/lines/{iccid}/topups", tag = "orders",
+    params(("order_ref" = String, Path, description = "The order's reference"),
+        ("iccid" = String, Path, description = "The line's ICCID, as in the order's `lines`")),
+    responses(
+        (status = 200, description = "Offers", body = TopupOffers),
+        (status = 404, description = "No such order, or no such line in it", body = simology_proxy_api::ErrorBody),
+        (status = 409, description = "The line was refunded", body = simology_proxy_api::ErrorBody),
+        (status = 429, description = "Rate limited", body = simology_proxy_api::ErrorBody),
+        (status = 503, description = "Upstream unavailable", body = simology_proxy_api::ErrorBody),
+    ))]
+pub async fn line_topup_offers(
+    State(state): State<SharedState>,
+    ClientIp(client): ClientIp,
+    Path((order_ref, iccid)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    topup_offers_of(&state, client, &order_ref, Some(&iccid)).await
+}
+
+async fn topup_offers_of(
+    state: &SharedState,
+    client: IpAddr,
+    order_ref: &str,
+    iccid: Option<&str>,
+) -> Result<Response, ApiError> {
+    let row = known_order(state, client, order_ref).await?;
+    working_line(&row, iccid)?;
+    let offers = purchase::topup_offers(state, &row).await?;
     Ok(no_store(Json(TopupOffers { offers })))
 }
 
-/// Buys a top-up: a checkout like a plan's, whose payment adds data to the line.
+/// Buys a top-up for the line of the order's `esim`: a checkout like a plan's, whose
+/// payment adds data to that line.
 #[utoipa::path(post, path = "/api/orders/{order_ref}/topups", tag = "orders", request_body = TopupRequest,
     params(("order_ref" = String, Path, description = "The order's reference")),
     responses(
@@ -220,12 +291,47 @@ pub async fn buy_topup(
     headers: HeaderMap,
     body: Result<Json<TopupRequest>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    check_origin(&state, &headers)?;
-    let row = known_order(&state, client, &order_ref).await?;
+    buy_topup_for(&state, client, &order_ref, None, &headers, body).await
+}
+
+/// Buys a top-up for one line of the order: a checkout like a plan's, whose payment
+/// adds data to that line alone.
+#[utoipa::path(post, path = "/api/orders/{order_ref}/lines/{iccid}/topups", tag = "orders", request_body = TopupRequest,
+    params(("order_ref" = String, Path, description = "The order's reference"),
+        ("iccid" = String, Path, description = "The line's ICCID, as in the order's `lines`")),
+    responses(
+        (status = 200, description = "Session created", body = CheckoutResponse),
+        (status = 400, description = "Invalid field", body = simology_proxy_api::ErrorBody),
+        (status = 403, description = "Origin not allowed", body = simology_proxy_api::ErrorBody),
+        (status = 404, description = "No such order, or no such line in it", body = simology_proxy_api::ErrorBody),
+        (status = 409, description = "Line refunded, sold out, or intent reused", body = simology_proxy_api::ErrorBody),
+        (status = 429, description = "Rate limited", body = simology_proxy_api::ErrorBody),
+        (status = 503, description = "Upstream unavailable", body = simology_proxy_api::ErrorBody),
+    ))]
+pub async fn buy_line_topup(
+    State(state): State<SharedState>,
+    ClientIp(client): ClientIp,
+    Path((order_ref, iccid)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Result<Json<TopupRequest>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    buy_topup_for(&state, client, &order_ref, Some(&iccid), &headers, body).await
+}
+
+async fn buy_topup_for(
+    state: &SharedState,
+    client: IpAddr,
+    order_ref: &str,
+    iccid: Option<&str>,
+    headers: &HeaderMap,
+    body: Result<Json<TopupRequest>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    check_origin(state, headers)?;
+    let row = known_order(state, client, order_ref).await?;
     let Json(body) = body?;
-    let iccid = status::ready_line(&row)?;
+    let iccid = working_line(&row, iccid)?;
     let sku = Sku::parse(body.sku.trim())?;
-    let plan = purchase::topup_plan(&state, &row, &sku).await?;
+    let plan = purchase::topup_plan(state, &row, &sku).await?;
     let quantity = Quantity::parse(1)?;
     let buyer = Buyer::of(&body, &state.affiliates.allowed_origins())?;
     let purchase = Purchase {
@@ -237,5 +343,5 @@ pub async fn buy_topup(
         quantity,
         buyer,
     };
-    Ok(no_store(Json(purchase::start(&state, purchase).await?)))
+    Ok(no_store(Json(purchase::start(state, purchase).await?)))
 }

@@ -122,7 +122,9 @@ impl Purchase {
             self.quantity.get(),
             self.buyer.email.expose().to_lowercase(),
             self.buyer.return_url.as_str(),
-            self.topup_of.as_ref().map_or("", |t| t.order_ref.as_str())
+            self.topup_of
+                .as_ref()
+                .map_or(String::new(), |t| format!("{}/{}", t.order_ref, t.iccid))
         );
         hex::encode(Sha256::digest(text.as_bytes()))
     }
@@ -141,12 +143,14 @@ impl Purchase {
     }
 }
 
-/// The catalogue's plan for a checkout.
+/// The catalogue's plan for a checkout of `quantity` eSIMs, each delivered as its own
+/// line (never charged for more than can be delivered).
 ///
 /// # Errors
 /// `Invalid` (sku) when the catalogue has no such plan, `SkuUnavailable` when it is
-/// sold out, and upstream errors when there is no catalogue.
-pub async fn plan_for(state: &AppState, sku: &Sku) -> Result<Plan, ApiError> {
+/// sold out, `QuantityUnavailable` when this proxy cannot deliver that many lines of
+/// it (see [`deliverable`]), and upstream errors when there is no catalogue.
+pub async fn plan_for(state: &AppState, sku: &Sku, quantity: Quantity) -> Result<Plan, ApiError> {
     let snapshot = state.catalog_snapshot().await?;
     let plan = snapshot
         .plan(sku.as_str())
@@ -155,10 +159,38 @@ pub async fn plan_for(state: &AppState, sku: &Sku) -> Result<Plan, ApiError> {
     if !plan.available {
         return Err(ApiError::SkuUnavailable);
     }
+    deliverable(
+        quantity,
+        state.settings.max_esims_per_order,
+        snapshot.installs_by_lpa(&plan.sku),
+    )?;
     Ok(plan)
 }
 
-/// The top-up plans the catalogue offers for an order's line, cheapest first.
+/// Whether `quantity` eSIMs of a plan can be delivered as separate lines, each with its
+/// own QR code: at most `max` per order (`PROXY_MAX_ESIMS_PER_ORDER`), and several only
+/// of a plan installed by LPA string (the only lines the proxy can show one per
+/// traveller).
+///
+/// # Errors
+/// `QuantityUnavailable`, saying which rule.
+pub fn deliverable(quantity: Quantity, max: u32, by_lpa: bool) -> Result<(), ApiError> {
+    let n = quantity.get();
+    if n > max {
+        return Err(ApiError::QuantityUnavailable(format!(
+            "at most {max} eSIMs can be bought in one order"
+        )));
+    }
+    if n > 1 && !by_lpa {
+        return Err(ApiError::QuantityUnavailable(
+            "this plan is sold one eSIM per order".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The top-up plans the catalogue offers for a line of an order, cheapest first (every
+/// line of an order is of its one plan, so they are offered the same).
 ///
 /// # Errors
 /// Upstream errors when there is no catalogue.
@@ -216,6 +248,7 @@ pub async fn start_attributed(
             order_ref: new_order_ref(),
             kind,
             parent_ref: p.topup_of.as_ref().map(|t| t.order_ref.clone()),
+            parent_iccid: p.topup_of.as_ref().map(|t| t.iccid.clone()),
             intent_key: intent_key.clone(),
             fingerprint: fingerprint.clone(),
             plan: p.order_plan(),
@@ -320,4 +353,30 @@ async fn attribute(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusal(quantity: u32, max: u32, by_lpa: bool) -> Option<String> {
+        let q = Quantity::parse(quantity).expect("1 to 10");
+        deliverable(q, max, by_lpa).err().map(|e| e.to_string())
+    }
+
+    #[test]
+    fn several_lines_only_up_to_the_limit_and_only_by_lpa_string() {
+        assert_eq!(refusal(1, 10, true), None);
+        assert_eq!(refusal(10, 10, true), None);
+        assert_eq!(refusal(5, 5, true), None);
+        assert_eq!(
+            refusal(6, 5, true).as_deref(),
+            Some("at most 5 eSIMs can be bought in one order")
+        );
+        assert_eq!(refusal(1, 10, false), None, "one eSIM as before");
+        assert_eq!(
+            refusal(2, 10, false).as_deref(),
+            Some("this plan is sold one eSIM per order")
+        );
+    }
 }

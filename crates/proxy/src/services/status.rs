@@ -1,58 +1,82 @@
-//! An order's status as the widget sees it: the view of a stored order, the line of a
-//! ready eSIM, and the long-poll that answers as soon as the order changes.
+//! An order's status as the widget sees it: the view of a stored order with its lines,
+//! and the long-poll that answers as soon as the order changes.
 
 use std::time::Duration;
 
 use simology::Lpa;
-use simology_proxy_api::{Esim, OrderState, OrderView};
+use simology_proxy_api::{Esim, Line, LineState, OrderDetail, OrderState, OrderView};
 use tokio::sync::broadcast::{self, error::RecvError};
 
 use crate::clock::rfc3339_ms;
 use crate::error::ApiError;
+use crate::order::LineFacts;
 use crate::state::AppState;
 use crate::store::{Change, OrderRow, Store};
 
-/// The widget's view of a stored order at `now` (Unix ms): a pending order whose
-/// payment page has expired shows as expired before the reconciler records it.
-pub fn view(row: &OrderRow, now: i64) -> OrderView {
+/// The widget's view of a stored order at `now` (Unix ms), with its lines: a pending
+/// order whose payment page has expired shows as expired before the reconciler
+/// records it.
+pub fn view(row: &OrderRow, now: i64) -> OrderDetail {
     let mut state = row.facts.state();
     let mut reason = row.facts.reason().map(str::to_owned);
     if state == OrderState::Pending && row.session_expires_at.is_some_and(|t| t < now) {
         state = OrderState::Expired;
         reason = Some("payment_expired".into());
     }
-    let esim = row.facts.ready_line(row.kind).and_then(|iccid| {
-        let lpa = Lpa::parse(row.facts.lpa.as_deref()?).ok()?;
-        Some(Esim {
-            iccid: iccid.to_owned(),
-            lpa: lpa.to_string(),
-            smdp_address: lpa.smdp_address().to_owned(),
-            activation_code: lpa.activation_code().to_owned(),
-            valid_from: row.facts.valid_from.clone().unwrap_or_default(),
-            valid_until: row.facts.valid_until.clone().unwrap_or_default(),
-        })
-    });
-    OrderView {
-        order_ref: row.order_ref.clone(),
-        state,
-        reason,
-        plan: row.plan.clone(),
-        esim,
-        topup_of: row.parent_ref.clone(),
-        version: row.version,
-        updated_at: rfc3339_ms(row.updated_at),
+    let esim = row
+        .facts
+        .primary_line(row.kind)
+        .and_then(|(iccid, line)| esim_of(iccid, line));
+    let lines = lines_view(row);
+    OrderDetail {
+        order: OrderView {
+            order_ref: row.order_ref.clone(),
+            state,
+            reason,
+            plan: row.plan.clone(),
+            esim,
+            topup_of: row.parent_ref.clone(),
+            version: row.version,
+            updated_at: rfc3339_ms(row.updated_at),
+        },
+        lines_ready: u32::try_from(lines.len()).unwrap_or(u32::MAX),
+        lines_total: row.facts.lines_due.unwrap_or(0),
+        lines,
+        topup_line: row.parent_iccid.clone(),
     }
 }
 
-/// The ICCID of a ready eSIM order's line (usage and top-ups need one).
-///
-/// # Errors
-/// `NotReady` for a top-up, or an order that is not ready.
-pub fn ready_line(row: &OrderRow) -> Result<String, ApiError> {
+/// The lines an order has delivered, by ICCID: each ready with its credentials, or
+/// refunded (alone or with its order) without them.
+fn lines_view(row: &OrderRow) -> Vec<Line> {
     row.facts
-        .ready_line(row.kind)
-        .map(str::to_owned)
-        .ok_or(ApiError::NotReady("the eSIM is not ready"))
+        .delivered_lines()
+        .map(|(iccid, line)| {
+            let refunded = row.facts.line_refunded(iccid);
+            Line {
+                iccid: iccid.to_owned(),
+                state: if refunded {
+                    LineState::Refunded
+                } else {
+                    LineState::Ready
+                },
+                esim: if refunded { None } else { esim_of(iccid, line) },
+            }
+        })
+        .collect()
+}
+
+/// A delivered line's credentials, as the widget shows them.
+fn esim_of(iccid: &str, line: &LineFacts) -> Option<Esim> {
+    let lpa = Lpa::parse(line.lpa.as_deref()?).ok()?;
+    Some(Esim {
+        iccid: iccid.to_owned(),
+        lpa: lpa.to_string(),
+        smdp_address: lpa.smdp_address().to_owned(),
+        activation_code: lpa.activation_code().to_owned(),
+        valid_from: line.valid_from.clone().unwrap_or_default(),
+        valid_until: line.valid_until.clone().unwrap_or_default(),
+    })
 }
 
 /// How a long-poll was answered.

@@ -1,5 +1,6 @@
-//! Data used and left on a line, read upstream and cached for 45 s per line: the widget
-//! polls it, and usage upstream changes slowly.
+//! Data used and left on a line, read upstream and cached for 45 s per line (each line
+//! of an order its own): the widget polls it, and usage upstream changes slowly. A
+//! top-up drops its line's answer.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -50,6 +51,14 @@ impl UsageCache {
         Ok(view)
     }
 
+    /// Drops the line's cached answer (its data changed: a top-up), so that the next
+    /// read goes upstream.
+    pub fn forget(&self, iccid: &str) {
+        if let Ok(mut answers) = self.answers.lock() {
+            answers.remove(iccid);
+        }
+    }
+
     fn fresh(&self, iccid: &str, now: Instant) -> Option<UsageView> {
         let answers = self.answers.lock().ok()?;
         answers
@@ -93,5 +102,13 @@ mod tests {
         );
         assert_eq!(cache.fresh("8988", t0 + FRESH_FOR), None);
         assert_eq!(cache.fresh("8989", t0), None, "per line");
+        cache.remember("8989", view(2), t0);
+        cache.forget("8988");
+        assert_eq!(cache.fresh("8988", t0), None, "forgotten");
+        assert_eq!(
+            cache.fresh("8989", t0),
+            Some(view(2)),
+            "the other line kept"
+        );
     }
 }

@@ -22,6 +22,8 @@ pub struct OrderRow {
     pub kind: OrderKind,
     /// For a top-up, the order of the line.
     pub parent_ref: Option<OrderRef>,
+    /// For a top-up, the line (its ICCID) it adds data to.
+    pub parent_iccid: Option<String>,
     /// The SKU.
     pub sku: Sku,
     /// How many.
@@ -61,6 +63,8 @@ pub struct NewOrder {
     pub kind: OrderKind,
     /// For a top-up.
     pub parent_ref: Option<OrderRef>,
+    /// For a top-up, the line it adds data to.
+    pub parent_iccid: Option<String>,
     /// The upstream idempotency key (unique per intent).
     pub intent_key: String,
     /// Fingerprint of the request.
@@ -73,7 +77,7 @@ pub struct NewOrder {
     pub return_url: ReturnUrl,
 }
 
-const ORDER_COLUMNS: &str = "order_ref, kind, parent_ref, sku, quantity, plan_json, locale, return_url, \
+const ORDER_COLUMNS: &str = "order_ref, kind, parent_ref, parent_iccid, sku, quantity, plan_json, locale, return_url, \
      fingerprint, session_id, payment_url, session_expires_at, facts_json, refund_id, created_at, updated_at, version";
 
 fn order_from_row(row: &AnyRow) -> Result<OrderRow> {
@@ -89,6 +93,7 @@ fn order_from_row(row: &AnyRow) -> Result<OrderRow> {
             .as_deref()
             .map(stored_ref)
             .transpose()?,
+        parent_iccid: row.try_get("parent_iccid")?,
         sku: Sku::parse(&sku).with_context(|| format!("a stored SKU is malformed: {sku:?}"))?,
         quantity: u32::try_from(quantity).unwrap_or(1),
         plan: from_json(&row.try_get::<String, _>("plan_json")?)?,
@@ -133,11 +138,11 @@ impl Store {
     /// On database errors.
     pub async fn reserve(&self, new: &NewOrder) -> Result<OrderRow> {
         let now = now_ms();
-        let facts = Facts::default();
+        let facts = Facts::reserved(new.kind, new.plan.quantity);
         sqlx::query(
             "INSERT INTO orders (order_ref, kind, parent_ref, intent_key, fingerprint, sku, quantity, plan_json, \
-             locale, return_url, facts_json, state, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) \
+             locale, return_url, facts_json, state, created_at, updated_at, parent_iccid) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14) \
              ON CONFLICT (intent_key) DO NOTHING",
         )
         .bind(new.order_ref.as_str())
@@ -153,6 +158,7 @@ impl Store {
         .bind(json(&facts)?)
         .bind(facts.state().as_str())
         .bind(now)
+        .bind(new.parent_iccid.as_deref())
         .execute(&self.writer)
         .await
         .context("reserving an order")?;
@@ -410,6 +416,35 @@ impl Store {
             .await
             .context("dropping stale reservations")?;
         Ok(done.rows_affected())
+    }
+
+    /// Paid `Esim` orders that still lack lines they are owed (see
+    /// [`Facts::short_of_lines`]) and were paid before `paid_before` (Unix ms), oldest
+    /// first: what the reconciler could not complete in its window. Only orders not
+    /// final are read, which are few.
+    ///
+    /// # Errors
+    /// On database errors.
+    pub async fn incomplete_orders(&self, paid_before: i64) -> Result<Vec<OrderRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE kind = $1 AND state IN ($2, $3) ORDER BY created_at"
+        ))
+        .bind(OrderKind::Esim.as_str())
+        .bind(OrderState::Paid.as_str())
+        .bind(OrderState::Provisioning.as_str())
+        .fetch_all(&self.reader)
+        .await
+        .context("finding incomplete orders")?;
+        let mut incomplete = Vec::new();
+        for row in &rows {
+            let order = order_from_row(row)?;
+            if order.facts.short_of_lines()
+                && order.facts.paid_since().is_some_and(|t| t < paid_before)
+            {
+                incomplete.push(order);
+            }
+        }
+        Ok(incomplete)
     }
 
     /// Every order (for tests and the admin CLI), newest first.

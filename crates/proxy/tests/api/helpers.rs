@@ -20,6 +20,8 @@ pub struct TestApp {
     pub http: reqwest::Client,
     pub state: SharedState,
     pub dir: std::path::PathBuf,
+    /// The environment the proxy runs with.
+    pub env: Vec<(String, String)>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
@@ -144,7 +146,8 @@ pub async fn spawn_app_with(sandbox_config: SandboxConfig, extra: &[(&str, &str)
         .expect("sandbox");
     let dir = temp_dir("app");
     let db = database_url(&dir).await;
-    let served = serve(&proxy_env(sandbox.url(), &db, extra)).await;
+    let env = proxy_env(sandbox.url(), &db, extra);
+    let served = serve(&env).await;
     sandbox.set_webhook_url(Some(
         format!("{}/webhooks/simology", served.url)
             .parse()
@@ -156,6 +159,7 @@ pub async fn spawn_app_with(sandbox_config: SandboxConfig, extra: &[(&str, &str)
         http: http_client(),
         state: served.state,
         dir,
+        env,
         stop: Some(served.stop),
         task: Some(served.task),
     }
@@ -349,4 +353,179 @@ pub fn signed(body: &str, t: i64) -> String {
 
 pub fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// A checkout body for `quantity` eSIMs of `sku`.
+pub fn checkout_body_for(sku: &str, quantity: u32) -> Value {
+    let mut body = checkout_body(sku);
+    body["quantity"] = quantity.into();
+    body
+}
+
+/// Checks out `quantity` eSIMs at the proxy at `base`; returns (order_ref, payment_url).
+pub async fn checkout_quantity_at(
+    http: &reqwest::Client,
+    base: &str,
+    sku: &str,
+    quantity: u32,
+) -> (String, String) {
+    let r = post_checkout_at(http, base, &checkout_body_for(sku, quantity)).await;
+    let status = r.status();
+    let body: Value = r.json().await.expect("json");
+    assert_eq!(status, 200, "{body}");
+    (
+        body["order_ref"].as_str().expect("ref").to_owned(),
+        body["payment_url"].as_str().expect("url").to_owned(),
+    )
+}
+
+/// A metric's value on the proxy at `base` (the first sample whose line starts with
+/// `sample`, e.g. `simology_orders_incomplete`); none when it is not there.
+pub async fn metric_at(http: &reqwest::Client, base: &str, sample: &str) -> Option<f64> {
+    let text = http
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    let prefix = format!("{sample} ");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .map(|n| n.trim().parse().expect("a number"))
+}
+
+/// An order's lines as the proxy shows them: ICCID → LPA string (refunded lines, which
+/// show none, map to an empty string).
+pub fn lines_of(order: &Value) -> std::collections::BTreeMap<String, String> {
+    order["lines"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .map(|l| {
+            (
+                l["iccid"].as_str().expect("iccid").to_owned(),
+                l["esim"]["lpa"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The upstream order a proxy order made, by the `order_ref` in its metadata.
+pub fn upstream_order(
+    sandbox: &RunningSandbox,
+    order_ref: &str,
+) -> Option<simology::models::Order> {
+    sandbox
+        .orders()
+        .into_iter()
+        .find(|o| o.metadata.get("order_ref").map(String::as_str) == Some(order_ref))
+}
+
+/// An upstream order's lines: ICCID → LPA string.
+pub fn upstream_lines(
+    order: &simology::models::Order,
+) -> std::collections::BTreeMap<String, String> {
+    order
+        .lines
+        .iter()
+        .map(|l| (l.iccid.clone(), l.smdp_plus.to_string()))
+        .collect()
+}
+
+/// Long-polls the proxy at `base` until `done` holds for the order; fails the test with
+/// the last answer when it does not (see [`eventually`]).
+pub async fn wait_for_order_at(
+    http: &reqwest::Client,
+    base: &str,
+    order_ref: &str,
+    what: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    let mut version: Option<i64> = None;
+    eventually(&format!("{order_ref}: {what}"), async || {
+        let query = version.map_or_else(String::new, |v| format!("?wait=5&version={v}"));
+        let r = http
+            .get(format!("{base}/api/orders/{order_ref}{query}"))
+            .send()
+            .await
+            .expect("answer");
+        assert_eq!(r.status(), 200);
+        let body: Value = r.json().await.expect("json");
+        if done(&body) {
+            Ok(body)
+        } else {
+            version = body["version"].as_i64();
+            Err(body)
+        }
+    })
+    .await
+}
+
+impl TestApp {
+    /// Checks out `quantity` eSIMs; returns (order_ref, payment_url).
+    pub async fn checkout_quantity(&self, sku: &str, quantity: u32) -> (String, String) {
+        checkout_quantity_at(&self.http, &self.url, sku, quantity).await
+    }
+
+    /// A metric's value (see [`metric_at`]).
+    pub async fn metric(&self, sample: &str) -> Option<f64> {
+        metric_at(&self.http, &self.url, sample).await
+    }
+
+    /// Long-polls until `done` holds for the order (see [`wait_for_order_at`]).
+    pub async fn wait_for_order(
+        &self,
+        order_ref: &str,
+        what: &str,
+        done: impl Fn(&Value) -> bool,
+    ) -> Value {
+        wait_for_order_at(&self.http, &self.url, order_ref, what, done).await
+    }
+
+    /// `POST /admin/orders/{order_ref}/refund` with `body`; returns the status and answer.
+    pub async fn admin_refund(&self, order_ref: &str, body: &Value) -> (StatusCode, Value) {
+        let r = self
+            .http
+            .post(format!("{}/admin/orders/{order_ref}/refund", self.url))
+            .bearer_auth("admin-token-0123456789")
+            .json(body)
+            .send()
+            .await
+            .expect("answer");
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Runs `simology-proxy <args>` with this app's settings and database (see
+    /// [`run_cli`]).
+    pub async fn cli(&self, args: &[&str]) -> String {
+        run_cli(&self.env, args).await
+    }
+}
+
+/// Runs `simology-proxy <args>` with `env`, off the test's runtime (which serves the
+/// sandbox meanwhile); returns its stdout, failing the test with its stderr when it
+/// fails.
+pub async fn run_cli(env: &[(String, String)], args: &[&str]) -> String {
+    let env = env.to_vec();
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    tokio::task::spawn_blocking(move || {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_simology-proxy"))
+            .env_clear()
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .env("PROXY_LOG_FORMAT", "text")
+            .args(&args)
+            .output()
+            .expect("simology-proxy runs");
+        assert!(
+            out.status.success(),
+            "simology-proxy {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8")
+    })
+    .await
+    .expect("the command's thread")
 }

@@ -7,6 +7,8 @@ mod after_purchase;
 mod checkout;
 mod crash;
 mod helpers;
+mod lines;
+mod migration;
 mod protection;
 mod purchase;
 mod replicas;
