@@ -176,21 +176,25 @@ impl Facts {
     }
 
     /// Whether everything paid for was delivered: every line owed (or, for a top-up,
-    /// its data).
-    fn delivered(&self) -> bool {
+    /// its data). Stays true once the order is refunded.
+    pub fn delivered(&self) -> bool {
         match self.lines_due {
             Some(due) => self.lines_ready() >= due as usize,
             None => self.ready_at.is_some() || self.lines_ready() > 0,
         }
     }
 
-    /// Whether every line owed was refunded, one by one.
-    fn every_line_refunded(&self) -> bool {
-        let refunded = self
-            .lines
+    /// How many lines were refunded one by one (not with the whole order).
+    pub fn lines_refunded(&self) -> usize {
+        self.lines
             .values()
             .filter(|l| l.refunded_at.is_some())
-            .count();
+            .count()
+    }
+
+    /// Whether every line owed was refunded, one by one.
+    fn every_line_refunded(&self) -> bool {
+        let refunded = self.lines_refunded();
         self.lines_due
             .is_some_and(|due| due > 0 && refunded >= due as usize)
     }

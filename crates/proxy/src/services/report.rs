@@ -5,8 +5,8 @@
 //! Money is integer minor units throughout. An order counts in the period of its
 //! checkout's day (UTC), as it stands now: paid once its payment is confirmed, ready once
 //! its eSIM was delivered, refunded once the refund went through. Gross revenue is the
-//! unit price × quantity of paid orders; refunds are subtracted whole (an order is
-//! refunded whole today). Commission is owed on each affiliate's net revenue per
+//! unit price × quantity of paid orders; a whole refund subtracts every unit, a line
+//! refund that line's unit. Commission is owed on each affiliate's net revenue per
 //! currency, `net × bps / 10,000` rounded half up to the minor unit once per affiliate
 //! and currency (never through floats). The report covers the affiliates in the file
 //! now; the data of one taken out stays in the database.
@@ -15,8 +15,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use simology_proxy_api::{
-    AffiliateTotals, Conversion, CurrencyCode, Funnel, FunnelEvent, Price, Report, ReportGroup,
-    ReportRow, Revenue,
+    AffiliateTotals, Conversion, CurrencyCode, Funnel, FunnelEvent, OrderState, Price, Report,
+    ReportGroup, ReportRow, Revenue,
 };
 use time::macros::format_description;
 use time::{Date, Duration, OffsetDateTime};
@@ -161,27 +161,35 @@ impl Tally {
 
     fn order(&mut self, order: &AttributedOrder) {
         let facts = &order.facts;
+        let state = facts.state();
         // Ready and refunded orders were paid, whichever event came first.
-        let paid =
-            facts.paid_at.is_some() || facts.ready_at.is_some() || facts.refunded_at.is_some();
+        let paid = facts.paid_since().is_some()
+            || matches!(state, OrderState::Ready | OrderState::Refunded);
         if !paid {
             return;
         }
         self.funnel.paid += 1;
-        self.funnel.ready += u64::from(facts.ready_at.is_some());
-        self.funnel.refunded += u64::from(facts.refunded_at.is_some());
+        self.funnel.ready += u64::from(facts.delivered());
+        self.funnel.refunded += u64::from(state == OrderState::Refunded);
         let price = order.plan.price;
-        let amount = price.minor.saturating_mul(i64::from(order.plan.quantity));
+        let quantity = i64::from(order.plan.quantity);
+        let amount = price.minor.saturating_mul(quantity);
         let money = self.money.entry(price.currency).or_insert(Money {
             decimals: price.decimals,
             ..Money::default()
         });
         money.gross = money.gross.saturating_add(amount);
-        if facts.refunded_at.is_some() {
-            // Multi-line orders will refund line by line: this subtracts the refunded
-            // lines' unit prices then, instead of the whole order.
-            money.refunded = money.refunded.saturating_add(amount);
-        }
+        // A whole refund pays back every unit; a line refund, that line's unit.
+        let refunded_units = if facts.refunded_at.is_some() {
+            quantity
+        } else {
+            i64::try_from(facts.lines_refunded())
+                .unwrap_or(i64::MAX)
+                .min(quantity)
+        };
+        money.refunded = money
+            .refunded
+            .saturating_add(price.minor.saturating_mul(refunded_units));
     }
 
     fn revenue(&self) -> Vec<Revenue> {
@@ -657,7 +665,7 @@ pub fn csv(report: &Report) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::order::Facts;
+    use crate::order::{Facts, LineFacts, OrderKind};
     use simology_proxy_api::OrderPlan;
     use time::macros::date;
 
@@ -692,24 +700,49 @@ mod tests {
         state: &str,
     ) -> AttributedOrder {
         let at = Some(1);
+        // Every line of the order delivered, as `activation.ready` leaves them.
+        let lines = || {
+            (0..quantity)
+                .map(|i| {
+                    let line = LineFacts {
+                        ready_at: at,
+                        lpa: Some(format!("LPA:1$smdp.example$CODE-{i}")),
+                        ..LineFacts::default()
+                    };
+                    (format!("89883070000000000{i:02}"), line)
+                })
+                .collect()
+        };
+        let reserved = Facts::reserved(OrderKind::Esim, quantity);
         let facts = match state {
-            "pending" => Facts::default(),
+            "pending" => reserved,
             "failed" => Facts {
                 paid_at: at,
                 failed_reason: Some("provisioning_failed".into()),
-                ..Facts::default()
+                ..reserved
             },
             "ready" => Facts {
                 paid_at: at,
-                ready_at: at,
-                ..Facts::default()
+                lines: lines(),
+                ..reserved
             },
             "refunded" => Facts {
                 paid_at: at,
-                ready_at: at,
+                lines: lines(),
                 refunded_at: at,
-                ..Facts::default()
+                ..reserved
             },
+            "line_refunded" => {
+                let mut lines: BTreeMap<String, LineFacts> = lines();
+                if let Some(first) = lines.values_mut().next() {
+                    first.refunded_at = at;
+                }
+                Facts {
+                    paid_at: at,
+                    lines,
+                    ..reserved
+                }
+            }
             other => panic!("{other}"),
         };
         AttributedOrder {
@@ -784,6 +817,45 @@ mod tests {
             order(gone(), (99_999, "USD", 2), 1, "ready"),
         ];
         (counts, orders)
+    }
+
+    #[test]
+    fn a_line_refund_subtracts_that_lines_unit_price() {
+        let affiliates = Affiliates::parse(FILE).expect("file");
+        let side = || key("wander-notes", Some("sidebar"), "JP");
+        // Three travellers at 5.00 GBP, one of them refunded; and one whole refund of two.
+        let orders = vec![
+            order(side(), (500, "GBP", 2), 3, "line_refunded"),
+            order(side(), (500, "GBP", 2), 2, "refunded"),
+        ];
+        let r = build(
+            &affiliates,
+            &query(ReportGroup::Affiliate, Some("wander-notes")),
+            &[],
+            &orders,
+        );
+        let wander = &r.affiliates[0];
+        assert_eq!(
+            (
+                wander.funnel.paid,
+                wander.funnel.ready,
+                wander.funnel.refunded
+            ),
+            (2, 2, 1),
+            "a partly refunded order is still ready, not refunded"
+        );
+        assert_eq!(
+            wander.revenue,
+            vec![Revenue {
+                currency: CurrencyCode::parse("GBP").expect("code"),
+                decimals: 2,
+                gross_minor: 2500,
+                refunded_minor: 500 + 1000,
+                net_minor: 1000
+            }]
+        );
+        // 10.00 × 12 % = 1.20.
+        assert_eq!(wander.commission[0].minor, 120);
     }
 
     #[test]
