@@ -2,6 +2,7 @@
 
 mod after_purchase;
 mod checkout;
+mod client_address;
 mod crash;
 mod helpers;
 mod protection;
