@@ -29,6 +29,19 @@ pub struct Metrics {
     requests: Mutex<BTreeMap<(String, u16), Histogram>>,
     last_event_processed_ms: AtomicI64,
     orders_created: AtomicU64,
+    net: NetMetrics,
+}
+
+/// Connections, long-polls waiting and the order status cache.
+#[derive(Default)]
+struct NetMetrics {
+    connections_open: AtomicI64,
+    connections_peak: AtomicI64,
+    connections_closed: Mutex<BTreeMap<&'static str, u64>>,
+    connections_full: AtomicU64,
+    long_polls_waiting: AtomicI64,
+    long_poll_wakeups: AtomicU64,
+    status_cache: [AtomicU64; 2],
 }
 
 fn bump<K: Ord>(map: &Mutex<BTreeMap<K, u64>>, key: K) {
@@ -65,6 +78,46 @@ impl Metrics {
     /// A new order.
     pub fn order_created(&self) {
         self.orders_created.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A connection accepted.
+    pub fn connection_opened(&self) {
+        let open = self.net.connections_open.fetch_add(1, Ordering::Relaxed) + 1;
+        self.net.connections_peak.fetch_max(open, Ordering::Relaxed);
+    }
+
+    /// A connection ended: `closed` (by the client, or after a graceful stop),
+    /// `header_timeout`, `idle_timeout`, `evicted` (closed for room at the cap).
+    pub fn connection_closed(&self, why: &'static str) {
+        self.net.connections_open.fetch_sub(1, Ordering::Relaxed);
+        bump(&self.net.connections_closed, why);
+    }
+
+    /// The connection cap was reached (idle connections are then closed for room).
+    pub fn connections_full(&self) {
+        self.net.connections_full.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A request whose body did not arrive within the body timeout.
+    pub fn body_timeout(&self) {
+        bump(&self.net.connections_closed, "body_timeout");
+    }
+
+    /// A long-poll began (`1`) or stopped (`-1`) waiting.
+    pub fn long_polls_waiting(&self, delta: i64) {
+        self.net
+            .long_polls_waiting
+            .fetch_add(delta, Ordering::Relaxed);
+    }
+
+    /// A waiting long-poll was woken to look at its order again.
+    pub fn long_poll_woken(&self) {
+        self.net.long_poll_wakeups.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// An order's status served from memory (`true`) or read from the store.
+    pub fn status_cache(&self, hit: bool) {
+        self.net.status_cache[usize::from(hit)].fetch_add(1, Ordering::Relaxed);
     }
 
     /// A served request.
@@ -137,6 +190,7 @@ impl Metrics {
             "simology_orders_created_total {}",
             self.orders_created.load(Ordering::Relaxed)
         );
+        self.render_net(&mut out);
         header(
             &mut out,
             "simology_http_request_duration_seconds",
@@ -171,6 +225,69 @@ impl Metrics {
             }
         }
         out
+    }
+}
+
+impl Metrics {
+    fn render_net(&self, out: &mut String) {
+        let net = &self.net;
+        let gauges = [
+            (
+                "simology_connections_open",
+                "Open HTTP connections.",
+                net.connections_open.load(Ordering::Relaxed),
+            ),
+            (
+                "simology_connections_open_peak",
+                "The most HTTP connections open at once since the start.",
+                net.connections_peak.load(Ordering::Relaxed),
+            ),
+            (
+                "simology_long_polls_waiting",
+                "Order long-polls waiting for a change now.",
+                net.long_polls_waiting.load(Ordering::Relaxed),
+            ),
+        ];
+        for (name, help, value) in gauges {
+            header(out, name, help, "gauge");
+            let _ = writeln!(out, "{name} {value}");
+        }
+        labelled_counter(
+            out,
+            "simology_connections_closed_total",
+            "Connections ended, by why: closed, header_timeout, idle_timeout, evicted (for room at the cap), body_timeout.",
+            "reason",
+            &net.connections_closed,
+        );
+        let counters = [
+            (
+                "simology_connections_full_total",
+                "Times the connection cap was reached.",
+                net.connections_full.load(Ordering::Relaxed),
+            ),
+            (
+                "simology_long_poll_wakeups_total",
+                "Waiting long-polls woken to look at their order again.",
+                net.long_poll_wakeups.load(Ordering::Relaxed),
+            ),
+        ];
+        for (name, help, value) in counters {
+            header(out, name, help, "counter");
+            let _ = writeln!(out, "{name} {value}");
+        }
+        header(
+            out,
+            "simology_status_cache_total",
+            "Order status reads, served from memory (hit) or from the store (miss).",
+            "counter",
+        );
+        for (label, i) in [("miss", 0), ("hit", 1)] {
+            let _ = writeln!(
+                out,
+                "simology_status_cache_total{{outcome=\"{label}\"}} {}",
+                net.status_cache[i].load(Ordering::Relaxed)
+            );
+        }
     }
 }
 

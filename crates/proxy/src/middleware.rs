@@ -1,13 +1,17 @@
 //! What runs around handlers: the request context of every request (id, log span,
-//! latency metrics, the error envelope), and the per-client rate limits of the routes
-//! that spend a budget.
+//! latency metrics, the error envelope), the deadline of request bodies, and the
+//! per-client rate limits of the routes that spend a budget.
 
 use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::HeaderValue;
+use axum::http::{header, HeaderValue};
 use axum::middleware::{from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::Route;
@@ -106,4 +110,77 @@ pub fn limit(
        + Sync
        + 'static {
     from_fn_with_state((Arc::clone(state), budget), rate_limit)
+}
+
+/// A request's body must arrive within the body timeout, counted from the end of its
+/// headers; a body that does not is answered 408 and its connection closed. The body
+/// streams through as it comes (the routes' own size limits apply as before); only its
+/// end is bounded.
+pub async fn body_deadline(
+    State(state): State<SharedState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    use http_body::Body as _;
+    let body = request.body();
+    if body.is_end_stream() || body.size_hint().exact() == Some(0) {
+        return next.run(request).await;
+    }
+    let timeout = state.settings.serving.body_timeout;
+    let missed = Arc::new(AtomicBool::new(false));
+    let request = request.map(|body| {
+        axum::body::Body::new(DeadlineBody {
+            body,
+            deadline: Box::pin(tokio::time::sleep(timeout)),
+            missed: Arc::clone(&missed),
+        })
+    });
+    let response = next.run(request).await;
+    if !missed.load(Ordering::SeqCst) {
+        return response;
+    }
+    state.metrics.body_timeout();
+    let mut response = ApiError::BodyTimeout.into_response();
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
+}
+
+/// A request body that fails once its deadline passes.
+struct DeadlineBody {
+    body: axum::body::Body,
+    deadline: Pin<Box<tokio::time::Sleep>>,
+    missed: Arc<AtomicBool>,
+}
+
+impl http_body::Body for DeadlineBody {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        if let Poll::Ready(frame) = Pin::new(&mut self.body).poll_frame(cx) {
+            return Poll::Ready(frame);
+        }
+        match self.deadline.as_mut().poll(cx) {
+            Poll::Ready(()) => {
+                self.missed.store(true, Ordering::SeqCst);
+                Poll::Ready(Some(Err(axum::Error::new(
+                    "the body did not arrive in time",
+                ))))
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
+    }
 }

@@ -17,7 +17,7 @@ use axum::Router;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::error::ApiError;
-use crate::middleware::request_context;
+use crate::middleware::{body_deadline, request_context};
 use crate::state::SharedState;
 
 /// The widget-facing API (`/api/...`), behind CORS.
@@ -53,6 +53,7 @@ pub fn app(state: SharedState) -> Router {
         .merge(admin::router().layer(DefaultBodyLimit::max(16 * 1024)))
         .merge(ops::router())
         .fallback(|| async { ApiError::NotFound })
+        .layer(from_fn_with_state(Arc::clone(&state), body_deadline))
         .layer(from_fn_with_state(Arc::clone(&state), request_context))
         .with_state(state)
 }

@@ -3,6 +3,7 @@
 mod after_purchase;
 mod checkout;
 mod client_address;
+mod connections;
 mod crash;
 mod helpers;
 mod protection;
