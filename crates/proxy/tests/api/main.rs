@@ -6,6 +6,7 @@ mod client_address;
 mod connections;
 mod crash;
 mod helpers;
+mod long_polls;
 mod protection;
 mod purchase;
 mod replicas;
