@@ -1,9 +1,9 @@
 //! Prometheus metrics, kept by hand: a few counters, one latency histogram, and the age
 //! of the last processed webhook event. `GET /metrics` renders them in the text format.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -19,6 +19,49 @@ struct Histogram {
     count: u64,
 }
 
+impl Histogram {
+    fn add(&mut self, secs: f64) {
+        for (i, b) in BUCKETS.iter().enumerate() {
+            if secs <= *b {
+                self.counts[i] += 1;
+            }
+        }
+        self.sum += secs;
+        self.count += 1;
+    }
+
+    fn merge(&mut self, other: &Histogram) {
+        for (mine, theirs) in self.counts.iter_mut().zip(other.counts) {
+            *mine += theirs;
+        }
+        self.sum += other.sum;
+        self.count += other.count;
+    }
+}
+
+/// Request latencies by route, then by status.
+type ByRoute = HashMap<String, HashMap<u16, Histogram>>;
+
+/// Request latencies in shards by thread (merged when rendered).
+struct RequestShards(Box<[Mutex<ByRoute>]>);
+
+const REQUEST_SHARDS: usize = 8;
+
+impl Default for RequestShards {
+    fn default() -> Self {
+        RequestShards((0..REQUEST_SHARDS).map(|_| Mutex::default()).collect())
+    }
+}
+
+/// The shard of the calling thread (threads are numbered as they first record).
+fn shard_of_this_thread() -> usize {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    thread_local! {
+        static SHARD: usize = NEXT.fetch_add(1, Ordering::Relaxed) % REQUEST_SHARDS;
+    }
+    SHARD.with(|s| *s)
+}
+
 /// The proxy's metrics.
 #[derive(Default)]
 pub struct Metrics {
@@ -26,7 +69,7 @@ pub struct Metrics {
     events_processed: Mutex<BTreeMap<&'static str, u64>>,
     upstream_errors: Mutex<BTreeMap<String, u64>>,
     long_polls: Mutex<BTreeMap<&'static str, u64>>,
-    requests: Mutex<BTreeMap<(String, u16), Histogram>>,
+    requests: RequestShards,
     last_event_processed_ms: AtomicI64,
     orders_created: AtomicU64,
     net: NetMetrics,
@@ -123,15 +166,17 @@ impl Metrics {
     /// A served request.
     pub fn request(&self, route: &str, status: u16, took: Duration) {
         let secs = took.as_secs_f64();
-        if let Ok(mut m) = self.requests.lock() {
-            let h = m.entry((route.to_owned(), status)).or_default();
-            for (i, b) in BUCKETS.iter().enumerate() {
-                if secs <= *b {
-                    h.counts[i] += 1;
-                }
-            }
-            h.sum += secs;
-            h.count += 1;
+        // This thread's shard: served requests do not wait for each other's lock.
+        if let Ok(mut m) = self.requests.0[shard_of_this_thread()].lock() {
+            let h = match m.get_mut(route) {
+                Some(by_status) => by_status.entry(status).or_default(),
+                None => m
+                    .entry(route.to_owned())
+                    .or_default()
+                    .entry(status)
+                    .or_default(),
+            };
+            h.add(secs);
         }
     }
 
@@ -197,32 +242,40 @@ impl Metrics {
             "Request latency, by route and status.",
             "histogram",
         );
-        if let Ok(m) = self.requests.lock() {
-            for ((route, status), h) in m.iter() {
-                let labels = format!("route=\"{}\",status=\"{status}\"", escape(route));
-                for (i, b) in BUCKETS.iter().enumerate() {
-                    let _ = writeln!(
-                        out,
-                        "simology_http_request_duration_seconds_bucket{{{labels},le=\"{b}\"}} {}",
-                        h.counts[i]
-                    );
+        let mut merged: BTreeMap<(String, u16), Histogram> = BTreeMap::new();
+        for shard in &self.requests.0[..] {
+            if let Ok(m) = shard.lock() {
+                for (route, by_status) in m.iter() {
+                    for (status, h) in by_status {
+                        merged.entry((route.clone(), *status)).or_default().merge(h);
+                    }
                 }
+            }
+        }
+        for ((route, status), h) in &merged {
+            let labels = format!("route=\"{}\",status=\"{status}\"", escape(route));
+            for (i, b) in BUCKETS.iter().enumerate() {
                 let _ = writeln!(
                     out,
-                    "simology_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
-                    h.count
-                );
-                let _ = writeln!(
-                    out,
-                    "simology_http_request_duration_seconds_sum{{{labels}}} {}",
-                    h.sum
-                );
-                let _ = writeln!(
-                    out,
-                    "simology_http_request_duration_seconds_count{{{labels}}} {}",
-                    h.count
+                    "simology_http_request_duration_seconds_bucket{{{labels},le=\"{b}\"}} {}",
+                    h.counts[i]
                 );
             }
+            let _ = writeln!(
+                out,
+                "simology_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
+                h.count
+            );
+            let _ = writeln!(
+                out,
+                "simology_http_request_duration_seconds_sum{{{labels}}} {}",
+                h.sum
+            );
+            let _ = writeln!(
+                out,
+                "simology_http_request_duration_seconds_count{{{labels}}} {}",
+                h.count
+            );
         }
         out
     }

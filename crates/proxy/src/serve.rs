@@ -334,6 +334,8 @@ async fn connection(
     let mut look_at = conn.epoch + Duration::from_millis(limits.header_read_ms);
     loop {
         tokio::select! {
+            // The connection's own work first: the other two are rare.
+            biased;
             ended = served.as_mut() => {
                 if let Err(e) = ended {
                     tracing::debug!(error = %e, "connection ended with an error");

@@ -21,6 +21,7 @@ use crate::domain::{parse_order_ref, Quantity, Sku};
 use crate::error::ApiError;
 use crate::middleware::limit;
 use crate::ratelimit::Budget;
+use crate::routes::IfNoneMatch;
 use crate::services::purchase::{self, Buyer, Purchase, TopupOf};
 use crate::services::status;
 use crate::state::SharedState;
@@ -148,7 +149,7 @@ pub async fn order(
     ClientIp(client): ClientIp,
     Path(order_ref): Path<String>,
     params: Result<Query<WaitParams>, QueryRejection>,
-    headers: HeaderMap,
+    if_none_match: IfNoneMatch,
 ) -> Result<Response, ApiError> {
     let Query(params) = params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let wait = Duration::from_secs(params.wait.unwrap_or(0).min(MAX_WAIT_SECS));
@@ -159,20 +160,15 @@ pub async fn order(
         Err(_) => None,
     };
     match found {
-        Some(status) => Ok(status_response(&status, &headers)),
+        Some(status) => Ok(status_response(&status, &if_none_match)),
         None => Err(missed(&state, client)),
     }
 }
 
 /// An order's status, or 304 when the client has it already. Never stored by caches:
 /// a ready order's view holds its activation code.
-fn status_response(status: &status::Status, headers: &HeaderMap) -> Response {
-    let matches = headers.get(header::IF_NONE_MATCH).is_some_and(|v| {
-        v.as_bytes()
-            .split(|b| *b == b',')
-            .any(|tag| tag.trim_ascii() == status.etag.as_bytes())
-    });
-    let mut response = if matches {
+fn status_response(status: &status::Status, if_none_match: &IfNoneMatch) -> Response {
+    let mut response = if if_none_match.matches(&status.etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         let mut r = status.body.clone().into_response();
