@@ -249,3 +249,93 @@ async fn two_thousand_idle_and_slow_sockets_do_not_keep_a_client_out() {
     let _ = child.kill().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn a_stop_lets_requests_in_flight_finish_and_ends_long_polls() {
+    let sandbox = simology_sandbox::spawn(fast_sandbox())
+        .await
+        .expect("sandbox");
+    let dir = temp_dir("stop");
+    let db = database_url(&dir).await;
+    let served = serve(&proxy_env(sandbox.url(), &db, &[])).await;
+    let http = http_client();
+    let (order_ref, _) = checkout_at(&http, &served.url, "JP-1GB-7D").await;
+    // A webhook whose body is half sent when the stop comes.
+    let body = serde_json::json!({"type": "payment.failed", "id": "evt_in_flight",
+        "created": "2025-01-10T09:20:02Z",
+        "data": {"session_id": "cs_unknown", "reason": "card_declined"}})
+    .to_string();
+    let (first, rest) = body.split_at(body.len() / 2);
+    let mut webhook = TcpStream::connect(host_of(&served.url))
+        .await
+        .expect("connect");
+    let head = format!(
+        "POST /webhooks/simology HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+         Simology-Signature: {}\r\nContent-Length: {}\r\n\r\n{first}",
+        signed(&body, now()),
+        body.len()
+    );
+    webhook.write_all(head.as_bytes()).await.expect("write");
+    // And a long-poll waiting.
+    let poll = {
+        let (http, url) = (http.clone(), served.url.clone());
+        let version = http
+            .get(format!("{url}/api/orders/{order_ref}"))
+            .send()
+            .await
+            .expect("order")
+            .json::<Value>()
+            .await
+            .expect("json")["version"]
+            .as_i64()
+            .expect("version");
+        tokio::spawn(async move {
+            http.get(format!(
+                "{url}/api/orders/{order_ref}?wait=25&version={version}"
+            ))
+            .send()
+            .await
+            .expect("answer")
+            .status()
+        })
+    };
+    eventually("the long-poll waits", async || {
+        let w = metric(&http, &served.url, "simology_long_polls_waiting").await;
+        if w == 1.0 {
+            Ok(())
+        } else {
+            Err(w)
+        }
+    })
+    .await;
+    let _ = served.stop.send(());
+    assert_eq!(
+        poll.await.expect("poll"),
+        200,
+        "the long-poll ends at the stop"
+    );
+    // No new connection is taken once the stop began.
+    eventually(
+        "new connections are refused",
+        async || match TcpStream::connect(host_of(&served.url)).await {
+            Err(_) => Ok(()),
+            Ok(_) => Err("accepted"),
+        },
+    )
+    .await;
+    // The webhook in flight finishes, and is stored.
+    webhook.write_all(rest.as_bytes()).await.expect("write");
+    let answer = closed_by_server(&mut webhook, "the webhook's connection").await;
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.starts_with("HTTP/1.1 2"), "{text}");
+    served
+        .task
+        .await
+        .expect("the server task")
+        .expect("the server stopped cleanly");
+    let store = simology_proxy::store::Store::connect(&db)
+        .await
+        .expect("store");
+    assert_eq!(store.event_counts().await.expect("counts").stored, 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
