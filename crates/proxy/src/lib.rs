@@ -81,10 +81,12 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes, then stops taking requests, lets in-flight
-    /// requests (webhooks among them) finish, and stops the background tasks.
+    /// requests (webhooks among them) finish, ends long-polls, and stops the
+    /// background tasks (see [`serve::serve`] for the connections' limits).
     ///
     /// # Errors
-    /// When serving fails.
+    /// None today: a failed accept concerns one connection and is logged (out of file
+    /// descriptors, idle connections are closed and accepting pauses).
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,

@@ -45,7 +45,7 @@ impl RequestId {
 }
 
 /// Per request: an id (header `request-id`), a log span, the body's deadline (see
-/// [`DeadlineBody`]), latency metrics, and the error envelope written with the id.
+/// `DeadlineBody`), latency metrics, and the error envelope written with the id.
 pub async fn request_context(
     State(state): State<SharedState>,
     request: Request,

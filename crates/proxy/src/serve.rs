@@ -1,8 +1,8 @@
 //! Serving HTTP/1.1 on a listener with the limits `axum::serve` does not set: a cap on
 //! open connections, a header-read timeout, an idle keep-alive timeout (the body's is
-//! `middleware::read_body`), and a graceful stop.
+//! set by `middleware::request_context`), and a graceful stop.
 //!
-//! hyper serves each connection; around it, this module keeps one [`Conn`] per
+//! hyper serves each connection; around it, this module keeps one `Conn` per
 //! connection that says whether a request is in flight (from the handler's call until
 //! its answer's body is sent or dropped) and, when none is, since when the connection
 //! has been idle or reading the headers of the next request. A watchdog per connection
