@@ -6,6 +6,7 @@
 //!
 //! Installs are idempotent: a tool already present at the pinned version is skipped.
 
+mod attack;
 mod bench;
 mod chaos;
 mod dist;
@@ -28,6 +29,7 @@ fn usage() -> &'static str {
      bench [--only parts]  measure against anchors (target/bench/report.json; exit 2: a target missed)\n  \
      fuzz [--seconds N] [--target T]   run the fuzz targets\n  \
      chaos [--orders N] [--kills K] [--replicas R] [--database-url URL]   orders under faults and SIGKILLs\n  \
+     attack [--short]  the proxy under attack while a client buys; what held\n  \
      tools           install the pinned tools only\n"
 }
 
@@ -42,6 +44,7 @@ fn main() -> ExitCode {
         Some("bench") => return bench::main(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("chaos") => chaos::run(&args[1..]),
+        Some("attack") => attack::run(&args[1..]),
         Some("postgres") => tools::ensure_postgres().map(|url| println!("PostgreSQL ready: {url}")),
         Some("-h" | "--help" | "help") | None => {
             print!("{}", usage());
@@ -250,6 +253,9 @@ fn test(args: &[String]) -> Result<()> {
                 &db,
             ],
         )
+    }));
+    outcomes.push(run_suite("attack", || {
+        attack::drive(&root, "debug", "short")
     }));
     println!("\n==> summary");
     let mut failed = 0;

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use axum::body::Bytes;
+use axum::http::HeaderValue;
 use sha2::{Digest, Sha256};
 use simology::models::{CatalogItem, CatalogQuery};
 use simology_proxy_api::{
@@ -25,8 +26,8 @@ use crate::countries::{country_name, region_name};
 pub struct Cached {
     /// The JSON.
     pub body: Bytes,
-    /// `"<hash>"`.
-    pub etag: String,
+    /// `"<hash>"`, ready to send.
+    pub etag: HeaderValue,
 }
 
 impl Cached {
@@ -34,7 +35,7 @@ impl Cached {
         let body = serde_json::to_vec(value)?;
         let digest = Sha256::digest(&body);
         Ok(Cached {
-            etag: format!("\"{}\"", hex::encode(&digest[..12])),
+            etag: HeaderValue::from_str(&format!("\"{}\"", hex::encode(&digest[..12])))?,
             body: Bytes::from(body),
         })
     }

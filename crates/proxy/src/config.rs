@@ -33,6 +33,13 @@ struct FileSettings {
     beacons_per_minute: Option<u32>,
     affiliates: Option<PathBuf>,
     trust_forwarded_for: Option<bool>,
+    trusted_proxies: Option<String>,
+    max_connections: Option<usize>,
+    header_read_timeout_secs: Option<u64>,
+    idle_timeout_secs: Option<u64>,
+    body_timeout_secs: Option<u64>,
+    long_polls_per_client: Option<u32>,
+    status_cache_orders: Option<usize>,
     log_format: Option<String>,
     public_url: Option<String>,
 }
@@ -57,6 +64,135 @@ pub struct RateLimits {
     pub misses_per_minute: u32,
     /// Funnel beacons per client per minute.
     pub beacons_per_minute: u32,
+}
+
+/// Who may write the client's address into `X-Forwarded-For` (see `client_ip`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TrustedProxies {
+    /// Nobody: the socket's peer is the client and the header is ignored.
+    None,
+    /// This many proxies stand in front, each appending the address it was reached
+    /// from: the client is that many entries from the right.
+    Count(usize),
+    /// Proxies on these networks: when the peer is one of them, the client is the
+    /// rightmost entry outside them.
+    Networks(Vec<ipnet::IpNet>),
+}
+
+impl TrustedProxies {
+    /// `PROXY_TRUSTED_PROXIES`: empty or `0` (none), a count, or addresses and CIDRs
+    /// separated by commas.
+    ///
+    /// # Errors
+    /// With a message naming the setting.
+    pub fn parse(text: &str) -> Result<TrustedProxies> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(TrustedProxies::None);
+        }
+        if let Ok(count) = text.parse::<usize>() {
+            if count > MAX_TRUSTED_HOPS {
+                bail!("PROXY_TRUSTED_PROXIES: at most {MAX_TRUSTED_HOPS} proxies in a row");
+            }
+            return Ok(if count == 0 {
+                TrustedProxies::None
+            } else {
+                TrustedProxies::Count(count)
+            });
+        }
+        let networks = text
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse::<ipnet::IpNet>()
+                    .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        anyhow!(
+                            "PROXY_TRUSTED_PROXIES: {s:?} is neither a count, an address nor a CIDR \
+                             such as 10.0.0.0/8"
+                        )
+                    })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(TrustedProxies::Networks(networks))
+    }
+}
+
+/// The most proxies in a row `PROXY_TRUSTED_PROXIES` may count.
+pub const MAX_TRUSTED_HOPS: usize = 16;
+
+/// Connections, client addresses, long-polls and the order status cache.
+#[derive(Debug, Clone)]
+pub struct Serving {
+    /// Who may write the client's address.
+    pub trusted_proxies: TrustedProxies,
+    /// Open connections at most (lowered at start to what the open-file limit allows).
+    pub max_connections: usize,
+    /// A request's headers must all arrive within this, from its first byte (or from
+    /// the connection's opening).
+    pub header_read_timeout: Duration,
+    /// A keep-alive connection with no request in flight is closed after this.
+    pub idle_timeout: Duration,
+    /// A request's body must all arrive within this, from the end of its headers.
+    pub body_timeout: Duration,
+    /// Long-polls one client may hold waiting; beyond, a long-poll answers at once.
+    pub long_polls_per_client: u32,
+    /// Orders whose serialised status is kept in memory (0: none).
+    pub status_cache_orders: usize,
+}
+
+impl Serving {
+    fn load(env: &dyn Fn(&str) -> Option<String>, fs: &FileSettings) -> Result<Serving> {
+        let trusted_proxies = match (
+            env("PROXY_TRUSTED_PROXIES").or(fs.trusted_proxies.clone()),
+            parse_env::<bool>(env, "PROXY_TRUST_FORWARDED_FOR")?.or(fs.trust_forwarded_for),
+        ) {
+            (Some(text), _) => TrustedProxies::parse(&text)?,
+            // The older switch: one load balancer, whose entry is the rightmost.
+            (None, Some(true)) => TrustedProxies::Count(1),
+            (None, _) => TrustedProxies::None,
+        };
+        let max_connections = parse_env(env, "PROXY_MAX_CONNECTIONS")?
+            .or(fs.max_connections)
+            .unwrap_or(16_384);
+        if max_connections < 2 {
+            bail!("PROXY_MAX_CONNECTIONS: must be at least 2");
+        }
+        let header_read_timeout = secs(
+            "PROXY_HEADER_READ_TIMEOUT_SECS",
+            parse_env(env, "PROXY_HEADER_READ_TIMEOUT_SECS")?.or(fs.header_read_timeout_secs),
+            10,
+            1,
+        )?;
+        let idle_timeout = secs(
+            "PROXY_IDLE_TIMEOUT_SECS",
+            parse_env(env, "PROXY_IDLE_TIMEOUT_SECS")?.or(fs.idle_timeout_secs),
+            30,
+            1,
+        )?;
+        let body_timeout = secs(
+            "PROXY_BODY_TIMEOUT_SECS",
+            parse_env(env, "PROXY_BODY_TIMEOUT_SECS")?.or(fs.body_timeout_secs),
+            10,
+            1,
+        )?;
+        let long_polls_per_client = parse_env(env, "PROXY_LONG_POLLS_PER_CLIENT")?
+            .or(fs.long_polls_per_client)
+            .unwrap_or(20);
+        let status_cache_orders = parse_env(env, "PROXY_STATUS_CACHE_ORDERS")?
+            .or(fs.status_cache_orders)
+            .unwrap_or(10_000);
+        Ok(Serving {
+            trusted_proxies,
+            max_connections,
+            header_read_timeout,
+            idle_timeout,
+            body_timeout,
+            long_polls_per_client,
+            status_cache_orders,
+        })
+    }
 }
 
 /// Everything the proxy runs with.
@@ -87,8 +223,8 @@ pub struct Settings {
     pub max_esims_per_order: u32,
     /// Rate limits.
     pub rate_limits: RateLimits,
-    /// Take the client address from `X-Forwarded-For` (behind a trusted proxy only).
-    pub trust_forwarded_for: bool,
+    /// Connections, client addresses and long-polls.
+    pub serving: Serving,
     /// Log format.
     pub log_format: LogFormat,
     /// This proxy's public URL, shown in the startup banner (the webhook URL to
@@ -114,6 +250,7 @@ impl std::fmt::Debug for Settings {
             .field("stale_after", &self.stale_after)
             .field("max_esims_per_order", &self.max_esims_per_order)
             .field("rate_limits", &self.rate_limits)
+            .field("serving", &self.serving)
             .finish_non_exhaustive()
     }
 }
@@ -213,6 +350,7 @@ impl Settings {
             }
             None => FileSettings::default(),
         };
+        let serving = Serving::load(env, &fs)?;
 
         let listen_text = env("PROXY_LISTEN")
             .or(fs.listen)
@@ -330,9 +468,6 @@ impl Settings {
         if beacons_per_minute == 0 {
             bail!("PROXY_BEACONS_PER_MINUTE: must be at least 1");
         }
-        let trust_forwarded_for = parse_env(env, "PROXY_TRUST_FORWARDED_FOR")?
-            .or(fs.trust_forwarded_for)
-            .unwrap_or(false);
         let log_format = match env("PROXY_LOG_FORMAT").or(fs.log_format).as_deref() {
             None | Some("json") => LogFormat::Json,
             Some("text") => LogFormat::Text,
@@ -357,7 +492,7 @@ impl Settings {
                 misses_per_minute,
                 beacons_per_minute,
             },
-            trust_forwarded_for,
+            serving,
             log_format,
             public_url,
         })
@@ -492,6 +627,71 @@ mod tests {
             Some(Path::new("/etc/proxy/affiliates.toml"))
         );
         assert_eq!(s.rate_limits.beacons_per_minute, 60);
+    }
+
+    #[test]
+    fn serving_settings_and_their_errors() {
+        let s = Settings::load_with(None, &env_of(BASE)).expect("valid");
+        assert_eq!(s.serving.trusted_proxies, TrustedProxies::None);
+        assert_eq!(s.serving.header_read_timeout, Duration::from_secs(10));
+        assert_eq!(s.serving.long_polls_per_client, 20);
+        let with = |pairs: &[(&str, &str)]| {
+            Settings::load_with(None, &env_of(&[BASE, pairs].concat())).map(|s| s.serving)
+        };
+        assert_eq!(
+            with(&[("PROXY_TRUSTED_PROXIES", "2")])
+                .expect("count")
+                .trusted_proxies,
+            TrustedProxies::Count(2)
+        );
+        assert_eq!(
+            with(&[("PROXY_TRUSTED_PROXIES", "0")])
+                .expect("none")
+                .trusted_proxies,
+            TrustedProxies::None
+        );
+        let networks = with(&[(
+            "PROXY_TRUSTED_PROXIES",
+            "10.0.0.0/8, 192.0.2.7,2001:db8::/32",
+        )])
+        .expect("networks")
+        .trusted_proxies;
+        let TrustedProxies::Networks(nets) = networks else {
+            panic!("networks expected: {networks:?}");
+        };
+        assert_eq!(nets.len(), 3);
+        assert!(nets[1].contains(&"192.0.2.7".parse::<std::net::IpAddr>().expect("ip")));
+        // The older switch means one load balancer; the new setting wins over it.
+        assert_eq!(
+            with(&[("PROXY_TRUST_FORWARDED_FOR", "true")])
+                .expect("old")
+                .trusted_proxies,
+            TrustedProxies::Count(1)
+        );
+        assert_eq!(
+            with(&[
+                ("PROXY_TRUST_FORWARDED_FOR", "true"),
+                ("PROXY_TRUSTED_PROXIES", "3")
+            ])
+            .expect("both")
+            .trusted_proxies,
+            TrustedProxies::Count(3)
+        );
+        for (name, value) in [
+            ("PROXY_TRUSTED_PROXIES", "10.0.0.0/33"),
+            ("PROXY_TRUSTED_PROXIES", "the load balancer"),
+            ("PROXY_TRUSTED_PROXIES", "17"),
+            ("PROXY_MAX_CONNECTIONS", "1"),
+            ("PROXY_MAX_CONNECTIONS", "many"),
+            ("PROXY_HEADER_READ_TIMEOUT_SECS", "0"),
+            ("PROXY_IDLE_TIMEOUT_SECS", "-1"),
+            ("PROXY_BODY_TIMEOUT_SECS", "0"),
+            ("PROXY_LONG_POLLS_PER_CLIENT", "lots"),
+            ("PROXY_STATUS_CACHE_ORDERS", "-5"),
+        ] {
+            let err = with(&[(name, value)]).expect_err(name);
+            assert!(err.to_string().contains(name), "{name}={value}: {err}");
+        }
     }
 
     #[test]

@@ -43,6 +43,9 @@ pub enum ApiError {
     /// The body is over the route's limit.
     #[error("body too large")]
     PayloadTooLarge,
+    /// The body did not arrive within the body timeout.
+    #[error("the body did not arrive in time")]
+    BodyTimeout,
     /// Missing or wrong admin token.
     #[error("unauthorised")]
     Unauthorised,
@@ -158,6 +161,13 @@ impl ApiError {
                 StatusCode::PAYLOAD_TOO_LARGE,
                 ErrorCode::PayloadTooLarge,
                 "the body is too large".into(),
+                None,
+                None,
+            ),
+            ApiError::BodyTimeout => (
+                StatusCode::REQUEST_TIMEOUT,
+                ErrorCode::InvalidRequest,
+                "the request body did not arrive in time".into(),
                 None,
                 None,
             ),

@@ -11,7 +11,8 @@ pub mod webhooks;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, FromRequestParts};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderName, HeaderValue, Method};
 use axum::middleware::from_fn_with_state;
 use axum::Router;
@@ -20,6 +21,31 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use crate::error::ApiError;
 use crate::middleware::request_context;
 use crate::state::SharedState;
+
+/// The request's `If-None-Match`, if any (read without copying the other headers).
+pub struct IfNoneMatch(Option<HeaderValue>);
+
+impl IfNoneMatch {
+    /// Whether the client has the version tagged `etag` already (`*` matches any).
+    pub fn matches(&self, etag: &HeaderValue) -> bool {
+        self.0.as_ref().is_some_and(|v| {
+            v.as_bytes()
+                .split(|b| *b == b',')
+                .map(<[u8]>::trim_ascii)
+                .any(|tag| tag == etag.as_bytes() || tag == b"*")
+        })
+    }
+}
+
+impl<S: Sync> FromRequestParts<S> for IfNoneMatch {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(IfNoneMatch(
+            parts.headers.get(header::IF_NONE_MATCH).cloned(),
+        ))
+    }
+}
 
 /// The widget-facing API (`/api/...`), behind CORS.
 fn api_router(state: &SharedState) -> Router<SharedState> {

@@ -8,9 +8,8 @@ use anyhow::{bail, Context, Result};
 use serde::{de::DeserializeOwned, Serialize};
 use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyPool, Executor};
-use tokio::sync::broadcast;
 
-use super::notify::{Change, Changes};
+use super::notify::Changes;
 use crate::domain::OrderRef;
 
 /// Which database.
@@ -130,12 +129,6 @@ impl Store {
     /// The backend in use.
     pub fn backend(&self) -> Backend {
         self.backend
-    }
-
-    /// Order changes, as each commits (this replica's and, with PostgreSQL, the
-    /// others').
-    pub fn subscribe(&self) -> broadcast::Receiver<Change> {
-        self.changes.subscribe()
     }
 
     /// Whether the database answers.

@@ -178,6 +178,7 @@ impl Store {
         payment_url: &str,
         expires_at_ms: i64,
     ) -> Result<()> {
+        let changing = self.changes.changing(order_ref);
         sqlx::query(
             "UPDATE orders SET session_id = $2, payment_url = $3, session_expires_at = $4, \
              updated_at = $5, version = version + 1 WHERE order_ref = $1 AND session_id IS NULL",
@@ -190,7 +191,7 @@ impl Store {
         .execute(&self.writer)
         .await
         .context("recording a checkout session")?;
-        Ok(())
+        changing.committed(&self.writer).await
     }
 
     /// Drops a reservation the upstream refused (no session was made), so that the
@@ -282,6 +283,7 @@ impl Store {
             let merged = current.facts.merged(patch);
             let now = now_ms();
             let changed = merged != current.facts;
+            let mut changing = None;
             let written = if !changed {
                 current
             } else {
@@ -303,7 +305,7 @@ impl Store {
                     tx.rollback().await.ok();
                     continue;
                 }
-                self.changes.tell_replicas(&mut tx, order_ref).await?;
+                changing = Some(self.changes.tell_replicas(&mut tx, order_ref).await?);
                 OrderRow {
                     facts: merged,
                     updated_at: now,
@@ -315,9 +317,8 @@ impl Store {
                 events::mark_applied(&mut tx, event_id, order_ref, now).await?;
             }
             tx.commit().await.context("committing an order change")?;
-            if changed {
-                self.changes.announce(order_ref);
-            }
+            // Announced here, once committed.
+            drop(changing);
             return Ok(written);
         }
         bail!("order {order_ref} kept changing under {OPTIMISTIC_ATTEMPTS} attempts")
@@ -328,6 +329,7 @@ impl Store {
     /// # Errors
     /// On database errors.
     pub async fn set_refund(&self, order_ref: &OrderRef, refund_id: &str) -> Result<()> {
+        let changing = self.changes.changing(order_ref);
         sqlx::query("UPDATE orders SET refund_id = $2, updated_at = $3 WHERE order_ref = $1")
             .bind(order_ref.as_str())
             .bind(refund_id)
@@ -335,7 +337,8 @@ impl Store {
             .execute(&self.writer)
             .await
             .context("recording a refund")?;
-        Ok(())
+        // `updated_at` is in the order's view.
+        changing.committed(&self.writer).await
     }
 
     /// Orders the reconciler should look at: with a session, not final, untouched since

@@ -529,3 +529,9 @@ pub async fn run_cli(env: &[(String, String)], args: &[&str]) -> String {
     .await
     .expect("the command's thread")
 }
+
+/// A value of the proxy's `/metrics` (a name with its labels, as printed); 0 when the
+/// line is not there.
+pub async fn metric(http: &reqwest::Client, base: &str, name: &str) -> f64 {
+    metric_at(http, base, name).await.unwrap_or(0.0)
+}
