@@ -342,6 +342,48 @@ impl ReturnUrl {
     }
 }
 
+/// The upstream's payment page for a checkout session. The widget sends the
+/// traveller's whole window there, so only `https:` is taken, and plain `http:` only on
+/// a loopback host (a local sandbox); `javascript:`, `data:`, a foreign `http:` page,
+/// or a URL with credentials is refused before it is stored or answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentUrl(Url);
+
+/// Why the upstream's payment URL was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the upstream's payment_url is not an https page (plain http only on loopback)")]
+pub struct UnsafePaymentUrl;
+
+impl PaymentUrl {
+    /// Checks a payment URL as the upstream sent it.
+    ///
+    /// # Errors
+    /// [`UnsafePaymentUrl`] for anything but `https:` (or `http:` on loopback).
+    pub fn parse(text: &str) -> Result<Self, UnsafePaymentUrl> {
+        let url = Url::parse(text.trim()).map_err(|_| UnsafePaymentUrl)?;
+        let loopback = match url.host() {
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+            None => false,
+        };
+        let safe = match url.scheme() {
+            "https" => url.host().is_some(),
+            "http" => loopback,
+            _ => false,
+        };
+        if !safe || !url.username().is_empty() || url.password().is_some() {
+            return Err(UnsafePaymentUrl);
+        }
+        Ok(PaymentUrl(url))
+    }
+
+    /// The URL.
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -440,6 +482,31 @@ mod tests {
         assert_ne!(new_order_ref(), r);
         assert!(parse_order_ref("o_123").is_err());
         assert!(parse_order_ref("ord_456").is_err());
+    }
+
+    #[test]
+    fn payment_urls_are_https_or_loopback_http() {
+        for good in [
+            "https://pay.simology.io/cs_1",
+            "http://127.0.0.1:8083/pay/cs_1",
+            "http://localhost:8083/pay/cs_1",
+            "http://[::1]:8083/pay/cs_1",
+        ] {
+            assert!(PaymentUrl::parse(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "javascript:alert(document.domain)",
+            "JavaScript:alert(1)",
+            "data:text/html,<script>alert(1)</script>",
+            "http://pay.example/cs_1",
+            "http://127.0.0.1.evil.example/cs_1",
+            "https://user:pass@pay.simology.io/cs_1",
+            "//pay.simology.io/cs_1",
+            "/pay/cs_1",
+            "",
+        ] {
+            assert_eq!(PaymentUrl::parse(bad), Err(UnsafePaymentUrl), "{bad}");
+        }
     }
 
     #[test]

@@ -43,6 +43,10 @@ pub enum ApiError {
     /// Missing or wrong admin token.
     #[error("unauthorised")]
     Unauthorised,
+    /// The upstream answered something the proxy must not pass on (an unsafe payment
+    /// page): logged, answered as an upstream failure.
+    #[error("upstream answered badly: {0}")]
+    UpstreamAnswer(&'static str),
     /// The upstream failed.
     #[error("upstream: {0}")]
     Upstream(#[from] simology::Error),
@@ -154,6 +158,16 @@ impl ApiError {
                 None,
                 None,
             ),
+            ApiError::UpstreamAnswer(what) => {
+                tracing::error!(what, "the upstream's answer was refused");
+                (
+                    StatusCode::BAD_GATEWAY,
+                    ErrorCode::InternalError,
+                    "the eSIM provider answered with an unusable payment page".into(),
+                    None,
+                    None,
+                )
+            }
             ApiError::Upstream(e) => return upstream(e),
             ApiError::Internal(e) => {
                 tracing::error!(error = format!("{e:#}"), "internal error");
