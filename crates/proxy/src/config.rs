@@ -84,6 +84,9 @@ pub struct Settings {
     /// This proxy's public URL, shown in the startup banner (the webhook URL to
     /// register upstream is `<public_url>/webhooks/simology`).
     pub public_url: Option<String>,
+    /// The key of the order references' log tags (`domain::RefTag`); a random one per
+    /// process when unset.
+    pub log_tag_key: Option<String>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -102,6 +105,14 @@ impl std::fmt::Debug for Settings {
             .field("reconcile_interval", &self.reconcile_interval)
             .field("stale_after", &self.stale_after)
             .field("rate_limits", &self.rate_limits)
+            .field(
+                "log_tag_key",
+                &if self.log_tag_key.is_some() {
+                    "set"
+                } else {
+                    "random"
+                },
+            )
             .finish_non_exhaustive()
     }
 }
@@ -186,6 +197,7 @@ impl Settings {
                     "admin_token",
                     "api_key",
                     "webhook_secret",
+                    "log_tag_key",
                 ] {
                     if text.lines().any(|l| l.trim_start().starts_with(secret_key)) {
                         bail!(
@@ -310,6 +322,7 @@ impl Settings {
             Some(other) => bail!("PROXY_LOG_FORMAT: {other:?} is neither json nor text"),
         };
         let public_url = env("PROXY_PUBLIC_URL").or(fs.public_url);
+        let log_tag_key = log_tag_key_with(env)?;
         Ok(Settings {
             listen,
             database_url,
@@ -328,8 +341,32 @@ impl Settings {
             trust_forwarded_for,
             log_format,
             public_url,
+            log_tag_key,
         })
     }
+}
+
+/// Secrets are at least this long: a token or a secret any shorter could be guessed.
+pub const MIN_SECRET_CHARS: usize = 32;
+
+/// `PROXY_LOG_TAG_KEY` (or `PROXY_LOG_TAG_KEY_FILE`) from the process environment, alone:
+/// `simology-proxy tag` needs nothing else.
+///
+/// # Errors
+/// When the file cannot be read or the key is too short.
+pub fn log_tag_key() -> Result<Option<String>> {
+    log_tag_key_with(&|name| std::env::var(name).ok())
+}
+
+fn log_tag_key_with(env: &dyn Fn(&str) -> Option<String>) -> Result<Option<String>> {
+    let key = secret(env, "PROXY_LOG_TAG_KEY")?;
+    if key
+        .as_ref()
+        .is_some_and(|k| k.chars().count() < MIN_SECRET_CHARS)
+    {
+        bail!("PROXY_LOG_TAG_KEY: must be at least {MIN_SECRET_CHARS} characters");
+    }
+    Ok(key)
 }
 
 #[cfg(test)]
@@ -423,6 +460,14 @@ mod tests {
             (
                 [BASE, &[("PROXY_ADMIN_TOKEN", "short")]].concat(),
                 "PROXY_ADMIN_TOKEN",
+            ),
+            (
+                [
+                    BASE,
+                    &[("PROXY_LOG_TAG_KEY", "0123456789abcdef0123456789abcde")],
+                ]
+                .concat(),
+                "PROXY_LOG_TAG_KEY",
             ),
         ];
         for (pairs, name) in cases {

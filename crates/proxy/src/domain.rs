@@ -1,8 +1,10 @@
 //! Validated values, parsed once at the edge and passed inward typed.
 
 use std::fmt;
+use std::sync::OnceLock;
 
 use anyhow::Context;
+use hmac::{Hmac, Mac};
 use rand::Rng;
 use sha2::{Digest, Sha256};
 use simology_proxy_api::{ErrorCode, PaymentReturn};
@@ -253,6 +255,51 @@ pub struct MalformedRef;
 /// When it is not of the generated form.
 pub fn parse_order_ref(text: &str) -> Result<OrderRef, MalformedRef> {
     OrderRef::parse(text).ok_or(MalformedRef)
+}
+
+/// An order reference as logs show it: 8 hex digits, the start of an HMAC-SHA256 of
+/// the reference under the process's log-tag key. A reference is the only key to an
+/// eSIM's credentials, so logs never carry one; the tag follows one order through them
+/// (the same reference, the same tag, within a process), and nothing in the logs leads
+/// back to the reference or to the key. Log an order as `order_tag = %RefTag(&r)`.
+/// `simology-proxy tag <order_ref>` prints a reference's tag under the configured key.
+pub struct RefTag<'a>(pub &'a OrderRef);
+
+impl fmt::Display for RefTag<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&log_tag(log_tag_key(), self.0))
+    }
+}
+
+impl fmt::Debug for RefTag<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RefTag({self})")
+    }
+}
+
+/// The process's log-tag key: set once from `PROXY_LOG_TAG_KEY`, else drawn at random
+/// at the first tag (tags then differ from one process to the next).
+static LOG_TAG_KEY: OnceLock<Vec<u8>> = OnceLock::new();
+
+fn log_tag_key() -> &'static [u8] {
+    LOG_TAG_KEY.get_or_init(|| rand::rng().random::<[u8; 32]>().to_vec())
+}
+
+/// Makes `key` the process's log-tag key; call it before anything is logged. Returns
+/// `false` when the process already tags with another key, which stays: a process's
+/// tags never change.
+pub fn set_log_tag_key(key: &[u8]) -> bool {
+    LOG_TAG_KEY.get_or_init(|| key.to_vec()) == key
+}
+
+/// The tag of `order_ref` under `key` (see [`RefTag`]).
+pub fn log_tag(key: &[u8], order_ref: &OrderRef) -> String {
+    // HMAC takes keys of any length, so this cannot fail.
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else {
+        unreachable!("HMAC accepts any key length")
+    };
+    mac.update(order_ref.as_str().as_bytes());
+    hex::encode(&mac.finalize().into_bytes()[..4])
 }
 
 /// An origin (`scheme://host[:port]`) widgets may be embedded on.
@@ -507,6 +554,26 @@ mod tests {
         ] {
             assert_eq!(PaymentUrl::parse(bad), Err(UnsafePaymentUrl), "{bad}");
         }
+    }
+
+    #[test]
+    fn log_tags_are_keyed_short_and_stable() {
+        let a = parse_order_ref("o_0123456789abcdef0123456789abcdef").expect("ref");
+        let b = parse_order_ref("o_0123456789abcdef0123456789abcdee").expect("ref");
+        let tag = log_tag(b"key one", &a);
+        assert_eq!(tag.len(), 8);
+        assert!(tag.bytes().all(|c| c.is_ascii_hexdigit()));
+        assert_eq!(
+            tag,
+            log_tag(b"key one", &a),
+            "the same reference, the same tag"
+        );
+        assert_ne!(tag, log_tag(b"key one", &b));
+        assert_ne!(tag, log_tag(b"key two", &a), "another key, another tag");
+        // The process's tags are stable and never the reference.
+        let shown = RefTag(&a).to_string();
+        assert_eq!(shown, RefTag(&a).to_string());
+        assert!(!shown.contains("0123456789abcdef") && !format!("{:?}", RefTag(&a)).contains("o_"));
     }
 
     #[test]

@@ -1,14 +1,15 @@
 //! `simology-proxy`: the partner proxy.
 //!
 //! `simology-proxy` serves (see `--help`); `simology-proxy refund <order_ref>` asks the
-//! upstream for a refund; `simology-proxy check-config` validates the settings.
+//! upstream for a refund; `simology-proxy tag <order_ref>` prints the tag that logs show
+//! for an order; `simology-proxy check-config` validates the settings.
 
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use simology_proxy::config::{LogFormat, Settings};
-use simology_proxy::domain::OrderRef;
+use simology_proxy::config::{self, LogFormat, Settings};
+use simology_proxy::domain::{log_tag, OrderRef};
 use simology_proxy::services::refund::request_refund;
 use simology_proxy::{AppState, Application};
 
@@ -37,6 +38,12 @@ enum Command {
         /// Why, for the records.
         #[arg(long)]
         reason: Option<String>,
+    },
+    /// Print the tag that logs show for an order (needs the proxy's PROXY_LOG_TAG_KEY).
+    Tag {
+        /// The order's reference (`o_...`).
+        #[arg(value_parser = parse_order_ref)]
+        order_ref: OrderRef,
     },
 }
 
@@ -95,8 +102,20 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run(args: Args) -> Result<()> {
+    let command = args.command.unwrap_or(Command::Serve);
+    if let Command::Tag { order_ref } = &command {
+        // The key alone: an operator maps a reference without the proxy's other secrets.
+        let key = config::log_tag_key()?.context(
+            "PROXY_LOG_TAG_KEY is not set: without it each proxy process tags with a random \
+             key, and its tags cannot be reproduced; give the proxy and this command the same \
+             PROXY_LOG_TAG_KEY (or PROXY_LOG_TAG_KEY_FILE)",
+        )?;
+        println!("{}", log_tag(key.as_bytes(), order_ref));
+        return Ok(());
+    }
     let settings = Settings::load(args.config.as_deref())?;
-    match args.command.unwrap_or(Command::Serve) {
+    match command {
+        Command::Tag { .. } => unreachable!("answered above"),
         Command::CheckConfig => {
             println!("configuration ok: {settings:?}");
             Ok(())

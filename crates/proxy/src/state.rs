@@ -45,6 +45,11 @@ impl AppState {
     /// # Errors
     /// When the database or the client cannot be set up.
     pub async fn connect(settings: Settings) -> Result<SharedState> {
+        if let Some(key) = &settings.log_tag_key {
+            if !crate::domain::set_log_tag_key(key.as_bytes()) {
+                tracing::warn!("PROXY_LOG_TAG_KEY: this process already tags with another key");
+            }
+        }
         let store = Store::connect(&settings.database_url)
             .await
             .with_context(|| format!("database {}", config::redact_url(&settings.database_url)))?;

@@ -9,7 +9,7 @@ use simology::events::{Event, EventPayload};
 
 use super::topup::apply_topup;
 use crate::clock::now_ms;
-use crate::domain::OrderRef;
+use crate::domain::{OrderRef, RefTag};
 use crate::order::{facts_of, Facts, OrderKind};
 use crate::state::{AppState, SharedState};
 use crate::store::{EventRow, OrderRow};
@@ -156,7 +156,7 @@ pub async fn process_event(state: &AppState, row: EventRow) -> Result<&'static s
         .ok_or_else(|| anyhow!("no order known for this event yet"))?;
     let patch = facts_of(&event);
     if let EventPayload::ActivationReady(d) = &event.payload {
-        tracing::info!(event_id = %event.id, order_ref = %order.order_ref, iccid = %d.line.iccid,
+        tracing::info!(event_id = %event.id, order_tag = %RefTag(&order.order_ref), iccid = %d.line.iccid,
             activation_code = %d.line.smdp_plus.redacted(), "eSIM ready");
     }
     if order.kind == OrderKind::Topup && patch.paid_at.is_some() {
@@ -176,7 +176,7 @@ pub async fn process_event(state: &AppState, row: EventRow) -> Result<&'static s
             .store
             .apply_facts(&order.order_ref, &patch, Some(&event.id))
             .await?;
-        tracing::info!(event_id = %event.id, event_type = event.payload.event_type(), order_ref = %after.order_ref,
+        tracing::info!(event_id = %event.id, event_type = event.payload.event_type(), order_tag = %RefTag(&after.order_ref),
             order_id = after.facts.upstream_order_id.as_deref(), state = ?after.facts.state(), "event applied");
     }
     Ok("applied")

@@ -8,7 +8,7 @@ use simology_proxy_api::OrderState;
 
 use super::topup::apply_topup;
 use crate::clock::{duration_ms, now_ms};
-use crate::domain::OrderRef;
+use crate::domain::{OrderRef, RefTag};
 use crate::order::{facts_of_order, Facts, OrderKind};
 use crate::state::AppState;
 use crate::store::OrderRow;
@@ -40,7 +40,7 @@ pub async fn reconcile_once(state: &AppState) -> Result<()> {
     }
     for order_ref in state.store.expired_sessions(now, EXPIRED_BATCH).await? {
         expire(state, &order_ref, now).await?;
-        tracing::info!(%order_ref, "checkout session expired unpaid");
+        tracing::info!(order_tag = %RefTag(&order_ref), "checkout session expired unpaid");
     }
     state
         .store
@@ -82,10 +82,10 @@ async fn reconcile(state: &AppState, order: &OrderRow) -> Result<()> {
         .await?;
     if after.kind == OrderKind::Topup && after.facts.state() == OrderState::Provisioning {
         if let Err(e) = apply_topup(state, &after).await {
-            tracing::warn!(order_ref = %after.order_ref, error = format!("{e:#}"), "top-up still not applied");
+            tracing::warn!(order_tag = %RefTag(&after.order_ref), error = format!("{e:#}"), "top-up still not applied");
         }
     }
-    tracing::info!(order_ref = %order.order_ref, order_id, state = ?after.facts.state(), "reconciled");
+    tracing::info!(order_tag = %RefTag(&order.order_ref), order_id, state = ?after.facts.state(), "reconciled");
     Ok(())
 }
 

@@ -13,7 +13,7 @@ use simology_proxy_api::{
 use crate::clock::{rfc3339_ms, unix_ms};
 use crate::domain::{
     invalid, new_order_ref, Email, Field, IntentId, Invalid, Locale, OrderRef, Origin, PaymentUrl,
-    Quantity, ReturnUrl, Sku,
+    Quantity, RefTag, ReturnUrl, Sku,
 };
 use crate::error::ApiError;
 use crate::order::OrderKind;
@@ -258,7 +258,7 @@ pub async fn start(state: &AppState, p: Purchase) -> Result<CheckoutResponse, Ap
                 .attach_session(&row.order_ref, &session.id, payment_url.as_str(), expires)
                 .await?;
             state.metrics.order_created();
-            tracing::info!(order_ref = %row.order_ref, session_id = %session.id, sku = %p.plan.sku,
+            tracing::info!(order_tag = %RefTag(&row.order_ref), session_id = %session.id, sku = %p.plan.sku,
                 email = %p.buyer.email.redacted(), request_id = session.request_id.as_deref(), "checkout session created");
             Ok(CheckoutResponse {
                 order_ref: row.order_ref,

@@ -4,7 +4,7 @@
 use serde::Serialize;
 use simology::models::RefundRequest;
 
-use crate::domain::OrderRef;
+use crate::domain::{OrderRef, RefTag};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -57,6 +57,6 @@ pub async fn request_refund(
         .await
         .map_err(|e| state.upstream_error(e))?;
     state.store.set_refund(&row.order_ref, &refund.id).await?;
-    tracing::info!(order_ref = %row.order_ref, refund_id = %refund.id, "refund requested");
+    tracing::info!(order_tag = %RefTag(&row.order_ref), refund_id = %refund.id, "refund requested");
     Ok(RefundAccepted::pending(refund.value.id))
 }

@@ -10,7 +10,7 @@ use sqlx::{AnyPool, Row};
 use super::connection::{from_json, json, stored_ref, Store};
 use super::events;
 use crate::clock::{duration_ms, now_ms};
-use crate::domain::{Locale, OrderRef, ReturnUrl, Sku};
+use crate::domain::{Locale, OrderRef, RefTag, ReturnUrl, Sku};
 use crate::order::{Facts, OrderKind};
 
 /// An order as stored.
@@ -271,7 +271,7 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await
             .context("reading an order")?
-            .with_context(|| format!("order {order_ref} does not exist"))?;
+            .with_context(|| format!("order {} does not exist", RefTag(order_ref)))?;
             let current = order_from_row(&row)?;
             let merged = current.facts.merged(patch);
             let now = now_ms();
@@ -314,7 +314,10 @@ impl Store {
             }
             return Ok(written);
         }
-        bail!("order {order_ref} kept changing under {OPTIMISTIC_ATTEMPTS} attempts")
+        bail!(
+            "order {} kept changing under {OPTIMISTIC_ATTEMPTS} attempts",
+            RefTag(order_ref)
+        )
     }
 
     /// Records a refund request (entitlements change only on `refund.processed`).

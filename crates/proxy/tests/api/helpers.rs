@@ -12,6 +12,8 @@ use tokio::sync::oneshot;
 pub use simology_sandbox::wait::eventually;
 
 pub const ORIGIN: &str = "http://shop.test";
+/// The admin token of the tests' proxies.
+pub const ADMIN_TOKEN: &str = "admin-token-0123456789abcdef0123456789";
 pub const RETURN_URL: &str = "http://shop.test/travel/japan";
 
 pub struct TestApp {
@@ -74,7 +76,7 @@ pub fn proxy_env(
         ("PROXY_ALLOWED_ORIGINS".into(), ORIGIN.into()),
         ("PROXY_LISTEN".into(), "127.0.0.1:0".into()),
         ("PROXY_DATABASE_URL".into(), database_url.into()),
-        ("PROXY_ADMIN_TOKEN".into(), "admin-token-0123456789".into()),
+        ("PROXY_ADMIN_TOKEN".into(), ADMIN_TOKEN.into()),
         ("PROXY_RECONCILE_INTERVAL_SECS".into(), "1".into()),
         ("PROXY_STALE_AFTER_SECS".into(), "60".into()),
         // Tests make many requests from one address; the rate limit test sets its own.
@@ -349,4 +351,58 @@ pub fn signed(body: &str, t: i64) -> String {
 
 pub fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// A proxy process (`simology-proxy`), killed (SIGKILL) when dropped so that a failing
+/// test leaves none behind; its logs (stderr) go to `logs`.
+pub struct ProxyProcess {
+    child: std::process::Child,
+    pub url: String,
+}
+
+impl ProxyProcess {
+    /// Starts the binary with `env` and waits for its `listening on` line.
+    pub fn start(env: &[(String, String)], logs: &std::path::Path) -> ProxyProcess {
+        use std::io::{BufRead, BufReader};
+        use std::process::{Command, Stdio};
+        let mut child = Command::new(env!("CARGO_BIN_EXE_simology-proxy"))
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(logs).expect("log file"))
+            .spawn()
+            .expect("proxy starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("banner");
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("a banner line, got {line:?}"))
+            .to_owned();
+        ProxyProcess { child, url }
+    }
+}
+
+impl Drop for ProxyProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `simology-proxy` with `args` and `env` to its end; returns (success, stdout,
+/// stderr).
+pub fn proxy_command(args: &[&str], env: &[(String, String)]) -> (bool, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_simology-proxy"))
+        .args(args)
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .output()
+        .expect("simology-proxy runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }

@@ -4,6 +4,7 @@ mod after_purchase;
 mod checkout;
 mod crash;
 mod helpers;
+mod logs;
 mod payment_url;
 mod protection;
 mod purchase;
