@@ -87,6 +87,10 @@ pub struct Settings {
     /// The key of the order references' log tags (`domain::RefTag`); a random one per
     /// process when unset.
     pub log_tag_key: Option<String>,
+    /// A signed event that no order matches is retried this long after it arrives
+    /// (the sender's own retries last 48 hours), then quarantined. Not a setting of its
+    /// own: tests shorten it.
+    pub unmatched_event_window: Duration,
 }
 
 impl std::fmt::Debug for Settings {
@@ -342,9 +346,14 @@ impl Settings {
             log_format,
             public_url,
             log_tag_key,
+            unmatched_event_window: UNMATCHED_EVENT_WINDOW,
         })
     }
 }
+
+/// How long the sender retries an event (the guide: 48 hours), and so how long an
+/// event is retried here while no order matches it.
+pub const UNMATCHED_EVENT_WINDOW: Duration = Duration::from_secs(48 * 3600);
 
 /// Secrets are at least this long: a token or a secret any shorter could be guessed.
 pub const MIN_SECRET_CHARS: usize = 32;

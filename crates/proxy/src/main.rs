@@ -1,17 +1,22 @@
 //! `simology-proxy`: the partner proxy.
 //!
 //! `simology-proxy` serves (see `--help`); `simology-proxy refund <order_ref>` asks the
-//! upstream for a refund; `simology-proxy tag <order_ref>` prints the tag that logs show
+//! upstream for a refund; `simology-proxy events [--quarantined]` counts or lists the
+//! stored webhook events, `simology-proxy events replay <event_id>` replays a
+//! quarantined one; `simology-proxy tag <order_ref>` prints the tag that logs show
 //! for an order; `simology-proxy check-config` validates the settings.
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
+use simology_proxy::clock::rfc3339_ms;
 use simology_proxy::config::{self, LogFormat, Settings};
 use simology_proxy::domain::{log_tag, OrderRef};
+use simology_proxy::fulfilment::processor::Outcome;
+use simology_proxy::fulfilment::quarantine;
 use simology_proxy::services::refund::request_refund;
-use simology_proxy::{AppState, Application};
+use simology_proxy::{AppState, Application, SharedState};
 
 /// The Simology partner proxy.
 #[derive(Parser, Debug)]
@@ -39,11 +44,29 @@ enum Command {
         #[arg(long)]
         reason: Option<String>,
     },
+    /// Stored webhook events: counts, the quarantined ones, or a replay.
+    Events {
+        /// List the quarantined events (id, type, when, why).
+        #[arg(long)]
+        quarantined: bool,
+        #[command(subcommand)]
+        action: Option<EventsAction>,
+    },
     /// Print the tag that logs show for an order (needs the proxy's PROXY_LOG_TAG_KEY).
     Tag {
         /// The order's reference (`o_...`).
         #[arg(value_parser = parse_order_ref)]
         order_ref: OrderRef,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum EventsAction {
+    /// Take a quarantined event out of quarantine and process it now (its 48 hours
+    /// start again if it still matches no order).
+    Replay {
+        /// The event's id (`evt_...`).
+        event_id: String,
     },
 }
 
@@ -89,6 +112,42 @@ async fn shutdown_signal() {
     }
 }
 
+async fn list_quarantined(state: &AppState) -> Result<()> {
+    let events = state.store.quarantined_events().await?;
+    if events.is_empty() {
+        println!("no quarantined events");
+        return Ok(());
+    }
+    println!("event_id\ttype\treceived_at\tquarantined_at\tattempts\treason");
+    for e in events {
+        println!(
+            "{}\t{}\t{}\t{}\t{}\t{}",
+            e.event_id,
+            e.event_type,
+            rfc3339_ms(e.received_at),
+            rfc3339_ms(e.quarantined_at),
+            e.attempts,
+            e.reason
+        );
+    }
+    Ok(())
+}
+
+async fn replay(state: &SharedState, event_id: &str) -> Result<()> {
+    match quarantine::replay(state, event_id).await? {
+        None => bail!("{event_id:?} is not a quarantined event"),
+        Some(Outcome::Applied) => println!("{event_id} applied"),
+        Some(Outcome::Ignored) => println!("{event_id} processed (nothing to apply)"),
+        Some(Outcome::Quarantined(reason)) => {
+            bail!("{event_id} is quarantined again: {reason}")
+        }
+        Some(Outcome::NotYet(why)) => println!(
+            "{event_id} is out of quarantine, not applied yet ({why}); the proxy keeps trying"
+        ),
+    }
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let args = Args::parse();
@@ -131,6 +190,25 @@ async fn run(args: Args) -> Result<()> {
                 accepted.refund_id
             );
             Ok(())
+        }
+        Command::Events {
+            quarantined,
+            action,
+        } => {
+            init_logs(LogFormat::Text);
+            let state = AppState::connect(settings).await?;
+            match action {
+                Some(EventsAction::Replay { event_id }) => replay(&state, &event_id).await,
+                None if quarantined => list_quarantined(&state).await,
+                None => {
+                    let c = state.store.event_counts().await?;
+                    println!(
+                        "{} stored: {} processed, {} waiting, {} quarantined",
+                        c.stored, c.processed, c.waiting, c.quarantined
+                    );
+                    Ok(())
+                }
+            }
         }
         Command::Serve => {
             init_logs(settings.log_format);

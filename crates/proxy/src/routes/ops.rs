@@ -41,11 +41,13 @@ async fn metrics(State(state): State<SharedState>) -> Response {
         stored: total,
         processed,
         waiting,
+        quarantined,
     }) = state.store.event_counts().await
     {
         text.push_str(&format!(
-            "# HELP simology_events_stored Webhook events in the store.\n# TYPE simology_events_stored gauge\n\
+            "# HELP simology_events_stored Webhook events in the store: processed, waiting, quarantined.\n# TYPE simology_events_stored gauge\n\
              simology_events_stored{{state=\"processed\"}} {processed}\nsimology_events_stored{{state=\"waiting\"}} {waiting}\n\
+             simology_events_stored{{state=\"quarantined\"}} {quarantined}\n\
              # HELP simology_events_stored_total_count All stored events.\n# TYPE simology_events_stored_total_count gauge\n\
              simology_events_stored_total_count {total}\n"
         ));

@@ -10,6 +10,7 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyPool, Executor};
 use tokio::sync::broadcast;
 
+use super::events::Ingest;
 use super::notify::{Change, Changes};
 use crate::domain::OrderRef;
 
@@ -45,6 +46,8 @@ pub struct Store {
     pub(super) reader: AnyPool,
     pub(super) backend: Backend,
     pub(super) changes: Changes,
+    /// Stores received webhook events, several to a commit.
+    pub(super) ingest: Ingest,
 }
 
 pub(super) fn json<T: Serialize>(value: &T) -> Result<String> {
@@ -120,6 +123,7 @@ impl Store {
             Backend::Postgres => Changes::shared_with_replicas(url),
         };
         Ok(Store {
+            ingest: Ingest::start(writer.clone()),
             writer,
             reader,
             backend,

@@ -14,6 +14,9 @@ mod notify;
 mod orders;
 
 pub use connection::{Backend, Store};
-pub use events::{EventCounts, EventRow, StoredEvent};
+pub use events::{
+    Application, EventCounts, EventRow, Quarantine, QuarantinedEvent, Retry, Settlement,
+    StoredEvent,
+};
 pub use notify::Change;
 pub use orders::{NewOrder, OrderRow};

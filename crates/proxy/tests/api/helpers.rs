@@ -18,6 +18,8 @@ pub const RETURN_URL: &str = "http://shop.test/travel/japan";
 
 pub struct TestApp {
     pub url: String,
+    /// The database URL (for a `simology-proxy` command on the same store).
+    pub database_url: String,
     pub sandbox: RunningSandbox,
     pub http: reqwest::Client,
     pub state: SharedState,
@@ -113,10 +115,16 @@ pub struct Served {
 
 /// Builds a proxy from `env` (as [`proxy_env`] makes it) and serves it on a free port.
 pub async fn serve(env: &[(String, String)]) -> Served {
-    let settings = Settings::load_with(None, &|k| {
+    serve_tuned(env, |_| {}).await
+}
+
+/// [`serve`], with settings that are no environment variable changed by `tune`.
+pub async fn serve_tuned(env: &[(String, String)], tune: impl FnOnce(&mut Settings)) -> Served {
+    let mut settings = Settings::load_with(None, &|k| {
         env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
     })
     .expect("settings");
+    tune(&mut settings);
     let app = Application::build(settings).await.expect("proxy builds");
     let url = format!("http://{}", app.addr().expect("addr"));
     let state = app.state();
@@ -141,18 +149,28 @@ pub fn http_client() -> reqwest::Client {
 }
 
 pub async fn spawn_app_with(sandbox_config: SandboxConfig, extra: &[(&str, &str)]) -> TestApp {
+    spawn_app_tuned(sandbox_config, extra, |_| {}).await
+}
+
+/// [`spawn_app_with`], with settings changed by `tune` (see [`serve_tuned`]).
+pub async fn spawn_app_tuned(
+    sandbox_config: SandboxConfig,
+    extra: &[(&str, &str)],
+    tune: impl FnOnce(&mut Settings),
+) -> TestApp {
     let sandbox = simology_sandbox::spawn(sandbox_config)
         .await
         .expect("sandbox");
     let dir = temp_dir("app");
     let db = database_url(&dir).await;
-    let served = serve(&proxy_env(sandbox.url(), &db, extra)).await;
+    let served = serve_tuned(&proxy_env(sandbox.url(), &db, extra), tune).await;
     sandbox.set_webhook_url(Some(
         format!("{}/webhooks/simology", served.url)
             .parse()
             .expect("url"),
     ));
     TestApp {
+        database_url: db,
         url: served.url,
         sandbox,
         http: http_client(),
@@ -176,6 +194,14 @@ pub fn checkout_body(sku: &str) -> Value {
 }
 
 impl TestApp {
+    /// Runs a `simology-proxy` command with this proxy's settings (its store).
+    pub fn command(&self, args: &[&str]) -> (bool, String, String) {
+        proxy_command(
+            args,
+            &proxy_env(self.sandbox.url(), &self.database_url, &[]),
+        )
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.http
             .get(format!("{}{path}", self.url))
