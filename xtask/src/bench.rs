@@ -506,7 +506,8 @@ fn on_stack(
                 "--concurrency",
                 "16",
                 "--secret",
-                "whsec_sandbox_test",
+                // The demo's sandbox's (`simology_sandbox::DEFAULT_WEBHOOK_SECRET`).
+                "whsec_sandbox_test_not_a_real_secret",
             ])
             .args([
                 "--proxy",

@@ -47,6 +47,8 @@ use crate::config::Settings;
 /// A built proxy, bound and connected, not yet serving.
 pub struct Application {
     listener: TcpListener,
+    /// `/admin` and `/metrics`, when they have their own address (`PROXY_ADMIN_LISTEN`).
+    admin_listener: Option<TcpListener>,
     state: SharedState,
 }
 
@@ -62,7 +64,30 @@ impl Application {
         let listener = TcpListener::bind(listen)
             .await
             .with_context(|| format!("PROXY_LISTEN: cannot bind {listen}"))?;
-        Ok(Application { listener, state })
+        let admin_listener = match state.settings.admin_listen {
+            Some(admin) => Some(
+                TcpListener::bind(admin)
+                    .await
+                    .with_context(|| format!("PROXY_ADMIN_LISTEN: cannot bind {admin}"))?,
+            ),
+            None => None,
+        };
+        Ok(Application {
+            listener,
+            admin_listener,
+            state,
+        })
+    }
+
+    /// The admin listener's bound address, when there is one.
+    ///
+    /// # Errors
+    /// When its socket has no local address.
+    pub fn admin_addr(&self) -> Result<Option<SocketAddr>> {
+        self.admin_listener
+            .as_ref()
+            .map(|l| l.local_addr().context("reading the admin address"))
+            .transpose()
     }
 
     /// The bound address.
@@ -89,8 +114,13 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<()> {
-        let Application { listener, state } = self;
+        let Application {
+            listener,
+            admin_listener,
+            state,
+        } = self;
         let background = fulfilment::spawn_background(&state);
+        let admin = admin_listener.map(|l| tokio::spawn(serve_admin(l, Arc::clone(&state))));
         let router = app(Arc::clone(&state));
         // No Nagle delay: long-poll answers and small JSON bodies leave at once.
         let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
@@ -109,9 +139,27 @@ impl Application {
         })
         .await;
         state.begin_shutdown();
+        if let Some(admin) = admin {
+            let _ = admin.await;
+        }
         for task in background {
             let _ = task.await;
         }
         served.context("serving HTTP")
+    }
+}
+
+/// Serves `/admin` and `/metrics` on their own listener until the shutdown begins.
+async fn serve_admin(listener: TcpListener, state: SharedState) {
+    let stopping = state.shutting_down();
+    let router = routes::admin_app(state);
+    if let Err(e) = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(stopping)
+    .await
+    {
+        tracing::error!(error = %e, "the admin listener failed");
     }
 }

@@ -216,6 +216,9 @@ async fn run(args: Args) -> Result<()> {
             let app = Application::build(settings).await?;
             let addr = app.addr()?;
             println!("listening on http://{addr}");
+            if let Some(admin) = app.admin_addr()? {
+                println!("admin and metrics listening on http://{admin}");
+            }
             if let Some(p) = public {
                 println!(
                     "register this webhook URL upstream: {}/webhooks/simology",

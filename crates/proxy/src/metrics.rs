@@ -29,6 +29,7 @@ pub struct Metrics {
     requests: Mutex<BTreeMap<(String, u16), Histogram>>,
     last_event_processed_ms: AtomicI64,
     orders_created: AtomicU64,
+    admin_auth_failures: AtomicU64,
 }
 
 fn bump<K: Ord>(map: &Mutex<BTreeMap<K, u64>>, key: K) {
@@ -65,6 +66,11 @@ impl Metrics {
     /// A new order.
     pub fn order_created(&self) {
         self.orders_created.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A failed authentication on `/admin`.
+    pub fn admin_auth_failed(&self) {
+        self.admin_auth_failures.fetch_add(1, Ordering::Relaxed);
     }
 
     /// A served request.
@@ -136,6 +142,17 @@ impl Metrics {
             out,
             "simology_orders_created_total {}",
             self.orders_created.load(Ordering::Relaxed)
+        );
+        header(
+            &mut out,
+            "simology_admin_auth_failures_total",
+            "Failed authentications on /admin (wrong or missing token).",
+            "counter",
+        );
+        let _ = writeln!(
+            out,
+            "simology_admin_auth_failures_total {}",
+            self.admin_auth_failures.load(Ordering::Relaxed)
         );
         header(
             &mut out,

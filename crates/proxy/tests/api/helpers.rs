@@ -18,6 +18,8 @@ pub const RETURN_URL: &str = "http://shop.test/travel/japan";
 
 pub struct TestApp {
     pub url: String,
+    /// The admin listener's (`PROXY_ADMIN_LISTEN`), when there is one.
+    pub admin_url: Option<String>,
     /// The database URL (for a `simology-proxy` command on the same store).
     pub database_url: String,
     pub sandbox: RunningSandbox,
@@ -108,6 +110,8 @@ pub async fn spawn_app() -> TestApp {
 /// A proxy served in this process.
 pub struct Served {
     pub url: String,
+    /// The admin listener's (`PROXY_ADMIN_LISTEN`), when there is one.
+    pub admin_url: Option<String>,
     pub state: SharedState,
     pub stop: oneshot::Sender<()>,
     pub task: tokio::task::JoinHandle<anyhow::Result<()>>,
@@ -127,6 +131,10 @@ pub async fn serve_tuned(env: &[(String, String)], tune: impl FnOnce(&mut Settin
     tune(&mut settings);
     let app = Application::build(settings).await.expect("proxy builds");
     let url = format!("http://{}", app.addr().expect("addr"));
+    let admin_url = app
+        .admin_addr()
+        .expect("admin addr")
+        .map(|a| format!("http://{a}"));
     let state = app.state();
     let (stop, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(app.run_until_stopped(async {
@@ -134,6 +142,7 @@ pub async fn serve_tuned(env: &[(String, String)], tune: impl FnOnce(&mut Settin
     }));
     Served {
         url,
+        admin_url,
         state,
         stop,
         task,
@@ -171,6 +180,7 @@ pub async fn spawn_app_tuned(
     ));
     TestApp {
         database_url: db,
+        admin_url: served.admin_url,
         url: served.url,
         sandbox,
         http: http_client(),

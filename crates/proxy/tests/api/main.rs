@@ -6,6 +6,7 @@ mod crash;
 mod helpers;
 mod ingest;
 mod logs;
+mod operators;
 mod payment_url;
 mod protection;
 mod purchase;
