@@ -71,6 +71,13 @@ async fn metrics(State(state): State<SharedState>, headers: HeaderMap) -> Respon
              simology_events_stored_total_count {total}\n"
         ));
     }
+    let (skipped_now, skipped_total) = state.catalog.skipped();
+    text.push_str(&format!(
+        "# HELP simology_catalog_items_skipped Upstream catalogue items left out of the catalogue served now (they do not match the model).\n\
+         # TYPE simology_catalog_items_skipped gauge\nsimology_catalog_items_skipped {skipped_now}\n\
+         # HELP simology_catalog_items_skipped_total Upstream catalogue items left out, over every fetch.\n\
+         # TYPE simology_catalog_items_skipped_total counter\nsimology_catalog_items_skipped_total {skipped_total}\n"
+    ));
     let mut r = text.into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,

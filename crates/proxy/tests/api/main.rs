@@ -3,6 +3,7 @@
 mod after_purchase;
 mod checkout;
 mod crash;
+mod drift;
 mod helpers;
 mod ingest;
 mod logs;
