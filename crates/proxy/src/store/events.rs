@@ -376,6 +376,17 @@ impl Store {
             .begin()
             .await
             .context("starting a transaction")?;
+        if self.backend == Backend::Postgres {
+            // What a settlement writes follows from events already stored durably (the
+            // 2xx promised that); a crash that loses its last moments loses nothing the
+            // processor does not do again from the store. So its commit need not wait
+            // for the WAL flush (PostgreSQL's asynchronous commit: never inconsistent,
+            // only the last moments may be lost).
+            sqlx::query("SET LOCAL synchronous_commit TO OFF")
+                .execute(&mut *tx)
+                .await
+                .context("settling without waiting for the WAL flush")?;
+        }
         let mut order: Vec<usize> = (0..settlement.applies.len()).collect();
         order.sort_by(|&a, &b| {
             settlement.applies[a]
