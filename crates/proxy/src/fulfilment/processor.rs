@@ -14,10 +14,9 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use simology::events::{Event, EventPayload};
 
-use super::quarantine::scrub_emails;
 use super::topup::apply_topup;
 use crate::clock::{duration_ms, now_ms};
-use crate::domain::{OrderRef, RefTag};
+use crate::domain::{scrub_emails, OrderRef, RefTag};
 use crate::order::{facts_of, Facts, OrderKind};
 use crate::state::{AppState, SharedState};
 use crate::store::{Application, Backend, EventRow, OrderRow, Quarantine, Retry, Settlement};
