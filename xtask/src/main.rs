@@ -26,7 +26,7 @@ fn usage() -> &'static str {
      test            run every test suite (installs what is missing)\n  \
      demo [ARGS]     build the widget and run the demo stack on loopback (ARGS go to simology-demo)\n  \
      dist            build the widget for a CDN into dist/\n  \
-     bench [--only parts]  measure against anchors (target/bench/report.json; exit 2: a target missed)\n  \
+     bench [--only parts] [--database-url URL]  measure against anchors (target/bench/report.json; exit 2: a target missed)\n  \
      fuzz [--seconds N] [--target T]   run the fuzz targets\n  \
      chaos [--orders N] [--kills K] [--replicas R] [--database-url URL]   orders under faults and SIGKILLs\n  \
      attack [--short]  the proxy under attack while a client buys; what held\n  \

@@ -4,6 +4,7 @@
 //! the last good catalogue keeps being served.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -44,6 +45,9 @@ impl Cached {
 /// One fetched catalogue, ready to serve.
 pub struct Snapshot {
     fetched_at: Instant,
+    /// Upstream items left out because they do not match the SDK's model (upstream
+    /// drift: an over-precise price, an unknown currency...).
+    pub skipped: usize,
     /// Destinations.
     pub destinations: Cached,
     by_destination: HashMap<DestinationId, Cached>,
@@ -254,6 +258,7 @@ pub fn build(items: &[CatalogItem], updated_at: &str) -> Result<Snapshot> {
             .filter(|i| i.activation_method == "lpa")
             .map(|i| i.sku.clone())
             .collect(),
+        skipped: 0,
     })
 }
 
@@ -263,6 +268,8 @@ pub struct CatalogCache {
     ttl: Duration,
     current: RwLock<Option<Arc<Snapshot>>>,
     refresh: AsyncMutex<()>,
+    /// Items skipped over every fetch.
+    skipped_total: AtomicU64,
 }
 
 impl CatalogCache {
@@ -273,6 +280,7 @@ impl CatalogCache {
             ttl,
             current: RwLock::new(None),
             refresh: AsyncMutex::new(()),
+            skipped_total: AtomicU64::new(0),
         }
     }
 
@@ -314,10 +322,23 @@ impl CatalogCache {
         }
         let reply = self.client.catalog(&CatalogQuery::All).await?;
         let updated_at = rfc3339(reply.updated_at).unwrap_or_default();
-        let snapshot = build(&reply.items, &updated_at).map_err(|e| simology::Error::Decode {
-            request_id: reply.request_id.clone(),
-            message: e.to_string(),
-        })?;
+        let mut snapshot =
+            build(&reply.items, &updated_at).map_err(|e| simology::Error::Decode {
+                request_id: reply.request_id.clone(),
+                message: e.to_string(),
+            })?;
+        // One drifted item costs that item, not the catalogue: the SDK left it out (and
+        // logged why); it is counted here.
+        snapshot.skipped = reply.skipped.len();
+        if !reply.skipped.is_empty() {
+            self.skipped_total
+                .fetch_add(reply.skipped.len() as u64, Ordering::Relaxed);
+            tracing::warn!(
+                skipped = reply.skipped.len(),
+                skus = ?reply.skipped.iter().filter_map(|s| s.sku.as_deref()).collect::<Vec<_>>(),
+                "catalogue items skipped: they do not match the model; the others are served"
+            );
+        }
         let snapshot = Arc::new(snapshot);
         if let Ok(mut c) = self.current.write() {
             *c = Some(Arc::clone(&snapshot));
@@ -333,6 +354,14 @@ impl CatalogCache {
     /// Whether a catalogue is loaded.
     pub fn loaded(&self) -> bool {
         self.current().is_some()
+    }
+
+    /// Upstream items skipped: in the catalogue served now, and over every fetch.
+    pub fn skipped(&self) -> (usize, u64) {
+        (
+            self.current().map_or(0, |s| s.skipped),
+            self.skipped_total.load(Ordering::Relaxed),
+        )
     }
 }
 

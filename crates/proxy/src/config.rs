@@ -42,6 +42,7 @@ struct FileSettings {
     status_cache_orders: Option<usize>,
     log_format: Option<String>,
     public_url: Option<String>,
+    admin_listen: Option<String>,
 }
 
 /// How logs are written.
@@ -213,6 +214,11 @@ pub struct Settings {
     pub webhook_secrets: Vec<String>,
     /// Token for `/admin` (disabled when unset).
     pub admin_token: Option<String>,
+    /// A second listen address for `/admin` and `/metrics`, which then leave the public
+    /// one (`PROXY_ADMIN_LISTEN`).
+    pub admin_listen: Option<SocketAddr>,
+    /// A bearer token `/metrics` requires (`PROXY_METRICS_TOKEN`); open when unset.
+    pub metrics_token: Option<String>,
     /// How long catalogue data is fresh.
     pub catalog_ttl: Duration,
     /// How often the reconciler runs.
@@ -230,6 +236,13 @@ pub struct Settings {
     /// This proxy's public URL, shown in the startup banner (the webhook URL to
     /// register upstream is `<public_url>/webhooks/simology`).
     pub public_url: Option<String>,
+    /// The key of the order references' log tags (`domain::RefTag`); a random one per
+    /// process when unset.
+    pub log_tag_key: Option<String>,
+    /// A signed event that no order matches is retried this long after it arrives
+    /// (the sender's own retries last 48 hours), then quarantined. Not a setting of its
+    /// own: tests shorten it.
+    pub unmatched_event_window: Duration,
 }
 
 impl std::fmt::Debug for Settings {
@@ -245,12 +258,22 @@ impl std::fmt::Debug for Settings {
                 &format!("{} secret(s)", self.webhook_secrets.len()),
             )
             .field("admin_token", &self.admin_token.as_ref().map(|_| "set"))
+            .field("admin_listen", &self.admin_listen)
+            .field("metrics_token", &self.metrics_token.as_ref().map(|_| "set"))
             .field("catalog_ttl", &self.catalog_ttl)
             .field("reconcile_interval", &self.reconcile_interval)
             .field("stale_after", &self.stale_after)
             .field("max_esims_per_order", &self.max_esims_per_order)
             .field("rate_limits", &self.rate_limits)
             .field("serving", &self.serving)
+            .field(
+                "log_tag_key",
+                &if self.log_tag_key.is_some() {
+                    "set"
+                } else {
+                    "random"
+                },
+            )
             .finish_non_exhaustive()
     }
 }
@@ -335,6 +358,8 @@ impl Settings {
                     "admin_token",
                     "api_key",
                     "webhook_secret",
+                    "log_tag_key",
+                    "metrics_token",
                 ] {
                     if text.lines().any(|l| l.trim_start().starts_with(secret_key)) {
                         bail!(
@@ -417,13 +442,26 @@ impl Settings {
             .filter(|s| !s.is_empty())
             .map(str::to_owned)
             .collect();
-        if webhook_secrets.iter().any(|s| s.len() < 8) {
-            bail!("SIMOLOGY_WEBHOOK_SECRET: each secret must be at least 8 characters");
+        if webhook_secrets
+            .iter()
+            .any(|s| s.chars().count() < MIN_SECRET_CHARS)
+        {
+            bail!(
+                "SIMOLOGY_WEBHOOK_SECRET: each secret must be at least {MIN_SECRET_CHARS} characters"
+            );
         }
 
-        let admin_token = secret(env, "PROXY_ADMIN_TOKEN")?;
-        if admin_token.as_ref().is_some_and(|t| t.len() < 16) {
-            bail!("PROXY_ADMIN_TOKEN: must be at least 16 characters");
+        let admin_token = long_secret(env, "PROXY_ADMIN_TOKEN")?;
+        let metrics_token = long_secret(env, "PROXY_METRICS_TOKEN")?;
+        let admin_listen = match env("PROXY_ADMIN_LISTEN").or(fs.admin_listen) {
+            None => None,
+            Some(text) if text.trim().is_empty() => None,
+            Some(text) => Some(text.trim().parse::<SocketAddr>().map_err(|_| {
+                anyhow!("PROXY_ADMIN_LISTEN: {text:?} is not an address such as 127.0.0.1:8788")
+            })?),
+        };
+        if admin_listen.is_some_and(|a| a == listen && a.port() != 0) {
+            bail!("PROXY_ADMIN_LISTEN: must differ from PROXY_LISTEN");
         }
 
         let catalog_ttl = secs(
@@ -474,6 +512,7 @@ impl Settings {
             Some(other) => bail!("PROXY_LOG_FORMAT: {other:?} is neither json nor text"),
         };
         let public_url = env("PROXY_PUBLIC_URL").or(fs.public_url);
+        let log_tag_key = log_tag_key_with(env)?;
         Ok(Settings {
             listen,
             database_url,
@@ -482,6 +521,8 @@ impl Settings {
             upstream,
             webhook_secrets,
             admin_token,
+            admin_listen,
+            metrics_token,
             catalog_ttl,
             reconcile_interval,
             stale_after,
@@ -495,8 +536,42 @@ impl Settings {
             serving,
             log_format,
             public_url,
+            log_tag_key,
+            unmatched_event_window: UNMATCHED_EVENT_WINDOW,
         })
     }
+}
+
+/// How long the sender retries an event (the guide: 48 hours), and so how long an
+/// event is retried here while no order matches it.
+pub const UNMATCHED_EVENT_WINDOW: Duration = Duration::from_secs(48 * 3600);
+
+/// Secrets are at least this long: a token or a secret any shorter could be guessed.
+pub const MIN_SECRET_CHARS: usize = 32;
+
+/// `PROXY_LOG_TAG_KEY` (or `PROXY_LOG_TAG_KEY_FILE`) from the process environment, alone:
+/// `simology-proxy tag` needs nothing else.
+///
+/// # Errors
+/// When the file cannot be read or the key is too short.
+pub fn log_tag_key() -> Result<Option<String>> {
+    log_tag_key_with(&|name| std::env::var(name).ok())
+}
+
+fn log_tag_key_with(env: &dyn Fn(&str) -> Option<String>) -> Result<Option<String>> {
+    long_secret(env, "PROXY_LOG_TAG_KEY")
+}
+
+/// An optional secret of at least [`MIN_SECRET_CHARS`].
+fn long_secret(env: &dyn Fn(&str) -> Option<String>, name: &str) -> Result<Option<String>> {
+    let value = secret(env, name)?;
+    if value
+        .as_ref()
+        .is_some_and(|v| v.chars().count() < MIN_SECRET_CHARS)
+    {
+        bail!("{name}: must be at least {MIN_SECRET_CHARS} characters");
+    }
+    Ok(value)
 }
 
 #[cfg(test)]
@@ -514,7 +589,10 @@ mod tests {
 
     const BASE: &[(&str, &str)] = &[
         ("SIMOLOGY_API_KEY", "sk_sandbox_abc"),
-        ("SIMOLOGY_WEBHOOK_SECRET", "whsec_one,whsec_two"),
+        (
+            "SIMOLOGY_WEBHOOK_SECRET",
+            "whsec_one_0123456789abcdef0123456789,whsec_two_0123456789abcdef0123456789",
+        ),
         (
             "PROXY_ALLOWED_ORIGINS",
             "https://blog.example, http://127.0.0.1:8080",
@@ -537,11 +615,40 @@ mod tests {
     }
 
     #[test]
+    fn admin_listener_and_tokens_of_32_characters() {
+        let token = "metrics-token-0123456789abcdef0123";
+        let env = env_of(
+            &[
+                BASE,
+                &[
+                    ("PROXY_ADMIN_LISTEN", "127.0.0.1:8788"),
+                    ("PROXY_METRICS_TOKEN", token),
+                    ("PROXY_ADMIN_TOKEN", "admin-token-0123456789abcdef012345"),
+                ],
+            ]
+            .concat(),
+        );
+        let s = Settings::load_with(None, &env).expect("valid");
+        assert_eq!(s.admin_listen.map(|a| a.port()), Some(8788));
+        assert_eq!(s.metrics_token.as_deref(), Some(token));
+        let shown = format!("{s:?}");
+        assert!(
+            !shown.contains(token) && !shown.contains("admin-token"),
+            "{shown}"
+        );
+        let s = Settings::load_with(None, &env_of(BASE)).expect("valid");
+        assert_eq!((s.admin_listen, s.metrics_token), (None, None));
+    }
+
+    #[test]
     fn errors_name_the_setting() {
         let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
             (
                 vec![
-                    ("SIMOLOGY_WEBHOOK_SECRET", "whsec_one"),
+                    (
+                        "SIMOLOGY_WEBHOOK_SECRET",
+                        "whsec_one_0123456789abcdef0123456789",
+                    ),
                     ("PROXY_ALLOWED_ORIGINS", "https://a.example"),
                 ],
                 "SIMOLOGY_API_KEY",
@@ -556,7 +663,10 @@ mod tests {
             (
                 vec![
                     ("SIMOLOGY_API_KEY", "sk_sandbox_a"),
-                    ("SIMOLOGY_WEBHOOK_SECRET", "whsec_one"),
+                    (
+                        "SIMOLOGY_WEBHOOK_SECRET",
+                        "whsec_one_0123456789abcdef0123456789",
+                    ),
                 ],
                 "PROXY_ALLOWED_ORIGINS",
             ),
@@ -589,7 +699,11 @@ mod tests {
                 "PROXY_CATALOG_TTL_SECS",
             ),
             (
-                [BASE, &[("PROXY_ADMIN_TOKEN", "short")]].concat(),
+                [
+                    BASE,
+                    &[("PROXY_ADMIN_TOKEN", "admin-token-0123456789abcdef01")],
+                ]
+                .concat(),
                 "PROXY_ADMIN_TOKEN",
             ),
             (
@@ -604,6 +718,48 @@ mod tests {
                 [BASE, &[("PROXY_MAX_ESIMS_PER_ORDER", "0")]].concat(),
                 "PROXY_MAX_ESIMS_PER_ORDER",
             ),
+            (
+                [BASE, &[("PROXY_METRICS_TOKEN", "short")]].concat(),
+                "PROXY_METRICS_TOKEN",
+            ),
+            (
+                [BASE, &[("SIMOLOGY_WEBHOOK_SECRET", "whsec_sandbox_test")]].concat(),
+                "SIMOLOGY_WEBHOOK_SECRET",
+            ),
+            (
+                [
+                    BASE,
+                    &[(
+                        "SIMOLOGY_WEBHOOK_SECRET",
+                        "whsec_one_0123456789abcdef0123456789,whsec_short",
+                    )],
+                ]
+                .concat(),
+                "SIMOLOGY_WEBHOOK_SECRET",
+            ),
+            (
+                [BASE, &[("PROXY_ADMIN_LISTEN", "nope")]].concat(),
+                "PROXY_ADMIN_LISTEN",
+            ),
+            (
+                [
+                    BASE,
+                    &[
+                        ("PROXY_LISTEN", "127.0.0.1:9000"),
+                        ("PROXY_ADMIN_LISTEN", "127.0.0.1:9000"),
+                    ],
+                ]
+                .concat(),
+                "PROXY_ADMIN_LISTEN",
+            ),
+            (
+                [
+                    BASE,
+                    &[("PROXY_LOG_TAG_KEY", "0123456789abcdef0123456789abcde")],
+                ]
+                .concat(),
+                "PROXY_LOG_TAG_KEY",
+            ),
         ];
         for (pairs, name) in cases {
             // Later pairs override earlier ones.
@@ -617,7 +773,7 @@ mod tests {
     fn an_affiliates_file_may_bring_the_only_origins() {
         let env = env_of(&[
             ("SIMOLOGY_API_KEY", "sk_sandbox_abc"),
-            ("SIMOLOGY_WEBHOOK_SECRET", "whsec_one"),
+            ("SIMOLOGY_WEBHOOK_SECRET", "whsec_one_0123456789abcdef0123456789"),
             ("PROXY_AFFILIATES", "/etc/proxy/affiliates.toml"),
         ]);
         let s = Settings::load_with(None, &env).expect("valid");
@@ -704,7 +860,10 @@ mod tests {
         std::fs::write(&key_file, "sk_sandbox_fromfile\n").expect("write");
         let env = env_of(&[
             ("SIMOLOGY_API_KEY_FILE", key_file.to_str().expect("utf-8")),
-            ("SIMOLOGY_WEBHOOK_SECRET", "whsec_12345678"),
+            (
+                "SIMOLOGY_WEBHOOK_SECRET",
+                "whsec_0123456789abcdef0123456789ab",
+            ),
         ]);
         let s = Settings::load_with(Some(&file), &env).expect("valid");
         assert_eq!(s.listen.port(), 9000);

@@ -49,6 +49,8 @@ use crate::config::Settings;
 /// A built proxy, bound and connected, not yet serving.
 pub struct Application {
     listener: TcpListener,
+    /// `/admin` and `/metrics`, when they have their own address (`PROXY_ADMIN_LISTEN`).
+    admin_listener: Option<TcpListener>,
     state: SharedState,
 }
 
@@ -63,7 +65,28 @@ impl Application {
         let state = AppState::connect(settings).await?;
         let listener =
             bind(listen).with_context(|| format!("PROXY_LISTEN: cannot bind {listen}"))?;
-        Ok(Application { listener, state })
+        let admin_listener = match state.settings.admin_listen {
+            Some(admin) => Some(
+                bind(admin).with_context(|| format!("PROXY_ADMIN_LISTEN: cannot bind {admin}"))?,
+            ),
+            None => None,
+        };
+        Ok(Application {
+            listener,
+            admin_listener,
+            state,
+        })
+    }
+
+    /// The admin listener's bound address, when there is one.
+    ///
+    /// # Errors
+    /// When its socket has no local address.
+    pub fn admin_addr(&self) -> Result<Option<SocketAddr>> {
+        self.admin_listener
+            .as_ref()
+            .map(|l| l.local_addr().context("reading the admin address"))
+            .transpose()
     }
 
     /// The bound address.
@@ -92,8 +115,13 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<()> {
-        let Application { listener, state } = self;
+        let Application {
+            listener,
+            admin_listener,
+            state,
+        } = self;
         let background = fulfilment::spawn_background(&state);
+        let admin = admin_listener.map(|l| tokio::spawn(serve_admin(l, Arc::clone(&state))));
         let router = app(Arc::clone(&state));
         let stopping = Arc::clone(&state);
         serve::serve(listener, router, Arc::clone(&state), async move {
@@ -104,6 +132,9 @@ impl Application {
         })
         .await;
         state.begin_shutdown();
+        if let Some(admin) = admin {
+            let _ = admin.await;
+        }
         for task in background {
             let _ = task.await;
         }
@@ -126,4 +157,12 @@ fn bind(addr: SocketAddr) -> Result<TcpListener> {
     socket.set_reuseaddr(true)?;
     socket.bind(addr)?;
     Ok(socket.listen(BACKLOG)?)
+}
+
+/// Serves `/admin` and `/metrics` on their own listener, with the public one's limits,
+/// until the shutdown begins.
+async fn serve_admin(listener: TcpListener, state: SharedState) {
+    let stopping = state.shutting_down();
+    let router = routes::admin_app(Arc::clone(&state));
+    serve::serve(listener, router, state, stopping).await;
 }

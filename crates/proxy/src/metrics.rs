@@ -76,6 +76,7 @@ pub struct Metrics {
     affiliate_beacons: Mutex<BTreeMap<(String, &'static str), u64>>,
     /// By affiliate, as above.
     affiliate_checkouts: Mutex<BTreeMap<String, u64>>,
+    admin_auth_failures: AtomicU64,
     net: NetMetrics,
 }
 
@@ -177,6 +178,11 @@ impl Metrics {
         self.net.status_cache[usize::from(hit)].fetch_add(1, Ordering::Relaxed);
     }
 
+    /// A failed authentication on `/admin`.
+    pub fn admin_auth_failed(&self) {
+        self.admin_auth_failures.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// A served request.
     pub fn request(&self, route: &str, status: u16, took: Duration) {
         let secs = took.as_secs_f64();
@@ -251,6 +257,17 @@ impl Metrics {
         );
         self.render_affiliates(&mut out);
         self.render_net(&mut out);
+        header(
+            &mut out,
+            "simology_admin_auth_failures_total",
+            "Failed authentications on /admin (wrong or missing token).",
+            "counter",
+        );
+        let _ = writeln!(
+            out,
+            "simology_admin_auth_failures_total {}",
+            self.admin_auth_failures.load(Ordering::Relaxed)
+        );
         header(
             &mut out,
             "simology_http_request_duration_seconds",

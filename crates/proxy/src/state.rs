@@ -50,6 +50,11 @@ impl AppState {
     /// # Errors
     /// When the affiliates file, the database or the client cannot be set up.
     pub async fn connect(settings: Settings) -> Result<SharedState> {
+        if let Some(key) = &settings.log_tag_key {
+            if !crate::domain::set_log_tag_key(key.as_bytes()) {
+                tracing::warn!("PROXY_LOG_TAG_KEY: this process already tags with another key");
+            }
+        }
         let affiliates = Registry::load(
             settings.allowed_origins.clone(),
             settings.affiliates_file.clone(),

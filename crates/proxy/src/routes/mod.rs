@@ -83,14 +83,36 @@ fn allowed_origins(state: &SharedState) -> AllowOrigin {
     })
 }
 
-/// The whole router (without a socket, so tests can `oneshot` it).
-pub fn app(state: SharedState) -> Router {
+/// `/admin` and `/metrics`: on the public router, or on their own listener
+/// (`PROXY_ADMIN_LISTEN`).
+fn operator_router(state: &SharedState) -> Router<SharedState> {
     Router::new()
+        .merge(admin::router(state).layer(DefaultBodyLimit::max(16 * 1024)))
+        .merge(ops::metrics_router())
+}
+
+/// The whole router (without a socket, so tests can `oneshot` it); without `/admin`
+/// and `/metrics` when they have a listener of their own.
+pub fn app(state: SharedState) -> Router {
+    let mut router = Router::new()
         .merge(api_router(&state))
         .merge(webhooks::router().layer(DefaultBodyLimit::max(256 * 1024)))
-        .merge(admin::router().layer(DefaultBodyLimit::max(16 * 1024)))
-        .merge(affiliates::admin_router())
-        .merge(ops::router())
+        .merge(ops::router());
+    if state.settings.admin_listen.is_none() {
+        router = router.merge(operator_router(&state));
+    }
+    router
+        .fallback(|| async { ApiError::NotFound })
+        .layer(from_fn_with_state(Arc::clone(&state), request_context))
+        .with_state(state)
+}
+
+/// The router of the admin listener (`PROXY_ADMIN_LISTEN`): `/admin`, `/metrics` and
+/// the health checks.
+pub fn admin_app(state: SharedState) -> Router {
+    Router::new()
+        .merge(operator_router(&state))
+        .route("/healthz", axum::routing::get(|| async { "ok" }))
         .fallback(|| async { ApiError::NotFound })
         .layer(from_fn_with_state(Arc::clone(&state), request_context))
         .with_state(state)

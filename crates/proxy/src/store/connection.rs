@@ -9,6 +9,7 @@ use serde::{de::DeserializeOwned, Serialize};
 use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyPool, Executor};
 
+use super::events::Ingest;
 use super::notify::Changes;
 use crate::domain::OrderRef;
 
@@ -44,6 +45,8 @@ pub struct Store {
     pub(super) reader: AnyPool,
     pub(super) backend: Backend,
     pub(super) changes: Changes,
+    /// Stores received webhook events, several to a commit.
+    pub(super) ingest: Ingest,
 }
 
 pub(super) fn json<T: Serialize>(value: &T) -> Result<String> {
@@ -119,6 +122,7 @@ impl Store {
             Backend::Postgres => Changes::shared_with_replicas(url),
         };
         Ok(Store {
+            ingest: Ingest::start(writer.clone()),
             writer,
             reader,
             backend,

@@ -16,7 +16,10 @@ mod notify;
 mod orders;
 
 pub use connection::{Backend, Store};
-pub use events::{EventCounts, EventRow, StoredEvent};
+pub use events::{
+    Application, EventCounts, EventRow, Quarantine, QuarantinedEvent, Retry, Settlement,
+    StoredEvent,
+};
 pub use funnel::{AttributedOrder, FunnelCount, FunnelKey};
 pub use notify::{Memo, OrderHub, Ticket, Waiter};
 pub use orders::{NewOrder, OrderRow};
