@@ -773,7 +773,10 @@ mod tests {
     fn an_affiliates_file_may_bring_the_only_origins() {
         let env = env_of(&[
             ("SIMOLOGY_API_KEY", "sk_sandbox_abc"),
-            ("SIMOLOGY_WEBHOOK_SECRET", "whsec_one_0123456789abcdef0123456789"),
+            (
+                "SIMOLOGY_WEBHOOK_SECRET",
+                "whsec_one_0123456789abcdef0123456789",
+            ),
             ("PROXY_AFFILIATES", "/etc/proxy/affiliates.toml"),
         ]);
         let s = Settings::load_with(None, &env).expect("valid");

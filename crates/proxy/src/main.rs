@@ -18,7 +18,7 @@ use simology_proxy::clock::{now_ms, rfc3339_ms};
 use simology_proxy::config::{self, LogFormat, Settings};
 use simology_proxy::domain::{log_tag, OrderRef};
 use simology_proxy::fulfilment::processor::Outcome;
-use simology_proxy::fulfilment::quarantine;
+use simology_proxy::fulfilment::quarantine::{self, Replayed};
 use simology_proxy::services::lines::incomplete_orders;
 use simology_proxy::services::refund::request_refund;
 use simology_proxy::services::report::{self, ReportQuery};
@@ -219,14 +219,20 @@ async fn list_quarantined(state: &AppState) -> Result<()> {
 }
 
 async fn replay(state: &SharedState, event_id: &str) -> Result<()> {
-    match quarantine::replay(state, event_id).await? {
+    match quarantine::replay_from_outside(state, event_id).await? {
         None => bail!("{event_id:?} is not a quarantined event"),
-        Some(Outcome::Applied) => println!("{event_id} applied"),
-        Some(Outcome::Ignored) => println!("{event_id} processed (nothing to apply)"),
-        Some(Outcome::Quarantined(reason)) => {
+        Some(Replayed::Queued) => println!(
+            "{event_id} is out of quarantine: the running proxy processes it on its next pass \
+             (`simology-proxy events --quarantined` shows it again if it still cannot apply)"
+        ),
+        Some(Replayed::Now(Outcome::Applied)) => println!("{event_id} applied"),
+        Some(Replayed::Now(Outcome::Ignored)) => {
+            println!("{event_id} processed (nothing to apply)")
+        }
+        Some(Replayed::Now(Outcome::Quarantined(reason))) => {
             bail!("{event_id} is quarantined again: {reason}")
         }
-        Some(Outcome::NotYet(why)) => println!(
+        Some(Replayed::Now(Outcome::NotYet(why))) => println!(
             "{event_id} is out of quarantine, not applied yet ({why}); the proxy keeps trying"
         ),
     }

@@ -242,6 +242,12 @@ pub async fn process(state: &SharedState, rows: Vec<EventRow>) -> Result<Vec<(St
     Ok(outcomes)
 }
 
+/// Whether a stored event parses as an event of a known type (one that may change an
+/// order).
+pub(super) fn parses(row: &EventRow) -> bool {
+    parse(row).is_ok()
+}
+
 /// Reads a stored event; what cannot go further is judged already (quarantined when it
 /// does not parse, ignored when it is of an unknown type or has no body).
 fn parse(row: &EventRow) -> Result<Event, Judged> {

@@ -496,6 +496,22 @@ impl Store {
         event_row(&row).map(Some)
     }
 
+    /// Makes a stored, unprocessed event due at once (for the processor's next pass).
+    ///
+    /// # Errors
+    /// On database errors.
+    pub async fn make_due(&self, event_id: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE webhook_events SET next_attempt_at = $2 WHERE event_id = $1 AND processed_at IS NULL",
+        )
+        .bind(event_id)
+        .bind(now_ms())
+        .execute(&self.writer)
+        .await
+        .context("making an event due")?;
+        Ok(())
+    }
+
     /// The quarantined events, oldest first.
     ///
     /// # Errors
