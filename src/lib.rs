@@ -5,7 +5,8 @@
 //! only to the partner proxy, through the types of `simology-proxy-api`.
 //!
 //! Build it with `cargo xtask dist` (trunk, then the loader bundle); see the README's
-//! embedding guide.
+//! embedding guide. The crate's features `picker` and `status` make the two wasm
+//! modules the loader chooses between (see [`loader`]); the default has both.
 
 pub mod backend;
 pub mod browser;
@@ -13,6 +14,8 @@ pub mod components;
 pub mod context;
 pub mod json;
 pub mod load;
+pub mod loader;
+
 pub mod polling;
 pub mod purchase;
 
@@ -26,9 +29,6 @@ use wasm_bindgen::JsCast;
 
 use crate::components::app::Widget;
 use crate::context::{Config, Screen, Services};
-
-/// The widget's stylesheet, applied to each shadow root.
-pub const CSS: &str = include_str!(concat!(env!("OUT_DIR"), "/widget.min.css"));
 
 fn option(options: &JsValue, key: &str) -> Option<String> {
     js_sys::Reflect::get(options, &key.into())
@@ -69,23 +69,13 @@ pub fn config_from(options: &JsValue) -> Config {
     }
 }
 
-fn adopt_styles(root: &web_sys::HtmlElement) {
-    let Ok(shadow) = root.get_root_node().dyn_into::<web_sys::ShadowRoot>() else {
-        return;
-    };
-    // A constructed stylesheet is not inline CSS, so a host's strict CSP allows it.
-    if let Ok(sheet) = web_sys::CssStyleSheet::new() {
-        if sheet.replace_sync(CSS).is_ok() {
-            let sheets = shadow.adopted_style_sheets();
-            sheets.push(&sheet);
-            shadow.set_adopted_style_sheets(&sheets);
-        }
-    }
-}
-
-/// Mounts a widget into `root` (inside a shadow root, normally). `options` holds the
-/// element's attributes: `proxy` (required), `country` or `region`, `locale`, `theme`,
-/// `instance`.
+/// Mounts a widget into `root` (inside a shadow root, normally; the loader gives the
+/// shadow root the widget's stylesheet). `options` holds the element's attributes:
+/// `proxy` (required), `country` or `region`, `locale`, `theme`, `instance`; and what
+/// the loader adds (see [`loader`]): `hash` (the page's fragment as it was when the
+/// loader started, before any widget cleared it), `screen` (a screen handed over by
+/// the other module), `switch` (to hand one over), `catalog` and `catalogFor` (the
+/// first catalogue, already requested).
 ///
 /// # Errors
 /// When `proxy` is missing.
@@ -95,7 +85,14 @@ pub fn mount(root: web_sys::HtmlElement, options: JsValue) -> Result<(), JsValue
     let proxy = option(&options, "proxy")
         .ok_or_else(|| JsValue::from_str("simology-esim: the proxy attribute is required"))?;
     let config = config_from(&options);
-    let screen = Screen::initial(&config, &browser::location_hash(), browser::now_ms());
+    let hash = js_sys::Reflect::get(&options, &"hash".into())
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_else(browser::location_hash);
+    let screen = js_sys::Reflect::get(&options, &"screen".into())
+        .ok()
+        .and_then(|v| loader::screen_from_js(&v))
+        .unwrap_or_else(|| Screen::initial(&config, &hash, browser::now_ms()));
     // Leave the fragment for the page's other widgets this turn, then clean the address bar.
     if PaymentReturn::parse(&browser::location_hash()).is_some() {
         let clear = Closure::once_into_js(browser::clear_hash);
@@ -105,17 +102,21 @@ pub fn mount(root: web_sys::HtmlElement, options: JsValue) -> Result<(), JsValue
         }
     }
     let services = Services {
-        backend: Rc::new(backend::Http::new(&proxy)),
+        backend: Rc::new(loader::Primed::new(
+            Rc::new(backend::Http::new(&proxy)),
+            &options,
+        )),
         navigate: Rc::new(browser::navigate),
         return_url: browser::page_url(),
         country_name: Rc::new(browser::country_name),
     };
-    adopt_styles(&root);
+    // The loader's placeholder or its drawing of the plans goes, and the widget comes,
+    // in one task: the browser paints one or the other, never an empty frame.
     root.set_inner_html("");
-    let handle = leptos::mount::mount_to(
-        root,
-        move || view! { <Widget config=config services=services screen=screen /> },
-    );
+    let handle = leptos::mount::mount_to(root, move || {
+        loader::provide_switch(&options);
+        view! { <Widget config=config services=services screen=screen /> }
+    });
     // The widget lives as long as the page.
     handle.forget();
     Ok(())
