@@ -192,6 +192,127 @@ fn minify(root: &Path, script: &str) -> Result<String> {
     Ok(minified)
 }
 
+/// The wasm features the modules use: what `index.html` enables for wasm-opt.
+const WASM_FEATURES: [&str; 5] = [
+    "--enable-bulk-memory",
+    "--enable-nontrapping-float-to-int",
+    "--enable-reference-types",
+    "--enable-sign-ext",
+    "--enable-mutable-globals",
+];
+
+/// Whether `c` can be part of a JavaScript identifier (ASCII; the glue's are).
+fn ident(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_' || c == '$'
+}
+
+/// The byte offsets of `word` in `text` where it is a whole identifier, after `prefix`.
+fn occurrences(text: &str, prefix: &str, word: &str) -> Vec<usize> {
+    let needle = format!("{prefix}{word}");
+    text.match_indices(&needle)
+        .map(|(at, _)| at)
+        .filter(|&at| {
+            let before = text[..at].chars().next_back();
+            let after = text[at + needle.len()..].chars().next();
+            !before.is_some_and(ident) && !after.is_some_and(ident)
+        })
+        .collect()
+}
+
+/// `text` with `prefix + old` replaced by `prefix + new` where `old` is a whole
+/// identifier; also how many were replaced.
+fn rename(text: &str, prefix: &str, old: &str, new: &str) -> (String, usize) {
+    let found = occurrences(text, prefix, old);
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for at in &found {
+        out.push_str(&text[last..at + prefix.len()]);
+        out.push_str(new);
+        last = at + prefix.len() + old.len();
+    }
+    out.push_str(&text[last..]);
+    (out, found.len())
+}
+
+/// The glue with the names binaryen's `--minify-imports-and-exports-and-modules` gave
+/// (its printed `mapping`): each import, a key of the glue's import object, and each
+/// export the glue calls as `wasm.name`; the one import module becomes `"a"`.
+///
+/// # Errors
+/// When the glue does not hold the names as wasm-bindgen writes them (a changed glue
+/// must fail here, not in a browser).
+pub fn rename_glue(glue: &str, mapping: &Value) -> Result<String> {
+    let pairs = |key: &str| -> Result<Vec<Vec<String>>> {
+        serde_json::from_value(mapping[key].clone())
+            .with_context(|| format!("wasm-opt's mapping has no {key} list"))
+    };
+    let mut out = glue.to_owned();
+    let mut modules: Vec<String> = Vec::new();
+    for import in pairs("imports")? {
+        let [module, old, new] = import.as_slice() else {
+            bail!("an import mapping of {} names", import.len());
+        };
+        let (renamed, n) = rename(&out, "", old, new);
+        let key = occurrences(&out, "", old)
+            .first()
+            .is_some_and(|&at| out[at + old.len()..].starts_with(": function"));
+        if n != 1 || !key {
+            bail!("the glue names the import {old} {n} times, not once as a function key");
+        }
+        out = renamed;
+        if !modules.contains(module) {
+            modules.push(module.clone());
+        }
+    }
+    let [module] = modules.as_slice() else {
+        bail!("the wasm imports from {} modules, not one", modules.len());
+    };
+    let key = format!("{}:", json!(module));
+    if out.matches(&key).count() != 1 {
+        bail!("the glue does not name the import module {module} once");
+    }
+    out = out.replace(&key, "\"a\":");
+    for export in pairs("exports")? {
+        let [old, new] = export.as_slice() else {
+            bail!("an export mapping of {} names", export.len());
+        };
+        out = rename(&out, "wasm.", old, new).0;
+    }
+    Ok(out)
+}
+
+/// Shortens the names by which a module and its glue call each other (145 imports
+/// like `__wbg_createElement_de4a31ed2fb252be`, each in the wasm's import section
+/// and again in the glue, their hashes incompressible) to one or two letters:
+/// binaryen's pass renames them in the wasm and prints the mapping, [`rename_glue`]
+/// applies it to the glue. About 3 KB of brotli per page.
+fn minify_names(root: &Path, name: &str, glue: &str, wasm: &[u8]) -> Result<(String, Vec<u8>)> {
+    let dir = root.join("target/dist-tmp");
+    fs::create_dir_all(&dir)?;
+    let input = dir.join(format!("{name}.wasm"));
+    let output = dir.join(format!("{name}.min.wasm"));
+    fs::write(&input, wasm)?;
+    let out = Command::new("wasm-opt")
+        .arg(&input)
+        .args(WASM_FEATURES)
+        .arg("--minify-imports-and-exports-and-modules")
+        .arg("-o")
+        .arg(&output)
+        .output()
+        .context("running wasm-opt")?;
+    if !out.status.success() {
+        bail!(
+            "wasm-opt --minify-imports-and-exports-and-modules failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let mapping: Value =
+        serde_json::from_slice(&out.stdout).context("reading wasm-opt's name mapping")?;
+    let glue = rename_glue(glue, &mapping)?;
+    let wasm = fs::read(&output).with_context(|| format!("reading {}", output.display()))?;
+    Ok((glue, wasm))
+}
+
 /// Builds one module with trunk (the widget crate with only that module's feature)
 /// into `target/trunk/<name>/`; returns its glue and wasm.
 fn build_module(root: &Path, name: &str) -> Result<(String, Vec<u8>)> {
@@ -225,6 +346,7 @@ pub fn build() -> Result<PathBuf> {
     let mut hashes = Map::new();
     for name in MODULES {
         let (glue, wasm) = build_module(&root, name)?;
+        let (glue, wasm) = minify_names(&root, name, &glue, &wasm)?;
         let integrity = sri(&wasm);
         write(&dir.join(wasm_file(name)), &wasm)?;
         hashes.insert(wasm_file(name), json!(integrity));
@@ -326,6 +448,37 @@ mod tests {
             integrity: String::new(),
         }];
         assert!(bundle(loader, "", &es, "", &json!({})).is_err());
+    }
+
+    #[test]
+    fn the_glue_takes_the_short_names() {
+        let glue = "const import0 = {\n  __wbg_fetch_0123: function(a) { return wasm.__wbindgen_malloc(a); },\n  \
+                    __wbg_fetch_01234: function() {},\n};\nreturn { \"./m_bg.js\": import0 };\n\
+                    function mount() { wasm.mount(); wasm.mountain(); } exports.mount = mount;";
+        let mapping = json!({
+            "imports": [["./m_bg.js", "__wbg_fetch_0123", "a"], ["./m_bg.js", "__wbg_fetch_01234", "b"]],
+            "exports": [["mount", "c"], ["__wbindgen_malloc", "d"]],
+        });
+        let out = rename_glue(glue, &mapping).expect("renames");
+        assert!(
+            out.contains("  a: function(a) { return wasm.d(a); },"),
+            "{out}"
+        );
+        assert!(out.contains("  b: function() {},"), "{out}");
+        assert!(out.contains("return { \"a\": import0 };"), "{out}");
+        // Only `wasm.` calls are the wasm's exports; the glue's own names stay.
+        assert!(
+            out.contains("function mount() { wasm.c(); wasm.mountain(); } exports.mount = mount;"),
+            "{out}"
+        );
+        // A name the glue does not hold as a key, or a second module, is refused.
+        let missing = json!({"imports": [["./m_bg.js", "__wbg_gone_1", "a"]], "exports": []});
+        assert!(rename_glue(glue, &missing).is_err());
+        let two = json!({
+            "imports": [["./m_bg.js", "__wbg_fetch_0123", "a"], ["other", "__wbg_fetch_01234", "b"]],
+            "exports": [],
+        });
+        assert!(rename_glue(glue, &two).is_err());
     }
 
     #[test]
