@@ -8,6 +8,9 @@
 //! embedding guide. The crate's features `picker` and `status` make the two wasm
 //! modules the loader chooses between (see [`loader`]); the default has both.
 
+#[cfg(not(any(feature = "picker", feature = "status")))]
+compile_error!("build the widget with the feature picker, status, or both (the default)");
+
 pub mod backend;
 pub mod browser;
 pub mod components;
@@ -16,6 +19,7 @@ pub mod json;
 pub mod load;
 pub mod loader;
 
+#[cfg(feature = "status")]
 pub mod polling;
 pub mod purchase;
 
@@ -101,11 +105,11 @@ pub fn mount(root: web_sys::HtmlElement, options: JsValue) -> Result<(), JsValue
                 w.set_timeout_with_callback_and_timeout_and_arguments_0(clear.unchecked_ref(), 0);
         }
     }
+    let backend: Rc<dyn backend::Backend> = Rc::new(backend::Http::new(&proxy));
+    #[cfg(feature = "picker")]
+    let backend: Rc<dyn backend::Backend> = Rc::new(loader::Primed::new(backend, &options));
     let services = Services {
-        backend: Rc::new(loader::Primed::new(
-            Rc::new(backend::Http::new(&proxy)),
-            &options,
-        )),
+        backend,
         navigate: Rc::new(browser::navigate),
         return_url: browser::page_url(),
         country_name: Rc::new(browser::country_name),

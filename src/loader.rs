@@ -14,17 +14,25 @@
 //! picker's first request for that catalogue with the loader's answer, so the wasm
 //! takes over the drawn plans in the same frame instead of asking again.
 
+#[cfg(feature = "picker")]
 use std::cell::RefCell;
+#[cfg(feature = "picker")]
 use std::rc::Rc;
 
-use js_sys::{Function, Object, Promise, Reflect};
+#[cfg(feature = "picker")]
+use js_sys::Promise;
+use js_sys::{Function, Object, Reflect};
 use leptos::prelude::*;
+#[cfg(feature = "picker")]
 use simology_proxy_api::{
-    CatalogResponse, CheckoutRequest, CheckoutResponse, DestinationId, DestinationKind,
-    DestinationsResponse, OrderRef, OrderView, TopupOffers, TopupRequest, UsageView,
+    CatalogResponse, CheckoutRequest, CheckoutResponse, DestinationsResponse,
 };
+use simology_proxy_api::{DestinationId, DestinationKind, OrderRef};
+#[cfg(all(feature = "picker", feature = "status"))]
+use simology_proxy_api::{OrderView, TopupOffers, TopupRequest, UsageView};
 use wasm_bindgen::{JsCast, JsValue};
 
+#[cfg(feature = "picker")]
 use crate::backend::{Backend, Failure, Fut};
 use crate::context::Screen;
 
@@ -121,11 +129,13 @@ pub fn hand_over(screen: Screen) -> impl IntoView {
 /// `null` when it failed), for the destination `options.catalogFor` names
 /// (`country:JP`, `region:europe`). The first catalogue request takes it if it is
 /// for that destination; any other request, or a failed answer, goes to the proxy.
+#[cfg(feature = "picker")]
 pub struct Primed {
     inner: Rc<dyn Backend>,
     catalog: RefCell<Option<(DestinationId, Promise)>>,
 }
 
+#[cfg(feature = "picker")]
 impl Primed {
     /// `inner` with the loader's catalogue from `options`, if it gave one.
     pub fn new(inner: Rc<dyn Backend>, options: &JsValue) -> Self {
@@ -145,6 +155,7 @@ impl Primed {
     }
 }
 
+#[cfg(feature = "picker")]
 impl Backend for Primed {
     fn destinations(&self) -> Fut<Result<DestinationsResponse, Failure>> {
         self.inner.destinations()
@@ -177,6 +188,7 @@ impl Backend for Primed {
         self.inner.checkout(request)
     }
 
+    #[cfg(feature = "status")]
     fn order(
         &self,
         order_ref: &OrderRef,
@@ -186,14 +198,17 @@ impl Backend for Primed {
         self.inner.order(order_ref, wait, version)
     }
 
+    #[cfg(feature = "status")]
     fn usage(&self, order_ref: &OrderRef) -> Fut<Result<UsageView, Failure>> {
         self.inner.usage(order_ref)
     }
 
+    #[cfg(feature = "status")]
     fn topup_offers(&self, order_ref: &OrderRef) -> Fut<Result<TopupOffers, Failure>> {
         self.inner.topup_offers(order_ref)
     }
 
+    #[cfg(feature = "status")]
     fn buy_topup(
         &self,
         order_ref: &OrderRef,
