@@ -59,7 +59,7 @@
   function load(name) {
     if (!modules[name]) {
       var module = MODULES[name];
-      var options = { credentials: "omit", mode: "cors" };
+      var options = { credentials: "same-origin", mode: "cors" };
       if (module.integrity.indexOf("sha384-") === 0) options.integrity = module.integrity;
       var response = fetch(new URL(module.wasm, base).toString(), options);
       var glue = module.glue();
@@ -200,14 +200,15 @@
     } else {
       name = opensOnOrder(options.instance) ? "status" : "picker";
     }
-    var mounted = false, pending = null;
+    // Settled: the wasm is in, or could not load; either way nothing more is drawn.
+    var settled = false, pending = null;
     var dest = destination(options);
     if (name === "picker" && !screen && !RETURN.test(hash) && dest && options.proxy) {
       var answer = catalog(options.proxy.trim(), dest);
       mountOptions.catalog = answer;
       mountOptions.catalogFor = dest.kind + ":" + dest.code;
       answer.then(function (text) {
-        if (mounted || text === null) return;
+        if (settled || text === null) return;
         var lang = language(options.locale);
         var view = prerender(JSON.parse(text), {
           lang: lang,
@@ -215,7 +216,7 @@
           instance: options.instance,
           theme: (options.theme || "").trim()
         });
-        if (!view || mounted) return;
+        if (!view || settled) return;
         root.className = "";
         root.removeAttribute("aria-busy");
         root.appendChild(view);
@@ -232,12 +233,13 @@
       var focused = pending && root.contains(shadow.activeElement) ? shadow.activeElement : null;
       var sku = pending && pending.chosen();
       if (sku) mountOptions.screen = { screen: "picker", kind: dest.kind, code: dest.code, sku: sku };
-      mounted = true;
+      settled = true;
       root.className = "";
       root.removeAttribute("aria-busy");
       glue.mount(root, mountOptions);
       if (pending) pending.replay(focused);
     }).catch(function (e) {
+      settled = true;
       root.className = "wait";
       root.removeAttribute("aria-busy");
       root.textContent = "The eSIM shop could not load. Please reload the page.";

@@ -211,3 +211,24 @@ test('back from a declined payment: the status module, which hands "choose again
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });
+
+test('a module that fails its integrity check: the page says so, and no plans are drawn after', async () => {
+  const page = await newPage(browser, { width: 390 });
+  // The catalogue waits until the wasm has failed.
+  let answer;
+  const answered = new Promise((resolve) => { answer = resolve; });
+  await page.route(`${stack.urls.proxy}/api/catalog**`, async (route) => { await answered; await route.continue(); });
+  await page.route(WASM, (route) => route.fulfill({ status: 200, contentType: 'application/wasm', body: Buffer.from([0, 97, 115, 109, 1, 0, 0, 0]) }));
+  await page.goto(`${stack.urls.page}/`);
+  const host = page.locator('simology-esim');
+  await host.getByText('The eSIM shop could not load. Please reload the page.').waitFor();
+  const catalogue = page.waitForResponse((r) => r.url().includes('/api/catalog'));
+  answer();
+  await catalogue;
+  // The loader has had the answer: a frame later, still only the message.
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  assert.equal(await host.locator('.plan-card').count(), 0);
+  assert.equal((await host.evaluate((el) => el.shadowRoot.textContent)).trim(), 'The eSIM shop could not load. Please reload the page.');
+  assert.ok(page.problems.some((p) => p.includes('integrity')), `the console names the integrity check: ${page.problems}`);
+  await page.context().close();
+});
