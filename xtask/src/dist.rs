@@ -376,7 +376,12 @@ pub fn build() -> Result<PathBuf> {
     write(&dir.join("integrity.json"), integrity.as_bytes())?;
     let snippet = format!(
         "<script src=\"https://YOUR-CDN/simology-esim.js\" integrity=\"{script_integrity}\" crossorigin=\"anonymous\" async></script>\n\
-         <simology-esim proxy=\"https://YOUR-PROXY\" country=\"US\"></simology-esim>\n"
+         <simology-esim proxy=\"https://YOUR-PROXY\" country=\"US\"></simology-esim>\n\
+         <!-- Optional, in <head>, for a faster first visit (see the README): -->\n\
+         <link rel=\"preconnect\" href=\"https://YOUR-CDN\" crossorigin>\n\
+         <link rel=\"preconnect\" href=\"https://YOUR-PROXY\" crossorigin>\n\
+         <link rel=\"preload\" href=\"https://YOUR-CDN/{}\" as=\"fetch\" crossorigin>\n",
+        wasm_file("picker")
     );
     write(&dir.join("embed.html"), snippet.as_bytes())?;
     println!(
