@@ -379,9 +379,7 @@ pub fn build() -> Result<PathBuf> {
          <simology-esim proxy=\"https://YOUR-PROXY\" country=\"US\"></simology-esim>\n\
          <!-- Optional, in <head>, for a faster first visit (see the README): -->\n\
          <link rel=\"preconnect\" href=\"https://YOUR-CDN\" crossorigin>\n\
-         <link rel=\"preconnect\" href=\"https://YOUR-PROXY\" crossorigin>\n\
-         <link rel=\"preload\" href=\"https://YOUR-CDN/{}\" as=\"fetch\" crossorigin>\n",
-        wasm_file("picker")
+         <link rel=\"preconnect\" href=\"https://YOUR-PROXY\" crossorigin>\n"
     );
     write(&dir.join("embed.html"), snippet.as_bytes())?;
     println!(
