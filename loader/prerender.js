@@ -14,6 +14,12 @@
 
 var NBSP = "\u00a0";
 
+// Whether a table has its own entry `key` (never one of `Object.prototype`'s: the keys
+// come from upstream data and attributes).
+function owns(table, key) {
+  return Object.prototype.hasOwnProperty.call(table, key);
+}
+
 // Decimal mark, group separator, whether four-digit numbers are grouped
 // (`format::number_style`).
 var NUMBERS = {
@@ -80,6 +86,17 @@ function byPrice(a, b) {
     cmp(a.price.minor, b.price.minor) || cmp(a.sku, b.sku);
 }
 
+function text(v) { return typeof v === "string"; }
+function whole(v) { return Number.isInteger(v) && v >= 0; }
+
+// A plan as `simology_proxy_api::Plan` reads it (its words and numbers, at least).
+function wellFormed(p) {
+  return p && text(p.sku) && (p.kind === "country" || p.kind === "region") && text(p.destination) &&
+    Array.isArray(p.coverage) && p.coverage.every(text) && whole(p.data_mb) && whole(p.validity_days) &&
+    typeof p.available === "boolean" && p.price && Number.isInteger(p.price.minor) &&
+    whole(p.price.decimals) && /^[A-Z]{3}$/.test(p.price.currency);
+}
+
 function h(tag, attributes, children) {
   var element = document.createElement(tag);
   for (var name in attributes) element.setAttribute(name, attributes[name]);
@@ -102,7 +119,7 @@ function prerender(catalog, view) {
   } catch (e) { /* no names: the codes stand in, as in the wasm */ }
   // `browser::country_name`, once per code (the global plans list 51 countries each).
   function country(code) {
-    if (!(code in names)) {
+    if (!owns(names, code)) {
       try {
         var name = countryNames && countryNames.of(code);
         names[code] = name && name !== code ? name : null;
@@ -114,7 +131,7 @@ function prerender(catalog, view) {
   }
   // `Ctx::destination_name`.
   function destinationName(kind, code, fallback) {
-    return (kind === "country" ? country(code) : t.regions[code]) || fallback;
+    return (kind === "country" ? country(code) : owns(t.regions, code) && t.regions[code]) || fallback;
   }
   function card(plan) {
     var titleId = id + "-plan-" + plan.sku;
@@ -146,7 +163,9 @@ function prerender(catalog, view) {
     ]) : null;
   }
   var dest = catalog.destination;
-  if (!catalog.plans.length) return null;
+  // Only what the wasm reads as a catalogue is drawn; for anything else it shows its error.
+  if (!dest || typeof dest.code !== "string" || typeof dest.name !== "string" ||
+      !Array.isArray(catalog.plans) || !catalog.plans.length || !catalog.plans.every(wellFormed)) return null;
   var name = destinationName(dest.kind, dest.code, dest.name);
   var plans = catalog.plans.slice().sort(byPrice);
   var own = plans.filter(function (p) { return p.kind === "country"; });

@@ -118,7 +118,7 @@
     var tags = [locale].concat(navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language]);
     for (var i = 0; i < tags.length; i++) {
       var primary = typeof tags[i] === "string" ? tags[i].trim().split(/[-_]/)[0].toLowerCase() : "";
-      if (WORDS[primary]) return primary;
+      if (owns(WORDS, primary)) return primary;
     }
     return "en";
   }

@@ -139,6 +139,48 @@ for (const { attributes, what } of CASES) {
   });
 }
 
+test('hostile upstream text is drawn as text, as the wasm renders it', async () => {
+  const hostile = {
+    destination: { kind: 'country', code: 'XZ', name: '<b>Nowhere</b>', plan_count: 2, lowest_price: null, countries: ['XZ'] },
+    plans: [
+      { sku: 'XZ-1GB"><img src=x onerror=alert(1)>', name: '<script>alert(1)</script>', kind: 'country', destination: 'XZ',
+        coverage: ['XZ'], data_mb: 1024, validity_days: 7, price: { minor: 199, currency: 'USD', decimals: 2 },
+        available: true, terms_url: 'javascript:alert(1)' },
+      { sku: 'constructor', name: 'r', kind: 'region', destination: 'constructor',
+        coverage: ['<img src=x onerror=alert(2)>', 'JP', '__proto__'], data_mb: 500, validity_days: 1,
+        price: { minor: 1500, currency: 'JPY', decimals: 0 }, available: false, terms_url: 'https://terms.example/' },
+    ],
+    updated_at: '2026-01-01T00:00:00Z',
+  };
+  const page = await newPage(browser, { width: 390 });
+  await page.addInitScript(() => {
+    new MutationObserver((_, observer) => {
+      const el = document.querySelector('simology-esim');
+      if (el) { observer.disconnect(); el.setAttribute('country', 'XZ'); }
+    }).observe(document, { childList: true, subtree: true });
+  });
+  await page.route(`${stack.urls.proxy}/api/catalog?country=XZ`, (route) => route.fulfill({
+    status: 200, contentType: 'application/json', body: JSON.stringify(hostile),
+    headers: { 'access-control-allow-origin': stack.urls.page },
+  }));
+  let release;
+  const released = new Promise((resolve) => { release = resolve; });
+  await page.route(WASM, async (route) => { await released; await route.continue(); });
+  await page.goto(`${stack.urls.page}/`);
+  const host = page.locator('simology-esim');
+  await host.locator('.plan-card[data-sku] .plan-price').first().waitFor();
+  const drawn = await host.evaluate(snapshot);
+  const markup = await host.evaluate((el) => el.shadowRoot.querySelectorAll('b, i, img, script').length);
+  assert.equal(markup, 0, 'no element made from upstream text');
+  assert.equal(await host.locator('.plans-title').textContent(), 'eSIM plans for <b>Nowhere</b>');
+  release();
+  await wasmMounted(page);
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r())));
+  assert.equal(difference(drawn, await host.evaluate(snapshot)), null);
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
 test('a plan chosen before the wasm is in opens its checkout once it is', async () => {
   const { page, release, host } = await open({ id: 'japan-shop', country: 'JP' });
   const second = host.locator('.country-plans .plan-card').nth(1);
