@@ -53,30 +53,30 @@ impl Failure {
 
 /// Everything the widget asks the proxy.
 pub trait Backend {
-    #[cfg(feature = "picker")]
     /// `GET /api/destinations`.
-    fn destinations(&self) -> Fut<Result<DestinationsResponse, Failure>>;
     #[cfg(feature = "picker")]
+    fn destinations(&self) -> Fut<Result<DestinationsResponse, Failure>>;
     /// `GET /api/catalog`.
+    #[cfg(feature = "picker")]
     fn catalog(&self, destination: &DestinationId) -> Fut<Result<CatalogResponse, Failure>>;
     /// `POST /api/checkout`.
     fn checkout(&self, request: CheckoutRequest) -> Fut<Result<CheckoutResponse, Failure>>;
-    #[cfg(feature = "status")]
     /// `GET /api/orders/{ref}` (long-polls when `wait` > 0).
+    #[cfg(feature = "status")]
     fn order(
         &self,
         order_ref: &OrderRef,
         wait: u64,
         version: Option<i64>,
     ) -> Fut<Result<OrderView, Failure>>;
-    #[cfg(feature = "status")]
     /// `GET /api/orders/{ref}/usage`.
+    #[cfg(feature = "status")]
     fn usage(&self, order_ref: &OrderRef) -> Fut<Result<UsageView, Failure>>;
-    #[cfg(feature = "status")]
     /// `GET /api/orders/{ref}/topups`.
-    fn topup_offers(&self, order_ref: &OrderRef) -> Fut<Result<TopupOffers, Failure>>;
     #[cfg(feature = "status")]
+    fn topup_offers(&self, order_ref: &OrderRef) -> Fut<Result<TopupOffers, Failure>>;
     /// `POST /api/orders/{ref}/topups`.
+    #[cfg(feature = "status")]
     fn buy_topup(
         &self,
         order_ref: &OrderRef,

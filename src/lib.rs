@@ -97,7 +97,8 @@ pub fn mount(root: web_sys::HtmlElement, options: JsValue) -> Result<(), JsValue
         .ok()
         .and_then(|v| loader::screen_from_js(&v))
         .unwrap_or_else(|| Screen::initial(&config, &hash, browser::now_ms()));
-    // Leave the fragment for the page's other widgets this turn, then clean the address bar.
+    // Clean the fragment from the address bar after this turn; the page's other widgets
+    // read the one the loader kept (`hash`), or the address bar's this turn.
     if PaymentReturn::parse(&browser::location_hash()).is_some() {
         let clear = Closure::once_into_js(browser::clear_hash);
         if let Some(w) = web_sys::window() {
