@@ -16,8 +16,8 @@
  *   else `picker`. A wrong guess costs time only: the module hands the screen over;
  * - on the picker, the destination's catalogue, requested at the same moment as the
  *   wasm; its plans drawn as soon as it arrives (`prerender`); and the answer handed
- *   to the wasm, which takes over the drawing in one task. A plan chosen before then
- *   is chosen again once the wasm is in;
+ *   to the wasm, whose elements replace the drawing, unchanged, at the traveller's
+ *   first action, done again on them (`Drawn`);
  * - the wasm fetched with its integrity hash and compiled as it downloads
  *   (wasm-bindgen's glue uses `WebAssembly.instantiateStreaming`, which the
  *   `application/wasm` type allows).
@@ -123,62 +123,77 @@
     return "en";
   }
 
-  // What the traveller does to the drawn plans before the wasm takes over: the last
-  // button pressed and the sort chosen, to be done again on the wasm's.
-  function Pending(root) {
-    var pending = this;
-    pending.root = root;
-    pending.click = function (e) {
+  // The plans drawn before the wasm: the page's elements until the traveller first
+  // acts on them (a button pressed, the sort changed). The wasm renders out of the
+  // document as soon as it is in, and its elements replace these at that first action,
+  // which is then done again on them; an action taken before the wasm is in is done
+  // once it is. So elements that someone (a script, an assistive technology) holds
+  // stay in the page until someone acts.
+  function Drawn(root) {
+    var drawn = this;
+    drawn.root = root;
+    drawn.pressed = null;
+    drawn.sort = null;
+    drawn.show = null;
+    root.addEventListener("click", function (e) {
       var button = e.target.closest && e.target.closest("button");
-      if (!button) return;
-      if (pending.pressed) pending.pressed.removeAttribute("aria-busy");
-      pending.pressed = button;
-      button.setAttribute("aria-busy", "true");
-    };
-    pending.change = function (e) {
-      if (e.target.matches(".sort-select")) pending.sort = e.target.value;
-    };
-    root.addEventListener("click", pending.click);
-    root.addEventListener("change", pending.change);
+      if (!button || !root.isConnected) return;
+      if (drawn.pressed) drawn.pressed.removeAttribute("aria-busy");
+      drawn.pressed = button;
+      if (drawn.show) drawn.show(); else button.setAttribute("aria-busy", "true");
+    });
+    root.addEventListener("change", function (e) {
+      if (!e.target.matches(".sort-select") || !root.isConnected) return;
+      drawn.sort = e.target.value;
+      if (drawn.show) drawn.show();
+    });
   }
 
+  Drawn.prototype.acted = function () {
+    return this.pressed !== null || this.sort !== null;
+  };
+
   // The plan whose button was pressed, if one was: the wasm opens on its checkout.
-  Pending.prototype.chosen = function () {
+  Drawn.prototype.chosen = function () {
     var card = this.pressed && this.pressed.matches(".choose") && this.pressed.closest(".plan-card");
     return card ? card.getAttribute("data-sku") : null;
   };
 
-  // Once the wasm has mounted: the sort, the other button, the focus, on its elements.
-  Pending.prototype.replay = function (focused) {
-    var root = this.root;
-    root.removeEventListener("click", this.click);
-    root.removeEventListener("change", this.change);
-    if (this.chosen()) return;
-    var select = root.querySelector(".sort-select");
-    if (this.sort && select) {
-      select.value = this.sort;
-      select.dispatchEvent(new Event("change", { bubbles: true }));
+  // The element of the wasm's rendering (`root`) that stands where `element` of the
+  // drawing stood: by its plan's SKU inside a plan card, else by its class.
+  function counterpart(root, element) {
+    if (!element) return null;
+    var inCard = element.matches(".choose") ? ".choose" : element.matches("summary") ? "summary" : null;
+    var card = inCard && element.closest(".plan-card");
+    if (card) {
+      var cards = root.querySelectorAll(".plan-card");
+      for (var i = 0; i < cards.length; i++) {
+        if (cards[i].getAttribute("data-sku") === card.getAttribute("data-sku")) return cards[i].querySelector(inCard);
+      }
+      return null;
     }
-    if (this.pressed && this.pressed.matches(".change")) {
-      var change = root.querySelector(".change");
-      if (change) change.click();
-      return;
-    }
-    if (!focused) return;
+    return element.matches(".change") ? root.querySelector(".change") :
+      element.matches(".sort-select") ? root.querySelector(".sort-select") : null;
+  }
+
+  // On the wasm's elements (`root`, in the page now): the sort, then the button pressed
+  // (unless the wasm opened on its plan already), else the focus.
+  Drawn.prototype.replay = function (root, focused, opened) {
+    var drawn = this;
     // The wasm draws its plans in the microtasks after `mount`, before the next frame.
     requestAnimationFrame(function () {
-      var card = focused.closest(".plan-card"), target = null;
-      if (card) {
-        var cards = root.querySelectorAll(".plan-card");
-        for (var i = 0; i < cards.length; i++) {
-          if (cards[i].getAttribute("data-sku") === card.getAttribute("data-sku")) {
-            target = cards[i].querySelector(focused.matches(".choose") ? ".choose" : "summary");
-          }
-        }
-      } else if (focused.matches(".change, .sort-select")) {
-        target = root.querySelector(focused.matches(".change") ? ".change" : ".sort-select");
+      var select = root.querySelector(".sort-select");
+      if (drawn.sort !== null && select && select.value !== drawn.sort) {
+        select.value = drawn.sort;
+        select.dispatchEvent(new Event("change", { bubbles: true }));
       }
-      if (target) target.focus();
+      var press = !(opened && drawn.chosen()) && counterpart(root, drawn.pressed);
+      if (press) {
+        press.click();
+        return;
+      }
+      var focus = counterpart(root, focused);
+      if (focus) focus.focus();
     });
   };
 
@@ -201,7 +216,7 @@
       name = opensOnOrder(options.instance) ? "status" : "picker";
     }
     // Settled: the wasm is in, or could not load; either way nothing more is drawn.
-    var settled = false, pending = null;
+    var settled = false, drawn = null;
     var dest = destination(options);
     if (name === "picker" && !screen && !RETURN.test(hash) && dest && options.proxy) {
       var answer = catalog(options.proxy.trim(), dest);
@@ -220,7 +235,7 @@
         root.className = "";
         root.removeAttribute("aria-busy");
         root.appendChild(view);
-        pending = new Pending(root);
+        drawn = new Drawn(root);
       }).catch(function (e) {
         if (window.console) console.warn("simology-esim: no plans drawn before the widget:", e);
       });
@@ -230,14 +245,19 @@
       setTimeout(function () { start(host, options, next); }, 0);
     };
     load(name).then(function (glue) {
-      var focused = pending && root.contains(shadow.activeElement) ? shadow.activeElement : null;
-      var sku = pending && pending.chosen();
-      if (sku) mountOptions.screen = { screen: "picker", kind: dest.kind, code: dest.code, sku: sku };
       settled = true;
-      root.className = "";
-      root.removeAttribute("aria-busy");
-      glue.mount(root, mountOptions);
-      if (pending) pending.replay(focused);
+      var sku = drawn && drawn.chosen();
+      if (sku) mountOptions.screen = { screen: "picker", kind: dest.kind, code: dest.code, sku: sku };
+      var view = document.createElement("div");
+      glue.mount(view, mountOptions);
+      var show = function () {
+        if (host._root !== root) return;
+        var focused = drawn && root.contains(shadow.activeElement) ? shadow.activeElement : null;
+        shadow.replaceChild(view, root);
+        host._root = view;
+        if (drawn) drawn.replay(view, focused, sku !== null);
+      };
+      if (drawn && !drawn.acted()) drawn.show = show; else show();
     }).catch(function (e) {
       settled = true;
       root.className = "wait";

@@ -115,8 +115,8 @@ pub fn mount(root: web_sys::HtmlElement, options: JsValue) -> Result<(), JsValue
         return_url: browser::page_url(),
         country_name: Rc::new(browser::country_name),
     };
-    // The loader's placeholder or its drawing of the plans goes, and the widget comes,
-    // in one task: the browser paints one or the other, never an empty frame.
+    // The loader gives a fresh element (out of the page while its drawing of the plans
+    // shows) and puts it in place itself; nothing in it stays.
     root.set_inner_html("");
     let handle = leptos::mount::mount_to(root, move || {
         loader::provide_switch(&options);

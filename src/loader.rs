@@ -12,7 +12,8 @@
 //! The loader also starts the first catalogue request at the same moment as the wasm
 //! download and draws the plans from it before the wasm is in; [`Primed`] answers the
 //! picker's first request for that catalogue with the loader's answer, so the wasm
-//! takes over the drawn plans in the same frame instead of asking again.
+//! renders the very plans drawn, at once, instead of asking again (the loader mounts it
+//! out of the page and puts its elements in the drawing's place at the first action).
 
 #[cfg(feature = "picker")]
 use std::cell::RefCell;

@@ -1,8 +1,9 @@
 // The loader's side of a first visit (loader/simology-esim.js, loader/prerender.js):
 // the plans it draws from the catalogue before the wasm is in are the wasm's own first
-// render, element for element, word for word and pixel for pixel, and the wasm takes
-// them over without a frame of anything else; what the traveller does to them before
-// then is done again; and a page loads only the wasm module it opens on.
+// render, element for element, word for word and pixel for pixel; they stay the page's
+// elements until the traveller acts, and the wasm's then take their place without a
+// frame of anything else; what the traveller did to them is done again; and a page
+// loads only the wasm module it opens on.
 //
 // Each case is the demo's blog page (its CSP) with its widget configured for the case,
 // and the wasm's download held until the test lets it go, so the drawn plans can be
@@ -39,6 +40,24 @@ const FRAMES = `
     if (!last || last !== state) window.__frames.push(state);
     requestAnimationFrame(watch);
   })();`;
+
+// When a wasm module has been instantiated (the glue instantiates through this).
+const INSTANTIATED = `
+  window.__instantiated = 0;
+  const instantiate = WebAssembly.instantiateStreaming;
+  WebAssembly.instantiateStreaming = (...args) => instantiate(...args).then((r) => { window.__instantiated += 1; return r; });`;
+
+/** Waits until the page's first wasm module is instantiated and the loader has done
+ * what it does then (its promise callbacks run before the next animation frame). */
+async function instantiated(page) {
+  await page.waitForFunction(() => window.__instantiated > 0);
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r())));
+}
+
+/** The traveller's first action that changes nothing: the sort chosen again. */
+async function sameSort(host) {
+  await host.locator('.sort-select').evaluate((el) => el.dispatchEvent(new Event('change', { bubbles: true })));
+}
 
 /** The widget's tree as data: tags, sorted attributes, text (comments and empty or
  * split text nodes, which render nothing, left out), and each element's box. */
@@ -78,6 +97,7 @@ function difference(a, b, path = 'section') {
 async function open(attributes, { width = 390, hash = '', storage = null } = {}) {
   const page = await newPage(browser, { width });
   await page.addInitScript(FRAMES);
+  await page.addInitScript(INSTANTIATED);
   // Set before the widget's script (async) defines the element and reads them.
   await page.addInitScript((wanted) => {
     new MutationObserver((_, observer) => {
@@ -124,6 +144,9 @@ for (const { attributes, what } of CASES) {
     const drawn = await host.evaluate(snapshot);
     assert.deepEqual(wasm, ['picker'], 'the picker module, and only it, is on its way');
     release();
+    await instantiated(page);
+    // The wasm's elements take the drawing's place at the first action.
+    await sameSort(host);
     await wasmMounted(page);
     // The wasm's plans are in (the first frame after the mount).
     await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r())));
@@ -174,9 +197,29 @@ test('hostile upstream text is drawn as text, as the wasm renders it', async () 
   assert.equal(markup, 0, 'no element made from upstream text');
   assert.equal(await host.locator('.plans-title').textContent(), 'eSIM plans for <b>Nowhere</b>');
   release();
+  await sameSort(host);
   await wasmMounted(page);
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r())));
   assert.equal(difference(drawn, await host.evaluate(snapshot)), null);
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
+test('the drawn elements stay in the page until the traveller acts; the wasm\'s take their place then', async () => {
+  const { page, release, host } = await open({ id: 'japan-shop', country: 'JP' });
+  await host.locator('.plans-title').waitFor();
+  const title = await host.locator('.plans-title').elementHandle();
+  release();
+  await instantiated(page);
+  assert.equal(await title.evaluate((el) => el.isConnected), true, 'the drawn heading is still the page\'s');
+  const second = host.locator('.country-plans .plan-card').nth(1);
+  const sku = await second.getAttribute('data-sku');
+  await second.locator('.choose').click();
+  await host.locator('form.checkout').waitFor();
+  assert.equal(await title.evaluate((el) => el.isConnected), false);
+  const catalog = await (await fetch(`${stack.urls.proxy}/api/catalog?country=JP`)).json();
+  assert.equal(await host.locator('.summary-name').textContent(), catalog.plans.find((p) => p.sku === sku).name);
+  assert.ok(await host.locator('input[type=email]').evaluate((el) => el.getRootNode().activeElement === el));
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });
