@@ -6,9 +6,10 @@
 
 use leptos::prelude::*;
 use simology_proxy_api::{
-    is_valid_email, CheckoutRequest, CheckoutResponse, DestinationId, ErrorCode, OrderRef, Plan,
-    TopupRequest,
+    is_valid_email, CheckoutRequest, CheckoutResponse, DestinationId, ErrorCode, Plan,
 };
+#[cfg(feature = "status")]
+use simology_proxy_api::{OrderRef, TopupRequest};
 use simology_widget_core::saved::SavedOrder;
 
 use crate::backend::Failure;
@@ -54,7 +55,8 @@ pub enum Item {
         /// The destination it was chosen for (the picker reopens on it after a cancel).
         destination: DestinationId,
     },
-    /// More data for an order whose eSIM is ready.
+    /// More data for an order whose eSIM is ready (the status module's).
+    #[cfg(feature = "status")]
     Topup {
         /// The top-up offer.
         plan: Plan,
@@ -165,6 +167,7 @@ impl Purchase {
                 };
                 (backend.checkout(request), plan, destination)
             }
+            #[cfg(feature = "status")]
             Item::Topup { plan, of } => {
                 let request = TopupRequest {
                     sku: plan.sku.clone(),

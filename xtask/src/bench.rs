@@ -4,8 +4,9 @@
 //! bench itself could not measure (then nothing is judged).
 //!
 //! Parts (all by default):
-//! - `sizes`: what a first visit downloads for the first render (wasm + the loader
-//!   script with the glue; the CSS is inside the wasm), raw, gzip -9 and brotli 11;
+//! - `sizes`: what a first visit to a picker page downloads for the first render (the
+//!   picker's wasm module + the loader script with the glue, the stylesheet and the
+//!   pre-render), raw, gzip -9 and brotli 11;
 //! - `phone`: cold loads in headless Chromium at 390x844, unthrottled and under
 //!   Lighthouse's mobile throttling, of the widget's host page and of its floor (the
 //!   same plans in plain HTML, same origin): first priced plan card, and the first plan
@@ -322,15 +323,23 @@ struct Widget {
 fn widget(dist_dir: &Path) -> Result<Widget> {
     let mut files = Vec::new();
     let (mut raw, mut gz, mut br) = (0, 0, [0; 2]);
-    for (i, name) in ["simology-esim_bg.wasm", "simology-esim.js"]
+    // The first render: what a first visit to a picker page downloads before its first
+    // plan can be chosen (its plans are drawn before the wasm is in, from the loader
+    // alone): the picker module and the loader script. The status module is served
+    // too, for pages that return from payment, and not counted.
+    let picker = dist::wasm_file("picker");
+    let status = dist::wasm_file("status");
+    for (i, name) in [picker.as_str(), "simology-esim.js", status.as_str()]
         .into_iter()
         .enumerate()
     {
         let bytes = fs::read(dist_dir.join(name)).with_context(|| format!("reading {name}"))?;
         let (b, g) = (brotli(&bytes)?, gzip(&bytes)?);
-        raw += bytes.len();
-        gz += g.len();
-        br[i] = b.len();
+        if i < 2 {
+            raw += bytes.len();
+            gz += g.len();
+            br[i] = b.len();
+        }
         files.push((format!("{name}.br"), b));
         files.push((format!("{name}.gz"), g));
         files.push((name.to_owned(), bytes));

@@ -186,19 +186,25 @@ fn test(args: &[String]) -> Result<()> {
         tools::run(&mut cmd)
     }));
     outcomes.push(run_suite("widget-clippy", || {
-        tools::run(&mut cargo_in_root(&[
-            "clippy",
-            "--target",
-            "wasm32-unknown-unknown",
-            "-p",
-            "simology-widget",
-            "-p",
-            "simology-widget-web",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ]))
+        let clippy = |features: &[&str]| {
+            let mut cmd = cargo_in_root(&[
+                "clippy",
+                "--target",
+                "wasm32-unknown-unknown",
+                "-p",
+                "simology-widget",
+                "-p",
+                "simology-widget-web",
+            ]);
+            cmd.args(features).args(["--", "-D", "warnings"]);
+            tools::run(&mut cmd)
+        };
+        // Both modules together with the tests, then each wasm module as `dist` builds it.
+        clippy(&["--all-targets"])?;
+        for module in dist::MODULES {
+            clippy(&["--no-default-features", "--features", module])?;
+        }
+        Ok(())
     }));
     outcomes.push(run_suite("widget-browser", || {
         let mut cmd = cargo_in_root(&[

@@ -113,8 +113,8 @@ pub fn table(rows: &[Row]) -> String {
     out
 }
 
-/// The sizes of a first render: raw, gzip -9 and brotli 11 bytes of the wasm and of the
-/// loader script.
+/// The sizes of a first render: raw, gzip -9 and brotli 11 bytes of the picker's wasm
+/// module and of the loader script.
 pub struct Sizes {
     pub raw: usize,
     pub gzip: usize,
@@ -165,7 +165,7 @@ impl Report {
                    "brotli_wasm_bytes": s.brotli_wasm, "brotli_js_bytes": s.brotli_js}),
         );
         self.rows.push(Row {
-            what: "first render, brotli 11 (wasm + loader script)".into(),
+            what: "first render, brotli 11 (picker wasm + loader script)".into(),
             ours: format!(
                 "{} B ({} + {})",
                 num((s.brotli_wasm + s.brotli_js) as f64, 0),
