@@ -114,8 +114,13 @@
 
   // `Lang::negotiate`: the attribute, else the browser's first language the widget
   // speaks, else English.
+  // The widget's language: its `locale` attribute, else the traveller's (the
+  // browser's), else the page's (`<html lang>`); English when none is one of the
+  // widget's.
   function language(locale) {
-    var tags = [locale].concat(navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language]);
+    var tags = [locale]
+      .concat(navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language])
+      .concat([document.documentElement && document.documentElement.lang]);
     for (var i = 0; i < tags.length; i++) {
       var primary = typeof tags[i] === "string" ? tags[i].trim().split(/[-_]/)[0].toLowerCase() : "";
       if (owns(WORDS, primary)) return primary;
@@ -208,6 +213,8 @@
     host._root = root;
     var mountOptions = { hash: hash };
     for (var key in options) mountOptions[key] = options[key];
+    // One language for the drawing, the widget and the fallback message.
+    mountOptions.locale = language(options.locale);
     var name;
     if (screen) {
       mountOptions.screen = screen;
@@ -262,7 +269,10 @@
       settled = true;
       root.className = "wait";
       root.removeAttribute("aria-busy");
-      root.textContent = "The eSIM shop could not load. Please reload the page.";
+      // In the widget's language, in the element's shadow root (the page's styles do
+      // not reach it; the frame's own sets font and colour), announced.
+      root.textContent = WORDS[language(options.locale)].shop_unavailable;
+      root.setAttribute("role", "alert");
       if (window.console) console.error("simology-esim:", e);
     });
   }

@@ -317,3 +317,31 @@ test('a module that fails its integrity check: the page says so, and no plans ar
   assert.ok(page.problems.some((p) => p.includes('integrity')), `the console names the integrity check: ${page.problems}`);
   await page.context().close();
 });
+
+test('the loader\'s fallback message speaks the page\'s language, announced, and the page\'s styles do not reach it', async () => {
+  // A browser in a language the widget does not have: the page's language decides.
+  const page = await newPage(browser, { width: 390, locale: 'ja-JP' });
+  await page.route(WASM, (route) => route.fulfill({ status: 200, contentType: 'application/wasm', body: Buffer.from([0, 97, 115, 109, 1, 0, 0, 0]) }));
+  // A French page (no locale attribute on the element), with loud styles of its own.
+  await page.addInitScript(() => {
+    new MutationObserver((_, observer) => {
+      const el = document.querySelector('simology-esim');
+      if (!el) return;
+      observer.disconnect();
+      el.removeAttribute('locale');
+      document.documentElement.lang = 'fr';
+      const style = document.createElement('style');
+      style.textContent = '* { color: rgb(255, 0, 0) !important; font-family: fantasy !important; } div { display: none !important; }';
+      document.head.appendChild(style);
+    }).observe(document, { childList: true, subtree: true });
+  });
+  await page.goto(`${stack.urls.page}/`);
+  const host = page.locator('simology-esim');
+  const alert = host.getByRole('alert');
+  await alert.waitFor();
+  assert.equal((await alert.textContent()).trim(), 'La boutique eSIM n’a pas pu se charger. Rechargez la page.');
+  const look = await alert.evaluate((el) => { const s = getComputedStyle(el); return { color: s.color, display: s.display }; });
+  assert.notEqual(look.color, 'rgb(255, 0, 0)', 'the page\'s colour does not reach the message');
+  assert.notEqual(look.display, 'none');
+  await page.context().close();
+});

@@ -93,6 +93,7 @@ pub fn words() -> Value {
             lang.tag().to_owned(),
             json!({
                 "widget_label": t.widget_label,
+                "shop_unavailable": t.shop_unavailable,
                 "plans_for": t.plans_for,
                 "change_destination": t.change_destination,
                 "sort_label": t.sort_label,
