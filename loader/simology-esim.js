@@ -112,8 +112,6 @@
     return null;
   }
 
-  // `Lang::negotiate`: the attribute, else the browser's first language the widget
-  // speaks, else English.
   // The widget's language: its `locale` attribute, else the traveller's (the
   // browser's), else the page's (`<html lang>`); English when none is one of the
   // widget's.
@@ -165,9 +163,15 @@
   };
 
   // The element of the wasm's rendering (`root`) that stands where `element` of the
-  // drawing stood: by its plan's SKU inside a plan card, else by its class.
+  // drawing stood: by its plan's SKU inside a plan card, a toggle (the switch, the
+  // chips of both scopes) by its place among them, else by its class.
   function counterpart(root, element) {
     if (!element) return null;
+    var toggles = ".scope-button, .chip";
+    if (element.matches(toggles)) {
+      var drawn = element.closest(".sim-root").querySelectorAll(toggles);
+      return root.querySelectorAll(toggles)[Array.prototype.indexOf.call(drawn, element)] || null;
+    }
     var inCard = element.matches(".choose") ? ".choose" : element.matches("summary") ? "summary" : null;
     var card = inCard && element.closest(".plan-card");
     if (card) {

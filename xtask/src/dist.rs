@@ -102,6 +102,7 @@ pub fn words() -> Value {
                 "sort_validity": t.sort_validity,
                 "scope_own": t.scope_own,
                 "scope_regional": t.scope_regional,
+                "best_value": t.best_value,
                 "covers_countries": t.covers_countries,
                 "days_one": t.days_one,
                 "days_many": t.days_many,
