@@ -494,6 +494,58 @@ mod tests {
         );
     }
 
+    /// The names of the words `loader/` reads: `t.name` in the pre-render, and
+    /// `WORDS[...].name` in the loader.
+    fn words_read_by_the_loader() -> Vec<String> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../loader");
+        let read = |file: &str| fs::read_to_string(root.join(file)).expect("the loader's source");
+        let name = |rest: &str| -> String {
+            rest.chars()
+                .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                .collect()
+        };
+        let mut names = Vec::new();
+        let prerender = read("prerender.js");
+        for (at, _) in prerender.match_indices("t.") {
+            let before = prerender[..at].chars().next_back();
+            if before.is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_' || c == '.')) {
+                names.push(name(&prerender[at + 2..]));
+            }
+        }
+        let loader = read("simology-esim.js");
+        for (at, _) in loader.match_indices("WORDS[") {
+            let rest = &loader[at..];
+            if let Some(dot) = rest
+                .find(']')
+                .and_then(|end| rest[end + 1..].strip_prefix('.'))
+            {
+                names.push(name(dot));
+            }
+        }
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    #[test]
+    fn the_loader_reads_only_words_it_is_given() {
+        let names = words_read_by_the_loader();
+        assert!(
+            names.len() > 10 && names.iter().any(|n| n == "shop_unavailable"),
+            "{names:?}"
+        );
+        let words = words();
+        for lang in Lang::ALL {
+            for name in &names {
+                assert!(
+                    words[lang.tag()].get(name).is_some_and(|v| !v.is_null()),
+                    "{} has no word {name:?}",
+                    lang.tag()
+                );
+            }
+        }
+    }
+
     #[test]
     fn the_words_are_the_widgets_own_in_every_language() {
         let words = words();
