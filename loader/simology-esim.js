@@ -199,6 +199,8 @@
       var press = !(opened && drawn.chosen()) && counterpart(root, drawn.pressed);
       if (press) {
         press.click();
+        // A toggle stays where it was (the others' buttons move on): so does the focus.
+        if (focused === drawn.pressed && press.matches(".scope-button, .chip")) press.focus();
         return;
       }
       var focus = counterpart(root, focused);

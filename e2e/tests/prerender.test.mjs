@@ -396,6 +396,8 @@ test('the switch and a chip pressed before the wasm is in are pressed again', as
   await waitUntil('the wasm on the regional plans', async () =>
     (await host.locator('ul.regional-plans').count()) === 1);
   assert.equal(await host.locator('.scope-button').nth(1).getAttribute('aria-pressed'), 'true');
+  assert.ok(await host.locator('.scope-button').nth(1).evaluate((el) => el.getRootNode().activeElement === el),
+    'the focus is on the wasm\'s button, as it was on the drawn one');
   await page.context().close();
 
   const again = await open({ id: 'japan-shop', country: 'JP', locale: 'en' });
