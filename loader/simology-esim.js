@@ -112,10 +112,13 @@
     return null;
   }
 
-  // `Lang::negotiate`: the attribute, else the browser's first language the widget
-  // speaks, else English.
+  // The widget's language: its `locale` attribute, else the traveller's (the
+  // browser's), else the page's (`<html lang>`); English when none is one of the
+  // widget's.
   function language(locale) {
-    var tags = [locale].concat(navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language]);
+    var tags = [locale]
+      .concat(navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language])
+      .concat([document.documentElement && document.documentElement.lang]);
     for (var i = 0; i < tags.length; i++) {
       var primary = typeof tags[i] === "string" ? tags[i].trim().split(/[-_]/)[0].toLowerCase() : "";
       if (owns(WORDS, primary)) return primary;
@@ -160,9 +163,15 @@
   };
 
   // The element of the wasm's rendering (`root`) that stands where `element` of the
-  // drawing stood: by its plan's SKU inside a plan card, else by its class.
+  // drawing stood: by its plan's SKU inside a plan card, a toggle (the switch, the
+  // chips of both scopes) by its place among them, else by its class.
   function counterpart(root, element) {
     if (!element) return null;
+    var toggles = ".scope-button, .chip";
+    if (element.matches(toggles)) {
+      var drawn = element.closest(".sim-root").querySelectorAll(toggles);
+      return root.querySelectorAll(toggles)[Array.prototype.indexOf.call(drawn, element)] || null;
+    }
     var inCard = element.matches(".choose") ? ".choose" : element.matches("summary") ? "summary" : null;
     var card = inCard && element.closest(".plan-card");
     if (card) {
@@ -190,6 +199,8 @@
       var press = !(opened && drawn.chosen()) && counterpart(root, drawn.pressed);
       if (press) {
         press.click();
+        // A toggle stays where it was (the others' buttons move on): so does the focus.
+        if (focused === drawn.pressed && press.matches(".scope-button, .chip")) press.focus();
         return;
       }
       var focus = counterpart(root, focused);
@@ -208,6 +219,8 @@
     host._root = root;
     var mountOptions = { hash: hash };
     for (var key in options) mountOptions[key] = options[key];
+    // One language for the drawing, the widget and the fallback message.
+    mountOptions.locale = language(options.locale);
     var name;
     if (screen) {
       mountOptions.screen = screen;
@@ -262,7 +275,10 @@
       settled = true;
       root.className = "wait";
       root.removeAttribute("aria-busy");
-      root.textContent = "The eSIM shop could not load. Please reload the page.";
+      // In the widget's language, in the element's shadow root (the page's styles do
+      // not reach it; the frame's own sets font and colour), announced.
+      root.textContent = WORDS[language(options.locale)].shop_unavailable;
+      root.setAttribute("role", "alert");
       if (window.console) console.error("simology-esim:", e);
     });
   }

@@ -129,19 +129,59 @@ async function wasmMounted(page) {
   });
 }
 
+/** What the drawing shows of the picker's parts, so that each case is known to draw
+ * them (two renders equal in leaving something out would pass the comparison). */
+function parts(host) {
+  const root = host.shadowRoot;
+  const texts = (selector) => [...root.querySelectorAll(selector)].map((e) => e.textContent);
+  return {
+    scope: texts('.scope .scope-button'),
+    pressed: [...root.querySelectorAll('.scope-button')].map((e) => e.getAttribute('aria-pressed')),
+    chips: texts('.chips:not([hidden]) .chip'),
+    hiddenChips: root.querySelectorAll('.chips[hidden] .chip').length,
+    best: [...root.querySelectorAll('.plan-card.best')].map((e) => e.getAttribute('data-sku')),
+    badges: root.querySelectorAll('.best-value').length,
+    units: texts('.plan-unit'),
+    cards: root.querySelectorAll('.plan-card').length,
+    list: root.querySelector('ul.plans').className,
+  };
+}
+
 const CASES = [
-  { attributes: { id: 'japan-shop', country: 'JP', locale: 'en' }, what: 'a country with regional plans, English, JPY and USD' },
-  { attributes: { id: 'eu', region: 'europe', locale: 'fr', theme: 'dark' }, what: 'a region, French, dark' },
+  {
+    attributes: { id: 'japan-shop', country: 'JP', locale: 'en' }, what: 'a country with regional plans, English, JPY and USD',
+    expect: (p) => {
+      assert.deepEqual(p.scope, ['Japan only', 'Multi-country']);
+      assert.deepEqual(p.pressed, ['true', 'false']);
+      assert.ok(p.chips.includes('1–3\u00a0GB') && p.chips.includes('7 days'), `chips: ${p.chips}`);
+      assert.ok(p.hiddenChips > 0, 'the regional plans\' chips wait hidden');
+      assert.equal(p.badges, 1);
+      assert.equal(p.list, 'plans country-plans');
+      assert.equal(p.units.length, p.cards);
+      assert.ok(p.units.every((u) => /^¥[0-9,]+\/GB$/.test(u)), `per GB: ${p.units}`);
+    },
+  },
+  {
+    attributes: { id: 'eu', region: 'europe', locale: 'fr', theme: 'dark' }, what: 'a region, French, dark',
+    expect: (p) => {
+      assert.deepEqual(p.scope, []);
+      assert.equal(p.hiddenChips, 0);
+      assert.ok(p.chips.includes('1\u00a0Go') && p.chips.includes('5–10\u00a0Go'), `chips: ${p.chips}`);
+      assert.equal(p.list, 'plans regional-plans');
+      assert.ok(p.units.length > 0 && p.units.every((u) => u.endsWith('\u00a0€/Go')), `per GB: ${p.units}`);
+    },
+  },
   { attributes: { id: 'us', country: 'us', locale: 'de' }, what: 'a sold-out plan, German, the code in lower case' },
   { attributes: { id: 'gb', country: 'GB', locale: 'es', theme: 'light' }, what: 'Spanish, GBP' },
   { attributes: { country: 'FR', locale: 'it-IT' }, what: 'Italian, EUR, no id (the instance is the loader\'s)' },
 ];
 
-for (const { attributes, what } of CASES) {
+for (const { attributes, what, expect } of CASES) {
   test(`the drawn plans are the wasm's first render: ${what}`, async () => {
     const { page, wasm, release, host } = await open(attributes);
     await host.locator('.plan-card[data-sku] .plan-price').first().waitFor();
     const drawn = await host.evaluate(snapshot);
+    if (expect) expect(await host.evaluate(parts));
     assert.deepEqual(wasm, ['picker'], 'the picker module, and only it, is on its way');
     release();
     await instantiated(page);
@@ -161,6 +201,86 @@ for (const { attributes, what } of CASES) {
     await page.context().close();
   });
 }
+
+/** The demo's blog page with its widget on country `code` in `locale`, the proxy's
+ * catalogue answer for it replaced by `catalogue`, the wasm held until `release()`. */
+async function crafted(code, locale, catalogue) {
+  const page = await newPage(browser, { width: 390 });
+  await page.addInitScript(({ code, locale }) => {
+    new MutationObserver((_, observer) => {
+      const el = document.querySelector('simology-esim');
+      if (!el) return;
+      observer.disconnect();
+      el.setAttribute('country', code);
+      if (locale) el.setAttribute('locale', locale);
+    }).observe(document, { childList: true, subtree: true });
+  }, { code, locale });
+  await page.route(`${stack.urls.proxy}/api/catalog?country=${code}`, (route) => route.fulfill({
+    status: 200, contentType: 'application/json', body: JSON.stringify(catalogue),
+    headers: { 'access-control-allow-origin': stack.urls.page },
+  }));
+  let release;
+  const released = new Promise((resolve) => { release = resolve; });
+  await page.route(WASM, async (route) => { await released; await route.continue(); });
+  await page.goto(`${stack.urls.page}/`);
+  const host = page.locator('simology-esim');
+  await host.locator('.plan-card[data-sku] .plan-price').first().waitFor();
+  return { page, release, host };
+}
+
+/** The wasm in (the first action taken), its snapshot. */
+async function wasmSnapshot(page, host) {
+  await sameSort(host);
+  await wasmMounted(page);
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r())));
+  return host.evaluate(snapshot);
+}
+
+test('numbers past 2^53, megabytes, bundles only and SKUs past U+FFFF: drawn exactly as the wasm renders them', async () => {
+  const plan = (sku, data_mb, validity_days, minor, currency, available = true) => ({
+    sku, name: sku, kind: 'region', destination: 'asia', coverage: ['JP', 'KR'], data_mb, validity_days,
+    price: { minor, currency, decimals: currency === 'JPY' ? 0 : 2 }, available, terms_url: 'https://terms.example/',
+  });
+  // A is cheaper a MB than B by less than a double can tell (their cross-products are
+  // equal as doubles), and has less data: only exact arithmetic gives A the badge.
+  const A = plan('USD-A', 4503599627370500, 90, 4503599627370499, 'USD');
+  const B = plan('USD-B', 4503599627370501, 365, 4503599627370500, 'USD');
+  assert.equal(A.price.minor * B.data_mb, B.price.minor * A.data_mb, 'the doubles cannot tell them apart');
+  const catalogue = {
+    destination: { kind: 'country', code: 'XZ', name: 'Nowhere', plan_count: 8, lowest_price: null, countries: ['XZ'] },
+    plans: [
+      plan('EUR-512', 512, 1, 200, 'EUR'),
+      plan('EUR-1536', 1536, 7, 500, 'EUR'),
+      plan('EUR-20G', 20480, 30, 4000, 'EUR'),
+      // Equal prices: Rust orders the SKUs by code point, where U+1F600 comes after U+FFFD.
+      plan('S-\u{1F600}', 1024, 7, 450, 'EUR'),
+      plan('S-\uFFFD', 1024, 7, 450, 'EUR'),
+      plan('EUR-sold-out', 3072, 15, 100, 'EUR', false),
+      B, A,
+      // The price of a GB past 2^53: ¥(2^53 - 1) × 1024 / 3, rounded half up.
+      plan('JPY-BIG', 3, 7, Number.MAX_SAFE_INTEGER, 'JPY'),
+    ],
+    updated_at: '2026-01-01T00:00:00Z',
+  };
+  const { page, release, host } = await crafted('XZ', 'fr', catalogue);
+  const drawn = await host.evaluate(snapshot);
+  const p = await host.evaluate(parts);
+  assert.deepEqual(p.scope, [], 'bundles only: no switch');
+  assert.equal(p.list, 'plans regional-plans');
+  // The best value of each currency with two plans or more: euros and dollars, not yen.
+  assert.deepEqual(p.best.sort(), ['EUR-20G', 'USD-A']);
+  assert.deepEqual(p.chips, ['3\u00a0Mo–3\u00a0Go', '20–4\u202f398\u202f046\u202f511\u202f104\u00a0Go',
+    '1–7 jours', '15 jours', '30 jours', '90–365 jours']);
+  const yen = ((BigInt(Number.MAX_SAFE_INTEGER) * 2048n + 3n) / 6n).toString().replace(/\B(?=(\d{3})+$)/g, '\u202f');
+  assert.ok(p.units.includes(`${yen}\u00a0JPY/Go`), `per GB: ${p.units}`);
+  const skus = await host.evaluate((el) => [...el.shadowRoot.querySelectorAll('.plan-card')].map((c) => c.getAttribute('data-sku')));
+  assert.ok(skus.indexOf('S-\uFFFD') < skus.indexOf('S-\u{1F600}'), `order: ${skus}`);
+  assert.equal(skus[skus.length - 1], 'EUR-sold-out');
+  release();
+  assert.equal(difference(drawn, await wasmSnapshot(page, host)), null);
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
 
 test('hostile upstream text is drawn as text, as the wasm renders it', async () => {
   const hostile = {
@@ -195,7 +315,7 @@ test('hostile upstream text is drawn as text, as the wasm renders it', async () 
   const drawn = await host.evaluate(snapshot);
   const markup = await host.evaluate((el) => el.shadowRoot.querySelectorAll('b, i, img, script').length);
   assert.equal(markup, 0, 'no element made from upstream text');
-  assert.equal(await host.locator('.plans-title').textContent(), 'eSIM plans for <b>Nowhere</b>');
+  assert.equal(await host.locator('.plans-title').textContent(), '<b>Nowhere</b> eSIM plans');
   release();
   await sameSort(host);
   await wasmMounted(page);
@@ -268,6 +388,30 @@ test('a sort and a change of destination before the wasm is in are done again', 
   await again.page.context().close();
 });
 
+test('the switch and a chip pressed before the wasm is in are pressed again', async () => {
+  const { page, release, host } = await open({ id: 'japan-shop', country: 'JP', locale: 'en' });
+  await host.locator('.scope-button').nth(1).click();
+  release();
+  await wasmMounted(page);
+  await waitUntil('the wasm on the regional plans', async () =>
+    (await host.locator('ul.regional-plans').count()) === 1);
+  assert.equal(await host.locator('.scope-button').nth(1).getAttribute('aria-pressed'), 'true');
+  assert.ok(await host.locator('.scope-button').nth(1).evaluate((el) => el.getRootNode().activeElement === el),
+    'the focus is on the wasm\'s button, as it was on the drawn one');
+  await page.context().close();
+
+  const again = await open({ id: 'japan-shop', country: 'JP', locale: 'en' });
+  const chip = again.host.locator('.chips:not([hidden]) .chip', { hasText: '50\u00a0GB' });
+  await chip.click();
+  again.release();
+  await wasmMounted(again.page);
+  await waitUntil('the wasm\'s plans filtered by the chip', async () =>
+    (await again.host.locator('.plan-card').count()) === 2);
+  assert.equal(await again.host.locator('.chips:not([hidden]) .chip[aria-pressed=true]').textContent(), '20–50\u00a0GB');
+  assert.deepEqual(again.page.problems, []);
+  await again.page.context().close();
+});
+
 test('a page returning from payment loads the status module only, and nothing is drawn', async () => {
   const order = `o_${'0123456789abcdef'.repeat(2)}`;
   const { page, wasm, release, host } = await open({ id: 'japan-shop', country: 'JP' }, { hash: `#simology-order=${order}` });
@@ -315,5 +459,33 @@ test('a module that fails its integrity check: the page says so, and no plans ar
   assert.equal(await host.locator('.plan-card').count(), 0);
   assert.equal((await host.evaluate((el) => el.shadowRoot.textContent)).trim(), 'The eSIM shop could not load. Please reload the page.');
   assert.ok(page.problems.some((p) => p.includes('integrity')), `the console names the integrity check: ${page.problems}`);
+  await page.context().close();
+});
+
+test('the loader\'s fallback message speaks the page\'s language, announced, and the page\'s styles do not reach it', async () => {
+  // A browser in a language the widget does not have: the page's language decides.
+  const page = await newPage(browser, { width: 390, locale: 'ja-JP' });
+  await page.route(WASM, (route) => route.fulfill({ status: 200, contentType: 'application/wasm', body: Buffer.from([0, 97, 115, 109, 1, 0, 0, 0]) }));
+  // A French page (no locale attribute on the element), with loud styles of its own.
+  await page.addInitScript(() => {
+    new MutationObserver((_, observer) => {
+      const el = document.querySelector('simology-esim');
+      if (!el) return;
+      observer.disconnect();
+      el.removeAttribute('locale');
+      document.documentElement.lang = 'fr';
+      const style = document.createElement('style');
+      style.textContent = '* { color: rgb(255, 0, 0) !important; font-family: fantasy !important; } div { display: none !important; }';
+      document.head.appendChild(style);
+    }).observe(document, { childList: true, subtree: true });
+  });
+  await page.goto(`${stack.urls.page}/`);
+  const host = page.locator('simology-esim');
+  const alert = host.getByRole('alert');
+  await alert.waitFor();
+  assert.equal((await alert.textContent()).trim(), 'La boutique eSIM n’a pas pu se charger. Rechargez la page.');
+  const look = await alert.evaluate((el) => { const s = getComputedStyle(el); return { color: s.color, display: s.display }; });
+  assert.notEqual(look.color, 'rgb(255, 0, 0)', 'the page\'s colour does not reach the message');
+  assert.notEqual(look.display, 'none');
   await page.context().close();
 });

@@ -93,6 +93,7 @@ pub fn words() -> Value {
             lang.tag().to_owned(),
             json!({
                 "widget_label": t.widget_label,
+                "shop_unavailable": t.shop_unavailable,
                 "plans_for": t.plans_for,
                 "change_destination": t.change_destination,
                 "sort_label": t.sort_label,
@@ -101,6 +102,7 @@ pub fn words() -> Value {
                 "sort_validity": t.sort_validity,
                 "scope_own": t.scope_own,
                 "scope_regional": t.scope_regional,
+                "best_value": t.best_value,
                 "covers_countries": t.covers_countries,
                 "days_one": t.days_one,
                 "days_many": t.days_many,
@@ -490,6 +492,58 @@ mod tests {
             minify_css("/* x */\n.a > .b ,\n.c {\n  color : red;\n  margin: 0 auto;\n}\n"),
             ".a>.b,.c{color :red;margin:0 auto}"
         );
+    }
+
+    /// The names of the words `loader/` reads: `t.name` in the pre-render, and
+    /// `WORDS[...].name` in the loader.
+    fn words_read_by_the_loader() -> Vec<String> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../loader");
+        let read = |file: &str| fs::read_to_string(root.join(file)).expect("the loader's source");
+        let name = |rest: &str| -> String {
+            rest.chars()
+                .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                .collect()
+        };
+        let mut names = Vec::new();
+        let prerender = read("prerender.js");
+        for (at, _) in prerender.match_indices("t.") {
+            let before = prerender[..at].chars().next_back();
+            if before.is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_' || c == '.')) {
+                names.push(name(&prerender[at + 2..]));
+            }
+        }
+        let loader = read("simology-esim.js");
+        for (at, _) in loader.match_indices("WORDS[") {
+            let rest = &loader[at..];
+            if let Some(dot) = rest
+                .find(']')
+                .and_then(|end| rest[end + 1..].strip_prefix('.'))
+            {
+                names.push(name(dot));
+            }
+        }
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    #[test]
+    fn the_loader_reads_only_words_it_is_given() {
+        let names = words_read_by_the_loader();
+        assert!(
+            names.len() > 10 && names.iter().any(|n| n == "shop_unavailable"),
+            "{names:?}"
+        );
+        let words = words();
+        for lang in Lang::ALL {
+            for name in &names {
+                assert!(
+                    words[lang.tag()].get(name).is_some_and(|v| !v.is_null()),
+                    "{} has no word {name:?}",
+                    lang.tag()
+                );
+            }
+        }
     }
 
     #[test]

@@ -117,6 +117,7 @@ strings! {
     err_upstream, err_network, err_not_found, err_conflict, err_generic, err_payment_page,
     region_western_europe, region_europe, region_north_america, region_asia,
     region_latin_america, region_middle_east, region_global, widget_label, colon,
+    shop_unavailable,
 }
 
 impl Strings {
@@ -247,6 +248,7 @@ pub static EN: Strings = Strings {
     region_global: "Global",
     widget_label: "eSIM shop",
     colon: ":",
+    shop_unavailable: "The eSIM shop could not load. Please reload the page.",
 };
 
 /// French.
@@ -352,6 +354,7 @@ pub static FR: Strings = Strings {
     region_global: "Monde",
     widget_label: "Boutique eSIM",
     colon: "\u{a0}:",
+    shop_unavailable: "La boutique eSIM n’a pas pu se charger. Rechargez la page.",
 };
 
 /// German.
@@ -457,6 +460,7 @@ pub static DE: Strings = Strings {
     region_global: "Weltweit",
     widget_label: "eSIM-Shop",
     colon: ":",
+    shop_unavailable: "Der eSIM-Shop konnte nicht geladen werden. Bitte laden Sie die Seite neu.",
 };
 
 /// Spanish.
@@ -562,6 +566,7 @@ pub static ES: Strings = Strings {
     region_global: "Global",
     widget_label: "Tienda de eSIM",
     colon: ":",
+    shop_unavailable: "No se ha podido cargar la tienda de eSIM. Vuelve a cargar la página.",
 };
 
 /// Italian.
@@ -667,6 +672,7 @@ pub static IT: Strings = Strings {
     region_global: "Globale",
     widget_label: "Negozio eSIM",
     colon: ":",
+    shop_unavailable: "Impossibile caricare il negozio eSIM. Ricarica la pagina.",
 };
 
 #[cfg(test)]
