@@ -17,13 +17,7 @@ use crate::tools;
 /// # Errors
 /// When the build fails or something did not hold.
 pub fn drive(root: &Path, profile: &str, form: &str) -> Result<()> {
-    let mut build = tools::cargo();
-    build.args(["build", "-p", "simology-proxy", "-p", "simology-bench"]);
-    if profile == "release" {
-        build.arg("--release");
-    }
-    tools::run(build.current_dir(root))?;
-    let bin_dir = root.join("target").join(profile);
+    let bin_dir = crate::chaos::build_drivers(root, profile)?;
     // The driver raises its own open-file limit (and so its proxy's) with setrlimit;
     // nothing else on the machine changes.
     tools::run(

@@ -12,19 +12,28 @@ use serde_json::Value;
 
 use crate::tools;
 
-/// Builds the proxy and the chaos driver in `profile` (`debug` or `release`) and runs
-/// the driver with extra arguments.
+/// Builds the proxy and the bench drivers (`simology-bench`) in `profile` (`debug` or
+/// `release`); returns the folder of the binaries.
 ///
 /// # Errors
-/// When the build or the driver fails, or an invariant breaks.
-pub fn drive(root: &Path, profile: &str, args: &[&str]) -> Result<()> {
+/// When the build fails.
+pub fn build_drivers(root: &Path, profile: &str) -> Result<std::path::PathBuf> {
     let mut build = tools::cargo();
     build.args(["build", "-p", "simology-proxy", "-p", "simology-bench"]);
     if profile == "release" {
         build.arg("--release");
     }
     tools::run(build.current_dir(root))?;
-    let bin_dir = root.join("target").join(profile);
+    Ok(root.join("target").join(profile))
+}
+
+/// Builds the proxy and the chaos driver in `profile` (`debug` or `release`) and runs
+/// the driver with extra arguments.
+///
+/// # Errors
+/// When the build or the driver fails, or an invariant breaks.
+pub fn drive(root: &Path, profile: &str, args: &[&str]) -> Result<()> {
+    let bin_dir = build_drivers(root, profile)?;
     let mut driver = std::process::Command::new(bin_dir.join("simology-bench"));
     driver
         .arg("chaos")

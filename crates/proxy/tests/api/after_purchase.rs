@@ -42,10 +42,7 @@ async fn usage_and_a_paid_top_up() {
         .http
         .post(format!("{}/api/orders/{order_ref}/topups", app.url))
         .header("origin", ORIGIN)
-        .json(
-            &json!({"sku": "US-1GB-7D", "email": "alex@example.com", "locale": "en",
-                      "intent_id": intent(), "return_url": RETURN_URL}),
-        )
+        .json(&topup_body("US-1GB-7D"))
         .send()
         .await
         .expect("answer");

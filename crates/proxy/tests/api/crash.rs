@@ -1,49 +1,11 @@
 //! `kill -9` of the proxy process while webhooks arrive, then a restart: every paid
 //! order reaches ready exactly once, because the sandbox retries what was missed.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use simology_sandbox::{SandboxConfig, CARD_SUCCESS};
 
 use crate::helpers::*;
-
-/// A proxy process, killed (SIGKILL) when dropped, so a failing test leaves none behind.
-struct Proxy(Child);
-
-impl Proxy {
-    fn kill(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-fn start_proxy(env: &[(String, String)]) -> (Proxy, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_simology-proxy"))
-        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .env("PROXY_LOG_FORMAT", "text")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("proxy starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("banner");
-    let url = line
-        .trim()
-        .strip_prefix("listening on ")
-        .expect("banner line")
-        .to_owned();
-    (Proxy(child), url)
-}
 
 #[tokio::test]
 async fn kill_9_while_webhooks_arrive_then_restart() {
@@ -61,7 +23,8 @@ async fn kill_9_while_webhooks_arrive_then_restart() {
     let db = database_url(&dir).await;
     // Port 0: the proxy binds a free port itself and says which.
     let env = proxy_env(sandbox.url(), &db, &[]);
-    let (mut child, url) = start_proxy(&env);
+    let mut proxy = ProxyProcess::start(&env, &dir.join("proxy-first.log"));
+    let url = proxy.url.clone();
     sandbox.set_webhook_url(Some(
         format!("{url}/webhooks/simology").parse().expect("url"),
     ));
@@ -85,7 +48,7 @@ async fn kill_9_while_webhooks_arrive_then_restart() {
     })
     .await;
     // SIGKILL: no graceful anything.
-    child.kill();
+    proxy.kill();
     eventually(
         "a delivery fails while the proxy is down, so retries are exercised",
         async || {
@@ -100,7 +63,8 @@ async fn kill_9_while_webhooks_arrive_then_restart() {
     .await;
     // The restarted proxy gets another port; the sandbox is pointed at it, as a load
     // balancer in front would be, and its retries reach it.
-    let (mut child, url) = start_proxy(&env);
+    let mut proxy = ProxyProcess::start(&env, &dir.join("proxy-restarted.log"));
+    let url = proxy.url.clone();
     sandbox.set_webhook_url(Some(
         format!("{url}/webhooks/simology").parse().expect("url"),
     ));
@@ -116,7 +80,7 @@ async fn kill_9_while_webhooks_arrive_then_restart() {
     // An event the killed proxy had claimed is taken up again by the restarted one once
     // its lease runs out.
     let counts = wait_for_events(&store, "every stored event is applied", |c| c.waiting == 0).await;
-    child.kill();
+    proxy.kill();
     assert_eq!(counts.stored, counts.processed);
     assert_eq!(
         counts.stored,

@@ -207,6 +207,14 @@ pub fn checkout_body(sku: &str) -> Value {
     })
 }
 
+/// A top-up body for `sku` (a checkout's, without a quantity).
+pub fn topup_body(sku: &str) -> Value {
+    json!({
+        "sku": sku, "email": "alex@example.com", "locale": "en",
+        "intent_id": intent(), "return_url": RETURN_URL,
+    })
+}
+
 impl TestApp {
     /// Runs a `simology-proxy` command with this proxy's settings (its store).
     pub fn command(&self, args: &[&str]) -> (bool, String, String) {
@@ -594,12 +602,17 @@ impl ProxyProcess {
             .to_owned();
         ProxyProcess { child, url }
     }
+
+    /// SIGKILL, and reaped: no graceful anything.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 impl Drop for ProxyProcess {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.kill();
     }
 }
 

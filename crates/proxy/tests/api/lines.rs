@@ -138,10 +138,7 @@ async fn usage_and_a_top_up_for_line_2_leave_lines_1_and_3_untouched() {
             app.url, iccids[1]
         ))
         .header("origin", ORIGIN)
-        .json(
-            &json!({"sku": "US-1GB-7D", "email": "alex@example.com", "locale": "en",
-                      "intent_id": intent(), "return_url": RETURN_URL}),
-        )
+        .json(&topup_body("US-1GB-7D"))
         .send()
         .await
         .expect("answer");

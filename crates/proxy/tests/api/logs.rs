@@ -51,10 +51,7 @@ async fn a_journeys_logs_hold_no_reference_and_no_activation_code() {
     let topup: Value = http
         .post(format!("{url}/api/orders/{order_ref}/topups"))
         .header("origin", ORIGIN)
-        .json(
-            &json!({"sku": "US-1GB-7D", "email": "alex@example.com", "locale": "en",
-                      "intent_id": intent(), "return_url": RETURN_URL}),
-        )
+        .json(&topup_body("US-1GB-7D"))
         .send()
         .await
         .expect("top-up")
