@@ -9,6 +9,7 @@ use simology_proxy_api::OrderRef;
 use simology_widget_core::format;
 use simology_widget_core::i18n::fill;
 
+use crate::browser::Waker;
 use crate::context::ctx;
 use crate::load::load;
 use crate::purchase::{Item, Purchase};
@@ -33,13 +34,17 @@ pub fn Topups(
     let invalid = purchase.email_invalid;
     let email_id = ctx.id("topup-email");
     let email_ref: NodeRef<leptos::html::Input> = NodeRef::new();
-    // The proxy asked for the email after all: the field shows, and takes the focus.
+    // The proxy asked for the email after all: the field shows, and takes the focus once
+    // it is shown (after this turn's effects: a hidden field takes none).
     Effect::new(move |was_on_file: Option<bool>| {
         let now = on_file.get();
         if was_on_file == Some(true) && !now {
-            if let Some(input) = email_ref.get_untracked() {
-                let _ = input.focus();
-            }
+            leptos::task::spawn_local(async move {
+                Waker::default().sleep(0).await;
+                if let Some(input) = email_ref.try_get_untracked().flatten() {
+                    let _ = input.focus();
+                }
+            });
         }
         now
     });
