@@ -74,6 +74,10 @@ pub struct Purchase {
     pub email: RwSignal<String>,
     /// Whether the email is flagged as not an address (locally or by the proxy).
     pub email_invalid: RwSignal<bool>,
+    /// Whether the proxy holds the email for what this buys (a top-up of an order whose
+    /// view says `email_on_file`): the form may then send none. Turns false when the
+    /// proxy asks for it after all.
+    pub email_on_file: RwSignal<bool>,
     /// The last failure, translated.
     pub error: RwSignal<Option<&'static str>>,
     /// A request is under way.
@@ -93,6 +97,7 @@ impl Purchase {
             ctx,
             email: RwSignal::new(ctx.email.get_untracked()),
             email_invalid: RwSignal::new(false),
+            email_on_file: RwSignal::new(false),
             error: RwSignal::new(None),
             busy: RwSignal::new(false),
             redirecting: RwSignal::new(false),
@@ -139,7 +144,9 @@ impl Purchase {
             return;
         }
         let email = self.email.get_untracked().trim().to_owned();
-        if !is_valid_email(&email) {
+        // None typed, and the proxy has the order's: the request goes without one.
+        let on_file = email.is_empty() && self.email_on_file.get_untracked();
+        if !on_file && !is_valid_email(&email) {
             self.email_invalid.set(true);
             return;
         }
@@ -226,6 +233,12 @@ impl Purchase {
                         // Not offered again either.
                         self.ctx.email.set(String::new());
                         self.email_invalid.set(true);
+                        // The proxy holds none after all (restarted, or another
+                        // replica): the form asks for it, and the field says why.
+                        if self.email_on_file.get_untracked() {
+                            self.email_on_file.set(false);
+                            return;
+                        }
                     }
                     // The details changed under the same intent: the next try is a new
                     // purchase. Any other failure keeps the intent, so a retry after a

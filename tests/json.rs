@@ -67,6 +67,7 @@ fn order(state: OrderState, esim: bool) -> OrderView {
             valid_until: "2026-12-26T10:00:00Z".into(),
         }),
         topup_of: None,
+        email_on_file: false,
         version: 9_007_199_254_740_991,
         updated_at: "2026-11-26T10:00:00Z".into(),
     }

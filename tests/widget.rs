@@ -939,6 +939,7 @@ fn order_view(state: OrderState, reason: Option<&str>, version: i64) -> OrderVie
         },
         esim,
         topup_of: None,
+        email_on_file: false,
         version,
         updated_at: String::new(),
     }
@@ -1318,6 +1319,64 @@ async fn a_failed_topup_keeps_its_intent_and_flags_a_refused_email() {
         DestinationId::country("US").expect("country")
     );
     assert_eq!(h.fake.topups.borrow()[5].intent_id, intents[4]);
+}
+
+#[wasm_bindgen_test]
+async fn a_topup_sends_no_email_the_proxy_holds_and_asks_for_it_when_the_proxy_has_none() {
+    let en = Lang::En.strings();
+    // Back from the payment page: the page reloaded, the widget holds no email, and the
+    // order says that the proxy holds the checkout's.
+    let h = mount_widget(Lang::En, None, Some(Screen::Order(order_ref())));
+    let mut ready = order_view(OrderState::Ready, None, 4);
+    ready.email_on_file = true;
+    h.fake.publish(Ok(ready));
+    h.shown(".topups .topup-list button").await;
+    let field = h.one(".topups input[type=email]");
+    assert!(
+        field.offset_parent().is_none() && field.closest("[hidden]").ok().flatten().is_some(),
+        "no email field"
+    );
+
+    // A top-up goes without one.
+    h.one(".topups .topup-list button").click();
+    until("the top-up to be sent", || {
+        h.fake.topups.borrow().len() == 1
+    })
+    .await;
+    assert_eq!(h.fake.topups.borrow()[0].email, "", "no email sent");
+
+    // This proxy holds none after all (restarted): the field shows, focused, and says
+    // what to do; the purchase stays the same.
+    h.fake.topup_answers.give(Err(Failure::Api {
+        status: 400,
+        code: ErrorCode::InvalidEmail,
+        retry_after: None,
+    }));
+    until("the email field", || field.offset_parent().is_some()).await;
+    until("the focus on the field", || {
+        document().active_element().as_ref() == Some(field.unchecked_ref::<web_sys::Element>())
+    })
+    .await;
+    assert_eq!(h.text(".topups .field-error"), en.email_invalid);
+    assert_eq!(field.get_attribute("aria-invalid").as_deref(), Some("true"));
+    assert_eq!(h.text(".topups .form-error"), "", "said once, at the field");
+    h.one(".topups .topup-list button").click();
+    assert_eq!(
+        h.fake.topups.borrow().len(),
+        1,
+        "not sent again without one"
+    );
+
+    h.type_into(".topups input[type=email]", "alex@example.com");
+    h.buy_topup(Ok(CheckoutResponse {
+        order_ref: OrderRef::from_bits(9),
+        payment_url: "https://pay.example/cs_topup".into(),
+        expires_at: String::new(),
+    }))
+    .await;
+    let sent = h.fake.topups.borrow();
+    assert_eq!(sent[1].email, "alex@example.com");
+    assert_eq!(sent[1].intent_id, sent[0].intent_id, "the same purchase");
 }
 
 /// A poll of the order against a fresh fake, with the order remembered as unfinished.

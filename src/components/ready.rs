@@ -178,7 +178,7 @@ pub fn Ready(
                 <p><a href=href.to_owned() target="_blank" rel="noopener noreferrer">{t.plan_details}</a></p>
             })}
             <Usage order_ref=order_ref.clone() />
-            <Topups order_ref=order_ref />
+            <Topups order_ref=order_ref email_on_file=order.email_on_file />
         </div>
     }
     .into_any()

@@ -1,12 +1,15 @@
 //! Top-up offers for a ready eSIM, each bought like a plan (the flow is
 //! [`Purchase`]'s), with one email for all of them (the one last given in this widget,
-//! if any).
+//! if any). When the proxy holds the order's email (`email_on_file`, e.g. back from the
+//! payment page, whose reload took the widget's memory), the field is hidden and none
+//! need be sent; if the proxy asks for it after all, the field comes back, focused.
 
 use leptos::prelude::*;
 use simology_proxy_api::OrderRef;
 use simology_widget_core::format;
 use simology_widget_core::i18n::fill;
 
+use crate::browser::Waker;
 use crate::context::ctx;
 use crate::load::load;
 use crate::purchase::{Item, Purchase};
@@ -16,6 +19,9 @@ use crate::purchase::{Item, Purchase};
 pub fn Topups(
     /// The order they would top up.
     order_ref: OrderRef,
+    /// Whether the proxy holds the order's email (the order's `email_on_file`).
+    #[prop(optional)]
+    email_on_file: bool,
 ) -> impl IntoView {
     let ctx = ctx();
     let t = ctx.t;
@@ -23,8 +29,25 @@ pub fn Topups(
     let offers = load(ctx.backend().topup_offers(&order_ref));
     let of = StoredValue::new(order_ref);
     let purchase = Purchase::new(ctx);
+    purchase.email_on_file.set(email_on_file);
+    let on_file = purchase.email_on_file;
     let invalid = purchase.email_invalid;
     let email_id = ctx.id("topup-email");
+    let email_ref: NodeRef<leptos::html::Input> = NodeRef::new();
+    // The proxy asked for the email after all: the field shows, and takes the focus once
+    // it is shown (after this turn's effects: a hidden field takes none).
+    Effect::new(move |was_on_file: Option<bool>| {
+        let now = on_file.get();
+        if was_on_file == Some(true) && !now {
+            leptos::task::spawn_local(async move {
+                Waker::default().sleep(0).await;
+                if let Some(input) = email_ref.try_get_untracked().flatten() {
+                    let _ = input.focus();
+                }
+            });
+        }
+        now
+    });
     move || {
         let list = offers
             .get()
@@ -36,12 +59,14 @@ pub fn Topups(
             view! {
                 <section class="topups">
                     <h3 class="section-title">{t.topup_title}</h3>
-                    <label for=email_id.clone() class="field-label">{t.email_label}</label>
-                    <input id=email_id class="field" type="email" autocomplete="email"
-                        aria-invalid=move || invalid.get().to_string()
-                        prop:value=move || purchase.email.get()
-                        on:input=move |ev| purchase.edit_email(event_target_value(&ev)) />
-                    <p class="field-error" role="alert">{move || invalid.get().then_some(t.email_invalid)}</p>
+                    <div hidden=move || on_file.get()>
+                        <label for=email_id.clone() class="field-label">{t.email_label}</label>
+                        <input node_ref=email_ref id=email_id class="field" type="email" autocomplete="email"
+                            aria-invalid=move || invalid.get().to_string()
+                            prop:value=move || purchase.email.get()
+                            on:input=move |ev| purchase.edit_email(event_target_value(&ev)) />
+                        <p class="field-error" role="alert">{move || invalid.get().then_some(t.email_invalid)}</p>
+                    </div>
                     <p class="form-error" role="alert">{move || purchase.error.get()}</p>
                     <ul class="topup-list">
                         {list.into_iter().take(3).map(|plan| {

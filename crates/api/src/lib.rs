@@ -307,6 +307,11 @@ pub struct OrderView {
     /// For a top-up, the order of the line it adds data to.
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub topup_of: Option<OrderRef>,
+    /// Whether this proxy holds, in memory, the email given for this order (at its
+    /// checkout or a top-up of it): a top-up of the order may then omit its email.
+    /// Never the address itself; false from an older proxy.
+    #[serde(default)]
+    pub email_on_file: bool,
     /// Changes with every change of the order: pass it back as `version` to long-poll.
     pub version: i64,
     /// When the order last changed.
@@ -393,7 +398,11 @@ pub struct TopupOffers {
 pub struct TopupRequest {
     /// One of the offers.
     pub sku: String,
-    /// Where the receipt goes.
+    /// Where the receipt goes. Absent or empty: the email of the order's checkout (or
+    /// of its last top-up), when this proxy process still holds it in memory (see
+    /// `OrderView::email_on_file`); when it does not, the answer is `invalid_email`
+    /// (field `email`) and the widget asks for it.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub email: String,
     /// The traveller's language.
     pub locale: String,
@@ -596,6 +605,7 @@ mod tests {
                 },
                 esim: Some(esim(2)),
                 topup_of: None,
+                email_on_file: true,
                 version: 4,
                 updated_at: "2026-11-26T10:00:00.000Z".into(),
             },
@@ -634,6 +644,24 @@ mod tests {
         assert_eq!(view, detail.order);
         let back: OrderDetail = serde_json::from_value(json).expect("round trip");
         assert_eq!(back, detail);
+    }
+
+    #[test]
+    fn a_top_up_may_omit_its_email_and_an_old_view_has_none_on_file() {
+        let request: TopupRequest = serde_json::from_str(
+            r#"{"sku":"JP-1GB-7D","locale":"en","intent_id":"i","return_url":"https://x.example/"}"#,
+        )
+        .expect("no email is fine");
+        assert_eq!(request.email, "");
+        let sent = serde_json::to_value(&request).expect("json");
+        assert!(
+            sent.get("email").is_none(),
+            "an empty email is not sent: {sent}"
+        );
+        let mut old = serde_json::to_value(detail()).expect("json");
+        old.as_object_mut().expect("object").remove("email_on_file");
+        let view: OrderView = serde_json::from_value(old).expect("an older proxy's view");
+        assert!(!view.email_on_file);
     }
 
     #[test]

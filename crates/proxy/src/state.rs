@@ -11,6 +11,7 @@ use crate::catalog::{CatalogCache, Snapshot};
 use crate::config::{self, Settings};
 use crate::metrics::Metrics;
 use crate::ratelimit::{Holds, Limits};
+use crate::services::emails::EmailsOnFile;
 use crate::services::usage::UsageCache;
 use crate::store::Store;
 
@@ -34,6 +35,8 @@ pub struct AppState {
     pub long_polls: Holds,
     /// Usage answers by ICCID.
     pub usage: UsageCache,
+    /// The email given for each recent order, in memory only, for its top-ups.
+    pub emails: EmailsOnFile,
     /// Wakes the event processor after a webhook is stored.
     pub wake_processor: Notify,
     /// Becomes `true` when the proxy is shutting down.
@@ -71,6 +74,7 @@ impl AppState {
             limits: Limits::new(&settings.rate_limits),
             long_polls: Holds::new(settings.serving.long_polls_per_client),
             usage: UsageCache::default(),
+            emails: EmailsOnFile::default(),
             affiliates,
             settings,
             store,

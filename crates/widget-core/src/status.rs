@@ -167,6 +167,7 @@ mod tests {
             },
             esim: None,
             topup_of: None,
+            email_on_file: false,
             version: 1,
             updated_at: String::new(),
         }

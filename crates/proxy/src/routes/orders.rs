@@ -360,7 +360,9 @@ async fn buy_topup_for(
     let sku = Sku::parse(body.sku.trim())?;
     let plan = purchase::topup_plan(state, &row, &sku).await?;
     let quantity = Quantity::parse(1)?;
-    let buyer = Buyer::of(&body, &state.affiliates.allowed_origins())?;
+    let buyer = Buyer::of_topup(&body, &state.affiliates.allowed_origins(), || {
+        state.emails.email(&row.order_ref)
+    })?;
     let purchase = Purchase {
         topup_of: Some(TopupOf {
             order_ref: row.order_ref,

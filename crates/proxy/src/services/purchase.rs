@@ -24,7 +24,8 @@ use crate::store::{FunnelKey, NewOrder, OrderRow};
 /// Who buys, and where the payment page sends them back: what a checkout and a top-up
 /// purchase share.
 pub struct Buyer {
-    /// For the upstream session only; never stored.
+    /// For the upstream session, and held in memory for the order's top-ups
+    /// (`EmailsOnFile`); never stored.
     pub email: Email,
     /// The traveller's language.
     pub locale: Locale,
@@ -82,6 +83,33 @@ impl Buyer {
     pub fn of(request: &impl BuyerFields, allowed: &[Origin]) -> Result<Buyer, Invalid> {
         let [email, locale, intent_id, return_url] = request.buyer_fields();
         Buyer::parse(email, locale, intent_id, return_url, allowed)
+    }
+
+    /// The buyer of a top-up request, whose email may be left out (absent or blank) when
+    /// `on_file` has the order's; one given is checked as a checkout's is.
+    ///
+    /// # Errors
+    /// The first field that is refused; the email (`invalid_email`) when none is given
+    /// and none is on file, so that the widget asks for it.
+    pub fn of_topup(
+        request: &TopupRequest,
+        allowed: &[Origin],
+        on_file: impl FnOnce() -> Option<Email>,
+    ) -> Result<Buyer, Invalid> {
+        if !request.email.trim().is_empty() {
+            return Buyer::of(request, allowed);
+        }
+        let email = on_file().ok_or(invalid(
+            Field::Email,
+            "must be given: none is on file for this order here",
+        ))?;
+        let [_, locale, intent_id, return_url] = request.buyer_fields();
+        Ok(Buyer {
+            email,
+            locale: Locale::parse_or_default(locale),
+            intent: IntentId::parse(intent_id)?,
+            return_url: ReturnUrl::parse(return_url, allowed)?,
+        })
     }
 }
 
@@ -261,7 +289,10 @@ pub async fn start_attributed(
             "this purchase was already started with other details",
         ));
     }
+    // The order a top-up is for (or this new one) is where its next top-up looks.
+    let email_for = p.topup_of.as_ref().map_or(&row.order_ref, |t| &t.order_ref);
     if let (Some(url), Some(expires)) = (&row.payment_url, row.session_expires_at) {
+        state.emails.remember(email_for, &p.buyer.email);
         return Ok(CheckoutResponse {
             order_ref: row.order_ref.clone(),
             payment_url: url.clone(),
@@ -311,6 +342,7 @@ pub async fn start_attributed(
                 ApiError::UpstreamAnswer("payment_url is neither https nor loopback http")
             })?;
             let expires = unix_ms(session.expires_at);
+            state.emails.remember(email_for, &p.buyer.email);
             state
                 .store
                 .attach_session(&row.order_ref, &session.id, payment_url.as_str(), expires)

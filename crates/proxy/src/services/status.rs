@@ -29,8 +29,9 @@ use crate::store::OrderRow;
 
 /// The widget's view of a stored order at `now` (Unix ms), with its lines: a pending
 /// order whose payment page has expired shows as expired before the reconciler
-/// records it.
-pub fn view(row: &OrderRow, now: i64) -> OrderDetail {
+/// records it. `email_on_file`: whether this process holds the order's email (the view
+/// says so, never which).
+pub fn view(row: &OrderRow, now: i64, email_on_file: bool) -> OrderDetail {
     let mut state = row.facts.state();
     let mut reason = row.facts.reason().map(str::to_owned);
     if state == OrderState::Pending && row.session_expires_at.is_some_and(|t| t < now) {
@@ -50,6 +51,7 @@ pub fn view(row: &OrderRow, now: i64) -> OrderDetail {
             plan: row.plan.clone(),
             esim,
             topup_of: row.parent_ref.clone(),
+            email_on_file,
             version: row.version,
             updated_at: rfc3339_ms(row.updated_at),
         },
@@ -145,15 +147,18 @@ pub struct Status {
     /// Until when it holds if the order does not change (Unix ms; see
     /// [`view_holds_until`]).
     holds_until: Option<i64>,
+    /// Whether it says that the order's email is on file: it holds while this process
+    /// holds the email or not, as it did then.
+    email_on_file: bool,
 }
 
 impl Status {
-    /// The status of `row` at `now`.
+    /// The status of `row` at `now` (see [`view`] for `email_on_file`).
     ///
     /// # Errors
     /// When the view cannot be serialised (a bug).
-    pub fn of(row: &OrderRow, now: i64) -> Result<Status, ApiError> {
-        let body = serde_json::to_vec(&view(row, now))
+    pub fn of(row: &OrderRow, now: i64, email_on_file: bool) -> Result<Status, ApiError> {
+        let body = serde_json::to_vec(&view(row, now, email_on_file))
             .map_err(|e| ApiError::Internal(anyhow::Error::new(e).context("serialising a view")))?;
         let digest = Sha256::digest(&body);
         let etag = HeaderValue::from_str(&format!("\"{}\"", hex::encode(&digest[..12])))
@@ -163,11 +168,12 @@ impl Status {
             body: Bytes::from(body),
             etag,
             holds_until: view_holds_until(row, now),
+            email_on_file,
         })
     }
 
-    fn holds_at(&self, now: i64) -> bool {
-        self.holds_until.is_none_or(|t| now < t)
+    fn holds_at(&self, now: i64, email_on_file: bool) -> bool {
+        self.holds_until.is_none_or(|t| now < t) && self.email_on_file == email_on_file
     }
 }
 
@@ -183,8 +189,10 @@ pub async fn current(
     let hub = state.store.hub();
     let (memo, ticket) = hub.look(order_ref);
     let now = now_ms();
+    // Remembered or forgotten since the view was made: the view is made again.
+    let email_on_file = state.emails.holds(order_ref);
     if let Some(kept) = memo.and_then(|m| m.downcast::<Status>().ok()) {
-        if kept.holds_at(now) {
+        if kept.holds_at(now, email_on_file) {
             state.metrics.status_cache(true);
             return Ok(Some(kept));
         }
@@ -193,7 +201,7 @@ pub async fn current(
     let Some(row) = state.store.order(order_ref).await? else {
         return Ok(None);
     };
-    let status = Arc::new(Status::of(&row, now)?);
+    let status = Arc::new(Status::of(&row, now, email_on_file)?);
     hub.keep(order_ref, ticket, Arc::clone(&status) as crate::store::Memo);
     Ok(Some(status))
 }

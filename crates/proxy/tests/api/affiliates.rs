@@ -333,7 +333,7 @@ async fn a_checkout_naming_an_affiliate_from_outside_its_sites_is_refused() {
 }
 
 /// Every value of every column of every table, as text.
-async fn everything_stored(db: &AnyPool) -> Vec<(String, String, String)> {
+pub async fn everything_stored(db: &AnyPool) -> Vec<(String, String, String)> {
     let tables: Vec<String> = if on_postgres() {
         sqlx::query("SELECT table_name::text AS name FROM information_schema.tables WHERE table_schema = 'public'")
     } else {

@@ -145,3 +145,143 @@ async fn unpaid_sessions_expire() {
     assert_eq!(order["reason"], "payment_expired");
     app.stop().await;
 }
+
+/// The address the traveller typed at checkout, distinct enough to be searched for.
+const TYPED: &str = "traveller.7c41@example.com";
+
+/// `POST /api/orders/{order_ref}/topups`, or the same for one line, with `email` (none
+/// when `None`); returns the status and the answer.
+async fn buy_topup(
+    app: &TestApp,
+    order_ref: &str,
+    iccid: Option<&str>,
+    email: Option<&str>,
+) -> (u16, Value) {
+    let path = match iccid {
+        Some(iccid) => format!("/api/orders/{order_ref}/lines/{iccid}/topups"),
+        None => format!("/api/orders/{order_ref}/topups"),
+    };
+    let mut body = json!({"sku": "US-1GB-7D", "locale": "en", "intent_id": intent(),
+        "return_url": RETURN_URL});
+    if let Some(email) = email {
+        body["email"] = email.into();
+    }
+    let r = app
+        .http
+        .post(format!("{}{path}", app.url))
+        .header("origin", ORIGIN)
+        .json(&body)
+        .send()
+        .await
+        .expect("answer");
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// The email of the upstream session an order of the proxy made.
+async fn session_email(app: &TestApp, order_ref: &str) -> Option<String> {
+    let sessions: Vec<Value> = reqwest::get(format!("{}/sandbox/sessions", app.sandbox.url()))
+        .await
+        .expect("sessions")
+        .json()
+        .await
+        .expect("json");
+    sessions
+        .iter()
+        .find(|s| s["metadata"]["order_ref"] == order_ref)
+        .and_then(|s| s["customer_email"].as_str().map(str::to_owned))
+}
+
+#[tokio::test]
+async fn a_top_up_reuses_the_checkouts_email_held_in_memory_only() {
+    let mut app = spawn_app().await;
+    let mut body = checkout_body("US-5GB-30D");
+    body["email"] = TYPED.into();
+    let r = app.post_checkout(&body).await;
+    assert_eq!(r.status(), 200);
+    let checkout: Value = r.json().await.expect("json");
+    let order_ref = checkout["order_ref"].as_str().expect("ref").to_owned();
+    app.pay(checkout["payment_url"].as_str().expect("url"), CARD_SUCCESS)
+        .await;
+    let ready = app.wait_for_state(&order_ref, "ready").await;
+    let iccid = ready["esim"]["iccid"].as_str().expect("iccid").to_owned();
+
+    // Back from the payment page, the widget knows no email; the order says one is on
+    // file, and never which.
+    assert_eq!(ready["email_on_file"], true, "{ready}");
+    let (_, view) = app.get_json(&format!("/api/orders/{order_ref}")).await;
+    let text = view.to_string().to_lowercase();
+    assert!(!text.contains("traveller.7c41"), "{text}");
+
+    // A top-up without an email, of the order and of its line: the checkout's email
+    // goes upstream.
+    for line in [None, Some(iccid.as_str())] {
+        let (status, topup) = buy_topup(&app, &order_ref, line, None).await;
+        assert_eq!(status, 200, "{line:?}: {topup}");
+        let topup_ref = topup["order_ref"].as_str().expect("ref");
+        assert_eq!(
+            session_email(&app, topup_ref).await.as_deref(),
+            Some(TYPED),
+            "{line:?}"
+        );
+    }
+    // An empty one is none too.
+    let (status, topup) = buy_topup(&app, &order_ref, None, Some("  ")).await;
+    assert_eq!(status, 200, "{topup}");
+
+    // A top-up's own email is checked as before, and held for the order's next ones.
+    let (status, refused) = buy_topup(&app, &order_ref, None, Some("not-an-email")).await;
+    assert_eq!(
+        (status, refused["error"]["code"].clone()),
+        (400, json!("invalid_email"))
+    );
+    let (status, _) = buy_topup(&app, &order_ref, None, Some("sam.91d0@example.com")).await;
+    assert_eq!(status, 200);
+    let (status, topup) = buy_topup(&app, &order_ref, Some(&iccid), None).await;
+    assert_eq!(status, 200, "{topup}");
+    assert_eq!(
+        session_email(&app, topup["order_ref"].as_str().expect("ref"))
+            .await
+            .as_deref(),
+        Some("sam.91d0@example.com")
+    );
+
+    // A fresh process (a restart, another replica) holds no email: the order says so,
+    // and a top-up without one is refused with the email's code, before any session.
+    app.restart().await;
+    let view = app.order(&order_ref).await;
+    assert_eq!(view["email_on_file"], false, "{view}");
+    let sessions = app.sandbox_state().await["sessions"].clone();
+    for line in [None, Some(iccid.as_str())] {
+        let (status, refused) = buy_topup(&app, &order_ref, line, None).await;
+        assert_eq!(
+            (
+                status,
+                refused["error"]["code"].clone(),
+                refused["error"]["field"].clone()
+            ),
+            (400, json!("invalid_email"), json!("email")),
+            "{line:?}: {refused}"
+        );
+    }
+    assert_eq!(
+        app.sandbox_state().await["sessions"],
+        sessions,
+        "nothing went upstream"
+    );
+    // Given again, it is held again.
+    let (status, _) = buy_topup(&app, &order_ref, None, Some(TYPED)).await;
+    assert_eq!(status, 200);
+    assert_eq!(app.order(&order_ref).await["email_on_file"], true);
+
+    // The database holds neither address, anywhere.
+    let db = crate::affiliates::database(&app).await;
+    for (table, column, value) in crate::affiliates::everything_stored(&db).await {
+        let value = value.to_lowercase();
+        assert!(
+            !value.contains("traveller.7c41") && !value.contains("sam.91d0"),
+            "{table}.{column}: {value}"
+        );
+    }
+    app.stop().await;
+}

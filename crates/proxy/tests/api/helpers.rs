@@ -277,6 +277,28 @@ impl TestApp {
             .expect("json")
     }
 
+    /// Stops this proxy and serves a fresh one (a new process's memory) on the same
+    /// database and sandbox, as a restart or another replica would.
+    pub async fn restart(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.task.take() {
+            let _ = t.await;
+        }
+        let served = serve(&self.env).await;
+        self.sandbox.set_webhook_url(Some(
+            format!("{}/webhooks/simology", served.url)
+                .parse()
+                .expect("url"),
+        ));
+        self.url = served.url;
+        self.admin_url = served.admin_url;
+        self.state = served.state;
+        self.stop = Some(served.stop);
+        self.task = Some(served.task);
+    }
+
     pub async fn stop(mut self) {
         if let Some(s) = self.stop.take() {
             let _ = s.send(());

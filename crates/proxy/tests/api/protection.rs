@@ -172,6 +172,19 @@ async fn operations_endpoints() {
         assert!(doc["paths"][path].is_object(), "{path} documented");
     }
     assert!(doc["components"]["schemas"]["OrderView"].is_object());
+    // A top-up may leave its email out (the proxy may hold the order's), and the view
+    // says whether it does; an older proxy's view, without it, reads as false.
+    let schemas = &doc["components"]["schemas"];
+    let required = |schema: &str| -> Vec<String> {
+        serde_json::from_value(schemas[schema]["required"].clone()).expect("required")
+    };
+    assert!(schemas["TopupRequest"]["properties"]["email"].is_object());
+    assert!(!required("TopupRequest").contains(&"email".to_owned()));
+    assert!(required("TopupRequest").contains(&"sku".to_owned()));
+    assert_eq!(
+        schemas["OrderView"]["properties"]["email_on_file"]["type"],
+        "boolean"
+    );
     let order = app
         .get("/api/orders/o_00000000000000000000000000000000")
         .await;
