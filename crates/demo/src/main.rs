@@ -181,7 +181,8 @@ async fn main() -> Result<()> {
         ("SIMOLOGY_WEBHOOK_SECRET", DEFAULT_WEBHOOK_SECRET.to_owned()),
         (
             "PROXY_ALLOWED_ORIGINS",
-            format!("{page_url},{localhost_page}"),
+            // The CDN's too: the embed builder there previews the widget live.
+            format!("{page_url},{localhost_page},{cdn_url}"),
         ),
         ("PROXY_LISTEN", proxy_listen.to_string()),
         ("PROXY_DATABASE_URL", format!("sqlite://{}", db.display())),
@@ -364,7 +365,7 @@ async fn main() -> Result<()> {
         println!("  two widgets:           {page_url}/two.html");
         println!("  hostile host CSS:      {page_url}/hostile.html");
         println!("  a second blog:         {second_url}/  (another affiliate, another origin)");
-        println!("  embed builder:         {cdn_url}/builder.html");
+        println!("  embed builder:         {cdn_url}/builder.html?proxy={proxy_url}");
         println!("  affiliate reports:     {page_url}/report  and  {second_url}/report");
         println!("  widget files (CDN):    {cdn_url}/simology-esim.js");
         println!(
