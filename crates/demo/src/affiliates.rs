@@ -154,7 +154,11 @@ pub fn report_page(affiliate: &DemoAffiliate, report: Result<Report>) -> String 
                     f.checkout_started,
                     f.paid,
                     f.ready,
-                    escape(&revenue.join(", "))
+                    escape(&if revenue.is_empty() {
+                        "—".to_owned()
+                    } else {
+                        revenue.join(", ")
+                    })
                 );
             }
             if report.rows.is_empty() {
