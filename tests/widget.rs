@@ -899,6 +899,31 @@ fn attributes_follow_the_proxys_rules_and_a_bad_one_is_left_out_with_a_warning()
     assert_eq!(attribution(Some(" "), None, "/"), (None, Vec::new()));
 }
 
+#[wasm_bindgen_test]
+fn the_elements_affiliate_and_placement_reach_the_config_with_the_pages_path() {
+    let options = js_sys::Object::new();
+    for (key, value) in [
+        ("proxy", "https://esim.partner.example"),
+        ("affiliate", "wander-notes"),
+        ("placement", "Japan-Post-Sidebar"),
+    ] {
+        js_sys::Reflect::set(&options, &key.into(), &value.into()).expect("set");
+    }
+    let config = simology_widget::config_from(&options);
+    let path = window().location().pathname().expect("a path");
+    assert_eq!(
+        config.attribution,
+        Some(Attribution {
+            affiliate: "wander-notes".into(),
+            placement: Some("japan-post-sidebar".into()),
+            page_path: normalise_page_path(&path),
+        })
+    );
+    assert!(config.attribution.and_then(|a| a.page_path).is_some());
+    js_sys::Reflect::delete_property(&options, &"affiliate".into()).expect("delete");
+    assert_eq!(simology_widget::config_from(&options).attribution, None);
+}
+
 fn submit(h: &Harness) {
     let e = web_sys::Event::new_with_event_init_dict("submit", &{
         let i = web_sys::EventInit::new();
