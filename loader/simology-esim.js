@@ -25,7 +25,7 @@
   var MODULES = /*__MODULES__*/;
   var CSS = /*__CSS__*/;
   var WORDS = /*__WORDS__*/;
-  var ATTRIBUTES = ["proxy", "country", "region", "locale", "theme", "poll-interval"];
+  var ATTRIBUTES = ["proxy", "country", "region", "locale", "theme", "poll-interval", "affiliate", "placement"];
   var ORDERS_KEY = "simology-esim.orders";
   var RETURN = /^#*simology-(order|cancel)=(o_[0-9a-f]{32})$/;
   var DAY_MS = 24 * 3600 * 1000;
@@ -110,6 +110,68 @@
     if (/^[A-Za-z]{2}$/.test(country)) return { kind: "country", code: country.toUpperCase() };
     if (/^[A-Za-z-]{1,40}$/.test(region)) return { kind: "region", code: region.toLowerCase() };
     return null;
+  }
+
+  // `normalise_page_path` (simology-proxy-api) on `location.pathname`, which the
+  // browser has percent-encoded already: a path only, its escapes upper-cased, other
+  // bytes outside a path's characters escaped, runs of "/" as one, no trailing "/";
+  // null when the proxy would refuse it.
+  function pagePath(path) {
+    var out = path.replace(/%(?![0-9A-Fa-f]{2})/g, "%25")
+      .replace(/%[0-9a-f]{2}/gi, function (e) { return e.toUpperCase(); })
+      .replace(/[^A-Za-z0-9\-._~!$&'()*+,;=:@\/%]/g, function (c) {
+        return "%" + (c.charCodeAt(0) < 16 ? "0" : "") + c.charCodeAt(0).toString(16).toUpperCase();
+      })
+      .replace(/\/{2,}/g, "/");
+    if (out.length > 1) out = out.replace(/\/$/, "");
+    return out.charAt(0) === "/" && out.length <= 200 && !/\/\.\.?(\/|$)/.test(out) ? out : null;
+  }
+
+  // The attribution of the beacons the loader sends itself (`shown`, and a plan chosen
+  // on the drawing), by `src/attribution.rs`'s rules: null without a well-formed
+  // affiliate; a malformed placement left out. The wasm warns about what it leaves out.
+  function attribution(options) {
+    var affiliate = (options.affiliate || "").trim();
+    if (!options.proxy || !/^[a-z0-9][a-z0-9-]{0,39}$/.test(affiliate)) return null;
+    var placement = (options.placement || "").trim().replace(/[A-Z]/g, function (c) { return c.toLowerCase(); });
+    var found = { affiliate: affiliate, page_path: pagePath(location.pathname) || undefined };
+    if (/^[a-z0-9][a-z0-9._-]{0,63}$/.test(placement)) found.placement = placement;
+    return found;
+  }
+
+  // One funnel event, as the wasm's `Backend::beacon` sends it: no answer is read.
+  function beacon(options, found, event, destination) {
+    var body = { event: event, destination: destination || undefined };
+    for (var key in found) body[key] = found[key];
+    try {
+      navigator.sendBeacon(options.proxy.trim().replace(/\/+$/, "") + "/api/beacons", JSON.stringify(body));
+    } catch (e) {
+      // A browser without beacons counts nothing; the shop works the same.
+    }
+  }
+
+  // The funnel's first step: the element at least half visible (or, taller than two
+  // screens, filling half the screen) for one second; once per element and page view.
+  function watchShown(host, options, found) {
+    if (typeof IntersectionObserver === "undefined") return;
+    var timer = null, steps = [];
+    for (var i = 0; i <= 20; i++) steps.push(i / 20);
+    var observer = new IntersectionObserver(function (entries) {
+      var e = entries[entries.length - 1];
+      var seen = e.isIntersecting && (e.intersectionRatio >= 0.5 ||
+        (e.rootBounds !== null && e.intersectionRect.height * 2 >= e.rootBounds.height));
+      if (seen && timer === null) {
+        timer = setTimeout(function () {
+          observer.disconnect();
+          var dest = destination(options);
+          beacon(options, found, "shown", dest && dest.code);
+        }, 1000);
+      } else if (!seen && timer !== null) {
+        clearTimeout(timer);
+        timer = null;
+      }
+    }, { threshold: steps });
+    observer.observe(host);
   }
 
   // The widget's language: its `locale` attribute, else the traveller's (the
@@ -229,7 +291,7 @@
       name = opensOnOrder(options.instance) ? "status" : "picker";
     }
     // Settled: the wasm is in, or could not load; either way nothing more is drawn.
-    var settled = false, drawn = null;
+    var settled = false, drawn = null, plans = [];
     var dest = destination(options);
     if (name === "picker" && !screen && !RETURN.test(hash) && dest && options.proxy) {
       var answer = catalog(options.proxy.trim(), dest);
@@ -238,7 +300,9 @@
       answer.then(function (text) {
         if (settled || text === null) return;
         var lang = language(options.locale);
-        var view = prerender(JSON.parse(text), {
+        var parsed = JSON.parse(text);
+        plans = parsed.plans || [];
+        var view = prerender(parsed, {
           lang: lang,
           words: WORDS[lang],
           instance: options.instance,
@@ -260,7 +324,13 @@
     load(name).then(function (glue) {
       settled = true;
       var sku = drawn && drawn.chosen();
-      if (sku) mountOptions.screen = { screen: "picker", kind: dest.kind, code: dest.code, sku: sku };
+      if (sku) {
+        mountOptions.screen = { screen: "picker", kind: dest.kind, code: dest.code, sku: sku };
+        // The wasm opens on its checkout: the choice was made here, so counted here.
+        var found = attribution(options);
+        var plan = plans.filter(function (p) { return p.sku === sku; })[0];
+        if (found) beacon(options, found, "plan_chosen", plan ? plan.destination : dest.code);
+      }
       var view = document.createElement("div");
       glue.mount(view, mountOptions);
       var show = function () {
@@ -306,6 +376,10 @@
     // The requests first; the stylesheets (parsing them takes a phone a while) before
     // anything is painted, in this same task.
     start(this, options, null);
+    // A page that opens on an order (back from payment) shows the reader their order,
+    // not the shop: not a new step of the funnel.
+    var found = attribution(options);
+    if (found && !opensOnOrder(options.instance)) watchShown(this, options, found);
     if (!sheets) sheets = [sheet(CSS), sheet(PLACEHOLDER)].filter(Boolean);
     shadow.adoptedStyleSheets = sheets;
   };

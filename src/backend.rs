@@ -8,9 +8,9 @@
 use std::future::Future;
 use std::pin::Pin;
 
+use simology_proxy_api::{Beacon, CheckoutRequest, CheckoutResponse, ErrorBody, ErrorCode};
 #[cfg(feature = "picker")]
 use simology_proxy_api::{CatalogResponse, DestinationId, DestinationKind, DestinationsResponse};
-use simology_proxy_api::{CheckoutRequest, CheckoutResponse, ErrorBody, ErrorCode};
 #[cfg(feature = "status")]
 use simology_proxy_api::{OrderRef, OrderView, TopupOffers, TopupRequest, UsageView};
 
@@ -71,6 +71,9 @@ pub trait Backend {
     fn catalog(&self, destination: &DestinationId) -> Fut<Result<CatalogResponse, Failure>>;
     /// `POST /api/checkout`.
     fn checkout(&self, request: CheckoutRequest) -> Fut<Result<CheckoutResponse, Failure>>;
+    /// `POST /api/beacons`, by `navigator.sendBeacon`: no answer is read (a lost beacon
+    /// is a count less, never a failure the traveller sees).
+    fn beacon(&self, beacon: &Beacon);
     /// `GET /api/orders/{ref}` (long-polls when `wait` > 0).
     #[cfg(feature = "status")]
     fn order(
@@ -201,6 +204,12 @@ impl Backend for Http {
 
     fn checkout(&self, request: CheckoutRequest) -> Fut<Result<CheckoutResponse, Failure>> {
         self.post("/api/checkout".into(), &request)
+    }
+
+    fn beacon(&self, beacon: &Beacon) {
+        if let Ok(body) = serde_json::to_string(beacon) {
+            crate::browser::send_beacon(&format!("{}/api/beacons", self.base), &body);
+        }
     }
 
     #[cfg(feature = "status")]

@@ -105,6 +105,22 @@ pub fn page_url() -> String {
     href.split('#').next().unwrap_or_default().to_owned()
 }
 
+/// The page's path (`location.pathname`: no query, no fragment), for attribution.
+pub fn page_path() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().pathname().ok())
+        .unwrap_or_default()
+}
+
+/// Hands `body` to the browser to send to `url` as `text/plain` (`navigator.sendBeacon`:
+/// it goes even if the page is leaving, and nothing waits for an answer). Whether the
+/// browser took it.
+pub fn send_beacon(url: &str, body: &str) -> bool {
+    web_sys::window()
+        .and_then(|w| w.navigator().send_beacon_with_opt_str(url, Some(body)).ok())
+        .unwrap_or(false)
+}
+
 /// Sends the top window to the payment page (the widget may sit in a frame of the
 /// partner's page); falls back to this window when the top one cannot be reached.
 pub fn navigate(url: &str) {

@@ -6,11 +6,12 @@
 use std::rc::Rc;
 
 use leptos::prelude::*;
-use simology_proxy_api::{DestinationId, DestinationKind, OrderRef, PaymentReturn};
+use simology_proxy_api::{DestinationId, DestinationKind, FunnelEvent, OrderRef, PaymentReturn};
 use simology_widget_core::i18n::{Lang, Strings};
 use simology_widget_core::saved::{order_to_show, SavedOrder};
 use simology_widget_core::status::Pace;
 
+use crate::attribution::{Attribution, Funnel};
 use crate::backend::Backend;
 use crate::browser;
 
@@ -28,6 +29,8 @@ pub struct Config {
     /// Poll the order every this many milliseconds instead of long-polling (for
     /// measuring what long-polling buys; not for production pages).
     pub poll_interval_ms: Option<u32>,
+    /// The affiliate it sells for, where and on which page (`affiliate`, `placement`).
+    pub attribution: Option<Attribution>,
 }
 
 /// Names a country in a language (`Intl.DisplayNames` in the browser).
@@ -109,6 +112,8 @@ pub struct Ctx {
     /// next purchase (a top-up, another eSIM). In memory only: never stored, so it lasts
     /// as long as the page.
     pub email: RwSignal<String>,
+    /// The affiliate's funnel (nothing without an affiliate).
+    funnel: StoredValue<Funnel>,
 }
 
 impl Ctx {
@@ -122,6 +127,30 @@ impl Ctx {
             pace: Pace::from_interval(config.poll_interval_ms),
             screen: RwSignal::new(screen),
             email: RwSignal::new(String::new()),
+            funnel: StoredValue::new(Funnel::new(config.attribution.clone())),
+        }
+    }
+
+    /// The widget's attribution, for its checkouts.
+    pub fn attribution(&self) -> Option<Attribution> {
+        self.funnel.with_value(|f| f.attribution().cloned())
+    }
+
+    /// Reports a step of the funnel (with an affiliate only), about a destination.
+    pub fn report(&self, event: FunnelEvent, destination: Option<&str>) {
+        if let Some(beacon) = self.funnel.with_value(|f| f.event(event, destination)) {
+            self.backend().beacon(&beacon);
+        }
+    }
+
+    /// Reports the checkout of the purchase `intent_id` (once per purchase).
+    pub fn report_checkout(&self, intent_id: &str, destination: &str) {
+        let beacon = self
+            .funnel
+            .try_update_value(|f| f.checkout(intent_id, destination))
+            .flatten();
+        if let Some(beacon) = beacon {
+            self.backend().beacon(&beacon);
         }
     }
 

@@ -11,6 +11,7 @@
 #[cfg(not(any(feature = "picker", feature = "status")))]
 compile_error!("build the widget with the feature picker, status, or both (the default)");
 
+pub mod attribution;
 pub mod backend;
 pub mod browser;
 pub mod components;
@@ -58,6 +59,12 @@ pub fn config_from(options: &JsValue) -> Config {
         .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
         .take(40)
         .collect();
+    let attribution = attribution::Attribution::from_attributes(
+        option(options, "affiliate").as_deref(),
+        option(options, "placement").as_deref(),
+        &browser::page_path(),
+        &mut |warning| leptos::logging::warn!("{warning}"),
+    );
     Config {
         destination,
         lang,
@@ -70,12 +77,14 @@ pub fn config_from(options: &JsValue) -> Config {
         poll_interval_ms: option(options, "poll-interval")
             .and_then(|v| v.parse::<u32>().ok())
             .map(|ms| ms.clamp(500, 60_000)),
+        attribution,
     }
 }
 
 /// Mounts a widget into `root` (inside a shadow root, normally; the loader gives the
 /// shadow root the widget's stylesheet). `options` holds the element's attributes:
-/// `proxy` (required), `country` or `region`, `locale`, `theme`, `instance`; and what
+/// `proxy` (required), `country` or `region`, `locale`, `theme`, `instance`, `affiliate`
+/// and `placement`; and what
 /// the loader adds (see [`loader`]): `hash` (the page's fragment as it was when the
 /// loader started, before any widget cleared it), `screen` (a screen handed over by
 /// the other module), `switch` (to hand one over), `catalog` and `catalogFor` (the

@@ -26,7 +26,7 @@ use js_sys::{Function, Object, Reflect};
 use leptos::prelude::*;
 #[cfg(feature = "picker")]
 use simology_proxy_api::{
-    CatalogResponse, CheckoutRequest, CheckoutResponse, DestinationsResponse,
+    Beacon, CatalogResponse, CheckoutRequest, CheckoutResponse, DestinationsResponse,
 };
 use simology_proxy_api::{DestinationId, DestinationKind, OrderRef};
 #[cfg(all(feature = "picker", feature = "status"))]
@@ -187,6 +187,10 @@ impl Backend for Primed {
 
     fn checkout(&self, request: CheckoutRequest) -> Fut<Result<CheckoutResponse, Failure>> {
         self.inner.checkout(request)
+    }
+
+    fn beacon(&self, beacon: &Beacon) {
+        self.inner.beacon(beacon);
     }
 
     #[cfg(feature = "status")]

@@ -160,18 +160,21 @@ impl Purchase {
         let return_url = ctx.return_url();
         let (answer, plan, destination) = match item {
             Item::Plan { plan, destination } => {
-                let request = CheckoutRequest {
+                let mut request = CheckoutRequest {
                     sku: plan.sku.clone(),
                     quantity: 1,
                     email,
                     locale,
                     intent_id,
                     return_url,
-                    // Attribution comes with the widget's `affiliate` attribute (later).
                     affiliate: None,
                     placement: None,
                     page_path: None,
                 };
+                if let Some(attribution) = ctx.attribution() {
+                    attribution.apply(&mut request);
+                    ctx.report_checkout(&request.intent_id, &plan.destination);
+                }
                 (backend.checkout(request), plan, destination)
             }
             #[cfg(feature = "status")]

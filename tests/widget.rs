@@ -15,6 +15,7 @@ use std::rc::Rc;
 use leptos::mount::mount_to;
 use leptos::prelude::*;
 use simology_proxy_api::*;
+use simology_widget::attribution::Attribution;
 use simology_widget::backend::{Backend, Failure, Fut};
 use simology_widget::browser::Waker;
 use simology_widget::components::app::Widget;
@@ -169,6 +170,8 @@ impl<T> Answers<T> {
 #[derive(Default)]
 struct Fake {
     checkouts: RefCell<Vec<CheckoutRequest>>,
+    /// The funnel's beacons, in the order sent.
+    beacons: RefCell<Vec<Beacon>>,
     checkout_result: RefCell<Option<Result<CheckoutResponse, Failure>>>,
     /// The answers to order reads.
     orders: Answers<Result<OrderView, Failure>>,
@@ -239,6 +242,9 @@ impl Backend for Shared {
             result
         })
     }
+    fn beacon(&self, beacon: &Beacon) {
+        self.0.beacons.borrow_mut().push(beacon.clone());
+    }
     fn order(
         &self,
         _order_ref: &OrderRef,
@@ -302,6 +308,16 @@ fn mount_widget(
     destination: Option<(DestinationKind, &str)>,
     screen: Option<Screen>,
 ) -> Harness {
+    mount_attributed(lang, destination, screen, None)
+}
+
+/// A widget selling for an affiliate (its `affiliate` and `placement` attributes).
+fn mount_attributed(
+    lang: Lang,
+    destination: Option<(DestinationKind, &str)>,
+    screen: Option<Screen>,
+    attribution: Option<Attribution>,
+) -> Harness {
     let document = document();
     // Each test starts with no remembered orders.
     if let Some(storage) = window().local_storage().ok().flatten() {
@@ -327,6 +343,7 @@ fn mount_widget(
         theme: "light".into(),
         instance: format!("t{}", js_sys::Math::random().to_bits()),
         poll_interval_ms: None,
+        attribution,
     };
     let nav = Rc::clone(&navigated);
     let services = Services {
@@ -827,6 +844,175 @@ async fn checkout_failures_are_translated() {
     );
 }
 
+#[wasm_bindgen_test]
+fn attributes_follow_the_proxys_rules_and_a_bad_one_is_left_out_with_a_warning() {
+    let attribution = |affiliate: Option<&str>, placement: Option<&str>, path: &str| {
+        let mut warnings = Vec::new();
+        let a = Attribution::from_attributes(affiliate, placement, path, &mut |w| warnings.push(w));
+        (a, warnings)
+    };
+    // Well formed: the placement lower-cased, the path a path only.
+    let (a, warnings) = attribution(
+        Some(" wander-notes "),
+        Some("Japan-Post.Sidebar"),
+        "/japan//tokyo/",
+    );
+    assert_eq!(
+        a,
+        Some(Attribution {
+            affiliate: "wander-notes".into(),
+            placement: Some("japan-post.sidebar".into()),
+            page_path: Some("/japan/tokyo".into()),
+        })
+    );
+    assert!(warnings.is_empty(), "{warnings:?}");
+    // Not an affiliate id: no attribution at all.
+    let (a, warnings) = attribution(Some("Wander Notes"), Some("top"), "/");
+    assert_eq!(a, None);
+    assert!(
+        warnings[0].contains("affiliate \"Wander Notes\" is ignored"),
+        "{warnings:?}"
+    );
+    // A bad placement goes; the affiliate stays.
+    let (a, warnings) = attribution(Some("wander-notes"), Some("<b>top</b>"), "/japan");
+    assert_eq!(
+        a.map(|a| (a.placement, a.page_path)),
+        Some((None, Some("/japan".into())))
+    );
+    assert!(
+        warnings[0].contains("placement \"<b>top</b>\" is ignored"),
+        "{warnings:?}"
+    );
+    // A path too long to report goes; the rest stays.
+    let long = format!("/{}", "a".repeat(200));
+    let (a, warnings) = attribution(Some("wander-notes"), Some("top"), &long);
+    assert_eq!(
+        a.map(|a| (a.placement, a.page_path)),
+        Some((Some("top".into()), None))
+    );
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    // A placement alone names nobody.
+    let (a, warnings) = attribution(None, Some("top"), "/");
+    assert_eq!(a, None);
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    // No attributes: nothing, silently.
+    assert_eq!(attribution(Some(" "), None, "/"), (None, Vec::new()));
+}
+
+#[wasm_bindgen_test]
+fn the_elements_affiliate_and_placement_reach_the_config_with_the_pages_path() {
+    let options = js_sys::Object::new();
+    for (key, value) in [
+        ("proxy", "https://esim.partner.example"),
+        ("affiliate", "wander-notes"),
+        ("placement", "Japan-Post-Sidebar"),
+    ] {
+        js_sys::Reflect::set(&options, &key.into(), &value.into()).expect("set");
+    }
+    let config = simology_widget::config_from(&options);
+    let path = window().location().pathname().expect("a path");
+    assert_eq!(
+        config.attribution,
+        Some(Attribution {
+            affiliate: "wander-notes".into(),
+            placement: Some("japan-post-sidebar".into()),
+            page_path: normalise_page_path(&path),
+        })
+    );
+    assert!(config.attribution.and_then(|a| a.page_path).is_some());
+    js_sys::Reflect::delete_property(&options, &"affiliate".into()).expect("delete");
+    assert_eq!(simology_widget::config_from(&options).attribution, None);
+}
+
+fn submit(h: &Harness) {
+    let e = web_sys::Event::new_with_event_init_dict("submit", &{
+        let i = web_sys::EventInit::new();
+        i.set_cancelable(true);
+        i
+    })
+    .expect("event");
+    h.one("form.checkout").dispatch_event(&e).expect("dispatch");
+}
+
+fn events(h: &Harness) -> Vec<(FunnelEvent, Option<String>)> {
+    h.fake
+        .beacons
+        .borrow()
+        .iter()
+        .map(|b| (b.event, b.destination.clone()))
+        .collect()
+}
+
+#[wasm_bindgen_test]
+async fn an_affiliates_widget_reports_its_funnel_and_credits_its_checkout() {
+    let attribution = Attribution {
+        affiliate: "wander-notes".into(),
+        placement: Some("japan-post-sidebar".into()),
+        page_path: Some("/japan/tokyo".into()),
+    };
+    let h = mount_attributed(Lang::En, None, None, Some(attribution.clone()));
+    h.shown(".search-input").await;
+    h.type_into(".search-input", "united st");
+    h.shown(".search-option").await;
+    h.key(".search-input", "ArrowDown");
+    h.key(".search-input", "Enter");
+    open_checkout(&h).await;
+    assert_eq!(
+        events(&h),
+        [
+            (FunnelEvent::DestinationChosen, Some("US".into())),
+            (FunnelEvent::PlanChosen, Some("US".into())),
+        ]
+    );
+    // A retry of the same purchase (the first answer lost) is one checkout started.
+    *h.fake.checkout_result.borrow_mut() = Some(Err(Failure::Network));
+    h.type_into("input[type=email]", "alex@example.com");
+    submit(&h);
+    h.changed(".form-error", "").await;
+    h.shown(".pay:enabled").await;
+    *h.fake.checkout_result.borrow_mut() = None;
+    submit(&h);
+    until("the payment page", || !h.navigated.borrow().is_empty()).await;
+    let sent = h.fake.checkouts.borrow().clone();
+    assert_eq!(sent.len(), 2);
+    for request in &sent {
+        assert_eq!(request.affiliate.as_deref(), Some("wander-notes"));
+        assert_eq!(request.placement.as_deref(), Some("japan-post-sidebar"));
+        assert_eq!(request.page_path.as_deref(), Some("/japan/tokyo"));
+    }
+    assert_eq!(
+        events(&h)[2..],
+        [(FunnelEvent::CheckoutStarted, Some("US".into()))]
+    );
+    // Every beacon names the affiliate, placement and page, and nothing else but its
+    // event and destination (the type has no other field: nothing about the reader).
+    for beacon in h.fake.beacons.borrow().iter() {
+        assert_eq!(
+            (&beacon.affiliate, &beacon.placement, &beacon.page_path),
+            (
+                &attribution.affiliate,
+                &attribution.placement,
+                &attribution.page_path
+            )
+        );
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_widget_without_an_affiliate_reports_nothing_and_credits_nobody() {
+    let h = mount_widget(Lang::En, Some((DestinationKind::Country, "US")), None);
+    open_checkout(&h).await;
+    h.type_into("input[type=email]", "alex@example.com");
+    submit(&h);
+    until("the payment page", || !h.navigated.borrow().is_empty()).await;
+    let sent = h.fake.checkouts.borrow().clone();
+    assert_eq!(
+        (&sent[0].affiliate, &sent[0].placement, &sent[0].page_path),
+        (&None, &None, &None)
+    );
+    assert!(h.fake.beacons.borrow().is_empty());
+}
+
 /// Gives `navigator` a property of this test's device (a user agent, being offline, a
 /// share sheet, a clipboard); dropping it gives the browser's own back.
 struct Device(Vec<&'static str>);
@@ -1078,6 +1264,7 @@ impl Backend for Hostile {
     fn checkout(&self, _request: CheckoutRequest) -> Fut<Result<CheckoutResponse, Failure>> {
         Box::pin(async { Err(Failure::Network) })
     }
+    fn beacon(&self, _beacon: &Beacon) {}
     fn order(
         &self,
         _order_ref: &OrderRef,
@@ -1124,6 +1311,7 @@ fn mount_hostile(screen: Screen) -> web_sys::HtmlElement {
         theme: "light".into(),
         instance: "hostile".into(),
         poll_interval_ms: None,
+        attribution: None,
     };
     let services = Services {
         backend: Rc::new(Hostile),

@@ -3,7 +3,7 @@
 //! them.
 
 use leptos::prelude::*;
-use simology_proxy_api::{CatalogResponse, DestinationId, Plan};
+use simology_proxy_api::{CatalogResponse, DestinationId, FunnelEvent, Plan};
 use simology_widget_core::i18n::fill;
 use simology_widget_core::plans::SortBy;
 
@@ -56,6 +56,7 @@ pub fn Picker(
         }
     });
     let on_select = Callback::new(move |d: DestinationId| {
+        ctx.report(FunnelEvent::DestinationChosen, Some(&d.code));
         acted.set_value(true);
         chosen.set(None);
         destination.set(Some(d));

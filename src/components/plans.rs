@@ -5,7 +5,7 @@
 //! choose it. Sold-out plans come last.
 
 use leptos::prelude::*;
-use simology_proxy_api::{CatalogResponse, DestinationKind, Plan};
+use simology_proxy_api::{CatalogResponse, DestinationKind, FunnelEvent, Plan};
 use simology_widget_core::format;
 use simology_widget_core::i18n::fill;
 use simology_widget_core::plans::{
@@ -239,7 +239,10 @@ fn PlanCard(
                 </div>
                 {if available {
                     view! {
-                        <button type="button" class="button choose" on:click=move |_| chosen.set(Some(pick.clone()))>
+                        <button type="button" class="button choose" on:click=move |_| {
+                            ctx.report(FunnelEvent::PlanChosen, Some(&pick.destination));
+                            chosen.set(Some(pick.clone()));
+                        }>
                             {t.choose}
                         </button>
                     }.into_any()

@@ -3,7 +3,9 @@
 //! pre-render, the stylesheet and the pre-render's words inside: one script for
 //! partners to include), the two wasm modules (`simology-esim-picker.wasm`,
 //! `simology-esim-status.wasm`; see `src/loader.rs`), and `integrity.json` with the
-//! sha384 hashes (partners pin the script's; the script pins the modules').
+//! sha384 hashes (partners pin the script's; the script pins the modules'), and the
+//! embed builder (`builder.html`, `builder.js`, `builder.css`, from `builder/`: bloggers
+//! choose, preview and copy their two lines, with the script's hash).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -118,7 +120,7 @@ pub fn words() -> Value {
 /// Fills `marker` in `text`, which must hold it exactly once.
 fn fill_once(text: &str, marker: &str, value: &str) -> Result<String> {
     if text.matches(marker).count() != 1 {
-        bail!("the loader must hold {marker} exactly once");
+        bail!("the file must hold {marker} exactly once");
     }
     Ok(text.replace(marker, value))
 }
@@ -384,6 +386,18 @@ pub fn build() -> Result<PathBuf> {
          <link rel=\"preconnect\" href=\"https://YOUR-PROXY\" crossorigin>\n"
     );
     write(&dir.join("embed.html"), snippet.as_bytes())?;
+    // The embed builder: a static page beside the script, which it loads with its hash.
+    let builder = read("builder/builder.html")?;
+    write(
+        &dir.join("builder.html"),
+        fill_once(&builder, "{{INTEGRITY}}", &script_integrity)?.as_bytes(),
+    )?;
+    for file in ["builder.js", "builder.css"] {
+        write(
+            &dir.join(file),
+            read(&format!("builder/{file}"))?.as_bytes(),
+        )?;
+    }
     println!(
         "dist/ ready: simology-esim.js ({} bytes) and {}",
         script.len(),

@@ -1,13 +1,19 @@
 //! `simology-demo`: the whole stack on loopback, as a partner would run it.
 //!
 //! - a travel-blog page (`/`, plus `/two.html` and `/hostile.html` for tests) that embeds
-//!   the widget by its script tag, with a strict Content-Security-Policy;
+//!   the widget by its script tag, with a strict Content-Security-Policy; its widget
+//!   sells for the affiliate Wander Notes, whose report is at `/report`;
+//! - a second blog on its own origin (port), of the affiliate Nomad Bytes, with its own
+//!   report (see `affiliates.rs`);
 //! - the widget's files from `dist/`, on another origin (port), as from a CDN;
 //! - the partner proxy (SQLite);
 //! - the Simology sandbox, with its webhooks pointed at the proxy.
 //!
 //! `cargo xtask demo` builds `dist/` and runs this. `--port 0` binds free ports and
-//! prints one JSON line with the URLs (for the end-to-end tests and the benchmarks).
+//! prints one JSON line with the URLs and the affiliates (for the end-to-end tests and
+//! the benchmarks).
+
+mod affiliates;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -30,7 +36,8 @@ use tower_http::set_header::SetResponseHeaderLayer;
 #[derive(Parser, Debug)]
 #[command(about)]
 struct Args {
-    /// The page's port; the CDN, proxy and sandbox take the next three (0: all free ports).
+    /// The page's port; the CDN, proxy, sandbox and second blog take the next four (0:
+    /// all free ports).
     #[arg(long, default_value_t = 8080)]
     port: u16,
     /// The built widget (`cargo xtask dist`).
@@ -78,6 +85,34 @@ fn page(template: &str, cdn: &str, proxy: &str, integrity: &str) -> String {
         .replace("{{INTEGRITY}}", integrity)
 }
 
+async fn blog_css() -> impl axum::response::IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/css")],
+        include_str!("../pages/blog.css"),
+    )
+}
+
+/// A blog's `/report`: its affiliate's report, asked of the proxy with the token by the
+/// blog's server, so the token never reaches a page.
+fn report_route(
+    client: &reqwest::Client,
+    proxy: &str,
+    affiliate: &affiliates::DemoAffiliate,
+) -> impl Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = Html<String>> + Send>>
+       + Clone
+       + Send
+       + Sync
+       + 'static {
+    let (client, proxy, affiliate) = (client.clone(), proxy.to_owned(), affiliate.clone());
+    move || {
+        let (client, proxy, affiliate) = (client.clone(), proxy.clone(), affiliate.clone());
+        Box::pin(async move {
+            let report = affiliates::fetch_report(&client, &proxy, &affiliate).await;
+            Html(affiliates::report_page(&affiliate, report))
+        })
+    }
+}
+
 #[tokio::main]
 async fn main() -> Result<()> {
     let args = Args::parse();
@@ -112,7 +147,9 @@ async fn main() -> Result<()> {
         if args.port == 0 { 0 } else { args.port + 2 },
     ));
     let sandbox_listener = bind(args.port, 3).await?;
+    let second_listener = bind(args.port, 4).await?;
     let page_url = format!("http://{}", page_listener.local_addr()?);
+    let second_url = format!("http://{}", second_listener.local_addr()?);
     let cdn_url = format!("http://{}", cdn_listener.local_addr()?);
 
     let sandbox = simology_sandbox::serve(
@@ -130,13 +167,22 @@ async fn main() -> Result<()> {
 
     let localhost_page = page_url.replace("127.0.0.1", "localhost");
     let db = args.data_dir.join("proxy.db");
+    // The affiliates: their origins join the allowed ones.
+    let affiliates =
+        affiliates::demo_affiliates(&[page_url.clone(), localhost_page.clone()], &second_url);
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("creating {}", args.data_dir.display()))?;
+    let affiliates_path = args.data_dir.join("affiliates.toml");
+    std::fs::write(&affiliates_path, affiliates::affiliates_file(&affiliates))
+        .with_context(|| format!("writing {}", affiliates_path.display()))?;
     let env = [
         ("SIMOLOGY_API_KEY", DEFAULT_API_KEY.to_owned()),
         ("SIMOLOGY_BASE_URL", sandbox.url().to_owned()),
         ("SIMOLOGY_WEBHOOK_SECRET", DEFAULT_WEBHOOK_SECRET.to_owned()),
         (
             "PROXY_ALLOWED_ORIGINS",
-            format!("{page_url},{localhost_page}"),
+            // The CDN's too: the embed builder there previews the widget live.
+            format!("{page_url},{localhost_page},{cdn_url}"),
         ),
         ("PROXY_LISTEN", proxy_listen.to_string()),
         ("PROXY_DATABASE_URL", format!("sqlite://{}", db.display())),
@@ -144,6 +190,8 @@ async fn main() -> Result<()> {
         ("PROXY_STALE_AFTER_SECS", "20".to_owned()),
         ("PROXY_RECONCILE_INTERVAL_SECS", "5".to_owned()),
         ("PROXY_CHECKOUT_PER_MINUTE", "120".to_owned()),
+        ("PROXY_AFFILIATES", affiliates_path.display().to_string()),
+        ("PROXY_BEACONS_PER_MINUTE", "100000".to_owned()),
         ("PROXY_STATUS_PER_MINUTE", "100000".to_owned()),
         // Every browser of the demo and its tests comes from 127.0.0.1.
         ("PROXY_LONG_POLLS_PER_CLIENT", "1000".to_owned()),
@@ -233,15 +281,12 @@ async fn main() -> Result<()> {
         .iter()
         .map(|(path, t)| (*path, page(t, &cdn_url, &proxy_url, &script_integrity)))
         .collect();
+    let client = reqwest::Client::new();
     let mut blog = Router::new()
+        .route("/blog.css", get(blog_css))
         .route(
-            "/blog.css",
-            get(|| async {
-                (
-                    [(header::CONTENT_TYPE, "text/css")],
-                    include_str!("../pages/blog.css"),
-                )
-            }),
+            "/report",
+            get(report_route(&client, &proxy_url, &affiliates[0])),
         )
         .route(
             "/hostile.css",
@@ -255,10 +300,29 @@ async fn main() -> Result<()> {
     for (path, html) in pages {
         blog = blog.route(path, get(move || async move { Html(html) }));
     }
+    let csp_header = HeaderValue::from_str(&csp).context("CSP header")?;
     let blog = blog.layer(SetResponseHeaderLayer::overriding(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_str(&csp).context("CSP header")?,
+        csp_header.clone(),
     ));
+    // The second affiliate's blog, on its own origin.
+    let rail = page(
+        include_str!("../pages/rail.html"),
+        &cdn_url,
+        &proxy_url,
+        &script_integrity,
+    );
+    let second_blog = Router::new()
+        .route("/", get(move || async move { Html(rail) }))
+        .route("/blog.css", get(blog_css))
+        .route(
+            "/report",
+            get(report_route(&client, &proxy_url, &affiliates[1])),
+        )
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            csp_header,
+        ));
 
     let serve = |listener: TcpListener, app: Router, mut rx: tokio::sync::watch::Receiver<bool>| {
         tokio::spawn(async move {
@@ -271,6 +335,7 @@ async fn main() -> Result<()> {
     };
     let page_task = serve(page_listener, blog, stop_rx.clone());
     let cdn_task = serve(cdn_listener, cdn, stop_rx.clone());
+    let second_task = serve(second_listener, second_blog, stop_rx.clone());
     let mut static_url = None;
     let static_task = match &args.static_dir {
         Some(dir) => {
@@ -289,19 +354,30 @@ async fn main() -> Result<()> {
         println!(
             "{}",
             serde_json::json!({"page": page_url, "cdn": cdn_url, "proxy": proxy_url, "sandbox": sandbox.url(),
-                               "static": static_url, "proxy_pid": proxy_pid})
+                               "static": static_url, "proxy_pid": proxy_pid, "second_blog": second_url,
+                               "affiliates": affiliates.iter().map(|a| serde_json::json!({
+                                   "id": a.id, "token": a.token, "origins": a.origins,
+                               })).collect::<Vec<_>>()})
         );
     } else {
         println!("Simology eSIM widget demo\n");
         println!("  open the travel blog:  {page_url}/");
         println!("  two widgets:           {page_url}/two.html");
         println!("  hostile host CSS:      {page_url}/hostile.html");
+        println!("  a second blog:         {second_url}/  (another affiliate, another origin)");
+        println!("  embed builder:         {cdn_url}/builder.html?proxy={proxy_url}");
+        println!("  affiliate reports:     {page_url}/report  and  {second_url}/report");
         println!("  widget files (CDN):    {cdn_url}/simology-esim.js");
         println!(
             "  partner proxy:         {proxy_url}  (SQLite at {})",
             db.display()
         );
         println!("  Simology sandbox:      {}\n", sandbox.url());
+        let wander = &affiliates[0];
+        println!(
+            "  or with curl:          curl -H 'Authorization: Bearer {}' '{proxy_url}/api/affiliates/{}/report?by=placement'\n",
+            wander.token, wander.id
+        );
         println!("Test cards: 4242 4242 4242 4242 pays; 4000 0000 0000 0002 is declined;");
         println!("            4000 0000 0000 0341 pays but provisioning fails.");
         println!("Ctrl-C stops everything.");
@@ -310,7 +386,7 @@ async fn main() -> Result<()> {
         .await
         .context("waiting for Ctrl-C")?;
     let _ = stop_tx.send(true);
-    let _ = tokio::join!(page_task, cdn_task);
+    let _ = tokio::join!(page_task, cdn_task, second_task);
     if let Some(t) = static_task {
         let _ = t.await;
     }
