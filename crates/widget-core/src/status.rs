@@ -1,9 +1,9 @@
 //! Order status: what the traveller is told, the progress steps, and when to poll next
 //! (the pace of reads, the backoff after failures, the wait when rate-limited).
 
-use simology_proxy_api::{OrderState, OrderView};
+use simology_proxy_api::{LineState, OrderDetail, OrderState, OrderView};
 
-use crate::i18n::Strings;
+use crate::i18n::{fill, Strings};
 
 /// The progress steps shown while an order completes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,6 +58,34 @@ pub fn message(order: &OrderView, t: &Strings) -> &'static str {
         },
         OrderState::Expired => t.status_expired,
         OrderState::Refunded => t.status_refunded,
+    }
+}
+
+/// The sentence for an order of several eSIMs, where it differs from [`message`]'s:
+/// how many have arrived while they are prepared ("2 of 3 eSIMs ready"), and how many
+/// work once the order is ready ("Your 3 eSIMs are ready"; one left working is "Your
+/// eSIM is ready"). `None` for an order of one eSIM, a top-up, and other states.
+pub fn lines_message(order: &OrderDetail, t: &Strings) -> Option<String> {
+    if order.lines_total < 2 || order.order.topup_of.is_some() {
+        return None;
+    }
+    match order.order.state {
+        OrderState::Provisioning => Some(fill(
+            t.status_lines,
+            &[
+                ("ready", &order.lines_ready.to_string()),
+                ("total", &order.lines_total.to_string()),
+            ],
+        )),
+        OrderState::Ready => {
+            let working = order
+                .lines
+                .iter()
+                .filter(|l| l.state == LineState::Ready)
+                .count();
+            (working > 1).then(|| fill(t.status_ready_many, &[("n", &working.to_string())]))
+        }
+        _ => None,
     }
 }
 
@@ -143,8 +171,8 @@ pub fn rate_limited_ms(retry_after: Option<u64>) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::i18n::EN;
-    use simology_proxy_api::{CurrencyCode, OrderPlan, OrderRef, Price};
+    use crate::i18n::{EN, FR};
+    use simology_proxy_api::{CurrencyCode, Line, OrderPlan, OrderRef, Price};
 
     fn order(state: OrderState, reason: Option<&str>) -> OrderView {
         OrderView {
@@ -219,6 +247,70 @@ mod tests {
         let mut topup = order(OrderState::Ready, None);
         topup.topup_of = Some(OrderRef::from_bits(0));
         assert_eq!(message(&topup, &EN), EN.status_topup_ready);
+    }
+
+    fn several(state: OrderState, lines: &[LineState], total: u32) -> OrderDetail {
+        let mut order = order(state, None);
+        order.plan.quantity = total;
+        OrderDetail {
+            order,
+            lines: lines
+                .iter()
+                .enumerate()
+                .map(|(i, state)| Line {
+                    iccid: format!("89883070000000000{i}"),
+                    state: *state,
+                    esim: None,
+                })
+                .collect(),
+            lines_ready: u32::try_from(lines.len()).expect("few"),
+            lines_total: total,
+            topup_line: None,
+        }
+    }
+
+    #[test]
+    fn orders_of_several_esims_say_how_many() {
+        use LineState::{Ready, Refunded};
+        let provisioning = several(OrderState::Provisioning, &[Ready, Ready], 3);
+        assert_eq!(
+            lines_message(&provisioning, &EN).as_deref(),
+            Some("Payment confirmed. 2 of 3 eSIMs ready…")
+        );
+        assert_eq!(
+            lines_message(&provisioning, &FR).as_deref(),
+            Some("Paiement confirmé. eSIM prêtes\u{a0}: 2 sur 3…")
+        );
+        assert_eq!(
+            lines_message(&several(OrderState::Provisioning, &[], 3), &EN).as_deref(),
+            Some("Payment confirmed. 0 of 3 eSIMs ready…")
+        );
+        assert_eq!(
+            lines_message(&several(OrderState::Ready, &[Ready, Ready, Ready], 3), &EN).as_deref(),
+            Some("Your 3 eSIMs are ready.")
+        );
+        // A refunded line no longer counts; one left working is "your eSIM".
+        assert_eq!(
+            lines_message(&several(OrderState::Ready, &[Ready, Refunded, Ready], 3), &EN)
+                .as_deref(),
+            Some("Your 2 eSIMs are ready.")
+        );
+        assert_eq!(
+            lines_message(&several(OrderState::Ready, &[Refunded, Ready], 2), &EN),
+            None
+        );
+        // One eSIM, other states, and top-ups: the ordinary sentences.
+        assert_eq!(
+            lines_message(&several(OrderState::Ready, &[Ready], 1), &EN),
+            None
+        );
+        assert_eq!(
+            lines_message(&several(OrderState::Paid, &[], 3), &EN),
+            None
+        );
+        let mut topup = several(OrderState::Ready, &[], 0);
+        topup.order.topup_of = Some(OrderRef::from_bits(0));
+        assert_eq!(lines_message(&topup, &EN), None);
     }
 
     #[test]
