@@ -1,14 +1,18 @@
 //! The widget's only server: the partner proxy. A trait, so that browser tests can
 //! render every screen from fixed data without a server.
+//!
+//! Each wasm module (see `loader.rs`) holds only the calls its screens make: a call of
+//! the other module's screens is not there to be made, so its answer's decoder is not
+//! in the module either (a trait object keeps every method it has).
 
 use std::future::Future;
 use std::pin::Pin;
 
-use simology_proxy_api::{
-    CatalogResponse, CheckoutRequest, CheckoutResponse, DestinationId, DestinationKind,
-    DestinationsResponse, ErrorBody, ErrorCode, OrderRef, OrderView, TopupOffers, TopupRequest,
-    UsageView,
-};
+#[cfg(feature = "picker")]
+use simology_proxy_api::{CatalogResponse, DestinationId, DestinationKind, DestinationsResponse};
+use simology_proxy_api::{CheckoutRequest, CheckoutResponse, ErrorBody, ErrorCode};
+#[cfg(feature = "status")]
+use simology_proxy_api::{OrderRef, OrderView, TopupOffers, TopupRequest, UsageView};
 
 /// A boxed future that need not be `Send` (the browser is single-threaded).
 pub type Fut<T> = Pin<Box<dyn Future<Output = T>>>;
@@ -60,12 +64,15 @@ impl Failure {
 /// Everything the widget asks the proxy.
 pub trait Backend {
     /// `GET /api/destinations`.
+    #[cfg(feature = "picker")]
     fn destinations(&self) -> Fut<Result<DestinationsResponse, Failure>>;
     /// `GET /api/catalog`.
+    #[cfg(feature = "picker")]
     fn catalog(&self, destination: &DestinationId) -> Fut<Result<CatalogResponse, Failure>>;
     /// `POST /api/checkout`.
     fn checkout(&self, request: CheckoutRequest) -> Fut<Result<CheckoutResponse, Failure>>;
     /// `GET /api/orders/{ref}` (long-polls when `wait` > 0).
+    #[cfg(feature = "status")]
     fn order(
         &self,
         order_ref: &OrderRef,
@@ -73,10 +80,13 @@ pub trait Backend {
         version: Option<i64>,
     ) -> Fut<Result<OrderView, Failure>>;
     /// `GET /api/orders/{ref}/usage`.
+    #[cfg(feature = "status")]
     fn usage(&self, order_ref: &OrderRef) -> Fut<Result<UsageView, Failure>>;
     /// `GET /api/orders/{ref}/topups`.
+    #[cfg(feature = "status")]
     fn topup_offers(&self, order_ref: &OrderRef) -> Fut<Result<TopupOffers, Failure>>;
     /// `POST /api/orders/{ref}/topups`.
+    #[cfg(feature = "status")]
     fn buy_topup(
         &self,
         order_ref: &OrderRef,
@@ -175,10 +185,12 @@ fn encode(text: &str) -> String {
 }
 
 impl Backend for Http {
+    #[cfg(feature = "picker")]
     fn destinations(&self) -> Fut<Result<DestinationsResponse, Failure>> {
         self.get("/api/destinations".into())
     }
 
+    #[cfg(feature = "picker")]
     fn catalog(&self, destination: &DestinationId) -> Fut<Result<CatalogResponse, Failure>> {
         let key = match destination.kind {
             DestinationKind::Country => "country",
@@ -191,6 +203,7 @@ impl Backend for Http {
         self.post("/api/checkout".into(), &request)
     }
 
+    #[cfg(feature = "status")]
     fn order(
         &self,
         order_ref: &OrderRef,
@@ -204,14 +217,17 @@ impl Backend for Http {
         self.get(path)
     }
 
+    #[cfg(feature = "status")]
     fn usage(&self, order_ref: &OrderRef) -> Fut<Result<UsageView, Failure>> {
         self.get(format!("/api/orders/{}/usage", encode(order_ref.as_str())))
     }
 
+    #[cfg(feature = "status")]
     fn topup_offers(&self, order_ref: &OrderRef) -> Fut<Result<TopupOffers, Failure>> {
         self.get(format!("/api/orders/{}/topups", encode(order_ref.as_str())))
     }
 
+    #[cfg(feature = "status")]
     fn buy_topup(
         &self,
         order_ref: &OrderRef,

@@ -5,7 +5,11 @@
 //! only to the partner proxy, through the types of `simology-proxy-api`.
 //!
 //! Build it with `cargo xtask dist` (trunk, then the loader bundle); see the README's
-//! embedding guide.
+//! embedding guide. The crate's features `picker` and `status` make the two wasm
+//! modules the loader chooses between (see [`loader`]); the default has both.
+
+#[cfg(not(any(feature = "picker", feature = "status")))]
+compile_error!("build the widget with the feature picker, status, or both (the default)");
 
 pub mod backend;
 pub mod browser;
@@ -13,6 +17,9 @@ pub mod components;
 pub mod context;
 pub mod json;
 pub mod load;
+pub mod loader;
+
+#[cfg(feature = "status")]
 pub mod polling;
 pub mod purchase;
 
@@ -26,9 +33,6 @@ use wasm_bindgen::JsCast;
 
 use crate::components::app::Widget;
 use crate::context::{Config, Screen, Services};
-
-/// The widget's stylesheet, applied to each shadow root.
-pub const CSS: &str = include_str!(concat!(env!("OUT_DIR"), "/widget.min.css"));
 
 fn option(options: &JsValue, key: &str) -> Option<String> {
     js_sys::Reflect::get(options, &key.into())
@@ -69,23 +73,13 @@ pub fn config_from(options: &JsValue) -> Config {
     }
 }
 
-fn adopt_styles(root: &web_sys::HtmlElement) {
-    let Ok(shadow) = root.get_root_node().dyn_into::<web_sys::ShadowRoot>() else {
-        return;
-    };
-    // A constructed stylesheet is not inline CSS, so a host's strict CSP allows it.
-    if let Ok(sheet) = web_sys::CssStyleSheet::new() {
-        if sheet.replace_sync(CSS).is_ok() {
-            let sheets = shadow.adopted_style_sheets();
-            sheets.push(&sheet);
-            shadow.set_adopted_style_sheets(&sheets);
-        }
-    }
-}
-
-/// Mounts a widget into `root` (inside a shadow root, normally). `options` holds the
-/// element's attributes: `proxy` (required), `country` or `region`, `locale`, `theme`,
-/// `instance`.
+/// Mounts a widget into `root` (inside a shadow root, normally; the loader gives the
+/// shadow root the widget's stylesheet). `options` holds the element's attributes:
+/// `proxy` (required), `country` or `region`, `locale`, `theme`, `instance`; and what
+/// the loader adds (see [`loader`]): `hash` (the page's fragment as it was when the
+/// loader started, before any widget cleared it), `screen` (a screen handed over by
+/// the other module), `switch` (to hand one over), `catalog` and `catalogFor` (the
+/// first catalogue, already requested).
 ///
 /// # Errors
 /// When `proxy` is missing.
@@ -95,8 +89,16 @@ pub fn mount(root: web_sys::HtmlElement, options: JsValue) -> Result<(), JsValue
     let proxy = option(&options, "proxy")
         .ok_or_else(|| JsValue::from_str("simology-esim: the proxy attribute is required"))?;
     let config = config_from(&options);
-    let screen = Screen::initial(&config, &browser::location_hash(), browser::now_ms());
-    // Leave the fragment for the page's other widgets this turn, then clean the address bar.
+    let hash = js_sys::Reflect::get(&options, &"hash".into())
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_else(browser::location_hash);
+    let screen = js_sys::Reflect::get(&options, &"screen".into())
+        .ok()
+        .and_then(|v| loader::screen_from_js(&v))
+        .unwrap_or_else(|| Screen::initial(&config, &hash, browser::now_ms()));
+    // Clean the fragment from the address bar after this turn; the page's other widgets
+    // read the one the loader kept (`hash`), or the address bar's this turn.
     if PaymentReturn::parse(&browser::location_hash()).is_some() {
         let clear = Closure::once_into_js(browser::clear_hash);
         if let Some(w) = web_sys::window() {
@@ -104,18 +106,22 @@ pub fn mount(root: web_sys::HtmlElement, options: JsValue) -> Result<(), JsValue
                 w.set_timeout_with_callback_and_timeout_and_arguments_0(clear.unchecked_ref(), 0);
         }
     }
+    let backend: Rc<dyn backend::Backend> = Rc::new(backend::Http::new(&proxy));
+    #[cfg(feature = "picker")]
+    let backend: Rc<dyn backend::Backend> = Rc::new(loader::Primed::new(backend, &options));
     let services = Services {
-        backend: Rc::new(backend::Http::new(&proxy)),
+        backend,
         navigate: Rc::new(browser::navigate),
         return_url: browser::page_url(),
         country_name: Rc::new(browser::country_name),
     };
-    adopt_styles(&root);
+    // The loader gives a fresh element (out of the page while its drawing of the plans
+    // shows) and puts it in place itself; nothing in it stays.
     root.set_inner_html("");
-    let handle = leptos::mount::mount_to(
-        root,
-        move || view! { <Widget config=config services=services screen=screen /> },
-    );
+    let handle = leptos::mount::mount_to(root, move || {
+        loader::provide_switch(&options);
+        view! { <Widget config=config services=services screen=screen /> }
+    });
     // The widget lives as long as the page.
     handle.forget();
     Ok(())

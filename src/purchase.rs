@@ -6,14 +6,44 @@
 
 use leptos::prelude::*;
 use simology_proxy_api::{
-    is_valid_email, CheckoutRequest, CheckoutResponse, DestinationId, ErrorCode, OrderRef, Plan,
-    TopupRequest,
+    is_valid_email, CheckoutRequest, CheckoutResponse, DestinationId, ErrorCode, Plan,
 };
+#[cfg(feature = "status")]
+use simology_proxy_api::{OrderRef, TopupRequest};
 use simology_widget_core::saved::SavedOrder;
 
 use crate::backend::Failure;
 use crate::browser;
 use crate::context::Ctx;
+
+/// Whether the window may be sent to `url` as a payment page: `https:`, or plain
+/// `http:` to a loopback address (a local sandbox); never `javascript:`, `data:` or
+/// another site over plain http.
+fn is_safe_payment_url(url: &str) -> bool {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return false;
+    };
+    if scheme.eq_ignore_ascii_case("https") {
+        return !rest.is_empty();
+    }
+    if !scheme.eq_ignore_ascii_case("http") {
+        return false;
+    }
+    let authority = rest.split(['/', '?', '#', '\\']).next().unwrap_or_default();
+    if authority.contains('@') {
+        return false;
+    }
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().map(|h| format!("[{h}]")),
+        None => authority.split(':').next().map(str::to_owned),
+    }
+    .unwrap_or_default();
+    host.eq_ignore_ascii_case("localhost")
+        || host == "[::1]"
+        || host
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
 
 /// What is bought.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,7 +55,8 @@ pub enum Item {
         /// The destination it was chosen for (the picker reopens on it after a cancel).
         destination: DestinationId,
     },
-    /// More data for an order whose eSIM is ready.
+    /// More data for an order whose eSIM is ready (the status module's).
+    #[cfg(feature = "status")]
     Topup {
         /// The top-up offer.
         plan: Plan,
@@ -136,6 +167,7 @@ impl Purchase {
                 };
                 (backend.checkout(request), plan, destination)
             }
+            #[cfg(feature = "status")]
             Item::Topup { plan, of } => {
                 let request = TopupRequest {
                     sku: plan.sku.clone(),
@@ -164,6 +196,12 @@ impl Purchase {
         destination: DestinationId,
     ) {
         match answer {
+            // The whole window goes there: the proxy checks the URL, and so does the
+            // widget, in case the proxy is an older or a compromised one.
+            Ok(response) if !is_safe_payment_url(&response.payment_url) => {
+                self.busy.set(false);
+                self.error.set(Some(self.ctx.t.err_payment_page));
+            }
             Ok(response) => {
                 browser::save_order(SavedOrder {
                     order_ref: response.order_ref,

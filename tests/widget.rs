@@ -756,6 +756,55 @@ async fn checkout_validates_the_email_and_makes_one_order() {
 }
 
 #[wasm_bindgen_test]
+async fn an_unsafe_payment_page_is_never_opened() {
+    let refused = "The payment page we were given is not a secure address, so we did not open it. Please try again later.";
+    for (n, url) in [
+        "javascript:alert(document.domain)",
+        "data:text/html,<script>alert(1)</script>",
+        "http://pay.example/cs_1",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let h = mount_widget(Lang::En, Some((DestinationKind::Country, "US")), None);
+        let order_ref = OrderRef::from_bits(100 + n as u128);
+        *h.fake.checkout_result.borrow_mut() = Some(Ok(CheckoutResponse {
+            order_ref: order_ref.clone(),
+            payment_url: url.into(),
+            expires_at: String::new(),
+        }));
+        open_checkout(&h).await;
+        h.type_into("input[type=email]", "alex@example.com");
+        h.one(".pay").click();
+        assert_eq!(h.changed(".form-error", "").await, refused, "{url}");
+        assert_eq!(h.fake.checkouts.borrow().len(), 1);
+        assert!(h.navigated.borrow().is_empty(), "{url}");
+        assert!(
+            !simology_widget::browser::saved_orders()
+                .iter()
+                .any(|o| o.order_ref == order_ref),
+            "an order with no usable payment page is not remembered: {url}"
+        );
+        h.shown(".pay:enabled").await;
+    }
+    // A local sandbox's page, over plain http on loopback, is opened.
+    let h = mount_widget(Lang::En, Some((DestinationKind::Country, "US")), None);
+    *h.fake.checkout_result.borrow_mut() = Some(Ok(CheckoutResponse {
+        order_ref: OrderRef::from_bits(200),
+        payment_url: "http://127.0.0.1:8083/pay/cs_1".into(),
+        expires_at: String::new(),
+    }));
+    open_checkout(&h).await;
+    h.type_into("input[type=email]", "alex@example.com");
+    h.one(".pay").click();
+    until("the payment page", || !h.navigated.borrow().is_empty()).await;
+    assert_eq!(
+        h.navigated.borrow().as_slice(),
+        ["http://127.0.0.1:8083/pay/cs_1"]
+    );
+}
+
+#[wasm_bindgen_test]
 async fn checkout_failures_are_translated() {
     let h = mount_widget(Lang::Es, Some((DestinationKind::Country, "US")), None);
     *h.fake.checkout_result.borrow_mut() = Some(Err(Failure::Api {

@@ -3,7 +3,9 @@
 
 use leptos::prelude::*;
 
+#[cfg(feature = "status")]
 use crate::components::order::OrderStatus;
+#[cfg(feature = "picker")]
 use crate::components::picker::Picker;
 use crate::context::{Config, Ctx, Screen, Services};
 
@@ -27,8 +29,13 @@ pub fn Widget(
     view! {
         <section class=theme lang=ctx.lang.tag() aria-label=ctx.t.widget_label>
             {move || match ctx.screen.get() {
+                #[cfg(feature = "picker")]
                 Screen::Picker { destination, sku } => view! { <Picker destination=destination sku=sku /> }.into_any(),
+                #[cfg(feature = "status")]
                 Screen::Order(order_ref) => view! { <OrderStatus order_ref=order_ref /> }.into_any(),
+                // A screen of the other build (`crate::loader`): the loader swaps it in.
+                #[allow(unreachable_patterns)]
+                elsewhere => crate::loader::hand_over(elsewhere).into_any(),
             }}
         </section>
     }

@@ -3,11 +3,19 @@
 //! import each other only downwards (`app` → `picker`/`order` → ...), never back.
 
 pub mod app;
+#[cfg(feature = "picker")]
 pub mod checkout;
+#[cfg(feature = "status")]
 pub mod order;
+#[cfg(feature = "picker")]
 pub mod picker;
+#[cfg(feature = "picker")]
 pub mod plans;
+#[cfg(feature = "status")]
 pub mod ready;
+#[cfg(feature = "picker")]
 pub mod search;
+#[cfg(feature = "status")]
 pub mod topups;
+#[cfg(feature = "status")]
 pub mod usage;

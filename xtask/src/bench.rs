@@ -4,8 +4,9 @@
 //! bench itself could not measure (then nothing is judged).
 //!
 //! Parts (all by default):
-//! - `sizes`: what a first visit downloads for the first render (wasm + the loader
-//!   script with the glue; the CSS is inside the wasm), raw, gzip -9 and brotli 11;
+//! - `sizes`: what a first visit to a picker page downloads for the first render (the
+//!   picker's wasm module + the loader script with the glue, the stylesheet and the
+//!   pre-render), raw, gzip -9 and brotli 11;
 //! - `phone`: cold loads in headless Chromium at 390x844, unthrottled and under
 //!   Lighthouse's mobile throttling, of the widget's host page and of its floor (the
 //!   same plans in plain HTML, same origin): first priced plan card, and the first plan
@@ -23,7 +24,8 @@
 //! The host pages and the widget's files are served by the bench's own nginx (the
 //! demo's page templates, its CSP; the files precompressed, as a CDN serves them); the
 //! demo stack provides the proxy (its own process, SQLite, `RUST_LOG=warn`) and the
-//! sandbox. `cargo xtask bench --profile` samples the proxy under load instead
+//! sandbox. `--database-url postgres://...` puts that proxy on PostgreSQL instead (e.g.
+//! a fresh database on `cargo xtask postgres`'s server), for the webhooks' figure there. `cargo xtask bench --profile` samples the proxy under load instead
 //! (`profile.rs`).
 
 mod load;
@@ -204,24 +206,50 @@ fn proc_status_mb(pid: u64, field: &str) -> Result<f64> {
 }
 
 /// Which parts run (`--only a,b`).
-fn parts(args: &[String]) -> Result<Vec<&'static str>> {
-    match args {
-        [] => Ok(PARTS.to_vec()),
-        [flag, list] if flag == "--only" => list
-            .split(',')
-            .map(|p| {
-                PARTS
-                    .iter()
-                    .find(|k| **k == p)
-                    .copied()
-                    .with_context(|| format!("unknown part {p:?}; parts: {}", PARTS.join(",")))
-            })
-            .collect(),
-        _ => bail!(
-            "usage: cargo xtask bench [--only {}] | --profile",
+/// What `cargo xtask bench` was asked for.
+#[derive(Debug, PartialEq)]
+struct Options {
+    parts: Vec<&'static str>,
+    /// The database of the stack's proxy (`--database-url`): SQLite under
+    /// `target/bench/` when none is given.
+    database_url: Option<String>,
+}
+
+fn options(args: &[String]) -> Result<Options> {
+    let usage = || {
+        anyhow::anyhow!(
+            "usage: cargo xtask bench [--only {}] [--database-url postgres://...] | --profile",
             PARTS.join(",")
-        ),
+        )
+    };
+    let mut options = Options {
+        parts: PARTS.to_vec(),
+        database_url: None,
+    };
+    let mut args = args.iter();
+    while let Some(flag) = args.next() {
+        let value = args.next().ok_or_else(usage)?;
+        match flag.as_str() {
+            "--only" => {
+                options.parts = value
+                    .split(',')
+                    .map(|p| {
+                        PARTS.iter().find(|k| **k == p).copied().with_context(|| {
+                            format!("unknown part {p:?}; parts: {}", PARTS.join(","))
+                        })
+                    })
+                    .collect::<Result<_>>()?;
+            }
+            "--database-url" => {
+                if !value.starts_with("postgres://") && !value.starts_with("postgresql://") {
+                    bail!("--database-url: a postgres:// URL (SQLite is the default)");
+                }
+                options.database_url = Some(value.clone());
+            }
+            _ => return Err(usage()),
+        }
     }
+    Ok(options)
 }
 
 /// `cargo xtask bench`: runs, prints, and turns the outcome into the exit code.
@@ -295,15 +323,23 @@ struct Widget {
 fn widget(dist_dir: &Path) -> Result<Widget> {
     let mut files = Vec::new();
     let (mut raw, mut gz, mut br) = (0, 0, [0; 2]);
-    for (i, name) in ["simology-esim_bg.wasm", "simology-esim.js"]
+    // The first render: what a first visit to a picker page downloads before its first
+    // plan can be chosen (its plans are drawn before the wasm is in, from the loader
+    // alone): the picker module and the loader script. The status module is served
+    // too, for pages that return from payment, and not counted.
+    let picker = dist::wasm_file("picker");
+    let status = dist::wasm_file("status");
+    for (i, name) in [picker.as_str(), "simology-esim.js", status.as_str()]
         .into_iter()
         .enumerate()
     {
         let bytes = fs::read(dist_dir.join(name)).with_context(|| format!("reading {name}"))?;
         let (b, g) = (brotli(&bytes)?, gzip(&bytes)?);
-        raw += bytes.len();
-        gz += g.len();
-        br[i] = b.len();
+        if i < 2 {
+            raw += bytes.len();
+            gz += g.len();
+            br[i] = b.len();
+        }
         files.push((format!("{name}.br"), b));
         files.push((format!("{name}.gz"), g));
         files.push((name.to_owned(), bytes));
@@ -337,6 +373,7 @@ fn on_stack(
     out_dir: &Path,
     has: &dyn Fn(&str) -> bool,
     widget: &Widget,
+    database_url: Option<&str>,
 ) -> Result<StackResults> {
     let mut results = StackResults::default();
     let ports = nginx::free_ports(2)?;
@@ -354,7 +391,10 @@ fn on_stack(
         ],
         "warn",
         // The host pages come from the bench's nginx: the proxy allows that origin.
-        &[("PROXY_ALLOWED_ORIGINS", &host)],
+        &[("PROXY_ALLOWED_ORIGINS", host.as_str())]
+            .into_iter()
+            .chain(database_url.map(|url| ("PROXY_DATABASE_URL", url)))
+            .collect::<Vec<_>>(),
     )?;
     let proxy = stack.url("proxy")?;
     let proxy_pid = stack.urls["proxy_pid"].as_u64().context("proxy pid")?;
@@ -506,7 +546,8 @@ fn on_stack(
                 "--concurrency",
                 "16",
                 "--secret",
-                "whsec_sandbox_test",
+                // The demo's sandbox's (`simology_sandbox::DEFAULT_WEBHOOK_SECRET`).
+                "whsec_sandbox_test_not_a_real_secret",
             ])
             .args([
                 "--proxy",
@@ -566,7 +607,10 @@ fn long_polls(root: &Path, out_dir: &Path, nofile: u64) -> Result<Value> {
 /// # Errors
 /// When a tool is missing or a measurement cannot be made.
 pub fn run(args: &[String]) -> Result<Vec<&'static str>> {
-    let parts = parts(args)?;
+    let Options {
+        parts,
+        database_url,
+    } = options(args)?;
     let has = |p: &str| parts.contains(&p);
     let root = build()?;
     // Many connections at once (the long-polls): the soft limit of open files up to the
@@ -585,7 +629,7 @@ pub fn run(args: &[String]) -> Result<Vec<&'static str>> {
         .iter()
         .any(|p| has(p))
     {
-        on_stack(&root, &out_dir, &has, &widget)?
+        on_stack(&root, &out_dir, &has, &widget, database_url.as_deref())?
     } else {
         StackResults::default()
     };
@@ -606,7 +650,14 @@ pub fn run(args: &[String]) -> Result<Vec<&'static str>> {
             .map(|(c, s)| (c.as_slice(), s.as_slice())),
         COUNTRY,
     );
-    report.webhooks(on_stack.events_per_s);
+    report.webhooks(
+        on_stack.events_per_s,
+        if database_url.is_some() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        },
+    );
     report.long_polls(long_polls.as_ref())?;
     report.activation(
         on_stack
@@ -676,12 +727,30 @@ mod tests {
 
     #[test]
     fn parts_are_chosen() {
-        assert_eq!(parts(&[]).expect("all"), PARTS.to_vec());
+        let parts =
+            |args: &[&str]| options(&args.iter().map(|a| (*a).to_owned()).collect::<Vec<_>>());
+        assert_eq!(parts(&[]).expect("all").parts, PARTS.to_vec());
         assert_eq!(
-            parts(&["--only".into(), "http,sizes".into()]).expect("some"),
+            parts(&["--only", "http,sizes"]).expect("some").parts,
             vec!["http", "sizes"]
         );
-        assert!(parts(&["--only".into(), "nope".into()]).is_err());
-        assert!(parts(&["--fast".into()]).is_err());
+        assert!(parts(&["--only", "nope"]).is_err());
+        assert!(parts(&["--fast"]).is_err());
+        assert!(parts(&["--only"]).is_err());
+        let pg = parts(&[
+            "--only",
+            "webhooks",
+            "--database-url",
+            "postgres://u@127.0.0.1/b",
+        ])
+        .expect("a database");
+        assert_eq!(
+            pg,
+            Options {
+                parts: vec!["webhooks"],
+                database_url: Some("postgres://u@127.0.0.1/b".into()),
+            }
+        );
+        assert!(parts(&["--database-url", "sqlite://x.db"]).is_err());
     }
 }

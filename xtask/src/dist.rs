@@ -1,7 +1,9 @@
 //! `cargo xtask dist`: the widget's files for a CDN, in `dist/`:
-//! `simology-esim.js` (the loader with wasm-bindgen's glue inside, one script for
-//! partners to include), `simology-esim_bg.wasm`, and `integrity.json` with the
-//! sha384 hashes partners pin.
+//! `simology-esim.js` (the loader, with both modules' wasm-bindgen glue, the
+//! pre-render, the stylesheet and the pre-render's words inside: one script for
+//! partners to include), the two wasm modules (`simology-esim-picker.wasm`,
+//! `simology-esim-status.wasm`; see `src/loader.rs`), and `integrity.json` with the
+//! sha384 hashes (partners pin the script's; the script pins the modules').
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -9,9 +11,21 @@ use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 use base64::Engine;
+use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha384};
+use simology_widget_core::i18n::Lang;
 
 use crate::tools;
+
+/// The widget's wasm modules, each the widget crate built with the cargo feature of
+/// that name: the loader opens a page on one and switches when the traveller moves
+/// to a screen of the other.
+pub const MODULES: [&str; 2] = ["picker", "status"];
+
+/// The file of a module in `dist/`.
+pub fn wasm_file(module: &str) -> String {
+    format!("simology-esim-{module}.wasm")
+}
 
 /// `sha384-<base64>` of some bytes, as Subresource Integrity writes it.
 pub fn sri(bytes: &[u8]) -> String {
@@ -21,21 +35,124 @@ pub fn sri(bytes: &[u8]) -> String {
     )
 }
 
-/// Wraps the glue and the loader in one function scope, with the wasm's hash filled in.
-pub fn bundle(glue: &str, loader: &str, wasm_integrity: &str) -> Result<String> {
-    if !loader.contains("/*__GLUE__*/") || !loader.contains("__WASM_INTEGRITY__") {
-        bail!("loader/simology-esim.js lost its /*__GLUE__*/ or __WASM_INTEGRITY__ marker");
+/// One module as trunk built it.
+pub struct Module {
+    pub name: &'static str,
+    /// wasm-bindgen's no-modules glue.
+    pub glue: String,
+    /// Its `sha384-...`.
+    pub integrity: String,
+}
+
+/// Minifies CSS: comments and needless whitespace cost bytes in every page load.
+pub fn minify_css(css: &str) -> String {
+    let mut out = String::with_capacity(css.len());
+    let mut rest = css;
+    // Comments.
+    while let Some(start) = rest.find("/*") {
+        out.push_str(&rest[..start]);
+        rest = rest[start + 2..]
+            .split_once("*/")
+            .map_or("", |(_, after)| after);
     }
-    if !glue.contains("let wasm_bindgen") {
-        bail!(
-            "the wasm-bindgen glue is not the no-modules kind (data-bindgen-target in index.html)"
+    out.push_str(rest);
+    // Whitespace runs become one space, then none around punctuation that does not need it.
+    let collapsed = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut min = collapsed;
+    for p in ["{", "}", ";", ",", ">"] {
+        min = min
+            .replace(&format!(" {p}"), p)
+            .replace(&format!("{p} "), p);
+    }
+    // A space after a colon is never needed (before one, it is a descendant selector).
+    min.replace(": ", ":").replace(";}", "}")
+}
+
+/// The region slugs the widget names in its own words (`Strings::region`).
+const REGIONS: [&str; 7] = [
+    "western-europe",
+    "europe",
+    "north-america",
+    "asia",
+    "latin-america",
+    "middle-east",
+    "global",
+];
+
+/// The words of the picker's first screen in every language, from the widget's own
+/// translations, for the loader's pre-render: `{"en": {"choose": "Choose", ...}}`.
+pub fn words() -> Value {
+    let mut all = Map::new();
+    for lang in Lang::ALL {
+        let t = lang.strings();
+        let regions: Map<String, Value> = REGIONS
+            .iter()
+            .filter_map(|slug| Some(((*slug).to_owned(), json!(t.region(slug)?))))
+            .collect();
+        all.insert(
+            lang.tag().to_owned(),
+            json!({
+                "widget_label": t.widget_label,
+                "plans_for": t.plans_for,
+                "change_destination": t.change_destination,
+                "sort_label": t.sort_label,
+                "sort_price": t.sort_price,
+                "sort_data": t.sort_data,
+                "sort_validity": t.sort_validity,
+                "country_plans": t.country_plans,
+                "regional_plans": t.regional_plans,
+                "covers_countries": t.covers_countries,
+                "days_one": t.days_one,
+                "days_many": t.days_many,
+                "choose": t.choose,
+                "sold_out": t.sold_out,
+                "regions": regions,
+            }),
         );
     }
-    let body = loader
-        .replace("/*__GLUE__*/", glue)
-        .replace("__WASM_INTEGRITY__", wasm_integrity);
+    Value::Object(all)
+}
+
+/// Fills `marker` in `text`, which must hold it exactly once.
+fn fill_once(text: &str, marker: &str, value: &str) -> Result<String> {
+    if text.matches(marker).count() != 1 {
+        bail!("the loader must hold {marker} exactly once");
+    }
+    Ok(text.replace(marker, value))
+}
+
+/// The loader with everything it needs, in one function scope: each module's glue in
+/// a function of its own (each declares `wasm_bindgen`; the loader runs it when it
+/// loads that module, so a page pays for compiling only the glue it uses), the
+/// pre-render, the stylesheet and the words.
+pub fn bundle(
+    loader: &str,
+    prerender: &str,
+    modules: &[Module],
+    css: &str,
+    words: &Value,
+) -> Result<String> {
+    let mut table = String::from("{\n");
+    for m in modules {
+        if !m.glue.contains("let wasm_bindgen") {
+            bail!(
+                "the wasm-bindgen glue is not the no-modules kind (data-bindgen-target in index.html)"
+            );
+        }
+        table.push_str(&format!(
+            "{}: {{\nglue: function () {{\n{}\nreturn wasm_bindgen;\n}},\nwasm: {},\nintegrity: {}\n}},\n",
+            m.name,
+            m.glue,
+            json!(wasm_file(m.name)),
+            json!(m.integrity)
+        ));
+    }
+    table.push('}');
+    let body = fill_once(loader, "/*__MODULES__*/", &table)?;
+    let body = fill_once(&body, "/*__CSS__*/", &json!(css).to_string())?;
+    let body = fill_once(&body, "/*__WORDS__*/", &words.to_string())?;
     Ok(format!(
-        "(function () {{\n\"use strict\";\n{body}\n}})();\n"
+        "(function () {{\n\"use strict\";\n{prerender}\n{body}\n}})();\n"
     ))
 }
 
@@ -75,48 +192,200 @@ fn minify(root: &Path, script: &str) -> Result<String> {
     Ok(minified)
 }
 
-/// Builds `dist/` with trunk, bundles the loader and minifies the bundle.
+/// The wasm features the modules use: what `index.html` enables for wasm-opt.
+const WASM_FEATURES: [&str; 5] = [
+    "--enable-bulk-memory",
+    "--enable-nontrapping-float-to-int",
+    "--enable-reference-types",
+    "--enable-sign-ext",
+    "--enable-mutable-globals",
+];
+
+/// Whether `c` can be part of a JavaScript identifier (ASCII; the glue's are).
+fn ident(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_' || c == '$'
+}
+
+/// The byte offsets of `word` in `text` where it is a whole identifier, after `prefix`.
+fn occurrences(text: &str, prefix: &str, word: &str) -> Vec<usize> {
+    let needle = format!("{prefix}{word}");
+    text.match_indices(&needle)
+        .map(|(at, _)| at)
+        .filter(|&at| {
+            let before = text[..at].chars().next_back();
+            let after = text[at + needle.len()..].chars().next();
+            !before.is_some_and(ident) && !after.is_some_and(ident)
+        })
+        .collect()
+}
+
+/// `text` with `prefix + old` replaced by `prefix + new` where `old` is a whole
+/// identifier; also how many were replaced.
+fn rename(text: &str, prefix: &str, old: &str, new: &str) -> (String, usize) {
+    let found = occurrences(text, prefix, old);
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for at in &found {
+        out.push_str(&text[last..at + prefix.len()]);
+        out.push_str(new);
+        last = at + prefix.len() + old.len();
+    }
+    out.push_str(&text[last..]);
+    (out, found.len())
+}
+
+/// The glue with the names binaryen's `--minify-imports-and-exports-and-modules` gave
+/// (its printed `mapping`): each import, a key of the glue's import object, and each
+/// export the glue calls as `wasm.name`; the one import module becomes `"a"`.
+///
+/// # Errors
+/// When the glue does not hold the names as wasm-bindgen writes them (a changed glue
+/// must fail here, not in a browser).
+pub fn rename_glue(glue: &str, mapping: &Value) -> Result<String> {
+    let pairs = |key: &str| -> Result<Vec<Vec<String>>> {
+        serde_json::from_value(mapping[key].clone())
+            .with_context(|| format!("wasm-opt's mapping has no {key} list"))
+    };
+    let mut out = glue.to_owned();
+    let mut modules: Vec<String> = Vec::new();
+    for import in pairs("imports")? {
+        let [module, old, new] = import.as_slice() else {
+            bail!("an import mapping of {} names", import.len());
+        };
+        let (renamed, n) = rename(&out, "", old, new);
+        let key = occurrences(&out, "", old)
+            .first()
+            .is_some_and(|&at| out[at + old.len()..].starts_with(": function"));
+        if n != 1 || !key {
+            bail!("the glue names the import {old} {n} times, not once as a function key");
+        }
+        out = renamed;
+        if !modules.contains(module) {
+            modules.push(module.clone());
+        }
+    }
+    let [module] = modules.as_slice() else {
+        bail!("the wasm imports from {} modules, not one", modules.len());
+    };
+    let key = format!("{}:", json!(module));
+    if out.matches(&key).count() != 1 {
+        bail!("the glue does not name the import module {module} once");
+    }
+    out = out.replace(&key, "\"a\":");
+    for export in pairs("exports")? {
+        let [old, new] = export.as_slice() else {
+            bail!("an export mapping of {} names", export.len());
+        };
+        out = rename(&out, "wasm.", old, new).0;
+    }
+    Ok(out)
+}
+
+/// Shortens the names by which a module and its glue call each other (145 imports
+/// like `__wbg_createElement_de4a31ed2fb252be`, each in the wasm's import section
+/// and again in the glue, their hashes incompressible) to one or two letters:
+/// binaryen's pass renames them in the wasm and prints the mapping, [`rename_glue`]
+/// applies it to the glue. About 3 KB of brotli per page.
+fn minify_names(root: &Path, name: &str, glue: &str, wasm: &[u8]) -> Result<(String, Vec<u8>)> {
+    let dir = root.join("target/dist-tmp");
+    fs::create_dir_all(&dir)?;
+    let input = dir.join(format!("{name}.wasm"));
+    let output = dir.join(format!("{name}.min.wasm"));
+    fs::write(&input, wasm)?;
+    let out = Command::new("wasm-opt")
+        .arg(&input)
+        .args(WASM_FEATURES)
+        .arg("--minify-imports-and-exports-and-modules")
+        .arg("-o")
+        .arg(&output)
+        .output()
+        .context("running wasm-opt")?;
+    if !out.status.success() {
+        bail!(
+            "wasm-opt --minify-imports-and-exports-and-modules failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let mapping: Value =
+        serde_json::from_slice(&out.stdout).context("reading wasm-opt's name mapping")?;
+    let glue = rename_glue(glue, &mapping)?;
+    let wasm = fs::read(&output).with_context(|| format!("reading {}", output.display()))?;
+    Ok((glue, wasm))
+}
+
+/// Builds one module with trunk (the widget crate with only that module's feature)
+/// into `target/trunk/<name>/`; returns its glue and wasm.
+fn build_module(root: &Path, name: &str) -> Result<(String, Vec<u8>)> {
+    let out = root.join("target/trunk").join(name);
+    tools::run(
+        Command::new("trunk")
+            .args(["build", "--release", "--offline", "--no-default-features"])
+            .args(["--features", name, "--dist"])
+            .arg(&out)
+            .current_dir(root),
+    )?;
+    let glue_path = out.join("simology-widget-web.js");
+    let wasm_path = out.join("simology-widget-web_bg.wasm");
+    let glue = fs::read_to_string(&glue_path)
+        .with_context(|| format!("reading {}", glue_path.display()))?;
+    let wasm = fs::read(&wasm_path).with_context(|| format!("reading {}", wasm_path.display()))?;
+    Ok((glue, wasm))
+}
+
+/// Builds `dist/`: both modules with trunk, then the loader bundle, minified.
 ///
 /// # Errors
 /// When a tool is missing and cannot be installed, or the build fails.
 pub fn build() -> Result<PathBuf> {
     tools::ensure_widget()?;
     let root = tools::workspace_root()?;
-    tools::run(
-        Command::new("trunk")
-            .args(["build", "--release", "--offline"])
-            .current_dir(&root),
-    )?;
     let dir = root.join("dist");
-    let glue_path = dir.join("simology-widget-web.js");
-    let wasm_path = dir.join("simology-widget-web_bg.wasm");
-    let glue = fs::read_to_string(&glue_path)
-        .with_context(|| format!("reading {}", glue_path.display()))?;
-    let wasm = fs::read(&wasm_path).with_context(|| format!("reading {}", wasm_path.display()))?;
-    let loader =
-        fs::read_to_string(root.join("loader/simology-esim.js")).context("reading the loader")?;
-    let wasm_integrity = sri(&wasm);
-    let script = minify(&root, &bundle(&glue, &loader, &wasm_integrity)?)?;
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir)?;
+    let mut modules = Vec::new();
+    let mut hashes = Map::new();
+    for name in MODULES {
+        let (glue, wasm) = build_module(&root, name)?;
+        let (glue, wasm) = minify_names(&root, name, &glue, &wasm)?;
+        let integrity = sri(&wasm);
+        write(&dir.join(wasm_file(name)), &wasm)?;
+        hashes.insert(wasm_file(name), json!(integrity));
+        println!("{}: {} bytes", wasm_file(name), wasm.len());
+        modules.push(Module {
+            name,
+            glue,
+            integrity,
+        });
+    }
+    let read =
+        |path: &str| fs::read_to_string(root.join(path)).with_context(|| format!("reading {path}"));
+    let script = minify(
+        &root,
+        &bundle(
+            &read("loader/simology-esim.js")?,
+            &read("loader/prerender.js")?,
+            &modules,
+            &minify_css(&read("style/widget.css")?),
+            &words(),
+        )?,
+    )?;
     let script_integrity = sri(script.as_bytes());
     write(&dir.join("simology-esim.js"), script.as_bytes())?;
-    write(&dir.join("simology-esim_bg.wasm"), &wasm)?;
-    let integrity = format!(
-        "{{\n  \"simology-esim.js\": \"{script_integrity}\",\n  \"simology-esim_bg.wasm\": \"{wasm_integrity}\"\n}}\n"
-    );
+    hashes.insert("simology-esim.js".into(), json!(script_integrity));
+    let integrity = serde_json::to_string_pretty(&Value::Object(hashes))? + "\n";
     write(&dir.join("integrity.json"), integrity.as_bytes())?;
-    // Trunk's own page and file names are not what partners use.
-    for leftover in [glue_path, wasm_path, dir.join("index.html")] {
-        let _ = fs::remove_file(leftover);
-    }
     let snippet = format!(
         "<script src=\"https://YOUR-CDN/simology-esim.js\" integrity=\"{script_integrity}\" crossorigin=\"anonymous\" async></script>\n\
-         <simology-esim proxy=\"https://YOUR-PROXY\" country=\"US\"></simology-esim>\n"
+         <simology-esim proxy=\"https://YOUR-PROXY\" country=\"US\"></simology-esim>\n\
+         <!-- Optional, in <head>, for a faster first visit (see the README): -->\n\
+         <link rel=\"preconnect\" href=\"https://YOUR-CDN\" crossorigin>\n\
+         <link rel=\"preconnect\" href=\"https://YOUR-PROXY\" crossorigin>\n"
     );
     write(&dir.join("embed.html"), snippet.as_bytes())?;
     println!(
-        "dist/ ready: simology-esim.js ({} bytes), simology-esim_bg.wasm ({} bytes)",
+        "dist/ ready: simology-esim.js ({} bytes) and {}",
         script.len(),
-        wasm.len()
+        MODULES.map(wasm_file).join(", ")
     );
     println!("embed with:\n{snippet}");
     Ok(dir)
@@ -140,17 +409,104 @@ mod tests {
     }
 
     #[test]
-    fn bundle_scopes_the_glue_and_fills_the_hash() {
+    fn bundle_scopes_each_glue_and_fills_the_markers() {
+        let modules = [
+            Module {
+                name: "picker",
+                glue: "let wasm_bindgen = 1;".into(),
+                integrity: "sha384-p".into(),
+            },
+            Module {
+                name: "status",
+                glue: "let wasm_bindgen = 2;".into(),
+                integrity: "sha384-s".into(),
+            },
+        ];
+        let loader = "var M = /*__MODULES__*/; var C = /*__CSS__*/; var W = /*__WORDS__*/;";
         let out = bundle(
-            "let wasm_bindgen = 1;",
-            "/*__GLUE__*/\nvar h = \"__WASM_INTEGRITY__\";",
-            "sha384-x",
+            loader,
+            "function prerender() {}",
+            &modules,
+            "a{b:\"c\"}",
+            &json!({"en": {}}),
         )
         .expect("bundles");
-        assert!(out.starts_with("(function () {"));
-        assert!(out.contains("let wasm_bindgen = 1;"));
-        assert!(out.contains("var h = \"sha384-x\";"));
-        assert!(out.trim_end().ends_with("})();"));
-        assert!(bundle("export default 1", "/*__GLUE__*/__WASM_INTEGRITY__", "x").is_err());
+        assert!(out.starts_with("(function () {"), "{out}");
+        assert!(out.trim_end().ends_with("})();"), "{out}");
+        assert!(out.contains("function prerender() {}"), "{out}");
+        for expected in [
+            "picker: {\nglue: function () {\nlet wasm_bindgen = 1;\nreturn wasm_bindgen;\n},\nwasm: \"simology-esim-picker.wasm\",\nintegrity: \"sha384-p\"",
+            "let wasm_bindgen = 2;",
+            "\"sha384-s\"",
+            "var C = \"a{b:\\\"c\\\"}\";",
+            "var W = {\"en\":{}};",
+        ] {
+            assert!(out.contains(expected), "{expected} missing from {out}");
+        }
+        // A loader without a marker, or a glue of the wrong kind, is refused.
+        assert!(bundle("/*__MODULES__*/", "", &modules, "", &json!({})).is_err());
+        let es = [Module {
+            name: "picker",
+            glue: "export default 1".into(),
+            integrity: String::new(),
+        }];
+        assert!(bundle(loader, "", &es, "", &json!({})).is_err());
+    }
+
+    #[test]
+    fn the_glue_takes_the_short_names() {
+        let glue = "const import0 = {\n  __wbg_fetch_0123: function(a) { return wasm.__wbindgen_malloc(a); },\n  \
+                    __wbg_fetch_01234: function() {},\n};\nreturn { \"./m_bg.js\": import0 };\n\
+                    function mount() { wasm.mount(); wasm.mountain(); } exports.mount = mount;";
+        let mapping = json!({
+            "imports": [["./m_bg.js", "__wbg_fetch_0123", "a"], ["./m_bg.js", "__wbg_fetch_01234", "b"]],
+            "exports": [["mount", "c"], ["__wbindgen_malloc", "d"]],
+        });
+        let out = rename_glue(glue, &mapping).expect("renames");
+        assert!(
+            out.contains("  a: function(a) { return wasm.d(a); },"),
+            "{out}"
+        );
+        assert!(out.contains("  b: function() {},"), "{out}");
+        assert!(out.contains("return { \"a\": import0 };"), "{out}");
+        // Only `wasm.` calls are the wasm's exports; the glue's own names stay.
+        assert!(
+            out.contains("function mount() { wasm.c(); wasm.mountain(); } exports.mount = mount;"),
+            "{out}"
+        );
+        // A name the glue does not hold as a key, or a second module, is refused.
+        let missing = json!({"imports": [["./m_bg.js", "__wbg_gone_1", "a"]], "exports": []});
+        assert!(rename_glue(glue, &missing).is_err());
+        let two = json!({
+            "imports": [["./m_bg.js", "__wbg_fetch_0123", "a"], ["other", "__wbg_fetch_01234", "b"]],
+            "exports": [],
+        });
+        assert!(rename_glue(glue, &two).is_err());
+    }
+
+    #[test]
+    fn css_loses_comments_and_whitespace() {
+        assert_eq!(
+            minify_css("/* x */\n.a > .b ,\n.c {\n  color : red;\n  margin: 0 auto;\n}\n"),
+            ".a>.b,.c{color :red;margin:0 auto}"
+        );
+    }
+
+    #[test]
+    fn the_words_are_the_widgets_own_in_every_language() {
+        let words = words();
+        assert_eq!(words["en"]["choose"], "Choose");
+        assert_eq!(words["fr"]["choose"], Lang::Fr.strings().choose);
+        assert_eq!(
+            words["de"]["regions"]["asia"],
+            Lang::De.strings().region_asia
+        );
+        for lang in Lang::ALL {
+            let w = &words[lang.tag()];
+            assert_eq!(w["regions"].as_object().map(Map::len), Some(REGIONS.len()));
+            assert!(w
+                .as_object()
+                .is_some_and(|o| o.values().all(|v| !v.is_null())));
+        }
     }
 }

@@ -6,6 +6,7 @@
 //!
 //! Installs are idempotent: a tool already present at the pinned version is skipped.
 
+mod attack;
 mod bench;
 mod chaos;
 mod dist;
@@ -25,9 +26,10 @@ fn usage() -> &'static str {
      test            run every test suite (installs what is missing)\n  \
      demo [ARGS]     build the widget and run the demo stack on loopback (ARGS go to simology-demo)\n  \
      dist            build the widget for a CDN into dist/\n  \
-     bench [--only parts]  measure against anchors (target/bench/report.json; exit 2: a target missed)\n  \
+     bench [--only parts] [--database-url URL]  measure against anchors (target/bench/report.json; exit 2: a target missed)\n  \
      fuzz [--seconds N] [--target T]   run the fuzz targets\n  \
      chaos [--orders N] [--kills K] [--replicas R] [--database-url URL]   orders under faults and SIGKILLs\n  \
+     attack [--short]  the proxy under attack while a client buys; what held\n  \
      tools           install the pinned tools only\n"
 }
 
@@ -42,6 +44,7 @@ fn main() -> ExitCode {
         Some("bench") => return bench::main(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("chaos") => chaos::run(&args[1..]),
+        Some("attack") => attack::run(&args[1..]),
         Some("postgres") => tools::ensure_postgres().map(|url| println!("PostgreSQL ready: {url}")),
         Some("-h" | "--help" | "help") | None => {
             print!("{}", usage());
@@ -183,19 +186,25 @@ fn test(args: &[String]) -> Result<()> {
         tools::run(&mut cmd)
     }));
     outcomes.push(run_suite("widget-clippy", || {
-        tools::run(&mut cargo_in_root(&[
-            "clippy",
-            "--target",
-            "wasm32-unknown-unknown",
-            "-p",
-            "simology-widget",
-            "-p",
-            "simology-widget-web",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ]))
+        let clippy = |features: &[&str]| {
+            let mut cmd = cargo_in_root(&[
+                "clippy",
+                "--target",
+                "wasm32-unknown-unknown",
+                "-p",
+                "simology-widget",
+                "-p",
+                "simology-widget-web",
+            ]);
+            cmd.args(features).args(["--", "-D", "warnings"]);
+            tools::run(&mut cmd)
+        };
+        // Both modules together with the tests, then each wasm module as `dist` builds it.
+        clippy(&["--all-targets"])?;
+        for module in dist::MODULES {
+            clippy(&["--no-default-features", "--features", module])?;
+        }
+        Ok(())
     }));
     outcomes.push(run_suite("widget-browser", || {
         let mut cmd = cargo_in_root(&[
@@ -250,6 +259,9 @@ fn test(args: &[String]) -> Result<()> {
                 &db,
             ],
         )
+    }));
+    outcomes.push(run_suite("attack", || {
+        attack::drive(&root, "debug", "short")
     }));
     println!("\n==> summary");
     let mut failed = 0;

@@ -69,6 +69,9 @@ impl DemoStack {
             .env("PROXY_STATUS_PER_MINUTE", "1000000000")
             .env("PROXY_CHECKOUT_PER_MINUTE", "1000000000")
             .env("PROXY_MISSES_PER_MINUTE", "1000000000")
+            // One address holds every long-poll of the bench (10,000); the default
+            // connection cap (16,384) holds them.
+            .env("PROXY_LONG_POLLS_PER_CLIENT", "1000000000")
             .env("RUST_LOG", log)
             .envs(env.iter().copied())
             .stdout(Stdio::piped())

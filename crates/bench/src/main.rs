@@ -5,7 +5,10 @@
 //! - `simology-bench chaos ...`: orders through the sandbox and proxy processes under
 //!   upstream faults, duplicated and reordered webhooks, and SIGKILLs of the proxy
 //!   (`cargo xtask chaos`).
+//! - `simology-bench attack ...`: the proxy process under connection, header, body,
+//!   guessing, spoofing and replay attacks while a client buys (`cargo xtask attack`).
 
+mod attack;
 mod chaos;
 mod webhooks;
 
@@ -29,6 +32,7 @@ async fn main() -> Result<()> {
     match args.next().as_deref() {
         Some("webhooks") => webhooks::run(&options(args)?).await,
         Some("chaos") => chaos::run(&options(args)?).await,
-        _ => bail!("usage: simology-bench webhooks|chaos --key value ..."),
+        Some("attack") => attack::run(&options(args)?).await,
+        _ => bail!("usage: simology-bench webhooks|chaos|attack --key value ..."),
     }
 }

@@ -66,11 +66,20 @@ async fn applied(http: &reqwest::Client, proxy: &str) -> Result<u64> {
         .unwrap_or(0))
 }
 
-fn events_for(i: usize, session_id: &str, order_ref: &str) -> Result<Vec<Event>> {
-    let order_id = format!("ord_bench{i:06}");
+/// Ids of this run's events and upstream orders: unique, so that a database used by an
+/// earlier run (`--database-url`) takes them as new.
+fn run_id() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("{:x}{:x}", std::process::id(), nanos)
+}
+
+fn events_for(run: &str, i: usize, session_id: &str, order_ref: &str) -> Result<Vec<Event>> {
+    let order_id = format!("ord_bench{run}_{i:06}");
     let now = OffsetDateTime::now_utc();
     let mk = |n: u32, payload| Event {
-        id: format!("evt_bench{i:06}_{n}"),
+        id: format!("evt_bench{run}_{i:06}_{n}"),
         created: now,
         payload,
     };
@@ -156,12 +165,13 @@ pub async fn run(map: &HashMap<String, String>) -> Result<()> {
             ))
         })
         .collect();
+    let run = run_id();
     let mut work = Vec::new();
     for (i, r) in refs.iter().enumerate() {
         let session = by_ref
             .get(r)
             .with_context(|| format!("no session for {r}"))?;
-        work.push(events_for(i, session, r)?);
+        work.push(events_for(&run, i, session, r)?);
     }
     let baseline = applied(&http, &args.proxy).await?;
     let total = (work.len() * 3) as u64;

@@ -4,11 +4,13 @@
 //! the last good catalogue keeps being served.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use axum::body::Bytes;
+use axum::http::HeaderValue;
 use sha2::{Digest, Sha256};
 use simology::models::{CatalogItem, CatalogQuery};
 use simology_proxy_api::{
@@ -25,8 +27,8 @@ use crate::countries::{country_name, region_name};
 pub struct Cached {
     /// The JSON.
     pub body: Bytes,
-    /// `"<hash>"`.
-    pub etag: String,
+    /// `"<hash>"`, ready to send.
+    pub etag: HeaderValue,
 }
 
 impl Cached {
@@ -34,7 +36,7 @@ impl Cached {
         let body = serde_json::to_vec(value)?;
         let digest = Sha256::digest(&body);
         Ok(Cached {
-            etag: format!("\"{}\"", hex::encode(&digest[..12])),
+            etag: HeaderValue::from_str(&format!("\"{}\"", hex::encode(&digest[..12])))?,
             body: Bytes::from(body),
         })
     }
@@ -43,6 +45,9 @@ impl Cached {
 /// One fetched catalogue, ready to serve.
 pub struct Snapshot {
     fetched_at: Instant,
+    /// Upstream items left out because they do not match the SDK's model (upstream
+    /// drift: an over-precise price, an unknown currency...).
+    pub skipped: usize,
     /// Destinations.
     pub destinations: Cached,
     by_destination: HashMap<DestinationId, Cached>,
@@ -253,6 +258,7 @@ pub fn build(items: &[CatalogItem], updated_at: &str) -> Result<Snapshot> {
             .filter(|i| i.activation_method == "lpa")
             .map(|i| i.sku.clone())
             .collect(),
+        skipped: 0,
     })
 }
 
@@ -262,6 +268,8 @@ pub struct CatalogCache {
     ttl: Duration,
     current: RwLock<Option<Arc<Snapshot>>>,
     refresh: AsyncMutex<()>,
+    /// Items skipped over every fetch.
+    skipped_total: AtomicU64,
 }
 
 impl CatalogCache {
@@ -272,6 +280,7 @@ impl CatalogCache {
             ttl,
             current: RwLock::new(None),
             refresh: AsyncMutex::new(()),
+            skipped_total: AtomicU64::new(0),
         }
     }
 
@@ -313,10 +322,23 @@ impl CatalogCache {
         }
         let reply = self.client.catalog(&CatalogQuery::All).await?;
         let updated_at = rfc3339(reply.updated_at).unwrap_or_default();
-        let snapshot = build(&reply.items, &updated_at).map_err(|e| simology::Error::Decode {
-            request_id: reply.request_id.clone(),
-            message: e.to_string(),
-        })?;
+        let mut snapshot =
+            build(&reply.items, &updated_at).map_err(|e| simology::Error::Decode {
+                request_id: reply.request_id.clone(),
+                message: e.to_string(),
+            })?;
+        // One drifted item costs that item, not the catalogue: the SDK left it out (and
+        // logged why); it is counted here.
+        snapshot.skipped = reply.skipped.len();
+        if !reply.skipped.is_empty() {
+            self.skipped_total
+                .fetch_add(reply.skipped.len() as u64, Ordering::Relaxed);
+            tracing::warn!(
+                skipped = reply.skipped.len(),
+                skus = ?reply.skipped.iter().filter_map(|s| s.sku.as_deref()).collect::<Vec<_>>(),
+                "catalogue items skipped: they do not match the model; the others are served"
+            );
+        }
         let snapshot = Arc::new(snapshot);
         if let Ok(mut c) = self.current.write() {
             *c = Some(Arc::clone(&snapshot));
@@ -332,6 +354,14 @@ impl CatalogCache {
     /// Whether a catalogue is loaded.
     pub fn loaded(&self) -> bool {
         self.current().is_some()
+    }
+
+    /// Upstream items skipped: in the catalogue served now, and over every fetch.
+    pub fn skipped(&self) -> (usize, u64) {
+        (
+            self.current().map_or(0, |s| s.skipped),
+            self.skipped_total.load(Ordering::Relaxed),
+        )
     }
 }
 

@@ -33,8 +33,16 @@ struct FileSettings {
     beacons_per_minute: Option<u32>,
     affiliates: Option<PathBuf>,
     trust_forwarded_for: Option<bool>,
+    trusted_proxies: Option<String>,
+    max_connections: Option<usize>,
+    header_read_timeout_secs: Option<u64>,
+    idle_timeout_secs: Option<u64>,
+    body_timeout_secs: Option<u64>,
+    long_polls_per_client: Option<u32>,
+    status_cache_orders: Option<usize>,
     log_format: Option<String>,
     public_url: Option<String>,
+    admin_listen: Option<String>,
 }
 
 /// How logs are written.
@@ -59,6 +67,135 @@ pub struct RateLimits {
     pub beacons_per_minute: u32,
 }
 
+/// Who may write the client's address into `X-Forwarded-For` (see `client_ip`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TrustedProxies {
+    /// Nobody: the socket's peer is the client and the header is ignored.
+    None,
+    /// This many proxies stand in front, each appending the address it was reached
+    /// from: the client is that many entries from the right.
+    Count(usize),
+    /// Proxies on these networks: when the peer is one of them, the client is the
+    /// rightmost entry outside them.
+    Networks(Vec<ipnet::IpNet>),
+}
+
+impl TrustedProxies {
+    /// `PROXY_TRUSTED_PROXIES`: empty or `0` (none), a count, or addresses and CIDRs
+    /// separated by commas.
+    ///
+    /// # Errors
+    /// With a message naming the setting.
+    pub fn parse(text: &str) -> Result<TrustedProxies> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(TrustedProxies::None);
+        }
+        if let Ok(count) = text.parse::<usize>() {
+            if count > MAX_TRUSTED_HOPS {
+                bail!("PROXY_TRUSTED_PROXIES: at most {MAX_TRUSTED_HOPS} proxies in a row");
+            }
+            return Ok(if count == 0 {
+                TrustedProxies::None
+            } else {
+                TrustedProxies::Count(count)
+            });
+        }
+        let networks = text
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse::<ipnet::IpNet>()
+                    .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        anyhow!(
+                            "PROXY_TRUSTED_PROXIES: {s:?} is neither a count, an address nor a CIDR \
+                             such as 10.0.0.0/8"
+                        )
+                    })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(TrustedProxies::Networks(networks))
+    }
+}
+
+/// The most proxies in a row `PROXY_TRUSTED_PROXIES` may count.
+pub const MAX_TRUSTED_HOPS: usize = 16;
+
+/// Connections, client addresses, long-polls and the order status cache.
+#[derive(Debug, Clone)]
+pub struct Serving {
+    /// Who may write the client's address.
+    pub trusted_proxies: TrustedProxies,
+    /// Open connections at most (lowered at start to what the open-file limit allows).
+    pub max_connections: usize,
+    /// A request's headers must all arrive within this, from its first byte (or from
+    /// the connection's opening).
+    pub header_read_timeout: Duration,
+    /// A keep-alive connection with no request in flight is closed after this.
+    pub idle_timeout: Duration,
+    /// A request's body must all arrive within this, from the end of its headers.
+    pub body_timeout: Duration,
+    /// Long-polls one client may hold waiting; beyond, a long-poll answers at once.
+    pub long_polls_per_client: u32,
+    /// Orders whose serialised status is kept in memory (0: none).
+    pub status_cache_orders: usize,
+}
+
+impl Serving {
+    fn load(env: &dyn Fn(&str) -> Option<String>, fs: &FileSettings) -> Result<Serving> {
+        let trusted_proxies = match (
+            env("PROXY_TRUSTED_PROXIES").or(fs.trusted_proxies.clone()),
+            parse_env::<bool>(env, "PROXY_TRUST_FORWARDED_FOR")?.or(fs.trust_forwarded_for),
+        ) {
+            (Some(text), _) => TrustedProxies::parse(&text)?,
+            // The older switch: one load balancer, whose entry is the rightmost.
+            (None, Some(true)) => TrustedProxies::Count(1),
+            (None, _) => TrustedProxies::None,
+        };
+        let max_connections = parse_env(env, "PROXY_MAX_CONNECTIONS")?
+            .or(fs.max_connections)
+            .unwrap_or(16_384);
+        if max_connections < 2 {
+            bail!("PROXY_MAX_CONNECTIONS: must be at least 2");
+        }
+        let header_read_timeout = secs(
+            "PROXY_HEADER_READ_TIMEOUT_SECS",
+            parse_env(env, "PROXY_HEADER_READ_TIMEOUT_SECS")?.or(fs.header_read_timeout_secs),
+            10,
+            1,
+        )?;
+        let idle_timeout = secs(
+            "PROXY_IDLE_TIMEOUT_SECS",
+            parse_env(env, "PROXY_IDLE_TIMEOUT_SECS")?.or(fs.idle_timeout_secs),
+            30,
+            1,
+        )?;
+        let body_timeout = secs(
+            "PROXY_BODY_TIMEOUT_SECS",
+            parse_env(env, "PROXY_BODY_TIMEOUT_SECS")?.or(fs.body_timeout_secs),
+            10,
+            1,
+        )?;
+        let long_polls_per_client = parse_env(env, "PROXY_LONG_POLLS_PER_CLIENT")?
+            .or(fs.long_polls_per_client)
+            .unwrap_or(20);
+        let status_cache_orders = parse_env(env, "PROXY_STATUS_CACHE_ORDERS")?
+            .or(fs.status_cache_orders)
+            .unwrap_or(10_000);
+        Ok(Serving {
+            trusted_proxies,
+            max_connections,
+            header_read_timeout,
+            idle_timeout,
+            body_timeout,
+            long_polls_per_client,
+            status_cache_orders,
+        })
+    }
+}
+
 /// Everything the proxy runs with.
 #[derive(Clone)]
 pub struct Settings {
@@ -77,6 +214,11 @@ pub struct Settings {
     pub webhook_secrets: Vec<String>,
     /// Token for `/admin` (disabled when unset).
     pub admin_token: Option<String>,
+    /// A second listen address for `/admin` and `/metrics`, which then leave the public
+    /// one (`PROXY_ADMIN_LISTEN`).
+    pub admin_listen: Option<SocketAddr>,
+    /// A bearer token `/metrics` requires (`PROXY_METRICS_TOKEN`); open when unset.
+    pub metrics_token: Option<String>,
     /// How long catalogue data is fresh.
     pub catalog_ttl: Duration,
     /// How often the reconciler runs.
@@ -87,13 +229,20 @@ pub struct Settings {
     pub max_esims_per_order: u32,
     /// Rate limits.
     pub rate_limits: RateLimits,
-    /// Take the client address from `X-Forwarded-For` (behind a trusted proxy only).
-    pub trust_forwarded_for: bool,
+    /// Connections, client addresses and long-polls.
+    pub serving: Serving,
     /// Log format.
     pub log_format: LogFormat,
     /// This proxy's public URL, shown in the startup banner (the webhook URL to
     /// register upstream is `<public_url>/webhooks/simology`).
     pub public_url: Option<String>,
+    /// The key of the order references' log tags (`domain::RefTag`); a random one per
+    /// process when unset.
+    pub log_tag_key: Option<String>,
+    /// A signed event that no order matches is retried this long after it arrives
+    /// (the sender's own retries last 48 hours), then quarantined. Not a setting of its
+    /// own: tests shorten it.
+    pub unmatched_event_window: Duration,
 }
 
 impl std::fmt::Debug for Settings {
@@ -109,11 +258,22 @@ impl std::fmt::Debug for Settings {
                 &format!("{} secret(s)", self.webhook_secrets.len()),
             )
             .field("admin_token", &self.admin_token.as_ref().map(|_| "set"))
+            .field("admin_listen", &self.admin_listen)
+            .field("metrics_token", &self.metrics_token.as_ref().map(|_| "set"))
             .field("catalog_ttl", &self.catalog_ttl)
             .field("reconcile_interval", &self.reconcile_interval)
             .field("stale_after", &self.stale_after)
             .field("max_esims_per_order", &self.max_esims_per_order)
             .field("rate_limits", &self.rate_limits)
+            .field("serving", &self.serving)
+            .field(
+                "log_tag_key",
+                &if self.log_tag_key.is_some() {
+                    "set"
+                } else {
+                    "random"
+                },
+            )
             .finish_non_exhaustive()
     }
 }
@@ -198,6 +358,8 @@ impl Settings {
                     "admin_token",
                     "api_key",
                     "webhook_secret",
+                    "log_tag_key",
+                    "metrics_token",
                 ] {
                     if text.lines().any(|l| l.trim_start().starts_with(secret_key)) {
                         bail!(
@@ -213,6 +375,7 @@ impl Settings {
             }
             None => FileSettings::default(),
         };
+        let serving = Serving::load(env, &fs)?;
 
         let listen_text = env("PROXY_LISTEN")
             .or(fs.listen)
@@ -279,13 +442,26 @@ impl Settings {
             .filter(|s| !s.is_empty())
             .map(str::to_owned)
             .collect();
-        if webhook_secrets.iter().any(|s| s.len() < 8) {
-            bail!("SIMOLOGY_WEBHOOK_SECRET: each secret must be at least 8 characters");
+        if webhook_secrets
+            .iter()
+            .any(|s| s.chars().count() < MIN_SECRET_CHARS)
+        {
+            bail!(
+                "SIMOLOGY_WEBHOOK_SECRET: each secret must be at least {MIN_SECRET_CHARS} characters"
+            );
         }
 
-        let admin_token = secret(env, "PROXY_ADMIN_TOKEN")?;
-        if admin_token.as_ref().is_some_and(|t| t.len() < 16) {
-            bail!("PROXY_ADMIN_TOKEN: must be at least 16 characters");
+        let admin_token = long_secret(env, "PROXY_ADMIN_TOKEN")?;
+        let metrics_token = long_secret(env, "PROXY_METRICS_TOKEN")?;
+        let admin_listen = match env("PROXY_ADMIN_LISTEN").or(fs.admin_listen) {
+            None => None,
+            Some(text) if text.trim().is_empty() => None,
+            Some(text) => Some(text.trim().parse::<SocketAddr>().map_err(|_| {
+                anyhow!("PROXY_ADMIN_LISTEN: {text:?} is not an address such as 127.0.0.1:8788")
+            })?),
+        };
+        if admin_listen.is_some_and(|a| a == listen && a.port() != 0) {
+            bail!("PROXY_ADMIN_LISTEN: must differ from PROXY_LISTEN");
         }
 
         let catalog_ttl = secs(
@@ -330,15 +506,13 @@ impl Settings {
         if beacons_per_minute == 0 {
             bail!("PROXY_BEACONS_PER_MINUTE: must be at least 1");
         }
-        let trust_forwarded_for = parse_env(env, "PROXY_TRUST_FORWARDED_FOR")?
-            .or(fs.trust_forwarded_for)
-            .unwrap_or(false);
         let log_format = match env("PROXY_LOG_FORMAT").or(fs.log_format).as_deref() {
             None | Some("json") => LogFormat::Json,
             Some("text") => LogFormat::Text,
             Some(other) => bail!("PROXY_LOG_FORMAT: {other:?} is neither json nor text"),
         };
         let public_url = env("PROXY_PUBLIC_URL").or(fs.public_url);
+        let log_tag_key = log_tag_key_with(env)?;
         Ok(Settings {
             listen,
             database_url,
@@ -347,6 +521,8 @@ impl Settings {
             upstream,
             webhook_secrets,
             admin_token,
+            admin_listen,
+            metrics_token,
             catalog_ttl,
             reconcile_interval,
             stale_after,
@@ -357,11 +533,45 @@ impl Settings {
                 misses_per_minute,
                 beacons_per_minute,
             },
-            trust_forwarded_for,
+            serving,
             log_format,
             public_url,
+            log_tag_key,
+            unmatched_event_window: UNMATCHED_EVENT_WINDOW,
         })
     }
+}
+
+/// How long the sender retries an event (the guide: 48 hours), and so how long an
+/// event is retried here while no order matches it.
+pub const UNMATCHED_EVENT_WINDOW: Duration = Duration::from_secs(48 * 3600);
+
+/// Secrets are at least this long: a token or a secret any shorter could be guessed.
+pub const MIN_SECRET_CHARS: usize = 32;
+
+/// `PROXY_LOG_TAG_KEY` (or `PROXY_LOG_TAG_KEY_FILE`) from the process environment, alone:
+/// `simology-proxy tag` needs nothing else.
+///
+/// # Errors
+/// When the file cannot be read or the key is too short.
+pub fn log_tag_key() -> Result<Option<String>> {
+    log_tag_key_with(&|name| std::env::var(name).ok())
+}
+
+fn log_tag_key_with(env: &dyn Fn(&str) -> Option<String>) -> Result<Option<String>> {
+    long_secret(env, "PROXY_LOG_TAG_KEY")
+}
+
+/// An optional secret of at least [`MIN_SECRET_CHARS`].
+fn long_secret(env: &dyn Fn(&str) -> Option<String>, name: &str) -> Result<Option<String>> {
+    let value = secret(env, name)?;
+    if value
+        .as_ref()
+        .is_some_and(|v| v.chars().count() < MIN_SECRET_CHARS)
+    {
+        bail!("{name}: must be at least {MIN_SECRET_CHARS} characters");
+    }
+    Ok(value)
 }
 
 #[cfg(test)]
@@ -379,7 +589,10 @@ mod tests {
 
     const BASE: &[(&str, &str)] = &[
         ("SIMOLOGY_API_KEY", "sk_sandbox_abc"),
-        ("SIMOLOGY_WEBHOOK_SECRET", "whsec_one,whsec_two"),
+        (
+            "SIMOLOGY_WEBHOOK_SECRET",
+            "whsec_one_0123456789abcdef0123456789,whsec_two_0123456789abcdef0123456789",
+        ),
         (
             "PROXY_ALLOWED_ORIGINS",
             "https://blog.example, http://127.0.0.1:8080",
@@ -402,11 +615,40 @@ mod tests {
     }
 
     #[test]
+    fn admin_listener_and_tokens_of_32_characters() {
+        let token = "metrics-token-0123456789abcdef0123";
+        let env = env_of(
+            &[
+                BASE,
+                &[
+                    ("PROXY_ADMIN_LISTEN", "127.0.0.1:8788"),
+                    ("PROXY_METRICS_TOKEN", token),
+                    ("PROXY_ADMIN_TOKEN", "admin-token-0123456789abcdef012345"),
+                ],
+            ]
+            .concat(),
+        );
+        let s = Settings::load_with(None, &env).expect("valid");
+        assert_eq!(s.admin_listen.map(|a| a.port()), Some(8788));
+        assert_eq!(s.metrics_token.as_deref(), Some(token));
+        let shown = format!("{s:?}");
+        assert!(
+            !shown.contains(token) && !shown.contains("admin-token"),
+            "{shown}"
+        );
+        let s = Settings::load_with(None, &env_of(BASE)).expect("valid");
+        assert_eq!((s.admin_listen, s.metrics_token), (None, None));
+    }
+
+    #[test]
     fn errors_name_the_setting() {
         let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
             (
                 vec![
-                    ("SIMOLOGY_WEBHOOK_SECRET", "whsec_one"),
+                    (
+                        "SIMOLOGY_WEBHOOK_SECRET",
+                        "whsec_one_0123456789abcdef0123456789",
+                    ),
                     ("PROXY_ALLOWED_ORIGINS", "https://a.example"),
                 ],
                 "SIMOLOGY_API_KEY",
@@ -421,7 +663,10 @@ mod tests {
             (
                 vec![
                     ("SIMOLOGY_API_KEY", "sk_sandbox_a"),
-                    ("SIMOLOGY_WEBHOOK_SECRET", "whsec_one"),
+                    (
+                        "SIMOLOGY_WEBHOOK_SECRET",
+                        "whsec_one_0123456789abcdef0123456789",
+                    ),
                 ],
                 "PROXY_ALLOWED_ORIGINS",
             ),
@@ -454,7 +699,11 @@ mod tests {
                 "PROXY_CATALOG_TTL_SECS",
             ),
             (
-                [BASE, &[("PROXY_ADMIN_TOKEN", "short")]].concat(),
+                [
+                    BASE,
+                    &[("PROXY_ADMIN_TOKEN", "admin-token-0123456789abcdef01")],
+                ]
+                .concat(),
                 "PROXY_ADMIN_TOKEN",
             ),
             (
@@ -469,6 +718,48 @@ mod tests {
                 [BASE, &[("PROXY_MAX_ESIMS_PER_ORDER", "0")]].concat(),
                 "PROXY_MAX_ESIMS_PER_ORDER",
             ),
+            (
+                [BASE, &[("PROXY_METRICS_TOKEN", "short")]].concat(),
+                "PROXY_METRICS_TOKEN",
+            ),
+            (
+                [BASE, &[("SIMOLOGY_WEBHOOK_SECRET", "whsec_sandbox_test")]].concat(),
+                "SIMOLOGY_WEBHOOK_SECRET",
+            ),
+            (
+                [
+                    BASE,
+                    &[(
+                        "SIMOLOGY_WEBHOOK_SECRET",
+                        "whsec_one_0123456789abcdef0123456789,whsec_short",
+                    )],
+                ]
+                .concat(),
+                "SIMOLOGY_WEBHOOK_SECRET",
+            ),
+            (
+                [BASE, &[("PROXY_ADMIN_LISTEN", "nope")]].concat(),
+                "PROXY_ADMIN_LISTEN",
+            ),
+            (
+                [
+                    BASE,
+                    &[
+                        ("PROXY_LISTEN", "127.0.0.1:9000"),
+                        ("PROXY_ADMIN_LISTEN", "127.0.0.1:9000"),
+                    ],
+                ]
+                .concat(),
+                "PROXY_ADMIN_LISTEN",
+            ),
+            (
+                [
+                    BASE,
+                    &[("PROXY_LOG_TAG_KEY", "0123456789abcdef0123456789abcde")],
+                ]
+                .concat(),
+                "PROXY_LOG_TAG_KEY",
+            ),
         ];
         for (pairs, name) in cases {
             // Later pairs override earlier ones.
@@ -482,7 +773,10 @@ mod tests {
     fn an_affiliates_file_may_bring_the_only_origins() {
         let env = env_of(&[
             ("SIMOLOGY_API_KEY", "sk_sandbox_abc"),
-            ("SIMOLOGY_WEBHOOK_SECRET", "whsec_one"),
+            (
+                "SIMOLOGY_WEBHOOK_SECRET",
+                "whsec_one_0123456789abcdef0123456789",
+            ),
             ("PROXY_AFFILIATES", "/etc/proxy/affiliates.toml"),
         ]);
         let s = Settings::load_with(None, &env).expect("valid");
@@ -495,6 +789,71 @@ mod tests {
     }
 
     #[test]
+    fn serving_settings_and_their_errors() {
+        let s = Settings::load_with(None, &env_of(BASE)).expect("valid");
+        assert_eq!(s.serving.trusted_proxies, TrustedProxies::None);
+        assert_eq!(s.serving.header_read_timeout, Duration::from_secs(10));
+        assert_eq!(s.serving.long_polls_per_client, 20);
+        let with = |pairs: &[(&str, &str)]| {
+            Settings::load_with(None, &env_of(&[BASE, pairs].concat())).map(|s| s.serving)
+        };
+        assert_eq!(
+            with(&[("PROXY_TRUSTED_PROXIES", "2")])
+                .expect("count")
+                .trusted_proxies,
+            TrustedProxies::Count(2)
+        );
+        assert_eq!(
+            with(&[("PROXY_TRUSTED_PROXIES", "0")])
+                .expect("none")
+                .trusted_proxies,
+            TrustedProxies::None
+        );
+        let networks = with(&[(
+            "PROXY_TRUSTED_PROXIES",
+            "10.0.0.0/8, 192.0.2.7,2001:db8::/32",
+        )])
+        .expect("networks")
+        .trusted_proxies;
+        let TrustedProxies::Networks(nets) = networks else {
+            panic!("networks expected: {networks:?}");
+        };
+        assert_eq!(nets.len(), 3);
+        assert!(nets[1].contains(&"192.0.2.7".parse::<std::net::IpAddr>().expect("ip")));
+        // The older switch means one load balancer; the new setting wins over it.
+        assert_eq!(
+            with(&[("PROXY_TRUST_FORWARDED_FOR", "true")])
+                .expect("old")
+                .trusted_proxies,
+            TrustedProxies::Count(1)
+        );
+        assert_eq!(
+            with(&[
+                ("PROXY_TRUST_FORWARDED_FOR", "true"),
+                ("PROXY_TRUSTED_PROXIES", "3")
+            ])
+            .expect("both")
+            .trusted_proxies,
+            TrustedProxies::Count(3)
+        );
+        for (name, value) in [
+            ("PROXY_TRUSTED_PROXIES", "10.0.0.0/33"),
+            ("PROXY_TRUSTED_PROXIES", "the load balancer"),
+            ("PROXY_TRUSTED_PROXIES", "17"),
+            ("PROXY_MAX_CONNECTIONS", "1"),
+            ("PROXY_MAX_CONNECTIONS", "many"),
+            ("PROXY_HEADER_READ_TIMEOUT_SECS", "0"),
+            ("PROXY_IDLE_TIMEOUT_SECS", "-1"),
+            ("PROXY_BODY_TIMEOUT_SECS", "0"),
+            ("PROXY_LONG_POLLS_PER_CLIENT", "lots"),
+            ("PROXY_STATUS_CACHE_ORDERS", "-5"),
+        ] {
+            let err = with(&[(name, value)]).expect_err(name);
+            assert!(err.to_string().contains(name), "{name}={value}: {err}");
+        }
+    }
+
+    #[test]
     fn file_settings_and_secret_files() {
         let dir = std::env::temp_dir().join(format!("proxy-config-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("dir");
@@ -504,7 +863,10 @@ mod tests {
         std::fs::write(&key_file, "sk_sandbox_fromfile\n").expect("write");
         let env = env_of(&[
             ("SIMOLOGY_API_KEY_FILE", key_file.to_str().expect("utf-8")),
-            ("SIMOLOGY_WEBHOOK_SECRET", "whsec_12345678"),
+            (
+                "SIMOLOGY_WEBHOOK_SECRET",
+                "whsec_0123456789abcdef0123456789ab",
+            ),
         ]);
         let s = Settings::load_with(Some(&file), &env).expect("valid");
         assert_eq!(s.listen.port(), 9000);

@@ -1,8 +1,10 @@
 //! Validated values, parsed once at the edge and passed inward typed.
 
 use std::fmt;
+use std::sync::OnceLock;
 
 use anyhow::Context;
+use hmac::{Hmac, Mac};
 use rand::Rng;
 use sha2::{Digest, Sha256};
 use simology_proxy_api::{ErrorCode, PaymentReturn};
@@ -164,6 +166,48 @@ pub fn redact_email(email: &str) -> String {
     }
 }
 
+/// What an email address becomes in a quarantined body.
+const REMOVED: &str = "removed";
+
+/// `text` with every email address replaced by `removed`, and nothing else changed (a
+/// quarantined event's body: its numbers keep their exact digits, so that it still
+/// parses as it did, and better once the proxy understands it, when it is replayed). Works on any text, JSON
+/// or not: an address is a run of characters that may stand in one, with an `@`
+/// between a local part and a dotted domain.
+pub fn scrub_emails(text: &str) -> String {
+    let local = |c: char| c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c);
+    let domain = |c: char| c.is_alphanumeric() || c == '-' || c == '.';
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i] == '@' {
+            let mut start = i;
+            while start > 0 && local(chars[start - 1]) {
+                start -= 1;
+            }
+            let mut end = i + 1;
+            while end < chars.len() && domain(chars[end]) {
+                end += 1;
+            }
+            let host: String = chars[i + 1..end].iter().collect();
+            let host = host.trim_end_matches('.');
+            if start < i && host.contains('.') {
+                // Drop the local part already written, then the address.
+                for _ in start..i {
+                    out.pop();
+                }
+                out.push_str(REMOVED);
+                i = i + 1 + host.chars().count();
+                continue;
+            }
+        }
+        out.push(chars[i]);
+        i += 1;
+    }
+    out
+}
+
 impl fmt::Debug for Email {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Email({})", self.redacted())
@@ -272,6 +316,51 @@ pub fn parse_order_ref(text: &str) -> Result<OrderRef, MalformedRef> {
     OrderRef::parse(text).ok_or(MalformedRef)
 }
 
+/// An order reference as logs show it: 8 hex digits, the start of an HMAC-SHA256 of
+/// the reference under the process's log-tag key. A reference is the only key to an
+/// eSIM's credentials, so logs never carry one; the tag follows one order through them
+/// (the same reference, the same tag, within a process), and nothing in the logs leads
+/// back to the reference or to the key. Log an order as `order_tag = %RefTag(&r)`.
+/// `simology-proxy tag <order_ref>` prints a reference's tag under the configured key.
+pub struct RefTag<'a>(pub &'a OrderRef);
+
+impl fmt::Display for RefTag<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&log_tag(log_tag_key(), self.0))
+    }
+}
+
+impl fmt::Debug for RefTag<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RefTag({self})")
+    }
+}
+
+/// The process's log-tag key: set once from `PROXY_LOG_TAG_KEY`, else drawn at random
+/// at the first tag (tags then differ from one process to the next).
+static LOG_TAG_KEY: OnceLock<Vec<u8>> = OnceLock::new();
+
+fn log_tag_key() -> &'static [u8] {
+    LOG_TAG_KEY.get_or_init(|| rand::rng().random::<[u8; 32]>().to_vec())
+}
+
+/// Makes `key` the process's log-tag key; call it before anything is logged. Returns
+/// `false` when the process already tags with another key, which stays: a process's
+/// tags never change.
+pub fn set_log_tag_key(key: &[u8]) -> bool {
+    LOG_TAG_KEY.get_or_init(|| key.to_vec()) == key
+}
+
+/// The tag of `order_ref` under `key` (see [`RefTag`]).
+pub fn log_tag(key: &[u8], order_ref: &OrderRef) -> String {
+    // HMAC takes keys of any length, so this cannot fail.
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else {
+        unreachable!("HMAC accepts any key length")
+    };
+    mac.update(order_ref.as_str().as_bytes());
+    hex::encode(&mac.finalize().into_bytes()[..4])
+}
+
 /// An origin (`scheme://host[:port]`) widgets may be embedded on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Origin(String);
@@ -359,6 +448,48 @@ impl ReturnUrl {
     }
 }
 
+/// The upstream's payment page for a checkout session. The widget sends the
+/// traveller's whole window there, so only `https:` is taken, and plain `http:` only on
+/// a loopback host (a local sandbox); `javascript:`, `data:`, a foreign `http:` page,
+/// or a URL with credentials is refused before it is stored or answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentUrl(Url);
+
+/// Why the upstream's payment URL was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the upstream's payment_url is not an https page (plain http only on loopback)")]
+pub struct UnsafePaymentUrl;
+
+impl PaymentUrl {
+    /// Checks a payment URL as the upstream sent it.
+    ///
+    /// # Errors
+    /// [`UnsafePaymentUrl`] for anything but `https:` (or `http:` on loopback).
+    pub fn parse(text: &str) -> Result<Self, UnsafePaymentUrl> {
+        let url = Url::parse(text.trim()).map_err(|_| UnsafePaymentUrl)?;
+        let loopback = match url.host() {
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+            None => false,
+        };
+        let safe = match url.scheme() {
+            "https" => url.host().is_some(),
+            "http" => loopback,
+            _ => false,
+        };
+        if !safe || !url.username().is_empty() || url.password().is_some() {
+            return Err(UnsafePaymentUrl);
+        }
+        Ok(PaymentUrl(url))
+    }
+
+    /// The URL.
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -433,6 +564,25 @@ mod tests {
     }
 
     #[test]
+    fn emails_are_removed_and_nothing_else_changes() {
+        let body = r#"{"type":"order.paid","id":"evt_1","data":{"customer":{"email":"alex.b+trip@mail.example.com"},"items":[{"unit_price":4.999}]},"note":"write to ops@partner.example."}"#;
+        let scrubbed = scrub_emails(body);
+        assert_eq!(
+            scrubbed,
+            r#"{"type":"order.paid","id":"evt_1","data":{"customer":{"email":"removed"},"items":[{"unit_price":4.999}]},"note":"write to removed."}"#
+        );
+        assert_eq!(
+            scrub_emails("no address @ all, a@b, x@localhost"),
+            "no address @ all, a@b, x@localhost"
+        );
+        assert_eq!(
+            scrub_emails("not json: ana@example.org"),
+            "not json: removed"
+        );
+        assert_eq!(scrub_emails("é@ü.example"), "removed");
+    }
+
+    #[test]
     fn quantities_and_locales() {
         assert!(Quantity::parse(0).is_err());
         assert!(Quantity::parse(11).is_err());
@@ -457,6 +607,51 @@ mod tests {
         assert_ne!(new_order_ref(), r);
         assert!(parse_order_ref("o_123").is_err());
         assert!(parse_order_ref("ord_456").is_err());
+    }
+
+    #[test]
+    fn payment_urls_are_https_or_loopback_http() {
+        for good in [
+            "https://pay.simology.io/cs_1",
+            "http://127.0.0.1:8083/pay/cs_1",
+            "http://localhost:8083/pay/cs_1",
+            "http://[::1]:8083/pay/cs_1",
+        ] {
+            assert!(PaymentUrl::parse(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "javascript:alert(document.domain)",
+            "JavaScript:alert(1)",
+            "data:text/html,<script>alert(1)</script>",
+            "http://pay.example/cs_1",
+            "http://127.0.0.1.evil.example/cs_1",
+            "https://user:pass@pay.simology.io/cs_1",
+            "//pay.simology.io/cs_1",
+            "/pay/cs_1",
+            "",
+        ] {
+            assert_eq!(PaymentUrl::parse(bad), Err(UnsafePaymentUrl), "{bad}");
+        }
+    }
+
+    #[test]
+    fn log_tags_are_keyed_short_and_stable() {
+        let a = parse_order_ref("o_0123456789abcdef0123456789abcdef").expect("ref");
+        let b = parse_order_ref("o_0123456789abcdef0123456789abcdee").expect("ref");
+        let tag = log_tag(b"key one", &a);
+        assert_eq!(tag.len(), 8);
+        assert!(tag.bytes().all(|c| c.is_ascii_hexdigit()));
+        assert_eq!(
+            tag,
+            log_tag(b"key one", &a),
+            "the same reference, the same tag"
+        );
+        assert_ne!(tag, log_tag(b"key one", &b));
+        assert_ne!(tag, log_tag(b"key two", &a), "another key, another tag");
+        // The process's tags are stable and never the reference.
+        let shown = RefTag(&a).to_string();
+        assert_eq!(shown, RefTag(&a).to_string());
+        assert!(!shown.contains("0123456789abcdef") && !format!("{:?}", RefTag(&a)).contains("o_"));
     }
 
     #[test]

@@ -43,6 +43,9 @@ pub enum ApiError {
     /// The body is over the route's limit.
     #[error("body too large")]
     PayloadTooLarge,
+    /// The body did not arrive within the body timeout.
+    #[error("the body did not arrive in time")]
+    BodyTimeout,
     /// Missing or wrong admin token.
     #[error("unauthorised")]
     Unauthorised,
@@ -50,6 +53,10 @@ pub enum ApiError {
     /// answer is the same).
     #[error("unauthorised")]
     AffiliateUnauthorised,
+    /// The upstream answered something the proxy must not pass on (an unsafe payment
+    /// page): logged, answered as an upstream failure.
+    #[error("upstream answered badly: {0}")]
+    UpstreamAnswer(&'static str),
     /// The upstream failed.
     #[error("upstream: {0}")]
     Upstream(#[from] simology::Error),
@@ -161,6 +168,13 @@ impl ApiError {
                 None,
                 None,
             ),
+            ApiError::BodyTimeout => (
+                StatusCode::REQUEST_TIMEOUT,
+                ErrorCode::InvalidRequest,
+                "the request body did not arrive in time".into(),
+                None,
+                None,
+            ),
             ApiError::Unauthorised => (
                 StatusCode::UNAUTHORIZED,
                 ErrorCode::InvalidRequest,
@@ -175,6 +189,16 @@ impl ApiError {
                 None,
                 None,
             ),
+            ApiError::UpstreamAnswer(what) => {
+                tracing::error!(what, "the upstream's answer was refused");
+                (
+                    StatusCode::BAD_GATEWAY,
+                    ErrorCode::InternalError,
+                    "the eSIM provider answered with an unusable payment page".into(),
+                    None,
+                    None,
+                )
+            }
             ApiError::Upstream(e) => return upstream(e),
             ApiError::Internal(e) => {
                 tracing::error!(error = format!("{e:#}"), "internal error");

@@ -28,6 +28,7 @@ pub mod openapi;
 pub mod order;
 pub mod ratelimit;
 pub mod routes;
+pub mod serve;
 pub mod services;
 pub mod state;
 pub mod store;
@@ -37,7 +38,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 
 pub use client_ip::ClientIp;
 pub use routes::app;
@@ -48,6 +49,8 @@ use crate::config::Settings;
 /// A built proxy, bound and connected, not yet serving.
 pub struct Application {
     listener: TcpListener,
+    /// `/admin` and `/metrics`, when they have their own address (`PROXY_ADMIN_LISTEN`).
+    admin_listener: Option<TcpListener>,
     state: SharedState,
 }
 
@@ -60,10 +63,30 @@ impl Application {
     pub async fn build(settings: Settings) -> Result<Application> {
         let listen = settings.listen;
         let state = AppState::connect(settings).await?;
-        let listener = TcpListener::bind(listen)
-            .await
-            .with_context(|| format!("PROXY_LISTEN: cannot bind {listen}"))?;
-        Ok(Application { listener, state })
+        let listener =
+            bind(listen).with_context(|| format!("PROXY_LISTEN: cannot bind {listen}"))?;
+        let admin_listener = match state.settings.admin_listen {
+            Some(admin) => Some(
+                bind(admin).with_context(|| format!("PROXY_ADMIN_LISTEN: cannot bind {admin}"))?,
+            ),
+            None => None,
+        };
+        Ok(Application {
+            listener,
+            admin_listener,
+            state,
+        })
+    }
+
+    /// The admin listener's bound address, when there is one.
+    ///
+    /// # Errors
+    /// When its socket has no local address.
+    pub fn admin_addr(&self) -> Result<Option<SocketAddr>> {
+        self.admin_listener
+            .as_ref()
+            .map(|l| l.local_addr().context("reading the admin address"))
+            .transpose()
     }
 
     /// The bound address.
@@ -82,27 +105,26 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes, then stops taking requests, lets in-flight
-    /// requests (webhooks among them) finish, and stops the background tasks.
+    /// requests (webhooks among them) finish, ends long-polls, and stops the
+    /// background tasks (see [`serve::serve`] for the connections' limits).
     ///
     /// # Errors
-    /// When serving fails.
+    /// None today: a failed accept concerns one connection and is logged (out of file
+    /// descriptors, idle connections are closed and accepting pauses).
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<()> {
-        let Application { listener, state } = self;
-        let background = fulfilment::spawn_background(&state);
-        let router = app(Arc::clone(&state));
-        // No Nagle delay: long-poll answers and small JSON bodies leave at once.
-        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
-        let stopping = Arc::clone(&state);
-        let served = axum::serve(
+        let Application {
             listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
+            admin_listener,
+            state,
+        } = self;
+        let background = fulfilment::spawn_background(&state);
+        let admin = admin_listener.map(|l| tokio::spawn(serve_admin(l, Arc::clone(&state))));
+        let router = app(Arc::clone(&state));
+        let stopping = Arc::clone(&state);
+        serve::serve(listener, router, Arc::clone(&state), async move {
             shutdown.await;
             tracing::info!("shutting down: finishing in-flight requests");
             // Long-polls end now rather than at their deadline.
@@ -110,9 +132,37 @@ impl Application {
         })
         .await;
         state.begin_shutdown();
+        if let Some(admin) = admin {
+            let _ = admin.await;
+        }
         for task in background {
             let _ = task.await;
         }
-        served.context("serving HTTP")
+        Ok(())
     }
+}
+
+/// Connections waiting to be accepted, at most (the kernel may allow fewer): a burst
+/// of clients waits in the queue rather than being refused while room is made.
+const BACKLOG: u32 = 4096;
+
+fn bind(addr: SocketAddr) -> Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    // As std and tokio bind: a restarted proxy can take its port again at once.
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    Ok(socket.listen(BACKLOG)?)
+}
+
+/// Serves `/admin` and `/metrics` on their own listener, with the public one's limits,
+/// until the shutdown begins.
+async fn serve_admin(listener: TcpListener, state: SharedState) {
+    let stopping = state.shutting_down();
+    let router = routes::admin_app(Arc::clone(&state));
+    serve::serve(listener, router, state, stopping).await;
 }

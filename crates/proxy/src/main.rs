@@ -4,16 +4,21 @@
 //! `simology-proxy refund <order_ref> [--line <iccid>]` asks the upstream for a refund of
 //! an order or of one of its lines; `simology-proxy orders [--incomplete]` lists orders
 //! (or the paid ones still short of lines); `simology-proxy report` prints the
-//! affiliates' report; `simology-proxy check-config` validates the settings.
+//! affiliates' report; `simology-proxy events [--quarantined]` counts or lists the
+//! stored webhook events, `simology-proxy events replay <event_id>` replays a
+//! quarantined one; `simology-proxy tag <order_ref>` prints the tag that logs show
+//! for an order; `simology-proxy check-config` validates the settings.
 
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use simology_proxy::affiliates::Affiliates;
-use simology_proxy::clock::now_ms;
-use simology_proxy::config::{LogFormat, Settings};
-use simology_proxy::domain::OrderRef;
+use simology_proxy::clock::{now_ms, rfc3339_ms};
+use simology_proxy::config::{self, LogFormat, Settings};
+use simology_proxy::domain::{log_tag, OrderRef};
+use simology_proxy::fulfilment::processor::Outcome;
+use simology_proxy::fulfilment::quarantine::{self, Replayed};
 use simology_proxy::services::lines::incomplete_orders;
 use simology_proxy::services::refund::request_refund;
 use simology_proxy::services::report::{self, ReportQuery};
@@ -79,6 +84,30 @@ enum Command {
         /// How to print it
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+    },
+    /// Stored webhook events: counts, the quarantined ones, or a replay.
+    Events {
+        /// List the quarantined events (id, type, when, why).
+        #[arg(long)]
+        quarantined: bool,
+        #[command(subcommand)]
+        action: Option<EventsAction>,
+    },
+    /// Print the tag that logs show for an order (needs the proxy's PROXY_LOG_TAG_KEY).
+    Tag {
+        /// The order's reference (`o_...`).
+        #[arg(value_parser = parse_order_ref)]
+        order_ref: OrderRef,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum EventsAction {
+    /// Take a quarantined event out of quarantine and process it now (its 48 hours
+    /// start again if it still matches no order).
+    Replay {
+        /// The event's id (`evt_...`).
+        event_id: String,
     },
 }
 
@@ -168,6 +197,48 @@ async fn shutdown_signal() {
     }
 }
 
+async fn list_quarantined(state: &AppState) -> Result<()> {
+    let events = state.store.quarantined_events().await?;
+    if events.is_empty() {
+        println!("no quarantined events");
+        return Ok(());
+    }
+    println!("event_id\ttype\treceived_at\tquarantined_at\tattempts\treason");
+    for e in events {
+        println!(
+            "{}\t{}\t{}\t{}\t{}\t{}",
+            e.event_id,
+            e.event_type,
+            rfc3339_ms(e.received_at),
+            rfc3339_ms(e.quarantined_at),
+            e.attempts,
+            e.reason
+        );
+    }
+    Ok(())
+}
+
+async fn replay(state: &SharedState, event_id: &str) -> Result<()> {
+    match quarantine::replay_from_outside(state, event_id).await? {
+        None => bail!("{event_id:?} is not a quarantined event"),
+        Some(Replayed::Queued) => println!(
+            "{event_id} is out of quarantine: the running proxy processes it on its next pass \
+             (`simology-proxy events --quarantined` shows it again if it still cannot apply)"
+        ),
+        Some(Replayed::Now(Outcome::Applied)) => println!("{event_id} applied"),
+        Some(Replayed::Now(Outcome::Ignored)) => {
+            println!("{event_id} processed (nothing to apply)")
+        }
+        Some(Replayed::Now(Outcome::Quarantined(reason))) => {
+            bail!("{event_id} is quarantined again: {reason}")
+        }
+        Some(Replayed::Now(Outcome::NotYet(why))) => println!(
+            "{event_id} is out of quarantine, not applied yet ({why}); the proxy keeps trying"
+        ),
+    }
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let args = Args::parse();
@@ -181,8 +252,20 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run(args: Args) -> Result<()> {
+    let command = args.command.unwrap_or(Command::Serve);
+    if let Command::Tag { order_ref } = &command {
+        // The key alone: an operator maps a reference without the proxy's other secrets.
+        let key = config::log_tag_key()?.context(
+            "PROXY_LOG_TAG_KEY is not set: without it each proxy process tags with a random \
+             key, and its tags cannot be reproduced; give the proxy and this command the same \
+             PROXY_LOG_TAG_KEY (or PROXY_LOG_TAG_KEY_FILE)",
+        )?;
+        println!("{}", log_tag(key.as_bytes(), order_ref));
+        return Ok(());
+    }
     let settings = Settings::load(args.config.as_deref())?;
-    match args.command.unwrap_or(Command::Serve) {
+    match command {
+        Command::Tag { .. } => unreachable!("answered above"),
         Command::CheckConfig => {
             if let Some(path) = &settings.affiliates_file {
                 let affiliates = Affiliates::load(path)?;
@@ -252,6 +335,25 @@ async fn run(args: Args) -> Result<()> {
             }
             Ok(())
         }
+        Command::Events {
+            quarantined,
+            action,
+        } => {
+            init_logs(LogFormat::Text);
+            let state = AppState::connect(settings).await?;
+            match action {
+                Some(EventsAction::Replay { event_id }) => replay(&state, &event_id).await,
+                None if quarantined => list_quarantined(&state).await,
+                None => {
+                    let c = state.store.event_counts().await?;
+                    println!(
+                        "{} stored: {} processed, {} waiting, {} quarantined",
+                        c.stored, c.processed, c.waiting, c.quarantined
+                    );
+                    Ok(())
+                }
+            }
+        }
         Command::Serve => {
             init_logs(settings.log_format);
             let public = settings.public_url.clone();
@@ -262,6 +364,9 @@ async fn run(args: Args) -> Result<()> {
             reload_affiliates_on_hangup(app.state())?;
             let addr = app.addr()?;
             println!("listening on http://{addr}");
+            if let Some(admin) = app.admin_addr()? {
+                println!("admin and metrics listening on http://{admin}");
+            }
             if let Some(p) = public {
                 println!(
                     "register this webhook URL upstream: {}/webhooks/simology",

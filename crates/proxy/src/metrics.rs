@@ -1,9 +1,9 @@
 //! Prometheus metrics, kept by hand: a few counters, one latency histogram, and the age
 //! of the last processed webhook event. `GET /metrics` renders them in the text format.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -19,6 +19,49 @@ struct Histogram {
     count: u64,
 }
 
+impl Histogram {
+    fn add(&mut self, secs: f64) {
+        for (i, b) in BUCKETS.iter().enumerate() {
+            if secs <= *b {
+                self.counts[i] += 1;
+            }
+        }
+        self.sum += secs;
+        self.count += 1;
+    }
+
+    fn merge(&mut self, other: &Histogram) {
+        for (mine, theirs) in self.counts.iter_mut().zip(other.counts) {
+            *mine += theirs;
+        }
+        self.sum += other.sum;
+        self.count += other.count;
+    }
+}
+
+/// Request latencies by route, then by status.
+type ByRoute = HashMap<String, HashMap<u16, Histogram>>;
+
+/// Request latencies in shards by thread (merged when rendered).
+struct RequestShards(Box<[Mutex<ByRoute>]>);
+
+const REQUEST_SHARDS: usize = 8;
+
+impl Default for RequestShards {
+    fn default() -> Self {
+        RequestShards((0..REQUEST_SHARDS).map(|_| Mutex::default()).collect())
+    }
+}
+
+/// The shard of the calling thread (threads are numbered as they first record).
+fn shard_of_this_thread() -> usize {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    thread_local! {
+        static SHARD: usize = NEXT.fetch_add(1, Ordering::Relaxed) % REQUEST_SHARDS;
+    }
+    SHARD.with(|s| *s)
+}
+
 /// The proxy's metrics.
 #[derive(Default)]
 pub struct Metrics {
@@ -26,13 +69,27 @@ pub struct Metrics {
     events_processed: Mutex<BTreeMap<&'static str, u64>>,
     upstream_errors: Mutex<BTreeMap<String, u64>>,
     long_polls: Mutex<BTreeMap<&'static str, u64>>,
-    requests: Mutex<BTreeMap<(String, u16), Histogram>>,
+    requests: RequestShards,
     last_event_processed_ms: AtomicI64,
     orders_created: AtomicU64,
     /// By affiliate and event; affiliates only ever from the affiliates file.
     affiliate_beacons: Mutex<BTreeMap<(String, &'static str), u64>>,
     /// By affiliate, as above.
     affiliate_checkouts: Mutex<BTreeMap<String, u64>>,
+    admin_auth_failures: AtomicU64,
+    net: NetMetrics,
+}
+
+/// Connections, long-polls waiting and the order status cache.
+#[derive(Default)]
+struct NetMetrics {
+    connections_open: AtomicI64,
+    connections_peak: AtomicI64,
+    connections_closed: Mutex<BTreeMap<&'static str, u64>>,
+    connections_full: AtomicU64,
+    long_polls_waiting: AtomicI64,
+    long_poll_wakeups: AtomicU64,
+    status_cache: [AtomicU64; 2],
 }
 
 fn bump<K: Ord>(map: &Mutex<BTreeMap<K, u64>>, key: K) {
@@ -81,18 +138,65 @@ impl Metrics {
         bump(&self.affiliate_checkouts, affiliate.to_owned());
     }
 
+    /// A connection accepted.
+    pub fn connection_opened(&self) {
+        let open = self.net.connections_open.fetch_add(1, Ordering::Relaxed) + 1;
+        self.net.connections_peak.fetch_max(open, Ordering::Relaxed);
+    }
+
+    /// A connection ended: `closed` (by the client, or after a graceful stop),
+    /// `header_timeout`, `idle_timeout`, `evicted` (closed for room at the cap).
+    pub fn connection_closed(&self, why: &'static str) {
+        self.net.connections_open.fetch_sub(1, Ordering::Relaxed);
+        bump(&self.net.connections_closed, why);
+    }
+
+    /// The connection cap was reached (idle connections are then closed for room).
+    pub fn connections_full(&self) {
+        self.net.connections_full.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A request whose body did not arrive within the body timeout.
+    pub fn body_timeout(&self) {
+        bump(&self.net.connections_closed, "body_timeout");
+    }
+
+    /// A long-poll began (`1`) or stopped (`-1`) waiting.
+    pub fn long_polls_waiting(&self, delta: i64) {
+        self.net
+            .long_polls_waiting
+            .fetch_add(delta, Ordering::Relaxed);
+    }
+
+    /// A waiting long-poll was woken to look at its order again.
+    pub fn long_poll_woken(&self) {
+        self.net.long_poll_wakeups.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// An order's status served from memory (`true`) or read from the store.
+    pub fn status_cache(&self, hit: bool) {
+        self.net.status_cache[usize::from(hit)].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A failed authentication on `/admin`.
+    pub fn admin_auth_failed(&self) {
+        self.admin_auth_failures.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// A served request.
     pub fn request(&self, route: &str, status: u16, took: Duration) {
         let secs = took.as_secs_f64();
-        if let Ok(mut m) = self.requests.lock() {
-            let h = m.entry((route.to_owned(), status)).or_default();
-            for (i, b) in BUCKETS.iter().enumerate() {
-                if secs <= *b {
-                    h.counts[i] += 1;
-                }
-            }
-            h.sum += secs;
-            h.count += 1;
+        // This thread's shard: served requests do not wait for each other's lock.
+        if let Ok(mut m) = self.requests.0[shard_of_this_thread()].lock() {
+            let h = match m.get_mut(route) {
+                Some(by_status) => by_status.entry(status).or_default(),
+                None => m
+                    .entry(route.to_owned())
+                    .or_default()
+                    .entry(status)
+                    .or_default(),
+            };
+            h.add(secs);
         }
     }
 
@@ -152,38 +256,58 @@ impl Metrics {
             self.orders_created.load(Ordering::Relaxed)
         );
         self.render_affiliates(&mut out);
+        self.render_net(&mut out);
+        header(
+            &mut out,
+            "simology_admin_auth_failures_total",
+            "Failed authentications on /admin (wrong or missing token).",
+            "counter",
+        );
+        let _ = writeln!(
+            out,
+            "simology_admin_auth_failures_total {}",
+            self.admin_auth_failures.load(Ordering::Relaxed)
+        );
         header(
             &mut out,
             "simology_http_request_duration_seconds",
             "Request latency, by route and status.",
             "histogram",
         );
-        if let Ok(m) = self.requests.lock() {
-            for ((route, status), h) in m.iter() {
-                let labels = format!("route=\"{}\",status=\"{status}\"", escape(route));
-                for (i, b) in BUCKETS.iter().enumerate() {
-                    let _ = writeln!(
-                        out,
-                        "simology_http_request_duration_seconds_bucket{{{labels},le=\"{b}\"}} {}",
-                        h.counts[i]
-                    );
+        let mut merged: BTreeMap<(String, u16), Histogram> = BTreeMap::new();
+        for shard in &self.requests.0[..] {
+            if let Ok(m) = shard.lock() {
+                for (route, by_status) in m.iter() {
+                    for (status, h) in by_status {
+                        merged.entry((route.clone(), *status)).or_default().merge(h);
+                    }
                 }
+            }
+        }
+        for ((route, status), h) in &merged {
+            let labels = format!("route=\"{}\",status=\"{status}\"", escape(route));
+            for (i, b) in BUCKETS.iter().enumerate() {
                 let _ = writeln!(
                     out,
-                    "simology_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
-                    h.count
-                );
-                let _ = writeln!(
-                    out,
-                    "simology_http_request_duration_seconds_sum{{{labels}}} {}",
-                    h.sum
-                );
-                let _ = writeln!(
-                    out,
-                    "simology_http_request_duration_seconds_count{{{labels}}} {}",
-                    h.count
+                    "simology_http_request_duration_seconds_bucket{{{labels},le=\"{b}\"}} {}",
+                    h.counts[i]
                 );
             }
+            let _ = writeln!(
+                out,
+                "simology_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
+                h.count
+            );
+            let _ = writeln!(
+                out,
+                "simology_http_request_duration_seconds_sum{{{labels}}} {}",
+                h.sum
+            );
+            let _ = writeln!(
+                out,
+                "simology_http_request_duration_seconds_count{{{labels}}} {}",
+                h.count
+            );
         }
         out
     }
@@ -213,6 +337,67 @@ impl Metrics {
             "affiliate",
             &self.affiliate_checkouts,
         );
+    }
+
+    fn render_net(&self, out: &mut String) {
+        let net = &self.net;
+        let gauges = [
+            (
+                "simology_connections_open",
+                "Open HTTP connections.",
+                net.connections_open.load(Ordering::Relaxed),
+            ),
+            (
+                "simology_connections_open_peak",
+                "The most HTTP connections open at once since the start.",
+                net.connections_peak.load(Ordering::Relaxed),
+            ),
+            (
+                "simology_long_polls_waiting",
+                "Order long-polls waiting for a change now.",
+                net.long_polls_waiting.load(Ordering::Relaxed),
+            ),
+        ];
+        for (name, help, value) in gauges {
+            header(out, name, help, "gauge");
+            let _ = writeln!(out, "{name} {value}");
+        }
+        labelled_counter(
+            out,
+            "simology_connections_closed_total",
+            "Connections ended, by why: closed, header_timeout, idle_timeout, evicted (for room at the cap), body_timeout.",
+            "reason",
+            &net.connections_closed,
+        );
+        let counters = [
+            (
+                "simology_connections_full_total",
+                "Times the connection cap was reached.",
+                net.connections_full.load(Ordering::Relaxed),
+            ),
+            (
+                "simology_long_poll_wakeups_total",
+                "Waiting long-polls woken to look at their order again.",
+                net.long_poll_wakeups.load(Ordering::Relaxed),
+            ),
+        ];
+        for (name, help, value) in counters {
+            header(out, name, help, "counter");
+            let _ = writeln!(out, "{name} {value}");
+        }
+        header(
+            out,
+            "simology_status_cache_total",
+            "Order status reads, served from memory (hit) or from the store (miss).",
+            "counter",
+        );
+        for (label, i) in [("miss", 0), ("hit", 1)] {
+            let _ = writeln!(
+                out,
+                "simology_status_cache_total{{outcome=\"{label}\"}} {}",
+                net.status_cache[i].load(Ordering::Relaxed)
+            );
+        }
     }
 }
 

@@ -1,9 +1,13 @@
-//! Per-client rate limits: GCRA from the `governor` crate, one state per client address
-//! and budget. `middleware::rate_limit` spends them as a layer on the routes that need
-//! it; the budget for unknown order references is spent where a miss is known.
+//! Per-client limits: rate limits (GCRA from the `governor` crate, one state per client
+//! key and budget), and the cap on what a client holds at once (long-polls waiting).
+//! `middleware::rate_limit` spends the budgets as a layer on the routes that need it;
+//! the budget for unknown order references is spent where a miss is known, and the
+//! long-poll cap where a long-poll begins to wait.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use governor::clock::{Clock, DefaultClock};
@@ -103,6 +107,66 @@ impl Limits {
     }
 }
 
+/// What each client may hold at once (long-polls waiting), by client key.
+pub struct Holds {
+    cap: u32,
+    held: Mutex<HashMap<IpAddr, u32>>,
+}
+
+impl Holds {
+    /// At most `cap` at once per client.
+    pub fn new(cap: u32) -> Self {
+        Holds {
+            cap,
+            held: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// One more for `client`, or `None` when it holds `cap` already. It is given back
+    /// when the guard is dropped.
+    pub fn try_hold(&self, client: IpAddr) -> Option<Held<'_>> {
+        let mut held = self.held.lock().ok()?;
+        let n = held.entry(client).or_insert(0);
+        if *n >= self.cap {
+            if *n == 0 {
+                held.remove(&client);
+            }
+            return None;
+        }
+        *n += 1;
+        Some(Held {
+            holds: self,
+            client,
+        })
+    }
+
+    /// What `client` holds now.
+    pub fn held_by(&self, client: IpAddr) -> u32 {
+        self.held
+            .lock()
+            .map_or(0, |h| h.get(&client).copied().unwrap_or(0))
+    }
+}
+
+/// One thing a client holds (see [`Holds::try_hold`]).
+pub struct Held<'a> {
+    holds: &'a Holds,
+    client: IpAddr,
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut held) = self.holds.held.lock() {
+            if let Some(n) = held.get_mut(&self.client) {
+                *n -= 1;
+                if *n == 0 {
+                    held.remove(&self.client);
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,6 +187,24 @@ mod tests {
         assert!(limiter.check(ip).is_ok());
         clock.advance(Duration::from_millis(100));
         assert!(limiter.check(ip).is_err());
+    }
+
+    #[test]
+    fn holds_are_capped_per_client_and_given_back() {
+        let holds = Holds::new(2);
+        let (a, b): (IpAddr, IpAddr) = ([10, 0, 0, 1].into(), [10, 0, 0, 2].into());
+        let first = holds.try_hold(a).expect("one");
+        let second = holds.try_hold(a).expect("two");
+        assert!(holds.try_hold(a).is_none(), "a third is refused");
+        assert!(holds.try_hold(b).is_some(), "clients are independent");
+        drop(first);
+        assert_eq!(holds.held_by(a), 1);
+        let _again = holds.try_hold(a).expect("room again");
+        drop(second);
+        assert!(
+            Holds::new(0).try_hold(a).is_none(),
+            "a cap of 0 holds nothing"
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::affiliates::Registry;
 use crate::catalog::{CatalogCache, Snapshot};
 use crate::config::{self, Settings};
 use crate::metrics::Metrics;
-use crate::ratelimit::Limits;
+use crate::ratelimit::{Holds, Limits};
 use crate::services::usage::UsageCache;
 use crate::store::Store;
 
@@ -30,6 +30,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Per-client request budgets.
     pub limits: Limits,
+    /// Long-polls waiting, per client.
+    pub long_polls: Holds,
     /// Usage answers by ICCID.
     pub usage: UsageCache,
     /// Wakes the event processor after a webhook is stored.
@@ -48,6 +50,11 @@ impl AppState {
     /// # Errors
     /// When the affiliates file, the database or the client cannot be set up.
     pub async fn connect(settings: Settings) -> Result<SharedState> {
+        if let Some(key) = &settings.log_tag_key {
+            if !crate::domain::set_log_tag_key(key.as_bytes()) {
+                tracing::warn!("PROXY_LOG_TAG_KEY: this process already tags with another key");
+            }
+        }
         let affiliates = Registry::load(
             settings.allowed_origins.clone(),
             settings.affiliates_file.clone(),
@@ -56,9 +63,13 @@ impl AppState {
             .await
             .with_context(|| format!("database {}", config::redact_url(&settings.database_url)))?;
         let client = simology::Client::new(settings.upstream.clone()).context("upstream client")?;
+        store
+            .hub()
+            .set_capacity(settings.serving.status_cache_orders);
         Ok(Arc::new(AppState {
             catalog: Arc::new(CatalogCache::new(client.clone(), settings.catalog_ttl)),
             limits: Limits::new(&settings.rate_limits),
+            long_polls: Holds::new(settings.serving.long_polls_per_client),
             usage: UsageCache::default(),
             affiliates,
             settings,

@@ -86,8 +86,9 @@ impl Default for SandboxConfig {
 
 /// The API key a default sandbox accepts.
 pub const DEFAULT_API_KEY: &str = "sk_sandbox_test";
-/// The webhook secret a default sandbox signs with.
-pub const DEFAULT_WEBHOOK_SECRET: &str = "whsec_sandbox_test";
+/// The webhook secret a default sandbox signs with (32 characters or more, as the proxy
+/// requires of a webhook secret).
+pub const DEFAULT_WEBHOOK_SECRET: &str = "whsec_sandbox_test_not_a_real_secret";
 
 /// The guide's webhook retry schedule, unscaled: 1 m, 5 m, 30 m, then hourly until
 /// 48 h after the first attempt. Each entry is the wait before that retry.

@@ -32,8 +32,10 @@ pub enum LpaError {
     TooManyFields,
 }
 
-/// A parsed LPA activation string.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// A parsed LPA activation string. Its `Debug` masks the activation code (as
+/// [`Lpa::redacted`] does), so a model that holds one can be logged with `{:?}`;
+/// `Display` writes the whole string, for the traveller only.
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Lpa {
     smdp_address: String,
     matching_id: String,
@@ -167,6 +169,20 @@ pub fn redact(secret: &str) -> String {
     }
 }
 
+impl fmt::Debug for Lpa {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Lpa")
+            .field("smdp_address", &self.smdp_address)
+            .field("activation_code", &self.redacted())
+            .field("oid", &self.oid)
+            .field(
+                "confirmation_code_required",
+                &self.confirmation_code_required,
+            )
+            .finish()
+    }
+}
+
 impl fmt::Display for Lpa {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "LPA:1${}${}", self.smdp_address, self.matching_id)?;
@@ -222,6 +238,17 @@ mod tests {
         assert_eq!(lpa.oid(), None);
         assert!(lpa.confirmation_code_required());
         assert_eq!(lpa.to_string(), "LPA:1$smdp.example.com$K2$$1");
+    }
+
+    #[test]
+    fn debug_masks_the_activation_code() {
+        let lpa = Lpa::parse("LPA:1$sm-dp-plus.simology.net$K2-4YJH8-SECRET-1234").expect("valid");
+        let shown = format!("{lpa:?}");
+        assert!(!shown.contains("SECRET"), "{shown}");
+        assert!(shown.contains("****1234") && shown.contains("sm-dp-plus.simology.net"));
+        // Through a model that derives Debug, as logs see it.
+        let shown = format!("{:?}", Some(&lpa));
+        assert!(!shown.contains("K2-4YJH8"), "{shown}");
     }
 
     #[test]

@@ -57,12 +57,17 @@ const LAYERS: &[(&str, &[&str])] = &[
         &["simology_proxy::routes::catalog", "simology_proxy::catalog"],
     ),
     (
-        "handler: order status (and the store)",
+        "handler: order status (the status kept in memory, and the store)",
         &[
             "simology_proxy::routes::orders",
+            "simology_proxy::services::status",
             "simology_proxy::store",
             "simology_proxy::order",
         ],
+    ),
+    (
+        "connection layer (serve: requests in flight, the watchdog)",
+        &["simology_proxy::serve"],
     ),
     (
         "request_context middleware (the rest of the proxy)",

@@ -2,13 +2,16 @@
 //! webhook events to orders (`processor.rs`), the reconciler reads late orders
 //! upstream and expires unpaid sessions (`reconciler.rs`), the refresher keeps the
 //! catalogue loaded (`refresher.rs`); `topup.rs` adds a paid top-up's data to its line
-//! for the first two.
+//! for the first two; `quarantine.rs` keeps and replays the events that could not be
+//! applied.
 //!
-//! An event is applied and marked processed in one transaction. One that cannot be
-//! applied yet (its order unknown, the upstream down) stays stored and is tried again
-//! with backoff; nothing is dropped.
+//! An event is applied and marked processed in one transaction (a batch of them, in
+//! one). One that cannot be applied yet (its order unknown, the upstream down) stays
+//! stored and is tried again with backoff; one that does not parse, or that no order
+//! matched in 48 hours, is quarantined; nothing is dropped.
 
 pub mod processor;
+pub mod quarantine;
 pub mod reconciler;
 pub mod refresher;
 mod topup;

@@ -11,7 +11,7 @@ use simology_proxy_api::OrderState;
 
 use super::topup::apply_topup;
 use crate::clock::{duration_ms, now_ms};
-use crate::domain::OrderRef;
+use crate::domain::{OrderRef, RefTag};
 use crate::order::{facts_of_order, Facts, OrderKind};
 use crate::services::lines::incomplete_after;
 use crate::state::AppState;
@@ -44,7 +44,7 @@ pub async fn reconcile_once(state: &AppState) -> Result<()> {
     }
     for order_ref in state.store.expired_sessions(now, EXPIRED_BATCH).await? {
         expire(state, &order_ref, now).await?;
-        tracing::info!(%order_ref, "checkout session expired unpaid");
+        tracing::info!(order_tag = %RefTag(&order_ref), "checkout session expired unpaid");
     }
     state
         .store
@@ -86,7 +86,7 @@ async fn reconcile(state: &AppState, order: &OrderRow) -> Result<()> {
         .await?;
     if after.kind == OrderKind::Topup && after.facts.state() == OrderState::Provisioning {
         if let Err(e) = apply_topup(state, &after).await {
-            tracing::warn!(order_ref = %after.order_ref, error = format!("{e:#}"), "top-up still not applied");
+            tracing::warn!(order_tag = %RefTag(&after.order_ref), error = format!("{e:#}"), "top-up still not applied");
         }
     }
     let window = duration_ms(incomplete_after(&state.settings));
@@ -96,10 +96,10 @@ async fn reconcile(state: &AppState, order: &OrderRow) -> Result<()> {
             .paid_since()
             .is_some_and(|t| t < now_ms().saturating_sub(window))
     {
-        tracing::warn!(order_ref = %order.order_ref, order_id, quantity = after.quantity,
+        tracing::warn!(order_tag = %RefTag(&order.order_ref), order_id, quantity = after.quantity,
             lines_ready = after.facts.lines_ready(), "paid order still short of lines");
     }
-    tracing::info!(order_ref = %order.order_ref, order_id, state = ?after.facts.state(),
+    tracing::info!(order_tag = %RefTag(&order.order_ref), order_id, state = ?after.facts.state(),
         lines_ready = after.facts.lines_ready(), "reconciled");
     Ok(())
 }

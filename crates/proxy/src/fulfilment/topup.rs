@@ -5,6 +5,7 @@ use anyhow::{Context, Result};
 use simology::models::TopupRequest;
 
 use crate::clock::now_ms;
+use crate::domain::RefTag;
 use crate::order::Facts;
 use crate::state::AppState;
 use crate::store::OrderRow;
@@ -60,6 +61,6 @@ pub(super) async fn apply_topup(state: &AppState, order: &OrderRow) -> Result<()
         .await?;
     // The line's usage changed: the next read goes upstream.
     state.usage.forget(&iccid);
-    tracing::info!(order_ref = %order.order_ref, %parent_ref, iccid, topup_id = %topup.id, mb = topup.data_added_mb, "top-up applied");
+    tracing::info!(order_tag = %RefTag(&order.order_ref), parent_tag = %RefTag(parent_ref), iccid, topup_id = %topup.id, mb = topup.data_added_mb, "top-up applied");
     Ok(())
 }

@@ -13,7 +13,6 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use simology_proxy_api::{Beacon, Report, ReportGroup, MAX_BEACON_BYTES};
 
-use super::admin;
 use crate::affiliates::Counted;
 use crate::clock::{now_ms, utc_day};
 use crate::error::ApiError;
@@ -39,7 +38,7 @@ pub fn router(state: &SharedState) -> Router<SharedState> {
         )
 }
 
-/// The partner's report, behind the admin token.
+/// The partner's report; `routes::admin` puts it behind the admin token's layer.
 pub fn admin_router() -> Router<SharedState> {
     Router::new().route("/admin/report", get(admin_report))
 }
@@ -189,16 +188,12 @@ pub async fn affiliate_report(
     Ok(no_store(report::report(&state, &query).await?))
 }
 
-/// The partner's report: `Authorization: Bearer $PROXY_ADMIN_TOKEN`; `affiliate=` for
-/// one affiliate.
+/// The partner's report, behind the admin token's layer (`routes::admin`);
+/// `affiliate=` for one affiliate.
 async fn admin_report(
     State(state): State<SharedState>,
-    headers: HeaderMap,
     params: Result<Query<AdminReportParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    if !admin::authorised(&state, &headers) {
-        return Err(ApiError::Unauthorised);
-    }
     let Query(p) = params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let period = ReportParams {
         since: p.since,

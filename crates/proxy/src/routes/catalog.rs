@@ -2,7 +2,7 @@
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -13,6 +13,7 @@ use crate::catalog::Cached;
 use crate::error::ApiError;
 use crate::middleware::limit;
 use crate::ratelimit::Budget;
+use crate::routes::IfNoneMatch;
 use crate::state::SharedState;
 
 /// The routes; both spend the status budget.
@@ -24,15 +25,8 @@ pub fn router(state: &SharedState) -> Router<SharedState> {
 }
 
 /// A cached body, or 304 when the widget already has it.
-pub fn cached_response(cached: &Cached, headers: &HeaderMap) -> Response {
-    let matches = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(',')
-                .any(|tag| tag.trim() == cached.etag || tag.trim() == "*")
-        });
-    let mut response = if matches {
+pub fn cached_response(cached: &Cached, if_none_match: &IfNoneMatch) -> Response {
+    let mut response = if if_none_match.matches(&cached.etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         let mut r = cached.body.clone().into_response();
@@ -43,9 +37,7 @@ pub fn cached_response(cached: &Cached, headers: &HeaderMap) -> Response {
         r
     };
     let h = response.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&cached.etag) {
-        h.insert(header::ETAG, v);
-    }
+    h.insert(header::ETAG, cached.etag.clone());
     // Fresh for a minute; after that the widget revalidates with If-None-Match.
     h.insert(
         header::CACHE_CONTROL,
@@ -64,10 +56,10 @@ pub fn cached_response(cached: &Cached, headers: &HeaderMap) -> Response {
     ))]
 pub async fn destinations(
     State(state): State<SharedState>,
-    headers: HeaderMap,
+    if_none_match: IfNoneMatch,
 ) -> Result<Response, ApiError> {
     let snapshot = state.catalog_snapshot().await?;
-    Ok(cached_response(&snapshot.destinations, &headers))
+    Ok(cached_response(&snapshot.destinations, &if_none_match))
 }
 
 /// Which destination: exactly one of the two.
@@ -91,7 +83,7 @@ pub struct CatalogParams {
     ))]
 pub async fn catalog(
     State(state): State<SharedState>,
-    headers: HeaderMap,
+    if_none_match: IfNoneMatch,
     params: Result<Query<CatalogParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(params) = params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
@@ -110,5 +102,5 @@ pub async fn catalog(
     };
     let snapshot = state.catalog_snapshot().await?;
     let cached = snapshot.catalog(&destination).ok_or(ApiError::NotFound)?;
-    Ok(cached_response(cached, &headers))
+    Ok(cached_response(cached, &if_none_match))
 }

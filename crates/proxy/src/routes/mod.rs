@@ -11,7 +11,8 @@ pub mod webhooks;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, FromRequestParts};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderName, HeaderValue, Method};
 use axum::middleware::from_fn_with_state;
 use axum::Router;
@@ -20,6 +21,31 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use crate::error::ApiError;
 use crate::middleware::request_context;
 use crate::state::SharedState;
+
+/// The request's `If-None-Match`, if any (read without copying the other headers).
+pub struct IfNoneMatch(Option<HeaderValue>);
+
+impl IfNoneMatch {
+    /// Whether the client has the version tagged `etag` already (`*` matches any).
+    pub fn matches(&self, etag: &HeaderValue) -> bool {
+        self.0.as_ref().is_some_and(|v| {
+            v.as_bytes()
+                .split(|b| *b == b',')
+                .map(<[u8]>::trim_ascii)
+                .any(|tag| tag == etag.as_bytes() || tag == b"*")
+        })
+    }
+}
+
+impl<S: Sync> FromRequestParts<S> for IfNoneMatch {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(IfNoneMatch(
+            parts.headers.get(header::IF_NONE_MATCH).cloned(),
+        ))
+    }
+}
 
 /// The widget-facing API (`/api/...`), behind CORS.
 fn api_router(state: &SharedState) -> Router<SharedState> {
@@ -57,14 +83,36 @@ fn allowed_origins(state: &SharedState) -> AllowOrigin {
     })
 }
 
-/// The whole router (without a socket, so tests can `oneshot` it).
-pub fn app(state: SharedState) -> Router {
+/// `/admin` and `/metrics`: on the public router, or on their own listener
+/// (`PROXY_ADMIN_LISTEN`).
+fn operator_router(state: &SharedState) -> Router<SharedState> {
     Router::new()
+        .merge(admin::router(state).layer(DefaultBodyLimit::max(16 * 1024)))
+        .merge(ops::metrics_router())
+}
+
+/// The whole router (without a socket, so tests can `oneshot` it); without `/admin`
+/// and `/metrics` when they have a listener of their own.
+pub fn app(state: SharedState) -> Router {
+    let mut router = Router::new()
         .merge(api_router(&state))
         .merge(webhooks::router().layer(DefaultBodyLimit::max(256 * 1024)))
-        .merge(admin::router().layer(DefaultBodyLimit::max(16 * 1024)))
-        .merge(affiliates::admin_router())
-        .merge(ops::router())
+        .merge(ops::router());
+    if state.settings.admin_listen.is_none() {
+        router = router.merge(operator_router(&state));
+    }
+    router
+        .fallback(|| async { ApiError::NotFound })
+        .layer(from_fn_with_state(Arc::clone(&state), request_context))
+        .with_state(state)
+}
+
+/// The router of the admin listener (`PROXY_ADMIN_LISTEN`): `/admin`, `/metrics` and
+/// the health checks.
+pub fn admin_app(state: SharedState) -> Router {
+    Router::new()
+        .merge(operator_router(&state))
+        .route("/healthz", axum::routing::get(|| async { "ok" }))
         .fallback(|| async { ApiError::NotFound })
         .layer(from_fn_with_state(Arc::clone(&state), request_context))
         .with_state(state)

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -19,14 +19,14 @@ use simology_proxy_api::{
 
 use crate::affiliates::Attribution;
 use crate::client_ip::ClientIp;
-use crate::clock::now_ms;
 use crate::domain::{parse_order_ref, Quantity, Sku};
 use crate::error::ApiError;
 use crate::middleware::limit;
 use crate::ratelimit::Budget;
+use crate::routes::IfNoneMatch;
 use crate::services::lines::working_line;
 use crate::services::purchase::{self, Buyer, Purchase, TopupOf};
-use crate::services::status::{self, Watch};
+use crate::services::status;
 use crate::state::SharedState;
 use crate::store::OrderRow;
 
@@ -90,15 +90,15 @@ async fn known_order(state: &SharedState, client: IpAddr, raw: &str) -> Result<O
         Ok(order_ref) => state.store.order(&order_ref).await?,
         Err(_) => None,
     };
-    match found {
-        Some(row) => Ok(row),
-        None => {
-            state
-                .limits
-                .check(Budget::Misses, client)
-                .map_err(ApiError::RateLimited)?;
-            Err(ApiError::NotFound)
-        }
+    found.ok_or_else(|| missed(state, client))
+}
+
+/// A path named no order: the client spends one of its misses, and the answer is
+/// `NotFound`, or `RateLimited` once the misses are spent.
+fn missed(state: &SharedState, client: IpAddr) -> ApiError {
+    match state.limits.check(Budget::Misses, client) {
+        Ok(()) => ApiError::NotFound,
+        Err(retry_after) => ApiError::RateLimited(retry_after),
     }
 }
 
@@ -145,11 +145,13 @@ pub struct WaitParams {
     pub version: Option<i64>,
 }
 
-/// An order's state and its lines; with `wait`, answers as soon as it changes.
+/// An order's state and its lines; with `wait`, answers as soon as it changes. Served
+/// from memory with an ETag (`If-None-Match` answers 304).
 #[utoipa::path(get, path = "/api/orders/{order_ref}", tag = "orders",
     params(("order_ref" = String, Path, description = "The order's reference"), WaitParams),
     responses(
         (status = 200, description = "The order", body = OrderDetail),
+        (status = 304, description = "Not modified (If-None-Match)"),
         (status = 400, description = "Malformed parameters", body = simology_proxy_api::ErrorBody),
         (status = 404, description = "No such order", body = simology_proxy_api::ErrorBody),
         (status = 429, description = "Rate limited", body = simology_proxy_api::ErrorBody),
@@ -159,14 +161,39 @@ pub async fn order(
     ClientIp(client): ClientIp,
     Path(order_ref): Path<String>,
     params: Result<Query<WaitParams>, QueryRejection>,
+    if_none_match: IfNoneMatch,
 ) -> Result<Response, ApiError> {
     let Query(params) = params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    let watch = Watch::new(&state.store);
-    let row = known_order(&state, client, &order_ref).await?;
     let wait = Duration::from_secs(params.wait.unwrap_or(0).min(MAX_WAIT_SECS));
-    let baseline = params.version.unwrap_or(row.version);
-    let row = watch.until_changed(&state, row, baseline, wait).await?;
-    Ok(no_store(Json(status::view(&row, now_ms()))))
+    let found = match parse_order_ref(&order_ref) {
+        Ok(order_ref) => {
+            status::order_status(&state, client, &order_ref, params.version, wait).await?
+        }
+        Err(_) => None,
+    };
+    match found {
+        Some(status) => Ok(status_response(&status, &if_none_match)),
+        None => Err(missed(&state, client)),
+    }
+}
+
+/// An order's status, or 304 when the client has it already. Never stored by caches:
+/// a ready order's view holds its activation code.
+fn status_response(status: &status::Status, if_none_match: &IfNoneMatch) -> Response {
+    let mut response = if if_none_match.matches(&status.etag) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        let mut r = status.body.clone().into_response();
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        r
+    };
+    let h = response.headers_mut();
+    h.insert(header::ETAG, status.etag.clone());
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 /// Data used and left on the line of the order's `esim` (cached 45 s).

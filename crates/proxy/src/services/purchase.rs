@@ -13,8 +13,8 @@ use simology_proxy_api::{
 use crate::affiliates::Attribution;
 use crate::clock::{rfc3339_ms, unix_ms};
 use crate::domain::{
-    invalid, new_order_ref, Email, Field, IntentId, Invalid, Locale, OrderRef, Origin, Quantity,
-    ReturnUrl, Sku,
+    invalid, new_order_ref, Email, Field, IntentId, Invalid, Locale, OrderRef, Origin, PaymentUrl,
+    Quantity, RefTag, ReturnUrl, Sku,
 };
 use crate::error::ApiError;
 use crate::order::OrderKind;
@@ -304,20 +304,26 @@ pub async fn start_attributed(
         .await
     {
         Ok(session) => {
+            // The widget sends the traveller's window there: never store or answer an
+            // unsafe one (the reservation stays; a retry meets the same check).
+            let payment_url = PaymentUrl::parse(&session.payment_url).map_err(|_| {
+                state.metrics.upstream_error("unsafe_payment_url");
+                ApiError::UpstreamAnswer("payment_url is neither https nor loopback http")
+            })?;
             let expires = unix_ms(session.expires_at);
             state
                 .store
-                .attach_session(&row.order_ref, &session.id, &session.payment_url, expires)
+                .attach_session(&row.order_ref, &session.id, payment_url.as_str(), expires)
                 .await?;
             state.metrics.order_created();
             if let Some(a) = &attribution {
                 state.metrics.affiliate_checkout(&a.affiliate);
             }
-            tracing::info!(order_ref = %row.order_ref, session_id = %session.id, sku = %p.plan.sku,
+            tracing::info!(order_tag = %RefTag(&row.order_ref), session_id = %session.id, sku = %p.plan.sku,
                 email = %p.buyer.email.redacted(), request_id = session.request_id.as_deref(), "checkout session created");
             Ok(CheckoutResponse {
                 order_ref: row.order_ref,
-                payment_url: session.value.payment_url,
+                payment_url: payment_url.as_str().to_owned(),
                 expires_at: rfc3339_ms(expires),
             })
         }

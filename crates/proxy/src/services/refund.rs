@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use simology::models::{LineRefundRequest, RefundRequest};
 
-use crate::domain::OrderRef;
+use crate::domain::{OrderRef, RefTag};
 use crate::error::ApiError;
 use crate::order::{Facts, LineFacts, OrderKind};
 use crate::state::AppState;
@@ -68,7 +68,7 @@ pub async fn request_refund(
             .await
             .map_err(|e| state.upstream_error(e))?;
         state.store.set_refund(&row.order_ref, &refund.id).await?;
-        tracing::info!(order_ref = %row.order_ref, refund_id = %refund.id, "refund requested");
+        tracing::info!(order_tag = %RefTag(&row.order_ref), refund_id = %refund.id, "refund requested");
         return Ok(RefundAccepted::pending(refund.value.id, None));
     };
     let line = row
@@ -109,6 +109,6 @@ pub async fn request_refund(
         .store
         .apply_facts(&row.order_ref, &asked, None)
         .await?;
-    tracing::info!(order_ref = %row.order_ref, iccid, refund_id = %refund.id, "line refund requested");
+    tracing::info!(order_tag = %RefTag(&row.order_ref), iccid, refund_id = %refund.id, "line refund requested");
     Ok(RefundAccepted::pending(refund.value.id, Some(iccid)))
 }

@@ -1,17 +1,31 @@
 //! An order's status as the widget sees it: the view of a stored order with its lines,
-//! and the long-poll that answers as soon as the order changes.
+//! the view served from memory, and the long-poll that answers as soon as the order
+//! changes.
+//!
+//! Every waiting traveller's widget reads its order's status, so the status is served
+//! from memory: the view, serialised once with its ETag, is kept in the store's
+//! [`OrderHub`](crate::store::OrderHub) until the order changes (a change made here,
+//! or on another replica, heard by `NOTIFY`), and read from the store again after.
+//! Long-polls wait in the same hub on their own order: a change wakes only its
+//! waiters. A client holds at most `PROXY_LONG_POLLS_PER_CLIENT` long-polls waiting;
+//! beyond, a long-poll answers at once with the current state.
 
+use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
+use axum::body::Bytes;
+use axum::http::HeaderValue;
+use sha2::{Digest, Sha256};
 use simology::Lpa;
 use simology_proxy_api::{Esim, Line, LineState, OrderDetail, OrderState, OrderView};
-use tokio::sync::broadcast::{self, error::RecvError};
 
-use crate::clock::rfc3339_ms;
+use crate::clock::{now_ms, rfc3339_ms};
+use crate::domain::OrderRef;
 use crate::error::ApiError;
 use crate::order::LineFacts;
 use crate::state::AppState;
-use crate::store::{Change, OrderRow, Store};
+use crate::store::OrderRow;
 
 /// The widget's view of a stored order at `now` (Unix ms), with its lines: a pending
 /// order whose payment page has expired shows as expired before the reconciler
@@ -43,6 +57,18 @@ pub fn view(row: &OrderRow, now: i64) -> OrderDetail {
         lines_total: row.facts.lines_due.unwrap_or(0),
         lines,
         topup_line: row.parent_iccid.clone(),
+    }
+}
+
+/// Until when [`view`] of `row` stays what it is at `now` if the order does not change
+/// (Unix ms): a pending order's view turns expired when its payment page expires. Keep
+/// in step with [`view`].
+pub fn view_holds_until(row: &OrderRow, now: i64) -> Option<i64> {
+    match row.session_expires_at {
+        Some(t) if t >= now && row.facts.state() == OrderState::Pending => {
+            Some(t.saturating_add(1))
+        }
+        _ => None,
     }
 }
 
@@ -90,6 +116,8 @@ pub enum Answered {
     Deadline,
     /// The proxy is shutting down.
     ShuttingDown,
+    /// The client holds as many long-polls as it may: answered at once, unchanged.
+    Capped,
 }
 
 impl Answered {
@@ -100,77 +128,143 @@ impl Answered {
             Answered::Changed => "changed",
             Answered::Deadline => "deadline",
             Answered::ShuttingDown => "shutting_down",
+            Answered::Capped => "capped",
         }
     }
 }
 
-/// A long-poll's subscription to order changes. It is taken before the order is read,
-/// so that a change between the read and the wait is not missed.
-pub struct Watch {
-    changes: broadcast::Receiver<Change>,
+/// An order's status as served: its view's JSON and ETag, for one version of the order.
+#[derive(Debug)]
+pub struct Status {
+    /// The order's version.
+    pub version: i64,
+    /// The view, serialised.
+    pub body: Bytes,
+    /// Its strong ETag.
+    pub etag: HeaderValue,
+    /// Until when it holds if the order does not change (Unix ms; see
+    /// [`view_holds_until`]).
+    holds_until: Option<i64>,
 }
 
-impl Watch {
-    /// Subscribes.
-    pub fn new(store: &Store) -> Self {
-        Watch {
-            changes: store.subscribe(),
-        }
-    }
-
-    /// The order once its version differs from `baseline`, or as it is after `wait`
-    /// (or when the proxy shuts down). Without a wait, `row` as it is.
+impl Status {
+    /// The status of `row` at `now`.
     ///
     /// # Errors
-    /// Store errors, and `NotFound` should the order vanish.
-    pub async fn until_changed(
-        mut self,
-        state: &AppState,
-        row: OrderRow,
-        baseline: i64,
-        wait: Duration,
-    ) -> Result<OrderRow, ApiError> {
-        if wait.is_zero() {
-            return Ok(row);
-        }
-        if row.version != baseline {
-            state.metrics.long_poll(Answered::AtOnce.as_str());
-            return Ok(row);
-        }
-        let deadline = tokio::time::Instant::now() + wait;
-        let stopping = state.shutting_down();
-        tokio::pin!(stopping);
-        let order_ref = row.order_ref.clone();
-        let answered = loop {
-            let woke = tokio::select! {
-                msg = self.changes.recv() => match msg {
-                    Ok(change) => change.concerns(&order_ref),
-                    // Missed announcements: read again to be sure.
-                    Err(RecvError::Lagged(_)) => true,
-                    Err(RecvError::Closed) => break Answered::ShuttingDown,
-                },
-                () = tokio::time::sleep_until(deadline) => break Answered::Deadline,
-                () = &mut stopping => break Answered::ShuttingDown,
-            };
-            if woke {
-                // A wake-up is a hint (a replica's reconnection, a lag); the answer
-                // goes out only when this order's version moved.
-                let row = read(state, &order_ref).await?;
-                if row.version != baseline {
-                    state.metrics.long_poll(Answered::Changed.as_str());
-                    return Ok(row);
-                }
-            }
-        };
-        state.metrics.long_poll(answered.as_str());
-        read(state, &order_ref).await
+    /// When the view cannot be serialised (a bug).
+    pub fn of(row: &OrderRow, now: i64) -> Result<Status, ApiError> {
+        let body = serde_json::to_vec(&view(row, now))
+            .map_err(|e| ApiError::Internal(anyhow::Error::new(e).context("serialising a view")))?;
+        let digest = Sha256::digest(&body);
+        let etag = HeaderValue::from_str(&format!("\"{}\"", hex::encode(&digest[..12])))
+            .map_err(|e| ApiError::Internal(anyhow::Error::new(e).context("an ETag")))?;
+        Ok(Status {
+            version: row.version,
+            body: Bytes::from(body),
+            etag,
+            holds_until: view_holds_until(row, now),
+        })
+    }
+
+    fn holds_at(&self, now: i64) -> bool {
+        self.holds_until.is_none_or(|t| now < t)
     }
 }
 
-async fn read(state: &AppState, order_ref: &crate::domain::OrderRef) -> Result<OrderRow, ApiError> {
-    state
-        .store
-        .order(order_ref)
-        .await?
-        .ok_or(ApiError::NotFound)
+/// The order's status now: from memory when kept, else read from the store (and kept
+/// unless the order changed during the read). `None`: no such order.
+///
+/// # Errors
+/// Store errors.
+pub async fn current(
+    state: &AppState,
+    order_ref: &OrderRef,
+) -> Result<Option<Arc<Status>>, ApiError> {
+    let hub = state.store.hub();
+    let (memo, ticket) = hub.look(order_ref);
+    let now = now_ms();
+    if let Some(kept) = memo.and_then(|m| m.downcast::<Status>().ok()) {
+        if kept.holds_at(now) {
+            state.metrics.status_cache(true);
+            return Ok(Some(kept));
+        }
+    }
+    state.metrics.status_cache(false);
+    let Some(row) = state.store.order(order_ref).await? else {
+        return Ok(None);
+    };
+    let status = Arc::new(Status::of(&row, now)?);
+    hub.keep(order_ref, ticket, Arc::clone(&status) as crate::store::Memo);
+    Ok(Some(status))
+}
+
+/// The order's status once its version differs from `baseline` (the order's own when
+/// `None`), or as it is after `wait`, or when the proxy shuts down; at once without a
+/// wait, and at once when `client` already holds as many long-polls as it may.
+/// `None`: no such order.
+///
+/// # Errors
+/// Store errors.
+pub async fn order_status(
+    state: &AppState,
+    client: IpAddr,
+    order_ref: &OrderRef,
+    baseline: Option<i64>,
+    wait: Duration,
+) -> Result<Option<Arc<Status>>, ApiError> {
+    if wait.is_zero() {
+        return current(state, order_ref).await;
+    }
+    // Taken before the read, so that a change between the read and the wait is seen.
+    let held = state.long_polls.try_hold(client);
+    let waiter = held.as_ref().map(|_| state.store.hub().wait(order_ref));
+    let Some(first) = current(state, order_ref).await? else {
+        return Ok(None);
+    };
+    let baseline = baseline.unwrap_or(first.version);
+    if first.version != baseline {
+        state.metrics.long_poll(Answered::AtOnce.as_str());
+        return Ok(Some(first));
+    }
+    let Some(mut waiter) = waiter else {
+        state.metrics.long_poll(Answered::Capped.as_str());
+        return Ok(Some(first));
+    };
+    let _waiting = Waiting::start(state);
+    let deadline = tokio::time::Instant::now() + wait;
+    let stopping = state.shutting_down();
+    tokio::pin!(stopping);
+    let answered = loop {
+        tokio::select! {
+            () = waiter.changed() => {}
+            () = tokio::time::sleep_until(deadline) => break Answered::Deadline,
+            () = &mut stopping => break Answered::ShuttingDown,
+        }
+        state.metrics.long_poll_woken();
+        // A wake-up is this order's change, or a resync (a replica's listener came
+        // back): the answer goes out only when the version moved.
+        let now = current(state, order_ref).await?.ok_or(ApiError::NotFound)?;
+        if now.version != baseline {
+            state.metrics.long_poll(Answered::Changed.as_str());
+            return Ok(Some(now));
+        }
+    };
+    state.metrics.long_poll(answered.as_str());
+    current(state, order_ref).await
+}
+
+/// A long-poll counted as waiting while it lives.
+struct Waiting<'a>(&'a AppState);
+
+impl<'a> Waiting<'a> {
+    fn start(state: &'a AppState) -> Self {
+        state.metrics.long_polls_waiting(1);
+        Waiting(state)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.metrics.long_polls_waiting(-1);
+    }
 }

@@ -8,9 +8,9 @@ use anyhow::{bail, Context, Result};
 use serde::{de::DeserializeOwned, Serialize};
 use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyPool, Executor};
-use tokio::sync::broadcast;
 
-use super::notify::{Change, Changes};
+use super::events::Ingest;
+use super::notify::Changes;
 use crate::domain::OrderRef;
 
 /// Which database.
@@ -45,6 +45,8 @@ pub struct Store {
     pub(super) reader: AnyPool,
     pub(super) backend: Backend,
     pub(super) changes: Changes,
+    /// Stores received webhook events, several to a commit.
+    pub(super) ingest: Ingest,
 }
 
 pub(super) fn json<T: Serialize>(value: &T) -> Result<String> {
@@ -120,6 +122,7 @@ impl Store {
             Backend::Postgres => Changes::shared_with_replicas(url),
         };
         Ok(Store {
+            ingest: Ingest::start(writer.clone()),
             writer,
             reader,
             backend,
@@ -130,12 +133,6 @@ impl Store {
     /// The backend in use.
     pub fn backend(&self) -> Backend {
         self.backend
-    }
-
-    /// Order changes, as each commits (this replica's and, with PostgreSQL, the
-    /// others').
-    pub fn subscribe(&self) -> broadcast::Receiver<Change> {
-        self.changes.subscribe()
     }
 
     /// Whether the database answers.

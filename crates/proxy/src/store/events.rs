@@ -1,15 +1,21 @@
-//! The `webhook_events` table: verified deliveries, stored before they are answered,
-//! then claimed, applied or retried.
+//! The `webhook_events` table: verified deliveries, stored before they are answered
+//! (several concurrent deliveries in one commit: [`Ingest`]), then claimed and settled
+//! in batches: applied, ignored, quarantined, or left for another attempt.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::{anyhow, Context, Result};
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, AnyPool, Row, Transaction};
+use tokio::sync::{mpsc, oneshot};
 
 use super::connection::{stored_ref, Backend, Store};
+use super::orders::merge_facts;
 use crate::clock::{duration_ms, now_ms};
 use crate::domain::OrderRef;
+use crate::order::Facts;
+use crate::store::OrderRow;
 
 /// A stored webhook event, as the processor takes it.
 #[derive(Debug, Clone)]
@@ -22,6 +28,17 @@ pub struct EventRow {
     pub payload: Option<String>,
     /// Attempts so far.
     pub attempts: i64,
+    /// When it was stored, Unix ms.
+    pub received_at: i64,
+    /// When an operator last replayed it out of quarantine, Unix ms.
+    pub replayed_at: Option<i64>,
+}
+
+impl EventRow {
+    /// Since when its order has been looked for: its arrival, or its last replay.
+    pub fn looked_for_since(&self) -> i64 {
+        self.replayed_at.unwrap_or(self.received_at)
+    }
 }
 
 /// A stored event as the accounting of tests and the chaos driver sees it.
@@ -37,6 +54,27 @@ pub struct StoredEvent {
     pub processed: bool,
     /// Processing attempts so far.
     pub attempts: i64,
+    /// Why it is quarantined, when it is.
+    pub quarantined: Option<String>,
+    /// The stored body, while it is kept (until applied; in quarantine, without emails).
+    pub payload: Option<String>,
+}
+
+/// A quarantined event, as `simology-proxy events --quarantined` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuarantinedEvent {
+    /// Event id.
+    pub event_id: String,
+    /// Type.
+    pub event_type: String,
+    /// When it was stored, Unix ms.
+    pub received_at: i64,
+    /// When it was quarantined, Unix ms.
+    pub quarantined_at: i64,
+    /// Why.
+    pub reason: String,
+    /// Processing attempts before.
+    pub attempts: i64,
 }
 
 /// How many events are stored.
@@ -46,8 +84,69 @@ pub struct EventCounts {
     pub stored: i64,
     /// Applied or ignored.
     pub processed: i64,
-    /// Not processed yet.
+    /// Neither processed nor quarantined: still to be applied.
     pub waiting: i64,
+    /// Kept aside until an operator replays them.
+    pub quarantined: i64,
+}
+
+/// Facts an event brings to an order.
+#[derive(Debug, Clone)]
+pub struct Application {
+    /// The order.
+    pub order_ref: OrderRef,
+    /// What the event says.
+    pub patch: Facts,
+    /// The event.
+    pub event_id: String,
+    /// Whether the event is marked applied with its facts (a paid top-up's event is
+    /// held until its data has been added upstream).
+    pub mark: bool,
+}
+
+/// An event put aside.
+#[derive(Debug, Clone)]
+pub struct Quarantine {
+    /// The event.
+    pub event_id: String,
+    /// Why.
+    pub reason: String,
+    /// The body to keep (the customer's email removed).
+    pub payload: Option<String>,
+}
+
+/// An event to try again later.
+#[derive(Debug, Clone)]
+pub struct Retry {
+    /// The event.
+    pub event_id: String,
+    /// What went wrong.
+    pub error: String,
+    /// When to try again.
+    pub retry_in: Duration,
+}
+
+/// What a processor pass settles about its events: written in one transaction.
+#[derive(Debug, Clone, Default)]
+pub struct Settlement {
+    /// Facts to merge into orders.
+    pub applies: Vec<Application>,
+    /// Events processed without an order change, with a note (an unknown type).
+    pub ignored: Vec<(String, String)>,
+    /// Events put aside.
+    pub quarantined: Vec<Quarantine>,
+    /// Events to try again later.
+    pub retries: Vec<Retry>,
+}
+
+impl Settlement {
+    /// Whether there is nothing to write.
+    pub fn is_empty(&self) -> bool {
+        self.applies.is_empty()
+            && self.ignored.is_empty()
+            && self.quarantined.is_empty()
+            && self.retries.is_empty()
+    }
 }
 
 /// Marks an event applied to `order_ref`, in the transaction that changed the order.
@@ -70,6 +169,19 @@ pub(super) async fn mark_applied(
     Ok(())
 }
 
+const EVENT_ROW_COLUMNS: &str = "event_id, event_type, payload, attempts, received_at, replayed_at";
+
+fn event_row(r: &AnyRow) -> Result<EventRow> {
+    Ok(EventRow {
+        event_id: r.try_get("event_id")?,
+        event_type: r.try_get("event_type")?,
+        payload: r.try_get("payload")?,
+        attempts: r.try_get("attempts")?,
+        received_at: r.try_get("received_at")?,
+        replayed_at: r.try_get("replayed_at")?,
+    })
+}
+
 fn stored_event(r: &AnyRow) -> Result<StoredEvent> {
     let processed: Option<i64> = r.try_get("processed_at")?;
     Ok(StoredEvent {
@@ -82,11 +194,105 @@ fn stored_event(r: &AnyRow) -> Result<StoredEvent> {
             .transpose()?,
         processed: processed.is_some(),
         attempts: r.try_get("attempts")?,
+        quarantined: r.try_get("quarantine_reason")?,
+        payload: r.try_get("payload")?,
     })
 }
 
+/// A verified delivery to store.
+struct Received {
+    event_id: String,
+    event_type: String,
+    payload: String,
+    /// Told, once the commit that holds the event is done, whether it was new.
+    stored: oneshot::Sender<Result<bool, String>>,
+}
+
+/// Deliveries stored at once, at most.
+const GROUP_COMMIT_MAX: usize = 256;
+
+/// Group commit of received events: one writer task stores every delivery waiting when
+/// it is free in one transaction, and tells each delivery's handler after the commit
+/// that holds it (so no 2xx precedes the fsync). When idle, a delivery is stored at
+/// once, alone: nothing waits to fill a batch; under load, the deliveries that arrive
+/// during one commit share the next.
+#[derive(Clone)]
+pub(super) struct Ingest {
+    queue: mpsc::Sender<Received>,
+}
+
+impl Ingest {
+    /// Starts the writer task on `pool`; it ends when the last handle is dropped.
+    pub(super) fn start(pool: AnyPool) -> Ingest {
+        let (queue, mut received) = mpsc::channel::<Received>(4 * GROUP_COMMIT_MAX);
+        tokio::spawn(async move {
+            let mut batch = Vec::with_capacity(GROUP_COMMIT_MAX);
+            while received.recv_many(&mut batch, GROUP_COMMIT_MAX).await > 0 {
+                let outcomes = match store_all(&pool, &batch).await {
+                    Ok(news) => news.into_iter().map(Ok).collect(),
+                    // One bad delivery must not fail the others: each alone, then.
+                    Err(_) => {
+                        let mut alone = Vec::with_capacity(batch.len());
+                        for one in &batch {
+                            alone.push(
+                                store_all(&pool, std::slice::from_ref(one))
+                                    .await
+                                    .map(|news| news.first().copied().unwrap_or(false))
+                                    .map_err(|e| format!("{e:#}")),
+                            );
+                        }
+                        alone
+                    }
+                };
+                for (one, outcome) in batch.drain(..).zip(outcomes) {
+                    // A handler that went away (its client hung up) needs no answer.
+                    let _ = one.stored.send(outcome);
+                }
+            }
+        });
+        Ingest { queue }
+    }
+}
+
+/// Stores deliveries in one statement (one commit); says for each whether it was new:
+/// stored now, and not an earlier one of the same batch.
+async fn store_all(pool: &AnyPool, batch: &[Received]) -> Result<Vec<bool>> {
+    let now = now_ms();
+    let rows: Vec<String> = (0..batch.len())
+        .map(|i| {
+            let n = 3 * i;
+            format!("(${}, ${}, ${}, $1, $1)", n + 2, n + 3, n + 4)
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO webhook_events (event_id, event_type, payload, received_at, next_attempt_at) \
+         VALUES {} ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
+        rows.join(", ")
+    );
+    let mut query = sqlx::query(&sql).bind(now);
+    for one in batch {
+        query = query
+            .bind(&one.event_id)
+            .bind(&one.event_type)
+            .bind(&one.payload);
+    }
+    let stored = query
+        .fetch_all(pool)
+        .await
+        .context("storing webhook events")?
+        .iter()
+        .map(|r| r.try_get::<String, _>("event_id"))
+        .collect::<Result<HashSet<String>, _>>()?;
+    let mut seen = HashSet::new();
+    Ok(batch
+        .iter()
+        .map(|one| seen.insert(one.event_id.as_str()) && stored.contains(&one.event_id))
+        .collect())
+}
+
 impl Store {
-    /// Stores a verified webhook event. Returns `false` for an id already stored.
+    /// Stores a verified webhook event durably (the commit that holds it is done when
+    /// this returns). Returns `false` for an id already stored.
     ///
     /// # Errors
     /// On database errors: the caller must then answer non-2xx so the event is resent.
@@ -96,88 +302,149 @@ impl Store {
         event_type: &str,
         payload: &str,
     ) -> Result<bool> {
-        let now = now_ms();
-        let done = sqlx::query(
-            "INSERT INTO webhook_events (event_id, event_type, payload, received_at, next_attempt_at) \
-             VALUES ($1, $2, $3, $4, $4) ON CONFLICT (event_id) DO NOTHING",
-        )
-        .bind(event_id)
-        .bind(event_type)
-        .bind(payload)
-        .bind(now)
-        .execute(&self.writer)
-        .await
-        .context("storing a webhook event")?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    /// Events not yet processed whose next attempt is due.
-    ///
-    /// # Errors
-    /// On database errors.
-    pub async fn due_events(&self, limit: i64) -> Result<Vec<EventRow>> {
-        let rows = sqlx::query(
-            "SELECT event_id, event_type, payload, attempts FROM webhook_events \
-             WHERE processed_at IS NULL AND next_attempt_at <= $1 ORDER BY received_at LIMIT $2",
-        )
-        .bind(now_ms())
-        .bind(limit)
-        .fetch_all(&self.writer)
-        .await
-        .context("reading due events")?;
-        rows.iter()
-            .map(|r| {
-                Ok(EventRow {
-                    event_id: r.try_get("event_id")?,
-                    event_type: r.try_get("event_type")?,
-                    payload: r.try_get("payload")?,
-                    attempts: r.try_get("attempts")?,
-                })
+        let (stored, outcome) = oneshot::channel();
+        self.ingest
+            .queue
+            .send(Received {
+                event_id: event_id.to_owned(),
+                event_type: event_type.to_owned(),
+                payload: payload.to_owned(),
+                stored,
             })
-            .collect()
+            .await
+            .map_err(|_| anyhow!("the event writer has stopped"))?;
+        outcome
+            .await
+            .context("the event writer has stopped")?
+            .map_err(|e| anyhow!("storing a webhook event: {e}"))
     }
 
-    /// Claims a due event for `lease` (PostgreSQL): only the replica whose update moves
-    /// its next attempt forward processes it; if that replica dies, the lease runs out
-    /// and the event is due again.
+    /// Claims up to `limit` due events, oldest first: those neither processed nor
+    /// quarantined whose next attempt is due. With PostgreSQL, each is claimed for
+    /// `lease` in one statement (rows another replica is claiming are skipped); if this
+    /// replica dies, the lease runs out and they are due again. A SQLite file has one
+    /// process, whose processor takes each due event once: no claim is written.
     ///
     /// # Errors
     /// On database errors.
-    pub async fn claim_event(&self, event_id: &str, lease: Duration) -> Result<bool> {
-        if self.backend == Backend::Sqlite {
-            // One process owns a SQLite file, and its processor takes each due event
-            // once: a claim would only cost a write (an fsync) per event.
-            return Ok(true);
-        }
+    pub async fn claim_due_events(&self, limit: i64, lease: Duration) -> Result<Vec<EventRow>> {
         let now = now_ms();
-        let done = sqlx::query(
-            "UPDATE webhook_events SET next_attempt_at = $2 WHERE event_id = $1 AND processed_at IS NULL AND next_attempt_at <= $3",
-        )
-        .bind(event_id)
-        .bind(now.saturating_add(duration_ms(lease)))
-        .bind(now)
-        .execute(&self.writer)
-        .await
-        .context("claiming an event")?;
-        Ok(done.rows_affected() == 1)
+        let rows = match self.backend {
+            Backend::Sqlite => {
+                sqlx::query(&format!(
+                    "SELECT {EVENT_ROW_COLUMNS} FROM webhook_events WHERE processed_at IS NULL \
+                     AND quarantined_at IS NULL AND next_attempt_at <= $1 ORDER BY received_at LIMIT $2"
+                ))
+                .bind(now)
+                .bind(limit)
+                .fetch_all(&self.writer)
+                .await
+            }
+            Backend::Postgres => {
+                sqlx::query(&format!(
+                    "UPDATE webhook_events SET next_attempt_at = $3 WHERE event_id IN \
+                     (SELECT event_id FROM webhook_events WHERE processed_at IS NULL \
+                      AND quarantined_at IS NULL AND next_attempt_at <= $1 \
+                      ORDER BY received_at LIMIT $2 FOR UPDATE SKIP LOCKED) \
+                     RETURNING {EVENT_ROW_COLUMNS}"
+                ))
+                .bind(now)
+                .bind(limit)
+                .bind(now.saturating_add(duration_ms(lease)))
+                .fetch_all(&self.writer)
+                .await
+            }
+        }
+        .context("claiming due events")?;
+        let mut due = rows.iter().map(event_row).collect::<Result<Vec<_>>>()?;
+        // RETURNING keeps no order.
+        due.sort_by(|a, b| (a.received_at, &a.event_id).cmp(&(b.received_at, &b.event_id)));
+        Ok(due)
     }
 
-    /// Marks an event processed without an order change (an unknown type).
+    /// Writes a processor pass's settlement in one transaction (one commit for the
+    /// whole batch), then announces the orders it changed. Orders are changed in the
+    /// order of their references, so two replicas' batches never wait on each other
+    /// in a cycle. Returns the orders of `applies`, as written, in their order.
     ///
     /// # Errors
-    /// On database errors.
-    pub async fn mark_processed(&self, event_id: &str, note: &str) -> Result<()> {
-        sqlx::query(
-            "UPDATE webhook_events SET processed_at = $2, payload = NULL, last_error = $3, attempts = attempts + 1 \
-             WHERE event_id = $1",
-        )
-        .bind(event_id)
-        .bind(now_ms())
-        .bind(note)
-        .execute(&self.writer)
-        .await
-        .context("marking an event processed")?;
-        Ok(())
+    /// On database errors; nothing of the settlement is written then.
+    pub async fn settle(&self, settlement: &Settlement) -> Result<Vec<OrderRow>> {
+        let now = now_ms();
+        let mut tx = self
+            .writer
+            .begin()
+            .await
+            .context("starting a transaction")?;
+        if self.backend == Backend::Postgres {
+            // What a settlement writes follows from events already stored durably (the
+            // 2xx promised that); a crash that loses its last moments loses nothing the
+            // processor does not do again from the store. So its commit need not wait
+            // for the WAL flush (PostgreSQL's asynchronous commit: never inconsistent,
+            // only the last moments may be lost).
+            sqlx::query("SET LOCAL synchronous_commit TO OFF")
+                .execute(&mut *tx)
+                .await
+                .context("settling without waiting for the WAL flush")?;
+        }
+        let mut order: Vec<usize> = (0..settlement.applies.len()).collect();
+        order.sort_by(|&a, &b| {
+            settlement.applies[a]
+                .order_ref
+                .as_str()
+                .cmp(settlement.applies[b].order_ref.as_str())
+        });
+        let mut written: Vec<Option<OrderRow>> = vec![None; settlement.applies.len()];
+        let mut changing = Vec::new();
+        for i in order {
+            let a = &settlement.applies[i];
+            let event = a.mark.then_some(a.event_id.as_str());
+            let (row, change) =
+                merge_facts(&mut tx, &self.changes, &a.order_ref, &a.patch, event).await?;
+            changing.extend(change);
+            written[i] = Some(row);
+        }
+        for (event_id, note) in &settlement.ignored {
+            sqlx::query(
+                "UPDATE webhook_events SET processed_at = $2, payload = NULL, last_error = $3, \
+                 attempts = attempts + 1 WHERE event_id = $1",
+            )
+            .bind(event_id)
+            .bind(now)
+            .bind(note)
+            .execute(&mut *tx)
+            .await
+            .context("marking an event processed")?;
+        }
+        for q in &settlement.quarantined {
+            sqlx::query(
+                "UPDATE webhook_events SET quarantined_at = $2, quarantine_reason = $3, payload = $4, \
+                 last_error = $3, attempts = attempts + 1 WHERE event_id = $1 AND processed_at IS NULL",
+            )
+            .bind(&q.event_id)
+            .bind(now)
+            .bind(clip(&q.reason))
+            .bind(q.payload.as_deref())
+            .execute(&mut *tx)
+            .await
+            .context("quarantining an event")?;
+        }
+        for r in &settlement.retries {
+            sqlx::query(
+                "UPDATE webhook_events SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3 \
+                 WHERE event_id = $1 AND processed_at IS NULL",
+            )
+            .bind(&r.event_id)
+            .bind(clip(&r.error))
+            .bind(now.saturating_add(duration_ms(r.retry_in)))
+            .execute(&mut *tx)
+            .await
+            .context("recording an event failure")?;
+        }
+        tx.commit().await.context("committing a batch of events")?;
+        // Announced here, once committed.
+        drop(changing);
+        Ok(written.into_iter().flatten().collect())
     }
 
     /// Records a failed processing attempt; the event stays stored and is tried again
@@ -186,36 +453,113 @@ impl Store {
     /// # Errors
     /// On database errors.
     pub async fn mark_failed(&self, event_id: &str, error: &str, retry_in: Duration) -> Result<()> {
-        sqlx::query(
-            "UPDATE webhook_events SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3 \
-             WHERE event_id = $1 AND processed_at IS NULL",
+        self.settle(&Settlement {
+            retries: vec![Retry {
+                event_id: event_id.to_owned(),
+                error: error.to_owned(),
+                retry_in,
+            }],
+            ..Settlement::default()
+        })
+        .await
+        .map(drop)
+    }
+
+    /// Takes a quarantined event out of quarantine and claims it for `lease`, for the
+    /// caller to process now: its attempts start again from zero, and its 48 hours from
+    /// now. `None` when no such event is quarantined.
+    ///
+    /// # Errors
+    /// On database errors.
+    pub async fn unquarantine(&self, event_id: &str, lease: Duration) -> Result<Option<EventRow>> {
+        let now = now_ms();
+        let done = sqlx::query(
+            "UPDATE webhook_events SET quarantined_at = NULL, quarantine_reason = NULL, replayed_at = $2, \
+             attempts = 0, next_attempt_at = $3 WHERE event_id = $1 AND quarantined_at IS NOT NULL",
         )
         .bind(event_id)
-        .bind(error.chars().take(500).collect::<String>())
-        .bind(now_ms().saturating_add(duration_ms(retry_in)))
+        .bind(now)
+        .bind(now.saturating_add(duration_ms(lease)))
         .execute(&self.writer)
         .await
-        .context("recording an event failure")?;
+        .context("taking an event out of quarantine")?;
+        if done.rows_affected() == 0 {
+            return Ok(None);
+        }
+        let row = sqlx::query(&format!(
+            "SELECT {EVENT_ROW_COLUMNS} FROM webhook_events WHERE event_id = $1"
+        ))
+        .bind(event_id)
+        .fetch_one(&self.writer)
+        .await
+        .context("reading a replayed event")?;
+        event_row(&row).map(Some)
+    }
+
+    /// Makes a stored, unprocessed event due at once (for the processor's next pass).
+    ///
+    /// # Errors
+    /// On database errors.
+    pub async fn make_due(&self, event_id: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE webhook_events SET next_attempt_at = $2 WHERE event_id = $1 AND processed_at IS NULL",
+        )
+        .bind(event_id)
+        .bind(now_ms())
+        .execute(&self.writer)
+        .await
+        .context("making an event due")?;
         Ok(())
     }
 
-    /// How many events are stored, processed and waiting.
+    /// The quarantined events, oldest first.
+    ///
+    /// # Errors
+    /// On database errors.
+    pub async fn quarantined_events(&self) -> Result<Vec<QuarantinedEvent>> {
+        let rows = sqlx::query(
+            "SELECT event_id, event_type, received_at, quarantined_at, quarantine_reason, attempts \
+             FROM webhook_events WHERE quarantined_at IS NOT NULL ORDER BY quarantined_at, event_id",
+        )
+        .fetch_all(&self.reader)
+        .await
+        .context("listing quarantined events")?;
+        rows.iter()
+            .map(|r| {
+                Ok(QuarantinedEvent {
+                    event_id: r.try_get("event_id")?,
+                    event_type: r.try_get("event_type")?,
+                    received_at: r.try_get("received_at")?,
+                    quarantined_at: r.try_get("quarantined_at")?,
+                    reason: r
+                        .try_get::<Option<String>, _>("quarantine_reason")?
+                        .unwrap_or_default(),
+                    attempts: r.try_get("attempts")?,
+                })
+            })
+            .collect()
+    }
+
+    /// How many events are stored, processed, waiting and quarantined.
     ///
     /// # Errors
     /// On database errors.
     pub async fn event_counts(&self) -> Result<EventCounts> {
         let row = sqlx::query(
-            "SELECT COUNT(*) AS total, COUNT(processed_at) AS processed FROM webhook_events",
+            "SELECT COUNT(*) AS total, COUNT(processed_at) AS processed, \
+             COUNT(quarantined_at) AS quarantined FROM webhook_events",
         )
         .fetch_one(&self.reader)
         .await
         .context("counting events")?;
         let stored: i64 = row.try_get("total")?;
         let processed: i64 = row.try_get("processed")?;
+        let quarantined: i64 = row.try_get("quarantined")?;
         Ok(EventCounts {
             stored,
             processed,
-            waiting: stored - processed,
+            waiting: stored - processed - quarantined,
+            quarantined,
         })
     }
 
@@ -225,11 +569,17 @@ impl Store {
     /// On database errors.
     pub async fn events(&self) -> Result<Vec<StoredEvent>> {
         let rows = sqlx::query(
-            "SELECT event_id, event_type, order_ref, processed_at, attempts FROM webhook_events",
+            "SELECT event_id, event_type, order_ref, processed_at, attempts, quarantine_reason, payload \
+             FROM webhook_events ORDER BY received_at, event_id",
         )
         .fetch_all(&self.reader)
         .await
         .context("listing events")?;
         rows.iter().map(stored_event).collect()
     }
+}
+
+/// Stored error texts are kept short.
+fn clip(text: &str) -> String {
+    text.chars().take(500).collect()
 }

@@ -6,8 +6,8 @@
 //!
 //! Writes that change an order use optimistic concurrency (`WHERE version = ?`) and
 //! are retried, so concurrent webhooks, reconcilers and replicas never lose an update.
-//! Every committed change of an order is announced on [`Store::subscribe`], which the
-//! long-poll waits on.
+//! Every committed change of an order is announced to [`Store::hub`], where long-polls
+//! wait for their order and the status service keeps its views of orders.
 
 mod connection;
 mod events;
@@ -16,7 +16,10 @@ mod notify;
 mod orders;
 
 pub use connection::{Backend, Store};
-pub use events::{EventCounts, EventRow, StoredEvent};
+pub use events::{
+    Application, EventCounts, EventRow, Quarantine, QuarantinedEvent, Retry, Settlement,
+    StoredEvent,
+};
 pub use funnel::{AttributedOrder, FunnelCount, FunnelKey};
-pub use notify::Change;
+pub use notify::{Memo, OrderHub, Ticket, Waiter};
 pub use orders::{NewOrder, OrderRow};

@@ -5,12 +5,13 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use simology_proxy_api::{OrderPlan, OrderState};
 use sqlx::any::AnyRow;
-use sqlx::{AnyPool, Row};
+use sqlx::{Any, AnyPool, Row, Transaction};
 
 use super::connection::{from_json, json, stored_ref, Store};
 use super::events;
+use super::notify::{Changes, Changing};
 use crate::clock::{duration_ms, now_ms};
-use crate::domain::{Locale, OrderRef, ReturnUrl, Sku};
+use crate::domain::{Locale, OrderRef, RefTag, ReturnUrl, Sku};
 use crate::order::{Facts, OrderKind};
 
 /// An order as stored.
@@ -131,6 +132,74 @@ async fn order_where(
 /// writer changed the order first.
 const OPTIMISTIC_ATTEMPTS: usize = 20;
 
+/// Merges facts into an order within `tx` and, there too, marks an event applied to
+/// it; the caller commits, then drops the [`Changing`] mark (when the order changed),
+/// which announces the change. A concurrent change (another replica's, committed first) is merged again
+/// on a fresh read in the same transaction: each statement reads the latest committed
+/// row.
+///
+/// # Errors
+/// On database errors, or when the order does not exist.
+pub(super) async fn merge_facts(
+    tx: &mut Transaction<'_, Any>,
+    changes: &Changes,
+    order_ref: &OrderRef,
+    patch: &Facts,
+    event_id: Option<&str>,
+) -> Result<(OrderRow, Option<Changing>)> {
+    for _ in 0..OPTIMISTIC_ATTEMPTS {
+        let row = sqlx::query(&format!(
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE order_ref = $1"
+        ))
+        .bind(order_ref.as_str())
+        .fetch_optional(&mut **tx)
+        .await
+        .context("reading an order")?
+        .with_context(|| format!("order {} does not exist", RefTag(order_ref)))?;
+        let current = order_from_row(&row)?;
+        let merged = current.facts.merged(patch);
+        let now = now_ms();
+        let changed = merged != current.facts;
+        let mut changing = None;
+        let written = if !changed {
+            current
+        } else {
+            let done = sqlx::query(
+                "UPDATE orders SET facts_json = $2, state = $3, upstream_order_id = COALESCE(upstream_order_id, $4), \
+                 updated_at = $5, version = version + 1 WHERE order_ref = $1 AND version = $6",
+            )
+            .bind(order_ref.as_str())
+            .bind(json(&merged)?)
+            .bind(merged.state().as_str())
+            .bind(merged.upstream_order_id.clone())
+            .bind(now)
+            .bind(current.version)
+            .execute(&mut **tx)
+            .await
+            .context("updating an order")?;
+            if done.rows_affected() == 0 {
+                // Another writer got there first; read again and merge again.
+                continue;
+            }
+            changing = Some(changes.tell_replicas(tx, order_ref).await?);
+            OrderRow {
+                facts: merged,
+                updated_at: now,
+                version: current.version + 1,
+                ..current
+            }
+        };
+        if let Some(event_id) = event_id {
+            events::mark_applied(tx, event_id, order_ref, now).await?;
+        }
+        return Ok((written, changing));
+    }
+    bail!(
+        "order {} kept changing under {OPTIMISTIC_ATTEMPTS} attempts",
+        RefTag(order_ref)
+    )
+}
+
 impl Store {
     /// Reserves an order for an intent, or returns the order already reserved for it.
     ///
@@ -178,6 +247,7 @@ impl Store {
         payment_url: &str,
         expires_at_ms: i64,
     ) -> Result<()> {
+        let changing = self.changes.changing(order_ref);
         sqlx::query(
             "UPDATE orders SET session_id = $2, payment_url = $3, session_expires_at = $4, \
              updated_at = $5, version = version + 1 WHERE order_ref = $1 AND session_id IS NULL",
@@ -190,7 +260,7 @@ impl Store {
         .execute(&self.writer)
         .await
         .context("recording a checkout session")?;
-        Ok(())
+        changing.committed(&self.writer).await
     }
 
     /// Drops a reservation the upstream refused (no session was made), so that the
@@ -264,63 +334,17 @@ impl Store {
         patch: &Facts,
         event_id: Option<&str>,
     ) -> Result<OrderRow> {
-        for _ in 0..OPTIMISTIC_ATTEMPTS {
-            let mut tx = self
-                .writer
-                .begin()
-                .await
-                .context("starting a transaction")?;
-            let row = sqlx::query(&format!(
-                "SELECT {ORDER_COLUMNS} FROM orders WHERE order_ref = $1"
-            ))
-            .bind(order_ref.as_str())
-            .fetch_optional(&mut *tx)
+        let mut tx = self
+            .writer
+            .begin()
             .await
-            .context("reading an order")?
-            .with_context(|| format!("order {order_ref} does not exist"))?;
-            let current = order_from_row(&row)?;
-            let merged = current.facts.merged(patch);
-            let now = now_ms();
-            let changed = merged != current.facts;
-            let written = if !changed {
-                current
-            } else {
-                let done = sqlx::query(
-                    "UPDATE orders SET facts_json = $2, state = $3, upstream_order_id = COALESCE(upstream_order_id, $4), \
-                     updated_at = $5, version = version + 1 WHERE order_ref = $1 AND version = $6",
-                )
-                .bind(order_ref.as_str())
-                .bind(json(&merged)?)
-                .bind(merged.state().as_str())
-                .bind(merged.upstream_order_id.clone())
-                .bind(now)
-                .bind(current.version)
-                .execute(&mut *tx)
-                .await
-                .context("updating an order")?;
-                if done.rows_affected() == 0 {
-                    // Another writer got there first; read again and merge again.
-                    tx.rollback().await.ok();
-                    continue;
-                }
-                self.changes.tell_replicas(&mut tx, order_ref).await?;
-                OrderRow {
-                    facts: merged,
-                    updated_at: now,
-                    version: current.version + 1,
-                    ..current
-                }
-            };
-            if let Some(event_id) = event_id {
-                events::mark_applied(&mut tx, event_id, order_ref, now).await?;
-            }
-            tx.commit().await.context("committing an order change")?;
-            if changed {
-                self.changes.announce(order_ref);
-            }
-            return Ok(written);
-        }
-        bail!("order {order_ref} kept changing under {OPTIMISTIC_ATTEMPTS} attempts")
+            .context("starting a transaction")?;
+        let (written, changing) =
+            merge_facts(&mut tx, &self.changes, order_ref, patch, event_id).await?;
+        tx.commit().await.context("committing an order change")?;
+        // Announced here, once committed.
+        drop(changing);
+        Ok(written)
     }
 
     /// Records a refund request (entitlements change only on `refund.processed`).
@@ -328,6 +352,7 @@ impl Store {
     /// # Errors
     /// On database errors.
     pub async fn set_refund(&self, order_ref: &OrderRef, refund_id: &str) -> Result<()> {
+        let changing = self.changes.changing(order_ref);
         sqlx::query("UPDATE orders SET refund_id = $2, updated_at = $3 WHERE order_ref = $1")
             .bind(order_ref.as_str())
             .bind(refund_id)
@@ -335,7 +360,8 @@ impl Store {
             .execute(&self.writer)
             .await
             .context("recording a refund")?;
-        Ok(())
+        // `updated_at` is in the order's view.
+        changing.committed(&self.writer).await
     }
 
     /// Orders the reconciler should look at: with a session, not final, untouched since

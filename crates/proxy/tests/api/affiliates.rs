@@ -18,8 +18,6 @@ pub const OTHER: &str = "http://other.test:8080";
 pub const WANDER_TOKEN: &str = "wander-notes-report-token-0123456789";
 /// The other blog's report token (the file holds its SHA-256).
 pub const OTHER_TOKEN: &str = "other-blog-report-token-0123456789ab";
-/// The admin token of `proxy_env`.
-pub const ADMIN_TOKEN: &str = "admin-token-0123456789";
 
 /// An affiliates file: Wander Notes (12 %), and with `other` the other blog (1.25 %).
 pub fn affiliates_file(other: bool) -> String {

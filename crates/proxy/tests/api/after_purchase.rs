@@ -105,7 +105,7 @@ async fn refunds_change_the_order_only_when_processed() {
             .status(),
         401
     );
-    let r = refund("admin-token-0123456789").await.expect("answer");
+    let r = refund(ADMIN_TOKEN).await.expect("answer");
     assert_eq!(r.status(), 202);
     let accepted: Value = r.json().await.expect("json");
     assert_eq!(accepted["status"], "pending");

@@ -12,10 +12,16 @@ use tokio::sync::oneshot;
 pub use simology_sandbox::wait::eventually;
 
 pub const ORIGIN: &str = "http://shop.test";
+/// The admin token of the tests' proxies.
+pub const ADMIN_TOKEN: &str = "admin-token-0123456789abcdef0123456789";
 pub const RETURN_URL: &str = "http://shop.test/travel/japan";
 
 pub struct TestApp {
     pub url: String,
+    /// The admin listener's (`PROXY_ADMIN_LISTEN`), when there is one.
+    pub admin_url: Option<String>,
+    /// The database URL (for a `simology-proxy` command on the same store).
+    pub database_url: String,
     pub sandbox: RunningSandbox,
     pub http: reqwest::Client,
     pub state: SharedState,
@@ -76,7 +82,7 @@ pub fn proxy_env(
         ("PROXY_ALLOWED_ORIGINS".into(), ORIGIN.into()),
         ("PROXY_LISTEN".into(), "127.0.0.1:0".into()),
         ("PROXY_DATABASE_URL".into(), database_url.into()),
-        ("PROXY_ADMIN_TOKEN".into(), "admin-token-0123456789".into()),
+        ("PROXY_ADMIN_TOKEN".into(), ADMIN_TOKEN.into()),
         ("PROXY_RECONCILE_INTERVAL_SECS".into(), "1".into()),
         ("PROXY_STALE_AFTER_SECS".into(), "60".into()),
         // Tests make many requests from one address; the rate limit test sets its own.
@@ -106,6 +112,8 @@ pub async fn spawn_app() -> TestApp {
 /// A proxy served in this process.
 pub struct Served {
     pub url: String,
+    /// The admin listener's (`PROXY_ADMIN_LISTEN`), when there is one.
+    pub admin_url: Option<String>,
     pub state: SharedState,
     pub stop: oneshot::Sender<()>,
     pub task: tokio::task::JoinHandle<anyhow::Result<()>>,
@@ -113,12 +121,22 @@ pub struct Served {
 
 /// Builds a proxy from `env` (as [`proxy_env`] makes it) and serves it on a free port.
 pub async fn serve(env: &[(String, String)]) -> Served {
-    let settings = Settings::load_with(None, &|k| {
+    serve_tuned(env, |_| {}).await
+}
+
+/// [`serve`], with settings that are no environment variable changed by `tune`.
+pub async fn serve_tuned(env: &[(String, String)], tune: impl FnOnce(&mut Settings)) -> Served {
+    let mut settings = Settings::load_with(None, &|k| {
         env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
     })
     .expect("settings");
+    tune(&mut settings);
     let app = Application::build(settings).await.expect("proxy builds");
     let url = format!("http://{}", app.addr().expect("addr"));
+    let admin_url = app
+        .admin_addr()
+        .expect("admin addr")
+        .map(|a| format!("http://{a}"));
     let state = app.state();
     let (stop, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(app.run_until_stopped(async {
@@ -126,6 +144,7 @@ pub async fn serve(env: &[(String, String)]) -> Served {
     }));
     Served {
         url,
+        admin_url,
         state,
         stop,
         task,
@@ -141,19 +160,30 @@ pub fn http_client() -> reqwest::Client {
 }
 
 pub async fn spawn_app_with(sandbox_config: SandboxConfig, extra: &[(&str, &str)]) -> TestApp {
+    spawn_app_tuned(sandbox_config, extra, |_| {}).await
+}
+
+/// [`spawn_app_with`], with settings changed by `tune` (see [`serve_tuned`]).
+pub async fn spawn_app_tuned(
+    sandbox_config: SandboxConfig,
+    extra: &[(&str, &str)],
+    tune: impl FnOnce(&mut Settings),
+) -> TestApp {
     let sandbox = simology_sandbox::spawn(sandbox_config)
         .await
         .expect("sandbox");
     let dir = temp_dir("app");
     let db = database_url(&dir).await;
     let env = proxy_env(sandbox.url(), &db, extra);
-    let served = serve(&env).await;
+    let served = serve_tuned(&env, tune).await;
     sandbox.set_webhook_url(Some(
         format!("{}/webhooks/simology", served.url)
             .parse()
             .expect("url"),
     ));
     TestApp {
+        database_url: db,
+        admin_url: served.admin_url,
         url: served.url,
         sandbox,
         http: http_client(),
@@ -178,6 +208,14 @@ pub fn checkout_body(sku: &str) -> Value {
 }
 
 impl TestApp {
+    /// Runs a `simology-proxy` command with this proxy's settings (its store).
+    pub fn command(&self, args: &[&str]) -> (bool, String, String) {
+        proxy_command(
+            args,
+            &proxy_env(self.sandbox.url(), &self.database_url, &[]),
+        )
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.http
             .get(format!("{}{path}", self.url))
@@ -489,7 +527,7 @@ impl TestApp {
         let r = self
             .http
             .post(format!("{}/admin/orders/{order_ref}/refund", self.url))
-            .bearer_auth("admin-token-0123456789")
+            .bearer_auth(ADMIN_TOKEN)
             .json(body)
             .send()
             .await
@@ -509,23 +547,74 @@ impl TestApp {
 /// sandbox meanwhile); returns its stdout, failing the test with its stderr when it
 /// fails.
 pub async fn run_cli(env: &[(String, String)], args: &[&str]) -> String {
-    let env = env.to_vec();
+    let mut env = env.to_vec();
+    env.push(("PROXY_LOG_FORMAT".into(), "text".into()));
     let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
     tokio::task::spawn_blocking(move || {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_simology-proxy"))
-            .env_clear()
-            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .env("PROXY_LOG_FORMAT", "text")
-            .args(&args)
-            .output()
-            .expect("simology-proxy runs");
-        assert!(
-            out.status.success(),
-            "simology-proxy {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).expect("utf-8")
+        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (ok, stdout, stderr) = proxy_command(&argv, &env);
+        assert!(ok, "simology-proxy {args:?}: {stderr}");
+        stdout
     })
     .await
     .expect("the command's thread")
+}
+
+/// A value of the proxy's `/metrics` (a name with its labels, as printed); 0 when the
+/// line is not there.
+pub async fn metric(http: &reqwest::Client, base: &str, name: &str) -> f64 {
+    metric_at(http, base, name).await.unwrap_or(0.0)
+}
+/// A proxy process (`simology-proxy`), killed (SIGKILL) when dropped so that a failing
+/// test leaves none behind; its logs (stderr) go to `logs`.
+pub struct ProxyProcess {
+    child: std::process::Child,
+    pub url: String,
+}
+
+impl ProxyProcess {
+    /// Starts the binary with `env` and waits for its `listening on` line.
+    pub fn start(env: &[(String, String)], logs: &std::path::Path) -> ProxyProcess {
+        use std::io::{BufRead, BufReader};
+        use std::process::{Command, Stdio};
+        let mut child = Command::new(env!("CARGO_BIN_EXE_simology-proxy"))
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(logs).expect("log file"))
+            .spawn()
+            .expect("proxy starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("banner");
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("a banner line, got {line:?}"))
+            .to_owned();
+        ProxyProcess { child, url }
+    }
+}
+
+impl Drop for ProxyProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `simology-proxy` with `args` and `env` to its end; returns (success, stdout,
+/// stderr).
+pub fn proxy_command(args: &[&str], env: &[(String, String)]) -> (bool, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_simology-proxy"))
+        .args(args)
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .output()
+        .expect("simology-proxy runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }

@@ -185,7 +185,8 @@ async fn duplicate_and_out_of_order_webhooks_end_ready_once() {
         EventCounts {
             stored: 3,
             processed: 3,
-            waiting: 0
+            waiting: 0,
+            quarantined: 0
         },
         "three distinct events, each stored once"
     );

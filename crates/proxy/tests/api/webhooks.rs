@@ -83,7 +83,8 @@ async fn a_verified_event_is_stored_once_and_kept_until_it_applies() {
         EventCounts {
             stored: 1,
             processed: 0,
-            waiting: 1
+            waiting: 1,
+            quarantined: 0
         }
     );
     app.stop().await;
@@ -104,7 +105,8 @@ async fn unknown_event_types_are_acknowledged_and_ignored() {
         EventCounts {
             stored: 1,
             processed: 1,
-            waiting: 0
+            waiting: 0,
+            quarantined: 0
         }
     );
     app.stop().await;
