@@ -354,7 +354,7 @@ pub static FR: Strings = Strings {
     err_not_found: "Nous n'avons pas trouvé cette commande.",
     err_conflict: "Cet achat a déjà été commencé. Recommencez, s'il vous plaît.",
     err_generic: "Une erreur est survenue. Réessayez.",
-    err_payment_page: "L'adresse de la page de paiement reçue n'est pas sécurisée : nous ne l'avons pas ouverte. Réessayez plus tard.",
+    err_payment_page: "L'adresse de la page de paiement reçue n'est pas sécurisée\u{a0}: nous ne l'avons pas ouverte. Réessayez plus tard.",
     region_western_europe: "Europe de l'Ouest",
     region_europe: "Europe",
     region_north_america: "Amérique du Nord",
