@@ -30,7 +30,7 @@ use simology_proxy_api::{
 };
 use simology_proxy_api::{DestinationId, DestinationKind, OrderRef};
 #[cfg(all(feature = "picker", feature = "status"))]
-use simology_proxy_api::{OrderView, TopupOffers, TopupRequest, UsageView};
+use simology_proxy_api::{OrderDetail, TopupOffers, TopupRequest, UsageView};
 use wasm_bindgen::{JsCast, JsValue};
 
 #[cfg(feature = "picker")]
@@ -195,26 +195,31 @@ impl Backend for Primed {
         order_ref: &OrderRef,
         wait: u64,
         version: Option<i64>,
-    ) -> Fut<Result<OrderView, Failure>> {
+    ) -> Fut<Result<OrderDetail, Failure>> {
         self.inner.order(order_ref, wait, version)
     }
 
     #[cfg(feature = "status")]
-    fn usage(&self, order_ref: &OrderRef) -> Fut<Result<UsageView, Failure>> {
-        self.inner.usage(order_ref)
+    fn usage(&self, order_ref: &OrderRef, line: Option<&str>) -> Fut<Result<UsageView, Failure>> {
+        self.inner.usage(order_ref, line)
     }
 
     #[cfg(feature = "status")]
-    fn topup_offers(&self, order_ref: &OrderRef) -> Fut<Result<TopupOffers, Failure>> {
-        self.inner.topup_offers(order_ref)
+    fn topup_offers(
+        &self,
+        order_ref: &OrderRef,
+        line: Option<&str>,
+    ) -> Fut<Result<TopupOffers, Failure>> {
+        self.inner.topup_offers(order_ref, line)
     }
 
     #[cfg(feature = "status")]
     fn buy_topup(
         &self,
         order_ref: &OrderRef,
+        line: Option<&str>,
         request: TopupRequest,
     ) -> Fut<Result<CheckoutResponse, Failure>> {
-        self.inner.buy_topup(order_ref, request)
+        self.inner.buy_topup(order_ref, line, request)
     }
 }

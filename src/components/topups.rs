@@ -16,15 +16,22 @@ use crate::purchase::{Item, Purchase};
 pub fn Topups(
     /// The order they would top up.
     order_ref: OrderRef,
+    /// The line they would top up, in an order of several (none: the order's one eSIM).
+    #[prop(optional_no_strip)]
+    line: Option<String>,
 ) -> impl IntoView {
     let ctx = ctx();
     let t = ctx.t;
     let lang = ctx.lang;
-    let offers = load(ctx.backend().topup_offers(&order_ref));
+    let offers = load(ctx.backend().topup_offers(&order_ref, line.as_deref()));
     let of = StoredValue::new(order_ref);
     let purchase = Purchase::new(ctx);
     let invalid = purchase.email_invalid;
-    let email_id = ctx.id("topup-email");
+    // One form per line on the page: each its own field id.
+    let email_id = ctx.id(&line
+        .as_ref()
+        .map_or_else(|| "topup-email".to_owned(), |l| format!("topup-email-{l}")));
+    let line = StoredValue::new(line);
     move || {
         let list = offers
             .get()
@@ -48,7 +55,7 @@ pub fn Topups(
                             let label = fill(t.topup_add, &[("data", &format::data(plan.data_mb, lang)), ("price", &format::price(&plan.price, lang))]);
                             view! {
                                 <li><button type="button" class="button secondary" disabled=move || purchase.blocked()
-                                    on:click=move |_| purchase.buy(Item::Topup { plan: plan.clone(), of: of.get_value() })>{label}</button></li>
+                                    on:click=move |_| purchase.buy(Item::Topup { plan: plan.clone(), of: of.get_value(), line: line.get_value() })>{label}</button></li>
                             }
                         }).collect_view()}
                     </ul>

@@ -130,14 +130,17 @@ mod tests {
         let one = saved(R1, "a", 1, false);
         let json = serde_json::to_string(&one).expect("json");
         assert!(!json.contains("quantity"), "saved as before: {json}");
-        assert_eq!(serde_json::from_str::<SavedOrder>(&json).expect("back"), one);
-        let three = SavedOrder {
-            quantity: 3,
-            ..one
-        };
+        assert_eq!(
+            serde_json::from_str::<SavedOrder>(&json).expect("back"),
+            one
+        );
+        let three = SavedOrder { quantity: 3, ..one };
         let json = serde_json::to_string(&three).expect("json");
         assert!(json.contains(r#""quantity":3"#), "{json}");
-        assert_eq!(serde_json::from_str::<SavedOrder>(&json).expect("back"), three);
+        assert_eq!(
+            serde_json::from_str::<SavedOrder>(&json).expect("back"),
+            three
+        );
     }
 
     #[test]
