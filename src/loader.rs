@@ -53,8 +53,8 @@ fn kind_name(kind: DestinationKind) -> &'static str {
 }
 
 /// A screen as the loader carries it from one module to the other:
-/// `{screen: "order", order}` or `{screen: "picker", kind, code, sku}` (the last three
-/// optional). The loader reads only `screen`, to choose the module.
+/// `{screen: "order", order}` or `{screen: "picker", kind, code, sku, travellers}` (the
+/// last four optional). The loader reads only `screen`, to choose the module.
 pub fn screen_to_js(screen: &Screen) -> JsValue {
     let object = Object::new();
     let set = |key: &str, value: &str| {
@@ -65,7 +65,11 @@ pub fn screen_to_js(screen: &Screen) -> JsValue {
             set("screen", "order");
             set("order", order_ref.as_str());
         }
-        Screen::Picker { destination, sku } => {
+        Screen::Picker {
+            destination,
+            sku,
+            travellers,
+        } => {
             set("screen", "picker");
             if let Some(d) = destination {
                 set("kind", kind_name(d.kind));
@@ -73,6 +77,9 @@ pub fn screen_to_js(screen: &Screen) -> JsValue {
             }
             if let Some(sku) = sku {
                 set("sku", sku);
+            }
+            if let Some(n) = travellers {
+                let _ = Reflect::set(&object, &"travellers".into(), &f64::from(*n).into());
             }
         }
     }
@@ -94,6 +101,11 @@ pub fn screen_from_js(value: &JsValue) -> Option<Screen> {
             Some(Screen::Picker {
                 destination,
                 sku: text(value, "sku"),
+                travellers: get(value, "travellers")
+                    .as_f64()
+                    .filter(|n| (1.0..=10.0).contains(n) && n.fract() == 0.0)
+                    // In 1 to 10 and whole: exact.
+                    .map(|n| n as u32),
             })
         }
         _ => None,

@@ -375,6 +375,7 @@ fn mount_widget(
     let screen = screen.unwrap_or(Screen::Picker {
         destination: config.destination.clone(),
         sku: None,
+        travellers: None,
     });
     let handle = mount_to(
         root.clone(),
@@ -1132,7 +1133,7 @@ async fn a_declined_payment_offers_to_choose_again_with_the_plan_kept() {
         sku: "US-5GB-30D".into(),
         destination: DestinationId::country("US").expect("country"),
         name: "United States 5 GB".into(),
-        quantity: 1,
+        quantity: 3,
         started_ms: simology_widget::browser::now_ms(),
         done: false,
     });
@@ -1156,6 +1157,10 @@ async fn a_declined_payment_offers_to_choose_again_with_the_plan_kept() {
         "back to the chosen plan: {}",
         h.root.inner_html()
     );
+    // For as many travellers.
+    let select: web_sys::HtmlSelectElement = h.one("select.travellers").unchecked_into();
+    assert_eq!(select.value(), "3");
+    assert_eq!(h.text(".total"), "Totale per 3 viaggiatori: 40,50\u{a0}$");
     h.one(".back").click();
     h.shown(".country-plans .plan-card").await;
     assert_eq!(
@@ -1264,6 +1269,7 @@ async fn markup_from_upstream_is_rendered_as_text() {
     let picker = mount_hostile(Screen::Picker {
         destination: DestinationId::country("US"),
         sku: None,
+        travellers: None,
     });
     shown(&picker, ".choose").await;
     // The checkout too, where the terms link is.
@@ -2054,4 +2060,39 @@ async fn without_share_a_travellers_card_copies_their_details() {
         "{copied}"
     );
     drop(device);
+}
+
+#[wasm_bindgen_test]
+fn a_screen_passes_between_the_modules_whole() {
+    use simology_widget::loader::{screen_from_js, screen_to_js};
+    for screen in [
+        Screen::Order(order_ref()),
+        Screen::Picker {
+            destination: None,
+            sku: None,
+            travellers: None,
+        },
+        Screen::Picker {
+            destination: DestinationId::country("US"),
+            sku: Some("US-5GB-30D".into()),
+            travellers: Some(3),
+        },
+    ] {
+        assert_eq!(screen_from_js(&screen_to_js(&screen)), Some(screen));
+    }
+    // A count that is no count is dropped, not the screen.
+    let odd = screen_to_js(&Screen::Picker {
+        destination: None,
+        sku: None,
+        travellers: None,
+    });
+    js_sys::Reflect::set(&odd, &"travellers".into(), &2.5.into()).expect("set");
+    assert_eq!(
+        screen_from_js(&odd),
+        Some(Screen::Picker {
+            destination: None,
+            sku: None,
+            travellers: None
+        })
+    );
 }

@@ -22,8 +22,8 @@ pub fn Checkout(
     plan: Plan,
     /// The destination it was chosen for.
     destination: DestinationId,
-    /// How many travellers to start with (as many again after a cancelled payment).
-    #[prop(optional)]
+    /// How many travellers to start with (as many again after a cancelled payment;
+    /// none: one).
     travellers: Option<u32>,
     /// Back to the plans.
     on_back: Callback<()>,

@@ -60,7 +60,7 @@ pub fn OrderStatus(
             <div class="footer">
                 <p class="reference">{t.order_reference} {t.colon} " " <code>{order_ref_shown}</code></p>
                 {move || order.get().is_some_and(|o| o.order.state == OrderState::Ready && o.order.topup_of.is_none()).then(|| view! {
-                    <button type="button" class="link-button new-purchase" on:click=move |_| ctx.screen.set(Screen::Picker { destination: None, sku: None })>
+                    <button type="button" class="link-button new-purchase" on:click=move |_| ctx.screen.set(Screen::Picker { destination: None, sku: None, travellers: None })>
                         {t.new_purchase}
                     </button>
                 })}
