@@ -275,7 +275,7 @@ for (const device of Object.keys(DEVICES)) {
       await widget.locator('.status-message', { hasText: 'Your 2 eSIMs are ready.' }).waitFor();
       const travellers = widget.locator('details.traveller');
       assert.deepEqual(await travellers.evaluateAll((all) => all.map((c) => c.open)), [true, false]);
-      await travellers.nth(1).locator('summary').focus();
+      await travellers.nth(1).locator('summary.traveller-summary').focus();
       await page.keyboard.press('Enter');
       await widget.locator('details.traveller[open]').nth(1).waitFor();
       await state('ready-travellers');
