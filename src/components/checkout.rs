@@ -33,7 +33,8 @@ pub fn Checkout(
     let lang = ctx.lang;
     let purchase = Purchase::new(ctx);
     let price = format::price(&plan.price, lang);
-    let travellers = RwSignal::new(travellers.unwrap_or(1).clamp(1, MAX_TRAVELLERS));
+    let first = travellers.unwrap_or(1).clamp(1, MAX_TRAVELLERS);
+    let travellers = RwSignal::new(first);
     let unit = plan.price;
     // The total, exact; a total too large to hold is never shown (nor sold: the proxy
     // charges its own computation).
@@ -79,8 +80,9 @@ pub fn Checkout(
                 aria-describedby=travellers_hint_id.clone()
                 on:change=move |ev| travellers.set(event_target_value(&ev).parse().unwrap_or(1))
             >
+                // Only the select changes the count: the first choice is enough.
                 {(1..=MAX_TRAVELLERS).map(|n| view! {
-                    <option value=n.to_string() selected=move || travellers.get() == n>{n.to_string()}</option>
+                    <option value=n.to_string() selected=n == first>{n.to_string()}</option>
                 }).collect_view()}
             </select>
             <p id=travellers_hint_id class="hint">{t.travellers_hint}</p>
