@@ -916,6 +916,9 @@ async fn a_quantity_the_shop_cannot_deliver_is_refused_before_payment() {
     );
     assert!(h.navigated.borrow().is_empty(), "no payment page");
     assert_eq!(h.fake.checkouts.borrow()[0].quantity, 5);
+    // Fewer travellers: the refusal has been answered.
+    h.travellers(2);
+    until("the refusal to go", || h.text(".form-error").is_empty()).await;
 }
 
 /// Gives `navigator` a property of this test's device (a user agent, being offline, a

@@ -1,6 +1,7 @@
 //! Checkout: the chosen plan, how many travellers (one eSIM each) and the total, an
-//! email, the terms, and the button that sends the page to the payment page. One purchase intent per visit to this screen, so a double
-//! click or a retry makes one order (the flow is [`Purchase`]'s).
+//! email, the terms, and the button that sends the page to the payment page. One
+//! purchase intent per visit to this screen, so a double click or a retry makes one
+//! order (the flow is [`Purchase`]'s).
 
 use leptos::prelude::*;
 use simology_proxy_api::{DestinationId, Plan};
@@ -78,7 +79,11 @@ pub fn Checkout(
                 class="field travellers"
                 name="travellers"
                 aria-describedby=travellers_hint_id.clone()
-                on:change=move |ev| travellers.set(event_target_value(&ev).parse().unwrap_or(1))
+                on:change=move |ev| {
+                    travellers.set(event_target_value(&ev).parse().unwrap_or(1));
+                    // "Choose fewer travellers" is answered by choosing.
+                    purchase.error.set(None);
+                }
             >
                 // Only the select changes the count: the first choice is enough.
                 {(1..=MAX_TRAVELLERS).map(|n| view! {
