@@ -12,7 +12,7 @@ use simology_proxy_api::{Beacon, CheckoutRequest, CheckoutResponse, ErrorBody, E
 #[cfg(feature = "picker")]
 use simology_proxy_api::{CatalogResponse, DestinationId, DestinationKind, DestinationsResponse};
 #[cfg(feature = "status")]
-use simology_proxy_api::{OrderRef, OrderView, TopupOffers, TopupRequest, UsageView};
+use simology_proxy_api::{OrderDetail, OrderRef, TopupOffers, TopupRequest, UsageView};
 
 /// A boxed future that need not be `Send` (the browser is single-threaded).
 pub type Fut<T> = Pin<Box<dyn Future<Output = T>>>;
@@ -55,6 +55,7 @@ impl Failure {
                 ErrorCode::UpstreamUnavailable => t.err_upstream,
                 ErrorCode::NotFound => t.err_not_found,
                 ErrorCode::Conflict => t.err_conflict,
+                ErrorCode::QuantityUnavailable => t.err_quantity,
                 _ => t.err_generic,
             },
         }
@@ -81,18 +82,26 @@ pub trait Backend {
         order_ref: &OrderRef,
         wait: u64,
         version: Option<i64>,
-    ) -> Fut<Result<OrderView, Failure>>;
-    /// `GET /api/orders/{ref}/usage`.
+    ) -> Fut<Result<OrderDetail, Failure>>;
+    /// `GET /api/orders/{ref}/lines/{iccid}/usage`, or `GET /api/orders/{ref}/usage`
+    /// (the order's one eSIM) without a line.
     #[cfg(feature = "status")]
-    fn usage(&self, order_ref: &OrderRef) -> Fut<Result<UsageView, Failure>>;
-    /// `GET /api/orders/{ref}/topups`.
+    fn usage(&self, order_ref: &OrderRef, line: Option<&str>) -> Fut<Result<UsageView, Failure>>;
+    /// `GET /api/orders/{ref}/lines/{iccid}/topups`, or `GET /api/orders/{ref}/topups`
+    /// without a line.
     #[cfg(feature = "status")]
-    fn topup_offers(&self, order_ref: &OrderRef) -> Fut<Result<TopupOffers, Failure>>;
-    /// `POST /api/orders/{ref}/topups`.
+    fn topup_offers(
+        &self,
+        order_ref: &OrderRef,
+        line: Option<&str>,
+    ) -> Fut<Result<TopupOffers, Failure>>;
+    /// `POST /api/orders/{ref}/lines/{iccid}/topups`, or `POST /api/orders/{ref}/topups`
+    /// without a line.
     #[cfg(feature = "status")]
     fn buy_topup(
         &self,
         order_ref: &OrderRef,
+        line: Option<&str>,
         request: TopupRequest,
     ) -> Fut<Result<CheckoutResponse, Failure>>;
 }
@@ -218,7 +227,7 @@ impl Backend for Http {
         order_ref: &OrderRef,
         wait: u64,
         version: Option<i64>,
-    ) -> Fut<Result<OrderView, Failure>> {
+    ) -> Fut<Result<OrderDetail, Failure>> {
         let mut path = format!("/api/orders/{}?wait={wait}", encode(order_ref.as_str()));
         if let Some(v) = version {
             path.push_str(&format!("&version={v}"));
@@ -227,24 +236,37 @@ impl Backend for Http {
     }
 
     #[cfg(feature = "status")]
-    fn usage(&self, order_ref: &OrderRef) -> Fut<Result<UsageView, Failure>> {
-        self.get(format!("/api/orders/{}/usage", encode(order_ref.as_str())))
+    fn usage(&self, order_ref: &OrderRef, line: Option<&str>) -> Fut<Result<UsageView, Failure>> {
+        self.get(format!("{}/usage", of_line(order_ref, line)))
     }
 
     #[cfg(feature = "status")]
-    fn topup_offers(&self, order_ref: &OrderRef) -> Fut<Result<TopupOffers, Failure>> {
-        self.get(format!("/api/orders/{}/topups", encode(order_ref.as_str())))
+    fn topup_offers(
+        &self,
+        order_ref: &OrderRef,
+        line: Option<&str>,
+    ) -> Fut<Result<TopupOffers, Failure>> {
+        self.get(format!("{}/topups", of_line(order_ref, line)))
     }
 
     #[cfg(feature = "status")]
     fn buy_topup(
         &self,
         order_ref: &OrderRef,
+        line: Option<&str>,
         request: TopupRequest,
     ) -> Fut<Result<CheckoutResponse, Failure>> {
-        self.post(
-            format!("/api/orders/{}/topups", encode(order_ref.as_str())),
-            &request,
-        )
+        self.post(format!("{}/topups", of_line(order_ref, line)), &request)
+    }
+}
+
+/// The path of an order's line (`/api/orders/{ref}/lines/{iccid}`), or of the order
+/// itself when no line is named.
+#[cfg(feature = "status")]
+fn of_line(order_ref: &OrderRef, line: Option<&str>) -> String {
+    let order = format!("/api/orders/{}", encode(order_ref.as_str()));
+    match line {
+        Some(iccid) => format!("{order}/lines/{}", encode(iccid)),
+        None => order,
     }
 }

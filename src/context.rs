@@ -57,6 +57,8 @@ pub enum Screen {
         destination: Option<DestinationId>,
         /// A plan to reselect (after a cancelled payment).
         sku: Option<String>,
+        /// How many travellers it was for (none: one).
+        travellers: Option<u32>,
     },
     /// An order's status.
     Order(OrderRef),
@@ -81,15 +83,18 @@ impl Screen {
         Screen::Picker {
             destination: config.destination.clone(),
             sku: None,
+            travellers: None,
         }
     }
 
-    /// The picker on the plan of a remembered order (a cancelled or failed payment), or
-    /// the destination search when the order is not remembered here.
+    /// The picker on the plan of a remembered order (a cancelled or failed payment), for
+    /// as many travellers, or the destination search when the order is not remembered
+    /// here.
     pub fn again(order: Option<&SavedOrder>) -> Screen {
         Screen::Picker {
             destination: order.map(|o| o.destination.clone()),
             sku: order.map(|o| o.sku.clone()),
+            travellers: order.map(|o| o.quantity).filter(|&n| n > 1),
         }
     }
 }

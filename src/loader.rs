@@ -30,7 +30,7 @@ use simology_proxy_api::{
 };
 use simology_proxy_api::{DestinationId, DestinationKind, OrderRef};
 #[cfg(all(feature = "picker", feature = "status"))]
-use simology_proxy_api::{OrderView, TopupOffers, TopupRequest, UsageView};
+use simology_proxy_api::{OrderDetail, TopupOffers, TopupRequest, UsageView};
 use wasm_bindgen::{JsCast, JsValue};
 
 #[cfg(feature = "picker")]
@@ -53,8 +53,8 @@ fn kind_name(kind: DestinationKind) -> &'static str {
 }
 
 /// A screen as the loader carries it from one module to the other:
-/// `{screen: "order", order}` or `{screen: "picker", kind, code, sku}` (the last three
-/// optional). The loader reads only `screen`, to choose the module.
+/// `{screen: "order", order}` or `{screen: "picker", kind, code, sku, travellers}` (the
+/// last four optional). The loader reads only `screen`, to choose the module.
 pub fn screen_to_js(screen: &Screen) -> JsValue {
     let object = Object::new();
     let set = |key: &str, value: &str| {
@@ -65,7 +65,11 @@ pub fn screen_to_js(screen: &Screen) -> JsValue {
             set("screen", "order");
             set("order", order_ref.as_str());
         }
-        Screen::Picker { destination, sku } => {
+        Screen::Picker {
+            destination,
+            sku,
+            travellers,
+        } => {
             set("screen", "picker");
             if let Some(d) = destination {
                 set("kind", kind_name(d.kind));
@@ -73,6 +77,9 @@ pub fn screen_to_js(screen: &Screen) -> JsValue {
             }
             if let Some(sku) = sku {
                 set("sku", sku);
+            }
+            if let Some(n) = travellers {
+                let _ = Reflect::set(&object, &"travellers".into(), &f64::from(*n).into());
             }
         }
     }
@@ -94,6 +101,11 @@ pub fn screen_from_js(value: &JsValue) -> Option<Screen> {
             Some(Screen::Picker {
                 destination,
                 sku: text(value, "sku"),
+                travellers: get(value, "travellers")
+                    .as_f64()
+                    .filter(|n| (1.0..=10.0).contains(n) && n.fract() == 0.0)
+                    // In 1 to 10 and whole: exact.
+                    .map(|n| n as u32),
             })
         }
         _ => None,
@@ -199,26 +211,31 @@ impl Backend for Primed {
         order_ref: &OrderRef,
         wait: u64,
         version: Option<i64>,
-    ) -> Fut<Result<OrderView, Failure>> {
+    ) -> Fut<Result<OrderDetail, Failure>> {
         self.inner.order(order_ref, wait, version)
     }
 
     #[cfg(feature = "status")]
-    fn usage(&self, order_ref: &OrderRef) -> Fut<Result<UsageView, Failure>> {
-        self.inner.usage(order_ref)
+    fn usage(&self, order_ref: &OrderRef, line: Option<&str>) -> Fut<Result<UsageView, Failure>> {
+        self.inner.usage(order_ref, line)
     }
 
     #[cfg(feature = "status")]
-    fn topup_offers(&self, order_ref: &OrderRef) -> Fut<Result<TopupOffers, Failure>> {
-        self.inner.topup_offers(order_ref)
+    fn topup_offers(
+        &self,
+        order_ref: &OrderRef,
+        line: Option<&str>,
+    ) -> Fut<Result<TopupOffers, Failure>> {
+        self.inner.topup_offers(order_ref, line)
     }
 
     #[cfg(feature = "status")]
     fn buy_topup(
         &self,
         order_ref: &OrderRef,
+        line: Option<&str>,
         request: TopupRequest,
     ) -> Fut<Result<CheckoutResponse, Failure>> {
-        self.inner.buy_topup(order_ref, request)
+        self.inner.buy_topup(order_ref, line, request)
     }
 }

@@ -11,7 +11,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 use leptos::prelude::*;
-use simology_proxy_api::{ErrorCode, OrderRef, OrderView};
+use simology_proxy_api::{ErrorCode, OrderDetail, OrderRef};
 use simology_widget_core::status::{backoff_ms, keep_polling, rate_limited_ms, Pace};
 
 use crate::backend::{Backend, Failure};
@@ -20,8 +20,8 @@ use crate::browser::{self, Resume, Waker};
 /// What following an order shows.
 #[derive(Clone, Copy)]
 pub struct Watched {
-    /// The order as last read (`None` until the first answer).
-    pub order: RwSignal<Option<OrderView>>,
+    /// The order as last read, with its lines (`None` until the first answer).
+    pub order: RwSignal<Option<OrderDetail>>,
     /// Whether the browser said it was offline when the last read failed.
     pub offline: RwSignal<bool>,
     /// Whether the proxy said there is no such order (the loop has stopped).
@@ -108,7 +108,9 @@ impl OrderPoll {
         let into = self.into;
         let mut failures: u32 = 0;
         while self.alive.get() {
-            let known = into.order.with_untracked(|o| o.as_ref().map(|o| o.version));
+            let known = into
+                .order
+                .with_untracked(|o| o.as_ref().map(|o| o.order.version));
             let ask = self.pace.next(known);
             if ask.sleep_ms > 0 && !self.sleep(ask.sleep_ms).await {
                 return;
@@ -124,7 +126,7 @@ impl OrderPoll {
                 Ok(view) => {
                     failures = 0;
                     into.offline.set(false);
-                    let state = view.state;
+                    let state = view.order.state;
                     if into.order.with_untracked(|o| o.as_ref() != Some(&view)) {
                         into.order.set(Some(view));
                     }

@@ -54,6 +54,8 @@ pub enum Item {
         plan: Plan,
         /// The destination it was chosen for (the picker reopens on it after a cancel).
         destination: DestinationId,
+        /// How many eSIMs, one per traveller.
+        quantity: u32,
     },
     /// More data for an order whose eSIM is ready (the status module's).
     #[cfg(feature = "status")]
@@ -62,6 +64,8 @@ pub enum Item {
         plan: Plan,
         /// The order it tops up.
         of: OrderRef,
+        /// The line it tops up, in an order of several (none: the order's one eSIM).
+        line: Option<String>,
     },
 }
 
@@ -158,11 +162,15 @@ impl Purchase {
         let locale = ctx.lang.tag().to_owned();
         let intent_id = self.intent.get_value();
         let return_url = ctx.return_url();
-        let (answer, plan, destination) = match item {
-            Item::Plan { plan, destination } => {
+        let (answer, plan, destination, quantity) = match item {
+            Item::Plan {
+                plan,
+                destination,
+                quantity,
+            } => {
                 let mut request = CheckoutRequest {
                     sku: plan.sku.clone(),
-                    quantity: 1,
+                    quantity,
                     email,
                     locale,
                     intent_id,
@@ -175,10 +183,10 @@ impl Purchase {
                     attribution.apply(&mut request);
                     ctx.report_checkout(&request.intent_id, &plan.destination);
                 }
-                (backend.checkout(request), plan, destination)
+                (backend.checkout(request), plan, destination, quantity)
             }
             #[cfg(feature = "status")]
-            Item::Topup { plan, of } => {
+            Item::Topup { plan, of, line } => {
                 let request = TopupRequest {
                     sku: plan.sku.clone(),
                     email,
@@ -190,12 +198,17 @@ impl Purchase {
                     kind: plan.kind,
                     code: plan.destination.clone(),
                 };
-                (backend.buy_topup(&of, request), plan, destination)
+                (
+                    backend.buy_topup(&of, line.as_deref(), request),
+                    plan,
+                    destination,
+                    1,
+                )
             }
         };
         leptos::task::spawn_local(async move {
             let answer = answer.await;
-            self.answered(answer, &plan, destination);
+            self.answered(answer, &plan, destination, quantity);
         });
     }
 
@@ -204,6 +217,7 @@ impl Purchase {
         answer: Result<CheckoutResponse, Failure>,
         plan: &Plan,
         destination: DestinationId,
+        quantity: u32,
     ) {
         match answer {
             // The whole window goes there: the proxy checks the URL, and so does the
@@ -219,6 +233,7 @@ impl Purchase {
                     sku: plan.sku.clone(),
                     destination,
                     name: plan.name.clone(),
+                    quantity,
                     started_ms: browser::now_ms(),
                     done: false,
                 });

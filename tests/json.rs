@@ -115,6 +115,37 @@ fn every_answer_reads_back_what_was_written() {
     ] {
         round_trip(&order(state, state == OrderState::Ready));
     }
+    // The whole answer of an order read: the view's fields flattened beside its lines.
+    let ready = order(OrderState::Ready, true);
+    let esim = ready.esim.clone().expect("ready");
+    round_trip(&OrderDetail {
+        lines: vec![
+            Line {
+                iccid: "8944500000000000000".into(),
+                state: LineState::Refunded,
+                esim: None,
+            },
+            Line {
+                iccid: esim.iccid.clone(),
+                state: LineState::Ready,
+                esim: Some(esim),
+            },
+        ],
+        lines_ready: 2,
+        lines_total: 2,
+        topup_line: None,
+        order: ready,
+    });
+    round_trip(&OrderDetail {
+        lines: vec![],
+        lines_ready: 0,
+        lines_total: 0,
+        topup_line: Some("8944500000000000001".into()),
+        order: OrderView {
+            topup_of: Some(OrderRef::from_bits(7)),
+            ..order(OrderState::Paid, false)
+        },
+    });
     round_trip(&UsageView {
         used_mb: 0,
         remaining_mb: u64::from(u32::MAX) * 4,
@@ -141,6 +172,7 @@ fn every_answer_reads_back_what_was_written() {
         sku: "US-1GB-7D".into(),
         destination: DestinationId::country("US").expect("country"),
         name: "USA".into(),
+        quantity: 3,
         started_ms: 1_795_000_000_000,
         done: true,
     }]);

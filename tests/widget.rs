@@ -174,18 +174,27 @@ struct Fake {
     beacons: RefCell<Vec<Beacon>>,
     checkout_result: RefCell<Option<Result<CheckoutResponse, Failure>>>,
     /// The answers to order reads.
-    orders: Answers<Result<OrderView, Failure>>,
+    orders: Answers<Result<OrderDetail, Failure>>,
     /// Each order read's `wait` and `version`.
     order_reads: RefCell<Vec<(u64, Option<i64>)>>,
     topups: RefCell<Vec<TopupRequest>>,
     /// The answers to top-up purchases.
     topup_answers: Answers<Result<CheckoutResponse, Failure>>,
+    /// The line of each usage read, offers read and top-up bought (none: the order's).
+    usage_lines: RefCell<Vec<Option<String>>>,
+    offer_lines: RefCell<Vec<Option<String>>>,
+    topup_lines: RefCell<Vec<Option<String>>>,
 }
 
 impl Fake {
-    /// The next answer to an order read.
+    /// The next answer to an order read: an order of one eSIM, as the proxy sends it.
     fn publish(&self, answer: Result<OrderView, Failure>) {
-        self.orders.give(answer);
+        self.orders.give(answer.map(detail));
+    }
+
+    /// The next answer to an order read, with its lines as given.
+    fn publish_detail(&self, detail: OrderDetail) {
+        self.orders.give(Ok(detail));
     }
 }
 
@@ -250,13 +259,17 @@ impl Backend for Shared {
         _order_ref: &OrderRef,
         wait: u64,
         version: Option<i64>,
-    ) -> Fut<Result<OrderView, Failure>> {
+    ) -> Fut<Result<OrderDetail, Failure>> {
         self.0.order_reads.borrow_mut().push((wait, version));
         let me = Rc::clone(&self.0);
         // Like a long-poll: answers when the test publishes the next state.
         Box::pin(async move { me.orders.next().await })
     }
-    fn usage(&self, _order_ref: &OrderRef) -> Fut<Result<UsageView, Failure>> {
+    fn usage(&self, _order_ref: &OrderRef, line: Option<&str>) -> Fut<Result<UsageView, Failure>> {
+        self.0
+            .usage_lines
+            .borrow_mut()
+            .push(line.map(str::to_owned));
         Box::pin(async {
             Ok(UsageView {
                 used_mb: 1200,
@@ -270,7 +283,15 @@ impl Backend for Shared {
             })
         })
     }
-    fn topup_offers(&self, _order_ref: &OrderRef) -> Fut<Result<TopupOffers, Failure>> {
+    fn topup_offers(
+        &self,
+        _order_ref: &OrderRef,
+        line: Option<&str>,
+    ) -> Fut<Result<TopupOffers, Failure>> {
+        self.0
+            .offer_lines
+            .borrow_mut()
+            .push(line.map(str::to_owned));
         Box::pin(async {
             Ok(TopupOffers {
                 offers: vec![plan(
@@ -288,10 +309,15 @@ impl Backend for Shared {
     fn buy_topup(
         &self,
         order_ref: &OrderRef,
+        line: Option<&str>,
         request: TopupRequest,
     ) -> Fut<Result<CheckoutResponse, Failure>> {
         assert_eq!(*order_ref, self::order_ref(), "tops up the order shown");
         self.0.topups.borrow_mut().push(request);
+        self.0
+            .topup_lines
+            .borrow_mut()
+            .push(line.map(str::to_owned));
         let me = Rc::clone(&self.0);
         Box::pin(async move { me.topup_answers.next().await })
     }
@@ -366,6 +392,7 @@ fn mount_attributed(
     let screen = screen.unwrap_or(Screen::Picker {
         destination: config.destination.clone(),
         sku: None,
+        travellers: None,
     });
     let handle = mount_to(
         root.clone(),
@@ -762,6 +789,7 @@ async fn checkout_validates_the_email_and_makes_one_order() {
     let redirecting = h.changed(".pay", &pay).await;
     let sent = h.fake.checkouts.borrow().clone();
     assert_eq!(sent.len(), 1, "one order for a double click");
+    assert_eq!(sent[0].quantity, 1, "one traveller unless told");
     assert_eq!(sent[0].email, "alex@example.com");
     assert_eq!(sent[0].return_url, "https://blog.example/japan");
     assert!(simology_proxy_api::is_valid_intent_id(&sent[0].intent_id));
@@ -998,6 +1026,17 @@ async fn an_affiliates_widget_reports_its_funnel_and_credits_its_checkout() {
     }
 }
 
+impl Harness {
+    /// Chooses `n` travellers in the checkout.
+    fn travellers(&self, n: u32) {
+        let select: web_sys::HtmlSelectElement = self.one("select.travellers").unchecked_into();
+        select.set_value(&n.to_string());
+        select
+            .dispatch_event(&web_sys::Event::new("change").expect("event"))
+            .expect("dispatch");
+    }
+}
+
 #[wasm_bindgen_test]
 async fn a_widget_without_an_affiliate_reports_nothing_and_credits_nobody() {
     let h = mount_widget(Lang::En, Some((DestinationKind::Country, "US")), None);
@@ -1011,6 +1050,61 @@ async fn a_widget_without_an_affiliate_reports_nothing_and_credits_nobody() {
         (&None, &None, &None)
     );
     assert!(h.fake.beacons.borrow().is_empty());
+}
+
+#[wasm_bindgen_test]
+async fn checkout_asks_how_many_travellers_and_charges_the_exact_total() {
+    let en = Lang::En.strings();
+    let h = mount_widget(Lang::En, Some((DestinationKind::Country, "US")), None);
+    open_checkout(&h).await;
+    let label = h.one("label[for$=-travellers]");
+    assert_eq!(label.text_content().as_deref(), Some(en.travellers_label));
+    let options: Vec<String> = h
+        .all("select.travellers option")
+        .iter()
+        .filter_map(|o| o.text_content())
+        .collect();
+    assert_eq!(options, ["1", "2", "3", "4", "5"]);
+    assert_eq!(h.text(".total"), "", "no total for one traveller");
+    let pay = h.text(".pay");
+    assert!(pay.contains("$4.50"), "{pay}");
+    h.travellers(3);
+    assert_eq!(
+        h.changed(".total", "").await,
+        "Total for 3 travellers: $13.50"
+    );
+    assert!(h.text(".pay").contains("$13.50"), "{}", h.text(".pay"));
+    h.type_into("input[type=email]", "alex@example.com");
+    h.one(".pay").click();
+    until("the payment page", || !h.navigated.borrow().is_empty()).await;
+    let sent = h.fake.checkouts.borrow().clone();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].quantity, 3);
+    let saved = simology_widget::browser::saved_orders();
+    assert_eq!(saved.iter().map(|o| o.quantity).collect::<Vec<_>>(), [3]);
+}
+
+#[wasm_bindgen_test]
+async fn a_quantity_the_shop_cannot_deliver_is_refused_before_payment() {
+    let h = mount_widget(Lang::Fr, Some((DestinationKind::Country, "US")), None);
+    *h.fake.checkout_result.borrow_mut() = Some(Err(Failure::Api {
+        status: 409,
+        code: ErrorCode::QuantityUnavailable,
+        retry_after: None,
+    }));
+    open_checkout(&h).await;
+    h.travellers(5);
+    h.type_into("input[type=email]", "alex@example.com");
+    h.one(".pay").click();
+    assert_eq!(
+        h.changed(".form-error", "").await,
+        Lang::Fr.strings().err_quantity
+    );
+    assert!(h.navigated.borrow().is_empty(), "no payment page");
+    assert_eq!(h.fake.checkouts.borrow()[0].quantity, 5);
+    // Fewer travellers: the refusal has been answered.
+    h.travellers(2);
+    until("the refusal to go", || h.text(".form-error").is_empty()).await;
 }
 
 /// Gives `navigator` a property of this test's device (a user agent, being offline, a
@@ -1131,6 +1225,27 @@ fn order_view(state: OrderState, reason: Option<&str>, version: i64) -> OrderVie
     }
 }
 
+/// An order of one eSIM as `GET /api/orders/{ref}` answers it: its one line, once ready.
+fn detail(order: OrderView) -> OrderDetail {
+    let topup = order.topup_of.is_some();
+    let lines: Vec<Line> = order
+        .esim
+        .iter()
+        .map(|e| Line {
+            iccid: e.iccid.clone(),
+            state: LineState::Ready,
+            esim: Some(e.clone()),
+        })
+        .collect();
+    OrderDetail {
+        lines_ready: u32::try_from(lines.len()).expect("one"),
+        lines_total: if topup { 0 } else { order.plan.quantity },
+        lines,
+        topup_line: None,
+        order,
+    }
+}
+
 #[wasm_bindgen_test]
 async fn status_moves_through_payment_preparation_and_ready() {
     let h = mount_widget(Lang::En, None, Some(Screen::Order(order_ref())));
@@ -1193,6 +1308,10 @@ async fn status_moves_through_payment_preparation_and_ready() {
     );
     assert!(h.text(".topups").contains("$4.50"));
     assert_eq!(h.all(".steps .done").len(), 3);
+    // An order of one eSIM is shown as one, asked of as one.
+    assert!(h.all(".traveller, .traveller-title").is_empty());
+    assert_eq!(h.fake.usage_lines.borrow().as_slice(), [None]);
+    assert_eq!(h.fake.offer_lines.borrow().as_slice(), [None]);
 }
 
 #[wasm_bindgen_test]
@@ -1204,6 +1323,7 @@ async fn a_declined_payment_offers_to_choose_again_with_the_plan_kept() {
         sku: "US-5GB-30D".into(),
         destination: DestinationId::country("US").expect("country"),
         name: "United States 5 GB".into(),
+        quantity: 3,
         started_ms: simology_widget::browser::now_ms(),
         done: false,
     });
@@ -1227,6 +1347,10 @@ async fn a_declined_payment_offers_to_choose_again_with_the_plan_kept() {
         "back to the chosen plan: {}",
         h.root.inner_html()
     );
+    // For as many travellers.
+    let select: web_sys::HtmlSelectElement = h.one("select.travellers").unchecked_into();
+    assert_eq!(select.value(), "3");
+    assert_eq!(h.text(".total"), "Totale per 3 viaggiatori: 40,50\u{a0}$");
     h.one(".back").click();
     h.shown(".country-plans .plan-card").await;
     assert_eq!(
@@ -1270,7 +1394,7 @@ impl Backend for Hostile {
         _order_ref: &OrderRef,
         _wait: u64,
         _version: Option<i64>,
-    ) -> Fut<Result<OrderView, Failure>> {
+    ) -> Fut<Result<OrderDetail, Failure>> {
         let mut o = order_view(OrderState::Ready, None, 9);
         if let Some(e) = o.esim.as_mut() {
             e.lpa = format!("LPA:1${EVIL}$x");
@@ -1278,17 +1402,22 @@ impl Backend for Hostile {
             e.activation_code = EVIL.into();
         }
         o.plan.name = EVIL.into();
-        Box::pin(async move { Ok(o) })
+        Box::pin(async move { Ok(detail(o)) })
     }
-    fn usage(&self, _order_ref: &OrderRef) -> Fut<Result<UsageView, Failure>> {
+    fn usage(&self, _order_ref: &OrderRef, _line: Option<&str>) -> Fut<Result<UsageView, Failure>> {
         Box::pin(async { Err(Failure::Network) })
     }
-    fn topup_offers(&self, _order_ref: &OrderRef) -> Fut<Result<TopupOffers, Failure>> {
+    fn topup_offers(
+        &self,
+        _order_ref: &OrderRef,
+        _line: Option<&str>,
+    ) -> Fut<Result<TopupOffers, Failure>> {
         Box::pin(async { Ok(TopupOffers { offers: vec![] }) })
     }
     fn buy_topup(
         &self,
         _order_ref: &OrderRef,
+        _line: Option<&str>,
         _request: TopupRequest,
     ) -> Fut<Result<CheckoutResponse, Failure>> {
         Box::pin(async { Err(Failure::Network) })
@@ -1332,6 +1461,7 @@ async fn markup_from_upstream_is_rendered_as_text() {
     let picker = mount_hostile(Screen::Picker {
         destination: DestinationId::country("US"),
         sku: None,
+        travellers: None,
     });
     shown(&picker, ".choose").await;
     // The checkout too, where the terms link is.
@@ -1586,6 +1716,7 @@ fn poll_with(
         sku: "US-5GB-30D".into(),
         destination: DestinationId::country("US").expect("country"),
         name: "United States 5 GB".into(),
+        quantity: 1,
         started_ms: simology_widget::browser::now_ms(),
         done: false,
     });
@@ -1641,7 +1772,7 @@ async fn polling_long_polls_from_the_version_held_and_stops_when_final() {
         "the first read at once, then long-polls; none after the final state"
     );
     assert_eq!(
-        watched.order.get_untracked(),
+        watched.order.get_untracked().map(|o| o.order),
         Some(order_view(OrderState::Ready, None, 4))
     );
     assert!(!watched.not_found.get_untracked());
@@ -1665,7 +1796,7 @@ async fn polling_at_an_interval_reads_without_waiting() {
         [(0, None), (0, None), (0, None)]
     );
     assert_eq!(
-        watched.order.get_untracked().map(|o| o.state),
+        watched.order.get_untracked().map(|o| o.order.state),
         Some(OrderState::Failed)
     );
     assert!(remembered_as_done());
@@ -1713,7 +1844,7 @@ async fn polling_goes_on_through_failures_and_stops_on_an_unknown_order() {
     assert!(watched.not_found.get_untracked());
     assert!(!watched.offline.get_untracked(), "the browser is online");
     assert_eq!(
-        watched.order.get_untracked().map(|o| o.state),
+        watched.order.get_untracked().map(|o| o.order.state),
         Some(OrderState::Paid),
         "what was read stays"
     );
@@ -1940,4 +2071,278 @@ async fn an_email_given_once_is_offered_to_the_next_purchase_in_memory_only() {
             );
         }
     }
+}
+
+/// An order of `total` eSIMs with `lines` delivered, each `(last digit of its ICCID,
+/// whether it still works)`.
+fn several(state: OrderState, lines: &[(char, bool)], total: u32, version: i64) -> OrderDetail {
+    let mut order = order_view(state, None, version);
+    order.plan.quantity = total;
+    let lines: Vec<Line> = lines
+        .iter()
+        .map(|&(digit, working)| {
+            let iccid = format!("898830700000123456{digit}");
+            Line {
+                state: if working {
+                    LineState::Ready
+                } else {
+                    LineState::Refunded
+                },
+                esim: working.then(|| Esim {
+                    iccid: iccid.clone(),
+                    lpa: format!("LPA:1$sm-dp-plus.simology.net$ACT-{digit}"),
+                    smdp_address: "sm-dp-plus.simology.net".into(),
+                    activation_code: format!("ACT-{digit}"),
+                    valid_from: "2025-01-10T09:21:10Z".into(),
+                    valid_until: "2025-02-09T23:59:59Z".into(),
+                }),
+                iccid,
+            }
+        })
+        .collect();
+    order.esim = lines
+        .iter()
+        .find_map(|l| l.esim.clone())
+        .filter(|_| state == OrderState::Ready);
+    OrderDetail {
+        lines_ready: u32::try_from(lines.len()).expect("few"),
+        lines_total: total,
+        lines,
+        topup_line: None,
+        order,
+    }
+}
+
+#[wasm_bindgen_test]
+async fn each_traveller_has_a_card_of_their_own_the_first_open() {
+    let en = Lang::En.strings();
+    let device = Device::new()
+        .with("userAgent", &DESKTOP.into())
+        .with("share", &Device::recorder("__shared_traveller").into());
+    let h = mount_widget(Lang::En, None, Some(Screen::Order(order_ref())));
+    h.shown(".status-message").await;
+    let pending = h.text(".status-message");
+    h.fake.publish_detail(several(
+        OrderState::Provisioning,
+        &[('1', true), ('3', true)],
+        3,
+        2,
+    ));
+    let arriving = h.changed(".status-message", &pending).await;
+    assert_eq!(arriving, "Payment confirmed. 2 of 3 eSIMs ready…");
+    // Traveller 2's line was refunded: its card stays, with no credentials.
+    h.fake.publish_detail(several(
+        OrderState::Ready,
+        &[('1', true), ('2', false), ('3', true)],
+        3,
+        3,
+    ));
+    assert_eq!(
+        h.changed(".status-message", &arriving).await,
+        "Your 2 eSIMs are ready."
+    );
+    h.shown("details.traveller").await;
+    let cards = h.all("details.traveller");
+    let titles: Vec<String> = cards
+        .iter()
+        .map(|c| {
+            c.query_selector("summary .traveller-title")
+                .ok()
+                .flatten()
+                .and_then(|t| t.text_content())
+                .unwrap_or_default()
+        })
+        .collect();
+    assert_eq!(titles, ["Traveller 1", "Traveller 2", "Traveller 3"]);
+    let open: Vec<bool> = cards.iter().map(|c| c.has_attribute("open")).collect();
+    assert_eq!(
+        open,
+        [true, false, false],
+        "the first open, the others one tap away"
+    );
+    let within = |card: &web_sys::HtmlElement, selector: &str| -> Vec<String> {
+        let list = card.query_selector_all(selector).expect("selector");
+        (0..list.length())
+            .filter_map(|i| list.item(i))
+            .filter_map(|n| n.text_content())
+            .collect()
+    };
+    // Each card its own codes and QR code; the refunded one none.
+    assert_eq!(
+        within(&cards[0], ".copy-value"),
+        ["sm-dp-plus.simology.net", "ACT-1"]
+    );
+    assert_eq!(
+        within(&cards[2], ".copy-value"),
+        ["sm-dp-plus.simology.net", "ACT-3"]
+    );
+    assert_eq!(within(&cards[1], ".line-refunded"), [en.line_refunded]);
+    assert!(within(&cards[1], ".copy-value, .qr, .usage, .topups").is_empty());
+    let qr = |card: &web_sys::HtmlElement| {
+        card.query_selector(".qr svg path")
+            .ok()
+            .flatten()
+            .and_then(|p| p.get_attribute("d"))
+    };
+    assert!(qr(&cards[0]).is_some() && qr(&cards[2]).is_some());
+    assert_ne!(qr(&cards[0]), qr(&cards[2]), "two QR codes, one per line");
+    assert_eq!(h.all(".qr").len(), 2);
+    // Each working line's own usage and top-ups, asked of its line.
+    until("each line's usage and offers", || {
+        h.fake.usage_lines.borrow().len() == 2 && h.fake.offer_lines.borrow().len() == 2
+    })
+    .await;
+    let mut asked = h.fake.usage_lines.borrow().clone();
+    asked.sort();
+    let line = |d: char| Some(format!("898830700000123456{d}"));
+    assert_eq!(asked, [line('1'), line('3')]);
+    let mut offers = h.fake.offer_lines.borrow().clone();
+    offers.sort();
+    assert_eq!(offers, [line('1'), line('3')]);
+    // One tap opens another traveller's card.
+    cards[2]
+        .query_selector("summary")
+        .ok()
+        .flatten()
+        .expect("a summary")
+        .unchecked_into::<web_sys::HtmlElement>()
+        .click();
+    until("the third card to open", || cards[2].has_attribute("open")).await;
+    // Sharing a card sends that traveller's details only.
+    let share: web_sys::HtmlElement = cards[2]
+        .query_selector(".share")
+        .ok()
+        .flatten()
+        .expect("a share button")
+        .unchecked_into();
+    assert_eq!(share.text_content().as_deref(), Some(en.share_traveller));
+    share.click();
+    until("the share sheet", || {
+        recorded("__shared_traveller").is_object()
+    })
+    .await;
+    let shared = recorded("__shared_traveller");
+    let field = |name: &str| {
+        js_sys::Reflect::get(&shared, &name.into())
+            .ok()
+            .and_then(|v| v.as_string())
+    };
+    assert_eq!(field("title").as_deref(), Some("Traveller 3"));
+    assert_eq!(
+        field("text").as_deref(),
+        Some(
+            "SM-DP+ address: sm-dp-plus.simology.net\nActivation code: ACT-3\n\
+            LPA: LPA:1$sm-dp-plus.simology.net$ACT-3\nICCID: 8988307000001234563"
+        )
+    );
+    // A top-up from a card is for that card's line.
+    let email: web_sys::HtmlInputElement = cards[2]
+        .query_selector(".topups input[type=email]")
+        .ok()
+        .flatten()
+        .expect("an email field")
+        .unchecked_into();
+    email.set_value("alex@example.com");
+    email
+        .dispatch_event(&web_sys::Event::new("input").expect("event"))
+        .expect("dispatch");
+    cards[2]
+        .query_selector(".topups .topup-list button")
+        .ok()
+        .flatten()
+        .expect("an offer")
+        .unchecked_into::<web_sys::HtmlElement>()
+        .click();
+    until("the top-up to be sent", || {
+        !h.fake.topup_lines.borrow().is_empty()
+    })
+    .await;
+    assert_eq!(h.fake.topup_lines.borrow().as_slice(), [line('3')]);
+    // Every element id on the page is its own.
+    let mut ids: Vec<String> = h.all("[id]").iter().map(|e| e.id()).collect();
+    let count = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), count, "duplicate ids");
+    drop(device);
+}
+
+#[wasm_bindgen_test]
+async fn without_share_a_travellers_card_copies_their_details() {
+    let en = Lang::En.strings();
+    let device = Device::new()
+        .with("userAgent", &DESKTOP.into())
+        .with("share", &wasm_bindgen::JsValue::UNDEFINED)
+        .with(
+            "clipboard",
+            &js_sys::Function::new_no_args(
+                "return { writeText: (t) => { window.__copied_traveller = t; return Promise.resolve(); } };",
+            )
+            .call0(&wasm_bindgen::JsValue::NULL)
+            .expect("a clipboard"),
+        );
+    let h = mount_widget(Lang::En, None, Some(Screen::Order(order_ref())));
+    h.fake.publish_detail(several(
+        OrderState::Ready,
+        &[('1', true), ('2', true)],
+        2,
+        3,
+    ));
+    h.shown("details.traveller .copy-all").await;
+    assert!(h.all(".share").is_empty());
+    let cards = h.all("details.traveller");
+    let copy: Vec<web_sys::HtmlElement> = {
+        let list = cards[1].query_selector_all(".copy-all").expect("selector");
+        (0..list.length())
+            .filter_map(|i| list.item(i))
+            .map(|n| n.unchecked_into())
+            .collect()
+    };
+    assert_eq!(copy.len(), 1, "one copy button per card");
+    assert_eq!(copy[0].text_content().as_deref(), Some(en.copy_traveller));
+    copy[0].click();
+    until("the copy", || recorded("__copied_traveller").is_string()).await;
+    let copied = recorded("__copied_traveller")
+        .as_string()
+        .unwrap_or_default();
+    assert!(
+        copied.contains("ACT-2") && !copied.contains("ACT-1"),
+        "{copied}"
+    );
+    drop(device);
+}
+
+#[wasm_bindgen_test]
+fn a_screen_passes_between_the_modules_whole() {
+    use simology_widget::loader::{screen_from_js, screen_to_js};
+    for screen in [
+        Screen::Order(order_ref()),
+        Screen::Picker {
+            destination: None,
+            sku: None,
+            travellers: None,
+        },
+        Screen::Picker {
+            destination: DestinationId::country("US"),
+            sku: Some("US-5GB-30D".into()),
+            travellers: Some(3),
+        },
+    ] {
+        assert_eq!(screen_from_js(&screen_to_js(&screen)), Some(screen));
+    }
+    // A count that is no count is dropped, not the screen.
+    let odd = screen_to_js(&Screen::Picker {
+        destination: None,
+        sku: None,
+        travellers: None,
+    });
+    js_sys::Reflect::set(&odd, &"travellers".into(), &2.5.into()).expect("set");
+    assert_eq!(
+        screen_from_js(&odd),
+        Some(Screen::Picker {
+            destination: None,
+            sku: None,
+            travellers: None
+        })
+    );
 }

@@ -57,6 +57,57 @@ for (const [label, width] of [['phone', 375], ['desktop', 1280]]) {
   });
 }
 
+test('three travellers, one payment: three eSIMs, three different QR codes', async () => {
+  const page = await newPage(browser, { width: 1280 });
+  await page.goto(`${stack.urls.page}/`);
+  const widget = page.locator('#japan-shop');
+  await widget.locator('.plans-title').waitFor();
+  await widget.locator('.country-plans .choose').first().click();
+  const unit = await widget.locator('.summary-price').textContent();
+  await widget.locator('select.travellers').selectOption('3');
+  const total = await widget.locator('.total').textContent();
+  assert.match(total, /^Total for 3 travellers: /);
+  // In minor units, as written: the total is three times the price, exactly.
+  const minor = (price) => Number(price.replace(/[^0-9]/g, ''));
+  const charged = total.split(': ')[1];
+  assert.equal(minor(charged), 3 * minor(unit), `${charged} for 3 at ${unit}`);
+  assert.ok((await widget.locator('.pay').textContent()).includes(charged), 'the button says the total');
+  assert.deepEqual(await seriousViolations(page), [], 'checkout for several: no serious accessibility violations');
+  await widget.locator('input[type=email]').fill('traveller@example.com');
+  await widget.locator('.pay').click();
+  await pay(page, CARD_OK);
+  await page.waitForURL((u) => u.origin === stack.urls.page);
+  await widget.locator('.status-message', { hasText: 'Your 3 eSIMs are ready.' }).waitFor({ timeout: 20000 });
+  const orderRef = (await widget.locator('.reference code').textContent()).trim();
+  const order = await (await fetch(`${stack.urls.proxy}/api/orders/${orderRef}`)).json();
+  assert.equal(order.lines_total, 3);
+  const lpas = order.lines.map((l) => l.esim?.lpa);
+  assert.equal(new Set(lpas).size, 3, 'three lines, three activation strings');
+  for (const lpa of lpas) assert.match(lpa, /^LPA:1\$/);
+
+  const cards = widget.locator('details.traveller');
+  assert.equal(await cards.count(), 3);
+  assert.deepEqual(await widget.locator('.traveller-title').allTextContents(), ['Traveller 1', 'Traveller 2', 'Traveller 3']);
+  assert.deepEqual(await cards.evaluateAll((all) => all.map((c) => c.open)), [true, false, false], 'the first open');
+  // The second by keyboard, the third by pointer.
+  await cards.nth(1).locator('summary.traveller-summary').focus();
+  await page.keyboard.press('Enter');
+  await cards.nth(2).locator('summary.traveller-summary').click();
+  const decoded = [];
+  for (let i = 0; i < 3; i += 1) {
+    const qr = cards.nth(i).locator('.qr');
+    await qr.waitFor();
+    await qr.scrollIntoViewIfNeeded();
+    decoded.push(await decodeQr(qr));
+  }
+  // Read back from the pixels by jsQR, not by the widget's own encoder.
+  assert.deepEqual(decoded, lpas, 'each card\'s QR code is its own line\'s activation string');
+  await shot(page, 'ready-travellers');
+  assert.deepEqual(await seriousViolations(page), [], 'ready for several: no serious accessibility violations');
+  assert.deepEqual(page.problems, [], 'no console errors');
+  await page.context().close();
+});
+
 test('a declined card, then a provisioning failure', async () => {
   const page = await newPage(browser);
   await page.goto(`${stack.urls.page}/`);

@@ -4,10 +4,12 @@
 // regional plans, the search, a sold-out plan, a region, the checkout and its errors
 // (invalid, offline), an order waiting and being prepared, the ready view for the device
 // in hand (and "Install on another device" on phones), top-ups (the checkout's email on
-// file), a declined card, the shop unreachable and the provider in trouble. In each
-// state: a screenshot (target/e2e/<device>-<theme>-<state>.png) and axe-core with every
-// rule, colour contrast included (lib/a11y.mjs says which of its findings count). One
-// stack and one browser for all; a context per device, theme and language.
+// file), a checkout for two
+// travellers and their two cards, a declined card, the shop unreachable and the
+// provider in trouble. In each state: a screenshot
+// (target/e2e/<device>-<theme>-<state>.png) and axe-core with every rule, colour contrast
+// included (lib/a11y.mjs says which of its findings count). One stack and one browser for
+// all; a context per device, theme and language.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -258,6 +260,26 @@ for (const device of Object.keys(DEVICES)) {
       await page.waitForURL((u) => u.origin === stack.urls.page);
       await widget.locator('.status-message', { hasText: 'Your top-up is added' }).waitFor();
       await state('topup-ready');
+
+      // Several travellers: the checkout's total, then a card each, the first open and
+      // the second opened from the keyboard.
+      await page.goto(`${stack.urls.page}/`);
+      await widget.locator('.plans-title').waitFor();
+      await widget.locator('.country-plans .choose').first().click();
+      await widget.locator('select.travellers').selectOption('2');
+      await widget.locator('.total', { hasText: 'Total for 2 travellers' }).waitFor();
+      await state('checkout-travellers');
+      await widget.locator('input[type=email]').fill('traveller@example.com');
+      await widget.locator('.pay').click();
+      await pay(page, CARD_OK);
+      await page.waitForURL((u) => u.origin === stack.urls.page);
+      await widget.locator('.status-message', { hasText: 'Your 2 eSIMs are ready.' }).waitFor();
+      const travellers = widget.locator('details.traveller');
+      assert.deepEqual(await travellers.evaluateAll((all) => all.map((c) => c.open)), [true, false]);
+      await travellers.nth(1).locator('summary.traveller-summary').focus();
+      await page.keyboard.press('Enter');
+      await widget.locator('details.traveller[open]').nth(1).waitFor();
+      await state('ready-travellers');
 
       // A declined card.
       await page.goto(`${stack.urls.page}/`);

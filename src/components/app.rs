@@ -30,7 +30,7 @@ pub fn Widget(
         <section class=theme lang=ctx.lang.tag() aria-label=ctx.t.widget_label>
             {move || match ctx.screen.get() {
                 #[cfg(feature = "picker")]
-                Screen::Picker { destination, sku } => view! { <Picker destination=destination sku=sku /> }.into_any(),
+                Screen::Picker { destination, sku, travellers } => view! { <Picker destination=destination sku=sku travellers=travellers /> }.into_any(),
                 #[cfg(feature = "status")]
                 Screen::Order(order_ref) => view! { <OrderStatus order_ref=order_ref /> }.into_any(),
                 // A screen of the other build (`crate::loader`): the loader swaps it in.

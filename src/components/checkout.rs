@@ -1,6 +1,7 @@
-//! Checkout: the chosen plan, an email, the terms, and the button that sends the page
-//! to the payment page. One purchase intent per visit to this screen, so a double
-//! click or a retry makes one order (the flow is [`Purchase`]'s).
+//! Checkout: the chosen plan, how many travellers (one eSIM each) and the total, an
+//! email, the terms, and the button that sends the page to the payment page. One
+//! purchase intent per visit to this screen, so a double click or a retry makes one
+//! order (the flow is [`Purchase`]'s).
 
 use leptos::prelude::*;
 use simology_proxy_api::{DestinationId, Plan};
@@ -11,6 +12,10 @@ use simology_widget_core::install::safe_href;
 use crate::context::ctx;
 use crate::purchase::{Item, Purchase};
 
+/// The most travellers one checkout asks about (the proxy sells up to 10 lines an order,
+/// or fewer as its partner set it; it refuses what it cannot deliver).
+pub const MAX_TRAVELLERS: u32 = 5;
+
 /// The checkout of one plan.
 #[component]
 pub fn Checkout(
@@ -18,6 +23,9 @@ pub fn Checkout(
     plan: Plan,
     /// The destination it was chosen for.
     destination: DestinationId,
+    /// How many travellers to start with (as many again after a cancelled payment;
+    /// none: one).
+    travellers: Option<u32>,
     /// Back to the plans.
     on_back: Callback<()>,
 ) -> impl IntoView {
@@ -26,20 +34,30 @@ pub fn Checkout(
     let lang = ctx.lang;
     let purchase = Purchase::new(ctx);
     let price = format::price(&plan.price, lang);
-    let item = StoredValue::new(Item::Plan {
-        plan: plan.clone(),
-        destination,
-    });
+    let first = travellers.unwrap_or(1).clamp(1, MAX_TRAVELLERS);
+    let travellers = RwSignal::new(first);
+    let unit = plan.price;
+    // The total, exact; a total too large to hold is never shown (nor sold: the proxy
+    // charges its own computation).
+    let total = move || format::times(&unit, travellers.get()).map(|p| format::price(&p, lang));
+    let chosen = StoredValue::new((plan.clone(), destination));
     let email_id = ctx.id("email");
     let email_error_id = ctx.id("email-error");
     let hint_id = ctx.id("email-hint");
+    let travellers_id = ctx.id("travellers");
+    let travellers_hint_id = ctx.id("travellers-hint");
     let email_ref: NodeRef<leptos::html::Input> = NodeRef::new();
     email_ref.on_load(|input| {
         let _ = input.focus();
     });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        purchase.buy(item.get_value());
+        let (plan, destination) = chosen.get_value();
+        purchase.buy(Item::Plan {
+            plan,
+            destination,
+            quantity: travellers.get_untracked(),
+        });
     };
     let invalid = purchase.email_invalid;
 
@@ -55,6 +73,27 @@ pub fn Checkout(
                 <p class="summary-name">{plan.name.clone()}</p>
                 <p class="summary-price">{price.clone()}</p>
             </div>
+            <label for=travellers_id.clone() class="field-label">{t.travellers_label}</label>
+            <select
+                id=travellers_id
+                class="field travellers"
+                name="travellers"
+                aria-describedby=travellers_hint_id.clone()
+                on:change=move |ev| {
+                    travellers.set(event_target_value(&ev).parse().unwrap_or(1));
+                    // "Choose fewer travellers" is answered by choosing.
+                    purchase.error.set(None);
+                }
+            >
+                // Only the select changes the count: the first choice is enough.
+                {(1..=MAX_TRAVELLERS).map(|n| view! {
+                    <option value=n.to_string() selected=n == first>{n.to_string()}</option>
+                }).collect_view()}
+            </select>
+            <p id=travellers_hint_id class="hint">{t.travellers_hint}</p>
+            <p class="total" aria-live="polite">
+                {move || (travellers.get() > 1).then(|| total().map(|p| fill(t.total, &[("n", &travellers.get().to_string()), ("price", &p)])))}
+            </p>
             <label for=email_id.clone() class="field-label">{t.email_label}</label>
             <input
                 node_ref=email_ref
@@ -82,7 +121,7 @@ pub fn Checkout(
             </p>
             <p class="form-error" role="alert">{move || purchase.error.get()}</p>
             <button type="submit" class="button pay" disabled=move || purchase.blocked() aria-busy=move || purchase.busy.get().to_string()>
-                {move || if purchase.redirecting.get() { t.redirecting.to_owned() } else { fill(t.pay, &[("price", &price)]) }}
+                {move || if purchase.redirecting.get() { t.redirecting.to_owned() } else { fill(t.pay, &[("price", &total().unwrap_or_else(|| price.clone()))]) }}
             </button>
         </form>
     }

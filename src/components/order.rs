@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 use simology_proxy_api::{OrderRef, OrderState};
-use simology_widget_core::status::{message, steps, Step, StepState};
+use simology_widget_core::status::{lines_message, message, steps, Step, StepState};
 
 use crate::browser;
 use crate::components::ready::Ready;
@@ -37,29 +37,30 @@ pub fn OrderStatus(
             saved.iter().find(|o| o.order_ref == order_ref),
         ));
     };
+    // An order of several eSIMs says how many are ready.
     let live = move || match (not_found.get(), order.get()) {
-        (true, _) => t.err_not_found,
-        (false, Some(o)) => message(&o, t),
-        (false, None) => t.status_pending,
+        (true, _) => t.err_not_found.to_owned(),
+        (false, Some(o)) => lines_message(&o, t).unwrap_or_else(|| message(&o.order, t).to_owned()),
+        (false, None) => t.status_pending.to_owned(),
     };
     view! {
         <div class="order">
             <h2 class="order-title">{t.order_title}</h2>
             <p class="status-message" role="status" aria-live="polite" aria-atomic="true">{live}</p>
             {move || offline.get().then(|| view! { <p class="offline" role="alert">{t.offline}</p> })}
-            {move || order.get().map(|o| view! { <Steps state=o.state /> })}
-            {move || order.get().filter(|o| o.state == OrderState::Ready).map(|o| view! { <Ready order=o /> })}
+            {move || order.get().map(|o| view! { <Steps state=o.order.state /> })}
+            {move || order.get().filter(|o| o.order.state == OrderState::Ready).map(|o| view! { <Ready order=o /> })}
             {move || {
                 let failed = not_found.get()
-                    || order.get().is_some_and(|o| matches!(o.state, OrderState::Failed | OrderState::Expired | OrderState::Refunded));
+                    || order.get().is_some_and(|o| matches!(o.order.state, OrderState::Failed | OrderState::Expired | OrderState::Refunded));
                 failed.then(|| view! {
                     <button type="button" class="button" on:click=again.clone()>{t.choose_again}</button>
                 })
             }}
             <div class="footer">
                 <p class="reference">{t.order_reference} {t.colon} " " <code>{order_ref_shown}</code></p>
-                {move || order.get().is_some_and(|o| o.state == OrderState::Ready && o.topup_of.is_none()).then(|| view! {
-                    <button type="button" class="link-button new-purchase" on:click=move |_| ctx.screen.set(Screen::Picker { destination: None, sku: None })>
+                {move || order.get().is_some_and(|o| o.order.state == OrderState::Ready && o.order.topup_of.is_none()).then(|| view! {
+                    <button type="button" class="link-button new-purchase" on:click=move |_| ctx.screen.set(Screen::Picker { destination: None, sku: None, travellers: None })>
                         {t.new_purchase}
                     </button>
                 })}

@@ -20,12 +20,15 @@ pub fn Picker(
     destination: Option<DestinationId>,
     /// A plan to reselect (after a cancelled payment).
     sku: Option<String>,
+    /// How many travellers it was for.
+    travellers: Option<u32>,
 ) -> impl IntoView {
     let ctx = ctx();
     let t = ctx.t;
     let destination = RwSignal::new(destination);
     let chosen: RwSignal<Option<Plan>> = RwSignal::new(None);
     let wanted_sku = StoredValue::new(sku);
+    let wanted_travellers = StoredValue::new(travellers);
     let sort = RwSignal::new(SortBy::Price);
     // Focus follows the traveller's actions (never taken on page load): to the search
     // after "change destination", to the plans after choosing a destination or going back.
@@ -75,7 +78,9 @@ pub fn Picker(
                         acted.set_value(true);
                         chosen.set(None);
                     });
-                    view! { <Checkout plan=plan destination=chosen_for on_back=back /> }.into_any()
+                    // As many travellers as a cancelled payment was for.
+                    let travellers = wanted_travellers.get_value();
+                    view! { <Checkout plan=plan destination=chosen_for travellers=travellers on_back=back /> }.into_any()
                 }
                 (Some(DestinationId { kind, code }), None) => {
                     let heading = move || {

@@ -3,15 +3,18 @@
 //! either, the QR code waits behind "Install on another device". On a computer the QR
 //! code leads. With the QR code: save it (SVG), copy all the details, and share them
 //! where the browser can. Then short instructions for this device, validity, usage and
-//! top-ups (their own components).
+//! top-ups (their own components). An order of several eSIMs shows one such view per
+//! traveller, each in a card of its own ("Traveller 1", "Traveller 2"...) that opens
+//! and closes, the first open, each shared with its traveller alone.
 
 use leptos::prelude::*;
-use simology_proxy_api::{Esim, OrderView};
+use simology_proxy_api::{Esim, OrderDetail, OrderRef};
 use simology_widget_core::i18n::fill;
 use simology_widget_core::install::{
     android_link, details, ios_link, platform, safe_href, Lead, Platform,
 };
 use simology_widget_core::qr;
+use simology_widget_core::status::travellers;
 
 use crate::browser;
 use crate::components::topups::Topups;
@@ -62,20 +65,27 @@ fn Copyable(
     }
 }
 
-/// The QR code with what goes with it: a caption for this device, "Save QR code",
-/// "Copy all details", and "Share" where the browser can.
+/// The QR code with what goes with it: a caption for this device, "Save QR code", and,
+/// for an order's one eSIM, "Copy all details" and "Share" where the browser can (a
+/// traveller's card has its own, see [`ShareTraveller`]).
 #[component]
 fn QrBlock(
     /// The eSIM.
     esim: Esim,
     /// The caption: scan with your phone, or with the other device.
     caption: &'static str,
+    /// The traveller whose eSIM it is, in an order of several.
+    traveller: Option<u32>,
 ) -> impl IntoView {
     let t = ctx().t;
     let svg = qr::svg(&esim.lpa).unwrap_or_default();
     let href = browser::svg_data_url(&svg);
+    let file = traveller.map_or_else(
+        || "esim-qr-code.svg".to_owned(),
+        |n| format!("esim-qr-code-{n}.svg"),
+    );
     let text = StoredValue::new(details(&esim, t));
-    let share = browser::can_share().then(|| {
+    let share = (traveller.is_none() && browser::can_share()).then(|| {
         let send = move |_| {
             let text = text.get_value();
             leptos::task::spawn_local(async move {
@@ -84,29 +94,68 @@ fn QrBlock(
         };
         view! { <button type="button" class="button secondary share" on:click=send>{t.share}</button> }
     });
+    let copy = traveller.is_none().then(|| {
+        view! { <CopyButton label=t.copy_all text=text.get_value() class="button secondary copy-all" /> }
+    });
     view! {
         <figure class="qr-figure">
             <div class="qr" role="img" aria-label=t.qr_label inner_html=svg></div>
             <figcaption>{caption}</figcaption>
         </figure>
         <div class="actions">
-            <a class="button secondary save-qr" href=href download="esim-qr-code.svg">{t.save_qr}</a>
-            <CopyButton label=t.copy_all text=text.get_value() class="button secondary copy-all" />
+            <a class="button secondary save-qr" href=href download=file>{t.save_qr}</a>
+            {copy}
             {share}
         </div>
     }
 }
 
-/// The ready view of an order (of a top-up: a way back to the order it topped up).
+/// Sends one traveller's eSIM (its details only) to that traveller: the share sheet
+/// where the browser has one, else a copy.
+#[component]
+fn ShareTraveller(
+    /// The traveller's eSIM.
+    esim: Esim,
+    /// "Traveller 2": the shared text's title.
+    title: String,
+) -> impl IntoView {
+    let t = ctx().t;
+    let text = details(&esim, t);
+    if browser::can_share() {
+        let text = StoredValue::new(text);
+        let title = StoredValue::new(title);
+        let send = move |_| {
+            let (title, text) = (title.get_value(), text.get_value());
+            leptos::task::spawn_local(async move {
+                browser::share(&title, &text).await;
+            });
+        };
+        view! {
+            <div class="actions">
+                <button type="button" class="button secondary share" on:click=send>{t.share_traveller}</button>
+            </div>
+        }
+        .into_any()
+    } else {
+        view! {
+            <div class="actions">
+                <CopyButton label=t.copy_traveller text=text class="button secondary copy-all" />
+            </div>
+        }
+        .into_any()
+    }
+}
+
+/// The ready view of an order: its one eSIM, a card per traveller when it has several,
+/// or (for a top-up) a way back to the order it topped up.
 #[component]
 pub fn Ready(
-    /// The order, in the ready state.
-    order: OrderView,
+    /// The order, in the ready state, with its lines.
+    order: OrderDetail,
 ) -> impl IntoView {
     let ctx = ctx();
     let t = ctx.t;
-    let lang = ctx.lang;
-    if let Some(parent) = order.topup_of.clone() {
+    if let Some(parent) = order.order.topup_of.clone() {
         return view! {
             <div class="ready topup-ready">
                 <button type="button" class="button" on:click=move |_| ctx.screen.set(Screen::Order(parent.clone()))>
@@ -116,9 +165,67 @@ pub fn Ready(
         }
         .into_any();
     }
-    let Some(esim) = order.esim.clone() else {
+    let order_ref = order.order.order_ref.clone();
+    let terms_url = order.order.plan.terms_url.clone();
+    if let Some(cards) = travellers(&order) {
+        return view! {
+            <div class="travellers">
+                {cards.into_iter().map(|card| {
+                    let title = fill(t.traveller, &[("n", &card.number.to_string())]);
+                    let body = match card.esim {
+                        Some(esim) => view! {
+                            <ShareTraveller esim=esim.clone() title=title.clone() />
+                            <EsimView
+                                esim=esim.clone()
+                                order_ref=order_ref.clone()
+                                terms_url=terms_url.clone()
+                                line=card.iccid.to_owned()
+                                traveller=card.number
+                                email_on_file=order.order.email_on_file
+                            />
+                        }
+                        .into_any(),
+                        None => view! { <p class="line-refunded">{t.line_refunded}</p> }.into_any(),
+                    };
+                    view! {
+                        <details class="traveller" open=card.open data-iccid=card.iccid.to_owned()>
+                            <summary class="traveller-summary"><h3 class="traveller-title">{title}</h3></summary>
+                            {body}
+                        </details>
+                    }
+                }).collect_view()}
+            </div>
+        }
+        .into_any();
+    }
+    let Some(esim) = order.order.esim.clone() else {
         return ().into_any();
     };
+    view! { <EsimView esim=esim order_ref=order_ref terms_url=terms_url email_on_file=order.order.email_on_file /> }.into_any()
+}
+
+/// One eSIM, for the device in hand (see the module's header).
+#[component]
+fn EsimView(
+    /// The eSIM.
+    esim: Esim,
+    /// Its order.
+    order_ref: OrderRef,
+    /// The plan's details page.
+    terms_url: String,
+    /// Its line, in an order of several (for its own usage and top-ups).
+    #[prop(optional, into)]
+    line: Option<String>,
+    /// Its traveller, in an order of several.
+    #[prop(optional, into)]
+    traveller: Option<u32>,
+    /// Whether the proxy holds the order's email (top-ups may omit it).
+    #[prop(optional)]
+    email_on_file: bool,
+) -> impl IntoView {
+    let ctx = ctx();
+    let t = ctx.t;
+    let lang = ctx.lang;
     let platform = platform(&browser::user_agent());
     let lead = platform.lead();
     let install = match platform {
@@ -145,7 +252,7 @@ pub fn Ready(
     };
     let view = match lead {
         Lead::Qr => view! {
-            <QrBlock esim=esim.clone() caption=t.ready_scan />
+            <QrBlock esim=esim.clone() caption=t.ready_scan traveller=traveller />
             {manual}
         }
         .into_any(),
@@ -154,7 +261,7 @@ pub fn Ready(
             {manual}
             <details class="other-device">
                 <summary>{t.other_device}</summary>
-                <QrBlock esim=esim.clone() caption=t.scan_other />
+                <QrBlock esim=esim.clone() caption=t.scan_other traveller=traveller />
             </details>
         }
         .into_any(),
@@ -162,7 +269,6 @@ pub fn Ready(
     // On a phone, the way for this phone; on a computer, both.
     let iphone = platform != Platform::Android;
     let android = matches!(platform, Platform::Android | Platform::Other);
-    let order_ref = order.order_ref.clone();
     view! {
         <div class="ready">
             {view}
@@ -174,12 +280,11 @@ pub fn Ready(
                 <li>{t.install_before}</li>
             </ul>
             {validity.map(|v| view! { <p class="validity">{v}</p> })}
-            {safe_href(&order.plan.terms_url).map(|href| view! {
+            {safe_href(&terms_url).map(|href| view! {
                 <p><a href=href.to_owned() target="_blank" rel="noopener noreferrer">{t.plan_details}</a></p>
             })}
-            <Usage order_ref=order_ref.clone() />
-            <Topups order_ref=order_ref email_on_file=order.email_on_file />
+            <Usage order_ref=order_ref.clone() line=line.clone() />
+            <Topups order_ref=order_ref line=line email_on_file=email_on_file />
         </div>
     }
-    .into_any()
 }

@@ -22,17 +22,24 @@ pub fn Topups(
     /// Whether the proxy holds the order's email (the order's `email_on_file`).
     #[prop(optional)]
     email_on_file: bool,
+    /// The line they would top up, in an order of several (none: the order's one eSIM).
+    #[prop(optional_no_strip)]
+    line: Option<String>,
 ) -> impl IntoView {
     let ctx = ctx();
     let t = ctx.t;
     let lang = ctx.lang;
-    let offers = load(ctx.backend().topup_offers(&order_ref));
+    let offers = load(ctx.backend().topup_offers(&order_ref, line.as_deref()));
     let of = StoredValue::new(order_ref);
     let purchase = Purchase::new(ctx);
     purchase.email_on_file.set(email_on_file);
     let on_file = purchase.email_on_file;
     let invalid = purchase.email_invalid;
-    let email_id = ctx.id("topup-email");
+    // One form per line on the page: each its own field id.
+    let email_id = ctx.id(&line
+        .as_ref()
+        .map_or_else(|| "topup-email".to_owned(), |l| format!("topup-email-{l}")));
+    let line = StoredValue::new(line);
     let email_ref: NodeRef<leptos::html::Input> = NodeRef::new();
     // The proxy asked for the email after all: the field shows, and takes the focus once
     // it is shown (after this turn's effects: a hidden field takes none).
@@ -73,7 +80,7 @@ pub fn Topups(
                             let label = fill(t.topup_add, &[("data", &format::data(plan.data_mb, lang)), ("price", &format::price(&plan.price, lang))]);
                             view! {
                                 <li><button type="button" class="button secondary" disabled=move || purchase.blocked()
-                                    on:click=move |_| purchase.buy(Item::Topup { plan: plan.clone(), of: of.get_value() })>{label}</button></li>
+                                    on:click=move |_| purchase.buy(Item::Topup { plan: plan.clone(), of: of.get_value(), line: line.get_value() })>{label}</button></li>
                             }
                         }).collect_view()}
                     </ul>

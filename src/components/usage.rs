@@ -14,11 +14,14 @@ use crate::load::load;
 pub fn Usage(
     /// The order whose eSIM it is.
     order_ref: OrderRef,
+    /// The eSIM's line, in an order of several (none: the order's one eSIM).
+    #[prop(optional_no_strip)]
+    line: Option<String>,
 ) -> impl IntoView {
     let ctx = ctx();
     let t = ctx.t;
     let lang = ctx.lang;
-    let usage = load(ctx.backend().usage(&order_ref));
+    let usage = load(ctx.backend().usage(&order_ref, line.as_deref()));
     move || {
         usage.get().and_then(Result::ok).map(|u| {
             let total = u.used_mb + u.remaining_mb;

@@ -113,6 +113,15 @@ pub fn price(p: &Price, lang: Lang) -> String {
     }
 }
 
+/// The price of `count` items at `unit` each, exact (integer minor units, never
+/// floats); `None` if it does not fit.
+pub fn times(unit: &Price, count: u32) -> Option<Price> {
+    Some(Price {
+        minor: unit.minor.checked_mul(i64::from(count))?,
+        ..*unit
+    })
+}
+
 /// The units of data in a language: French writes `Go` and `Mo` (gigaoctet, mégaoctet).
 fn units(lang: Lang) -> (&'static str, &'static str) {
     match lang {
@@ -216,6 +225,29 @@ mod tests {
         assert_eq!(price(&p(5, "GBP", 2), Lang::En), "£0.05");
         assert_eq!(price(&p(1234, "KWD", 3), Lang::En), "KWD\u{a0}1.234");
         assert_eq!(price(&p(-250, "USD", 2), Lang::En), "-$2.50");
+    }
+
+    #[test]
+    fn totals_are_exact_in_the_units_currency() {
+        let total = |unit: Price, n: u32, lang: Lang| times(&unit, n).map(|t| price(&t, lang));
+        assert_eq!(
+            total(p(450, "USD", 2), 3, Lang::En).as_deref(),
+            Some("$13.50")
+        );
+        assert_eq!(
+            total(p(1499, "EUR", 2), 5, Lang::Fr).as_deref(),
+            Some("74,95\u{a0}€")
+        );
+        assert_eq!(
+            total(p(680, "JPY", 0), 4, Lang::De).as_deref(),
+            Some("2.720\u{a0}JPY")
+        );
+        // 0.1 + 0.2 is not 0.3 in floats; 3 × 0.10 € is exactly 0.30 €.
+        assert_eq!(
+            total(p(10, "EUR", 2), 3, Lang::It).as_deref(),
+            Some("0,30\u{a0}€")
+        );
+        assert_eq!(times(&p(i64::MAX / 2, "USD", 2), 3), None);
     }
 
     #[test]

@@ -118,6 +118,8 @@ strings! {
     region_western_europe, region_europe, region_north_america, region_asia,
     region_latin_america, region_middle_east, region_global, widget_label, colon,
     shop_unavailable,
+    travellers_label, travellers_hint, total, traveller, status_lines, status_ready_many,
+    line_refunded, share_traveller, copy_traveller, err_quantity,
 }
 
 impl Strings {
@@ -249,6 +251,16 @@ pub static EN: Strings = Strings {
     widget_label: "eSIM shop",
     colon: ":",
     shop_unavailable: "The eSIM shop could not load. Please reload the page.",
+    travellers_label: "How many travellers?",
+    travellers_hint: "One eSIM for each traveller, each with its own QR code.",
+    total: "Total for {n} travellers: {price}",
+    traveller: "Traveller {n}",
+    status_lines: "Payment confirmed. {ready} of {total} eSIMs ready…",
+    status_ready_many: "Your {n} eSIMs are ready.",
+    line_refunded: "Refunded: this eSIM no longer works.",
+    share_traveller: "Share with this traveller",
+    copy_traveller: "Copy for this traveller",
+    err_quantity: "This shop can't sell that many eSIMs of this plan in one order. Choose fewer travellers.",
 };
 
 /// French.
@@ -355,6 +367,16 @@ pub static FR: Strings = Strings {
     widget_label: "Boutique eSIM",
     colon: "\u{a0}:",
     shop_unavailable: "La boutique eSIM n’a pas pu se charger. Rechargez la page.",
+    travellers_label: "Combien de voyageurs\u{202f}?",
+    travellers_hint: "Une eSIM par voyageur, chacune avec son propre QR code.",
+    total: "Total pour {n} voyageurs\u{a0}: {price}",
+    traveller: "Voyageur {n}",
+    status_lines: "Paiement confirmé. eSIM prêtes\u{a0}: {ready} sur {total}…",
+    status_ready_many: "Vos {n} eSIM sont prêtes.",
+    line_refunded: "Remboursée\u{a0}: cette eSIM ne fonctionne plus.",
+    share_traveller: "Partager avec ce voyageur",
+    copy_traveller: "Copier pour ce voyageur",
+    err_quantity: "Cette boutique ne peut pas vendre autant d'eSIM de ce forfait en une seule commande. Choisissez moins de voyageurs.",
 };
 
 /// German.
@@ -461,6 +483,16 @@ pub static DE: Strings = Strings {
     widget_label: "eSIM-Shop",
     colon: ":",
     shop_unavailable: "Der eSIM-Shop konnte nicht geladen werden. Bitte laden Sie die Seite neu.",
+    travellers_label: "Wie viele Personen reisen?",
+    travellers_hint: "Eine eSIM pro Person, jede mit eigenem QR-Code.",
+    total: "Gesamt für {n} Personen: {price}",
+    traveller: "Person {n}",
+    status_lines: "Zahlung bestätigt. {ready} von {total} eSIMs bereit…",
+    status_ready_many: "Ihre {n} eSIMs sind bereit.",
+    line_refunded: "Erstattet: Diese eSIM funktioniert nicht mehr.",
+    share_traveller: "Mit dieser Person teilen",
+    copy_traveller: "Für diese Person kopieren",
+    err_quantity: "Dieser Shop kann so viele eSIMs dieses Tarifs nicht in einer Bestellung verkaufen. Wählen Sie weniger Personen.",
 };
 
 /// Spanish.
@@ -567,6 +599,16 @@ pub static ES: Strings = Strings {
     widget_label: "Tienda de eSIM",
     colon: ":",
     shop_unavailable: "No se ha podido cargar la tienda de eSIM. Vuelve a cargar la página.",
+    travellers_label: "¿Cuántos viajeros?",
+    travellers_hint: "Una eSIM por viajero, cada una con su propio código QR.",
+    total: "Total para {n} viajeros: {price}",
+    traveller: "Viajero {n}",
+    status_lines: "Pago confirmado. eSIM listas: {ready} de {total}…",
+    status_ready_many: "Tus {n} eSIM están listas.",
+    line_refunded: "Reembolsada: esta eSIM ya no funciona.",
+    share_traveller: "Compartir con este viajero",
+    copy_traveller: "Copiar para este viajero",
+    err_quantity: "Esta tienda no puede vender tantas eSIM de este plan en un solo pedido. Elige menos viajeros.",
 };
 
 /// Italian.
@@ -673,6 +715,16 @@ pub static IT: Strings = Strings {
     widget_label: "Negozio eSIM",
     colon: ":",
     shop_unavailable: "Impossibile caricare il negozio eSIM. Ricarica la pagina.",
+    travellers_label: "Quanti viaggiatori?",
+    travellers_hint: "Una eSIM per ogni viaggiatore, ciascuna con il proprio codice QR.",
+    total: "Totale per {n} viaggiatori: {price}",
+    traveller: "Viaggiatore {n}",
+    status_lines: "Pagamento confermato. eSIM pronte: {ready} di {total}…",
+    status_ready_many: "Le tue {n} eSIM sono pronte.",
+    line_refunded: "Rimborsata: questa eSIM non funziona più.",
+    share_traveller: "Condividi con questo viaggiatore",
+    copy_traveller: "Copia per questo viaggiatore",
+    err_quantity: "Questo negozio non può vendere così tante eSIM di questo piano in un solo ordine. Scegli meno viaggiatori.",
 };
 
 #[cfg(test)]

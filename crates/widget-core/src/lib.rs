@@ -2,7 +2,7 @@
 //!
 //! The widget's plain logic, apart from the browser so that it is tested natively:
 //! translations ([`i18n`]), exact price and data formatting ([`format`]), destination
-//! search ([`search`]), plan sorting ([`plans`]), order status and polling ([`status`]),
+//! search ([`search`]), plan sorting ([`plans`]), order status, its travellers' cards and polling ([`status`]),
 //! install links ([`install`]), small stable sorts ([`sorting`]), the QR code ([`qr`]) and remembered orders ([`saved`]).
 
 pub mod format;

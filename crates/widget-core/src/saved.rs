@@ -19,10 +19,25 @@ pub struct SavedOrder {
     pub destination: DestinationId,
     /// The plan's name.
     pub name: String,
+    /// How many eSIMs (one per traveller), to ask for as many again after a cancel.
+    /// Written only when more than one, so an order of one is saved as before
+    /// travellers were counted, and such orders read back as one.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub quantity: u32,
     /// When it was started, ms since the epoch.
     pub started_ms: u64,
     /// Whether it reached a final state.
     pub done: bool,
+}
+
+fn one() -> u32 {
+    1
+}
+
+// serde's `skip_serializing_if` passes a reference.
+#[allow(clippy::trivially_copy_pass_by_ref)]
+fn is_one(n: &u32) -> bool {
+    *n == 1
 }
 
 /// Reads a saved destination: `{kind, code}`, or the bare code that versions before
@@ -104,9 +119,28 @@ mod tests {
             sku: "US-1GB-7D".into(),
             destination: DestinationId::country("US").expect("country"),
             name: "US".into(),
+            quantity: 1,
             started_ms: started,
             done,
         }
+    }
+
+    #[test]
+    fn the_number_of_travellers_is_saved_only_when_several() {
+        let one = saved(R1, "a", 1, false);
+        let json = serde_json::to_string(&one).expect("json");
+        assert!(!json.contains("quantity"), "saved as before: {json}");
+        assert_eq!(
+            serde_json::from_str::<SavedOrder>(&json).expect("back"),
+            one
+        );
+        let three = SavedOrder { quantity: 3, ..one };
+        let json = serde_json::to_string(&three).expect("json");
+        assert!(json.contains(r#""quantity":3"#), "{json}");
+        assert_eq!(
+            serde_json::from_str::<SavedOrder>(&json).expect("back"),
+            three
+        );
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! Order status: what the traveller is told, the progress steps, and when to poll next
 //! (the pace of reads, the backoff after failures, the wait when rate-limited).
 
-use simology_proxy_api::{OrderState, OrderView};
+use simology_proxy_api::{Esim, LineState, OrderDetail, OrderState, OrderView};
 
-use crate::i18n::Strings;
+use crate::i18n::{fill, Strings};
 
 /// The progress steps shown while an order completes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +59,76 @@ pub fn message(order: &OrderView, t: &Strings) -> &'static str {
         OrderState::Expired => t.status_expired,
         OrderState::Refunded => t.status_refunded,
     }
+}
+
+/// The sentence for an order of several eSIMs, where it differs from [`message`]'s:
+/// how many have arrived while they are prepared ("2 of 3 eSIMs ready"), and how many
+/// work once the order is ready ("Your 3 eSIMs are ready"; one left working is "Your
+/// eSIM is ready"). `None` for an order of one eSIM, a top-up, and other states.
+pub fn lines_message(order: &OrderDetail, t: &Strings) -> Option<String> {
+    if order.lines_total < 2 || order.order.topup_of.is_some() {
+        return None;
+    }
+    match order.order.state {
+        OrderState::Provisioning => Some(fill(
+            t.status_lines,
+            &[
+                ("ready", &order.lines_ready.to_string()),
+                ("total", &order.lines_total.to_string()),
+            ],
+        )),
+        OrderState::Ready => {
+            let working = order
+                .lines
+                .iter()
+                .filter(|l| l.state == LineState::Ready)
+                .count();
+            (working > 1).then(|| fill(t.status_ready_many, &[("n", &working.to_string())]))
+        }
+        _ => None,
+    }
+}
+
+/// One traveller's card in the ready view of an order of several eSIMs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Traveller<'a> {
+    /// "Traveller 1", "Traveller 2"...: the line's place in the order (lines come by
+    /// ICCID, and the order is ready only once all of them are in, so places hold).
+    pub number: u32,
+    /// The line's ICCID: the key of its card, its usage and its top-ups.
+    pub iccid: &'a str,
+    /// Its credentials while it works; never for a refunded line.
+    pub esim: Option<&'a Esim>,
+    /// Whether its card starts open: the first line that works (the others are one
+    /// tap away).
+    pub open: bool,
+}
+
+/// The travellers' cards of a ready order of several eSIMs, one per line. `None` for
+/// an order of one eSIM (shown as one eSIM, with no "Traveller 1"), and for a top-up.
+pub fn travellers(order: &OrderDetail) -> Option<Vec<Traveller<'_>>> {
+    let several = order.lines_total > 1 || order.lines.len() > 1;
+    if !several || order.order.topup_of.is_some() {
+        return None;
+    }
+    let first_working = order.lines.iter().position(|l| l.state == LineState::Ready);
+    Some(
+        order
+            .lines
+            .iter()
+            .zip(1..)
+            .enumerate()
+            .map(|(i, (line, number))| Traveller {
+                number,
+                iccid: &line.iccid,
+                esim: line
+                    .esim
+                    .as_ref()
+                    .filter(|_| line.state == LineState::Ready),
+                open: first_working == Some(i),
+            })
+            .collect(),
+    )
 }
 
 /// Whether polling should go on: until ready (then only for usage), failed, expired or
@@ -143,8 +213,8 @@ pub fn rate_limited_ms(retry_after: Option<u64>) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::i18n::EN;
-    use simology_proxy_api::{CurrencyCode, OrderPlan, OrderRef, Price};
+    use crate::i18n::{EN, FR};
+    use simology_proxy_api::{CurrencyCode, Line, OrderPlan, OrderRef, Price};
 
     fn order(state: OrderState, reason: Option<&str>) -> OrderView {
         OrderView {
@@ -220,6 +290,141 @@ mod tests {
         let mut topup = order(OrderState::Ready, None);
         topup.topup_of = Some(OrderRef::from_bits(0));
         assert_eq!(message(&topup, &EN), EN.status_topup_ready);
+    }
+
+    fn several(state: OrderState, lines: &[LineState], total: u32) -> OrderDetail {
+        let mut order = order(state, None);
+        order.plan.quantity = total;
+        OrderDetail {
+            order,
+            lines: lines
+                .iter()
+                .enumerate()
+                .map(|(i, state)| Line {
+                    iccid: format!("89883070000000000{i}"),
+                    state: *state,
+                    esim: None,
+                })
+                .collect(),
+            lines_ready: u32::try_from(lines.len()).expect("few"),
+            lines_total: total,
+            topup_line: None,
+        }
+    }
+
+    #[test]
+    fn orders_of_several_esims_say_how_many() {
+        use LineState::{Ready, Refunded};
+        let provisioning = several(OrderState::Provisioning, &[Ready, Ready], 3);
+        assert_eq!(
+            lines_message(&provisioning, &EN).as_deref(),
+            Some("Payment confirmed. 2 of 3 eSIMs ready…")
+        );
+        assert_eq!(
+            lines_message(&provisioning, &FR).as_deref(),
+            Some("Paiement confirmé. eSIM prêtes\u{a0}: 2 sur 3…")
+        );
+        assert_eq!(
+            lines_message(&several(OrderState::Provisioning, &[], 3), &EN).as_deref(),
+            Some("Payment confirmed. 0 of 3 eSIMs ready…")
+        );
+        assert_eq!(
+            lines_message(&several(OrderState::Ready, &[Ready, Ready, Ready], 3), &EN).as_deref(),
+            Some("Your 3 eSIMs are ready.")
+        );
+        // A refunded line no longer counts; one left working is "your eSIM".
+        assert_eq!(
+            lines_message(
+                &several(OrderState::Ready, &[Ready, Refunded, Ready], 3),
+                &EN
+            )
+            .as_deref(),
+            Some("Your 2 eSIMs are ready.")
+        );
+        assert_eq!(
+            lines_message(&several(OrderState::Ready, &[Refunded, Ready], 2), &EN),
+            None
+        );
+        // One eSIM, other states, and top-ups: the ordinary sentences.
+        assert_eq!(
+            lines_message(&several(OrderState::Ready, &[Ready], 1), &EN),
+            None
+        );
+        assert_eq!(lines_message(&several(OrderState::Paid, &[], 3), &EN), None);
+        let mut topup = several(OrderState::Ready, &[], 0);
+        topup.order.topup_of = Some(OrderRef::from_bits(0));
+        assert_eq!(lines_message(&topup, &EN), None);
+    }
+
+    fn esim(iccid: &str) -> Esim {
+        Esim {
+            iccid: iccid.into(),
+            lpa: format!("LPA:1$smdp.example${iccid}"),
+            smdp_address: "smdp.example".into(),
+            activation_code: iccid.into(),
+            valid_from: String::new(),
+            valid_until: String::new(),
+        }
+    }
+
+    /// A ready order of `lines`, each with its credentials (as the proxy would leave a
+    /// refunded one's, to check that the widget withholds them all the same).
+    fn ready_with(lines: &[LineState]) -> OrderDetail {
+        let mut detail = several(
+            OrderState::Ready,
+            lines,
+            u32::try_from(lines.len()).expect("few"),
+        );
+        for line in &mut detail.lines {
+            line.esim = Some(esim(&line.iccid));
+        }
+        detail
+    }
+
+    #[test]
+    fn each_traveller_has_a_card_in_line_order_with_the_first_open() {
+        use LineState::Ready;
+        let order = ready_with(&[Ready, Ready, Ready]);
+        let cards = travellers(&order).expect("several");
+        let numbers: Vec<u32> = cards.iter().map(|c| c.number).collect();
+        assert_eq!(numbers, [1, 2, 3]);
+        let iccids: Vec<&str> = cards.iter().map(|c| c.iccid).collect();
+        let lines: Vec<&str> = order.lines.iter().map(|l| l.iccid.as_str()).collect();
+        assert_eq!(iccids, lines);
+        for card in &cards {
+            assert_eq!(
+                card.esim.map(|e| e.iccid.as_str()),
+                Some(card.iccid),
+                "its own line"
+            );
+        }
+        let open: Vec<bool> = cards.iter().map(|c| c.open).collect();
+        assert_eq!(open, [true, false, false]);
+    }
+
+    #[test]
+    fn a_refunded_line_keeps_its_place_and_shows_no_credentials() {
+        use LineState::{Ready, Refunded};
+        let order = ready_with(&[Refunded, Ready, Ready]);
+        let cards = travellers(&order).expect("several");
+        assert_eq!(cards[0].number, 1);
+        assert_eq!(cards[0].esim, None, "withheld even if sent");
+        assert!(!cards[0].open, "the first card that works opens");
+        assert!(cards[1].open && !cards[2].open);
+        assert!(cards[1].esim.is_some() && cards[2].esim.is_some());
+    }
+
+    #[test]
+    fn an_order_of_one_and_a_topup_have_no_travellers() {
+        use LineState::Ready;
+        assert_eq!(travellers(&ready_with(&[Ready])), None);
+        let mut topup = ready_with(&[]);
+        topup.order.topup_of = Some(OrderRef::from_bits(0));
+        assert_eq!(travellers(&topup), None);
+        // Several paid for: cards, even while only some are listed.
+        let mut partial = ready_with(&[Ready]);
+        partial.lines_total = 2;
+        assert_eq!(travellers(&partial).map(|c| c.len()), Some(1));
     }
 
     #[test]
