@@ -4,12 +4,11 @@
 // regional plans, the search, a sold-out plan, a region, the checkout and its errors
 // (invalid, offline), an order waiting and being prepared, the ready view for the device
 // in hand (and "Install on another device" on phones), top-ups (the checkout's email on
-// file), a checkout for two
-// travellers and their two cards, a declined card, the shop unreachable and the
-// provider in trouble. In each state: a screenshot
-// (target/e2e/<device>-<theme>-<state>.png) and axe-core with every rule, colour contrast
-// included (lib/a11y.mjs says which of its findings count). One stack and one browser for
-// all; a context per device, theme and language.
+// file), a checkout for two travellers and their two cards, a declined card, the shop
+// unreachable and the provider in trouble. In each state: a screenshot
+// (target/e2e/<device>-<theme>-<state>.png) and axe-core with every rule, colour
+// contrast included (lib/a11y.mjs says which of its findings count). One stack and one
+// browser for all; a context per device, theme and language.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
