@@ -1,8 +1,11 @@
 //! Order status: what the traveller is told, the progress steps, and when to poll next
 //! (the pace of reads, the backoff after failures, the wait when rate-limited).
 
-use simology_proxy_api::{OrderState, OrderView};
+use simology_proxy_api::OrderState;
+#[cfg(feature = "status")]
+use simology_proxy_api::OrderView;
 
+#[cfg(feature = "status")]
 use crate::i18n::Strings;
 
 /// The progress steps shown while an order completes.
@@ -44,6 +47,7 @@ pub fn steps(state: OrderState) -> Option<[(Step, StepState); 3]> {
 }
 
 /// The sentence for the live region.
+#[cfg(feature = "status")]
 pub fn message(order: &OrderView, t: &Strings) -> &'static str {
     match order.state {
         OrderState::Pending => t.status_pending,
