@@ -126,30 +126,43 @@ impl Http {
     }
 }
 
-/// One request and its answer's status and text. Not generic, so its async state
-/// machine exists once in the wasm rather than once per answer type.
+/// One request and its answer's status and text, with the browser's `fetch` (a plain
+/// request: the browser's default mode and credentials). Not generic, so its
+/// async state machine exists once in the wasm rather than once per answer type.
 async fn exchange(
     url: String,
     body: Option<String>,
 ) -> Result<(u16, Option<u64>, String), Failure> {
-    let response = match body {
-        None => gloo_net::http::Request::get(&url).send().await,
-        Some(json) => {
-            gloo_net::http::Request::post(&url)
-                .header("content-type", "application/json")
-                .body(json)
-                .map_err(|_| Failure::Network)?
-                .send()
-                .await
-        }
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen_futures::JsFuture;
+
+    let init = web_sys::RequestInit::new();
+    if let Some(json) = body {
+        let headers = js_sys::Object::new();
+        js_sys::Reflect::set(&headers, &"content-type".into(), &"application/json".into())
+            .map_err(|_| Failure::Network)?;
+        init.set_method("POST");
+        init.set_headers(&headers);
+        init.set_body(&json.into());
     }
-    .map_err(|_| Failure::Network)?;
+    let window = web_sys::window().ok_or(Failure::Network)?;
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(&url, &init))
+        .await
+        .map_err(|_| Failure::Network)?
+        .dyn_into()
+        .map_err(|_| Failure::Network)?;
     let status = response.status();
     let retry_after = response
         .headers()
         .get("retry-after")
+        .ok()
+        .flatten()
         .and_then(|v| v.parse().ok());
-    let text = response.text().await.map_err(|_| Failure::Network)?;
+    let text = JsFuture::from(response.text().map_err(|_| Failure::Network)?)
+        .await
+        .map_err(|_| Failure::Network)?
+        .as_string()
+        .ok_or(Failure::Network)?;
     Ok((status, retry_after, text))
 }
 
