@@ -8,6 +8,8 @@
 use std::future::Future;
 use std::pin::Pin;
 
+use wasm_bindgen::JsValue;
+
 #[cfg(feature = "picker")]
 use simology_proxy_api::{CatalogResponse, DestinationId, DestinationKind, DestinationsResponse};
 use simology_proxy_api::{CheckoutRequest, CheckoutResponse, ErrorBody, ErrorCode};
@@ -126,13 +128,11 @@ impl Http {
     }
 }
 
-/// One request and its answer's status and text, with the browser's `fetch` (a plain
-/// request: the browser's default mode and credentials). Not generic, so its
-/// async state machine exists once in the wasm rather than once per answer type.
-async fn exchange(
-    url: String,
-    body: Option<String>,
-) -> Result<(u16, Option<u64>, String), Failure> {
+/// One request, with the browser's `fetch` (a plain request: the browser's default mode
+/// and credentials): a success's status and parsed JSON, or the error envelope as a
+/// [`Failure`]. Not generic, so its async state machine and the reading of error
+/// envelopes exist once in the wasm rather than once per answer type.
+async fn exchange(url: String, body: Option<String>) -> Result<(u16, JsValue), Failure> {
     use wasm_bindgen::JsCast;
     use wasm_bindgen_futures::JsFuture;
 
@@ -163,19 +163,14 @@ async fn exchange(
         .map_err(|_| Failure::Network)?
         .as_string()
         .ok_or(Failure::Network)?;
-    Ok((status, retry_after, text))
-}
-
-/// The answer as `T`, or the error envelope as a [`Failure`].
-fn decode<T: serde::de::DeserializeOwned>(
-    (status, retry_after, text): (u16, Option<u64>, String),
-) -> Result<T, Failure> {
     if (200..300).contains(&status) {
-        return crate::json::from_str(&text).map_err(|_| Failure::Api {
-            status,
-            code: ErrorCode::Unknown,
-            retry_after: None,
-        });
+        return crate::json::parse(&text)
+            .map(|value| (status, value))
+            .map_err(|_| Failure::Api {
+                status,
+                code: ErrorCode::Unknown,
+                retry_after: None,
+            });
     }
     Err(match crate::json::from_str::<ErrorBody>(&text) {
         Ok(body) => Failure::Api {
@@ -188,6 +183,15 @@ fn decode<T: serde::de::DeserializeOwned>(
             code: ErrorCode::Unknown,
             retry_after,
         },
+    })
+}
+
+/// A success's JSON as `T`.
+fn decode<T: serde::de::DeserializeOwned>((status, value): (u16, JsValue)) -> Result<T, Failure> {
+    crate::json::from_value(value).map_err(|_| Failure::Api {
+        status,
+        code: ErrorCode::Unknown,
+        retry_after: None,
     })
 }
 

@@ -42,7 +42,22 @@ impl de::Error for Invalid {
 /// # Errors
 /// [`Invalid`] when the text is not JSON or does not describe a `T`.
 pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, Invalid> {
-    let value = js_sys::JSON::parse(text).map_err(|_| Invalid)?;
+    from_value(parse(text)?)
+}
+
+/// JSON text as a JavaScript value.
+///
+/// # Errors
+/// [`Invalid`] when the text is not JSON.
+pub fn parse(text: &str) -> Result<JsValue, Invalid> {
+    js_sys::JSON::parse(text).map_err(|_| Invalid)
+}
+
+/// `T` from a value [`parse`] gave.
+///
+/// # Errors
+/// [`Invalid`] when the value does not describe a `T`.
+pub fn from_value<T: DeserializeOwned>(value: JsValue) -> Result<T, Invalid> {
     T::deserialize(Value(value))
 }
 
