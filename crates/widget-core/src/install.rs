@@ -142,6 +142,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "status")]
     fn details_are_labelled_in_the_language() {
         let esim = Esim {
             iccid: "8988307000001234567".into(),

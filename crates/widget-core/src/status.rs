@@ -147,9 +147,12 @@ pub fn rate_limited_ms(retry_after: Option<u64>) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(feature = "status")]
     use crate::i18n::EN;
+    #[cfg(feature = "status")]
     use simology_proxy_api::{CurrencyCode, OrderPlan, OrderRef, Price};
 
+    #[cfg(feature = "status")]
     fn order(state: OrderState, reason: Option<&str>) -> OrderView {
         OrderView {
             order_ref: OrderRef::from_bits(1),
@@ -203,6 +206,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "status")]
     fn messages_name_the_failure() {
         assert_eq!(
             message(&order(OrderState::Failed, Some("payment_declined")), &EN),
