@@ -9,6 +9,8 @@ use std::future::Future;
 use std::pin::Pin;
 
 use simology_proxy_api::{Beacon, CheckoutRequest, CheckoutResponse, ErrorBody, ErrorCode};
+use wasm_bindgen::JsValue;
+
 #[cfg(feature = "picker")]
 use simology_proxy_api::{CatalogResponse, DestinationId, DestinationKind, DestinationsResponse};
 #[cfg(feature = "status")]
@@ -138,43 +140,49 @@ impl Http {
     }
 }
 
-/// One request and its answer's status and text. Not generic, so its async state
-/// machine exists once in the wasm rather than once per answer type.
-async fn exchange(
-    url: String,
-    body: Option<String>,
-) -> Result<(u16, Option<u64>, String), Failure> {
-    let response = match body {
-        None => gloo_net::http::Request::get(&url).send().await,
-        Some(json) => {
-            gloo_net::http::Request::post(&url)
-                .header("content-type", "application/json")
-                .body(json)
-                .map_err(|_| Failure::Network)?
-                .send()
-                .await
-        }
+/// One request, with the browser's `fetch` (a plain request: the browser's default mode
+/// and credentials): a success's status and parsed JSON, or the error envelope as a
+/// [`Failure`]. Not generic, so its async state machine and the reading of error
+/// envelopes exist once in the wasm rather than once per answer type.
+async fn exchange(url: String, body: Option<String>) -> Result<(u16, JsValue), Failure> {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen_futures::JsFuture;
+
+    let init = web_sys::RequestInit::new();
+    if let Some(json) = body {
+        let headers = js_sys::Object::new();
+        js_sys::Reflect::set(&headers, &"content-type".into(), &"application/json".into())
+            .map_err(|_| Failure::Network)?;
+        init.set_method("POST");
+        init.set_headers(&headers);
+        init.set_body(&json.into());
     }
-    .map_err(|_| Failure::Network)?;
+    let window = web_sys::window().ok_or(Failure::Network)?;
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(&url, &init))
+        .await
+        .map_err(|_| Failure::Network)?
+        .dyn_into()
+        .map_err(|_| Failure::Network)?;
     let status = response.status();
     let retry_after = response
         .headers()
         .get("retry-after")
+        .ok()
+        .flatten()
         .and_then(|v| v.parse().ok());
-    let text = response.text().await.map_err(|_| Failure::Network)?;
-    Ok((status, retry_after, text))
-}
-
-/// The answer as `T`, or the error envelope as a [`Failure`].
-fn decode<T: serde::de::DeserializeOwned>(
-    (status, retry_after, text): (u16, Option<u64>, String),
-) -> Result<T, Failure> {
+    let text = JsFuture::from(response.text().map_err(|_| Failure::Network)?)
+        .await
+        .map_err(|_| Failure::Network)?
+        .as_string()
+        .ok_or(Failure::Network)?;
     if (200..300).contains(&status) {
-        return crate::json::from_str(&text).map_err(|_| Failure::Api {
-            status,
-            code: ErrorCode::Unknown,
-            retry_after: None,
-        });
+        return crate::json::parse(&text)
+            .map(|value| (status, value))
+            .map_err(|_| Failure::Api {
+                status,
+                code: ErrorCode::Unknown,
+                retry_after: None,
+            });
     }
     Err(match crate::json::from_str::<ErrorBody>(&text) {
         Ok(body) => Failure::Api {
@@ -187,6 +195,15 @@ fn decode<T: serde::de::DeserializeOwned>(
             code: ErrorCode::Unknown,
             retry_after,
         },
+    })
+}
+
+/// A success's JSON as `T`.
+fn decode<T: serde::de::DeserializeOwned>((status, value): (u16, JsValue)) -> Result<T, Failure> {
+    crate::json::from_value(value).map_err(|_| Failure::Api {
+        status,
+        code: ErrorCode::Unknown,
+        retry_after: None,
     })
 }
 

@@ -31,8 +31,14 @@ pub fn new_intent_id() -> String {
             *b = (js_sys::Math::random() * 256.0) as u8;
         }
     }
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!("w{hex}")
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut id = String::with_capacity(1 + 2 * bytes.len());
+    id.push('w');
+    for b in bytes {
+        id.push(char::from(HEX[usize::from(b >> 4)]));
+        id.push(char::from(HEX[usize::from(b & 15)]));
+    }
+    id
 }
 
 fn storage() -> Option<web_sys::Storage> {

@@ -203,6 +203,10 @@ impl Ctx {
 
 /// The context, from any component under the root (`components::app::Widget`), which
 /// provides it before rendering anything.
+///
+/// Not `expect_context`: its panic message formats the type's name with `Debug`, which
+/// alone brings `str`'s escaping and Unicode's printable tables into the wasm (about
+/// 1 KB of brotli); a plain message does not.
 pub fn ctx() -> Ctx {
-    expect_context::<Ctx>()
+    use_context::<Ctx>().expect("simology-esim: a component rendered outside the widget's root")
 }

@@ -42,12 +42,76 @@ impl de::Error for Invalid {
 /// # Errors
 /// [`Invalid`] when the text is not JSON or does not describe a `T`.
 pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, Invalid> {
-    let value = js_sys::JSON::parse(text).map_err(|_| Invalid)?;
+    from_value(parse(text)?)
+}
+
+/// JSON text as a JavaScript value.
+///
+/// # Errors
+/// [`Invalid`] when the text is not JSON.
+pub fn parse(text: &str) -> Result<JsValue, Invalid> {
+    js_sys::JSON::parse(text).map_err(|_| Invalid)
+}
+
+/// `T` from a value [`parse`] gave.
+///
+/// # Errors
+/// [`Invalid`] when the value does not describe a `T`.
+pub fn from_value<T: DeserializeOwned>(value: JsValue) -> Result<T, Invalid> {
     T::deserialize(Value(value))
 }
 
 /// The largest integer that a JavaScript number holds exactly, plus one.
 const EXACT: f64 = 9_007_199_254_740_992.0;
+
+/// What a JavaScript value is, as serde's data model sees it.
+enum Kind {
+    Unit,
+    Bool(bool),
+    U64(u64),
+    I64(i64),
+    F64(f64),
+    String(String),
+    Seq(Array),
+    /// An object's `[key, value]` pairs.
+    Map(Array),
+    Other,
+}
+
+impl Kind {
+    /// Not generic and never inlined: each type's `deserialize_any` (one per visitor)
+    /// calls it rather than carrying its own copy of these calls into JavaScript.
+    #[inline(never)]
+    fn of(value: JsValue) -> Kind {
+        if value.is_null() || value.is_undefined() {
+            return Kind::Unit;
+        }
+        if let Some(b) = value.as_bool() {
+            return Kind::Bool(b);
+        }
+        if let Some(n) = value.as_f64() {
+            if n.fract() == 0.0 && n.abs() < EXACT {
+                // Exact in both: the range check above keeps the casts lossless.
+                return if n >= 0.0 {
+                    Kind::U64(n as u64)
+                } else {
+                    Kind::I64(n as i64)
+                };
+            }
+            return Kind::F64(n);
+        }
+        if let Some(s) = value.as_string() {
+            return Kind::String(s);
+        }
+        if Array::is_array(&value) {
+            return Kind::Seq(value.unchecked_into());
+        }
+        if value.is_object() {
+            return Kind::Map(Object::entries(value.unchecked_ref()));
+        }
+        Kind::Other
+    }
+}
 
 /// A parsed JavaScript value, as a serde deserializer.
 struct Value(JsValue);
@@ -56,41 +120,21 @@ impl<'de> de::Deserializer<'de> for Value {
     type Error = Invalid;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Invalid> {
-        let value = self.0;
-        if value.is_null() || value.is_undefined() {
-            return visitor.visit_unit();
-        }
-        if let Some(b) = value.as_bool() {
-            return visitor.visit_bool(b);
-        }
-        if let Some(n) = value.as_f64() {
-            if n.fract() == 0.0 && n.abs() < EXACT {
-                // Exact in both: the range check above keeps the casts lossless.
-                return if n >= 0.0 {
-                    visitor.visit_u64(n as u64)
-                } else {
-                    visitor.visit_i64(n as i64)
-                };
-            }
-            return visitor.visit_f64(n);
-        }
-        if let Some(s) = value.as_string() {
-            return visitor.visit_string(s);
-        }
-        if Array::is_array(&value) {
-            return visitor.visit_seq(Items {
-                items: value.unchecked_into(),
-                next: 0,
-            });
-        }
-        if value.is_object() {
-            return visitor.visit_map(Entries {
-                entries: Object::entries(value.unchecked_ref()),
+        match Kind::of(self.0) {
+            Kind::Unit => visitor.visit_unit(),
+            Kind::Bool(b) => visitor.visit_bool(b),
+            Kind::U64(n) => visitor.visit_u64(n),
+            Kind::I64(n) => visitor.visit_i64(n),
+            Kind::F64(n) => visitor.visit_f64(n),
+            Kind::String(s) => visitor.visit_string(s),
+            Kind::Seq(items) => visitor.visit_seq(Items { items, next: 0 }),
+            Kind::Map(entries) => visitor.visit_map(Entries {
+                entries,
                 next: 0,
                 value: None,
-            });
+            }),
+            Kind::Other => Err(Invalid),
         }
-        Err(Invalid)
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Invalid> {

@@ -285,20 +285,97 @@ pub fn rename_glue(glue: &str, mapping: &Value) -> Result<String> {
     Ok(out)
 }
 
+/// The glue without the classes that nothing can create, and the wasm exports that
+/// only those classes call.
+///
+/// wasm-bindgen exports every `#[wasm_bindgen]` struct of every dependency, used or
+/// not: leptos depends on server_fn, whose `browser` feature brings wasm-streams and
+/// its three stream adapters (13 exports and their code, kept alive by the exports
+/// alone, and three classes in each glue). The glue makes a Rust object reachable from
+/// JavaScript only through a class's `constructor` or its `__wrap` (an import that
+/// returns one): a class with neither is never instantiated, so it, its
+/// `FinalizationRegistry` and the exports it calls can go. About 1 KB of brotli in the
+/// picker module.
+///
+/// # Errors
+/// When the glue's classes are not written as this wasm-bindgen writes them (a changed
+/// glue must fail here, not in a browser).
+pub fn drop_dead_classes(glue: &str) -> Result<(String, Vec<String>)> {
+    let mut out = glue.to_owned();
+    let mut exports = Vec::new();
+    let names: Vec<String> = glue
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("class "))
+        .filter_map(|rest| rest.strip_suffix(" {"))
+        .map(str::to_owned)
+        .collect();
+    for name in names {
+        let start = out
+            .find(&format!("    class {name} {{\n"))
+            .with_context(|| format!("the glue's class {name} is not indented as expected"))?;
+        let export_line = format!("    exports.{name} = {name};\n");
+        let end = out[start..]
+            .find(&export_line)
+            .map(|at| start + at + export_line.len())
+            .with_context(|| format!("the glue does not export its class {name}"))?;
+        let block = &out[start..end];
+        let rest = format!("{}{}", &out[..start], &out[end..]);
+        if block.contains("constructor(")
+            || rest.contains(&format!("{name}.__wrap("))
+            || rest.contains(&format!("new {name}("))
+        {
+            continue;
+        }
+        let registry = format!("    const {name}Finalization = ");
+        let (reg_start, reg_end) = match rest.find(&registry) {
+            Some(at) => {
+                let len = rest[at..]
+                    .find(");\n")
+                    .with_context(|| format!("{name}Finalization has no end"))?;
+                (at, at + len + 3)
+            }
+            None => (0, 0),
+        };
+        let dead = format!("{block}{}", &rest[reg_start..reg_end]);
+        let remaining = format!("{}{}", &rest[..reg_start], &rest[reg_end..]);
+        if remaining.contains(&name) {
+            bail!("the glue names its class {name} outside the class");
+        }
+        for (at, _) in dead.match_indices("wasm.") {
+            let called: String = dead[at + 5..].chars().take_while(|&c| ident(c)).collect();
+            if remaining.contains(&format!("wasm.{called}(")) {
+                bail!("the export {called} is called by the class {name} and elsewhere");
+            }
+            if !exports.contains(&called) {
+                exports.push(called);
+            }
+        }
+        out = remaining;
+    }
+    Ok((out, exports))
+}
+
 /// Shortens the names by which a module and its glue call each other (145 imports
 /// like `__wbg_createElement_de4a31ed2fb252be`, each in the wasm's import section
 /// and again in the glue, their hashes incompressible) to one or two letters:
 /// binaryen's pass renames them in the wasm and prints the mapping, [`rename_glue`]
-/// applies it to the glue. About 3 KB of brotli per page.
+/// applies it to the glue. About 3 KB of brotli per page. The exports of the classes
+/// nothing creates ([`drop_dead_classes`]) go first, with the code only they reach.
 fn minify_names(root: &Path, name: &str, glue: &str, wasm: &[u8]) -> Result<(String, Vec<u8>)> {
     let dir = root.join("target/dist-tmp");
     fs::create_dir_all(&dir)?;
     let input = dir.join(format!("{name}.wasm"));
     let output = dir.join(format!("{name}.min.wasm"));
     fs::write(&input, wasm)?;
-    let out = Command::new("wasm-opt")
-        .arg(&input)
-        .args(WASM_FEATURES)
+    let (glue, dead) = drop_dead_classes(glue)?;
+    let mut opt = Command::new("wasm-opt");
+    opt.arg(&input).args(WASM_FEATURES);
+    if !dead.is_empty() {
+        opt.arg("--remove-exports")
+            .arg(format!("--pass-arg=remove-exports@{}", dead.join(",")))
+            .arg("--remove-unused-module-elements");
+    }
+    let out = opt
         .arg("--minify-imports-and-exports-and-modules")
         .arg("-o")
         .arg(&output)
@@ -312,7 +389,7 @@ fn minify_names(root: &Path, name: &str, glue: &str, wasm: &[u8]) -> Result<(Str
     }
     let mapping: Value =
         serde_json::from_slice(&out.stdout).context("reading wasm-opt's name mapping")?;
-    let glue = rename_glue(glue, &mapping)?;
+    let glue = rename_glue(&glue, &mapping)?;
     let wasm = fs::read(&output).with_context(|| format!("reading {}", output.display()))?;
     Ok((glue, wasm))
 }
@@ -414,6 +491,53 @@ fn write(path: &Path, bytes: &[u8]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn classes_nothing_creates_go_with_their_exports() {
+        let glue = "let wasm_bindgen = (function(exports) {
+    class Dead {
+        free() {
+            const ptr = this.__destroy_into_raw();
+            wasm.__wbg_dead_free(ptr, 0);
+        }
+        pull(c) {
+            return wasm.dead_pull(this.__wbg_ptr, c);
+        }
+    }
+    if (Symbol.dispose) Dead.prototype[Symbol.dispose] = Dead.prototype.free;
+    exports.Dead = Dead;
+
+    class Made {
+        static __wrap(ptr) {
+            return wasm.made_get(ptr);
+        }
+    }
+    exports.Made = Made;
+
+    function mount() {
+        wasm.mount();
+        return Made.__wrap(1);
+    }
+    const DeadFinalization = (typeof FinalizationRegistry === 'undefined')
+        ? { register: () => {}, unregister: () => {} }
+        : new FinalizationRegistry(ptr => wasm.__wbg_dead_free(ptr, 1));
+    const MadeFinalization = (typeof FinalizationRegistry === 'undefined')
+        ? { register: () => {}, unregister: () => {} }
+        : new FinalizationRegistry(ptr => wasm.__wbg_made_free(ptr, 1));
+})";
+        let (out, exports) = drop_dead_classes(glue).expect("drops");
+        assert_eq!(exports, ["__wbg_dead_free", "dead_pull"]);
+        assert!(!out.contains("Dead"), "{out}");
+        assert!(out.contains("class Made {") && out.contains("MadeFinalization = "));
+        assert!(out.contains("wasm.mount();") && out.contains("wasm.made_get(ptr)"));
+        // An export that a dead class shares with living code is a changed glue.
+        let shared = glue.replace("wasm.mount();", "wasm.dead_pull(0, 0);");
+        assert!(drop_dead_classes(&shared).is_err());
+        // A class the glue constructs stays.
+        let built = glue.replace("wasm.mount();", "new Dead();");
+        let (out, exports) = drop_dead_classes(&built).expect("keeps");
+        assert!(out.contains("class Dead {") && exports.is_empty());
+    }
 
     #[test]
     fn sri_matches_a_known_value() {

@@ -80,21 +80,41 @@ pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
 }
 
 /// Defines [`Strings`] with one `&'static str` field per text, and (for the tests) a
-/// list of every field, so that checks over all texts cannot miss a new one.
+/// list of every field, so that checks over all texts cannot miss a new one. The texts
+/// in brackets are the order status screens' only (the `status` feature): the widget's
+/// picker module does not carry them.
 macro_rules! strings {
-    ($($name:ident),* $(,)?) => {
+    ($($name:ident,)* [$($status:ident,)*] $($more:ident,)*) => {
         /// Every text the widget shows.
         #[derive(Debug)]
         pub struct Strings {
             $(pub $name: &'static str,)*
+            $(#[cfg(feature = "status")] pub $status: &'static str,)*
+            $(pub $more: &'static str,)*
         }
 
         impl Strings {
             /// Every text, with its field's name.
             #[cfg(test)]
             fn all(&self) -> Vec<(&'static str, &'static str)> {
-                vec![$((stringify!($name), self.$name)),*]
+                let mut all = vec![$((stringify!($name), self.$name)),*];
+                #[cfg(feature = "status")]
+                all.extend([$((stringify!($status), self.$status)),*]);
+                all.extend([$((stringify!($more), self.$more)),*]);
+                all
             }
+        }
+    };
+}
+
+/// One language's [`Strings`], written as [`strings!`] lists the texts: the bracketed
+/// ones only with the `status` feature.
+macro_rules! language {
+    ($($name:ident: $text:expr,)* [$($status:ident: $status_text:expr,)*] $($more:ident: $more_text:expr,)*) => {
+        Strings {
+            $($name: $text,)*
+            $(#[cfg(feature = "status")] $status: $status_text,)*
+            $($more: $more_text,)*
         }
     };
 }
@@ -105,21 +125,25 @@ strings! {
     clear_filters, sort_label, sort_price, sort_data, sort_validity, days_one, days_many,
     covers_countries, sold_out, choose, loading, load_failed, retry, no_plans,
     change_destination, back, checkout_title, email_label, email_hint, email_invalid,
-    terms_before, terms_link, pay, redirecting, order_title, order_reference, step_payment,
-    step_preparing, step_ready, status_pending, status_paid, status_provisioning,
-    status_ready, status_declined, status_provisioning_failed, status_failed,
-    status_expired, status_refunded, status_topup_ready, choose_again, offline, ready_scan,
-    scan_other, other_device, save_qr, copy_all, share, how_iphone_manual, qr_label,
-    manual_title, smdp_label, code_label, copy, copied, install_iphone, install_android,
-    how_title, how_iphone, how_android, keep_primary, install_before, valid_between,
-    plan_details, usage_title, usage_used, usage_left, usage_measured, topup_title,
-    topup_add, new_purchase, err_email, err_sold_out, err_rate_limited, err_offline,
+    terms_before, terms_link, pay, redirecting,
+    [
+        order_title, order_reference, step_payment,
+        step_preparing, step_ready, status_pending, status_paid, status_provisioning,
+        status_ready, status_declined, status_provisioning_failed, status_failed,
+        status_expired, status_refunded, status_topup_ready, choose_again, offline, ready_scan,
+        scan_other, other_device, save_qr, copy_all, share, how_iphone_manual, qr_label,
+        manual_title, smdp_label, code_label, copy, copied, install_iphone, install_android,
+        how_title, how_iphone, how_android, keep_primary, install_before, valid_between,
+        plan_details, usage_title, usage_used, usage_left, usage_measured, topup_title,
+        topup_add, new_purchase, traveller, status_lines, status_ready_many, line_refunded,
+        share_traveller, copy_traveller,
+    ]
+    err_email, err_sold_out, err_rate_limited, err_offline,
     err_upstream, err_network, err_not_found, err_conflict, err_generic, err_payment_page,
     region_western_europe, region_europe, region_north_america, region_asia,
     region_latin_america, region_middle_east, region_global, widget_label, colon,
     shop_unavailable,
-    travellers_label, travellers_hint, total, traveller, status_lines, status_ready_many,
-    line_refunded, share_traveller, copy_traveller, err_quantity,
+    travellers_label, travellers_hint, total, err_quantity,
 }
 
 impl Strings {
@@ -148,7 +172,7 @@ impl Strings {
 }
 
 /// English.
-pub static EN: Strings = Strings {
+pub static EN: Strings = language! {
     search_label: "Where are you going?",
     search_placeholder: "Search a country or region",
     search_no_match: "No destination matches “{q}”.",
@@ -185,6 +209,7 @@ pub static EN: Strings = Strings {
     terms_link: "plan terms",
     pay: "Continue to payment · {price}",
     redirecting: "Taking you to secure payment…",
+    [
     order_title: "Your order",
     order_reference: "Order reference",
     step_payment: "Payment",
@@ -231,6 +256,13 @@ pub static EN: Strings = Strings {
     topup_title: "Need more data?",
     topup_add: "Add {data} · {price}",
     new_purchase: "Buy another eSIM",
+    traveller: "Traveller {n}",
+    status_lines: "Payment confirmed. {ready} of {total} eSIMs ready…",
+    status_ready_many: "Your {n} eSIMs are ready.",
+    line_refunded: "Refunded: this eSIM no longer works.",
+    share_traveller: "Share with this traveller",
+    copy_traveller: "Copy for this traveller",
+    ]
     err_email: "Enter an email address like name@example.com.",
     err_sold_out: "This plan just sold out. Please choose another.",
     err_rate_limited: "Too many attempts. Please wait a moment and try again.",
@@ -254,17 +286,11 @@ pub static EN: Strings = Strings {
     travellers_label: "How many travellers?",
     travellers_hint: "One eSIM for each traveller, each with its own QR code.",
     total: "Total for {n} travellers: {price}",
-    traveller: "Traveller {n}",
-    status_lines: "Payment confirmed. {ready} of {total} eSIMs ready…",
-    status_ready_many: "Your {n} eSIMs are ready.",
-    line_refunded: "Refunded: this eSIM no longer works.",
-    share_traveller: "Share with this traveller",
-    copy_traveller: "Copy for this traveller",
     err_quantity: "This shop can't sell that many eSIMs of this plan in one order. Choose fewer travellers.",
 };
 
 /// French.
-pub static FR: Strings = Strings {
+pub static FR: Strings = language! {
     search_label: "Où partez-vous\u{202f}?",
     search_placeholder: "Chercher un pays ou une région",
     search_no_match: "Aucune destination ne correspond à «\u{a0}{q}\u{a0}».",
@@ -301,6 +327,7 @@ pub static FR: Strings = Strings {
     terms_link: "conditions du forfait",
     pay: "Payer · {price}",
     redirecting: "Redirection vers le paiement sécurisé…",
+    [
     order_title: "Votre commande",
     order_reference: "Référence de commande",
     step_payment: "Paiement",
@@ -347,6 +374,13 @@ pub static FR: Strings = Strings {
     topup_title: "Besoin de plus de données\u{202f}?",
     topup_add: "Ajouter {data} · {price}",
     new_purchase: "Acheter une autre eSIM",
+    traveller: "Voyageur {n}",
+    status_lines: "Paiement confirmé. eSIM prêtes\u{a0}: {ready} sur {total}…",
+    status_ready_many: "Vos {n} eSIM sont prêtes.",
+    line_refunded: "Remboursée\u{a0}: cette eSIM ne fonctionne plus.",
+    share_traveller: "Partager avec ce voyageur",
+    copy_traveller: "Copier pour ce voyageur",
+    ]
     err_email: "Saisissez une adresse e-mail comme nom@exemple.fr.",
     err_sold_out: "Ce forfait vient d'être épuisé. Choisissez-en un autre.",
     err_rate_limited: "Trop de tentatives. Patientez un instant puis réessayez.",
@@ -370,17 +404,11 @@ pub static FR: Strings = Strings {
     travellers_label: "Combien de voyageurs\u{202f}?",
     travellers_hint: "Une eSIM par voyageur, chacune avec son propre QR code.",
     total: "Total pour {n} voyageurs\u{a0}: {price}",
-    traveller: "Voyageur {n}",
-    status_lines: "Paiement confirmé. eSIM prêtes\u{a0}: {ready} sur {total}…",
-    status_ready_many: "Vos {n} eSIM sont prêtes.",
-    line_refunded: "Remboursée\u{a0}: cette eSIM ne fonctionne plus.",
-    share_traveller: "Partager avec ce voyageur",
-    copy_traveller: "Copier pour ce voyageur",
     err_quantity: "Cette boutique ne peut pas vendre autant d'eSIM de ce forfait en une seule commande. Choisissez moins de voyageurs.",
 };
 
 /// German.
-pub static DE: Strings = Strings {
+pub static DE: Strings = language! {
     search_label: "Wohin reisen Sie?",
     search_placeholder: "Land oder Region suchen",
     search_no_match: "Kein Reiseziel passt zu „{q}“.",
@@ -417,6 +445,7 @@ pub static DE: Strings = Strings {
     terms_link: "Tarifbedingungen",
     pay: "Weiter zur Zahlung · {price}",
     redirecting: "Weiterleitung zur sicheren Zahlung…",
+    [
     order_title: "Ihre Bestellung",
     order_reference: "Bestellnummer",
     step_payment: "Zahlung",
@@ -463,6 +492,13 @@ pub static DE: Strings = Strings {
     topup_title: "Mehr Daten nötig?",
     topup_add: "{data} hinzufügen · {price}",
     new_purchase: "Weitere eSIM kaufen",
+    traveller: "Person {n}",
+    status_lines: "Zahlung bestätigt. {ready} von {total} eSIMs bereit…",
+    status_ready_many: "Ihre {n} eSIMs sind bereit.",
+    line_refunded: "Erstattet: Diese eSIM funktioniert nicht mehr.",
+    share_traveller: "Mit dieser Person teilen",
+    copy_traveller: "Für diese Person kopieren",
+    ]
     err_email: "Geben Sie eine E-Mail-Adresse wie name@beispiel.de ein.",
     err_sold_out: "Dieser Tarif ist gerade ausverkauft. Bitte wählen Sie einen anderen.",
     err_rate_limited: "Zu viele Versuche. Bitte warten Sie einen Moment.",
@@ -486,17 +522,11 @@ pub static DE: Strings = Strings {
     travellers_label: "Wie viele Personen reisen?",
     travellers_hint: "Eine eSIM pro Person, jede mit eigenem QR-Code.",
     total: "Gesamt für {n} Personen: {price}",
-    traveller: "Person {n}",
-    status_lines: "Zahlung bestätigt. {ready} von {total} eSIMs bereit…",
-    status_ready_many: "Ihre {n} eSIMs sind bereit.",
-    line_refunded: "Erstattet: Diese eSIM funktioniert nicht mehr.",
-    share_traveller: "Mit dieser Person teilen",
-    copy_traveller: "Für diese Person kopieren",
     err_quantity: "Dieser Shop kann so viele eSIMs dieses Tarifs nicht in einer Bestellung verkaufen. Wählen Sie weniger Personen.",
 };
 
 /// Spanish.
-pub static ES: Strings = Strings {
+pub static ES: Strings = language! {
     search_label: "¿Adónde viajas?",
     search_placeholder: "Busca un país o una región",
     search_no_match: "Ningún destino coincide con «{q}».",
@@ -533,6 +563,7 @@ pub static ES: Strings = Strings {
     terms_link: "condiciones del plan",
     pay: "Ir al pago · {price}",
     redirecting: "Te llevamos al pago seguro…",
+    [
     order_title: "Tu pedido",
     order_reference: "Referencia del pedido",
     step_payment: "Pago",
@@ -579,6 +610,13 @@ pub static ES: Strings = Strings {
     topup_title: "¿Necesitas más datos?",
     topup_add: "Añadir {data} · {price}",
     new_purchase: "Comprar otra eSIM",
+    traveller: "Viajero {n}",
+    status_lines: "Pago confirmado. eSIM listas: {ready} de {total}…",
+    status_ready_many: "Tus {n} eSIM están listas.",
+    line_refunded: "Reembolsada: esta eSIM ya no funciona.",
+    share_traveller: "Compartir con este viajero",
+    copy_traveller: "Copiar para este viajero",
+    ]
     err_email: "Escribe un correo como nombre@ejemplo.es.",
     err_sold_out: "Este plan se acaba de agotar. Elige otro.",
     err_rate_limited: "Demasiados intentos. Espera un momento e inténtalo de nuevo.",
@@ -602,17 +640,11 @@ pub static ES: Strings = Strings {
     travellers_label: "¿Cuántos viajeros?",
     travellers_hint: "Una eSIM por viajero, cada una con su propio código QR.",
     total: "Total para {n} viajeros: {price}",
-    traveller: "Viajero {n}",
-    status_lines: "Pago confirmado. eSIM listas: {ready} de {total}…",
-    status_ready_many: "Tus {n} eSIM están listas.",
-    line_refunded: "Reembolsada: esta eSIM ya no funciona.",
-    share_traveller: "Compartir con este viajero",
-    copy_traveller: "Copiar para este viajero",
     err_quantity: "Esta tienda no puede vender tantas eSIM de este plan en un solo pedido. Elige menos viajeros.",
 };
 
 /// Italian.
-pub static IT: Strings = Strings {
+pub static IT: Strings = language! {
     search_label: "Dove vai?",
     search_placeholder: "Cerca un paese o una regione",
     search_no_match: "Nessuna destinazione corrisponde a «{q}».",
@@ -649,6 +681,7 @@ pub static IT: Strings = Strings {
     terms_link: "condizioni del piano",
     pay: "Vai al pagamento · {price}",
     redirecting: "Ti portiamo al pagamento sicuro…",
+    [
     order_title: "Il tuo ordine",
     order_reference: "Riferimento ordine",
     step_payment: "Pagamento",
@@ -695,6 +728,13 @@ pub static IT: Strings = Strings {
     topup_title: "Servono più dati?",
     topup_add: "Aggiungi {data} · {price}",
     new_purchase: "Acquista un'altra eSIM",
+    traveller: "Viaggiatore {n}",
+    status_lines: "Pagamento confermato. eSIM pronte: {ready} di {total}…",
+    status_ready_many: "Le tue {n} eSIM sono pronte.",
+    line_refunded: "Rimborsata: questa eSIM non funziona più.",
+    share_traveller: "Condividi con questo viaggiatore",
+    copy_traveller: "Copia per questo viaggiatore",
+    ]
     err_email: "Inserisci un indirizzo email come nome@esempio.it.",
     err_sold_out: "Questo piano è appena esaurito. Scegline un altro.",
     err_rate_limited: "Troppi tentativi. Attendi un momento e riprova.",
@@ -718,12 +758,6 @@ pub static IT: Strings = Strings {
     travellers_label: "Quanti viaggiatori?",
     travellers_hint: "Una eSIM per ogni viaggiatore, ciascuna con il proprio codice QR.",
     total: "Totale per {n} viaggiatori: {price}",
-    traveller: "Viaggiatore {n}",
-    status_lines: "Pagamento confermato. eSIM pronte: {ready} di {total}…",
-    status_ready_many: "Le tue {n} eSIM sono pronte.",
-    line_refunded: "Rimborsata: questa eSIM non funziona più.",
-    share_traveller: "Condividi con questo viaggiatore",
-    copy_traveller: "Copia per questo viaggiatore",
     err_quantity: "Questo negozio non può vendere così tante eSIM di questo piano in un solo ordine. Scegli meno viaggiatori.",
 };
 

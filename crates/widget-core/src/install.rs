@@ -2,8 +2,10 @@
 //! first on it, one-tap install links from the LPA string, and the eSIM's details as
 //! text.
 
+#[cfg(feature = "status")]
 use simology_proxy_api::Esim;
 
+#[cfg(feature = "status")]
 use crate::i18n::Strings;
 
 /// The traveller's platform, from the user agent.
@@ -75,6 +77,7 @@ impl Platform {
 
 /// The eSIM's details, one a line, labelled in the language (for the clipboard and the
 /// share sheet): SM-DP+ address, activation code, LPA string and ICCID.
+#[cfg(feature = "status")]
 pub fn details(esim: &Esim, t: &Strings) -> String {
     let c = t.colon;
     format!(
@@ -139,6 +142,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "status")]
     fn details_are_labelled_in_the_language() {
         let esim = Esim {
             iccid: "8988307000001234567".into(),

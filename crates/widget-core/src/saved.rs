@@ -1,6 +1,10 @@
 //! Orders remembered in the browser (localStorage), so a reload or a later visit
 //! finds them; and which one the widget shows on load.
 
+use std::fmt;
+
+use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
+use serde::de::{self, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use simology_proxy_api::{DestinationId, OrderRef, PaymentReturn};
 
@@ -42,25 +46,40 @@ fn is_one(n: &u32) -> bool {
 
 /// Reads a saved destination: `{kind, code}`, or the bare code that versions before
 /// the kind was saved wrote (two capitals were a country; anything else a region).
+///
+/// A visitor of its own rather than an untagged enum: serde buffers an untagged
+/// enum's input to try each variant, and that buffering is kilobytes of the widget's
+/// wasm for one field.
 fn destination_or_legacy_code<'de, D: Deserializer<'de>>(d: D) -> Result<DestinationId, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Stored {
-        Typed(DestinationId),
-        Legacy(String),
-    }
-    match Stored::deserialize(d)? {
-        Stored::Typed(id) => Ok(id),
-        Stored::Legacy(code) => {
+    struct Stored;
+
+    impl<'de> Visitor<'de> for Stored {
+        type Value = DestinationId;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a destination or a destination's code")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<DestinationId, A::Error> {
+            DestinationId::deserialize(MapAccessDeserializer::new(map))
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<DestinationId, A::Error> {
+            DestinationId::deserialize(SeqAccessDeserializer::new(seq))
+        }
+
+        fn visit_str<E: de::Error>(self, code: &str) -> Result<DestinationId, E> {
             let country = code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase());
             let id = if country {
-                DestinationId::country(&code)
+                DestinationId::country(code)
             } else {
-                DestinationId::region(&code)
+                DestinationId::region(code)
             };
-            id.ok_or_else(|| serde::de::Error::custom("not a destination"))
+            id.ok_or_else(|| E::custom("not a destination"))
         }
     }
+
+    d.deserialize_any(Stored)
 }
 
 /// The most recent orders first, at most 10, none older than 30 days.

@@ -1,8 +1,11 @@
 //! Order status: what the traveller is told, the progress steps, and when to poll next
 //! (the pace of reads, the backoff after failures, the wait when rate-limited).
 
-use simology_proxy_api::{Esim, LineState, OrderDetail, OrderState, OrderView};
+use simology_proxy_api::OrderState;
+#[cfg(feature = "status")]
+use simology_proxy_api::{Esim, LineState, OrderDetail, OrderView};
 
+#[cfg(feature = "status")]
 use crate::i18n::{fill, Strings};
 
 /// The progress steps shown while an order completes.
@@ -44,6 +47,7 @@ pub fn steps(state: OrderState) -> Option<[(Step, StepState); 3]> {
 }
 
 /// The sentence for the live region.
+#[cfg(feature = "status")]
 pub fn message(order: &OrderView, t: &Strings) -> &'static str {
     match order.state {
         OrderState::Pending => t.status_pending,
@@ -61,6 +65,7 @@ pub fn message(order: &OrderView, t: &Strings) -> &'static str {
     }
 }
 
+#[cfg(feature = "status")]
 /// The sentence for an order of several eSIMs, where it differs from [`message`]'s:
 /// how many have arrived while they are prepared ("2 of 3 eSIMs ready"), and how many
 /// work once the order is ready ("Your 3 eSIMs are ready"; one left working is "Your
@@ -89,6 +94,7 @@ pub fn lines_message(order: &OrderDetail, t: &Strings) -> Option<String> {
     }
 }
 
+#[cfg(feature = "status")]
 /// One traveller's card in the ready view of an order of several eSIMs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Traveller<'a> {
@@ -104,6 +110,7 @@ pub struct Traveller<'a> {
     pub open: bool,
 }
 
+#[cfg(feature = "status")]
 /// The travellers' cards of a ready order of several eSIMs, one per line. `None` for
 /// an order of one eSIM (shown as one eSIM, with no "Traveller 1"), and for a top-up.
 pub fn travellers(order: &OrderDetail) -> Option<Vec<Traveller<'_>>> {
@@ -213,9 +220,12 @@ pub fn rate_limited_ms(retry_after: Option<u64>) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(feature = "status")]
     use crate::i18n::{EN, FR};
+    #[cfg(feature = "status")]
     use simology_proxy_api::{CurrencyCode, Line, OrderPlan, OrderRef, Price};
 
+    #[cfg(feature = "status")]
     fn order(state: OrderState, reason: Option<&str>) -> OrderView {
         OrderView {
             order_ref: OrderRef::from_bits(1),
@@ -270,6 +280,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "status")]
     fn messages_name_the_failure() {
         assert_eq!(
             message(&order(OrderState::Failed, Some("payment_declined")), &EN),
@@ -292,6 +303,7 @@ mod tests {
         assert_eq!(message(&topup, &EN), EN.status_topup_ready);
     }
 
+    #[cfg(feature = "status")]
     fn several(state: OrderState, lines: &[LineState], total: u32) -> OrderDetail {
         let mut order = order(state, None);
         order.plan.quantity = total;
@@ -313,6 +325,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "status")]
     fn orders_of_several_esims_say_how_many() {
         use LineState::{Ready, Refunded};
         let provisioning = several(OrderState::Provisioning, &[Ready, Ready], 3);
@@ -356,6 +369,7 @@ mod tests {
         assert_eq!(lines_message(&topup, &EN), None);
     }
 
+    #[cfg(feature = "status")]
     fn esim(iccid: &str) -> Esim {
         Esim {
             iccid: iccid.into(),
@@ -367,6 +381,7 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "status")]
     /// A ready order of `lines`, each with its credentials (as the proxy would leave a
     /// refunded one's, to check that the widget withholds them all the same).
     fn ready_with(lines: &[LineState]) -> OrderDetail {
@@ -382,6 +397,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "status")]
     fn each_traveller_has_a_card_in_line_order_with_the_first_open() {
         use LineState::Ready;
         let order = ready_with(&[Ready, Ready, Ready]);
@@ -403,6 +419,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "status")]
     fn a_refunded_line_keeps_its_place_and_shows_no_credentials() {
         use LineState::{Ready, Refunded};
         let order = ready_with(&[Refunded, Ready, Ready]);
@@ -415,6 +432,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "status")]
     fn an_order_of_one_and_a_topup_have_no_travellers() {
         use LineState::Ready;
         assert_eq!(travellers(&ready_with(&[Ready])), None);
