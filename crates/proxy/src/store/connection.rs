@@ -9,7 +9,7 @@ use serde::{de::DeserializeOwned, Serialize};
 use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyPool, Executor};
 
-use super::events::Ingest;
+use super::ingest::Ingest;
 use super::notify::Changes;
 use crate::domain::OrderRef;
 

@@ -1,8 +1,9 @@
 //! The store: orders and webhook events, in SQLite (default) or PostgreSQL, chosen by
 //! the database URL. All SQL of the proxy lives below this module: a file per table
 //! (`orders.rs`, `events.rs`, and `funnel.rs` for affiliates: attribution of orders and
-//! the funnel's daily counts); `connection.rs` opens the database and applies the
-//! migrations; `notify.rs` announces order changes.
+//! the funnel's daily counts); `ingest.rs` stores received webhooks by group commit;
+//! `connection.rs` opens the database and applies the migrations; `notify.rs`
+//! announces order changes.
 //!
 //! Writes that change an order use optimistic concurrency (`WHERE version = ?`) and
 //! are retried, so concurrent webhooks, reconcilers and replicas never lose an update.
@@ -12,6 +13,7 @@
 mod connection;
 mod events;
 mod funnel;
+mod ingest;
 mod notify;
 mod orders;
 

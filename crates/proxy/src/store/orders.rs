@@ -8,7 +8,6 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, AnyPool, Row, Transaction};
 
 use super::connection::{from_json, json, stored_ref, Store};
-use super::events;
 use super::notify::{Changes, Changing};
 use crate::clock::{duration_ms, now_ms};
 use crate::domain::{Locale, OrderRef, RefTag, ReturnUrl, Sku};
@@ -128,6 +127,26 @@ async fn order_where(
     row.as_ref().map(order_from_row).transpose()
 }
 
+/// Marks an event applied to `order_ref`, in the transaction that changed the order.
+async fn mark_applied(
+    tx: &mut Transaction<'_, Any>,
+    event_id: &str,
+    order_ref: &OrderRef,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE webhook_events SET processed_at = $2, payload = NULL, last_error = NULL, \
+         order_ref = $3, attempts = attempts + 1 WHERE event_id = $1",
+    )
+    .bind(event_id)
+    .bind(now)
+    .bind(order_ref.as_str())
+    .execute(&mut **tx)
+    .await
+    .context("marking an event processed")?;
+    Ok(())
+}
+
 /// How many times a change of an order is tried again on a fresh read when another
 /// writer changed the order first.
 const OPTIMISTIC_ATTEMPTS: usize = 20;
@@ -190,7 +209,7 @@ pub(super) async fn merge_facts(
             }
         };
         if let Some(event_id) = event_id {
-            events::mark_applied(tx, event_id, order_ref, now).await?;
+            mark_applied(tx, event_id, order_ref, now).await?;
         }
         return Ok((written, changing));
     }
