@@ -38,16 +38,10 @@ async fn usage_and_a_paid_top_up() {
     assert!(offers
         .iter()
         .all(|o| o["destination"] == "US" && o["available"] == true));
-    let r = app
-        .http
-        .post(format!("{}/api/orders/{order_ref}/topups", app.url))
-        .header("origin", ORIGIN)
-        .json(&topup_body("US-1GB-7D"))
-        .send()
-        .await
-        .expect("answer");
-    assert_eq!(r.status(), 200);
-    let topup: Value = r.json().await.expect("json");
+    let (status, topup) = app
+        .post_topup(&order_ref, None, &topup_body("US-1GB-7D"))
+        .await;
+    assert_eq!(status, 200, "{topup}");
     let topup_ref = topup["order_ref"].as_str().expect("ref").to_owned();
     app.pay(topup["payment_url"].as_str().expect("url"), CARD_SUCCESS)
         .await;
@@ -157,25 +151,14 @@ async fn buy_topup(
     iccid: Option<&str>,
     email: Option<&str>,
 ) -> (u16, Value) {
-    let path = match iccid {
-        Some(iccid) => format!("/api/orders/{order_ref}/lines/{iccid}/topups"),
-        None => format!("/api/orders/{order_ref}/topups"),
-    };
-    let mut body = json!({"sku": "US-1GB-7D", "locale": "en", "intent_id": intent(),
-        "return_url": RETURN_URL});
-    if let Some(email) = email {
-        body["email"] = email.into();
+    let mut body = topup_body("US-1GB-7D");
+    match email {
+        Some(email) => body["email"] = email.into(),
+        None => {
+            body.as_object_mut().expect("an object").remove("email");
+        }
     }
-    let r = app
-        .http
-        .post(format!("{}{path}", app.url))
-        .header("origin", ORIGIN)
-        .json(&body)
-        .send()
-        .await
-        .expect("answer");
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
+    app.post_topup(order_ref, iccid, &body).await
 }
 
 /// The email of the upstream session an order of the proxy made.

@@ -216,6 +216,30 @@ pub fn topup_body(sku: &str) -> Value {
 }
 
 impl TestApp {
+    /// `POST`s a top-up of the order (or, with `iccid`, of one of its lines) from the
+    /// allowed origin; returns the status and the answer.
+    pub async fn post_topup(
+        &self,
+        order_ref: &str,
+        iccid: Option<&str>,
+        body: &Value,
+    ) -> (u16, Value) {
+        let path = match iccid {
+            Some(iccid) => format!("/api/orders/{order_ref}/lines/{iccid}/topups"),
+            None => format!("/api/orders/{order_ref}/topups"),
+        };
+        let r = self
+            .http
+            .post(format!("{}{path}", self.url))
+            .header("origin", ORIGIN)
+            .json(body)
+            .send()
+            .await
+            .expect("answer");
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
     /// Runs a `simology-proxy` command with this proxy's settings (its store).
     pub fn command(&self, args: &[&str]) -> (bool, String, String) {
         proxy_command(
@@ -400,18 +424,8 @@ pub async fn wait_for_state_at(
 /// `deadline`), from `/metrics`: how a test tells a wake-up from a deadline without
 /// timing it.
 pub async fn long_polls_at(http: &reqwest::Client, base: &str, answered: &str) -> u64 {
-    let text = http
-        .get(format!("{base}/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
-    let name = format!("simology_long_polls_total{{answered=\"{answered}\"}} ");
-    text.lines()
-        .find_map(|l| l.strip_prefix(&name))
-        .map_or(0, |n| n.trim().parse().expect("a count"))
+    let name = format!("simology_long_polls_total{{answered=\"{answered}\"}}");
+    metric_at(http, base, &name).await.map_or(0, |n| n as u64)
 }
 
 /// Signs a body as the sandbox does.

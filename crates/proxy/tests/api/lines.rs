@@ -131,19 +131,10 @@ async fn usage_and_a_top_up_for_line_2_leave_lines_1_and_3_untouched() {
     assert!(offers["offers"]
         .as_array()
         .is_some_and(|o| o.iter().any(|p| p["sku"] == "US-1GB-7D")));
-    let r = app
-        .http
-        .post(format!(
-            "{}/api/orders/{order_ref}/lines/{}/topups",
-            app.url, iccids[1]
-        ))
-        .header("origin", ORIGIN)
-        .json(&topup_body("US-1GB-7D"))
-        .send()
-        .await
-        .expect("answer");
-    assert_eq!(r.status(), 200);
-    let topup: Value = r.json().await.expect("json");
+    let (status, topup) = app
+        .post_topup(&order_ref, Some(&iccids[1]), &topup_body("US-1GB-7D"))
+        .await;
+    assert_eq!(status, 200, "{topup}");
     let topup_ref = topup["order_ref"].as_str().expect("ref").to_owned();
     app.pay(topup["payment_url"].as_str().expect("url"), CARD_SUCCESS)
         .await;
