@@ -8,6 +8,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
+use crate::json::{FromJson, ToJson};
 use simology_proxy_api::{Beacon, CheckoutRequest, CheckoutResponse, ErrorBody, ErrorCode};
 use wasm_bindgen::JsValue;
 
@@ -121,21 +122,18 @@ impl Http {
         }
     }
 
-    fn get<T: serde::de::DeserializeOwned + 'static>(
-        &self,
-        path: String,
-    ) -> Fut<Result<T, Failure>> {
+    fn get<T: FromJson + 'static>(&self, path: String) -> Fut<Result<T, Failure>> {
         let url = format!("{}{path}", self.base);
         Box::pin(async move { decode(exchange(url, None).await?) })
     }
 
-    fn post<B: serde::Serialize, T: serde::de::DeserializeOwned + 'static>(
+    fn post<B: ToJson, T: FromJson + 'static>(
         &self,
         path: String,
         body: &B,
     ) -> Fut<Result<T, Failure>> {
         let url = format!("{}{path}", self.base);
-        let body = serde_json::to_string(body).ok();
+        let body = crate::json::to_string(body);
         Box::pin(async move { decode(exchange(url, Some(body.ok_or(Failure::Network)?)).await?) })
     }
 }
@@ -199,7 +197,7 @@ async fn exchange(url: String, body: Option<String>) -> Result<(u16, JsValue), F
 }
 
 /// A success's JSON as `T`.
-fn decode<T: serde::de::DeserializeOwned>((status, value): (u16, JsValue)) -> Result<T, Failure> {
+fn decode<T: FromJson>((status, value): (u16, JsValue)) -> Result<T, Failure> {
     crate::json::from_value(value).map_err(|_| Failure::Api {
         status,
         code: ErrorCode::Unknown,
@@ -233,7 +231,7 @@ impl Backend for Http {
     }
 
     fn beacon(&self, beacon: &Beacon) {
-        if let Ok(body) = serde_json::to_string(beacon) {
+        if let Some(body) = crate::json::to_string(beacon) {
             crate::browser::send_beacon(&format!("{}/api/beacons", self.base), &body);
         }
     }

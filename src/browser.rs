@@ -61,7 +61,7 @@ pub fn save_order(order: SavedOrder) {
         .collect();
     all.push(order);
     let all = prune(all, now_ms());
-    if let (Some(s), Ok(text)) = (storage(), serde_json::to_string(&all)) {
+    if let (Some(s), Some(text)) = (storage(), crate::json::to_string(&all)) {
         // A full or disabled storage only loses the convenience of finding the order
         // again on reload; the fragment and the email still lead back to it.
         let _ = s.set_item(STORAGE_KEY, &text);

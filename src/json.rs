@@ -1,19 +1,34 @@
-//! Reading the proxy's JSON with the browser's own parser.
+//! The proxy's JSON (and the orders saved in localStorage), read and written with the
+//! browser's own `JSON`.
 //!
-//! `JSON.parse` turns the text into JavaScript values, and [`from_str`] walks them
-//! with serde, so the widget's types keep their `Deserialize` derives. The wasm then
-//! carries no JSON parser, no float-parsing tables and no error-message formatting:
-//! about a tenth of the widget's download (see the README's Performance section).
-//! Writing JSON (requests, saved orders) stays with `serde_json`, which is small
-//! when it only serializes.
+//! `JSON.parse` turns the text into JavaScript values, and [`FromJson`] reads each
+//! field the widget needs from them by name; [`ToJson`] builds the JavaScript object
+//! of a request and `JSON.stringify` writes it. The wasm then carries no JSON parser or
+//! writer, no float-parsing tables, no error-message formatting, and none of serde's
+//! generated visitors (one per type, each matching every field name): a few calls per
+//! field instead. The types keep their serde derives for the proxy; the browser tests
+//! (`tests/json.rs`) hold both directions to what `serde_json` reads and writes.
 //!
+//! The readers follow serde's rules for these types: unknown fields are skipped, a
+//! missing or `null` `Option` is `None`, a missing field with a serde default takes
+//! that default, and anything else missing or of the wrong type is [`Invalid`].
 //! Numbers are JavaScript numbers: an integer beyond 2^53 is not exact there, so it
 //! is refused rather than read wrongly (no field of the proxy's API comes near it).
 
 use std::fmt;
 
-use js_sys::{Array, Object};
-use serde::de::{self, DeserializeOwned, IntoDeserializer, Visitor};
+use js_sys::{Array, Object, Reflect};
+use simology_proxy_api::{
+    Beacon, CatalogResponse, CheckoutRequest, CheckoutResponse, CurrencyCode, Destination,
+    DestinationId, DestinationKind, DestinationsResponse, ErrorBody, ErrorCode, ErrorDetail,
+    FunnelEvent, OrderRef, Plan, Price,
+};
+#[cfg(feature = "status")]
+use simology_proxy_api::{
+    Esim, Line, LineState, OrderDetail, OrderPlan, OrderState, OrderView, TopupOffers,
+    TopupRequest, UsageView,
+};
+use simology_widget_core::saved::SavedOrder;
 use wasm_bindgen::{JsCast, JsValue};
 
 /// The text was not JSON, or not the JSON of the type asked for. It carries no
@@ -29,20 +44,21 @@ impl fmt::Display for Invalid {
 
 impl std::error::Error for Invalid {}
 
-impl de::Error for Invalid {
-    // Every serde error (wrong type, missing field, unknown variant) arrives here with
-    // its message still unformatted; dropping it keeps `core::fmt` out of this path.
-    fn custom<T: fmt::Display>(_message: T) -> Self {
-        Invalid
-    }
+/// A type the widget reads from a parsed JSON value.
+pub trait FromJson: Sized {
+    /// `Self` from `value`.
+    ///
+    /// # Errors
+    /// [`Invalid`] when the value does not describe a `Self`.
+    fn from_json(value: JsValue) -> Result<Self, Invalid>;
 }
 
 /// `T` from JSON text.
 ///
 /// # Errors
 /// [`Invalid`] when the text is not JSON or does not describe a `T`.
-pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, Invalid> {
-    from_value(parse(text)?)
+pub fn from_str<T: FromJson>(text: &str) -> Result<T, Invalid> {
+    T::from_json(parse(text)?)
 }
 
 /// JSON text as a JavaScript value.
@@ -57,170 +73,483 @@ pub fn parse(text: &str) -> Result<JsValue, Invalid> {
 ///
 /// # Errors
 /// [`Invalid`] when the value does not describe a `T`.
-pub fn from_value<T: DeserializeOwned>(value: JsValue) -> Result<T, Invalid> {
-    T::deserialize(Value(value))
+pub fn from_value<T: FromJson>(value: JsValue) -> Result<T, Invalid> {
+    T::from_json(value)
+}
+
+/// An object's member `name`: `undefined` when it has none. Not generic and never
+/// inlined: every field of every type reads through this one copy.
+#[inline(never)]
+fn member(object: &JsValue, name: &str) -> Result<JsValue, Invalid> {
+    // `Reflect.get` throws for `null`, `undefined` and other non-objects; an array
+    // has none of the API's member names, so its fields read as missing.
+    if !object.is_object() || Array::is_array(object) {
+        return Err(Invalid);
+    }
+    Reflect::get(object, &JsValue::from_str(name)).map_err(|_| Invalid)
+}
+
+/// A required member.
+fn field<T: FromJson>(object: &JsValue, name: &str) -> Result<T, Invalid> {
+    T::from_json(member(object, name)?)
+}
+
+/// A member that serde would take as `default` when it is missing.
+fn field_or<T: FromJson>(object: &JsValue, name: &str, default: T) -> Result<T, Invalid> {
+    let value = member(object, name)?;
+    if value.is_undefined() {
+        Ok(default)
+    } else {
+        T::from_json(value)
+    }
 }
 
 /// The largest integer that a JavaScript number holds exactly, plus one.
 const EXACT: f64 = 9_007_199_254_740_992.0;
 
-/// What a JavaScript value is, as serde's data model sees it.
-enum Kind {
-    Unit,
-    Bool(bool),
-    U64(u64),
-    I64(i64),
-    F64(f64),
-    String(String),
-    Seq(Array),
-    /// An object's `[key, value]` pairs.
-    Map(Array),
-    Other,
+/// An integer that a JavaScript number holds exactly, as `i64`. Not generic.
+#[inline(never)]
+fn integer(value: &JsValue) -> Result<i64, Invalid> {
+    match value.as_f64() {
+        // The range check keeps the cast lossless.
+        Some(n) if n.fract() == 0.0 && n.abs() < EXACT => Ok(n as i64),
+        _ => Err(Invalid),
+    }
 }
 
-impl Kind {
-    /// Not generic and never inlined: each type's `deserialize_any` (one per visitor)
-    /// calls it rather than carrying its own copy of these calls into JavaScript.
-    #[inline(never)]
-    fn of(value: JsValue) -> Kind {
+/// The string value of one of `all`, by its JSON name.
+fn named<T: Copy>(value: &JsValue, all: &[T], name: fn(T) -> &'static str) -> Option<T> {
+    let text = value.as_string()?;
+    all.iter().copied().find(|&v| name(v) == text)
+}
+
+impl FromJson for String {
+    fn from_json(value: JsValue) -> Result<Self, Invalid> {
+        value.as_string().ok_or(Invalid)
+    }
+}
+
+impl FromJson for bool {
+    fn from_json(value: JsValue) -> Result<Self, Invalid> {
+        value.as_bool().ok_or(Invalid)
+    }
+}
+
+impl FromJson for i64 {
+    fn from_json(value: JsValue) -> Result<Self, Invalid> {
+        integer(&value)
+    }
+}
+
+impl FromJson for u64 {
+    fn from_json(value: JsValue) -> Result<Self, Invalid> {
+        u64::try_from(integer(&value)?).map_err(|_| Invalid)
+    }
+}
+
+impl FromJson for u32 {
+    fn from_json(value: JsValue) -> Result<Self, Invalid> {
+        u32::try_from(integer(&value)?).map_err(|_| Invalid)
+    }
+}
+
+impl FromJson for u8 {
+    fn from_json(value: JsValue) -> Result<Self, Invalid> {
+        u8::try_from(integer(&value)?).map_err(|_| Invalid)
+    }
+}
+
+impl<T: FromJson> FromJson for Option<T> {
+    fn from_json(value: JsValue) -> Result<Self, Invalid> {
         if value.is_null() || value.is_undefined() {
-            return Kind::Unit;
-        }
-        if let Some(b) = value.as_bool() {
-            return Kind::Bool(b);
-        }
-        if let Some(n) = value.as_f64() {
-            if n.fract() == 0.0 && n.abs() < EXACT {
-                // Exact in both: the range check above keeps the casts lossless.
-                return if n >= 0.0 {
-                    Kind::U64(n as u64)
-                } else {
-                    Kind::I64(n as i64)
-                };
-            }
-            return Kind::F64(n);
-        }
-        if let Some(s) = value.as_string() {
-            return Kind::String(s);
-        }
-        if Array::is_array(&value) {
-            return Kind::Seq(value.unchecked_into());
-        }
-        if value.is_object() {
-            return Kind::Map(Object::entries(value.unchecked_ref()));
-        }
-        Kind::Other
-    }
-}
-
-/// A parsed JavaScript value, as a serde deserializer.
-struct Value(JsValue);
-
-impl<'de> de::Deserializer<'de> for Value {
-    type Error = Invalid;
-
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Invalid> {
-        match Kind::of(self.0) {
-            Kind::Unit => visitor.visit_unit(),
-            Kind::Bool(b) => visitor.visit_bool(b),
-            Kind::U64(n) => visitor.visit_u64(n),
-            Kind::I64(n) => visitor.visit_i64(n),
-            Kind::F64(n) => visitor.visit_f64(n),
-            Kind::String(s) => visitor.visit_string(s),
-            Kind::Seq(items) => visitor.visit_seq(Items { items, next: 0 }),
-            Kind::Map(entries) => visitor.visit_map(Entries {
-                entries,
-                next: 0,
-                value: None,
-            }),
-            Kind::Other => Err(Invalid),
-        }
-    }
-
-    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Invalid> {
-        if self.0.is_null() || self.0.is_undefined() {
-            visitor.visit_none()
+            Ok(None)
         } else {
-            visitor.visit_some(self)
+            T::from_json(value).map(Some)
         }
     }
-
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        _variants: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, Invalid> {
-        // The API's enums are all unit variants, written as strings.
-        let name = self.0.as_string().ok_or(Invalid)?;
-        visitor.visit_enum(name.into_deserializer())
-    }
-
-    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Invalid> {
-        // An unknown field: nothing to walk.
-        visitor.visit_unit()
-    }
-
-    serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf unit unit_struct newtype_struct seq tuple
-        tuple_struct map struct identifier
-    }
 }
 
-/// An array's items.
-struct Items {
-    items: Array,
-    next: u32,
-}
-
-impl<'de> de::SeqAccess<'de> for Items {
-    type Error = Invalid;
-
-    fn next_element_seed<T: de::DeserializeSeed<'de>>(
-        &mut self,
-        seed: T,
-    ) -> Result<Option<T::Value>, Invalid> {
-        if self.next >= self.items.length() {
-            return Ok(None);
+impl<T: FromJson> FromJson for Vec<T> {
+    fn from_json(value: JsValue) -> Result<Self, Invalid> {
+        if !Array::is_array(&value) {
+            return Err(Invalid);
         }
-        let item = self.items.get(self.next);
-        self.next += 1;
-        seed.deserialize(Value(item)).map(Some)
-    }
-
-    fn size_hint(&self) -> Option<usize> {
-        Some(self.items.length().saturating_sub(self.next) as usize)
+        let items: Array = value.unchecked_into();
+        (0..items.length())
+            .map(|i| T::from_json(items.get(i)))
+            .collect()
     }
 }
 
-/// An object's `[key, value]` pairs.
-struct Entries {
-    entries: Array,
-    next: u32,
-    value: Option<JsValue>,
+impl FromJson for CurrencyCode {
+    fn from_json(value: JsValue) -> Result<Self, Invalid> {
+        value
+            .as_string()
+            .and_then(|code| CurrencyCode::parse(&code))
+            .ok_or(Invalid)
+    }
 }
 
-impl<'de> de::MapAccess<'de> for Entries {
-    type Error = Invalid;
+impl FromJson for OrderRef {
+    fn from_json(value: JsValue) -> Result<Self, Invalid> {
+        value
+            .as_string()
+            .and_then(|text| OrderRef::parse(&text))
+            .ok_or(Invalid)
+    }
+}
 
-    fn next_key_seed<K: de::DeserializeSeed<'de>>(
-        &mut self,
-        seed: K,
-    ) -> Result<Option<K::Value>, Invalid> {
-        if self.next >= self.entries.length() {
-            return Ok(None);
+impl FromJson for DestinationKind {
+    fn from_json(value: JsValue) -> Result<Self, Invalid> {
+        named(&value, &DestinationKind::ALL, DestinationKind::as_str).ok_or(Invalid)
+    }
+}
+
+impl FromJson for ErrorCode {
+    fn from_json(value: JsValue) -> Result<Self, Invalid> {
+        // A code this version does not know is `Unknown`, as serde's `other` reads it;
+        // a value that is not a string is no code at all.
+        if value.as_string().is_none() {
+            return Err(Invalid);
         }
-        let pair: Array = self.entries.get(self.next).unchecked_into();
-        self.next += 1;
-        self.value = Some(pair.get(1));
-        seed.deserialize(Value(pair.get(0))).map(Some)
+        Ok(named(&value, &ErrorCode::KNOWN, ErrorCode::as_str).unwrap_or(ErrorCode::Unknown))
+    }
+}
+
+/// `FromJson` for a struct whose fields are its JSON members of the same names, each
+/// required unless given as `name = default` (serde's `#[serde(default)]`).
+macro_rules! from_json_struct {
+    ($ty:ident { $($field:ident $(= $default:expr)?),* $(,)? }) => {
+        impl FromJson for $ty {
+            fn from_json(value: JsValue) -> Result<Self, Invalid> {
+                Ok($ty {
+                    $($field: from_json_struct!(@read value, $field $(, $default)?),)*
+                })
+            }
+        }
+    };
+    (@read $value:ident, $field:ident) => {
+        field(&$value, stringify!($field))?
+    };
+    (@read $value:ident, $field:ident, $default:expr) => {
+        field_or(&$value, stringify!($field), $default)?
+    };
+}
+
+from_json_struct!(Price {
+    minor,
+    currency,
+    decimals
+});
+from_json_struct!(DestinationId { kind, code });
+from_json_struct!(Destination {
+    kind,
+    code,
+    name,
+    plan_count,
+    lowest_price,
+    countries
+});
+from_json_struct!(DestinationsResponse {
+    destinations,
+    updated_at
+});
+from_json_struct!(Plan {
+    sku,
+    name,
+    kind,
+    destination,
+    coverage,
+    data_mb,
+    validity_days,
+    price,
+    available,
+    terms_url,
+});
+from_json_struct!(CatalogResponse {
+    destination,
+    plans,
+    updated_at
+});
+from_json_struct!(CheckoutResponse {
+    order_ref,
+    payment_url,
+    expires_at
+});
+from_json_struct!(ErrorDetail {
+    code,
+    message,
+    field,
+    retry_after,
+    request_id
+});
+from_json_struct!(ErrorBody { error });
+
+/// A saved order's destination: `{kind, code}`, or the bare code that versions before
+/// the kind was saved wrote (see `SavedOrder::legacy_destination`).
+struct SavedDestination(DestinationId);
+
+impl FromJson for SavedDestination {
+    fn from_json(value: JsValue) -> Result<Self, Invalid> {
+        match value.as_string() {
+            Some(code) => SavedOrder::legacy_destination(&code).ok_or(Invalid),
+            None => DestinationId::from_json(value),
+        }
+        .map(SavedDestination)
+    }
+}
+
+impl FromJson for SavedOrder {
+    fn from_json(value: JsValue) -> Result<Self, Invalid> {
+        Ok(SavedOrder {
+            order_ref: field(&value, "order_ref")?,
+            instance: field(&value, "instance")?,
+            sku: field(&value, "sku")?,
+            destination: field::<SavedDestination>(&value, "destination")?.0,
+            name: field(&value, "name")?,
+            quantity: field_or(&value, "quantity", 1)?,
+            started_ms: field(&value, "started_ms")?,
+            done: field(&value, "done")?,
+        })
+    }
+}
+
+#[cfg(feature = "status")]
+impl FromJson for OrderState {
+    fn from_json(value: JsValue) -> Result<Self, Invalid> {
+        named(&value, &OrderState::ALL, OrderState::as_str).ok_or(Invalid)
+    }
+}
+
+#[cfg(feature = "status")]
+impl FromJson for LineState {
+    fn from_json(value: JsValue) -> Result<Self, Invalid> {
+        named(&value, &LineState::ALL, LineState::as_str).ok_or(Invalid)
+    }
+}
+
+#[cfg(feature = "status")]
+from_json_struct!(OrderPlan {
+    sku,
+    name,
+    coverage,
+    data_mb,
+    validity_days,
+    quantity,
+    price,
+    terms_url,
+});
+#[cfg(feature = "status")]
+from_json_struct!(Esim {
+    iccid,
+    lpa,
+    smdp_address,
+    activation_code,
+    valid_from,
+    valid_until,
+});
+#[cfg(feature = "status")]
+from_json_struct!(OrderView {
+    order_ref,
+    state,
+    reason,
+    plan,
+    esim,
+    topup_of,
+    email_on_file = false,
+    version,
+    updated_at,
+});
+#[cfg(feature = "status")]
+from_json_struct!(Line { iccid, state, esim });
+
+/// The order's fields beside its lines, in one object (serde's `flatten`).
+#[cfg(feature = "status")]
+impl FromJson for OrderDetail {
+    fn from_json(value: JsValue) -> Result<Self, Invalid> {
+        Ok(OrderDetail {
+            lines: field(&value, "lines")?,
+            lines_ready: field(&value, "lines_ready")?,
+            lines_total: field(&value, "lines_total")?,
+            topup_line: field(&value, "topup_line")?,
+            order: OrderView::from_json(value)?,
+        })
+    }
+}
+
+#[cfg(feature = "status")]
+from_json_struct!(UsageView {
+    used_mb,
+    remaining_mb,
+    status,
+    measured_at,
+    valid_until,
+});
+#[cfg(feature = "status")]
+from_json_struct!(TopupOffers { offers });
+
+/// A type the widget writes as JSON.
+pub trait ToJson {
+    /// The JavaScript value `JSON.stringify` writes.
+    fn to_json(&self) -> JsValue;
+
+    /// As an object's member: `None` leaves the member out (serde's
+    /// `skip_serializing_if`, which every optional field the widget writes has).
+    fn to_member(&self) -> Option<JsValue> {
+        Some(self.to_json())
+    }
+}
+
+/// `value` as JSON text; `None` only if the browser's `JSON.stringify` fails.
+pub fn to_string<T: ToJson + ?Sized>(value: &T) -> Option<String> {
+    js_sys::JSON::stringify(&value.to_json())
+        .ok()
+        .map(String::from)
+}
+
+/// An object of the members given, in that order, those without a value left out.
+/// Not generic and never inlined: every type writes through this one copy.
+#[inline(never)]
+fn object(members: &[(&str, Option<JsValue>)]) -> JsValue {
+    let object = Object::new();
+    for (name, value) in members {
+        if let Some(value) = value {
+            // Setting a plain object's own member cannot fail.
+            let _ = Reflect::set(&object, &JsValue::from_str(name), value);
+        }
+    }
+    object.into()
+}
+
+impl ToJson for String {
+    fn to_json(&self) -> JsValue {
+        JsValue::from_str(self)
+    }
+}
+
+impl ToJson for bool {
+    fn to_json(&self) -> JsValue {
+        JsValue::from_bool(*self)
+    }
+}
+
+impl ToJson for u32 {
+    fn to_json(&self) -> JsValue {
+        JsValue::from_f64(f64::from(*self))
+    }
+}
+
+/// Exact up to 2^53 (a time in milliseconds is far below it).
+impl ToJson for u64 {
+    fn to_json(&self) -> JsValue {
+        JsValue::from_f64(*self as f64)
+    }
+}
+
+impl<T: ToJson> ToJson for Option<T> {
+    fn to_json(&self) -> JsValue {
+        self.as_ref().map_or(JsValue::NULL, T::to_json)
     }
 
-    fn next_value_seed<V: de::DeserializeSeed<'de>>(
-        &mut self,
-        seed: V,
-    ) -> Result<V::Value, Invalid> {
-        seed.deserialize(Value(self.value.take().ok_or(Invalid)?))
+    fn to_member(&self) -> Option<JsValue> {
+        self.as_ref().map(T::to_json)
+    }
+}
+
+impl<T: ToJson> ToJson for [T] {
+    fn to_json(&self) -> JsValue {
+        self.iter().map(T::to_json).collect::<Array>().into()
+    }
+}
+
+impl<T: ToJson> ToJson for Vec<T> {
+    fn to_json(&self) -> JsValue {
+        self.as_slice().to_json()
+    }
+}
+
+impl ToJson for OrderRef {
+    fn to_json(&self) -> JsValue {
+        JsValue::from_str(self.as_str())
+    }
+}
+
+impl ToJson for DestinationKind {
+    fn to_json(&self) -> JsValue {
+        JsValue::from_str(self.as_str())
+    }
+}
+
+impl ToJson for FunnelEvent {
+    fn to_json(&self) -> JsValue {
+        JsValue::from_str(self.as_str())
+    }
+}
+
+/// `ToJson` for a struct written as an object of its fields, under their names.
+macro_rules! to_json_struct {
+    ($ty:ident { $($field:ident),* $(,)? }) => {
+        impl ToJson for $ty {
+            fn to_json(&self) -> JsValue {
+                object(&[$((stringify!($field), self.$field.to_member()),)*])
+            }
+        }
+    };
+}
+
+to_json_struct!(DestinationId { kind, code });
+to_json_struct!(CheckoutRequest {
+    sku,
+    quantity,
+    email,
+    locale,
+    intent_id,
+    return_url,
+    affiliate,
+    placement,
+    page_path,
+});
+to_json_struct!(Beacon {
+    affiliate,
+    event,
+    placement,
+    page_path,
+    destination,
+});
+
+impl ToJson for SavedOrder {
+    fn to_json(&self) -> JsValue {
+        object(&[
+            ("order_ref", self.order_ref.to_member()),
+            ("instance", self.instance.to_member()),
+            ("sku", self.sku.to_member()),
+            ("destination", self.destination.to_member()),
+            ("name", self.name.to_member()),
+            // Written only when more than one, so an order of one is saved as before
+            // travellers were counted (and reads back as one).
+            (
+                "quantity",
+                (self.quantity != 1).then(|| self.quantity.to_json()),
+            ),
+            ("started_ms", self.started_ms.to_member()),
+            ("done", self.done.to_member()),
+        ])
+    }
+}
+
+#[cfg(feature = "status")]
+impl ToJson for TopupRequest {
+    fn to_json(&self) -> JsValue {
+        object(&[
+            ("sku", self.sku.to_member()),
+            // Empty: the email the proxy holds for the order (`email_on_file`).
+            (
+                "email",
+                (!self.email.is_empty()).then(|| self.email.to_json()),
+            ),
+            ("locale", self.locale.to_member()),
+            ("intent_id", self.intent_id.to_member()),
+            ("return_url", self.return_url.to_member()),
+        ])
     }
 }

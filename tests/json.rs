@@ -1,20 +1,22 @@
-//! The widget's JSON reader (`JSON.parse` walked by serde) in a real browser: every
-//! answer type of the proxy reads back exactly what `serde_json` wrote, unknown fields
-//! are skipped, and wrong, missing, inexact or malformed values are refused.
+//! The widget's JSON (`src/json.rs`: the browser's `JSON`, each field read or written
+//! by name) in a real browser: every answer type of the proxy reads back exactly what
+//! `serde_json` wrote, unknown fields are skipped, and wrong, missing, inexact or
+//! malformed values are refused; every request is written as `serde_json` writes it;
+//! the orders saved in localStorage keep their format, and those of older versions
+//! still read.
 #![cfg(target_arch = "wasm32")]
 
 use std::fmt::Debug;
 
-use serde::de::DeserializeOwned;
 use serde::Serialize;
 use simology_proxy_api::*;
-use simology_widget::json::{from_str, Invalid};
+use simology_widget::json::{from_str, to_string, FromJson, Invalid, ToJson};
 use simology_widget_core::saved::SavedOrder;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-fn round_trip<T: Serialize + DeserializeOwned + PartialEq + Debug>(value: &T) {
+fn round_trip<T: Serialize + FromJson + PartialEq + Debug>(value: &T) {
     let text = serde_json::to_string(value).expect("serializable");
     let back: T = from_str(&text).unwrap_or_else(|_| panic!("could not read back {text}"));
     assert_eq!(&back, value, "{text}");
@@ -166,16 +168,6 @@ fn every_answer_reads_back_what_was_written() {
             request_id: Some("req_1".into()),
         },
     });
-    round_trip(&vec![SavedOrder {
-        order_ref: OrderRef::from_bits(0xabc),
-        instance: "0".into(),
-        sku: "US-1GB-7D".into(),
-        destination: DestinationId::country("US").expect("country"),
-        name: "USA".into(),
-        quantity: 3,
-        started_ms: 1_795_000_000_000,
-        done: true,
-    }]);
 }
 
 #[wasm_bindgen_test]
@@ -227,4 +219,137 @@ fn wrong_missing_and_inexact_values_are_refused() {
     }
     let back: OrderView = from_str(&good).expect("the unchanged text reads");
     assert_eq!(back, order(OrderState::Ready, true));
+}
+
+fn saved_order(quantity: u32) -> SavedOrder {
+    SavedOrder {
+        order_ref: OrderRef::from_bits(0xabc),
+        instance: "w-japan".into(),
+        sku: "US-1GB-7D".into(),
+        destination: DestinationId::country("US").expect("country"),
+        name: "Japan \"5\" GB \u{2013} \u{1F1EF}\u{1F1F5}".into(),
+        quantity,
+        started_ms: 1_795_000_000_123,
+        done: false,
+    }
+}
+
+/// A saved order as the widget has written it since travellers were counted: the
+/// stored format, which later versions must keep reading.
+const SAVED: &str = r#"{"order_ref":"o_00000000000000000000000000000abc","instance":"w-japan","sku":"US-1GB-7D","destination":{"kind":"country","code":"US"},"name":"Japan \"5\" GB \u2013 \ud83c\uddef\ud83c\uddf5","started_ms":1795000000123,"done":false}"#;
+
+/// `value` as JSON text, parsed by serde for comparison.
+fn written<T: ToJson + ?Sized>(value: &T) -> serde_json::Value {
+    let text = to_string(value).expect("written");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+#[wasm_bindgen_test]
+fn saved_orders_keep_their_format_and_older_ones_still_read() {
+    let one = saved_order(1);
+    let stored: serde_json::Value = serde_json::from_str(SAVED).expect("json");
+    // An order of one is saved without its quantity (as before travellers were
+    // counted), and reads back as one.
+    assert_eq!(written(&vec![one.clone()]), serde_json::json!([stored]));
+    assert_eq!(from_str::<SavedOrder>(SAVED), Ok(one.clone()));
+    let three = saved_order(3);
+    let text = to_string(&vec![three.clone(), one.clone()]).expect("written");
+    assert!(text.contains(r#""quantity":3"#), "{text}");
+    assert_eq!(
+        from_str::<Vec<SavedOrder>>(&text),
+        Ok(vec![three, one.clone()])
+    );
+    // Versions before the kind was saved wrote the bare code.
+    let kind = r#"{"kind":"country","code":"US"}"#;
+    let legacy = SAVED.replace(kind, r#""US""#);
+    assert_eq!(from_str::<SavedOrder>(&legacy), Ok(one));
+    let region = SAVED.replace(kind, r#""western-europe""#);
+    assert_eq!(
+        from_str::<SavedOrder>(&region).map(|o| o.destination),
+        Ok(DestinationId::region("western-europe").expect("region"))
+    );
+    for bad in [
+        SAVED.replace(kind, r#""<b>""#),
+        SAVED.replace(kind, r#"{"kind":"planet","code":"US"}"#),
+        SAVED.replace(kind, "7"),
+        SAVED.replace(r#""done":false"#, r#""done":"no""#),
+        SAVED.replace(r#""order_ref":"o_"#, r#""order_ref":"x_"#),
+        SAVED.replace(r#","started_ms":1795000000123"#, ""),
+    ] {
+        assert_ne!(bad, SAVED);
+        assert_eq!(from_str::<SavedOrder>(&bad), Err(Invalid), "{bad}");
+    }
+}
+
+#[wasm_bindgen_test]
+fn requests_are_written_as_serde_writes_them() {
+    let checkout = CheckoutRequest {
+        sku: "JP-5GB-30D".into(),
+        quantity: 3,
+        email: "élise@exemple.fr".into(),
+        locale: "fr".into(),
+        intent_id: "w0123456789abcdef".into(),
+        return_url: "https://blog.example/japan?x=1&y=\"2\"#top".into(),
+        affiliate: Some("wander-notes".into()),
+        placement: Some("sidebar".into()),
+        page_path: Some("/japan".into()),
+    };
+    assert_eq!(
+        written(&checkout),
+        serde_json::to_value(&checkout).expect("serde")
+    );
+    let plain = CheckoutRequest {
+        affiliate: None,
+        placement: None,
+        page_path: None,
+        ..checkout
+    };
+    assert_eq!(
+        written(&plain),
+        serde_json::to_value(&plain).expect("serde")
+    );
+    for event in FunnelEvent::ALL {
+        let beacon = Beacon {
+            affiliate: "wander-notes".into(),
+            event,
+            placement: Some("sidebar".into()),
+            page_path: None,
+            destination: Some("western-europe".into()),
+        };
+        assert_eq!(
+            written(&beacon),
+            serde_json::to_value(&beacon).expect("serde")
+        );
+    }
+    for email in ["", "alex@example.com"] {
+        let topup = TopupRequest {
+            sku: "JP-1GB-7D".into(),
+            email: email.into(),
+            locale: "ja".into(),
+            intent_id: "w0123456789abcdef".into(),
+            return_url: "https://blog.example/".into(),
+        };
+        assert_eq!(
+            written(&topup),
+            serde_json::to_value(&topup).expect("serde")
+        );
+    }
+}
+
+#[wasm_bindgen_test]
+fn defaults_apply_only_to_missing_members() {
+    // `email_on_file` came after the first proxies: missing, it is false; present but
+    // not a boolean, the answer is refused like any other wrong value.
+    let good = serde_json::to_string(&order(OrderState::Ready, true)).expect("json");
+    let older = good.replace(r#""email_on_file":false,"#, "");
+    assert_ne!(older, good);
+    assert_eq!(
+        from_str::<OrderView>(&older),
+        Ok(order(OrderState::Ready, true))
+    );
+    let wrong = good.replace(r#""email_on_file":false"#, r#""email_on_file":null"#);
+    assert_eq!(from_str::<OrderView>(&wrong), Err(Invalid));
+    // A code that is not a string is no code, known or not.
+    let body = r#"{"error":{"code":7,"message":"m"}}"#;
+    assert_eq!(from_str::<ErrorBody>(body), Err(Invalid));
 }

@@ -79,6 +79,19 @@ pub enum DestinationKind {
     Region,
 }
 
+impl DestinationKind {
+    /// Both kinds.
+    pub const ALL: [DestinationKind; 2] = [DestinationKind::Country, DestinationKind::Region];
+
+    /// The kind's name, as it is written in JSON (`country`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DestinationKind::Country => "country",
+            DestinationKind::Region => "region",
+        }
+    }
+}
+
 /// A place plans can be bought for (`GET /api/destinations`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
@@ -330,6 +343,19 @@ pub enum LineState {
     Refunded,
 }
 
+impl LineState {
+    /// Both states.
+    pub const ALL: [LineState; 2] = [LineState::Ready, LineState::Refunded];
+
+    /// The state's name, as it is written in JSON (`ready`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LineState::Ready => "ready",
+            LineState::Refunded => "refunded",
+        }
+    }
+}
+
 /// One eSIM of an order: an order of quantity N has N lines, one per traveller.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
@@ -454,6 +480,49 @@ pub enum ErrorCode {
     Unknown,
 }
 
+impl ErrorCode {
+    /// Every code this version knows (all but `Unknown`).
+    pub const KNOWN: [ErrorCode; 15] = [
+        ErrorCode::InvalidRequest,
+        ErrorCode::InvalidEmail,
+        ErrorCode::InvalidSku,
+        ErrorCode::InvalidQuantity,
+        ErrorCode::QuantityUnavailable,
+        ErrorCode::InvalidReturnUrl,
+        ErrorCode::OriginNotAllowed,
+        ErrorCode::SkuUnavailable,
+        ErrorCode::NotFound,
+        ErrorCode::NotReady,
+        ErrorCode::Conflict,
+        ErrorCode::RateLimited,
+        ErrorCode::PayloadTooLarge,
+        ErrorCode::UpstreamUnavailable,
+        ErrorCode::InternalError,
+    ];
+
+    /// The code as it is written in JSON (`rate_limited`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidRequest => "invalid_request",
+            ErrorCode::InvalidEmail => "invalid_email",
+            ErrorCode::InvalidSku => "invalid_sku",
+            ErrorCode::InvalidQuantity => "invalid_quantity",
+            ErrorCode::QuantityUnavailable => "quantity_unavailable",
+            ErrorCode::InvalidReturnUrl => "invalid_return_url",
+            ErrorCode::OriginNotAllowed => "origin_not_allowed",
+            ErrorCode::SkuUnavailable => "sku_unavailable",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::NotReady => "not_ready",
+            ErrorCode::Conflict => "conflict",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::UpstreamUnavailable => "upstream_unavailable",
+            ErrorCode::InternalError => "internal_error",
+            ErrorCode::Unknown => "unknown",
+        }
+    }
+}
+
 /// The error body: `{"error": {"code": ..., "message": ...}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
@@ -527,12 +596,37 @@ pub const MAX_WAIT_SECS: u64 = 25;
 mod tests {
     use super::*;
 
+    /// `name` is what serde writes for `value`, and what serde reads back as it.
+    fn json_name<T>(value: T, name: &str)
+    where
+        T: Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+    {
+        let json = serde_json::to_string(&value).expect("json");
+        assert_eq!(json, format!("\"{name}\""));
+        assert_eq!(serde_json::from_str::<T>(&json).expect("back"), value);
+    }
+
     #[test]
-    fn state_names_are_the_json_names() {
+    fn state_kind_and_code_names_are_the_json_names() {
         for state in OrderState::ALL {
-            let json = serde_json::to_string(&state).expect("json");
-            assert_eq!(json, format!("\"{}\"", state.as_str()));
+            json_name(state, state.as_str());
         }
+        for kind in DestinationKind::ALL {
+            json_name(kind, kind.as_str());
+        }
+        for state in LineState::ALL {
+            json_name(state, state.as_str());
+        }
+        for code in ErrorCode::KNOWN {
+            assert_ne!(code, ErrorCode::Unknown);
+            json_name(code, code.as_str());
+        }
+        json_name(ErrorCode::Unknown, ErrorCode::Unknown.as_str());
+        // Every variant is listed once: a code left out of KNOWN would read as Unknown.
+        let mut names: Vec<&str> = ErrorCode::KNOWN.iter().map(|c| c.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), ErrorCode::KNOWN.len());
     }
 
     #[test]

@@ -1,15 +1,12 @@
 //! Orders remembered in the browser (localStorage), so a reload or a later visit
-//! finds them; and which one the widget shows on load.
+//! finds them; and which one the widget shows on load. The widget writes and reads
+//! them as JSON with the browser's `JSON` (`simology_widget::json`; the format, and
+//! the older formats it still reads, are held by the browser tests there).
 
-use std::fmt;
-
-use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
-use serde::de::{self, MapAccess, SeqAccess, Visitor};
-use serde::{Deserialize, Deserializer, Serialize};
 use simology_proxy_api::{DestinationId, OrderRef, PaymentReturn};
 
 /// An order the traveller started here.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SavedOrder {
     /// The order's reference.
     pub order_ref: OrderRef,
@@ -18,15 +15,14 @@ pub struct SavedOrder {
     /// The plan's SKU.
     pub sku: String,
     /// The destination the plan was chosen for, to reopen the picker on it after a
-    /// cancel.
-    #[serde(deserialize_with = "destination_or_legacy_code")]
+    /// cancel. Versions before the kind was saved wrote the bare code: see
+    /// [`SavedOrder::legacy_destination`].
     pub destination: DestinationId,
     /// The plan's name.
     pub name: String,
     /// How many eSIMs (one per traveller), to ask for as many again after a cancel.
     /// Written only when more than one, so an order of one is saved as before
     /// travellers were counted, and such orders read back as one.
-    #[serde(default = "one", skip_serializing_if = "is_one")]
     pub quantity: u32,
     /// When it was started, ms since the epoch.
     pub started_ms: u64,
@@ -34,52 +30,17 @@ pub struct SavedOrder {
     pub done: bool,
 }
 
-fn one() -> u32 {
-    1
-}
-
-// serde's `skip_serializing_if` passes a reference.
-#[allow(clippy::trivially_copy_pass_by_ref)]
-fn is_one(n: &u32) -> bool {
-    *n == 1
-}
-
-/// Reads a saved destination: `{kind, code}`, or the bare code that versions before
-/// the kind was saved wrote (two capitals were a country; anything else a region).
-///
-/// A visitor of its own rather than an untagged enum: serde buffers an untagged
-/// enum's input to try each variant, and that buffering is kilobytes of the widget's
-/// wasm for one field.
-fn destination_or_legacy_code<'de, D: Deserializer<'de>>(d: D) -> Result<DestinationId, D::Error> {
-    struct Stored;
-
-    impl<'de> Visitor<'de> for Stored {
-        type Value = DestinationId;
-
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a destination or a destination's code")
-        }
-
-        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<DestinationId, A::Error> {
-            DestinationId::deserialize(MapAccessDeserializer::new(map))
-        }
-
-        fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<DestinationId, A::Error> {
-            DestinationId::deserialize(SeqAccessDeserializer::new(seq))
-        }
-
-        fn visit_str<E: de::Error>(self, code: &str) -> Result<DestinationId, E> {
-            let country = code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase());
-            let id = if country {
-                DestinationId::country(code)
-            } else {
-                DestinationId::region(code)
-            };
-            id.ok_or_else(|| E::custom("not a destination"))
+impl SavedOrder {
+    /// The destination of a saved order written before the kind was saved, from its
+    /// bare code: two capitals were a country; anything else a region.
+    pub fn legacy_destination(code: &str) -> Option<DestinationId> {
+        let country = code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase());
+        if country {
+            DestinationId::country(code)
+        } else {
+            DestinationId::region(code)
         }
     }
-
-    d.deserialize_any(Stored)
 }
 
 /// The most recent orders first, at most 10, none older than 30 days.
@@ -145,49 +106,22 @@ mod tests {
     }
 
     #[test]
-    fn the_number_of_travellers_is_saved_only_when_several() {
-        let one = saved(R1, "a", 1, false);
-        let json = serde_json::to_string(&one).expect("json");
-        assert!(!json.contains("quantity"), "saved as before: {json}");
+    fn legacy_codes_read_as_destinations() {
         assert_eq!(
-            serde_json::from_str::<SavedOrder>(&json).expect("back"),
-            one
-        );
-        let three = SavedOrder { quantity: 3, ..one };
-        let json = serde_json::to_string(&three).expect("json");
-        assert!(json.contains(r#""quantity":3"#), "{json}");
-        assert_eq!(
-            serde_json::from_str::<SavedOrder>(&json).expect("back"),
-            three
-        );
-    }
-
-    #[test]
-    fn legacy_destinations_read_back_with_a_kind() {
-        let typed = saved(R1, "a", 1, false);
-        let json = serde_json::to_string(&typed).expect("json");
-        assert!(
-            json.contains(r#""destination":{"kind":"country","code":"US"}"#),
-            "{json}"
+            SavedOrder::legacy_destination("US"),
+            DestinationId::country("US")
         );
         assert_eq!(
-            serde_json::from_str::<SavedOrder>(&json).expect("back"),
-            typed
+            SavedOrder::legacy_destination("western-europe"),
+            DestinationId::region("western-europe")
         );
-        let legacy = json.replace(r#"{"kind":"country","code":"US"}"#, r#""US""#);
+        // Lower-case letters were never a country's code.
         assert_eq!(
-            serde_json::from_str::<SavedOrder>(&legacy).expect("legacy"),
-            typed
+            SavedOrder::legacy_destination("us"),
+            DestinationId::region("us")
         );
-        let region = json.replace(r#"{"kind":"country","code":"US"}"#, r#""western-europe""#);
-        assert_eq!(
-            serde_json::from_str::<SavedOrder>(&region)
-                .expect("legacy region")
-                .destination,
-            DestinationId::region("western-europe").expect("region")
-        );
-        let bad = json.replace(r#"{"kind":"country","code":"US"}"#, r#""<b>""#);
-        assert!(serde_json::from_str::<SavedOrder>(&bad).is_err());
+        assert_eq!(SavedOrder::legacy_destination("<b>"), None);
+        assert_eq!(SavedOrder::legacy_destination(""), None);
     }
 
     #[test]
