@@ -77,16 +77,26 @@ pub fn from_value<T: FromJson>(value: JsValue) -> Result<T, Invalid> {
     T::from_json(value)
 }
 
-/// An object's member `name`: `undefined` when it has none. Not generic and never
-/// inlined: every field of every type reads through this one copy.
+/// An object's own member `name`: `undefined` when it has none. Only own members: the
+/// widget runs on pages it does not control, and a page's script may have added a
+/// `retry_after` or a `quantity` to `Object.prototype`. A JSON array, which serde
+/// would read as a struct's fields in order, is refused: neither the proxy nor the
+/// widget writes one. Not generic and never inlined: every field of every type reads
+/// through this one copy.
 #[inline(never)]
 fn member(object: &JsValue, name: &str) -> Result<JsValue, Invalid> {
-    // `Reflect.get` throws for `null`, `undefined` and other non-objects; an array
-    // has none of the API's member names, so its fields read as missing.
     if !object.is_object() || Array::is_array(object) {
         return Err(Invalid);
     }
-    Reflect::get(object, &JsValue::from_str(name)).map_err(|_| Invalid)
+    let key = JsValue::from_str(name);
+    // `Reflect.getOwnPropertyDescriptor` (every browser since 2016, unlike
+    // `Object.hasOwn`; and no method that the page could have replaced).
+    let own = Reflect::get_own_property_descriptor(object.unchecked_ref::<Object>(), &key)
+        .map_err(|_| Invalid)?;
+    if own.is_undefined() {
+        return Ok(JsValue::UNDEFINED);
+    }
+    Reflect::get(object, &key).map_err(|_| Invalid)
 }
 
 /// A required member.
@@ -393,8 +403,9 @@ pub trait ToJson {
     /// The JavaScript value `JSON.stringify` writes.
     fn to_json(&self) -> JsValue;
 
-    /// As an object's member: `None` leaves the member out (serde's
-    /// `skip_serializing_if`, which every optional field the widget writes has).
+    /// As an object's member: `None` leaves the member out. That is serde's
+    /// `skip_serializing_if = "Option::is_none"`, which every optional field the widget
+    /// writes has (the browser tests compare each request with `serde_json`'s).
     fn to_member(&self) -> Option<JsValue> {
         Some(self.to_json())
     }
@@ -408,10 +419,12 @@ pub fn to_string<T: ToJson + ?Sized>(value: &T) -> Option<String> {
 }
 
 /// An object of the members given, in that order, those without a value left out.
-/// Not generic and never inlined: every type writes through this one copy.
+/// It has no prototype, so a `toJSON` that a page's script put on `Object.prototype`
+/// (as old libraries did) cannot change what `JSON.stringify` writes. Not generic and
+/// never inlined: every type writes through this one copy.
 #[inline(never)]
 fn object(members: &[(&str, Option<JsValue>)]) -> JsValue {
-    let object = Object::new();
+    let object: Object = Object::create(JsValue::NULL.unchecked_ref());
     for (name, value) in members {
         if let Some(value) = value {
             // Setting a plain object's own member cannot fail.
@@ -458,7 +471,12 @@ impl<T: ToJson> ToJson for Option<T> {
 
 impl<T: ToJson> ToJson for [T] {
     fn to_json(&self) -> JsValue {
-        self.iter().map(T::to_json).collect::<Array>().into()
+        let array: Array = self.iter().map(T::to_json).collect();
+        // An own `toJSON` that is no function hides one a page's script put on
+        // `Array.prototype` (as Prototype.js did); `JSON.stringify` writes only an
+        // array's items.
+        let _ = Reflect::set(&array, &JsValue::from_str("toJSON"), &JsValue::UNDEFINED);
+        array.into()
     }
 }
 
@@ -486,12 +504,15 @@ impl ToJson for FunnelEvent {
     }
 }
 
-/// `ToJson` for a struct written as an object of its fields, under their names.
+/// `ToJson` for a struct written as an object of its fields, under their names. The
+/// struct is taken apart whole, so a field added to it fails to compile here until it
+/// is written.
 macro_rules! to_json_struct {
     ($ty:ident { $($field:ident),* $(,)? }) => {
         impl ToJson for $ty {
             fn to_json(&self) -> JsValue {
-                object(&[$((stringify!($field), self.$field.to_member()),)*])
+                let $ty { $($field),* } = self;
+                object(&[$((stringify!($field), $field.to_member()),)*])
             }
         }
     };
@@ -519,20 +540,27 @@ to_json_struct!(Beacon {
 
 impl ToJson for SavedOrder {
     fn to_json(&self) -> JsValue {
+        let SavedOrder {
+            order_ref,
+            instance,
+            sku,
+            destination,
+            name,
+            quantity,
+            started_ms,
+            done,
+        } = self;
         object(&[
-            ("order_ref", self.order_ref.to_member()),
-            ("instance", self.instance.to_member()),
-            ("sku", self.sku.to_member()),
-            ("destination", self.destination.to_member()),
-            ("name", self.name.to_member()),
+            ("order_ref", order_ref.to_member()),
+            ("instance", instance.to_member()),
+            ("sku", sku.to_member()),
+            ("destination", destination.to_member()),
+            ("name", name.to_member()),
             // Written only when more than one, so an order of one is saved as before
             // travellers were counted (and reads back as one).
-            (
-                "quantity",
-                (self.quantity != 1).then(|| self.quantity.to_json()),
-            ),
-            ("started_ms", self.started_ms.to_member()),
-            ("done", self.done.to_member()),
+            ("quantity", (*quantity != 1).then(|| quantity.to_json())),
+            ("started_ms", started_ms.to_member()),
+            ("done", done.to_member()),
         ])
     }
 }
@@ -540,16 +568,20 @@ impl ToJson for SavedOrder {
 #[cfg(feature = "status")]
 impl ToJson for TopupRequest {
     fn to_json(&self) -> JsValue {
+        let TopupRequest {
+            sku,
+            email,
+            locale,
+            intent_id,
+            return_url,
+        } = self;
         object(&[
-            ("sku", self.sku.to_member()),
+            ("sku", sku.to_member()),
             // Empty: the email the proxy holds for the order (`email_on_file`).
-            (
-                "email",
-                (!self.email.is_empty()).then(|| self.email.to_json()),
-            ),
-            ("locale", self.locale.to_member()),
-            ("intent_id", self.intent_id.to_member()),
-            ("return_url", self.return_url.to_member()),
+            ("email", (!email.is_empty()).then(|| email.to_json())),
+            ("locale", locale.to_member()),
+            ("intent_id", intent_id.to_member()),
+            ("return_url", return_url.to_member()),
         ])
     }
 }

@@ -349,7 +349,110 @@ fn defaults_apply_only_to_missing_members() {
     );
     let wrong = good.replace(r#""email_on_file":false"#, r#""email_on_file":null"#);
     assert_eq!(from_str::<OrderView>(&wrong), Err(Invalid));
+    // A missing optional member is none, as a null one is.
+    let failed = serde_json::to_string(&order(OrderState::Failed, false)).expect("json");
+    let sparse = failed
+        .replace(r#""esim":null,"#, "")
+        .replace(r#""topup_of":null,"#, "");
+    assert_ne!(sparse, failed);
+    assert_eq!(
+        from_str::<OrderView>(&sparse),
+        Ok(order(OrderState::Failed, false))
+    );
+    let detail = OrderDetail {
+        order: order(OrderState::Paid, false),
+        lines: vec![],
+        lines_ready: 0,
+        lines_total: 2,
+        topup_line: None,
+    };
+    let text = serde_json::to_string(&detail).expect("json");
+    assert_eq!(
+        from_str::<OrderDetail>(&text.replace(r#","topup_line":null"#, "")),
+        Ok(detail)
+    );
+    for bad in [
+        text.replace(r#""lines":[],"#, ""),
+        text.replace(r#""lines_total":2"#, r#""lines_total":"2""#),
+        text.replace(r#""lines":[]"#, r#""lines":[{"iccid":"1","state":"lost"}]"#),
+        text.replace(r#""state":"paid""#, r#""state":null"#),
+    ] {
+        assert_ne!(bad, text);
+        assert_eq!(from_str::<OrderDetail>(&bad), Err(Invalid), "{bad}");
+    }
     // A code that is not a string is no code, known or not.
     let body = r#"{"error":{"code":7,"message":"m"}}"#;
     assert_eq!(from_str::<ErrorBody>(body), Err(Invalid));
+}
+
+/// Members a host page's script put on `Object.prototype` and `Array.prototype`, for
+/// the length of one test (removed when dropped, the test failing or not).
+struct Polluted(Vec<(js_sys::Object, &'static str)>);
+
+impl Polluted {
+    fn new() -> Polluted {
+        use wasm_bindgen::JsValue;
+        let object = js_sys::Object::get_prototype_of(&js_sys::Object::new());
+        let array = js_sys::Object::get_prototype_of(&js_sys::Array::new());
+        let to_json = js_sys::Function::new_no_args("return 'polluted'");
+        let mut added = Vec::new();
+        for (target, name, value) in [
+            (&object, "retry_after", JsValue::from_f64(5.0)),
+            (&object, "quantity", JsValue::from_f64(7.0)),
+            (&object, "email_on_file", JsValue::TRUE),
+            (&object, "toJSON", to_json.clone().into()),
+            (&array, "toJSON", to_json.into()),
+        ] {
+            js_sys::Reflect::set(target, &name.into(), &value).expect("set");
+            added.push((target.clone(), name));
+        }
+        Polluted(added)
+    }
+}
+
+impl Drop for Polluted {
+    fn drop(&mut self) {
+        for (target, name) in &self.0 {
+            let _ = js_sys::Reflect::delete_property(target, &(*name).into());
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+fn what_the_host_page_adds_to_the_prototypes_is_neither_read_nor_written() {
+    let older = serde_json::to_string(&order(OrderState::Ready, true))
+        .expect("json")
+        .replace(r#""email_on_file":false,"#, "");
+    let beacon = Beacon {
+        affiliate: "wander-notes".into(),
+        event: FunnelEvent::Shown,
+        placement: None,
+        page_path: Some("/japan".into()),
+        destination: None,
+    };
+    // Read and written while polluted; compared once the prototypes are clean again
+    // (the test harness itself writes JSON to report a failure).
+    let (error, view, saved, saved_written, beacon_written) = {
+        let _polluted = Polluted::new();
+        (
+            from_str::<ErrorBody>(r#"{"error":{"code":"rate_limited","message":"m"}}"#),
+            from_str::<OrderView>(&older),
+            from_str::<SavedOrder>(SAVED),
+            to_string(&vec![saved_order(1)]),
+            to_string(&beacon),
+        )
+    };
+    assert_eq!(error.map(|b| b.error.retry_after), Ok(None));
+    assert_eq!(view.map(|o| o.email_on_file), Ok(false));
+    assert_eq!(saved, Ok(saved_order(1)));
+    let stored: serde_json::Value = serde_json::from_str(SAVED).expect("json");
+    let parse = |text: Option<String>| -> serde_json::Value {
+        let text = text.expect("written");
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+    };
+    assert_eq!(parse(saved_written), serde_json::json!([stored]));
+    assert_eq!(
+        parse(beacon_written),
+        serde_json::to_value(&beacon).expect("serde")
+    );
 }
