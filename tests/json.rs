@@ -106,15 +106,7 @@ fn every_answer_reads_back_what_was_written() {
         payment_url: "http://127.0.0.1:1/pay?s=1".into(),
         expires_at: "2026-11-26T01:00:00Z".into(),
     });
-    for state in [
-        OrderState::Pending,
-        OrderState::Paid,
-        OrderState::Provisioning,
-        OrderState::Ready,
-        OrderState::Failed,
-        OrderState::Expired,
-        OrderState::Refunded,
-    ] {
+    for state in OrderState::ALL {
         round_trip(&order(state, state == OrderState::Ready));
     }
     // The whole answer of an order read: the view's fields flattened beside its lines.

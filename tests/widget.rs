@@ -1132,6 +1132,17 @@ impl Device {
             &format!("window.{key} = value; return Promise.resolve();"),
         )
     }
+
+    /// A computer without a share sheet, whose clipboard keeps what is copied in
+    /// `window[key]`.
+    fn computer_copying_into(key: &str) -> Self {
+        let clipboard = js_sys::Object::new();
+        js_sys::Reflect::set(&clipboard, &"writeText".into(), &Device::recorder(key)).expect("set");
+        Device::new()
+            .with("userAgent", &DESKTOP.into())
+            .with("share", &wasm_bindgen::JsValue::UNDEFINED)
+            .with("clipboard", &clipboard)
+    }
 }
 
 impl Drop for Device {
@@ -1956,17 +1967,7 @@ async fn on_an_iphone_that_cannot_install_by_link_the_details_lead() {
 #[wasm_bindgen_test]
 async fn on_a_computer_the_qr_leads_with_save_and_copy() {
     let en = Lang::En.strings();
-    let device = Device::new()
-        .with("userAgent", &DESKTOP.into())
-        .with("share", &wasm_bindgen::JsValue::UNDEFINED)
-        .with(
-            "clipboard",
-            &js_sys::Function::new_no_args(
-                "return { writeText: (t) => { window.__copied = t; return Promise.resolve(); } };",
-            )
-            .call0(&wasm_bindgen::JsValue::NULL)
-            .expect("a clipboard"),
-        );
+    let device = Device::computer_copying_into("__copied");
     let h = ready_on(&device).await;
     assert_eq!(h.lead(), "qr-figure");
     assert_eq!(h.text(".qr-figure figcaption"), en.ready_scan);
@@ -2270,17 +2271,7 @@ async fn each_traveller_has_a_card_of_their_own_the_first_open() {
 #[wasm_bindgen_test]
 async fn without_share_a_travellers_card_copies_their_details() {
     let en = Lang::En.strings();
-    let device = Device::new()
-        .with("userAgent", &DESKTOP.into())
-        .with("share", &wasm_bindgen::JsValue::UNDEFINED)
-        .with(
-            "clipboard",
-            &js_sys::Function::new_no_args(
-                "return { writeText: (t) => { window.__copied_traveller = t; return Promise.resolve(); } };",
-            )
-            .call0(&wasm_bindgen::JsValue::NULL)
-            .expect("a clipboard"),
-        );
+    let device = Device::computer_copying_into("__copied_traveller");
     let h = mount_widget(Lang::En, None, Some(Screen::Order(order_ref())));
     h.fake.publish_detail(several(
         OrderState::Ready,

@@ -295,23 +295,7 @@ test('hostile upstream text is drawn as text, as the wasm renders it', async () 
     ],
     updated_at: '2026-01-01T00:00:00Z',
   };
-  const page = await newPage(browser, { width: 390 });
-  await page.addInitScript(() => {
-    new MutationObserver((_, observer) => {
-      const el = document.querySelector('simology-esim');
-      if (el) { observer.disconnect(); el.setAttribute('country', 'XZ'); }
-    }).observe(document, { childList: true, subtree: true });
-  });
-  await page.route(`${stack.urls.proxy}/api/catalog?country=XZ`, (route) => route.fulfill({
-    status: 200, contentType: 'application/json', body: JSON.stringify(hostile),
-    headers: { 'access-control-allow-origin': stack.urls.page },
-  }));
-  let release;
-  const released = new Promise((resolve) => { release = resolve; });
-  await page.route(WASM, async (route) => { await released; await route.continue(); });
-  await page.goto(`${stack.urls.page}/`);
-  const host = page.locator('simology-esim');
-  await host.locator('.plan-card[data-sku] .plan-price').first().waitFor();
+  const { page, release, host } = await crafted('XZ', null, hostile);
   const drawn = await host.evaluate(snapshot);
   const markup = await host.evaluate((el) => el.shadowRoot.querySelectorAll('b, i, img, script').length);
   assert.equal(markup, 0, 'no element made from upstream text');

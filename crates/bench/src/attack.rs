@@ -34,7 +34,7 @@ use simology::events::{ActivationReady, Event, EventPayload};
 use simology::models::ActivatedLine;
 use simology::webhook::{signature_header, SIGNATURE_HEADER};
 use simology::Lpa;
-use simology_sandbox::{SandboxConfig, CARD_SUCCESS, DEFAULT_API_KEY, DEFAULT_WEBHOOK_SECRET};
+use simology_sandbox::{SandboxConfig, CARD_SUCCESS, DEFAULT_WEBHOOK_SECRET};
 use time::OffsetDateTime;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -756,23 +756,20 @@ pub async fn run(map: &HashMap<String, String>) -> Result<()> {
         ..SandboxConfig::default()
     })
     .await?;
-    let env: Vec<(String, String)> = [
-        ("SIMOLOGY_API_KEY", DEFAULT_API_KEY.to_owned()),
-        ("SIMOLOGY_BASE_URL", sandbox.url().to_owned()),
-        ("SIMOLOGY_WEBHOOK_SECRET", DEFAULT_WEBHOOK_SECRET.to_owned()),
-        ("PROXY_ALLOWED_ORIGINS", ORIGIN.to_owned()),
-        ("PROXY_LISTEN", "127.0.0.1:0".to_owned()),
-        (
-            "PROXY_DATABASE_URL",
-            format!("sqlite://{}", dir.join("proxy.db").display()),
-        ),
-        ("PROXY_TRUSTED_PROXIES", "1".to_owned()),
-        ("PROXY_LOG_FORMAT", "text".to_owned()),
-        ("RUST_LOG", "warn".to_owned()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect();
+    let env = crate::proxy_env(
+        sandbox.url(),
+        ORIGIN,
+        &[
+            ("PROXY_LISTEN", "127.0.0.1:0".to_owned()),
+            (
+                "PROXY_DATABASE_URL",
+                format!("sqlite://{}", dir.join("proxy.db").display()),
+            ),
+            ("PROXY_TRUSTED_PROXIES", "1".to_owned()),
+            ("PROXY_LOG_FORMAT", "text".to_owned()),
+            ("RUST_LOG", "warn".to_owned()),
+        ],
+    );
     let log = dir.join("proxy.log");
     let mut proxy = Proxy::start(&bin, &env, &log)?;
     sandbox.set_webhook_url(Some(url::Url::parse(&format!(

@@ -19,9 +19,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
-use simology_sandbox::{
-    Faults, SandboxConfig, CARD_SUCCESS, DEFAULT_API_KEY, DEFAULT_WEBHOOK_SECRET,
-};
+use simology_sandbox::{Faults, SandboxConfig, CARD_SUCCESS};
 
 const ORIGIN: &str = "http://chaos.test";
 
@@ -162,21 +160,18 @@ pub async fn run(map: &HashMap<String, String>) -> Result<()> {
     })
     .await?;
 
-    let env: Vec<(String, String)> = [
-        ("SIMOLOGY_API_KEY", DEFAULT_API_KEY.to_owned()),
-        ("SIMOLOGY_BASE_URL", sandbox.url().to_owned()),
-        ("SIMOLOGY_WEBHOOK_SECRET", DEFAULT_WEBHOOK_SECRET.to_owned()),
-        ("PROXY_ALLOWED_ORIGINS", ORIGIN.to_owned()),
-        ("PROXY_DATABASE_URL", database_url.clone()),
-        ("PROXY_STALE_AFTER_SECS", "3".to_owned()),
-        ("PROXY_RECONCILE_INTERVAL_SECS", "1".to_owned()),
-        ("PROXY_CHECKOUT_PER_MINUTE", "1000000000".to_owned()),
-        ("PROXY_STATUS_PER_MINUTE", "1000000000".to_owned()),
-        ("PROXY_LOG_FORMAT", "text".to_owned()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect();
+    let env = crate::proxy_env(
+        sandbox.url(),
+        ORIGIN,
+        &[
+            ("PROXY_DATABASE_URL", database_url.clone()),
+            ("PROXY_STALE_AFTER_SECS", "3".to_owned()),
+            ("PROXY_RECONCILE_INTERVAL_SECS", "1".to_owned()),
+            ("PROXY_CHECKOUT_PER_MINUTE", "1000000000".to_owned()),
+            ("PROXY_STATUS_PER_MINUTE", "1000000000".to_owned()),
+            ("PROXY_LOG_FORMAT", "text".to_owned()),
+        ],
+    );
     let mut fleet = Fleet {
         bin,
         env,

@@ -26,6 +26,27 @@ fn options(args: impl Iterator<Item = String>) -> Result<HashMap<String, String>
     Ok(map)
 }
 
+/// The environment of a proxy process that sells through the sandbox at `sandbox` with
+/// its default key and webhook secret, to pages of `origin`, with `settings` added.
+fn proxy_env(sandbox: &str, origin: &str, settings: &[(&str, String)]) -> Vec<(String, String)> {
+    [
+        (
+            "SIMOLOGY_API_KEY",
+            simology_sandbox::DEFAULT_API_KEY.to_owned(),
+        ),
+        ("SIMOLOGY_BASE_URL", sandbox.to_owned()),
+        (
+            "SIMOLOGY_WEBHOOK_SECRET",
+            simology_sandbox::DEFAULT_WEBHOOK_SECRET.to_owned(),
+        ),
+        ("PROXY_ALLOWED_ORIGINS", origin.to_owned()),
+    ]
+    .into_iter()
+    .chain(settings.iter().cloned())
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}
+
 #[tokio::main]
 async fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);

@@ -9,6 +9,7 @@
 use std::fmt::Write as _;
 
 use anyhow::{Context, Result};
+use simology_proxy::services::report::amount;
 use simology_proxy_api::{Report, ReportGroup};
 
 /// One demo affiliate.
@@ -97,21 +98,6 @@ fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-fn money(minor: i64, decimals: u8) -> String {
-    let scale = 10_i64.pow(u32::from(decimals));
-    let sign = if minor < 0 { "-" } else { "" };
-    let minor = minor.abs();
-    if decimals == 0 {
-        return format!("{sign}{minor}");
-    }
-    format!(
-        "{sign}{}.{:0width$}",
-        minor / scale,
-        minor % scale,
-        width = usize::from(decimals)
-    )
-}
-
 /// The report as a page of the affiliate's blog (no inline style or script: the blog's
 /// CSP holds).
 pub fn report_page(affiliate: &DemoAffiliate, report: Result<Report>) -> String {
@@ -142,7 +128,13 @@ pub fn report_page(affiliate: &DemoAffiliate, report: Result<Report>) -> String 
                 let revenue: Vec<String> = row
                     .revenue
                     .iter()
-                    .map(|r| format!("{} {}", money(r.net_minor, r.decimals), r.currency.as_str()))
+                    .map(|r| {
+                        format!(
+                            "{} {}",
+                            amount(r.net_minor, r.decimals),
+                            r.currency.as_str()
+                        )
+                    })
                     .collect();
                 let _ = write!(
                     body,
@@ -169,7 +161,7 @@ pub fn report_page(affiliate: &DemoAffiliate, report: Result<Report>) -> String 
                 let commission: Vec<String> = total
                     .commission
                     .iter()
-                    .map(|p| format!("{} {}", money(p.minor, p.decimals), p.currency.as_str()))
+                    .map(|p| format!("{} {}", amount(p.minor, p.decimals), p.currency.as_str()))
                     .collect();
                 let owed = if commission.is_empty() {
                     "nothing yet".to_owned()
@@ -201,14 +193,6 @@ pub fn report_page(affiliate: &DemoAffiliate, report: Result<Report>) -> String 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn money_is_exact() {
-        assert_eq!(money(1499, 2), "14.99");
-        assert_eq!(money(5, 2), "0.05");
-        assert_eq!(money(-120, 2), "-1.20");
-        assert_eq!(money(1200, 0), "1200");
-    }
 
     #[test]
     fn the_file_is_what_the_proxy_reads() {

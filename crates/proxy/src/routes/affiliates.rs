@@ -55,10 +55,6 @@ fn readable(headers: &HeaderMap) -> bool {
     matches!(mime.as_deref(), Some("text/plain" | "application/json"))
 }
 
-fn origin(headers: &HeaderMap) -> Option<&str> {
-    headers.get(header::ORIGIN).and_then(|v| v.to_str().ok())
-}
-
 /// Counts a funnel event for an affiliate: one more in today's count for its
 /// placement, page and destination. Nothing about the reader is read or kept.
 #[utoipa::path(post, path = "/api/beacons", tag = "affiliates",
@@ -90,7 +86,11 @@ pub async fn beacon(
     }
     let beacon: Beacon = serde_json::from_slice(&body)
         .map_err(|e| ApiError::BadRequest(format!("invalid beacon: {e}")))?;
-    let counted = Counted::of_beacon(&state.affiliates.affiliates(), origin(&headers), &beacon)?;
+    let counted = Counted::of_beacon(
+        &state.affiliates.affiliates(),
+        super::origin(&headers),
+        &beacon,
+    )?;
     let key = FunnelKey {
         affiliate: counted.attribution.affiliate,
         placement: counted.attribution.placement,

@@ -48,6 +48,13 @@ impl<S: Sync> FromRequestParts<S> for IfNoneMatch {
 }
 
 /// The widget-facing API (`/api/...`), behind CORS.
+/// The page a request comes from (its `Origin` header), when it names one.
+fn origin(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get(axum::http::header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+}
+
 fn api_router(state: &SharedState) -> Router<SharedState> {
     let cors = CorsLayer::new()
         .allow_origin(allowed_origins(state))

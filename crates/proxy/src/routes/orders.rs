@@ -75,7 +75,7 @@ fn no_store(body: impl IntoResponse) -> Response {
 /// Purchases name the page's origin; a foreign one is refused outright (allowed: the
 /// listed origins and the affiliates').
 fn check_origin(state: &SharedState, headers: &HeaderMap) -> Result<(), ApiError> {
-    match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+    match super::origin(headers) {
         None => Ok(()),
         Some(origin) if state.affiliates.origin_allowed(origin) => Ok(()),
         Some(_) => Err(ApiError::OriginNotAllowed),
@@ -123,8 +123,11 @@ pub async fn checkout(
     let sku = Sku::parse(body.sku.trim())?;
     let quantity = Quantity::parse(body.quantity)?;
     let buyer = Buyer::of(&body, &state.affiliates.allowed_origins())?;
-    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
-    let attribution = Attribution::of_checkout(&state.affiliates.affiliates(), origin, &body)?;
+    let attribution = Attribution::of_checkout(
+        &state.affiliates.affiliates(),
+        super::origin(&headers),
+        &body,
+    )?;
     let purchase = Purchase {
         topup_of: None,
         plan: purchase::plan_for(&state, &sku, quantity).await?,

@@ -787,6 +787,13 @@ mod tests {
         .expect("valid")
     }
 
+    /// The report of [`seeded`]'s counts and orders for the affiliates of `FILE`.
+    fn seeded_report(by: ReportGroup, affiliate: Option<&str>) -> Report {
+        let affiliates = Affiliates::parse(FILE).expect("file");
+        let (counts, orders) = seeded();
+        build(&affiliates, &query(by, affiliate), &counts, &orders)
+    }
+
     fn seeded() -> (Vec<FunnelCount>, Vec<AttributedOrder>) {
         let side = || key("wander-notes", Some("sidebar"), "JP");
         let foot = || key("wander-notes", None, "FR");
@@ -860,14 +867,7 @@ mod tests {
 
     #[test]
     fn totals_and_commission_match_the_sums_done_by_hand() {
-        let affiliates = Affiliates::parse(FILE).expect("file");
-        let (counts, orders) = seeded();
-        let r = build(
-            &affiliates,
-            &query(ReportGroup::Affiliate, None),
-            &counts,
-            &orders,
-        );
+        let r = seeded_report(ReportGroup::Affiliate, None);
         assert_eq!(r.affiliates.len(), 2, "the removed affiliate is left out");
         let other = &r.affiliates[0];
         let wander = &r.affiliates[1];
@@ -943,14 +943,7 @@ mod tests {
 
     #[test]
     fn rows_by_placement_and_by_day_and_one_affiliate() {
-        let affiliates = Affiliates::parse(FILE).expect("file");
-        let (counts, orders) = seeded();
-        let r = build(
-            &affiliates,
-            &query(ReportGroup::Placement, Some("wander-notes")),
-            &counts,
-            &orders,
-        );
+        let r = seeded_report(ReportGroup::Placement, Some("wander-notes"));
         assert_eq!(r.affiliates.len(), 1);
         let keys: Vec<_> = r
             .rows
@@ -966,12 +959,7 @@ mod tests {
         assert_eq!(r.rows[1].funnel.shown, 12);
         assert_eq!(r.rows[1].revenue.len(), 1);
 
-        let r = build(
-            &affiliates,
-            &query(ReportGroup::Day, Some("wander-notes")),
-            &counts,
-            &orders,
-        );
+        let r = seeded_report(ReportGroup::Day, Some("wander-notes"));
         let days: Vec<_> = r
             .rows
             .iter()
@@ -982,12 +970,7 @@ mod tests {
             [(Some("2026-11-02"), 15, 4), (Some("2026-11-03"), 5, 0)]
         );
 
-        let r = build(
-            &affiliates,
-            &query(ReportGroup::Destination, None),
-            &counts,
-            &orders,
-        );
+        let r = seeded_report(ReportGroup::Destination, None);
         let dest: Vec<_> = r
             .rows
             .iter()
@@ -1058,14 +1041,7 @@ mod tests {
         assert_eq!(amount(-120, 2), "-1.20");
         assert_eq!(amount(680, 0), "680");
         assert_eq!(amount(1, 3), "0.001");
-        let affiliates = Affiliates::parse(FILE).expect("file");
-        let (counts, orders) = seeded();
-        let r = build(
-            &affiliates,
-            &query(ReportGroup::Placement, None),
-            &counts,
-            &orders,
-        );
+        let r = seeded_report(ReportGroup::Placement, None);
         let text = table(&r);
         assert!(text.contains("by placement"), "{text}");
         assert!(text.contains("commission 12.00%"), "{text}");

@@ -77,6 +77,19 @@ struct Slot {
 }
 
 impl Shard {
+    /// The order's slot, made at the generation of every order without one if it has
+    /// none.
+    fn slot(&mut self, order_ref: &OrderRef) -> &mut Slot {
+        let vacant = self.vacant;
+        self.slots.entry(order_ref.clone()).or_insert(Slot {
+            generation: vacant,
+            changing: 0,
+            memo: None,
+            touched: false,
+            waiters: None,
+        })
+    }
+
     fn remove_if_unused(&mut self, order_ref: &OrderRef, hub: &OrderHub) {
         if self
             .slots
@@ -197,14 +210,8 @@ impl OrderHub {
         if !had_memo {
             shard.make_room(cap, self);
         }
-        let slot = shard.slots.entry(order_ref.clone()).or_insert(Slot {
-            generation,
-            changing: 0,
-            memo: None,
-            touched: false,
-            waiters: None,
-        });
-        slot.memo = Some(memo);
+        // A new slot takes the vacant generation, which is `generation` (checked above).
+        shard.slot(order_ref).memo = Some(memo);
         if !had_memo {
             shard.memos += 1;
             shard.kept.push_back((order_ref.clone(), generation));
@@ -215,14 +222,7 @@ impl OrderHub {
     /// Waits for changes of the order from now on.
     pub fn wait(self: &Arc<Self>, order_ref: &OrderRef) -> Waiter {
         let mut shard = self.shard(order_ref);
-        let vacant = shard.vacant;
-        let slot = shard.slots.entry(order_ref.clone()).or_insert(Slot {
-            generation: vacant,
-            changing: 0,
-            memo: None,
-            touched: false,
-            waiters: None,
-        });
+        let slot = shard.slot(order_ref);
         let receiver = match &slot.waiters {
             Some(sender) => sender.subscribe(),
             None => {
@@ -243,14 +243,7 @@ impl OrderHub {
     fn begin_change(&self, order_ref: &OrderRef) {
         let generation = self.next();
         let mut shard = self.shard(order_ref);
-        let vacant = shard.vacant;
-        let slot = shard.slots.entry(order_ref.clone()).or_insert(Slot {
-            generation: vacant,
-            changing: 0,
-            memo: None,
-            touched: false,
-            waiters: None,
-        });
+        let slot = shard.slot(order_ref);
         slot.changing += 1;
         slot.generation = generation;
         if slot.memo.take().is_some() {

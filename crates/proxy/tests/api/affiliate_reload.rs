@@ -82,18 +82,7 @@ impl Proxy {
 }
 
 async fn cors_allows(url: &str, origin: &str) -> bool {
-    let r = http_client()
-        .request(reqwest::Method::OPTIONS, format!("{url}/api/beacons"))
-        .header("origin", origin)
-        .header("access-control-request-method", "POST")
-        .header("access-control-request-headers", "content-type")
-        .send()
-        .await
-        .expect("answer");
-    r.headers()
-        .get("access-control-allow-origin")
-        .and_then(|v| v.to_str().ok())
-        == Some(origin)
+    preflight(url, "/api/beacons", origin).await.as_deref() == Some(origin)
 }
 
 #[tokio::test]

@@ -100,19 +100,14 @@ pub async fn database(app: &TestApp) -> AnyPool {
         .expect("database")
 }
 
-/// A metric's value from `/metrics` (0 when absent).
-pub async fn metric(base: &str, line_start: &str) -> u64 {
-    let text = http_client()
-        .get(format!("{base}/metrics"))
-        .send()
+/// How many rows a table of the proxy's database holds.
+async fn rows(app: &TestApp, table: &str) -> i64 {
+    sqlx::query(&format!("SELECT COUNT(*) AS n FROM {table}"))
+        .fetch_one(&database(app).await)
         .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
-    text.lines()
-        .find_map(|l| l.strip_prefix(line_start))
-        .map_or(0, |n| n.trim().parse().expect("a count"))
+        .expect("count")
+        .try_get("n")
+        .expect("n")
 }
 
 async fn error_of(r: reqwest::Response) -> (u16, Value) {
@@ -177,12 +172,7 @@ async fn attribution_is_stored_with_the_order_and_sent_upstream() {
     );
     assert_eq!(stored(plain_ref.clone()).await, [None, None, None, None]);
 
-    let sessions: Vec<Value> = reqwest::get(format!("{}/sandbox/sessions", app.sandbox.url()))
-        .await
-        .expect("sessions")
-        .json()
-        .await
-        .expect("json");
+    let sessions = upstream_sessions(app.sandbox.url()).await;
     let metadata_of = |r: &str| {
         sessions
             .iter()
@@ -199,9 +189,10 @@ async fn attribution_is_stored_with_the_order_and_sent_upstream() {
         assert!(plain.get(key).is_none(), "{key}: {plain}");
     }
     assert_eq!(
-        metric(
+        metric::<u64>(
+            &app.http,
             &app.url,
-            "simology_affiliate_checkouts_total{affiliate=\"wander-notes\"} "
+            "simology_affiliate_checkouts_total{affiliate=\"wander-notes\"}"
         )
         .await,
         1,
@@ -280,14 +271,7 @@ async fn a_checkout_naming_an_affiliate_from_outside_its_sites_is_refused() {
         0,
         "nothing reached upstream"
     );
-    let db = database(&app).await;
-    let orders: i64 = sqlx::query("SELECT COUNT(*) AS n FROM orders")
-        .fetch_one(&db)
-        .await
-        .expect("count")
-        .try_get("n")
-        .expect("n");
-    assert_eq!(orders, 0, "nothing reserved");
+    assert_eq!(rows(&app, "orders").await, 0, "nothing reserved");
 
     // From its own site it is accepted, and so is a page of an affiliate's site that
     // names no affiliate: the affiliates' origins join the allowed ones.
@@ -304,29 +288,14 @@ async fn a_checkout_naming_an_affiliate_from_outside_its_sites_is_refused() {
         checkout_from(&app.url, Some(WANDER), &plain).await.status(),
         200
     );
-    let preflight = |origin: &'static str| {
-        app.http
-            .request(
-                reqwest::Method::OPTIONS,
-                format!("{}/api/checkout", app.url),
-            )
-            .header("origin", origin)
-            .header("access-control-request-method", "POST")
-            .header("access-control-request-headers", "content-type")
-            .send()
-    };
     for (origin, allowed) in [
         (WANDER, true),
         (OTHER, true),
         (ORIGIN, true),
         ("http://evil.test", false),
     ] {
-        let r = preflight(origin).await.expect("answer");
-        let echoed = r
-            .headers()
-            .get("access-control-allow-origin")
-            .and_then(|v| v.to_str().ok());
-        assert_eq!(echoed == Some(origin), allowed, "{origin}");
+        let echoed = preflight(&app.url, "/api/checkout", origin).await;
+        assert_eq!(echoed.as_deref() == Some(origin), allowed, "{origin}");
     }
     app.stop().await;
     let _ = std::fs::remove_dir_all(&files);
@@ -546,9 +515,10 @@ async fn beacons_are_counted_and_nothing_about_the_reader_is_stored() {
         assert!(found.is_empty(), "{marker} is stored: {found:?}");
     }
     assert_eq!(
-        metric(
+        metric::<u64>(
+            &app.http,
             &app.url,
-            "simology_affiliate_beacons_total{affiliate=\"wander-notes\",event=\"shown\"} "
+            "simology_affiliate_beacons_total{affiliate=\"wander-notes\",event=\"shown\"}"
         )
         .await,
         3
@@ -656,14 +626,7 @@ async fn bad_beacons_are_refused_and_count_nothing() {
         );
         assert_eq!(error["field"].as_str(), field, "{error}");
     }
-    let db = database(&app).await;
-    let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM funnel_counts")
-        .fetch_one(&db)
-        .await
-        .expect("count")
-        .try_get("n")
-        .expect("n");
-    assert_eq!(n, 0, "nothing counted");
+    assert_eq!(rows(&app, "funnel_counts").await, 0, "nothing counted");
     app.stop().await;
     let _ = std::fs::remove_dir_all(&files);
 }

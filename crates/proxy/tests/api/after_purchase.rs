@@ -38,14 +38,7 @@ async fn usage_and_a_paid_top_up() {
     assert!(offers
         .iter()
         .all(|o| o["destination"] == "US" && o["available"] == true));
-    let (status, topup) = app
-        .post_topup(&order_ref, None, &topup_body("US-1GB-7D"))
-        .await;
-    assert_eq!(status, 200, "{topup}");
-    let topup_ref = topup["order_ref"].as_str().expect("ref").to_owned();
-    app.pay(topup["payment_url"].as_str().expect("url"), CARD_SUCCESS)
-        .await;
-    let done = app.wait_for_state(&topup_ref, "ready").await;
+    let done = app.buy_topup(&order_ref, None, "US-1GB-7D").await;
     assert_eq!(done["topup_of"], order_ref.as_str());
     assert!(done["esim"].is_null(), "a top-up carries no new eSIM");
     assert_eq!(
@@ -163,13 +156,8 @@ async fn buy_topup(
 
 /// The email of the upstream session an order of the proxy made.
 async fn session_email(app: &TestApp, order_ref: &str) -> Option<String> {
-    let sessions: Vec<Value> = reqwest::get(format!("{}/sandbox/sessions", app.sandbox.url()))
+    upstream_sessions(app.sandbox.url())
         .await
-        .expect("sessions")
-        .json()
-        .await
-        .expect("json");
-    sessions
         .iter()
         .find(|s| s["metadata"]["order_ref"] == order_ref)
         .and_then(|s| s["customer_email"].as_str().map(str::to_owned))

@@ -73,7 +73,7 @@ async fn slow_headers_and_idle_connections_are_closed() {
     let closed = |why: &'static str| {
         let app = &app;
         async move {
-            metric(
+            metric::<f64>(
                 &app.http,
                 &app.url,
                 &format!("simology_connections_closed_total{{reason=\"{why}\"}}"),
@@ -103,7 +103,7 @@ async fn slow_bodies_are_answered_408_and_closed() {
         assert!(text.contains("invalid_request"), "{path}: {text}");
     }
     assert_eq!(
-        metric(
+        metric::<f64>(
             &app.http,
             &app.url,
             "simology_connections_closed_total{reason=\"body_timeout\"}"
@@ -148,13 +148,13 @@ async fn at_the_cap_idle_sockets_make_room_for_a_client() {
         .await
         .expect("order");
     assert_eq!(order.status(), 200);
-    let peak = metric(&fresh, &app.url, "simology_connections_open_peak").await;
+    let peak = metric::<f64>(&fresh, &app.url, "simology_connections_open_peak").await;
     assert!(
         (1.0..=20.0).contains(&peak),
         "never more than the cap open: {peak}"
     );
     assert!(
-        metric(
+        metric::<f64>(
             &fresh,
             &app.url,
             "simology_connections_closed_total{reason=\"evicted\"}"
@@ -300,7 +300,7 @@ async fn a_stop_lets_requests_in_flight_finish_and_ends_long_polls() {
         })
     };
     eventually("the long-poll waits", async || {
-        let w = metric(&http, &served.url, "simology_long_polls_waiting").await;
+        let w = metric::<f64>(&http, &served.url, "simology_long_polls_waiting").await;
         if w == 1.0 {
             Ok(())
         } else {

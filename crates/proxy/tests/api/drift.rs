@@ -3,12 +3,6 @@
 
 use crate::helpers::*;
 
-fn metric(text: &str, name: &str) -> Option<u64> {
-    text.lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
-        .and_then(|v| v.trim().parse().ok())
-}
-
 /// Refreshes the catalogue until `/metrics` counts `skipped` items in the one served
 /// (a refresh already under way when the drift changed answers with what it got).
 async fn refreshed_with_skipped(app: &TestApp, skipped: u64) -> String {
@@ -19,7 +13,7 @@ async fn refreshed_with_skipped(app: &TestApp, skipped: u64) -> String {
             .await
             .expect("the catalogue loads");
         let metrics = app.get("/metrics").await.text().await.expect("text");
-        if metric(&metrics, "simology_catalog_items_skipped") == Some(skipped) {
+        if sample(&metrics, "simology_catalog_items_skipped") == Some(skipped) {
             Ok(metrics)
         } else {
             Err(metrics)
@@ -34,7 +28,7 @@ async fn a_drifted_catalogue_item_is_skipped_and_counted() {
     app.sandbox
         .set_catalog_drift(vec![simology_sandbox::catalog::drifted_item()]);
     let metrics = refreshed_with_skipped(&app, 1).await;
-    assert!(metric(&metrics, "simology_catalog_items_skipped_total").is_some_and(|n| n >= 1));
+    assert!(sample(&metrics, "simology_catalog_items_skipped_total").is_some_and(|n: u64| n >= 1));
     let (status, catalog) = app.get_json("/api/catalog?country=US").await;
     assert_eq!(status, 200, "{catalog}");
     let skus: Vec<&str> = catalog["plans"]

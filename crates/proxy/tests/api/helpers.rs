@@ -5,7 +5,9 @@ use serde_json::{json, Value};
 use simology_proxy::config::Settings;
 use simology_proxy::store::{EventCounts, Store};
 use simology_proxy::{Application, SharedState};
-use simology_sandbox::{RunningSandbox, SandboxConfig, DEFAULT_API_KEY, DEFAULT_WEBHOOK_SECRET};
+use simology_sandbox::{
+    Faults, RunningSandbox, SandboxConfig, DEFAULT_API_KEY, DEFAULT_WEBHOOK_SECRET,
+};
 use tokio::sync::oneshot;
 
 /// The one poll-until-deadline helper, shared with the SDK's and the sandbox's tests.
@@ -102,6 +104,46 @@ pub fn fast_sandbox() -> SandboxConfig {
         refund_delay: Duration::from_millis(200),
         time_scale: 600.0,
         ..SandboxConfig::default()
+    }
+}
+
+/// The `Access-Control-Allow-Origin` that the CORS preflight of a JSON `POST` to `path`
+/// from `origin` gets from the proxy at `base`; none when the origin is refused.
+pub async fn preflight(base: &str, path: &str, origin: &str) -> Option<String> {
+    let r = http_client()
+        .request(reqwest::Method::OPTIONS, format!("{base}{path}"))
+        .header("origin", origin)
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "content-type")
+        .send()
+        .await
+        .expect("answer");
+    r.headers()
+        .get("access-control-allow-origin")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// The checkout sessions the sandbox at `sandbox` has made, as its test route lists
+/// them (each with the `metadata` the proxy sent, e.g. `order_ref`).
+pub async fn upstream_sessions(sandbox: &str) -> Vec<Value> {
+    reqwest::get(format!("{sandbox}/sandbox/sessions"))
+        .await
+        .expect("sessions")
+        .json()
+        .await
+        .expect("json")
+}
+
+/// [`fast_sandbox`] delivering every webhook twice and out of order.
+pub fn unruly_sandbox() -> SandboxConfig {
+    SandboxConfig {
+        faults: Faults {
+            duplicate_webhooks: true,
+            out_of_order_webhooks: true,
+            ..Faults::default()
+        },
+        ..fast_sandbox()
     }
 }
 
@@ -238,6 +280,20 @@ impl TestApp {
             .expect("answer");
         let status = r.status().as_u16();
         (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Buys a top-up as [`TestApp::post_topup`] posts it, pays it with a good card, and
+    /// returns the top-up order once it is ready.
+    pub async fn buy_topup(&self, order_ref: &str, iccid: Option<&str>, sku: &str) -> Value {
+        let (status, topup) = self.post_topup(order_ref, iccid, &topup_body(sku)).await;
+        assert_eq!(status, 200, "{topup}");
+        let topup_ref = topup["order_ref"].as_str().expect("ref").to_owned();
+        self.pay(
+            topup["payment_url"].as_str().expect("url"),
+            simology_sandbox::CARD_SUCCESS,
+        )
+        .await;
+        self.wait_for_state(&topup_ref, "ready").await
     }
 
     /// Runs a `simology-proxy` command with this proxy's settings (its store).
@@ -400,22 +456,8 @@ pub async fn wait_for_state_at(
     order_ref: &str,
     state: &str,
 ) -> Value {
-    let mut version: Option<i64> = None;
-    eventually(&format!("{order_ref} reaches {state}"), async || {
-        let query = version.map_or_else(String::new, |v| format!("?wait=5&version={v}"));
-        let r = http
-            .get(format!("{base}/api/orders/{order_ref}{query}"))
-            .send()
-            .await
-            .expect("answer");
-        assert_eq!(r.status(), 200);
-        let body: Value = r.json().await.expect("json");
-        if body["state"] == state {
-            Ok(body)
-        } else {
-            version = body["version"].as_i64();
-            Err(body)
-        }
+    wait_for_order_at(http, base, order_ref, &format!("reaches {state}"), |body| {
+        body["state"] == state
     })
     .await
 }
@@ -425,7 +467,7 @@ pub async fn wait_for_state_at(
 /// timing it.
 pub async fn long_polls_at(http: &reqwest::Client, base: &str, answered: &str) -> u64 {
     let name = format!("simology_long_polls_total{{answered=\"{answered}\"}}");
-    metric_at(http, base, &name).await.map_or(0, |n| n as u64)
+    metric(http, base, &name).await
 }
 
 /// Signs a body as the sandbox does.
@@ -461,9 +503,24 @@ pub async fn checkout_quantity_at(
     )
 }
 
-/// A metric's value on the proxy at `base` (the first sample whose line starts with
-/// `sample`, e.g. `simology_orders_incomplete`); none when it is not there.
-pub async fn metric_at(http: &reqwest::Client, base: &str, sample: &str) -> Option<f64> {
+/// A sample's value in the text of `/metrics`: the first line that is `name` (e.g.
+/// `simology_orders_incomplete`, or a name with its labels, as printed) and a space;
+/// none when there is no such line.
+pub fn sample<T: std::str::FromStr>(text: &str, name: &str) -> Option<T> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+        .map(|n| match n.trim().parse() {
+            Ok(value) => value,
+            Err(_) => panic!("{name} is not a number: {n}"),
+        })
+}
+
+/// A metric's value on the proxy at `base` (see [`sample`]); none when it is not there.
+pub async fn metric_at<T: std::str::FromStr>(
+    http: &reqwest::Client,
+    base: &str,
+    name: &str,
+) -> Option<T> {
     let text = http
         .get(format!("{base}/metrics"))
         .send()
@@ -472,10 +529,7 @@ pub async fn metric_at(http: &reqwest::Client, base: &str, sample: &str) -> Opti
         .text()
         .await
         .expect("text");
-    let prefix = format!("{sample} ");
-    text.lines()
-        .find_map(|l| l.strip_prefix(&prefix))
-        .map(|n| n.trim().parse().expect("a number"))
+    sample(&text, name)
 }
 
 /// An order's lines as the proxy shows them: ICCID → LPA string (refunded lines, which
@@ -606,8 +660,12 @@ pub async fn run_cli(env: &[(String, String)], args: &[&str]) -> String {
 
 /// A value of the proxy's `/metrics` (a name with its labels, as printed); 0 when the
 /// line is not there.
-pub async fn metric(http: &reqwest::Client, base: &str, name: &str) -> f64 {
-    metric_at(http, base, name).await.unwrap_or(0.0)
+pub async fn metric<T: std::str::FromStr + Default>(
+    http: &reqwest::Client,
+    base: &str,
+    name: &str,
+) -> T {
+    metric_at(http, base, name).await.unwrap_or_default()
 }
 /// A proxy process (`simology-proxy`), killed (SIGKILL) when dropped so that a failing
 /// test leaves none behind; its logs (stderr) go to `logs`.

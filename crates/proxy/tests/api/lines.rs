@@ -21,18 +21,7 @@ async fn ready_order(app: &TestApp, sku: &str, quantity: u32) -> (String, Value)
 
 #[tokio::test]
 async fn three_lines_out_of_order_and_twice_each_make_exactly_three_distinct_lines() {
-    let app = spawn_app_with(
-        SandboxConfig {
-            faults: Faults {
-                duplicate_webhooks: true,
-                out_of_order_webhooks: true,
-                ..Faults::default()
-            },
-            ..fast_sandbox()
-        },
-        &[],
-    )
-    .await;
+    let app = spawn_app_with(unruly_sandbox(), &[]).await;
     let (order_ref, ready) = ready_order(&app, "JP-1GB-7D", 3).await;
 
     let upstream = upstream_order(&app.sandbox, &order_ref).expect("the upstream order");
@@ -131,14 +120,9 @@ async fn usage_and_a_top_up_for_line_2_leave_lines_1_and_3_untouched() {
     assert!(offers["offers"]
         .as_array()
         .is_some_and(|o| o.iter().any(|p| p["sku"] == "US-1GB-7D")));
-    let (status, topup) = app
-        .post_topup(&order_ref, Some(&iccids[1]), &topup_body("US-1GB-7D"))
+    let done = app
+        .buy_topup(&order_ref, Some(&iccids[1]), "US-1GB-7D")
         .await;
-    assert_eq!(status, 200, "{topup}");
-    let topup_ref = topup["order_ref"].as_str().expect("ref").to_owned();
-    app.pay(topup["payment_url"].as_str().expect("url"), CARD_SUCCESS)
-        .await;
-    let done = app.wait_for_state(&topup_ref, "ready").await;
     assert_eq!(
         (done["topup_of"].clone(), done["topup_line"].clone()),
         (json!(order_ref), json!(iccids[1]))
@@ -415,13 +399,8 @@ async fn quantities_the_proxy_cannot_deliver_are_refused_before_payment() {
             json!("this plan is sold one eSIM per order")
         )
     );
-    let sessions: Value = reqwest::get(format!("{}/sandbox/sessions", sandbox.url()))
-        .await
-        .expect("sessions")
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(sessions, json!([]), "no upstream session was made");
+    let sessions = upstream_sessions(sandbox.url()).await;
+    assert_eq!(json!(sessions), json!([]), "no upstream session was made");
     // Within the limit, a plan installed by LPA string sells several.
     let (order_ref, _) = checkout_quantity_at(&http, &served.url, "US-1GB-7D", 3).await;
     let r = http

@@ -30,7 +30,7 @@ async fn a_client_holds_at_most_its_cap_of_long_polls() {
         .collect();
     eventually("80 long-polls answered at once, 20 waiting", async || {
         let capped = app.long_polls("capped").await;
-        let waiting = metric(&app.http, &app.url, "simology_long_polls_waiting").await;
+        let waiting = metric::<f64>(&app.http, &app.url, "simology_long_polls_waiting").await;
         if capped == 80 && waiting == 20.0 {
             Ok(())
         } else {
@@ -70,7 +70,8 @@ async fn a_change_wakes_only_its_orders_waiters() {
     };
     let on_a: Vec<_> = (0..10).map(|_| poll(&a, va)).collect();
     let on_b = poll(&b, vb);
-    let waiting = || async { metric(&app.http, &app.url, "simology_long_polls_waiting").await };
+    let waiting =
+        || async { metric::<f64>(&app.http, &app.url, "simology_long_polls_waiting").await };
     eventually("11 long-polls waiting", async || {
         let w = waiting().await;
         if w == 11.0 {
@@ -80,11 +81,11 @@ async fn a_change_wakes_only_its_orders_waiters() {
         }
     })
     .await;
-    let woken_before = metric(&app.http, &app.url, "simology_long_poll_wakeups_total").await;
+    let woken_before = metric::<f64>(&app.http, &app.url, "simology_long_poll_wakeups_total").await;
     app.pay(&b_payment, CARD_SUCCESS).await;
     assert_eq!(on_b.await.expect("b's poll"), 200);
     // B's change woke B's poll once; A's ten slept through it.
-    let woken = metric(&app.http, &app.url, "simology_long_poll_wakeups_total").await;
+    let woken = metric::<f64>(&app.http, &app.url, "simology_long_poll_wakeups_total").await;
     assert_eq!(woken - woken_before, 1.0, "only B's waiter woke");
     assert_eq!(waiting().await, 10.0, "A's polls still wait");
     assert!(on_a.iter().all(|p| !p.is_finished()));
@@ -104,7 +105,7 @@ async fn the_status_is_served_from_memory_and_never_stale() {
     assert_eq!(first.headers()["cache-control"], "no-store");
     let first: Value = first.json().await.expect("json");
     let hits = || async {
-        metric(
+        metric::<f64>(
             &app.http,
             &app.url,
             "simology_status_cache_total{outcome=\"hit\"}",

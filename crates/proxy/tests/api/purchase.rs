@@ -1,7 +1,5 @@
 use simology_proxy::store::EventCounts;
-use simology_sandbox::{
-    Faults, SandboxConfig, CARD_DECLINED, CARD_PROVISIONING_FAILS, CARD_SUCCESS,
-};
+use simology_sandbox::{SandboxConfig, CARD_DECLINED, CARD_PROVISIONING_FAILS, CARD_SUCCESS};
 
 use crate::helpers::*;
 
@@ -128,18 +126,7 @@ async fn long_poll_wakes_on_activation() {
 
 #[tokio::test]
 async fn duplicate_and_out_of_order_webhooks_end_ready_once() {
-    let app = spawn_app_with(
-        SandboxConfig {
-            faults: Faults {
-                duplicate_webhooks: true,
-                out_of_order_webhooks: true,
-                ..Faults::default()
-            },
-            ..fast_sandbox()
-        },
-        &[],
-    )
-    .await;
+    let app = spawn_app_with(unruly_sandbox(), &[]).await;
     let (order_ref, payment_url) = app.checkout("US-1GB-7D").await;
     app.pay(&payment_url, CARD_SUCCESS).await;
     app.wait_for_state(&order_ref, "ready").await;

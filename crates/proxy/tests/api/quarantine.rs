@@ -21,12 +21,6 @@ async fn deliver(app: &TestApp, body: &str) -> reqwest::Response {
         .expect("answer")
 }
 
-fn metric(text: &str, line: &str) -> Option<u64> {
-    text.lines()
-        .find_map(|l| l.strip_prefix(line))
-        .and_then(|v| v.trim().parse().ok())
-}
-
 #[tokio::test]
 async fn signed_events_that_do_not_parse_are_stored_answered_and_quarantined() {
     let app = spawn_app().await;
@@ -95,19 +89,19 @@ async fn signed_events_that_do_not_parse_are_stored_answered_and_quarantined() {
 
     let metrics = app.get("/metrics").await.text().await.expect("text");
     assert_eq!(
-        metric(&metrics, "simology_events_stored{state=\"quarantined\"} "),
+        sample::<u64>(&metrics, "simology_events_stored{state=\"quarantined\"}"),
         Some(4),
         "{metrics}"
     );
     assert_eq!(
-        metric(
+        sample::<u64>(
             &metrics,
-            "simology_events_processed_total{outcome=\"quarantined\"} "
+            "simology_events_processed_total{outcome=\"quarantined\"}"
         ),
         Some(4)
     );
     assert_eq!(
-        metric(&metrics, "simology_webhooks_total{outcome=\"accepted\"} "),
+        sample::<u64>(&metrics, "simology_webhooks_total{outcome=\"accepted\"}"),
         Some(4)
     );
 

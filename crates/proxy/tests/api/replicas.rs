@@ -119,25 +119,13 @@ async fn fan_out(replicas: Vec<String>) -> (String, tokio::task::JoinHandle<()>)
     (url, task)
 }
 
-/// A counter's value on a replica (0 when it has none yet).
-async fn count(http: &reqwest::Client, base: &str, sample: &str) -> f64 {
-    metric_at(http, base, sample).await.unwrap_or(0.0)
-}
-
 #[tokio::test]
 #[ignore = "needs PostgreSQL: set PROXY_TEST_DATABASE_URL (cargo xtask test does)"]
 async fn three_lines_twice_each_to_both_replicas_make_exactly_three_distinct_lines() {
     assert!(on_postgres(), "this test runs against PostgreSQL only");
-    let sandbox = simology_sandbox::spawn(simology_sandbox::SandboxConfig {
-        faults: simology_sandbox::Faults {
-            duplicate_webhooks: true,
-            out_of_order_webhooks: true,
-            ..simology_sandbox::Faults::default()
-        },
-        ..fast_sandbox()
-    })
-    .await
-    .expect("sandbox");
+    let sandbox = simology_sandbox::spawn(unruly_sandbox())
+        .await
+        .expect("sandbox");
     let dir = temp_dir("replicas-lines");
     let db = database_url(&dir).await;
     let env = proxy_env(sandbox.url(), &db, &[]);
@@ -167,8 +155,9 @@ async fn three_lines_twice_each_to_both_replicas_make_exactly_three_distinct_lin
         let mut accepted = 0.0;
         let mut duplicate = 0.0;
         for base in [&a.url, &b.url] {
-            accepted += count(&http, base, "simology_webhooks_total{outcome=\"accepted\"}").await;
-            duplicate += count(
+            accepted +=
+                metric::<f64>(&http, base, "simology_webhooks_total{outcome=\"accepted\"}").await;
+            duplicate += metric::<f64>(
                 &http,
                 base,
                 "simology_webhooks_total{outcome=\"duplicate\"}",
