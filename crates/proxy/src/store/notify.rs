@@ -81,8 +81,13 @@ impl Shard {
     /// none.
     fn slot(&mut self, order_ref: &OrderRef) -> &mut Slot {
         let vacant = self.vacant;
+        self.slot_at(order_ref, vacant)
+    }
+
+    /// The order's slot, made at `generation` if it has none.
+    fn slot_at(&mut self, order_ref: &OrderRef, generation: u64) -> &mut Slot {
         self.slots.entry(order_ref.clone()).or_insert(Slot {
-            generation: vacant,
+            generation,
             changing: 0,
             memo: None,
             touched: false,
@@ -210,8 +215,8 @@ impl OrderHub {
         if !had_memo {
             shard.make_room(cap, self);
         }
-        // A new slot takes the vacant generation, which is `generation` (checked above).
-        shard.slot(order_ref).memo = Some(memo);
+        // At the generation the ticket saw: making room may have moved the vacant one.
+        shard.slot_at(order_ref, generation).memo = Some(memo);
         if !had_memo {
             shard.memos += 1;
             shard.kept.push_back((order_ref.clone(), generation));
