@@ -198,7 +198,7 @@ async fn exchange(url: String, body: Option<String>) -> Result<(u16, JsValue), F
 
 /// A success's JSON as `T`.
 fn decode<T: FromJson>((status, value): (u16, JsValue)) -> Result<T, Failure> {
-    crate::json::from_value(value).map_err(|_| Failure::Api {
+    T::from_json(value).map_err(|_| Failure::Api {
         status,
         code: ErrorCode::Unknown,
         retry_after: None,

@@ -69,14 +69,6 @@ pub fn parse(text: &str) -> Result<JsValue, Invalid> {
     js_sys::JSON::parse(text).map_err(|_| Invalid)
 }
 
-/// `T` from a value [`parse`] gave.
-///
-/// # Errors
-/// [`Invalid`] when the value does not describe a `T`.
-pub fn from_value<T: FromJson>(value: JsValue) -> Result<T, Invalid> {
-    T::from_json(value)
-}
-
 /// An object's own member `name`: `undefined` when it has none. Only own members: the
 /// widget runs on pages it does not control, and a page's script may have added a
 /// `retry_after` or a `quantity` to `Object.prototype`. A JSON array, which serde
