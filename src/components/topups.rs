@@ -84,6 +84,9 @@ pub fn Topups(
                             }
                         }).collect_view()}
                     </ul>
+                    {move || purchase.payment_link.get().map(|url| view! {
+                        <a class="button pay-link" href=url target="_top" rel="noopener">{t.pay_link}</a>
+                    })}
                 </section>
             }
         })

@@ -19,6 +19,7 @@ pub mod client_ip;
 pub mod clock;
 pub mod config;
 pub mod countries;
+mod country_names;
 pub mod domain;
 pub mod error;
 pub mod fulfilment;
@@ -32,6 +33,7 @@ pub mod serve;
 pub mod services;
 pub mod state;
 pub mod store;
+pub mod widget;
 
 use std::future::Future;
 use std::net::SocketAddr;
