@@ -129,6 +129,17 @@
 
   window.simologyFrame = {
     show: function (screen) {
+      // The status module's own stylesheet, which a picker's document does not carry.
+      var module = MODULES.status;
+      if (module.css && !document.getElementById("sim-status-css")) {
+        var link = document.createElement("link");
+        link.id = "sim-status-css";
+        link.rel = "stylesheet";
+        link.href = new URL(module.css, base).href;
+        link.integrity = module.css_integrity;
+        link.crossOrigin = "anonymous";
+        document.head.appendChild(link);
+      }
       load("status").then(function (m) { m.mount(root, text, screen, null); }, failed);
     }
   };

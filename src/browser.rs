@@ -80,9 +80,13 @@ pub fn save_order(order: SavedOrder) {
     if let Some(text) = crate::json::to_string(&all) {
         let _ = s.set_item(STORAGE_KEY, &text);
     }
-    let key = format!("{OPEN_KEY_PREFIX}{instance}");
+    let key = [OPEN_KEY_PREFIX, &instance].concat();
     let _ = match open_until(&all, &instance, now) {
-        Some(until) => s.set_item(&key, &until.to_string()),
+        // A time in ms is far below 2^53: exact as a JavaScript number.
+        Some(until) => match js_sys::Number::from(until as f64).to_string_with_radix(10) {
+            Ok(text) => s.set_item(&key, &String::from(text)),
+            Err(_) => s.remove_item(&key),
+        },
         None => s.remove_item(&key),
     };
 }

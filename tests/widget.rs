@@ -2390,9 +2390,13 @@ async fn a_payment_page_the_browser_keeps_the_frame_from_opening_becomes_a_link(
     let h = mount_widget(Lang::En, Some((DestinationKind::Country, "US")), None);
     h.may_navigate.set(false);
     open_checkout(&h).await;
+    assert!(
+        h.one(".pay-link").has_attribute("hidden"),
+        "no link before it is needed"
+    );
     h.type_into("input[type=email]", "alex@example.com");
     submit(&h);
-    h.shown(".pay-link").await;
+    h.shown(".pay-link:not([hidden])").await;
     let link = h.one(".pay-link");
     assert_eq!(
         link.get_attribute("href").as_deref(),

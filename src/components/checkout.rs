@@ -125,9 +125,11 @@ pub fn Checkout(
             </button>
             // The browser did not let the frame send the window to the payment page:
             // the traveller's own tap on a link does.
-            {move || purchase.payment_link.get().map(|url| view! {
-                <a class="button pay-link" href=url target="_top" rel="noopener">{t.pay_link}</a>
-            })}
+            <a class="button pay-link" target="_top" rel="noopener"
+                hidden=move || purchase.payment_link.with(Option::is_none)
+                href=move || purchase.payment_link.get()>
+                {t.pay_link}
+            </a>
         </form>
     }
 }

@@ -5,8 +5,9 @@
 //! - the two wasm modules (`simology-esim-picker.wasm`, `simology-esim-status.wasm`;
 //!   see `src/loader.rs`), each with its wasm-bindgen glue (`simology-esim-picker.js`,
 //!   `simology-esim-status.js`);
-//! - `simology-esim.css`: the widget's stylesheet, minified, which the proxy puts in the
-//!   frame's document;
+//! - `simology-esim.css` and `simology-esim-status.css`: the widget's stylesheet,
+//!   minified, in two: both modules' and the status module's only; the proxy puts them
+//!   in the frame's document (the second only in an order's);
 //! - `integrity.json`: the widget's version and every file's sha384 (partners pin the
 //!   host script's; the proxy pins the frame's scripts and modules with theirs);
 //! - the embed builder (`builder.html`, `builder.js`, `builder.css`, from `builder/`:
@@ -46,8 +47,25 @@ pub fn glue_file(module: &str) -> String {
 pub const HOST_SCRIPT: &str = "simology-esim.js";
 /// The frame's script.
 pub const FRAME_SCRIPT: &str = "simology-esim-frame.js";
-/// The stylesheet.
+/// The stylesheet of both modules.
 pub const STYLESHEET: &str = "simology-esim.css";
+/// The status module's own stylesheet.
+pub const STATUS_STYLESHEET: &str = "simology-esim-status.css";
+
+/// The line of `style/widget.css` after which its rules are the status module's only.
+const STATUS_MARKER: &str = "/* --- status ---";
+
+/// `style/widget.css` as its two stylesheets, minified: both modules', and the status
+/// module's only (after [`STATUS_MARKER`]).
+///
+/// # Errors
+/// When the marker is not there exactly once.
+pub fn stylesheets(css: &str) -> Result<(String, String)> {
+    let [shared, status] = css.split(STATUS_MARKER).collect::<Vec<_>>()[..] else {
+        bail!("style/widget.css must hold the line {STATUS_MARKER:?} exactly once");
+    };
+    Ok((minify_css(shared), minify_css(&format!("/*{status}"))))
+}
 
 /// `sha384-<base64>` of some bytes, as Subresource Integrity writes it.
 pub fn sri(bytes: &[u8]) -> String {
@@ -64,6 +82,8 @@ pub struct Module {
     pub integrity: String,
     /// Its glue's (see [`wrap_glue`]).
     pub glue_integrity: String,
+    /// Its own stylesheet and that's hash, when it has one.
+    pub css: Option<(String, String)>,
 }
 
 /// Minifies CSS: comments and needless whitespace cost bytes in every page load.
@@ -130,15 +150,17 @@ pub fn host_script(source: &str, words: &Value) -> Result<String> {
 pub fn frame_script(source: &str, modules: &[Module]) -> Result<String> {
     let mut table = Map::new();
     for m in modules {
-        table.insert(
-            m.name.to_owned(),
-            json!({
-                "glue": glue_file(m.name),
-                "glue_integrity": m.glue_integrity,
-                "wasm": wasm_file(m.name),
-                "integrity": m.integrity,
-            }),
-        );
+        let mut entry = json!({
+            "glue": glue_file(m.name),
+            "glue_integrity": m.glue_integrity,
+            "wasm": wasm_file(m.name),
+            "integrity": m.integrity,
+        });
+        if let Some((css, css_integrity)) = &m.css {
+            entry["css"] = json!(css);
+            entry["css_integrity"] = json!(css_integrity);
+        }
+        table.insert(m.name.to_owned(), entry);
     }
     fill_once(source, "/*__MODULES__*/", &Value::Object(table).to_string())
 }
@@ -431,6 +453,11 @@ pub fn build() -> Result<PathBuf> {
         hashes.insert(name.to_owned(), json!(integrity));
         Ok(integrity)
     };
+    let read =
+        |path: &str| fs::read_to_string(root.join(path)).with_context(|| format!("reading {path}"));
+    let (shared_css, status_css) = stylesheets(&read("style/widget.css")?)?;
+    publish(STYLESHEET, shared_css.as_bytes())?;
+    let status_css_integrity = publish(STATUS_STYLESHEET, status_css.as_bytes())?;
     for name in MODULES {
         let (glue, wasm) = build_module(&root, name)?;
         let (glue, wasm) = minify_names(&root, name, &glue, &wasm)?;
@@ -447,16 +474,12 @@ pub fn build() -> Result<PathBuf> {
             name,
             integrity,
             glue_integrity,
+            css: (name == "status")
+                .then(|| (STATUS_STYLESHEET.to_owned(), status_css_integrity.clone())),
         });
     }
-    let read =
-        |path: &str| fs::read_to_string(root.join(path)).with_context(|| format!("reading {path}"));
     let frame = minify(&root, &frame_script(&read("loader/frame.js")?, &modules)?)?;
     publish(FRAME_SCRIPT, frame.as_bytes())?;
-    publish(
-        STYLESHEET,
-        minify_css(&read("style/widget.css")?).as_bytes(),
-    )?;
     let script = minify(
         &root,
         &host_script(&read("loader/simology-esim.js")?, &words())?,
@@ -579,11 +602,13 @@ mod tests {
                 name: "picker",
                 integrity: "sha384-p".into(),
                 glue_integrity: "sha384-pg".into(),
+                css: None,
             },
             Module {
                 name: "status",
                 integrity: "sha384-s".into(),
                 glue_integrity: "sha384-sg".into(),
+                css: Some(("s.css".into(), "sha384-sc".into())),
             },
         ];
         let out = frame_script("var M = /*__MODULES__*/;", &modules).expect("fills");
@@ -594,6 +619,8 @@ mod tests {
         assert_eq!(table["picker"]["glue"], "simology-esim-picker.js");
         assert_eq!(table["status"]["integrity"], "sha384-s");
         assert_eq!(table["status"]["glue_integrity"], "sha384-sg");
+        assert_eq!(table["status"]["css"], "s.css");
+        assert_eq!(table["picker"].get("css"), None);
         assert!(frame_script("no marker", &modules).is_err());
     }
 
@@ -641,6 +668,27 @@ mod tests {
             "exports": [],
         });
         assert!(rename_glue(glue, &two).is_err());
+    }
+
+    #[test]
+    fn the_stylesheet_splits_at_its_marker() {
+        let (shared, status) =
+            stylesheets(".a { x: 1; }\n/* --- status --- only the order's */\n.b { y: 2; }\n")
+                .expect("splits");
+        assert_eq!((shared.as_str(), status.as_str()), (".a{x:1}", ".b{y:2}"));
+        assert!(stylesheets(".a{}").is_err());
+        let widget =
+            fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../style/widget.css"))
+                .expect("the widget's stylesheet");
+        let (shared, status) = stylesheets(&widget).expect("marked once");
+        assert!(
+            shared.contains(".plan-card") && shared.contains(".pay{"),
+            "{shared:.200}"
+        );
+        assert!(
+            status.contains(".qr") && !status.contains(".plan-card"),
+            "{status:.200}"
+        );
     }
 
     #[test]

@@ -18,8 +18,11 @@ use simology_proxy_api::WIDGET_VERSION;
 
 /// The frame's script.
 pub const FRAME_SCRIPT: &str = "simology-esim-frame.js";
-/// The stylesheet (in the frame's document).
+/// The stylesheet of both modules (in every frame document).
 pub const STYLESHEET: &str = "simology-esim.css";
+/// The status module's own (in an order's frame document; the frame's script adds it
+/// when the status module comes into a picker's).
+pub const STATUS_STYLESHEET: &str = "simology-esim-status.css";
 /// The host script partners include (served too, for a proxy without a CDN).
 pub const HOST_SCRIPT: &str = "simology-esim.js";
 
@@ -52,6 +55,8 @@ pub struct WidgetFiles {
     pub version: String,
     /// The stylesheet's text.
     pub css: String,
+    /// The status module's own stylesheet's text.
+    pub status_css: String,
     /// Where the files are published: a folder's URL (ending in `/`), or
     /// `/widget/<version>/` on the proxy itself.
     pub base: String,
@@ -127,8 +132,12 @@ impl WidgetFiles {
                 wasm,
             })
         };
-        let css = String::from_utf8(read(STYLESHEET)?)
-            .context("PROXY_WIDGET_DIR: the stylesheet is not UTF-8")?;
+        let text = |name: &str| {
+            String::from_utf8(read(name)?)
+                .with_context(|| format!("PROXY_WIDGET_DIR: {name} is not UTF-8"))
+        };
+        let css = text(STYLESHEET)?;
+        let status_css = text(STATUS_STYLESHEET)?;
         let picker = module("picker")?;
         let status = module("status")?;
         let frame_integrity = hash(FRAME_SCRIPT)?;
@@ -139,6 +148,7 @@ impl WidgetFiles {
                 let names = [
                     FRAME_SCRIPT,
                     HOST_SCRIPT,
+                    STATUS_STYLESHEET,
                     &picker.glue,
                     &picker.wasm,
                     &status.glue,
@@ -159,6 +169,7 @@ impl WidgetFiles {
         Ok(WidgetFiles {
             version,
             css,
+            status_css,
             base,
             source,
             frame_integrity,

@@ -463,6 +463,9 @@ fn render(files: &WidgetFiles, r: &Resolved) -> Result<Document, ApiError> {
     let t = r.lang.strings();
     let body = simology_widget::ssr::render(config, Rc::new(local_name));
     let mut style = files.css.clone();
+    if config.order.is_some() {
+        style.push_str(&files.status_css);
+    }
     if !r.css.is_empty() {
         style.push_str(":root{");
         for (name, value) in &r.css {
@@ -513,8 +516,10 @@ fn render(files: &WidgetFiles, r: &Resolved) -> Result<Document, ApiError> {
     if ancestors.is_empty() {
         ancestors = "'none'".into();
     }
+    // The status module's stylesheet may come from the widget's files too (the frame's
+    // script adds it when that module comes into a picker's frame).
     let csp = format!(
-        "default-src 'none'; script-src {src} 'wasm-unsafe-eval'; style-src {style}; \
+        "default-src 'none'; script-src {src} 'wasm-unsafe-eval'; style-src {style} {src}; \
          connect-src {connect}; img-src 'self' data: blob:; frame-ancestors {ancestors}; \
          base-uri 'none'; form-action 'none'",
         src = files.source,
@@ -532,10 +537,12 @@ fn render(files: &WidgetFiles, r: &Resolved) -> Result<Document, ApiError> {
     })
 }
 
+/// Brotli at its best (11): a document is compressed once per rendering kept, and on a
+/// phone's network every byte before the first plan counts.
 fn compress_br(bytes: &[u8]) -> Bytes {
     let mut out = Vec::with_capacity(bytes.len() / 4);
     {
-        let mut w = brotli::CompressorWriter::new(&mut out, 4096, 9, 22);
+        let mut w = brotli::CompressorWriter::new(&mut out, 4096, 11, 22);
         let _ = w.write_all(bytes);
     }
     Bytes::from(out)

@@ -75,7 +75,11 @@ async fn the_first_plans_are_in_the_frames_html_under_a_csp_of_its_own() {
         &html[style_start..style_start + html[style_start..].find("</style>").expect("end")];
     assert!(style.starts_with(".sim-root{"), "{style:.80}");
     let hash = simology_proxy::widget::csp_hash(style);
-    assert_eq!(directive(&csp, "style-src"), [hash]);
+    assert_eq!(directive(&csp, "style-src"), [hash, "'self'".to_owned()]);
+    assert!(
+        !style.contains(".qr"),
+        "the status module's styles stay out of a picker's"
+    );
     assert!(!html.contains("<script>"), "no inline script");
     let version = simology_proxy_api::WIDGET_VERSION;
     for file in ["simology-esim-frame.js", "simology-esim-picker.js"] {
@@ -229,7 +233,7 @@ async fn the_theme_crosses_checked_and_the_language_is_the_travellers() {
     );
     assert_eq!(
         directive(&csp, "style-src"),
-        [simology_proxy::widget::csp_hash(style)]
+        [simology_proxy::widget::csp_hash(style), "'self'".to_owned()]
     );
     // The element's `locale` comes first; then the browser's; then the page's.
     let (_, config) = embed_config(&app.url, "instance=t&locale=de&lang=it", None).await;
@@ -292,7 +296,12 @@ async fn the_frame_finds_its_order_by_its_own_cookie_and_the_return_names_no_ord
     // Unpaid and recent: the frame opens on it, and no cache keeps that document.
     let r = document(&app, "instance=japan-shop&country=US", &[("cookie", &jar)]).await;
     assert_eq!(header(&r, "cache-control"), "no-store");
-    let config = config_of(&r.text().await.expect("html"));
+    let html = r.text().await.expect("html");
+    assert!(
+        html.contains(".qr{line-height:0}"),
+        "an order's document carries the status styles"
+    );
+    let config = config_of(&html);
     assert_eq!(config["order"], order_ref.as_str());
     assert_eq!(
         config["catalog"],

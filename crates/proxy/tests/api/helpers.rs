@@ -83,6 +83,7 @@ pub fn widget_dir() -> &'static std::path::Path {
             ("simology-esim-status.js", "/* the status module's glue */"),
             ("simology-esim-status.wasm", "status wasm"),
             ("simology-esim.css", ".sim-root{color:#14171f}"),
+            ("simology-esim-status.css", ".qr{line-height:0}"),
         ];
         let mut hashes = serde_json::Map::new();
         hashes.insert("version".into(), simology_proxy_api::WIDGET_VERSION.into());
