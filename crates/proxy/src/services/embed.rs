@@ -259,6 +259,8 @@ struct Resolved {
     ancestors: Vec<Origin>,
     css: Vec<(String, String)>,
     catalog_tag: String,
+    /// The catalogue's JSON, read into `config.catalog` only when a document is made.
+    catalog_json: Option<Bytes>,
     set_cookie: Option<HeaderValue>,
 }
 
@@ -366,13 +368,13 @@ async fn resolve(
     }
 
     // The destination's plans, as the picker shows them first.
-    let mut catalog: Option<CatalogResponse> = None;
+    let mut catalog_json: Option<Bytes> = None;
     let mut catalog_tag = String::new();
     if let (Some(d), None) = (&destination, &order) {
         match state.catalog_snapshot().await {
             Ok(snapshot) => {
                 if let Some(cached) = snapshot.catalog(d) {
-                    catalog = serde_json::from_slice(&cached.body).ok();
+                    catalog_json = Some(cached.body.clone());
                     catalog_tag = cached.etag.to_str().unwrap_or_default().to_owned();
                 }
             }
@@ -392,7 +394,7 @@ async fn resolve(
             sku,
             travellers,
             order,
-            catalog,
+            catalog: None,
             attribution,
             cancelled,
             poll_interval_ms,
@@ -401,6 +403,7 @@ async fn resolve(
         ancestors,
         css: q.css,
         catalog_tag,
+        catalog_json,
         set_cookie,
     })
 }
@@ -459,7 +462,12 @@ fn theme_class(theme: &str) -> &'static str {
 
 /// Renders the document of `r` with the widget's files.
 fn render(files: &WidgetFiles, r: &Resolved) -> Result<Document, ApiError> {
-    let config = &r.config;
+    let mut config = r.config.clone();
+    config.catalog = r
+        .catalog_json
+        .as_ref()
+        .and_then(|json| serde_json::from_slice::<CatalogResponse>(json).ok());
+    let config = &config;
     let t = r.lang.strings();
     let body = simology_widget::ssr::render(config, Rc::new(local_name));
     let mut style = files.css.clone();
