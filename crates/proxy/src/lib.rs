@@ -19,7 +19,6 @@ pub mod client_ip;
 pub mod clock;
 pub mod config;
 pub mod countries;
-mod country_names;
 pub mod domain;
 pub mod error;
 pub mod fulfilment;
@@ -33,7 +32,6 @@ pub mod serve;
 pub mod services;
 pub mod state;
 pub mod store;
-pub mod widget;
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -13,7 +13,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use simology_proxy_api::{Beacon, Report, ReportGroup, MAX_BEACON_BYTES};
 
-use crate::affiliates::{unix_day, Counted};
+use crate::affiliates::Counted;
 use crate::clock::{now_ms, utc_day};
 use crate::error::ApiError;
 use crate::middleware::limit;
@@ -62,7 +62,8 @@ fn readable(headers: &HeaderMap) -> bool {
         content((Beacon = "text/plain"), (Beacon = "application/json"))),
     responses(
         (status = 204, description = "Counted"),
-        (status = 400, description = "Malformed body, unreadable content type, an attribution this proxy did not sign (or signed too long ago), or an invalid field", body = simology_proxy_api::ErrorBody),
+        (status = 400, description = "Malformed body, unreadable content type, unknown affiliate or invalid field", body = simology_proxy_api::ErrorBody),
+        (status = 403, description = "The Origin is not one of the affiliate's sites", body = simology_proxy_api::ErrorBody),
         (status = 413, description = "Body too large", body = simology_proxy_api::ErrorBody),
         (status = 429, description = "Rate limited", body = simology_proxy_api::ErrorBody),
     ))]
@@ -85,8 +86,11 @@ pub async fn beacon(
     }
     let beacon: Beacon = serde_json::from_slice(&body)
         .map_err(|e| ApiError::BadRequest(format!("invalid beacon: {e}")))?;
-    let now = now_ms();
-    let counted = Counted::of_beacon(&state.affiliates.affiliates(), &beacon, unix_day(now))?;
+    let counted = Counted::of_beacon(
+        &state.affiliates.affiliates(),
+        super::origin(&headers),
+        &beacon,
+    )?;
     let key = FunnelKey {
         affiliate: counted.attribution.affiliate,
         placement: counted.attribution.placement,
@@ -95,7 +99,7 @@ pub async fn beacon(
     };
     state
         .store
-        .count_event(&utc_day(now), &key, counted.event)
+        .count_event(&utc_day(now_ms()), &key, counted.event)
         .await?;
     state
         .metrics

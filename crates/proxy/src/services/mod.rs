@@ -2,7 +2,6 @@
 //! these with typed values and get typed answers or an `ApiError`.
 
 pub mod emails;
-pub mod embed;
 pub mod lines;
 pub mod purchase;
 pub mod refund;

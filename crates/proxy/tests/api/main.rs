@@ -9,7 +9,6 @@ mod client_address;
 mod connections;
 mod crash;
 mod drift;
-mod embed;
 mod helpers;
 mod ingest;
 mod lines;
