@@ -189,12 +189,11 @@ impl Application {
         let background = fulfilment::spawn_background(&state);
         let admin = admin_listener.map(|l| tokio::spawn(serve_admin(l, Arc::clone(&state))));
         let router = app(Arc::clone(&state));
-        let stopping = Arc::clone(&state);
+        // Once the shutdown comes, `serve` marks every connection to close after its
+        // answer, then ends the long-polls (now rather than at their deadline).
         serve::serve(listener, router, Arc::clone(&state), async move {
             shutdown.await;
             tracing::info!("shutting down: finishing in-flight requests");
-            // Long-polls end now rather than at their deadline.
-            stopping.begin_shutdown();
         })
         .await;
         state.begin_shutdown();

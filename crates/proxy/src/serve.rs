@@ -228,8 +228,8 @@ impl Registry {
 
 /// Serves `router` on `listener` until `shutdown` completes; then takes no more
 /// connections, closes the idle ones, answers the requests in flight and those whose
-/// headers have begun to arrive (long-polls end when the shutdown is signalled to
-/// them), and returns once every connection is closed. Connections still waiting in
+/// headers have begun to arrive, each with `Connection: close`, begins the state's
+/// shutdown (long-polls answer at once), and returns once every connection is closed. Connections still waiting in
 /// the listener's queue are left there: with a socket passed by a supervisor, the next
 /// process accepts them (see `lib.rs`).
 pub async fn serve(
@@ -309,7 +309,11 @@ pub async fn serve(
         });
     }
     drop(listener);
+    // Every connection first: from now on each answer says `Connection: close`, so that
+    // a client's next request goes to the next process, never to a closing connection.
     registry.drain_all();
+    // Then the long-polls answer and the background work stops.
+    state.begin_shutdown();
     // Every connection holds a permit until it is closed.
     let all = u32::try_from(cap).unwrap_or(u32::MAX);
     let _ = permits.acquire_many(all).await;
@@ -484,8 +488,17 @@ impl Future for Answering {
         let this = &mut *self;
         match Pin::new(&mut this.inner).poll(cx) {
             Poll::Pending => Poll::Pending,
-            Poll::Ready(Ok(response)) => {
+            Poll::Ready(Ok(mut response)) => {
                 let in_flight = this.in_flight.take();
+                if in_flight
+                    .as_ref()
+                    .is_some_and(|f| f.0.draining.load(Ordering::SeqCst))
+                {
+                    response.headers_mut().insert(
+                        axum::http::header::CONNECTION,
+                        axum::http::HeaderValue::from_static("close"),
+                    );
+                }
                 Poll::Ready(Ok(response.map(|body| Answer {
                     body,
                     _in_flight: in_flight,

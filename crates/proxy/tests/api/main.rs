@@ -8,6 +8,7 @@ mod checkout;
 mod client_address;
 mod connections;
 mod crash;
+mod drain;
 mod drift;
 mod helpers;
 mod ingest;
