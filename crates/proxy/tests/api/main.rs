@@ -23,4 +23,5 @@ mod protection;
 mod purchase;
 mod quarantine;
 mod replicas;
+mod upgrade;
 mod webhooks;
