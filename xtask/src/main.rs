@@ -11,6 +11,7 @@ mod bench;
 mod chaos;
 mod dist;
 mod fuzz;
+mod release;
 mod restart;
 mod schema;
 mod stack;
@@ -49,6 +50,7 @@ fn main() -> ExitCode {
         Some("chaos") => chaos::run(&args[1..]),
         Some("attack") => attack::run(&args[1..]),
         Some("restart") => restart::run(&args[1..]),
+        Some("release") => release::run(&args[1..]),
         Some("postgres") => tools::ensure_postgres().map(|url| println!("PostgreSQL ready: {url}")),
         Some("-h" | "--help" | "help") | None => {
             print!("{}", usage());
@@ -301,6 +303,7 @@ fn test(args: &[String]) -> Result<()> {
         // 200 requests a second and 500 long-polls across two restarts on one socket.
         restart::drive(&root, "debug", &[])
     }));
+    outcomes.push(run_suite("release", release::check));
     println!("\n==> summary");
     let mut failed = 0;
     let mut skipped = 0;
