@@ -90,11 +90,6 @@ impl Inherited {
             admin: take(1)?,
         })
     }
-
-    /// Whether a supervisor passed the public listener.
-    pub fn is_some(&self) -> bool {
-        self.public.is_some()
-    }
 }
 
 /// A built proxy, bound and connected, not yet serving.

@@ -229,9 +229,9 @@ impl Registry {
 /// Serves `router` on `listener` until `shutdown` completes; then takes no more
 /// connections, closes the idle ones, answers the requests in flight and those whose
 /// headers have begun to arrive, each with `Connection: close`, begins the state's
-/// shutdown (long-polls answer at once), and returns once every connection is closed. Connections still waiting in
-/// the listener's queue are left there: with a socket passed by a supervisor, the next
-/// process accepts them (see `lib.rs`).
+/// shutdown (long-polls answer at once), and returns once every connection is closed.
+/// Connections still waiting in the listener's queue are left there: with a socket
+/// passed by a supervisor, the next process accepts them (see `lib.rs`).
 pub async fn serve(
     listener: TcpListener,
     router: Router,
