@@ -290,12 +290,20 @@ pub const CYCLONEDX_VERSION: &str = "0.5.9";
 
 /// cargo-cyclonedx at [`CYCLONEDX_VERSION`], built by `cargo install`.
 pub fn ensure_cyclonedx() -> Result<()> {
-    cargo_install(
+    // It answers `cargo cyclonedx --version` only, as "cargo-cyclonedx-cyclonedx 0.5.9".
+    let have = output_of(cargo().args(["cyclonedx", "--version"])).unwrap_or_default();
+    if have.split_whitespace().last() == Some(CYCLONEDX_VERSION) {
+        return Ok(());
+    }
+    println!("installing cargo-cyclonedx {CYCLONEDX_VERSION}; this takes a few minutes once");
+    run(cargo().args([
+        "install",
         "cargo-cyclonedx",
-        &format!("cargo-cyclonedx {CYCLONEDX_VERSION}"),
-        "cargo-cyclonedx",
-        &["--locked", "--version", CYCLONEDX_VERSION],
-    )
+        "--locked",
+        "--force",
+        "--version",
+        CYCLONEDX_VERSION,
+    ]))
 }
 
 /// What `cargo xtask release` and its suite need: the musl targets (x86_64 built with
