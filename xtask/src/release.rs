@@ -304,11 +304,12 @@ pub fn build() -> Result<PathBuf> {
         sums.push_str(&format!("{}  {}\n", sha256_hex(&bytes), file.display()));
     }
     fs::write(out.join("SHA256SUMS"), sums)?;
-    let tarball = out.with_extension("tar.gz");
     let name = out
         .file_name()
         .and_then(|n| n.to_str())
         .context("the release folder's name")?;
+    // Not `with_extension`: the version's dots are no extension.
+    let tarball = out.with_file_name(format!("{name}.tar.gz"));
     tools::run(
         Command::new("tar")
             .args([
