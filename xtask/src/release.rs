@@ -435,12 +435,13 @@ fn check_image(out: &Path, version: &str) -> Result<()> {
     if config["Volumes"].get("/data").is_none() {
         bail!("the image has no /data volume: {}", config["Volumes"]);
     }
-    let health = &inspect[0]["HealthCheck"];
-    let health = if health.is_null() {
-        &config["Healthcheck"]
-    } else {
-        health
-    };
+    // podman puts it beside the configuration, docker inside it.
+    let health = ["Healthcheck", "HealthCheck"]
+        .iter()
+        .map(|k| &inspect[0][*k])
+        .chain([&config["Healthcheck"]])
+        .find(|h| !h.is_null())
+        .unwrap_or(&Value::Null);
     if health["Test"] != serde_json::json!(["CMD", "/simology-proxy", "healthcheck"]) {
         bail!("the image's healthcheck is {health}");
     }
