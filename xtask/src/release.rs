@@ -452,7 +452,7 @@ fn check_image(out: &Path, version: &str) -> Result<()> {
     let listed = output(
         Command::new("sh")
             .arg("-c")
-            .arg(format!("podman export {container} | tar -tvf -")),
+            .arg(format!("podman export {container} | tar --numeric-owner -tvf -")),
     );
     let binary = output(Command::new("sh").arg("-c").arg(format!(
         "podman export {container} | tar -xOf - simology-proxy | sha256sum"
