@@ -449,11 +449,9 @@ fn check_image(out: &Path, version: &str) -> Result<()> {
     let container = output(Command::new("podman").args(["create", &tag]))?
         .trim()
         .to_owned();
-    let listed = output(
-        Command::new("sh")
-            .arg("-c")
-            .arg(format!("podman export {container} | tar --numeric-owner -tvf -")),
-    );
+    let listed = output(Command::new("sh").arg("-c").arg(format!(
+        "podman export {container} | tar --numeric-owner -tvf -"
+    )));
     let binary = output(Command::new("sh").arg("-c").arg(format!(
         "podman export {container} | tar -xOf - simology-proxy | sha256sum"
     )));
