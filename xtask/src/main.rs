@@ -11,6 +11,8 @@ mod bench;
 mod chaos;
 mod dist;
 mod fuzz;
+mod release;
+mod restart;
 mod schema;
 mod stack;
 mod tools;
@@ -30,6 +32,8 @@ fn usage() -> &'static str {
      fuzz [--seconds N] [--target T]   run the fuzz targets\n  \
      chaos [--orders N] [--kills K] [--replicas R] [--database-url URL]   orders under faults and SIGKILLs\n  \
      attack [--short]  the proxy under attack while a client buys; what held\n  \
+     restart [--rate N] [--long-polls N] [--restarts N]   proxies replaced on one socket under load\n  \
+     release         the release into target/release-artifacts/ (static binaries, dist/, checksums, SBOM)\n  \
      tools           install the pinned tools only\n"
 }
 
@@ -45,6 +49,8 @@ fn main() -> ExitCode {
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("chaos") => chaos::run(&args[1..]),
         Some("attack") => attack::run(&args[1..]),
+        Some("restart") => restart::run(&args[1..]),
+        Some("release") => release::run(&args[1..]),
         Some("postgres") => tools::ensure_postgres().map(|url| println!("PostgreSQL ready: {url}")),
         Some("-h" | "--help" | "help") | None => {
             print!("{}", usage());
@@ -60,6 +66,26 @@ fn main() -> ExitCode {
         }
     }
 }
+
+/// Every suite of `cargo xtask test`, in the order they run (`--only` names some).
+const SUITES: &[&str] = &[
+    "format",
+    "clippy",
+    "native",
+    "widget-clippy",
+    "widget-browser",
+    "widget-dist",
+    "e2e",
+    "e2e-webkit",
+    "e2e-firefox",
+    "postgres",
+    "schemathesis",
+    "chaos-short",
+    "chaos-replicas",
+    "attack",
+    "restart",
+    "release",
+];
 
 /// One suite's outcome, for the summary table.
 struct Outcome {
@@ -151,6 +177,16 @@ fn test(args: &[String]) -> Result<()> {
         other => bail!("cargo xtask test takes only `--only suite,...`, got {other:?}"),
     };
     if let Some(names) = &only {
+        let unknown: Vec<&String> = names
+            .iter()
+            .filter(|n| !SUITES.contains(&n.as_str()))
+            .collect();
+        if !unknown.is_empty() {
+            bail!(
+                "unknown suite(s) {unknown:?}; the suites are {}",
+                SUITES.join(", ")
+            );
+        }
         // Read by `run_suite`; the summary says which suites were skipped.
         std::env::set_var("XTASK_ONLY", names.join(","));
     }
@@ -263,6 +299,11 @@ fn test(args: &[String]) -> Result<()> {
     outcomes.push(run_suite("attack", || {
         attack::drive(&root, "debug", "short")
     }));
+    outcomes.push(run_suite("restart", || {
+        // 200 requests a second and 500 long-polls across two restarts on one socket.
+        restart::drive(&root, "debug", &[])
+    }));
+    outcomes.push(run_suite("release", release::check));
     println!("\n==> summary");
     let mut failed = 0;
     let mut skipped = 0;

@@ -56,14 +56,16 @@ pub fn ensure_native() -> Result<()> {
 
 /// The wasm32 target.
 pub fn ensure_wasm_target() -> Result<()> {
+    ensure_target("wasm32-unknown-unknown")
+}
+
+/// A target's standard library, from rustup (the toolchain's own distribution).
+pub fn ensure_target(triple: &str) -> Result<()> {
     let installed = output_of(Command::new("rustup").args(["target", "list", "--installed"]))
         .unwrap_or_default();
-    if !installed
-        .lines()
-        .any(|l| l.trim() == "wasm32-unknown-unknown")
-    {
-        println!("installing the wasm32-unknown-unknown target");
-        run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
+    if !installed.lines().any(|l| l.trim() == triple) {
+        println!("installing the {triple} target");
+        run(Command::new("rustup").args(["target", "add", triple]))?;
     }
     Ok(())
 }
@@ -252,6 +254,76 @@ pub fn ensure_wasm_opt() -> Result<()> {
     Ok(())
 }
 
+/// The cargo-zigbuild release that links the aarch64 binaries, with its zig: both from
+/// PyPI (`cargo-zigbuild` ships its binary in its wheel, `ziglang` the zig toolchain
+/// with musl's headers and libc for every target).
+pub const ZIGBUILD_VERSION: &str = "0.24.0";
+/// The zig release (PyPI's `ziglang`).
+pub const ZIG_VERSION: &str = "0.17.0";
+
+/// cargo-zigbuild and zig in a virtual environment under `target/tools/zig`; returns
+/// its `bin/` (put it first on PATH: cargo-zigbuild finds zig through its Python).
+pub fn ensure_zigbuild() -> Result<PathBuf> {
+    let venv = workspace_root()?.join("target/tools/zig");
+    let bin = venv.join("bin");
+    let have =
+        output_of(Command::new(bin.join("cargo-zigbuild")).arg("--version")).unwrap_or_default();
+    let zig = output_of(Command::new(bin.join("python")).args(["-m", "ziglang", "version"]))
+        .unwrap_or_default();
+    if have.trim() == format!("cargo-zigbuild {ZIGBUILD_VERSION}") && zig.trim() == ZIG_VERSION {
+        return Ok(bin);
+    }
+    println!(
+        "installing cargo-zigbuild {ZIGBUILD_VERSION} and zig {ZIG_VERSION} from PyPI into {}",
+        venv.display()
+    );
+    run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+    run(Command::new(bin.join("pip"))
+        .args(["install", "--quiet", "--disable-pip-version-check"])
+        .arg(format!("cargo-zigbuild=={ZIGBUILD_VERSION}"))
+        .arg(format!("ziglang=={ZIG_VERSION}")))?;
+    Ok(bin)
+}
+
+/// The cargo-cyclonedx release that writes the release's SBOM.
+pub const CYCLONEDX_VERSION: &str = "0.5.9";
+
+/// cargo-cyclonedx at [`CYCLONEDX_VERSION`], built by `cargo install`.
+pub fn ensure_cyclonedx() -> Result<()> {
+    // It answers `cargo cyclonedx --version` only, as "cargo-cyclonedx-cyclonedx 0.5.9".
+    let have = output_of(cargo().args(["cyclonedx", "--version"])).unwrap_or_default();
+    if have.split_whitespace().last() == Some(CYCLONEDX_VERSION) {
+        return Ok(());
+    }
+    println!("installing cargo-cyclonedx {CYCLONEDX_VERSION}; this takes a few minutes once");
+    run(cargo().args([
+        "install",
+        "cargo-cyclonedx",
+        "--locked",
+        "--force",
+        "--version",
+        CYCLONEDX_VERSION,
+    ]))
+}
+
+/// What `cargo xtask release` and its suite need: the musl targets (x86_64 built with
+/// Debian's musl-gcc for the C of SQLite and ring; aarch64 linked by cargo-zigbuild),
+/// cargo-cyclonedx; and for the checks, podman (the image), qemu-user (the aarch64
+/// binaries run) and systemd-analyze (the units).
+pub fn ensure_release() -> Result<PathBuf> {
+    ensure_target("x86_64-unknown-linux-musl")?;
+    ensure_target("aarch64-unknown-linux-musl")?;
+    ensure_apt(&[
+        ("/usr/bin/musl-gcc", "musl-tools"),
+        ("/usr/bin/podman", "podman"),
+        ("/usr/bin/qemu-aarch64-static", "qemu-user-static"),
+        ("/usr/bin/systemd-analyze", "systemd"),
+        ("/usr/bin/sha256sum", "coreutils"),
+    ])?;
+    ensure_cyclonedx()?;
+    ensure_zigbuild()
+}
+
 /// Everything the widget's build and browser tests need.
 pub fn ensure_widget() -> Result<()> {
     ensure_wasm_target()?;
@@ -389,6 +461,7 @@ pub fn ensure_all() -> Result<()> {
     ensure_browser()?;
     ensure_engines()?;
     ensure_postgres()?;
+    ensure_release()?;
     println!("all tools present");
     Ok(())
 }

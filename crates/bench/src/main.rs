@@ -7,9 +7,15 @@
 //!   (`cargo xtask chaos`).
 //! - `simology-bench attack ...`: the proxy process under connection, header, body,
 //!   guessing, spoofing and replay attacks while a client buys (`cargo xtask attack`).
+//! - `simology-bench restart ...`: proxy processes replaced one by another on one
+//!   passed socket under a steady load and waiting long-polls (`cargo xtask restart`).
+//! - `simology-bench release ...`: the released binaries on a machine without a Rust
+//!   toolchain: start, health, a checkout (the `release` suite).
 
 mod attack;
 mod chaos;
+mod release;
+mod restart;
 mod webhooks;
 
 use std::collections::HashMap;
@@ -54,6 +60,8 @@ async fn main() -> Result<()> {
         Some("webhooks") => webhooks::run(&options(args)?).await,
         Some("chaos") => chaos::run(&options(args)?).await,
         Some("attack") => attack::run(&options(args)?).await,
-        _ => bail!("usage: simology-bench webhooks|chaos|attack --key value ..."),
+        Some("restart") => restart::run(&options(args)?).await,
+        Some("release") => release::run(&options(args)?).await,
+        _ => bail!("usage: simology-bench webhooks|chaos|attack|restart|release --key value ..."),
     }
 }

@@ -388,7 +388,8 @@ impl Settings {
             .map(PathBuf::from)
             .or(fs.data_dir)
             .unwrap_or_else(|| PathBuf::from(".data"));
-        let database_url = env("PROXY_DATABASE_URL")
+        // A PostgreSQL URL holds a password: it may come from a file (a container's secret).
+        let database_url = secret(env, "PROXY_DATABASE_URL")?
             .or_else(|| env("DATABASE_URL"))
             .or(fs.database_url)
             .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("proxy.db").display()));
@@ -872,6 +873,17 @@ mod tests {
         assert_eq!(s.listen.port(), 9000);
         assert_eq!(s.catalog_ttl, Duration::from_secs(60));
         assert_eq!(s.upstream.api_key.expose(), "sk_sandbox_fromfile");
+        let url_file = dir.join("database_url");
+        std::fs::write(&url_file, "postgres://proxy:pw@db:5432/proxy\n").expect("write");
+        let with_url = |k: &str| {
+            if k == "PROXY_DATABASE_URL_FILE" {
+                url_file.to_str().map(str::to_owned)
+            } else {
+                env(k)
+            }
+        };
+        let s = Settings::load_with(Some(&file), &with_url).expect("valid");
+        assert_eq!(s.database_url, "postgres://proxy:pw@db:5432/proxy");
 
         std::fs::write(&file, "simology_api_key = \"sk_sandbox_x\"\n").expect("write");
         let err = Settings::load_with(Some(&file), &env).expect_err("secret in file");

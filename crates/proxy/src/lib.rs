@@ -7,6 +7,10 @@
 //! Run it with `simology-proxy` (see `--help` and the README's configuration
 //! reference). In tests, [`Application::build`] binds port 0 and
 //! [`Application::run_until_stopped`] serves until a shutdown future completes.
+//! Under a supervisor that holds the listening socket (systemd's socket activation),
+//! [`Application::build_on`] serves the socket it passed ([`Inherited`]), so that a
+//! restart drops no connection: the kernel queues them while one process drains and
+//! the next starts.
 //!
 //! Modules depend downwards only: `routes` (HTTP) call `services` (the work of a
 //! request), which use `state` (what is shared), the `store`, the `catalog` and the
@@ -46,6 +50,48 @@ pub use state::{AppState, SharedState};
 
 use crate::config::Settings;
 
+/// Listening sockets a supervisor passed to the process (systemd's socket activation
+/// protocol: `LISTEN_FDS` descriptors from 3 on, for the process `LISTEN_PID`). The
+/// first is the public listener, a second the admin listener (`/admin`, `/metrics`).
+#[derive(Debug, Default)]
+pub struct Inherited {
+    public: Option<std::net::TcpListener>,
+    admin: Option<std::net::TcpListener>,
+}
+
+impl Inherited {
+    /// The sockets passed in the environment, if any; the variables are removed so
+    /// that no child process takes them for its own. Call it before other threads
+    /// start (it changes the environment).
+    ///
+    /// # Errors
+    /// When a passed descriptor is not a listening TCP socket, or more than two are
+    /// passed.
+    pub fn from_env() -> Result<Inherited> {
+        let mut fds = listenfd::ListenFd::from_env();
+        if fds.len() > 2 {
+            anyhow::bail!(
+                "{} sockets were passed (LISTEN_FDS): the proxy takes the public listener \
+                 and, optionally, the admin listener",
+                fds.len()
+            );
+        }
+        let mut take = |i: usize| -> Result<Option<std::net::TcpListener>> {
+            let listener = fds
+                .take_tcp_listener(i)
+                .with_context(|| format!("the passed socket {i} is not a TCP listener"))?;
+            if let Some(l) = &listener {
+                l.set_nonblocking(true)?;
+            }
+            Ok(listener)
+        };
+        Ok(Inherited {
+            public: take(0)?,
+            admin: take(1)?,
+        })
+    }
+}
+
 /// A built proxy, bound and connected, not yet serving.
 pub struct Application {
     listener: TcpListener,
@@ -61,15 +107,30 @@ impl Application {
     /// # Errors
     /// When the database, the client or the socket cannot be set up.
     pub async fn build(settings: Settings) -> Result<Application> {
+        Application::build_on(settings, Inherited::default()).await
+    }
+
+    /// [`Application::build`] on the sockets a supervisor passed, where it passed
+    /// them: `PROXY_LISTEN` is then not bound, nor `PROXY_ADMIN_LISTEN` when an admin
+    /// socket was passed too.
+    ///
+    /// # Errors
+    /// As [`Application::build`].
+    pub async fn build_on(settings: Settings, inherited: Inherited) -> Result<Application> {
         let listen = settings.listen;
         let state = AppState::connect(settings).await?;
-        let listener =
-            bind(listen).with_context(|| format!("PROXY_LISTEN: cannot bind {listen}"))?;
-        let admin_listener = match state.settings.admin_listen {
-            Some(admin) => Some(
+        let listener = match inherited.public {
+            Some(l) => TcpListener::from_std(l).context("serving the passed socket")?,
+            None => bind(listen).with_context(|| format!("PROXY_LISTEN: cannot bind {listen}"))?,
+        };
+        let admin_listener = match (inherited.admin, state.settings.admin_listen) {
+            (Some(l), _) => {
+                Some(TcpListener::from_std(l).context("serving the passed admin socket")?)
+            }
+            (None, Some(admin)) => Some(
                 bind(admin).with_context(|| format!("PROXY_ADMIN_LISTEN: cannot bind {admin}"))?,
             ),
-            None => None,
+            (None, None) => None,
         };
         Ok(Application {
             listener,
@@ -123,12 +184,11 @@ impl Application {
         let background = fulfilment::spawn_background(&state);
         let admin = admin_listener.map(|l| tokio::spawn(serve_admin(l, Arc::clone(&state))));
         let router = app(Arc::clone(&state));
-        let stopping = Arc::clone(&state);
+        // Once the shutdown comes, `serve` marks every connection to close after its
+        // answer, then ends the long-polls (now rather than at their deadline).
         serve::serve(listener, router, Arc::clone(&state), async move {
             shutdown.await;
             tracing::info!("shutting down: finishing in-flight requests");
-            // Long-polls end now rather than at their deadline.
-            stopping.begin_shutdown();
         })
         .await;
         state.begin_shutdown();

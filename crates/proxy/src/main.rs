@@ -7,7 +7,16 @@
 //! affiliates' report; `simology-proxy events [--quarantined]` counts or lists the
 //! stored webhook events, `simology-proxy events replay <event_id>` replays a
 //! quarantined one; `simology-proxy tag <order_ref>` prints the tag that logs show
-//! for an order; `simology-proxy check-config` validates the settings.
+//! for an order; `simology-proxy check-config` validates the settings;
+//! `simology-proxy backup --to FILE` copies the SQLite database while the proxy serves
+//! and `simology-proxy restore --from FILE` puts a copy back with the proxy stopped;
+//! `simology-proxy healthcheck` asks a running proxy's `/healthz` (a container's
+//! healthcheck, where there is no shell and no curl).
+//!
+//! Under systemd's socket activation (or any supervisor that passes listening sockets
+//! the same way), the proxy serves the sockets it is given: on SIGTERM it stops
+//! accepting, answers its waiting long-polls and finishes its requests in flight, while
+//! new connections wait in the socket's queue for the next process.
 
 use std::path::PathBuf;
 
@@ -22,8 +31,9 @@ use simology_proxy::fulfilment::quarantine::{self, Replayed};
 use simology_proxy::services::lines::incomplete_orders;
 use simology_proxy::services::refund::request_refund;
 use simology_proxy::services::report::{self, ReportQuery};
+use simology_proxy::store::backup;
 use simology_proxy::store::OrderRow;
-use simology_proxy::{AppState, Application, SharedState};
+use simology_proxy::{AppState, Application, Inherited, SharedState};
 use simology_proxy_api::ReportGroup;
 
 /// The Simology partner proxy.
@@ -98,6 +108,26 @@ enum Command {
         /// The order's reference (`o_...`).
         #[arg(value_parser = parse_order_ref)]
         order_ref: OrderRef,
+    },
+    /// Copy the SQLite database into a new file while the proxy serves: a consistent
+    /// snapshot of what was committed when the copy began (PostgreSQL: pg_dump).
+    Backup {
+        /// The new file (never overwritten).
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+    },
+    /// Put a backup in place of the SQLite database, with the proxy stopped; the
+    /// database it replaces is kept beside it (`.before-restore-<time>`).
+    Restore {
+        /// A file written by `backup`.
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+    },
+    /// Exit 0 when the proxy listening at PROXY_LISTEN (or --url) answers /healthz.
+    Healthcheck {
+        /// The proxy's base URL [default: from PROXY_LISTEN, on loopback]
+        #[arg(long)]
+        url: Option<String>,
     },
 }
 
@@ -239,10 +269,17 @@ async fn replay(state: &SharedState, event_id: &str) -> Result<()> {
     Ok(())
 }
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+fn main() -> std::process::ExitCode {
     let args = Args::parse();
-    match run(args).await {
+    // Before any thread starts: taking the passed sockets clears their variables.
+    let result = Inherited::from_env().and_then(|inherited| {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .context("starting the runtime")?
+            .block_on(run(args, inherited))
+    });
+    match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("simology-proxy: {e:#}");
@@ -251,7 +288,52 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
-async fn run(args: Args) -> Result<()> {
+/// Asks `GET /healthz` of the proxy at `base` over plain HTTP/1.1 (no TLS: the check
+/// runs beside the proxy); fails unless it answers 200 within five seconds.
+async fn healthcheck(base: &str) -> Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let url = url::Url::parse(base).with_context(|| format!("{base:?} is not a URL"))?;
+    if url.scheme() != "http" {
+        bail!("healthcheck speaks plain http to a proxy beside it, not {base:?}");
+    }
+    let host = url.host_str().context("the URL has no host")?.to_owned();
+    let port = url.port_or_known_default().unwrap_or(80);
+    let ask = async {
+        let mut tcp = tokio::net::TcpStream::connect((host.trim_matches(['[', ']']), port))
+            .await
+            .with_context(|| format!("connecting to {host}:{port}"))?;
+        tcp.write_all(
+            format!("GET /healthz HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")
+                .as_bytes(),
+        )
+        .await?;
+        let mut answer = Vec::new();
+        tcp.read_to_end(&mut answer).await?;
+        anyhow::Ok(answer)
+    };
+    let answer = tokio::time::timeout(std::time::Duration::from_secs(5), ask)
+        .await
+        .context("no answer within 5 s")??;
+    let status = String::from_utf8_lossy(&answer);
+    let status = status.lines().next().unwrap_or_default();
+    if !status.starts_with("HTTP/1.1 200") {
+        bail!("/healthz answered {status:?}");
+    }
+    println!("ok");
+    Ok(())
+}
+
+/// The base URL at which the proxy listening on `listen` is reached from beside it.
+fn local_url(listen: std::net::SocketAddr) -> String {
+    let ip = match listen.ip() {
+        std::net::IpAddr::V4(ip) if ip.is_unspecified() => std::net::Ipv4Addr::LOCALHOST.into(),
+        std::net::IpAddr::V6(ip) if ip.is_unspecified() => std::net::Ipv6Addr::LOCALHOST.into(),
+        ip => ip,
+    };
+    format!("http://{}", std::net::SocketAddr::new(ip, listen.port()))
+}
+
+async fn run(args: Args, inherited: Inherited) -> Result<()> {
     let command = args.command.unwrap_or(Command::Serve);
     if let Command::Tag { order_ref } = &command {
         // The key alone: an operator maps a reference without the proxy's other secrets.
@@ -266,6 +348,26 @@ async fn run(args: Args) -> Result<()> {
     let settings = Settings::load(args.config.as_deref())?;
     match command {
         Command::Tag { .. } => unreachable!("answered above"),
+        Command::Healthcheck { url } => {
+            healthcheck(&url.unwrap_or_else(|| local_url(settings.listen))).await
+        }
+        Command::Backup { to } => {
+            let contents = backup::backup(&settings.database_url, &to).await?;
+            println!("backed up into {}: {contents}", to.display());
+            Ok(())
+        }
+        Command::Restore { from } => {
+            let restored = backup::restore(&settings.database_url, &from).await?;
+            if let Some(previous) = &restored.previous {
+                println!("the database it replaces is kept as {}", previous.display());
+            }
+            println!(
+                "restored {}: {} (the proxy migrates it forward when it starts)",
+                from.display(),
+                restored.contents
+            );
+            Ok(())
+        }
         Command::CheckConfig => {
             if let Some(path) = &settings.affiliates_file {
                 let affiliates = Affiliates::load(path)?;
@@ -357,11 +459,13 @@ async fn run(args: Args) -> Result<()> {
         Command::Serve => {
             init_logs(settings.log_format);
             let public = settings.public_url.clone();
-            let app = Application::build(settings).await?;
+            let app = Application::build_on(settings, inherited).await?;
             // Listening before the banner: a SIGHUP from then on re-reads the file
             // rather than ending the process.
             #[cfg(unix)]
             reload_affiliates_on_hangup(app.state())?;
+            // Type=notify: systemd counts the proxy as started once it serves.
+            let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
             let addr = app.addr()?;
             println!("listening on http://{addr}");
             if let Some(admin) = app.admin_addr()? {
@@ -373,7 +477,11 @@ async fn run(args: Args) -> Result<()> {
                     p.trim_end_matches('/')
                 );
             }
-            app.run_until_stopped(shutdown_signal()).await
+            app.run_until_stopped(async {
+                shutdown_signal().await;
+                let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
+            })
+            .await
         }
     }
 }

@@ -80,7 +80,12 @@ struct Conn {
     since_ms: AtomicU64,
     /// Asked to close (for room, or because the server stops).
     closing: AtomicBool,
+    /// Asked to close because the server stops: a request whose headers have begun to
+    /// arrive is still answered (with `Connection: close`), never cut off.
+    draining: AtomicBool,
     close: tokio::sync::Notify,
+    /// A request went in flight while draining.
+    started: tokio::sync::Notify,
     epoch: Instant,
 }
 
@@ -92,7 +97,9 @@ impl Conn {
             reading: AtomicBool::new(true),
             since_ms: AtomicU64::new(ms_since(epoch)),
             closing: AtomicBool::new(false),
+            draining: AtomicBool::new(false),
             close: tokio::sync::Notify::new(),
+            started: tokio::sync::Notify::new(),
             epoch,
         }
     }
@@ -133,6 +140,12 @@ impl Conn {
         self.closing.store(true, Ordering::SeqCst);
         self.close.notify_one();
     }
+
+    /// The server stops: close once the request in flight or arriving is answered.
+    fn ask_to_drain(&self) {
+        self.draining.store(true, Ordering::SeqCst);
+        self.ask_to_close();
+    }
 }
 
 fn ms_since(epoch: Instant) -> u64 {
@@ -147,6 +160,9 @@ impl InFlight {
     fn start(conn: &Arc<Conn>) -> Self {
         conn.busy.fetch_add(1, Ordering::SeqCst);
         conn.reading.store(false, Ordering::SeqCst);
+        if conn.draining.load(Ordering::SeqCst) {
+            conn.started.notify_one();
+        }
         InFlight(Arc::clone(conn))
     }
 }
@@ -201,19 +217,21 @@ impl Registry {
         n
     }
 
-    fn close_all(&self) {
+    fn drain_all(&self) {
         if let Ok(conns) = self.conns.lock() {
             for c in conns.values() {
-                c.ask_to_close();
+                c.ask_to_drain();
             }
         }
     }
 }
 
 /// Serves `router` on `listener` until `shutdown` completes; then takes no more
-/// connections, closes the idle ones, lets requests in flight finish (long-polls end
-/// when the shutdown is signalled to them), and returns once every connection is
-/// closed.
+/// connections, closes the idle ones, answers the requests in flight and those whose
+/// headers have begun to arrive, each with `Connection: close`, begins the state's
+/// shutdown (long-polls answer at once), and returns once every connection is closed.
+/// Connections still waiting in the listener's queue are left there: with a socket
+/// passed by a supervisor, the next process accepts them (see `lib.rs`).
 pub async fn serve(
     listener: TcpListener,
     router: Router,
@@ -291,7 +309,11 @@ pub async fn serve(
         });
     }
     drop(listener);
-    registry.close_all();
+    // Every connection first: from now on each answer says `Connection: close`, so that
+    // a client's next request goes to the next process, never to a closing connection.
+    registry.drain_all();
+    // Then the long-polls answer and the background work stops.
+    state.begin_shutdown();
     // Every connection holds a permit until it is closed.
     let all = u32::try_from(cap).unwrap_or(u32::MAX);
     let _ = permits.acquire_many(all).await;
@@ -332,6 +354,7 @@ async fn connection(
         .serve_connection(io, service);
     tokio::pin!(served);
     let mut look_at = conn.epoch + Duration::from_millis(limits.header_read_ms);
+    let mut drain_once_started = false;
     loop {
         tokio::select! {
             // The connection's own work first: the other two are rare.
@@ -343,13 +366,30 @@ async fn connection(
                 return "closed";
             }
             () = conn.close.notified() => {
-                if conn.idle() && conn.reading.load(Ordering::SeqCst) {
-                    // Nothing in flight and at most part of a request's headers: the
-                    // client loses nothing it was promised.
-                    return "evicted";
+                let reading = conn.idle() && conn.reading.load(Ordering::SeqCst);
+                if !conn.draining.load(Ordering::SeqCst) {
+                    if reading {
+                        // Nothing in flight and at most part of a request's headers:
+                        // the client loses nothing it was promised.
+                        return "evicted";
+                    }
+                    served.as_mut().graceful_shutdown();
+                } else if reading {
+                    // The server stops while a request arrives (or a new connection's
+                    // first): it is answered, then the connection closes. The
+                    // header-read limit still bounds the wait.
+                    drain_once_started = true;
+                } else {
+                    // Idle between requests: hyper closes at once; in flight: after
+                    // the answer, with `Connection: close`. (A request that is still
+                    // in the network when an idle connection closes is cut off, as at
+                    // any close of an idle keep-alive connection: nothing of it was
+                    // read, and clients send it again on a new connection.)
+                    served.as_mut().graceful_shutdown();
                 }
-                // Idle between requests: hyper closes at once; in flight: after the
-                // answer.
+            }
+            () = conn.started.notified(), if drain_once_started => {
+                drain_once_started = false;
                 served.as_mut().graceful_shutdown();
             }
             () = tokio::time::sleep_until(look_at) => match conn.check(&limits) {
@@ -448,8 +488,17 @@ impl Future for Answering {
         let this = &mut *self;
         match Pin::new(&mut this.inner).poll(cx) {
             Poll::Pending => Poll::Pending,
-            Poll::Ready(Ok(response)) => {
+            Poll::Ready(Ok(mut response)) => {
                 let in_flight = this.in_flight.take();
+                if in_flight
+                    .as_ref()
+                    .is_some_and(|f| f.0.draining.load(Ordering::SeqCst))
+                {
+                    response.headers_mut().insert(
+                        axum::http::header::CONNECTION,
+                        axum::http::HeaderValue::from_static("close"),
+                    );
+                }
                 Poll::Ready(Ok(response.map(|body| Answer {
                     body,
                     _in_flight: in_flight,

@@ -38,6 +38,16 @@ impl Backend {
     }
 }
 
+/// The file a `sqlite:` URL names (its query, such as `?mode=rwc`, left out).
+pub(super) fn sqlite_path(url: &str) -> String {
+    url.trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:")
+        .split('?')
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
 /// The store.
 #[derive(Clone)]
 pub struct Store {
@@ -75,13 +85,7 @@ impl Store {
         let backend = Backend::of_url(url)?;
         let (writer, reader) = match backend {
             Backend::Sqlite => {
-                let path = url
-                    .trim_start_matches("sqlite://")
-                    .trim_start_matches("sqlite:")
-                    .split('?')
-                    .next()
-                    .unwrap_or_default()
-                    .to_owned();
+                let path = sqlite_path(url);
                 if let Some(dir) = Path::new(&path).parent() {
                     if !dir.as_os_str().is_empty() {
                         std::fs::create_dir_all(dir)

@@ -3,13 +3,15 @@
 //! (`orders.rs`, `events.rs`, and `funnel.rs` for affiliates: attribution of orders and
 //! the funnel's daily counts); `ingest.rs` stores received webhooks by group commit;
 //! `connection.rs` opens the database and applies the migrations; `notify.rs`
-//! announces order changes.
+//! announces order changes; `backup.rs` copies a SQLite database while it serves and
+//! restores a copy.
 //!
 //! Writes that change an order use optimistic concurrency (`WHERE version = ?`) and
 //! are retried, so concurrent webhooks, reconcilers and replicas never lose an update.
 //! Every committed change of an order is announced to [`Store::hub`], where long-polls
 //! wait for their order and the status service keeps its views of orders.
 
+pub mod backup;
 mod connection;
 mod events;
 mod funnel;
