@@ -21,7 +21,7 @@
 //! The open-file limit of this process (and so of the proxy it starts) is raised to
 //! the hard limit: nothing else on the machine changes.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -90,6 +90,26 @@ const SHORT: Form = Form {
     replays: 200,
     at_least: Duration::from_secs(15),
 };
+
+/// `simology-bench attack`: its options.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The `simology-proxy` binary to attack.
+    #[arg(long)]
+    proxy_bin: String,
+    /// How much is thrown.
+    #[arg(long, value_enum, default_value_t = FormName::Full)]
+    form: FormName,
+}
+
+/// The forms of the attack.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum FormName {
+    /// Everything, at full size (`cargo xtask attack`).
+    Full,
+    /// Smaller counts, for the `attack` suite of `cargo xtask test`.
+    Short,
+}
 
 /// Answers counted by what they were (`"429 rate_limited"`, ...).
 #[derive(Default)]
@@ -736,16 +756,12 @@ fn p99(samples: &[f64]) -> Option<f64> {
 ///
 /// # Errors
 /// When something did not hold, or the run cannot be set up.
-pub async fn run(map: &HashMap<String, String>) -> Result<()> {
-    let form = match map.get("form").map(String::as_str) {
-        None | Some("full") => FULL,
-        Some("short") => SHORT,
-        Some(other) => bail!("--form: {other:?} is neither full nor short"),
+pub async fn run(args: Args) -> Result<()> {
+    let form = match args.form {
+        FormName::Full => FULL,
+        FormName::Short => SHORT,
     };
-    let bin = map
-        .get("proxy-bin")
-        .context("--proxy-bin is required")?
-        .clone();
+    let bin = args.proxy_bin;
     let files = rlimit::increase_nofile_limit(u64::MAX).context("raising the open-file limit")?;
     let dir = std::env::temp_dir().join(format!("simology-attack-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
