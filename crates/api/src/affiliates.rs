@@ -21,6 +21,12 @@ pub const MAX_PAGE_PATH_LEN: usize = 200;
 /// The largest beacon body the proxy reads, in bytes.
 pub const MAX_BEACON_BYTES: usize = 1024;
 
+/// The key under which the proxy counts what it does not keep apart: a destination
+/// that is not in the catalogue, and the placements, page paths and rows of an
+/// affiliate's day beyond its caps. No placement, page path or destination can be
+/// written so (they have no parentheses), so it never mixes with a real one.
+pub const OTHER: &str = "(other)";
+
 /// Whether an affiliate id is well formed: 1 to 40 of `a-z 0-9 -`, starting with a
 /// letter or a digit (`wander-notes`). Ids are compared exactly.
 pub fn is_valid_affiliate_id(text: &str) -> bool {
@@ -265,7 +271,8 @@ pub struct ReportRow {
     /// The affiliate.
     pub affiliate: String,
     /// The placement, page path, destination or day (`YYYY-MM-DD`); the affiliate's id
-    /// when grouped by affiliate; `null` for "none given".
+    /// when grouped by affiliate; `null` for "none given"; [`OTHER`] for what the proxy
+    /// counts together (a destination not in the catalogue, what is beyond a day's caps).
     pub key: Option<String>,
     /// The funnel.
     pub funnel: Funnel,
@@ -306,8 +313,16 @@ pub struct Report {
     pub until: String,
     /// What the rows are grouped by.
     pub by: ReportGroup,
-    /// The rows that counted anything, by affiliate then key.
+    /// The rows that counted anything, by affiliate then key (bytewise): the first
+    /// `rows_limit` of them.
     pub rows: Vec<ReportRow>,
+    /// How many rows the period has in all (more than `rows` holds when the limit cut
+    /// them: narrow the period or the affiliate, or ask for a higher `limit`).
+    #[serde(default)]
+    pub rows_total: u64,
+    /// The most rows asked for (`limit`).
+    #[serde(default)]
+    pub rows_limit: u32,
     /// Each affiliate's totals, by id.
     pub affiliates: Vec<AffiliateTotals>,
 }

@@ -159,10 +159,12 @@ fn bind(addr: SocketAddr) -> Result<TcpListener> {
     Ok(socket.listen(BACKLOG)?)
 }
 
-/// Serves `/admin` and `/metrics` on their own listener, with the public one's limits,
-/// until the shutdown begins.
+/// Serves `/admin` and `/metrics` on their own listener, with the public one's
+/// timeouts and a connection cap of its own (`PROXY_ADMIN_MAX_CONNECTIONS`), until the
+/// shutdown begins.
 async fn serve_admin(listener: TcpListener, state: SharedState) {
     let stopping = state.shutting_down();
     let router = routes::admin_app(Arc::clone(&state));
-    serve::serve(listener, router, state, stopping).await;
+    let cap = state.settings.serving.admin_max_connections;
+    serve::serve_capped(listener, router, state, cap, stopping).await;
 }

@@ -4,6 +4,7 @@ mod affiliate_reload;
 mod affiliate_reports;
 mod affiliates;
 mod after_purchase;
+mod beacon_bounds;
 mod checkout;
 mod client_address;
 mod connections;
