@@ -10,6 +10,7 @@
 
 mod attack;
 mod chaos;
+mod funnel_attack;
 mod webhooks;
 
 use anyhow::Result;
