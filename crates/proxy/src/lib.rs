@@ -138,6 +138,13 @@ impl Application {
         for task in background {
             let _ = task.await;
         }
+        // The beacons of the last requests, counted after the flusher's last pass.
+        if let Err(e) = state.beacons.flush(&state).await {
+            tracing::warn!(
+                error = format!("{e:#}"),
+                "writing the funnel's last counts failed"
+            );
+        }
         Ok(())
     }
 }

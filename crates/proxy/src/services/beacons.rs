@@ -20,7 +20,8 @@
 //!   hold are then at most [`ROWS_PER_DAY`] plus, for the folded ones, four per
 //!   destination and event.
 //! - What waits in memory is bounded too: at most [`PENDING_KEYS`] distinct keys
-//!   between two flushes; a new key beyond them is folded as above at once.
+//!   between two flushes; a new key beyond them is counted at once with its placement,
+//!   page path and destination as [`OTHER`].
 //!
 //! Each process keeps its own tally of the keys an affiliate's day has, read from the
 //! database the first time it flushes that day (so a restart does not start the caps
@@ -63,6 +64,9 @@ pub use crate::config::BEACON_FLUSH_EVERY as FLUSH_EVERY;
 
 /// Distinct keys waiting that wake the flusher before its time.
 const FLUSH_AT: usize = 5_000;
+
+/// How long a flush waits for a catalogue when none is loaded yet.
+const CATALOGUE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Checks a beacon from a page whose `Origin` is `origin` and counts it for today.
 /// Nothing is written here: see [`Beacons::flush`].
@@ -108,12 +112,17 @@ impl Default for Beacons {
 
 impl Beacons {
     /// Counts one event in memory. Beyond [`PENDING_KEYS`] distinct keys waiting, a new
-    /// key's placement and page path are counted as [`OTHER`].
+    /// key's placement, page path and destination are counted as [`OTHER`] (the
+    /// destination too: it is checked against the catalogue only when written).
     pub fn record(&self, day: String, key: FunnelKey, event: FunnelEvent) {
         let mut pending = self.lock();
         let mut entry = (day, key, event);
         if pending.len() >= PENDING_KEYS && !pending.contains_key(&entry) {
-            entry.1 = folded(entry.1);
+            let key = folded(entry.1);
+            entry.1 = FunnelKey {
+                destination: key.destination.map(|_| OTHER.to_owned()),
+                ..key
+            };
         }
         *pending.entry(entry).or_default() += 1;
         if pending.len() >= FLUSH_AT {
@@ -148,8 +157,13 @@ impl Beacons {
             return Ok(0);
         }
         // Without a catalogue (the upstream down since the start), countries are kept
-        // (they are checked against the ISO list already) and regions are not.
-        let catalogue = state.catalog_snapshot().await.ok();
+        // (they are checked against the ISO list already) and regions are not; a
+        // catalogue not loaded yet is waited for a moment, never for the upstream's
+        // retries.
+        let catalogue = tokio::time::timeout(CATALOGUE_WAIT, state.catalog_snapshot())
+            .await
+            .ok()
+            .and_then(Result::ok);
         let mut keys: Vec<((String, FunnelKey, FunnelEvent), u64)> = batch.into_iter().collect();
         // The most counted first: they keep their detail when a cap is reached.
         keys.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
@@ -431,10 +445,23 @@ mod tests {
             );
         }
         assert_eq!(beacons.waiting(), PENDING_KEYS + 1);
+        // Made-up destinations do not grow it either.
+        for i in 0..500 {
+            let letters: String = format!("{i:03}")
+                .bytes()
+                .map(|b| char::from(b'a' + b - b'0'))
+                .collect();
+            beacons.record(
+                "2026-11-02".into(),
+                key(None, None, Some(&format!("made-up-{letters}"))),
+                FunnelEvent::Shown,
+            );
+        }
+        assert_eq!(beacons.waiting(), PENDING_KEYS + 2);
         let pending = beacons.lock();
         let other = (
             "2026-11-02".to_owned(),
-            key(Some(OTHER), Some(OTHER), Some("JP")),
+            key(Some(OTHER), Some(OTHER), Some(OTHER)),
             FunnelEvent::Shown,
         );
         assert_eq!(pending.get(&other), Some(&500));
