@@ -1,7 +1,8 @@
 //! `cargo xtask attack [--short]`: the proxy as a process on loopback under attack
 //! (slow sockets, a long-poll flood, spoofed forwarding headers, guessed references,
 //! oversized and slow bodies, replayed webhooks) while a well-behaved client buys an
-//! eSIM and reads its status; prints what was thrown and what held, and fails when
+//! eSIM and reads its status, then a flood of forged beacons while webhooks come and a
+//! guesser of report tokens; prints what was thrown and what held, and fails when
 //! something did not hold (see `crates/bench/src/attack.rs`). The short form is the
 //! `attack` suite of `cargo xtask test`.
 

@@ -96,6 +96,7 @@ struct Outcome {
 }
 
 fn run_suite(name: &'static str, f: impl FnOnce() -> Result<()>) -> Outcome {
+    debug_assert!(SUITES.contains(&name), "{name} is listed in SUITES");
     if let Ok(only) = std::env::var("XTASK_ONLY") {
         if !only.split(',').any(|n| n == name) {
             return Outcome {
@@ -169,24 +170,43 @@ fn e2e_engine(root: &std::path::Path, engine: &str) -> Result<()> {
     node_tests(root, "engines/", &[("E2E_ENGINE", engine)])
 }
 
-fn test(args: &[String]) -> Result<()> {
-    // `--only a,b` runs some suites (for developers); CI runs them all.
-    let only: Option<Vec<String>> = match args {
-        [] => None,
-        [flag, names] if flag == "--only" => Some(names.split(',').map(str::to_owned).collect()),
+/// The suites `cargo xtask test` was asked for: every one, or those of `--only a,b`.
+/// A name that is no suite is an error naming the suites, never a run that skips
+/// everything and passes.
+fn suites_asked(args: &[String]) -> Result<Option<Vec<String>>> {
+    let names = match args {
+        [] => return Ok(None),
+        [flag, names] if flag == "--only" => names,
         other => bail!("cargo xtask test takes only `--only suite,...`, got {other:?}"),
     };
+    let names: Vec<String> = names
+        .split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let unknown: Vec<&str> = names
+        .iter()
+        .map(String::as_str)
+        .filter(|n| !SUITES.contains(n))
+        .collect();
+    if !unknown.is_empty() {
+        bail!(
+            "--only: no suite named {}; the suites are {}",
+            unknown.join(", "),
+            SUITES.join(", ")
+        );
+    }
+    if names.is_empty() {
+        bail!("--only: name at least one suite of {}", SUITES.join(", "));
+    }
+    Ok(Some(names))
+}
+
+fn test(args: &[String]) -> Result<()> {
+    // `--only a,b` runs some suites (for developers); CI runs them all.
+    let only = suites_asked(args)?;
     if let Some(names) = &only {
-        let unknown: Vec<&String> = names
-            .iter()
-            .filter(|n| !SUITES.contains(&n.as_str()))
-            .collect();
-        if !unknown.is_empty() {
-            bail!(
-                "unknown suite(s) {unknown:?}; the suites are {}",
-                SUITES.join(", ")
-            );
-        }
         // Read by `run_suite`; the summary says which suites were skipped.
         std::env::set_var("XTASK_ONLY", names.join(","));
     }
@@ -333,4 +353,35 @@ fn test(args: &[String]) -> Result<()> {
         println!("all {} suites passed", outcomes.len());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|a| (*a).to_owned()).collect()
+    }
+
+    #[test]
+    fn an_unknown_suite_is_an_error_naming_the_suites() {
+        let err =
+            suites_asked(&args(&["--only", "native,postgress"])).expect_err("a typo is refused");
+        let text = err.to_string();
+        assert!(text.contains("postgress"), "{text}");
+        for suite in SUITES {
+            assert!(text.contains(suite), "{suite}: {text}");
+        }
+        assert!(suites_asked(&args(&["--only", ""])).is_err());
+        assert!(suites_asked(&args(&["--olny", "native"])).is_err());
+    }
+
+    #[test]
+    fn known_suites_are_run_and_none_means_all() {
+        assert_eq!(
+            suites_asked(&args(&["--only", "format,attack"])).expect("known"),
+            Some(vec!["format".to_owned(), "attack".to_owned()])
+        );
+        assert_eq!(suites_asked(&[]).expect("all"), None);
+    }
 }

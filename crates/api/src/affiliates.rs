@@ -21,6 +21,12 @@ pub const MAX_PAGE_PATH_LEN: usize = 200;
 /// The largest beacon body the proxy reads, in bytes.
 pub const MAX_BEACON_BYTES: usize = 1024;
 
+/// The key under which the proxy counts what it does not keep apart: a destination
+/// that is not in the catalogue, and the placements, page paths and rows of an
+/// affiliate's day beyond its caps. No placement, page path or destination can be
+/// written so (they have no parentheses), so it never mixes with a real one.
+pub const OTHER: &str = "(other)";
+
 /// Whether an affiliate id is well formed: 1 to 40 of `a-z 0-9 -`, starting with a
 /// letter or a digit (`wander-notes`). Ids are compared exactly.
 pub fn is_valid_affiliate_id(text: &str) -> bool {
@@ -265,7 +271,8 @@ pub struct ReportRow {
     /// The affiliate.
     pub affiliate: String,
     /// The placement, page path, destination or day (`YYYY-MM-DD`); the affiliate's id
-    /// when grouped by affiliate; `null` for "none given".
+    /// when grouped by affiliate; `null` for "none given"; [`OTHER`] for what the proxy
+    /// counts together (a destination not in the catalogue, what is beyond a day's caps).
     pub key: Option<String>,
     /// The funnel.
     pub funnel: Funnel,
@@ -306,8 +313,16 @@ pub struct Report {
     pub until: String,
     /// What the rows are grouped by.
     pub by: ReportGroup,
-    /// The rows that counted anything, by affiliate then key.
+    /// The rows that counted anything, by affiliate then key (bytewise): the first
+    /// `rows_limit` of them.
     pub rows: Vec<ReportRow>,
+    /// How many rows the period has in all (more than `rows` holds when the limit cut
+    /// them: narrow the period or the affiliate, or ask for a higher `limit`).
+    #[serde(default)]
+    pub rows_total: u64,
+    /// The most rows asked for (`limit`).
+    #[serde(default)]
+    pub rows_limit: u32,
     /// Each affiliate's totals, by id.
     pub affiliates: Vec<AffiliateTotals>,
 }
@@ -316,67 +331,50 @@ pub struct Report {
 mod tests {
     use super::*;
 
+    /// The cases both sides read (`attribution-cases.json`; the loader's test in
+    /// `e2e/tests/attribution-rules.test.mjs` reads the same file).
+    fn cases() -> serde_json::Value {
+        serde_json::from_str(include_str!("../attribution-cases.json")).expect("the case file")
+    }
+
+    fn each<'a>(cases: &'a serde_json::Value, list: &str) -> &'a Vec<serde_json::Value> {
+        let found = cases[list].as_array().expect(list);
+        assert!(!found.is_empty(), "{list} has cases");
+        found
+    }
+
     #[test]
     fn affiliate_ids() {
-        for good in ["wander-notes", "a", "blog2", "9lives"] {
-            assert!(is_valid_affiliate_id(good), "{good}");
-        }
-        for bad in ["", "-x", "Wander", "a_b", "a b", &"a".repeat(41)] {
-            assert!(!is_valid_affiliate_id(bad), "{bad}");
+        let cases = cases();
+        for case in each(&cases, "affiliate_ids") {
+            let given = case["given"].as_str().expect("given");
+            let valid = case["valid"].as_bool().expect("valid");
+            assert_eq!(is_valid_affiliate_id(given), valid, "{given:?}");
         }
     }
 
     #[test]
     fn placements_are_lower_cased_and_bounded() {
-        assert_eq!(
-            normalise_placement(" Japan-Post.Sidebar_2 ").as_deref(),
-            Some("japan-post.sidebar_2")
-        );
-        for bad in ["", "-top", "a b", "<b>", "é", "=cmd", &"a".repeat(65)] {
-            assert_eq!(normalise_placement(bad), None, "{bad}");
+        let cases = cases();
+        for case in each(&cases, "placements") {
+            let given = case["given"].as_str().expect("given");
+            assert_eq!(
+                normalise_placement(given).as_deref(),
+                case["want"].as_str(),
+                "{given:?}"
+            );
         }
     }
 
     #[test]
     fn page_paths_are_paths_only_and_normalised() {
-        let cases = [
-            ("/", "/"),
-            ("/japan/tokyo/", "/japan/tokyo"),
-            ("//japan///tokyo", "/japan/tokyo"),
-            ("/japan?utm_source=x&email=a@b.example", "/japan"),
-            ("/japan#comments", "/japan"),
-            ("/caf%c3%a9", "/caf%C3%A9"),
-            ("/café", "/caf%C3%A9"),
-            ("/a b\"<x>", "/a%20b%22%3Cx%3E"),
-            ("/100%", "/100%25"),
-            ("/x%zz", "/x%25zz"),
-            ("/p;v=1:@!$&'()*+,~", "/p;v=1:@!$&'()*+,~"),
-            ("?only=query", ""),
-        ];
-        for (given, want) in cases {
+        let cases = cases();
+        for case in each(&cases, "page_paths") {
+            let given = case["given"].as_str().expect("given");
             let got = normalise_page_path(given);
-            if want.is_empty() {
-                assert_eq!(got, None, "{given}");
-            } else {
-                assert_eq!(got.as_deref(), Some(want), "{given}");
-            }
-        }
-        for bad in [
-            "",
-            "japan",
-            "https://blog.example/japan",
-            "/a/../b",
-            "/./a",
-            "/a\nb",
-            "/a\u{7f}",
-            &format!("/{}", "a".repeat(200)),
-        ] {
-            assert_eq!(normalise_page_path(bad), None, "{bad:?}");
-        }
-        assert!(normalise_page_path(&format!("/{}", "a".repeat(199))).is_some());
-        // Normalising twice changes nothing.
-        for (given, _) in cases {
-            if let Some(once) = normalise_page_path(given) {
+            assert_eq!(got.as_deref(), case["want"].as_str(), "{given:?}");
+            // Normalising twice changes nothing.
+            if let Some(once) = got {
                 assert_eq!(normalise_page_path(&once), Some(once.clone()));
             }
         }

@@ -11,7 +11,7 @@ mod protocol;
 pub use affiliates::{
     is_valid_affiliate_id, normalise_page_path, normalise_placement, AffiliateTotals, Beacon,
     Conversion, Funnel, FunnelEvent, Report, ReportGroup, ReportRow, Revenue, MAX_AFFILIATE_ID_LEN,
-    MAX_BEACON_BYTES, MAX_PAGE_PATH_LEN, MAX_PLACEMENT_LEN,
+    MAX_BEACON_BYTES, MAX_PAGE_PATH_LEN, MAX_PLACEMENT_LEN, OTHER,
 };
 pub use protocol::{DestinationId, OrderRef, PaymentReturn};
 

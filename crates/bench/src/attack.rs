@@ -13,15 +13,21 @@
 //!   copies of its events with forged contents (duplicates);
 //!
 //! while a well-behaved client buys an eSIM and keeps reading its status and the
-//! catalogue. It prints what it threw and what held: the well-behaved client's p99,
-//! requests refused per reason, the proxy's open files and memory at the peak; and it
-//! fails when the well-behaved client could not buy or read, an order was lost, a
-//! guess found an order, a replay changed the eSIM, or the proxy crashed.
+//! catalogue. Then, on the affiliates' side (`funnel_attack.rs`): forged beacons from
+//! thousands of addresses while signed webhooks keep coming, reports over what they
+//! left, and a guesser of report tokens. It prints what it threw and what held: the
+//! well-behaved client's p99, requests refused per reason, the proxy's open files and
+//! memory at the peak, the funnel rows the flood added, the webhooks' p99 before and
+//! during the flood, the reports' time; and it fails when the well-behaved client
+//! could not buy or read, an order was lost, a guess found an order, a replay changed
+//! the eSIM, more long-polls waited or more checkouts or token guesses passed than the
+//! proxy's settings allow (read from its own configuration, not copied), the flood
+//! added more rows than the caps allow, or the proxy crashed.
 //!
 //! The open-file limit of this process (and so of the proxy it starts) is raised to
 //! the hard limit: nothing else on the machine changes.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -51,6 +57,40 @@ const GUESSER: &str = "198.51.100.88";
 const STUFFER: &str = "198.51.100.99";
 /// Reads after the attack, to check every order, from an address nobody spent.
 const AUDITOR: &str = "203.0.113.200";
+/// The proxy's metrics token (`/metrics` is not public without one).
+const METRICS_TOKEN: &str = "attack-metrics-token-0123456789abcdef";
+
+/// What the proxy allows, read from its own settings (the environment it is started
+/// with), so the attack's verdicts follow the proxy's configuration.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Allowed {
+    /// Long-polls one client may hold waiting.
+    long_polls_per_client: u32,
+    /// Checkouts per client per minute (and its burst).
+    checkout_per_minute: u32,
+    /// Failed authentications per client per minute.
+    failures_per_minute: u32,
+}
+
+impl Allowed {
+    fn of(env: &[(String, String)]) -> Result<Allowed> {
+        let settings = simology_proxy::config::Settings::load_with(None, &|name| {
+            env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+        })
+        .context("the proxy's settings")?;
+        Ok(Allowed {
+            long_polls_per_client: settings.serving.long_polls_per_client,
+            checkout_per_minute: settings.rate_limits.checkout_per_minute,
+            failures_per_minute: simology_proxy::ratelimit::FAILURES_PER_MINUTE,
+        })
+    }
+
+    /// Checkouts one client may make in `seconds`: the burst, then the rate.
+    fn checkouts_in(&self, seconds: f64) -> u64 {
+        u64::from(simology_proxy::ratelimit::burst(self.checkout_per_minute))
+            + (seconds * f64::from(self.checkout_per_minute) / 60.0).ceil() as u64
+    }
+}
 
 /// How much is thrown.
 #[derive(Debug, Clone, Copy)]
@@ -65,6 +105,11 @@ struct Form {
     replays: usize,
     /// The attack lasts at least this long (the slow sockets and the flood go on).
     at_least: Duration,
+    /// Forged beacons after the first phase, and from how many addresses.
+    beacons: usize,
+    beacon_clients: usize,
+    /// Wrong report tokens from one address.
+    token_guesses: usize,
 }
 
 const FULL: Form = Form {
@@ -77,6 +122,9 @@ const FULL: Form = Form {
     slow_bodies: 20,
     replays: 1000,
     at_least: Duration::from_secs(45),
+    beacons: 100_000,
+    beacon_clients: 10_000,
+    token_guesses: 2_000,
 };
 
 const SHORT: Form = Form {
@@ -89,32 +137,55 @@ const SHORT: Form = Form {
     slow_bodies: 5,
     replays: 200,
     at_least: Duration::from_secs(15),
+    beacons: 10_000,
+    beacon_clients: 1_000,
+    token_guesses: 300,
 };
+
+/// `simology-bench attack`: its options.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The `simology-proxy` binary to attack.
+    #[arg(long)]
+    proxy_bin: String,
+    /// How much is thrown.
+    #[arg(long, value_enum, default_value_t = FormName::Full)]
+    form: FormName,
+}
+
+/// The forms of the attack.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum FormName {
+    /// Everything, at full size (`cargo xtask attack`).
+    Full,
+    /// Smaller counts, for the `attack` suite of `cargo xtask test`.
+    Short,
+}
 
 /// Answers counted by what they were (`"429 rate_limited"`, ...).
 #[derive(Default)]
-struct Tally(Mutex<BTreeMap<String, u64>>);
+pub(crate) struct Tally(Mutex<BTreeMap<String, u64>>);
 
 impl Tally {
-    fn add(&self, what: impl Into<String>) {
+    pub(crate) fn add(&self, what: impl Into<String>) {
         if let Ok(mut m) = self.0.lock() {
             *m.entry(what.into()).or_default() += 1;
         }
     }
 
-    fn get(&self, what: &str) -> u64 {
+    pub(crate) fn get(&self, what: &str) -> u64 {
         self.0
             .lock()
             .map_or(0, |m| m.get(what).copied().unwrap_or(0))
     }
 
-    fn snapshot(&self) -> BTreeMap<String, u64> {
+    pub(crate) fn snapshot(&self) -> BTreeMap<String, u64> {
         self.0.lock().map(|m| m.clone()).unwrap_or_default()
     }
 }
 
 /// An answer's status and error code, as a tally key.
-async fn outcome(r: reqwest::Result<reqwest::Response>) -> String {
+pub(crate) async fn outcome(r: reqwest::Result<reqwest::Response>) -> String {
     match r {
         Err(e) if e.is_timeout() => "no answer (timeout)".into(),
         Err(_) => "connection error".into(),
@@ -198,7 +269,10 @@ fn metric(text: &str, name: &str) -> f64 {
 }
 
 async fn metrics_text(http: &reqwest::Client, proxy: &str) -> String {
-    match http.get(format!("{proxy}/metrics")).send().await {
+    let scrape = http
+        .get(format!("{proxy}/metrics"))
+        .bearer_auth(METRICS_TOKEN);
+    match scrape.send().await {
         Ok(r) => r.text().await.unwrap_or_default(),
         Err(_) => String::new(),
     }
@@ -722,7 +796,7 @@ async fn buy(
     Ok(())
 }
 
-fn p99(samples: &[f64]) -> Option<f64> {
+pub(crate) fn p99(samples: &[f64]) -> Option<f64> {
     if samples.is_empty() {
         return None;
     }
@@ -736,16 +810,12 @@ fn p99(samples: &[f64]) -> Option<f64> {
 ///
 /// # Errors
 /// When something did not hold, or the run cannot be set up.
-pub async fn run(map: &HashMap<String, String>) -> Result<()> {
-    let form = match map.get("form").map(String::as_str) {
-        None | Some("full") => FULL,
-        Some("short") => SHORT,
-        Some(other) => bail!("--form: {other:?} is neither full nor short"),
+pub async fn run(args: Args) -> Result<()> {
+    let form = match args.form {
+        FormName::Full => FULL,
+        FormName::Short => SHORT,
     };
-    let bin = map
-        .get("proxy-bin")
-        .context("--proxy-bin is required")?
-        .clone();
+    let bin = args.proxy_bin;
     let files = rlimit::increase_nofile_limit(u64::MAX).context("raising the open-file limit")?;
     let dir = std::env::temp_dir().join(format!("simology-attack-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
@@ -756,20 +826,36 @@ pub async fn run(map: &HashMap<String, String>) -> Result<()> {
         ..SandboxConfig::default()
     })
     .await?;
+    // One affiliate, whose site the beacon flood claims to be.
+    let report_token = format!(
+        "{:032x}{:032x}",
+        rand::random::<u128>(),
+        rand::random::<u128>()
+    );
+    let affiliates = dir.join("affiliates.toml");
+    std::fs::write(
+        &affiliates,
+        format!(
+            "[[affiliate]]\nid = \"{}\"\nname = \"Flood target\"\norigins = [\"{ORIGIN}\"]\n\
+             commission_bps = 1000\ntoken = \"{report_token}\"\n",
+            crate::funnel_attack::AFFILIATE
+        ),
+    )?;
+    let database_url = format!("sqlite://{}", dir.join("proxy.db").display());
     let env = crate::proxy_env(
         sandbox.url(),
         ORIGIN,
         &[
             ("PROXY_LISTEN", "127.0.0.1:0".to_owned()),
-            (
-                "PROXY_DATABASE_URL",
-                format!("sqlite://{}", dir.join("proxy.db").display()),
-            ),
+            ("PROXY_DATABASE_URL", database_url.clone()),
             ("PROXY_TRUSTED_PROXIES", "1".to_owned()),
+            ("PROXY_AFFILIATES", affiliates.display().to_string()),
+            ("PROXY_METRICS_TOKEN", METRICS_TOKEN.to_owned()),
             ("PROXY_LOG_FORMAT", "text".to_owned()),
             ("RUST_LOG", "warn".to_owned()),
         ],
     );
+    let allowed = Allowed::of(&env)?;
     let log = dir.join("proxy.log");
     let mut proxy = Proxy::start(&bin, &env, &log)?;
     sandbox.set_webhook_url(Some(url::Url::parse(&format!(
@@ -876,6 +962,26 @@ pub async fn run(map: &HashMap<String, String>) -> Result<()> {
     let _ = slow.await;
     let flood_result = flooding.await;
     let attack_s = started.elapsed().as_secs_f64();
+
+    // The affiliates' side: forged beacons while webhooks come, reports, token guesses.
+    println!(
+        "attack ({}): {} forged beacons from {} addresses while webhooks come...",
+        form.name, form.beacons, form.beacon_clients
+    );
+    let funnel = crate::funnel_attack::run(
+        &ground.http,
+        &crate::funnel_attack::Plan {
+            proxy: &ground.proxy,
+            origin: ORIGIN,
+            token: &report_token,
+            database_url: &database_url,
+            beacons: form.beacons,
+            clients: form.beacon_clients,
+            token_guesses: form.token_guesses,
+            failures_per_minute: allowed.failures_per_minute,
+        },
+    )
+    .await;
     sampling.store(false, Ordering::SeqCst);
     let _ = sampler.await;
 
@@ -940,19 +1046,30 @@ pub async fn run(map: &HashMap<String, String>) -> Result<()> {
     }
     let waiting_peak = peaks.waiting_long_polls.load(Ordering::SeqCst);
     // The flooder's cap, and the good client's own long-poll.
-    if waiting_peak > 21 {
+    let cap = u64::from(allowed.long_polls_per_client);
+    if waiting_peak > cap + 1 {
         broken.push(format!(
-            "{waiting_peak} long-polls waited at once (cap 20 per client)"
+            "{waiting_peak} long-polls waited at once (cap {cap} per client)"
         ));
     }
     let through = spoof.get("200");
-    // The burst (5 a minute's quarter, at least 3) and the rate (20 a minute).
-    let allowed = 5 + (attack_s / 3.0).ceil() as u64;
-    if through > allowed {
+    // The checkout budget's burst, then its rate.
+    let most = allowed.checkouts_in(attack_s);
+    if through > most {
         broken.push(format!(
-            "{through} spoofed checkouts went through (at most {allowed})"
+            "{through} spoofed checkouts went through (at most {most})"
         ));
     }
+    let funnel = match funnel {
+        Ok(m) => {
+            broken.extend(m.broken);
+            m.report
+        }
+        Err(e) => {
+            broken.push(format!("the beacon flood could not run: {e:#}"));
+            Value::Null
+        }
+    };
     // A clean stop.
     let stopped_cleanly = alive && stop(&mut proxy.child).unwrap_or(false);
     if alive && !stopped_cleanly {
@@ -969,6 +1086,12 @@ pub async fn run(map: &HashMap<String, String>) -> Result<()> {
             "oversized_bodies": form.oversized, "slow_bodies": form.slow_bodies,
             "webhook_replays": form.replays,
         },
+        "allowed": {
+            "long_polls_per_client": allowed.long_polls_per_client,
+            "checkout_per_minute": allowed.checkout_per_minute,
+            "failures_per_minute": allowed.failures_per_minute,
+        },
+        "funnel": funnel,
         "sockets": sockets.snapshot(),
         "long_poll_flood": flood.snapshot(),
         "spoofed_checkouts": spoof.snapshot(),
@@ -1118,6 +1241,35 @@ fn print_table(report: &Value) {
             p["rss_peak_mb"].as_f64().unwrap_or(f64::NAN), p["webhooks"], p["alive"], p["stopped_cleanly"]
         ),
     ));
+    let f = &report["funnel"];
+    rows.push((
+        "beacon flood".into(),
+        format!(
+            "{} forged beacons from {} addresses in {:.1} s (answers {}); {} funnel rows added \
+             (the caps allow {}); webhooks p99 {:.1} ms before ({} sent), {:.1} ms during ({} sent, {} failed)",
+            f["beacons"], f["clients"], f["flood_seconds"].as_f64().unwrap_or(f64::NAN),
+            f["beacons_answered"], f["funnel_rows_added"], f["funnel_rows_bound"],
+            f["webhooks_before"]["p99_ms"].as_f64().unwrap_or(f64::NAN), f["webhooks_before"]["sent"],
+            f["webhooks_during"]["p99_ms"].as_f64().unwrap_or(f64::NAN), f["webhooks_during"]["sent"],
+            f["webhooks_during"]["failed"]
+        ),
+    ));
+    rows.push((
+        "reports after it".into(),
+        format!(
+            "built in {} ms (by page, placement, destination, day); {} rows by page in all",
+            f["report_ms"], f["report_rows_total_by_page"]
+        ),
+    ));
+    rows.push((
+        "report token guesser".into(),
+        format!(
+            "{} (at most {} compared by the throttle); the right token from it then: {}",
+            f["token_guesses"],
+            f["token_guesses_compared_allowed"],
+            f["right_token_while_throttled"]
+        ),
+    ));
     rows.push((
         "orders".into(),
         format!(
@@ -1131,4 +1283,32 @@ fn print_table(report: &Value) {
         println!("{k:<width$}  {v}");
     }
     println!();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(extra: &[(&str, &str)]) -> Vec<(String, String)> {
+        let settings: Vec<(&str, String)> =
+            extra.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
+        crate::proxy_env("http://127.0.0.1:9", ORIGIN, &settings)
+    }
+
+    #[test]
+    fn the_verdicts_follow_the_proxys_settings() {
+        let defaults = Allowed::of(&env(&[])).expect("settings");
+        assert_eq!(defaults.long_polls_per_client, 20);
+        assert_eq!(defaults.checkout_per_minute, 20);
+        // A burst of 5, then 20 a minute.
+        assert_eq!(defaults.checkouts_in(30.0), 5 + 10);
+        let tuned = Allowed::of(&env(&[
+            ("PROXY_LONG_POLLS_PER_CLIENT", "7"),
+            ("PROXY_CHECKOUT_PER_MINUTE", "120"),
+        ]))
+        .expect("settings");
+        assert_eq!(tuned.long_polls_per_client, 7);
+        assert_eq!(tuned.checkouts_in(30.0), 30 + 60);
+        assert!(Allowed::of(&env(&[("PROXY_LONG_POLLS_PER_CLIENT", "lots")])).is_err());
+    }
 }

@@ -103,13 +103,27 @@ impl Drop for Fleet {
     }
 }
 
-fn get<T: std::str::FromStr>(map: &HashMap<String, String>, key: &str, default: T) -> Result<T> {
-    match map.get(key) {
-        Some(v) => v
-            .parse()
-            .map_err(|_| anyhow::anyhow!("--{key}: {v:?} is not valid")),
-        None => Ok(default),
-    }
+/// `simology-bench chaos`: its options.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The `simology-proxy` binary to run and kill.
+    #[arg(long)]
+    proxy_bin: String,
+    /// Orders to make.
+    #[arg(long, default_value_t = 100)]
+    orders: usize,
+    /// Proxy processes side by side (more than one needs `--database-url` on PostgreSQL).
+    #[arg(long, default_value_t = 1)]
+    replicas: usize,
+    /// SIGKILLs of a proxy while the orders go through.
+    #[arg(long, default_value_t = 5)]
+    kills: usize,
+    /// The sandbox's seed (its ids and faults).
+    #[arg(long, default_value_t = 7)]
+    seed: u64,
+    /// The proxies' database; a SQLite file of the run's own by default.
+    #[arg(long)]
+    database_url: Option<String>,
 }
 
 /// How many eSIMs order `i` buys: one in four orders is for 2 to 4 travellers.
@@ -125,21 +139,19 @@ fn quantity_of(i: usize) -> u32 {
 ///
 /// # Errors
 /// When an invariant breaks or the run cannot be set up.
-pub async fn run(map: &HashMap<String, String>) -> Result<()> {
-    let orders: usize = get(map, "orders", 100)?;
-    let replicas: usize = get(map, "replicas", 1)?;
-    let kills: usize = get(map, "kills", 5)?;
-    let seed: u64 = get(map, "seed", 7)?;
-    let bin = map
-        .get("proxy-bin")
-        .context("--proxy-bin is required")?
-        .clone();
+pub async fn run(args: Args) -> Result<()> {
+    let Args {
+        proxy_bin: bin,
+        orders,
+        replicas,
+        kills,
+        seed,
+        database_url,
+    } = args;
     let dir = std::env::temp_dir().join(format!("simology-chaos-{}-{seed}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let database_url = map
-        .get("database-url")
-        .cloned()
-        .unwrap_or_else(|| format!("sqlite://{}", dir.join("proxy.db").display()));
+    let database_url =
+        database_url.unwrap_or_else(|| format!("sqlite://{}", dir.join("proxy.db").display()));
 
     let sandbox = simology_sandbox::spawn(SandboxConfig {
         seed,

@@ -14,22 +14,76 @@
 
 mod attack;
 mod chaos;
+mod funnel_attack;
 mod release;
 mod restart;
 mod webhooks;
 
-use std::collections::HashMap;
+use anyhow::Result;
+use clap::{Parser, Subcommand};
 
-use anyhow::{bail, Context, Result};
+/// The project's measurement drivers (run by `cargo xtask bench`, `chaos` and `attack`).
+#[derive(Debug, Parser)]
+#[command(name = "simology-bench", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Driver,
+}
 
-fn options(args: impl Iterator<Item = String>) -> Result<HashMap<String, String>> {
-    let mut map = HashMap::new();
-    let mut it = args;
-    while let Some(k) = it.next() {
-        let v = it.next().with_context(|| format!("{k} needs a value"))?;
-        map.insert(k.trim_start_matches("--").to_owned(), v);
-    }
-    Ok(map)
+#[derive(Debug, Subcommand)]
+enum Driver {
+    /// Signed webhook throughput of a running proxy.
+    Webhooks(webhooks::Args),
+    /// Orders under upstream faults and SIGKILLs of the proxy.
+    Chaos(chaos::Args),
+    /// The proxy under attack while a client buys.
+    Attack(attack::Args),
+    /// Restarts of a proxy on one passed socket, under load (`cargo xtask restart`).
+    Restart(RestartArgs),
+    /// The released binaries on a machine without a Rust toolchain.
+    Release(ReleaseArgs),
+}
+
+/// `simology-bench restart`'s options.
+#[derive(Debug, clap::Args)]
+struct RestartArgs {
+    /// The proxy's binary.
+    #[arg(long)]
+    proxy_bin: String,
+    /// Its database (default: SQLite in a temporary folder).
+    #[arg(long)]
+    database_url: Option<String>,
+    /// Requests a second.
+    #[arg(long)]
+    rate: Option<u64>,
+    /// Long-polls waiting at each restart.
+    #[arg(long)]
+    long_polls: Option<u64>,
+    /// How many restarts.
+    #[arg(long)]
+    restarts: Option<usize>,
+    /// Seconds of load around each restart.
+    #[arg(long)]
+    seconds: Option<f64>,
+}
+
+/// `simology-bench release`'s options.
+#[derive(Debug, clap::Args)]
+struct ReleaseArgs {
+    /// The released proxy's binary.
+    #[arg(long)]
+    proxy_bin: String,
+    /// The released sandbox's binary.
+    #[arg(long)]
+    sandbox_bin: String,
+}
+
+/// The options as the drivers of `restart` and `release` read them.
+fn options(pairs: &[(&str, Option<String>)]) -> std::collections::HashMap<String, String> {
+    pairs
+        .iter()
+        .filter_map(|(k, v)| v.clone().map(|v| ((*k).to_owned(), v)))
+        .collect()
 }
 
 /// The environment of a proxy process that sells through the sandbox at `sandbox` with
@@ -55,13 +109,84 @@ fn proxy_env(sandbox: &str, origin: &str, settings: &[(&str, String)]) -> Vec<(S
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    let mut args = std::env::args().skip(1);
-    match args.next().as_deref() {
-        Some("webhooks") => webhooks::run(&options(args)?).await,
-        Some("chaos") => chaos::run(&options(args)?).await,
-        Some("attack") => attack::run(&options(args)?).await,
-        Some("restart") => restart::run(&options(args)?).await,
-        Some("release") => release::run(&options(args)?).await,
-        _ => bail!("usage: simology-bench webhooks|chaos|attack|restart|release --key value ..."),
+    // Unknown flags and missing values are refused by clap, with the usage.
+    match Cli::parse().command {
+        Driver::Webhooks(args) => webhooks::run(args).await,
+        Driver::Chaos(args) => chaos::run(args).await,
+        Driver::Attack(args) => attack::run(args).await,
+        Driver::Restart(a) => {
+            restart::run(&options(&[
+                ("proxy-bin", Some(a.proxy_bin)),
+                ("database-url", a.database_url),
+                ("rate", a.rate.map(|v| v.to_string())),
+                ("long-polls", a.long_polls.map(|v| v.to_string())),
+                ("restarts", a.restarts.map(|v| v.to_string())),
+                ("seconds", a.seconds.map(|v| v.to_string())),
+            ]))
+            .await
+        }
+        Driver::Release(a) => {
+            release::run(&options(&[
+                ("proxy-bin", Some(a.proxy_bin)),
+                ("sandbox-bin", Some(a.sandbox_bin)),
+            ]))
+            .await
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("simology-bench").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn unknown_flags_and_bad_values_are_refused() {
+        for args in [
+            &["attack", "--proxy-bin", "p", "--from", "short"][..],
+            &["attack", "--proxy-bin", "p", "--form", "shrot"],
+            &["attack"],
+            &["chaos", "--proxy-bin", "p", "--order", "40"],
+            &["chaos", "--proxy-bin", "p", "--orders", "many"],
+            &[
+                "webhooks",
+                "--proxy",
+                "x",
+                "--sandbox",
+                "y",
+                "--origin",
+                "o",
+                "--secret",
+                "s",
+                "--concurency",
+                "4",
+            ],
+            &["webhook"],
+        ] {
+            let err = parse(args).expect_err(&args.join(" "));
+            assert_ne!(err.kind(), clap::error::ErrorKind::DisplayHelp, "{args:?}");
+        }
+    }
+
+    #[test]
+    fn known_flags_are_read() {
+        let cli = parse(&[
+            "chaos",
+            "--proxy-bin",
+            "p",
+            "--orders",
+            "40",
+            "--kills",
+            "3",
+        ])
+        .expect("valid");
+        let Driver::Chaos(args) = cli.command else {
+            panic!("chaos");
+        };
+        assert!(format!("{args:?}").contains("orders: 40"), "{args:?}");
+        assert!(parse(&["attack", "--proxy-bin", "p", "--form", "short"]).is_ok());
     }
 }

@@ -20,35 +20,27 @@ use simology::webhook::{signature_header, SIGNATURE_HEADER};
 use simology::{Currency, Lpa};
 use time::OffsetDateTime;
 
-struct Args {
+/// `simology-bench webhooks`: its options.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The running proxy's URL.
+    #[arg(long)]
     proxy: String,
+    /// The sandbox's URL (the proxy's upstream).
+    #[arg(long)]
     sandbox: String,
+    /// An origin the proxy allows (the checkouts' return URLs).
+    #[arg(long)]
     origin: String,
+    /// The webhook signing secret the proxy accepts.
+    #[arg(long)]
     secret: String,
+    /// Orders to make (three events each).
+    #[arg(long, default_value_t = 300)]
     orders: usize,
+    /// Orders whose events are in flight at once.
+    #[arg(long, default_value_t = 16)]
     concurrency: usize,
-}
-
-fn parse_args(map: &HashMap<String, String>) -> Result<Args> {
-    let get = |k: &str| {
-        map.get(k)
-            .cloned()
-            .with_context(|| format!("--{k} is required"))
-    };
-    Ok(Args {
-        proxy: get("proxy")?,
-        sandbox: get("sandbox")?,
-        origin: get("origin")?,
-        secret: get("secret")?,
-        orders: map
-            .get("orders")
-            .map_or(Ok(300), |v| v.parse())
-            .context("--orders")?,
-        concurrency: map
-            .get("concurrency")
-            .map_or(Ok(16), |v| v.parse())
-            .context("--concurrency")?,
-    })
 }
 
 async fn applied(http: &reqwest::Client, proxy: &str) -> Result<u64> {
@@ -124,12 +116,11 @@ fn events_for(run: &str, i: usize, session_id: &str, order_ref: &str) -> Result<
     ])
 }
 
-/// Runs the webhook benchmark with `--key value` arguments.
+/// Runs the webhook benchmark.
 ///
 /// # Errors
-/// When an argument is missing or the proxy misbehaves.
-pub async fn run(map: &HashMap<String, String>) -> Result<()> {
-    let args = parse_args(map)?;
+/// When the proxy misbehaves.
+pub async fn run(args: Args) -> Result<()> {
     let http = reqwest::Client::new();
     // Orders, through the proxy's own checkout.
     let mut refs = Vec::new();

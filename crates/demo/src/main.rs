@@ -195,6 +195,8 @@ async fn main() -> Result<()> {
         ("PROXY_STATUS_PER_MINUTE", "100000".to_owned()),
         // Every browser of the demo and its tests comes from 127.0.0.1.
         ("PROXY_LONG_POLLS_PER_CLIENT", "1000".to_owned()),
+        // On loopback only: the bench reads the demo proxy's /metrics.
+        ("PROXY_METRICS_PUBLIC", "true".to_owned()),
     ];
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut proxy_child = None;

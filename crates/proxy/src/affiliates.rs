@@ -10,6 +10,12 @@
 //! commission_bps = 1200
 //! token_sha256 = "<64 hex digits>"   # or token = "<at least 32 characters>"
 //! ```
+//!
+//! A `token_sha256` is an unsalted SHA-256, so the token behind it must be one nobody
+//! could guess or search for from the digest: at least 128 bits of entropy (32 random
+//! hex digits; `openssl rand -hex 32` gives 256). The proxy cannot check that from the
+//! digest; a `token` given in clear is refused under 32 characters. Online guessing is
+//! throttled per client (`ratelimit::AuthThrottle`).
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -65,10 +71,21 @@ impl Affiliate {
 /// Whether `token` hashes to `expected`: digests compared in constant time, and an
 /// empty token never matches.
 fn digest_matches(token: &str, expected: &[u8; 32]) -> bool {
-    let given: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+    let given = token_digest(token);
     let same: bool = given.ct_eq(expected).into();
     same && !token.is_empty()
 }
+
+/// SHA-256 of a token: the one place tokens are hashed (tests count the calls).
+fn token_digest(token: &str) -> [u8; 32] {
+    #[cfg(test)]
+    tests::DIGESTS.with(|n| n.set(n.get() + 1));
+    Sha256::digest(token.as_bytes()).into()
+}
+
+/// What an unknown affiliate's token is compared with: no token hashes to it that
+/// anyone knows, and the comparison costs what a known affiliate's does.
+const NO_TOKEN_DIGEST: [u8; 32] = [0; 32];
 
 impl fmt::Debug for Affiliate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -211,11 +228,9 @@ impl Affiliates {
                 bail!("affiliate {id}: commission_bps must be 0 to 10000 (basis points)");
             }
             let token = secret_text(&id, "token", e.token)?;
-            let token_digest = secret_text(&id, "token_sha256", e.token_sha256)?;
-            let token_sha256 = match (token, token_digest) {
-                (Some(token), None) if token.len() >= MIN_TOKEN_LEN => {
-                    Sha256::digest(token.as_bytes()).into()
-                }
+            let given_digest = secret_text(&id, "token_sha256", e.token_sha256)?;
+            let token_sha256 = match (token, given_digest) {
+                (Some(token), None) if token.len() >= MIN_TOKEN_LEN => token_digest(&token),
                 (Some(_), None) => {
                     bail!("affiliate {id}: token must be at least {MIN_TOKEN_LEN} characters")
                 }
@@ -263,11 +278,14 @@ impl Affiliates {
     }
 
     /// The affiliate of `id` if `token` is its report token. The work is the same
-    /// whether the affiliate exists or not, and the token is compared in constant time.
+    /// whether the affiliate exists or not (the token is hashed and its digest compared,
+    /// in constant time, with the affiliate's or with a digest no token has), so the time
+    /// taken does not say which ids exist.
     pub fn authenticate(&self, id: &str, token: &str) -> Option<&Affiliate> {
         let found = self.get(id);
-        let expected = found.map_or([0; 32], |a| a.token_sha256);
-        found.filter(|_| digest_matches(token, &expected))
+        let expected = found.map_or(NO_TOKEN_DIGEST, |a| a.token_sha256);
+        let matches = digest_matches(token, &expected);
+        found.filter(|_| matches)
     }
 
     /// Every affiliate, by id.
@@ -541,7 +559,33 @@ impl Counted {
 mod tests {
     use super::*;
 
+    thread_local! {
+        /// Tokens hashed on this thread (see `token_digest`).
+        pub(super) static DIGESTS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+    }
+
     const TOKEN_A: &str = "a-report-token-of-32-characters!";
+
+    #[test]
+    fn a_token_costs_one_hash_whether_or_not_the_affiliate_exists() {
+        let a = Affiliates::parse(&file("")).expect("valid");
+        let hashes = |id: &str, token: &str| {
+            let before = DIGESTS.with(std::cell::Cell::get);
+            let found = a.authenticate(id, token).is_some();
+            (found, DIGESTS.with(std::cell::Cell::get) - before)
+        };
+        assert_eq!(hashes("wander-notes", TOKEN_A), (true, 1));
+        assert_eq!(
+            hashes("wander-notes", "a-wrong-token-of-32-characters!!"),
+            (false, 1)
+        );
+        assert_eq!(
+            hashes("nobody", TOKEN_A),
+            (false, 1),
+            "an unknown id is hashed too"
+        );
+        assert_eq!(hashes("nobody", ""), (false, 1));
+    }
 
     fn file(extra: &str) -> String {
         format!(

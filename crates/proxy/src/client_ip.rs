@@ -25,11 +25,28 @@ pub fn client_ip(settings: &Settings, parts: &Parts) -> IpAddr {
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::from([127, 0, 0, 1]), |c| c.0.ip());
-    key(client_address(
-        &settings.serving.trusted_proxies,
-        peer,
-        &parts.headers,
-    ))
+    let trusted = &settings.serving.trusted_proxies;
+    let trusted = if parts.extensions.get::<OnAdminListener>().is_some() {
+        admin_trust(trusted)
+    } else {
+        trusted
+    };
+    key(client_address(trusted, peer, &parts.headers))
+}
+
+/// Marks a request that came to the admin listener (`PROXY_ADMIN_LISTEN`).
+#[derive(Debug, Clone, Copy)]
+pub struct OnAdminListener;
+
+/// Who may write the client's address on the admin listener: the trusted networks
+/// only. A count says how many proxies stand in front of the public listener, not
+/// that one stands in front of this one: whoever reaches it directly could write any
+/// address and escape the throttle of failed tokens, so the peer is the client.
+pub fn admin_trust(trusted: &TrustedProxies) -> &TrustedProxies {
+    match trusted {
+        TrustedProxies::Count(_) => &TrustedProxies::None,
+        other => other,
+    }
 }
 
 /// The client's address: the peer, or the entry of `X-Forwarded-For` the trusted
@@ -188,6 +205,21 @@ mod tests {
         // An entry a trusted proxy would never write: the peer.
         let junk = forwarded(&["6.6.6.6, unknown, 10.1.1.1"]);
         assert_eq!(client_address(&nets, ip("10.0.0.2"), &junk), ip("10.0.0.2"));
+    }
+
+    #[test]
+    fn the_admin_listener_believes_only_trusted_networks() {
+        let h = forwarded(&["6.6.6.6"]);
+        let lb = ip("10.0.0.2");
+        let count = TrustedProxies::Count(1);
+        assert_eq!(client_address(&count, lb, &h), ip("6.6.6.6"), "public");
+        assert_eq!(client_address(admin_trust(&count), lb, &h), lb, "admin");
+        let nets = TrustedProxies::parse("10.0.0.0/8").expect("valid");
+        assert_eq!(client_address(admin_trust(&nets), lb, &h), ip("6.6.6.6"));
+        assert_eq!(
+            client_address(admin_trust(&nets), ip("198.51.100.4"), &h),
+            ip("198.51.100.4")
+        );
     }
 
     #[test]

@@ -43,6 +43,8 @@ struct FileSettings {
     log_format: Option<String>,
     public_url: Option<String>,
     admin_listen: Option<String>,
+    admin_max_connections: Option<usize>,
+    metrics_public: Option<bool>,
 }
 
 /// How logs are written.
@@ -130,6 +132,8 @@ pub struct Serving {
     pub trusted_proxies: TrustedProxies,
     /// Open connections at most (lowered at start to what the open-file limit allows).
     pub max_connections: usize,
+    /// Open connections at most on the admin listener, apart from the public ones.
+    pub admin_max_connections: usize,
     /// A request's headers must all arrive within this, from its first byte (or from
     /// the connection's opening).
     pub header_read_timeout: Duration,
@@ -160,6 +164,12 @@ impl Serving {
         if max_connections < 2 {
             bail!("PROXY_MAX_CONNECTIONS: must be at least 2");
         }
+        let admin_max_connections = parse_env(env, "PROXY_ADMIN_MAX_CONNECTIONS")?
+            .or(fs.admin_max_connections)
+            .unwrap_or(64);
+        if admin_max_connections < 2 {
+            bail!("PROXY_ADMIN_MAX_CONNECTIONS: must be at least 2");
+        }
         let header_read_timeout = secs(
             "PROXY_HEADER_READ_TIMEOUT_SECS",
             parse_env(env, "PROXY_HEADER_READ_TIMEOUT_SECS")?.or(fs.header_read_timeout_secs),
@@ -187,6 +197,7 @@ impl Serving {
         Ok(Serving {
             trusted_proxies,
             max_connections,
+            admin_max_connections,
             header_read_timeout,
             idle_timeout,
             body_timeout,
@@ -219,6 +230,9 @@ pub struct Settings {
     pub admin_listen: Option<SocketAddr>,
     /// A bearer token `/metrics` requires (`PROXY_METRICS_TOKEN`); open when unset.
     pub metrics_token: Option<String>,
+    /// `/metrics` on the public listener even without a metrics token
+    /// (`PROXY_METRICS_PUBLIC`); see `routes::public_metrics`.
+    pub metrics_public: bool,
     /// How long catalogue data is fresh.
     pub catalog_ttl: Duration,
     /// How often the reconciler runs.
@@ -243,6 +257,9 @@ pub struct Settings {
     /// (the sender's own retries last 48 hours), then quarantined. Not a setting of its
     /// own: tests shorten it.
     pub unmatched_event_window: Duration,
+    /// How often the funnel's beacons counted in memory are written
+    /// ([`BEACON_FLUSH_EVERY`]). Not a setting of its own: tests lengthen it.
+    pub beacon_flush_every: Duration,
 }
 
 impl std::fmt::Debug for Settings {
@@ -260,6 +277,7 @@ impl std::fmt::Debug for Settings {
             .field("admin_token", &self.admin_token.as_ref().map(|_| "set"))
             .field("admin_listen", &self.admin_listen)
             .field("metrics_token", &self.metrics_token.as_ref().map(|_| "set"))
+            .field("metrics_public", &self.metrics_public)
             .field("catalog_ttl", &self.catalog_ttl)
             .field("reconcile_interval", &self.reconcile_interval)
             .field("stale_after", &self.stale_after)
@@ -454,6 +472,9 @@ impl Settings {
 
         let admin_token = long_secret(env, "PROXY_ADMIN_TOKEN")?;
         let metrics_token = long_secret(env, "PROXY_METRICS_TOKEN")?;
+        let metrics_public = parse_env::<bool>(env, "PROXY_METRICS_PUBLIC")?
+            .or(fs.metrics_public)
+            .unwrap_or(false);
         let admin_listen = match env("PROXY_ADMIN_LISTEN").or(fs.admin_listen) {
             None => None,
             Some(text) if text.trim().is_empty() => None,
@@ -524,6 +545,7 @@ impl Settings {
             admin_token,
             admin_listen,
             metrics_token,
+            metrics_public,
             catalog_ttl,
             reconcile_interval,
             stale_after,
@@ -539,6 +561,7 @@ impl Settings {
             public_url,
             log_tag_key,
             unmatched_event_window: UNMATCHED_EVENT_WINDOW,
+            beacon_flush_every: BEACON_FLUSH_EVERY,
         })
     }
 }
@@ -546,6 +569,10 @@ impl Settings {
 /// How long the sender retries an event (the guide: 48 hours), and so how long an
 /// event is retried here while no order matches it.
 pub const UNMATCHED_EVENT_WINDOW: Duration = Duration::from_secs(48 * 3600);
+
+/// How often the funnel's beacons counted in memory are written (see
+/// `services::beacons`).
+pub const BEACON_FLUSH_EVERY: Duration = Duration::from_secs(1);
 
 /// Secrets are at least this long: a token or a secret any shorter could be guessed.
 pub const MIN_SECRET_CHARS: usize = 32;
@@ -639,6 +666,17 @@ mod tests {
         );
         let s = Settings::load_with(None, &env_of(BASE)).expect("valid");
         assert_eq!((s.admin_listen, s.metrics_token), (None, None));
+        assert!(!s.metrics_public, "/metrics is not public unless asked");
+        assert_eq!(s.serving.admin_max_connections, 64);
+        let public = env_of(&[BASE, &[("PROXY_METRICS_PUBLIC", "true")]].concat());
+        assert!(
+            Settings::load_with(None, &public)
+                .expect("valid")
+                .metrics_public
+        );
+        let typo = env_of(&[BASE, &[("PROXY_METRICS_PUBLIC", "yes please")]].concat());
+        let err = Settings::load_with(None, &typo).expect_err("not a bool");
+        assert!(err.to_string().contains("PROXY_METRICS_PUBLIC"), "{err}");
     }
 
     #[test]
@@ -848,6 +886,7 @@ mod tests {
             ("PROXY_BODY_TIMEOUT_SECS", "0"),
             ("PROXY_LONG_POLLS_PER_CLIENT", "lots"),
             ("PROXY_STATUS_CACHE_ORDERS", "-5"),
+            ("PROXY_ADMIN_MAX_CONNECTIONS", "1"),
         ] {
             let err = with(&[(name, value)]).expect_err(name);
             assert!(err.to_string().contains(name), "{name}={value}: {err}");

@@ -198,6 +198,13 @@ impl Application {
         for task in background {
             let _ = task.await;
         }
+        // The beacons of the last requests, counted after the flusher's last pass.
+        if let Err(e) = state.beacons.flush(&state).await {
+            tracing::warn!(
+                error = format!("{e:#}"),
+                "writing the funnel's last counts failed"
+            );
+        }
         Ok(())
     }
 }
@@ -219,10 +226,12 @@ fn bind(addr: SocketAddr) -> Result<TcpListener> {
     Ok(socket.listen(BACKLOG)?)
 }
 
-/// Serves `/admin` and `/metrics` on their own listener, with the public one's limits,
-/// until the shutdown begins.
+/// Serves `/admin` and `/metrics` on their own listener, with the public one's
+/// timeouts and a connection cap of its own (`PROXY_ADMIN_MAX_CONNECTIONS`), until the
+/// shutdown begins.
 async fn serve_admin(listener: TcpListener, state: SharedState) {
     let stopping = state.shutting_down();
     let router = routes::admin_app(Arc::clone(&state));
-    serve::serve(listener, router, state, stopping).await;
+    let cap = state.settings.serving.admin_max_connections;
+    serve::serve_capped(listener, router, state, cap, stopping).await;
 }

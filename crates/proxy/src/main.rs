@@ -94,6 +94,10 @@ enum Command {
         /// How to print it
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        /// At most this many rows (1 to 10000), the first by affiliate and key; the
+        /// totals are always whole
+        #[arg(long, default_value_t = report::DEFAULT_ROWS)]
+        limit: u32,
     },
     /// Stored webhook events: counts, the quarantined ones, or a replay.
     Events {
@@ -382,13 +386,15 @@ async fn run(args: Args, inherited: Inherited) -> Result<()> {
             affiliate,
             by,
             format,
+            limit,
         } => {
             init_logs(LogFormat::Text);
-            let query = ReportQuery::parse(
+            let query = ReportQuery::parse_with_limit(
                 since.as_deref(),
                 until.as_deref(),
                 affiliate.as_deref(),
                 by,
+                Some(limit),
                 report::today(),
             )
             .map_err(|e| anyhow::anyhow!("{e}"))?;

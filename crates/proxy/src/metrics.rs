@@ -7,6 +7,9 @@ use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
+/// How long the gauges read from the store are served before they are read again.
+pub const STORE_GAUGES_FOR: Duration = Duration::from_secs(5);
+
 /// Latency buckets, in seconds.
 const BUCKETS: [f64; 12] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0, 30.0,
@@ -77,7 +80,11 @@ pub struct Metrics {
     /// By affiliate, as above.
     affiliate_checkouts: Mutex<BTreeMap<String, u64>>,
     admin_auth_failures: AtomicU64,
+    report_auth_failures: AtomicU64,
     net: NetMetrics,
+    /// The gauges read from the store, rendered, and when (see [`Metrics::store_gauges`]).
+    store_gauges: tokio::sync::Mutex<Option<(std::time::Instant, String)>>,
+    store_gauge_reads: AtomicU64,
 }
 
 /// Connections, long-polls waiting and the order status cache.
@@ -183,6 +190,30 @@ impl Metrics {
         self.admin_auth_failures.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// A wrong or missing report token on an affiliate's report.
+    pub fn report_auth_failed(&self) {
+        self.report_auth_failures.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The gauges read from the store (events stored, orders incomplete), rendered by
+    /// `read`: at most once every [`STORE_GAUGES_FOR`], so a scrape costs no query
+    /// meanwhile, and one read at a time (scrapes that come during it wait for it).
+    pub async fn store_gauges<F>(&self, read: impl FnOnce() -> F) -> String
+    where
+        F: std::future::Future<Output = String>,
+    {
+        let mut cached = self.store_gauges.lock().await;
+        if let Some((at, text)) = cached.as_ref() {
+            if at.elapsed() < STORE_GAUGES_FOR {
+                return text.clone();
+            }
+        }
+        let text = read().await;
+        self.store_gauge_reads.fetch_add(1, Ordering::Relaxed);
+        *cached = Some((std::time::Instant::now(), text.clone()));
+        text
+    }
+
     /// A served request.
     pub fn request(&self, route: &str, status: u16, took: Duration) {
         let secs = took.as_secs_f64();
@@ -267,6 +298,28 @@ impl Metrics {
             out,
             "simology_admin_auth_failures_total {}",
             self.admin_auth_failures.load(Ordering::Relaxed)
+        );
+        header(
+            &mut out,
+            "simology_report_auth_failures_total",
+            "Failed authentications on affiliates' reports (wrong or missing token, or no such affiliate).",
+            "counter",
+        );
+        let _ = writeln!(
+            out,
+            "simology_report_auth_failures_total {}",
+            self.report_auth_failures.load(Ordering::Relaxed)
+        );
+        header(
+            &mut out,
+            "simology_metrics_store_reads_total",
+            "Times a scrape read the store's gauges (at most once every 5 s; the others are served from memory).",
+            "counter",
+        );
+        let _ = writeln!(
+            out,
+            "simology_metrics_store_reads_total {}",
+            self.store_gauge_reads.load(Ordering::Relaxed)
         );
         header(
             &mut out,

@@ -1,5 +1,6 @@
 //! Per-client limits: rate limits (GCRA from the `governor` crate, one state per client
-//! key and budget), and the cap on what a client holds at once (long-polls waiting).
+//! key and budget), the cap on what a client holds at once (long-polls waiting), and
+//! the throttle of failed authentications (`/admin`, affiliates' reports).
 //! `middleware::rate_limit` spends the budgets as a layer on the routes that need it;
 //! the budget for unknown order references is spent where a miss is known, and the
 //! long-poll cap where a long-poll begins to wait.
@@ -8,7 +9,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use governor::clock::{Clock, DefaultClock};
 use governor::middleware::NoOpMiddleware;
@@ -19,6 +20,11 @@ use crate::config::RateLimits;
 
 /// Clients remembered before those whose budget is full again are forgotten.
 const REMEMBERED_CLIENTS: usize = 100_000;
+
+/// The burst of a budget of `per_minute` a minute: a quarter of it, at least 3.
+pub fn burst(per_minute: u32) -> u32 {
+    (per_minute / 4).max(3)
+}
 
 /// A budget per client: `per_minute` requests a minute, in bursts of up to a quarter of
 /// that (at least 3).
@@ -37,7 +43,7 @@ impl RateLimiter {
 impl<C: Clock> RateLimiter<C> {
     fn with_clock(per_minute: u32, clock: C) -> Self {
         let rate = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
-        let burst = NonZeroU32::new((per_minute / 4).max(3)).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(burst(per_minute)).unwrap_or(NonZeroU32::MIN);
         RateLimiter {
             limiter: governor::RateLimiter::dashmap_with_clock(
                 Quota::per_minute(rate).allow_burst(burst),
@@ -58,6 +64,62 @@ impl<C: Clock> RateLimiter<C> {
             wait.saturating_add(Duration::from_nanos(999_999_999))
                 .as_secs()
                 .max(1)
+        })
+    }
+}
+
+/// Failed authentications (a wrong admin token, a wrong report token) a client may make
+/// per minute, in bursts of 3: a few typos pass, guessing does not.
+pub const FAILURES_PER_MINUTE: u32 = 6;
+
+/// Clients remembered as throttled before those whose wait is over are forgotten.
+const REMEMBERED_THROTTLED: usize = 10_000;
+
+/// Failed authentications per client: each one spends the client's budget, and a
+/// client over it is refused before its token is even compared, until its budget has
+/// room again (so a guess made while throttled says nothing, right or wrong).
+pub struct AuthThrottle {
+    failures: RateLimiter,
+    throttled: Mutex<HashMap<IpAddr, Instant>>,
+}
+
+impl AuthThrottle {
+    /// A throttle of `per_minute` failures a minute per client.
+    pub fn new(per_minute: u32) -> Self {
+        AuthThrottle {
+            failures: RateLimiter::new(per_minute),
+            throttled: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// `Err(seconds)` while `client` is throttled.
+    pub fn admit(&self, client: IpAddr) -> Result<(), u64> {
+        let Ok(mut throttled) = self.throttled.lock() else {
+            return Ok(());
+        };
+        match throttled.get(&client) {
+            Some(until) => match until.checked_duration_since(Instant::now()) {
+                Some(left) => Err(left.as_secs().max(1)),
+                None => {
+                    throttled.remove(&client);
+                    Ok(())
+                }
+            },
+            None => Ok(()),
+        }
+    }
+
+    /// Records a failed authentication of `client`; `Err(seconds)` when it is over its
+    /// budget, and throttled from now on for that long.
+    pub fn failed(&self, client: IpAddr) -> Result<(), u64> {
+        self.failures.check(client).inspect_err(|&secs| {
+            if let Ok(mut throttled) = self.throttled.lock() {
+                if throttled.len() >= REMEMBERED_THROTTLED {
+                    let now = Instant::now();
+                    throttled.retain(|_, until| *until > now);
+                }
+                throttled.insert(client, Instant::now() + Duration::from_secs(secs));
+            }
         })
     }
 }
@@ -171,6 +233,24 @@ impl Drop for Held<'_> {
 mod tests {
     use super::*;
     use governor::clock::FakeRelativeClock;
+
+    #[test]
+    fn failures_are_throttled_per_client_before_the_token_is_compared() {
+        let throttle = AuthThrottle::new(6); // bursts of 3
+        let (guesser, other): (IpAddr, IpAddr) = ([10, 0, 0, 1].into(), [10, 0, 0, 2].into());
+        for _ in 0..3 {
+            assert_eq!(throttle.admit(guesser), Ok(()));
+            assert_eq!(throttle.failed(guesser), Ok(()));
+        }
+        let wait = throttle.failed(guesser).expect_err("over budget");
+        assert!((1..=10).contains(&wait), "{wait}");
+        assert!(
+            throttle.admit(guesser).is_err(),
+            "throttled, whatever it sends now"
+        );
+        assert_eq!(throttle.admit(other), Ok(()), "clients are apart");
+        assert_eq!(throttle.failed(other), Ok(()));
+    }
 
     #[test]
     fn bursts_then_refills() {

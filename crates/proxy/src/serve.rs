@@ -238,8 +238,20 @@ pub async fn serve(
     state: SharedState,
     shutdown: impl Future<Output = ()>,
 ) {
+    let max = state.settings.serving.max_connections;
+    serve_capped(listener, router, state, max, shutdown).await;
+}
+
+/// [`serve`] with a cap of `max_connections` of its own (the admin listener's).
+pub async fn serve_capped(
+    listener: TcpListener,
+    router: Router,
+    state: SharedState,
+    max_connections: usize,
+    shutdown: impl Future<Output = ()>,
+) {
     let settings = &state.settings.serving;
-    let cap = connection_cap(settings.max_connections);
+    let cap = connection_cap(max_connections);
     let limits = Limits {
         header_read_ms: millis(settings.header_read_timeout),
         idle_ms: millis(settings.idle_timeout),

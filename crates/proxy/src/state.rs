@@ -10,7 +10,8 @@ use crate::affiliates::Registry;
 use crate::catalog::{CatalogCache, Snapshot};
 use crate::config::{self, Settings};
 use crate::metrics::Metrics;
-use crate::ratelimit::{Holds, Limits};
+use crate::ratelimit::{AuthThrottle, Holds, Limits, FAILURES_PER_MINUTE};
+use crate::services::beacons::Beacons;
 use crate::services::emails::EmailsOnFile;
 use crate::services::usage::UsageCache;
 use crate::store::Store;
@@ -33,6 +34,10 @@ pub struct AppState {
     pub limits: Limits,
     /// Long-polls waiting, per client.
     pub long_polls: Holds,
+    /// Failed authentications per client (`/admin`, affiliates' reports).
+    pub auth_failures: AuthThrottle,
+    /// The funnel's beacons, counted in memory until they are written.
+    pub beacons: Beacons,
     /// Usage answers by ICCID.
     pub usage: UsageCache,
     /// The email given for each recent order, in memory only, for its top-ups.
@@ -73,6 +78,8 @@ impl AppState {
             catalog: Arc::new(CatalogCache::new(client.clone(), settings.catalog_ttl)),
             limits: Limits::new(&settings.rate_limits),
             long_polls: Holds::new(settings.serving.long_polls_per_client),
+            auth_failures: AuthThrottle::new(FAILURES_PER_MINUTE),
+            beacons: Beacons::default(),
             usage: UsageCache::default(),
             emails: EmailsOnFile::default(),
             affiliates,

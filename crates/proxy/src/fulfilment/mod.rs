@@ -31,8 +31,8 @@ const PROCESSOR_PAUSE: Duration = Duration::from_millis(500);
 /// The catalogue is refreshed at least daily, whatever its TTL.
 const MAX_CATALOGUE_AGE: Duration = Duration::from_secs(24 * 3600);
 
-/// Starts the processor, the reconciler and the catalogue refresher; they stop when
-/// the shutdown begins.
+/// Starts the processor, the reconciler, the catalogue refresher and the funnel's
+/// flusher; they stop when the shutdown begins.
 pub fn spawn_background(state: &SharedState) -> Vec<JoinHandle<()>> {
     let reconcile_every = state.settings.reconcile_interval;
     let refresh_every = state.settings.catalog_ttl.min(MAX_CATALOGUE_AGE);
@@ -56,6 +56,8 @@ pub fn spawn_background(state: &SharedState) -> Vec<JoinHandle<()>> {
         repeat(state, refresh_every, Wake::Never, |state| async move {
             refresher::refresh(&state).await;
         }),
+        // The funnel's counts, written once a second and once more at the end.
+        crate::services::beacons::spawn_flusher(state),
     ]
 }
 

@@ -13,6 +13,9 @@ use crate::store::OrderRow;
 /// Adds a paid top-up's data to the line it was bought for (idempotent per top-up
 /// order); the other lines of the order are untouched.
 pub(super) async fn apply_topup(state: &AppState, order: &OrderRow) -> Result<()> {
+    // Paid: the email it was bought with is its order's from now on (the only way an
+    // order's held email changes; an unpaid top-up changes nothing).
+    state.emails.topup_paid(&order.order_ref);
     if order.facts.ready_at.is_some() {
         return Ok(());
     }

@@ -3,24 +3,26 @@
 //! partner's (`GET /admin/report`, with the admin token). The work is in
 //! `affiliates` and `services::report`.
 
+use std::sync::Arc;
+
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::{from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use serde::Deserialize;
 use simology_proxy_api::{Beacon, Report, ReportGroup, MAX_BEACON_BYTES};
 
-use crate::affiliates::Counted;
-use crate::clock::{now_ms, utc_day};
+use crate::client_ip::client_ip;
 use crate::error::ApiError;
 use crate::middleware::limit;
 use crate::ratelimit::Budget;
+use crate::services::beacons;
 use crate::services::report::{self, ReportQuery};
 use crate::state::SharedState;
-use crate::store::FunnelKey;
 
 /// The widget-facing routes (under CORS): beacons spend the beacon budget, reports the
 /// status budget.
@@ -34,7 +36,9 @@ pub fn router(state: &SharedState) -> Router<SharedState> {
         )
         .route(
             "/api/affiliates/{affiliate}/report",
-            get(affiliate_report).route_layer(limit(state, Budget::Status)),
+            get(affiliate_report)
+                .route_layer(from_fn_with_state(Arc::clone(state), report_token))
+                .route_layer(limit(state, Budget::Status)),
         )
 }
 
@@ -56,7 +60,8 @@ fn readable(headers: &HeaderMap) -> bool {
 }
 
 /// Counts a funnel event for an affiliate: one more in today's count for its
-/// placement, page and destination. Nothing about the reader is read or kept.
+/// placement, page and destination (see `services::beacons` for what is kept of an
+/// affiliate's day). Nothing about the reader is read or kept.
 #[utoipa::path(post, path = "/api/beacons", tag = "affiliates",
     request_body(description = "A funnel event, as `navigator.sendBeacon` sends it (a JSON string as `text/plain`) or as JSON; at most 1,024 bytes",
         content((Beacon = "text/plain"), (Beacon = "application/json"))),
@@ -86,24 +91,7 @@ pub async fn beacon(
     }
     let beacon: Beacon = serde_json::from_slice(&body)
         .map_err(|e| ApiError::BadRequest(format!("invalid beacon: {e}")))?;
-    let counted = Counted::of_beacon(
-        &state.affiliates.affiliates(),
-        super::origin(&headers),
-        &beacon,
-    )?;
-    let key = FunnelKey {
-        affiliate: counted.attribution.affiliate,
-        placement: counted.attribution.placement,
-        page_path: counted.attribution.page_path,
-        destination: counted.destination,
-    };
-    state
-        .store
-        .count_event(&utc_day(now_ms()), &key, counted.event)
-        .await?;
-    state
-        .metrics
-        .affiliate_beacon(&key.affiliate, counted.event.as_str());
+    beacons::accept(&state, super::origin(&headers), &beacon)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -118,6 +106,10 @@ pub struct ReportParams {
     pub until: Option<String>,
     /// What the rows are grouped by; by default the affiliate.
     pub by: Option<ReportGroup>,
+    /// At most this many rows (1 to 10,000; by default 1,000), the first by affiliate
+    /// and key; the answer's `rows_total` says how many there are.
+    #[param(minimum = 1, maximum = 10000)]
+    pub limit: Option<u32>,
 }
 
 /// The partner's report: [`ReportParams`], and one affiliate or all.
@@ -129,6 +121,8 @@ pub struct AdminReportParams {
     pub until: Option<String>,
     /// As in [`ReportParams`].
     pub by: Option<ReportGroup>,
+    /// As in [`ReportParams`].
+    pub limit: Option<u32>,
     /// One affiliate only.
     pub affiliate: Option<String>,
 }
@@ -154,17 +148,55 @@ fn query_of(
     affiliate: Option<&str>,
 ) -> Result<ReportQuery, ApiError> {
     let Query(p) = params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    ReportQuery::parse(
+    ReportQuery::parse_with_limit(
         p.since.as_deref(),
         p.until.as_deref(),
         affiliate,
         p.by.unwrap_or_default(),
+        p.limit,
         report::today(),
     )
 }
 
+/// The affiliate whose report token a request carries, as `report_token` found it.
+#[derive(Debug, Clone)]
+pub struct ReportOf(pub String);
+
+/// The report token check, as a layer (as `/admin`'s): a client throttled for failed
+/// tokens (`ratelimit::AuthThrottle`, shared with `/admin`) gets 429 before its token is
+/// even compared; a wrong token, or an affiliate that does not exist, 401 (429 once the
+/// client is over its budget). The token is hashed and compared whether or not the
+/// affiliate exists (`Affiliates::authenticate`).
+async fn report_token(State(state): State<SharedState>, request: Request, next: Next) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let client = client_ip(&state.settings, &parts);
+    if let Err(secs) = state.auth_failures.admit(client) {
+        return ApiError::RateLimited(secs).into_response();
+    }
+    let affiliate = match Path::<String>::from_request_parts(&mut parts, &state).await {
+        Ok(Path(id)) => id,
+        Err(rejection) => return rejection.into_response(),
+    };
+    let me = state
+        .affiliates
+        .affiliates()
+        .authenticate(&affiliate, bearer(&parts.headers))
+        .map(|a| a.id.clone());
+    if let Some(me) = me {
+        parts.extensions.insert(ReportOf(me));
+        return next.run(Request::from_parts(parts, body)).await;
+    }
+    state.metrics.report_auth_failed();
+    tracing::warn!(client = %client, "affiliate report authentication failed");
+    match state.auth_failures.failed(client) {
+        Ok(()) => ApiError::AffiliateUnauthorised.into_response(),
+        Err(secs) => ApiError::RateLimited(secs).into_response(),
+    }
+}
+
 /// One affiliate's report, for that affiliate: `Authorization: Bearer <its report
-/// token>`. Any other token, and an affiliate that does not exist, get the same 401.
+/// token>`. Any other token, and an affiliate that does not exist, get the same 401;
+/// a client's failed tokens are throttled (429).
 #[utoipa::path(get, path = "/api/affiliates/{affiliate}/report", tag = "affiliates",
     params(("affiliate" = String, Path, description = "The affiliate's id"), ReportParams),
     security(("affiliate_token" = [])),
@@ -172,19 +204,14 @@ fn query_of(
         (status = 200, description = "The report", body = Report),
         (status = 400, description = "Malformed parameters", body = simology_proxy_api::ErrorBody),
         (status = 401, description = "No valid token for this affiliate", body = simology_proxy_api::ErrorBody),
-        (status = 429, description = "Rate limited", body = simology_proxy_api::ErrorBody),
+        (status = 429, description = "Rate limited, or too many failed tokens from this client", body = simology_proxy_api::ErrorBody),
     ))]
 pub async fn affiliate_report(
     State(state): State<SharedState>,
-    Path(affiliate): Path<String>,
-    headers: HeaderMap,
+    Extension(ReportOf(me)): Extension<ReportOf>,
     params: Result<Query<ReportParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let affiliates = state.affiliates.affiliates();
-    let Some(me) = affiliates.authenticate(&affiliate, bearer(&headers)) else {
-        return Err(ApiError::AffiliateUnauthorised);
-    };
-    let query = query_of(params, Some(&me.id))?;
+    let query = query_of(params, Some(&me))?;
     Ok(no_store(report::report(&state, &query).await?))
 }
 
@@ -199,6 +226,7 @@ async fn admin_report(
         since: p.since,
         until: p.until,
         by: p.by,
+        limit: p.limit,
     };
     let query = query_of(Ok(Query(period)), p.affiliate.as_deref())?;
     Ok(no_store(report::report(&state, &query).await?))

@@ -98,15 +98,26 @@ fn operator_router(state: &SharedState) -> Router<SharedState> {
         .merge(ops::metrics_router())
 }
 
+/// Whether the public listener serves `/metrics`: with no admin listener, only when a
+/// metrics token guards it or the operator asked for it (`PROXY_METRICS_PUBLIC`); with
+/// one, only when asked.
+pub fn public_metrics(settings: &crate::config::Settings) -> bool {
+    settings.metrics_public || (settings.admin_listen.is_none() && settings.metrics_token.is_some())
+}
+
 /// The whole router (without a socket, so tests can `oneshot` it); without `/admin`
-/// and `/metrics` when they have a listener of their own.
+/// and `/metrics` when they have a listener of their own, and without `/metrics`
+/// unless [`public_metrics`].
 pub fn app(state: SharedState) -> Router {
     let mut router = Router::new()
         .merge(api_router(&state))
         .merge(webhooks::router().layer(DefaultBodyLimit::max(256 * 1024)))
         .merge(ops::router());
     if state.settings.admin_listen.is_none() {
-        router = router.merge(operator_router(&state));
+        router = router.merge(admin::router(&state).layer(DefaultBodyLimit::max(16 * 1024)));
+    }
+    if public_metrics(&state.settings) {
+        router = router.merge(ops::metrics_router());
     }
     router
         .fallback(|| async { ApiError::NotFound })
@@ -122,5 +133,7 @@ pub fn admin_app(state: SharedState) -> Router {
         .route("/healthz", axum::routing::get(|| async { "ok" }))
         .fallback(|| async { ApiError::NotFound })
         .layer(from_fn_with_state(Arc::clone(&state), request_context))
+        // Outermost: `client_ip` knows the request came to the admin listener.
+        .layer(axum::Extension(crate::client_ip::OnAdminListener))
         .with_state(state)
 }

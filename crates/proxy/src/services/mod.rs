@@ -1,6 +1,7 @@
 //! What the proxy does for a request, apart from HTTP: the routes (and the CLI) call
 //! these with typed values and get typed answers or an `ApiError`.
 
+pub mod beacons;
 pub mod emails;
 pub mod lines;
 pub mod purchase;

@@ -25,7 +25,7 @@ use crate::store::{FunnelKey, NewOrder, OrderRow};
 /// purchase share.
 pub struct Buyer {
     /// For the upstream session, and held in memory for the order's top-ups
-    /// (`EmailsOnFile`); never stored.
+    /// (`EmailsOnFile`: a top-up's only once it is paid); never stored.
     pub email: Email,
     /// The traveller's language.
     pub locale: Locale,
@@ -289,10 +289,8 @@ pub async fn start_attributed(
             "this purchase was already started with other details",
         ));
     }
-    // The order a top-up is for (or this new one) is where its next top-up looks.
-    let email_for = p.topup_of.as_ref().map_or(&row.order_ref, |t| &t.order_ref);
     if let (Some(url), Some(expires)) = (&row.payment_url, row.session_expires_at) {
-        state.emails.remember(email_for, &p.buyer.email);
+        hold_email(state, &p, &row.order_ref);
         return Ok(CheckoutResponse {
             order_ref: row.order_ref.clone(),
             payment_url: url.clone(),
@@ -342,7 +340,7 @@ pub async fn start_attributed(
                 ApiError::UpstreamAnswer("payment_url is neither https nor loopback http")
             })?;
             let expires = unix_ms(session.expires_at);
-            state.emails.remember(email_for, &p.buyer.email);
+            hold_email(state, &p, &row.order_ref);
             state
                 .store
                 .attach_session(&row.order_ref, &session.id, payment_url.as_str(), expires)
@@ -365,6 +363,17 @@ pub async fn start_attributed(
             }
             Err(state.upstream_error(e).into())
         }
+    }
+}
+
+/// Holds the buyer's email for the order's top-ups: a checkout's as its new order's at
+/// once, a top-up's only once that top-up (`order_ref`) is paid (see `EmailsOnFile`).
+fn hold_email(state: &AppState, p: &Purchase, order_ref: &OrderRef) {
+    match &p.topup_of {
+        None => state.emails.remember(order_ref, &p.buyer.email),
+        Some(t) => state
+            .emails
+            .remember_topup(order_ref, &t.order_ref, &p.buyer.email),
     }
 }
 

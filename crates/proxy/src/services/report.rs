@@ -11,7 +11,7 @@
 //! and currency (never through floats). The report covers the affiliates in the file
 //! now; the data of one taken out stays in the database.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
 
 use simology_proxy_api::{
@@ -25,13 +25,19 @@ use crate::affiliates::Affiliates;
 use crate::clock::{unix_ms, utc_day};
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::{AttributedOrder, FunnelCount, FunnelKey};
+use crate::store::{AttributedOrder, FunnelGroup, FunnelKey, Period};
 
 /// The longest period of one report, in days.
 pub const MAX_DAYS: i64 = 366;
 
 /// The period of a report when no start is given, in days (ending with its last day).
 pub const DEFAULT_DAYS: i64 = 30;
+
+/// The rows of a report when no limit is given.
+pub const DEFAULT_ROWS: u32 = 1_000;
+
+/// The most rows one report may ask for.
+pub const MAX_ROWS: u32 = 10_000;
 
 /// What a report covers, checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +50,8 @@ pub struct ReportQuery {
     pub affiliate: Option<String>,
     /// The rows' grouping.
     pub by: ReportGroup,
+    /// At most this many rows, the first by affiliate and key.
+    pub limit: u32,
 }
 
 fn day(name: &str, text: &str) -> Result<Date, ApiError> {
@@ -65,6 +73,29 @@ impl ReportQuery {
         by: ReportGroup,
         today: Date,
     ) -> Result<ReportQuery, ApiError> {
+        ReportQuery::parse_with_limit(since, until, affiliate, by, None, today)
+    }
+
+    /// [`ReportQuery::parse`], with at most `limit` rows ([`DEFAULT_ROWS`] when not
+    /// given).
+    ///
+    /// # Errors
+    /// As [`ReportQuery::parse`], and `BadRequest` for a limit of 0 or above
+    /// [`MAX_ROWS`].
+    pub fn parse_with_limit(
+        since: Option<&str>,
+        until: Option<&str>,
+        affiliate: Option<&str>,
+        by: ReportGroup,
+        limit: Option<u32>,
+        today: Date,
+    ) -> Result<ReportQuery, ApiError> {
+        let limit = limit.unwrap_or(DEFAULT_ROWS);
+        if !(1..=MAX_ROWS).contains(&limit) {
+            return Err(ApiError::BadRequest(format!(
+                "limit: must be 1 to {MAX_ROWS} rows"
+            )));
+        }
         let until = until.map_or(Ok(today), |u| day("until", u))?;
         let since = match since {
             Some(s) => day("since", s)?,
@@ -90,6 +121,7 @@ impl ReportQuery {
                 .filter(|a| !a.is_empty())
                 .map(str::to_owned),
             by,
+            limit,
         })
     }
 
@@ -110,6 +142,9 @@ pub fn today() -> Date {
 }
 
 /// The report of a period, from the store and the affiliates file as they are now.
+/// The funnel is grouped and added up in the database, which answers only the rows
+/// asked for; the orders that may have been paid are read one at a time and added up
+/// as they come. The beacons this process has counted are written first.
 ///
 /// # Errors
 /// `BadRequest` for an affiliate the file does not list; store errors.
@@ -122,14 +157,112 @@ pub async fn report(state: &AppState, query: &ReportQuery) -> Result<Report, Api
             )));
         }
     }
-    let one = query.affiliate.as_deref();
-    let counts = state
-        .store
-        .funnel_counts(&query.since.to_string(), &query.until.to_string(), one)
-        .await?;
+    if let Err(e) = state.beacons.flush(state).await {
+        // The report still answers, with what the store has.
+        tracing::warn!(
+            error = format!("{e:#}"),
+            "writing the funnel's counts before a report failed"
+        );
+    }
+    let ids: Vec<String> = affiliates
+        .iter()
+        .filter(|a| query.affiliate.as_deref().is_none_or(|one| one == a.id))
+        .map(|a| a.id.clone())
+        .collect();
+    let (since, until) = (query.since.to_string(), query.until.to_string());
+    let period = Period {
+        since: &since,
+        until: &until,
+        affiliates: &ids,
+    };
+    let store = &state.store;
     let (start, end) = query.window_ms();
-    let orders = state.store.attributed_orders(start, end, one).await?;
-    Ok(build(&affiliates, query, &counts, &orders))
+    let mut orders = Orders::new(query.by);
+    store
+        .for_each_paid_order(&period, start, end, |o| orders.add(&o))
+        .await?;
+    let groups = store.funnel_groups(&period, query.by, query.limit).await?;
+    let totals = store.funnel_totals(&period).await?;
+    // Groups of orders only (no beacon of theirs in the period) count in the total too.
+    let listed: HashSet<(&str, Option<&str>)> = groups
+        .iter()
+        .map(|g| (g.affiliate.as_str(), g.key.as_deref()))
+        .collect();
+    let unlisted: Vec<(String, Option<String>)> = orders
+        .groups()
+        .filter(|(a, k)| !listed.contains(&(a.as_str(), k.as_deref())))
+        .cloned()
+        .collect();
+    let funnel_groups = store.funnel_group_count(&period, query.by).await?;
+    let of_the_funnel = store
+        .funnel_groups_among(&period, query.by, &unlisted)
+        .await?
+        .len();
+    let rows_total = funnel_groups + (unlisted.len() - of_the_funnel) as u64;
+    Ok(build(
+        &affiliates,
+        query,
+        &Aggregates {
+            groups: &groups,
+            totals: &totals,
+            orders: &orders,
+            rows_total,
+        },
+    ))
+}
+
+/// The orders of a report, added up by row and by affiliate as they are read.
+pub struct Orders {
+    by: ReportGroup,
+    rows: BTreeMap<(String, Option<String>), Tally>,
+    totals: BTreeMap<String, Tally>,
+}
+
+impl Orders {
+    /// None yet, for rows grouped `by`.
+    pub fn new(by: ReportGroup) -> Self {
+        Orders {
+            by,
+            rows: BTreeMap::new(),
+            totals: BTreeMap::new(),
+        }
+    }
+
+    /// Adds an order (one that was not paid adds nothing).
+    pub fn add(&mut self, o: &AttributedOrder) {
+        let mut tally = Tally::default();
+        tally.order(o);
+        if tally.funnel == Funnel::default() {
+            return;
+        }
+        let group = group_key(self.by, &o.key, &utc_day(o.created_at));
+        self.rows
+            .entry((o.key.affiliate.clone(), group))
+            .or_default()
+            .order(o);
+        self.totals
+            .entry(o.key.affiliate.clone())
+            .or_default()
+            .order(o);
+    }
+
+    /// The groups (affiliate and key) that have a paid order.
+    fn groups(&self) -> impl Iterator<Item = &(String, Option<String>)> {
+        self.rows.keys()
+    }
+}
+
+/// What a report is built from: the funnel's first groups and each affiliate's totals
+/// (as the store adds them up), the orders, and how many rows there are in all.
+pub struct Aggregates<'a> {
+    /// The first groups of the funnel, by affiliate then key, at most the query's limit.
+    pub groups: &'a [FunnelGroup],
+    /// Each affiliate's funnel over the period.
+    pub totals: &'a [FunnelGroup],
+    /// The orders.
+    pub orders: &'a Orders,
+    /// The rows of the report without its limit.
+    pub rows_total: u64,
 }
 
 /// Money in one currency.
@@ -157,6 +290,29 @@ impl Tally {
             FunnelEvent::CheckoutStarted => &mut f.checkout_started,
         };
         *slot = slot.saturating_add(n);
+    }
+
+    /// Adds a group's counts, in `FunnelEvent::ALL`'s order.
+    fn add_counts(&mut self, counts: &[u64; 4]) {
+        for (event, n) in FunnelEvent::ALL.into_iter().zip(counts) {
+            self.count(event, *n);
+        }
+    }
+
+    /// Adds another tally of orders (whose funnel has only orders' steps).
+    fn merge(&mut self, other: &Tally) {
+        let (f, o) = (&mut self.funnel, &other.funnel);
+        f.paid = f.paid.saturating_add(o.paid);
+        f.ready = f.ready.saturating_add(o.ready);
+        f.refunded = f.refunded.saturating_add(o.refunded);
+        for (currency, m) in &other.money {
+            let mine = self.money.entry(*currency).or_insert(Money {
+                decimals: m.decimals,
+                ..Money::default()
+            });
+            mine.gross = mine.gross.saturating_add(m.gross);
+            mine.refunded = mine.refunded.saturating_add(m.refunded);
+        }
     }
 
     fn order(&mut self, order: &AttributedOrder) {
@@ -247,44 +403,46 @@ fn group_key(by: ReportGroup, key: &FunnelKey, day: &str) -> Option<String> {
     }
 }
 
-/// The report of these counts and orders (which the store read for the query's
-/// period), for the affiliates of the file. Affiliates the file no longer lists are left
-/// out; every affiliate it lists (or the one asked for) has totals, zeros included.
-pub fn build(
-    affiliates: &Affiliates,
-    query: &ReportQuery,
-    counts: &[FunnelCount],
-    orders: &[AttributedOrder],
-) -> Report {
+/// The report of these aggregates (which the store read for the query's period), for
+/// the affiliates of the file. Affiliates the file no longer lists are left out; every
+/// affiliate it lists (or the one asked for) has totals, zeros included. The rows are
+/// the first `limit` by affiliate then key: those of the funnel's first groups and of
+/// the orders together (a row among the first `limit` of both is among the first
+/// `limit` of either).
+pub fn build(affiliates: &Affiliates, query: &ReportQuery, a: &Aggregates<'_>) -> Report {
     let wanted = |id: &str| {
-        affiliates.get(id).is_some() && query.affiliate.as_deref().is_none_or(|a| a == id)
+        affiliates.get(id).is_some() && query.affiliate.as_deref().is_none_or(|one| one == id)
     };
     let mut rows: BTreeMap<(String, Option<String>), Tally> = BTreeMap::new();
     let mut totals: BTreeMap<String, Tally> = affiliates
         .iter()
-        .filter(|a| wanted(&a.id))
-        .map(|a| (a.id.clone(), Tally::default()))
+        .filter(|x| wanted(&x.id))
+        .map(|x| (x.id.clone(), Tally::default()))
         .collect();
-    for c in counts.iter().filter(|c| wanted(&c.key.affiliate)) {
-        let group = group_key(query.by, &c.key, &c.day);
-        rows.entry((c.key.affiliate.clone(), group))
+    for g in a.groups.iter().filter(|g| wanted(&g.affiliate)) {
+        rows.entry((g.affiliate.clone(), g.key.clone()))
             .or_default()
-            .count(c.event, c.count);
+            .add_counts(&g.counts);
+    }
+    for g in a.totals.iter().filter(|g| wanted(&g.affiliate)) {
         totals
-            .entry(c.key.affiliate.clone())
+            .entry(g.affiliate.clone())
             .or_default()
-            .count(c.event, c.count);
+            .add_counts(&g.counts);
     }
-    for o in orders.iter().filter(|o| wanted(&o.key.affiliate)) {
-        let group = group_key(query.by, &o.key, &utc_day(o.created_at));
-        rows.entry((o.key.affiliate.clone(), group))
+    for ((affiliate, key), t) in a.orders.rows.iter().filter(|((id, _), _)| wanted(id)) {
+        rows.entry((affiliate.clone(), key.clone()))
             .or_default()
-            .order(o);
-        totals.entry(o.key.affiliate.clone()).or_default().order(o);
+            .merge(t);
     }
+    for (affiliate, t) in a.orders.totals.iter().filter(|(id, _)| wanted(id)) {
+        totals.entry(affiliate.clone()).or_default().merge(t);
+    }
+    let limit = usize::try_from(query.limit).unwrap_or(usize::MAX);
     let rows = rows
         .into_iter()
         .filter(|(_, t)| t.funnel != Funnel::default())
+        .take(limit)
         .map(|((affiliate, key), t)| ReportRow {
             affiliate,
             key,
@@ -322,6 +480,8 @@ pub fn build(
         until: query.until.to_string(),
         by: query.by,
         rows,
+        rows_total: a.rows_total,
+        rows_limit: query.limit,
         affiliates,
     }
 }
@@ -452,6 +612,14 @@ pub fn table(report: &Report) -> String {
     } else {
         out.push_str(&columns(&lines, numeric_from));
     }
+    if report.rows_total > report.rows.len() as u64 {
+        let _ = writeln!(
+            out,
+            "The first {} of {} rows (--limit); the totals below are whole.",
+            report.rows.len(),
+            report.rows_total
+        );
+    }
     for a in &report.affiliates {
         let _ = writeln!(
             out,
@@ -526,9 +694,17 @@ pub fn table(report: &Report) -> String {
     out
 }
 
-/// A CSV field, quoted when it must be (RFC 4180).
+/// A CSV text field: quoted when it must be (RFC 4180), and neutralised when a
+/// spreadsheet would read it as a formula (OWASP's guidance on CSV injection): a cell
+/// that starts with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`
+/// and is quoted, so it shows as the text it is. Only text goes through here: the
+/// numbers the proxy writes itself (counts, rates, amounts, which may be negative) are
+/// written as numbers.
 fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
+    let formula = text.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if formula {
+        format!("\"'{}\"", text.replace('"', "\"\""))
+    } else if text.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", text.replace('"', "\"\""))
     } else {
         text.to_owned()
@@ -666,8 +842,62 @@ pub fn csv(report: &Report) -> String {
 mod tests {
     use super::*;
     use crate::order::{Facts, LineFacts, OrderKind};
+    use crate::store::FunnelCount;
     use simology_proxy_api::OrderPlan;
     use time::macros::date;
+
+    /// The report of these counts and orders as the store would aggregate them (the
+    /// integration tests hold the SQL to the same sums): groups by affiliate and key,
+    /// the first `limit` of them, every affiliate's totals, and the rows in all.
+    fn build_from(
+        affiliates: &Affiliates,
+        query: &ReportQuery,
+        counts: &[FunnelCount],
+        orders: &[AttributedOrder],
+    ) -> Report {
+        let slot = |e: FunnelEvent| FunnelEvent::ALL.iter().position(|x| *x == e).unwrap_or(0);
+        let listed = |id: &str| {
+            affiliates.get(id).is_some() && query.affiliate.as_deref().is_none_or(|a| a == id)
+        };
+        let mut groups: BTreeMap<(String, Option<String>), [u64; 4]> = BTreeMap::new();
+        let mut totals: BTreeMap<String, [u64; 4]> = BTreeMap::new();
+        for c in counts.iter().filter(|c| listed(&c.key.affiliate)) {
+            let key = group_key(query.by, &c.key, &c.day);
+            groups.entry((c.key.affiliate.clone(), key)).or_default()[slot(c.event)] += c.count;
+            totals.entry(c.key.affiliate.clone()).or_default()[slot(c.event)] += c.count;
+        }
+        let mut tallied = Orders::new(query.by);
+        for o in orders.iter().filter(|o| listed(&o.key.affiliate)) {
+            tallied.add(o);
+        }
+        let mut all: std::collections::BTreeSet<_> = groups.keys().cloned().collect();
+        all.extend(tallied.groups().cloned());
+        let group =
+            |((affiliate, key), counts): ((String, Option<String>), [u64; 4])| FunnelGroup {
+                affiliate,
+                key,
+                counts,
+            };
+        let first: Vec<FunnelGroup> = groups
+            .into_iter()
+            .take(query.limit as usize)
+            .map(group)
+            .collect();
+        let totals: Vec<FunnelGroup> = totals
+            .into_iter()
+            .map(|(a, c)| group(((a, None), c)))
+            .collect();
+        build(
+            affiliates,
+            query,
+            &Aggregates {
+                groups: &first,
+                totals: &totals,
+                orders: &tallied,
+                rows_total: all.len() as u64,
+            },
+        )
+    }
 
     const FILE: &str = r#"
         [[affiliate]]
@@ -791,7 +1021,7 @@ mod tests {
     fn seeded_report(by: ReportGroup, affiliate: Option<&str>) -> Report {
         let affiliates = Affiliates::parse(FILE).expect("file");
         let (counts, orders) = seeded();
-        build(&affiliates, &query(by, affiliate), &counts, &orders)
+        build_from(&affiliates, &query(by, affiliate), &counts, &orders)
     }
 
     fn seeded() -> (Vec<FunnelCount>, Vec<AttributedOrder>) {
@@ -835,7 +1065,7 @@ mod tests {
             order(side(), (500, "GBP", 2), 3, "line_refunded"),
             order(side(), (500, "GBP", 2), 2, "refunded"),
         ];
-        let r = build(
+        let r = build_from(
             &affiliates,
             &query(ReportGroup::Affiliate, Some("wander-notes")),
             &[],
@@ -987,6 +1217,43 @@ mod tests {
     }
 
     #[test]
+    fn rows_are_limited_and_the_total_says_how_many_there_are() {
+        let affiliates = Affiliates::parse(FILE).expect("file");
+        let (counts, orders) = seeded();
+        let full = build_from(
+            &affiliates,
+            &query(ReportGroup::Destination, None),
+            &counts,
+            &orders,
+        );
+        assert_eq!((full.rows.len(), full.rows_total), (3, 3));
+        let mut two = query(ReportGroup::Destination, None);
+        two.limit = 2;
+        let cut = build_from(&affiliates, &two, &counts, &orders);
+        assert_eq!(cut.rows_total, 3);
+        assert_eq!(cut.rows_limit, 2);
+        assert_eq!(cut.rows, full.rows[..2]);
+        assert_eq!(cut.affiliates, full.affiliates, "the totals are whole");
+        for (limit, ok) in [
+            (Some(0), false),
+            (Some(1), true),
+            (Some(MAX_ROWS), true),
+            (Some(MAX_ROWS + 1), false),
+            (None, true),
+        ] {
+            let q = ReportQuery::parse_with_limit(
+                None,
+                None,
+                None,
+                ReportGroup::Day,
+                limit,
+                date!(2026 - 11 - 30),
+            );
+            assert_eq!(q.is_ok(), ok, "{limit:?}");
+        }
+    }
+
+    #[test]
     fn commission_rounds_half_up_without_floats() {
         assert_eq!(commission_minor(680, 125), 9, "8.5");
         assert_eq!(commission_minor(679, 125), 8, "8.4875");
@@ -1069,5 +1336,46 @@ mod tests {
         assert!(csv.contains("total,wander-notes,,20,4,3,3,4,3,1,0.2000,0.7500,1.0000,1.3333,0.7500,0.2000,USD,24.97,14.99,9.98,1200,1.20"), "{csv}");
         assert_eq!(csv_field("Other, Blog"), "\"Other, Blog\"");
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
+
+    #[test]
+    fn csv_cells_that_would_start_a_formula_are_neutralised() {
+        for (given, want) in [
+            (
+                "=HYPERLINK(\"https://evil.example\")",
+                "\"'=HYPERLINK(\"\"https://evil.example\"\")\"",
+            ),
+            ("+1+2", "\"'+1+2\""),
+            ("-2+3", "\"'-2+3\""),
+            ("@SUM(A1:A9)", "\"'@SUM(A1:A9)\""),
+            ("\t=1", "\"'\t=1\""),
+            ("\r=1", "\"'\r=1\""),
+            ("=1,2", "\"'=1,2\""),
+            ("/japan=1", "/japan=1"),
+            ("sidebar", "sidebar"),
+        ] {
+            assert_eq!(csv_field(given), want, "{given:?}");
+        }
+        // A stored key that would start a formula (from a database written by hand or by
+        // an older version) leaves the export as text.
+        let affiliates = Affiliates::parse(FILE).expect("file");
+        let hostile = key("wander-notes", Some("=cmd|'/c calc'!A0"), "JP");
+        let r = build_from(
+            &affiliates,
+            &query(ReportGroup::Placement, Some("wander-notes")),
+            &[count("2026-11-02", hostile, FunnelEvent::Shown, 1)],
+            &[],
+        );
+        let text = csv(&r);
+        let row = text.lines().find(|l| l.starts_with("row,")).expect("a row");
+        assert!(
+            row.starts_with("row,wander-notes,\"'=cmd|'/c calc'!A0\","),
+            "{row}"
+        );
+        for line in text.lines() {
+            for cell in line.split(',') {
+                assert!(!cell.starts_with(['=', '+', '@']), "{line}");
+            }
+        }
     }
 }

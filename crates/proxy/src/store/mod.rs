@@ -24,6 +24,6 @@ pub use events::{
     Application, EventCounts, EventRow, Quarantine, QuarantinedEvent, Retry, Settlement,
     StoredEvent,
 };
-pub use funnel::{AttributedOrder, FunnelCount, FunnelKey};
+pub use funnel::{AttributedOrder, FunnelCount, FunnelGroup, FunnelKey, Period};
 pub use notify::{Memo, OrderHub, Ticket, Waiter};
 pub use orders::{NewOrder, OrderRow};

@@ -33,7 +33,28 @@ async fn buy(
 }
 
 async fn get_report(app: &TestApp, path: &str, token: Option<&str>) -> (u16, Value) {
-    let mut request = app.http.get(format!("{}{path}", app.url));
+    // Each request as from a client of its own (believed where the test's proxy trusts
+    // one load balancer): failed tokens are throttled per client.
+    let client = format!(
+        "10.{}.{}.{}",
+        rand::random::<u8>(),
+        rand::random::<u8>(),
+        1 + rand::random::<u8>() % 250
+    );
+    get_report_from(app, path, token, &client).await
+}
+
+/// [`get_report`] from one client, as a load balancer names it in `X-Forwarded-For`.
+async fn get_report_from(
+    app: &TestApp,
+    path: &str,
+    token: Option<&str>,
+    client: &str,
+) -> (u16, Value) {
+    let mut request = app
+        .http
+        .get(format!("{}{path}", app.url))
+        .header("x-forwarded-for", client);
     if let Some(t) = token {
         request = request.bearer_auth(t);
     }
@@ -184,7 +205,7 @@ async fn a_report_over_seeded_orders_matches_the_sums_done_by_hand() {
     assert_eq!(
         mine,
         json!({
-            "since": since, "until": until, "by": "placement",
+            "since": since, "until": until, "by": "placement", "rows_total": 2, "rows_limit": 1000,
             "rows": [
                 {"affiliate": "wander-notes", "key": "footer", "funnel": funnel(1, 1, 1, 0),
                  "conversion": conversion(10000), "revenue": [eur]},
@@ -277,7 +298,8 @@ async fn a_report_over_seeded_orders_matches_the_sums_done_by_hand() {
 
 #[tokio::test]
 async fn an_affiliates_token_reads_its_own_report_and_no_other() {
-    let (app, files) = spawn_with_affiliates(&affiliates_file(true), &[]).await;
+    let (app, files) =
+        spawn_with_affiliates(&affiliates_file(true), &[("PROXY_TRUSTED_PROXIES", "1")]).await;
     let (since, until) = period();
     let report =
         |affiliate: &str| format!("/api/affiliates/{affiliate}/report?since={since}&until={until}");
@@ -337,6 +359,51 @@ async fn an_affiliates_token_reads_its_own_report_and_no_other() {
     let (status, all) = get_report(&app, "/admin/report", Some(ADMIN_TOKEN)).await;
     assert_eq!(status, 200);
     assert_eq!(all["affiliates"].as_array().map(Vec::len), Some(2));
+    app.stop().await;
+    let _ = std::fs::remove_dir_all(&files);
+}
+
+#[tokio::test]
+async fn failed_report_tokens_are_throttled_per_client() {
+    let (app, files) =
+        spawn_with_affiliates(&affiliates_file(true), &[("PROXY_TRUSTED_PROXIES", "1")]).await;
+    let path = "/api/affiliates/wander-notes/report";
+    let guesser = "198.51.100.23";
+    let mut statuses = Vec::new();
+    for i in 0..60 {
+        // Known and unknown affiliates alike spend the client's budget.
+        let path = if i % 2 == 0 {
+            path
+        } else {
+            "/api/affiliates/nobody/report"
+        };
+        let token = format!("guess-{i:04}-0123456789abcdef0123456789");
+        statuses.push(get_report_from(&app, path, Some(&token), guesser).await.0);
+    }
+    assert_eq!(
+        &statuses[..4],
+        [401, 401, 401, 429],
+        "three failures, then throttled"
+    );
+    assert!(statuses[3..].iter().all(|s| *s == 429), "{statuses:?}");
+    // Throttled: even the right token is not compared, so a guess says nothing.
+    let (status, body) = get_report_from(&app, path, Some(WANDER_TOKEN), guesser).await;
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (429, &json!("rate_limited"))
+    );
+    // Another client is not throttled.
+    assert_eq!(
+        get_report_from(&app, path, Some(WANDER_TOKEN), "203.0.113.5")
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        app.metric("simology_report_auth_failures_total").await,
+        Some(4.0),
+        "the failures compared (the throttled ones are not)"
+    );
     app.stop().await;
     let _ = std::fs::remove_dir_all(&files);
 }

@@ -405,6 +405,7 @@ async fn beacons_are_counted_and_nothing_about_the_reader_is_stored() {
     .await;
     assert_eq!(r.status(), 204);
 
+    app.flush_beacons().await;
     let db = database(&app).await;
     let rows = sqlx::query(
         "SELECT day, affiliate, placement, page_path, destination, event, count FROM funnel_counts \
@@ -626,6 +627,7 @@ async fn bad_beacons_are_refused_and_count_nothing() {
         );
         assert_eq!(error["field"].as_str(), field, "{error}");
     }
+    app.flush_beacons().await;
     assert_eq!(rows(&app, "funnel_counts").await, 0, "nothing counted");
     app.stop().await;
     let _ = std::fs::remove_dir_all(&files);
@@ -663,6 +665,7 @@ async fn beacons_are_rate_limited_per_client() {
             .status(),
         200
     );
+    app.flush_beacons().await;
     let db = database(&app).await;
     let n: i64 = sqlx::query("SELECT count FROM funnel_counts")
         .fetch_one(&db)

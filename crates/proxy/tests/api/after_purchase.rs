@@ -163,6 +163,46 @@ async fn session_email(app: &TestApp, order_ref: &str) -> Option<String> {
         .and_then(|s| s["customer_email"].as_str().map(str::to_owned))
 }
 
+/// Pays a top-up the proxy started (its answer) and waits until it is applied.
+async fn pay_topup(app: &TestApp, started: &Value) {
+    app.pay(started["payment_url"].as_str().expect("url"), CARD_SUCCESS)
+        .await;
+    app.wait_for_state(started["order_ref"].as_str().expect("ref"), "ready")
+        .await;
+}
+
+#[tokio::test]
+async fn a_strangers_unpaid_top_up_leaves_the_travellers_email() {
+    let app = spawn_app().await;
+    let mut body = checkout_body("US-5GB-30D");
+    body["email"] = TYPED.into();
+    let r = app.post_checkout(&body).await;
+    assert_eq!(r.status(), 200);
+    let checkout: Value = r.json().await.expect("json");
+    let order_ref = checkout["order_ref"].as_str().expect("ref").to_owned();
+    app.pay(checkout["payment_url"].as_str().expect("url"), CARD_SUCCESS)
+        .await;
+    app.wait_for_state(&order_ref, "ready").await;
+
+    // A stranger who holds the reference starts a top-up with their own address, and
+    // never pays (with curl: no widget, no browser).
+    let (status, _) = buy_topup(&app, &order_ref, None, Some("stranger.0b7e@example.com")).await;
+    assert_eq!(status, 200);
+
+    // The traveller's next top-up, without an email as the widget sends it when one is
+    // on file, goes upstream under the traveller's address.
+    let (status, topup) = buy_topup(&app, &order_ref, None, None).await;
+    assert_eq!(status, 200, "{topup}");
+    assert_eq!(
+        session_email(&app, topup["order_ref"].as_str().expect("ref"))
+            .await
+            .as_deref(),
+        Some(TYPED),
+        "the receipt goes to the traveller"
+    );
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn a_top_up_reuses_the_checkouts_email_held_in_memory_only() {
     let mut app = spawn_app().await;
@@ -200,14 +240,16 @@ async fn a_top_up_reuses_the_checkouts_email_held_in_memory_only() {
     let (status, topup) = buy_topup(&app, &order_ref, None, Some("  ")).await;
     assert_eq!(status, 200, "{topup}");
 
-    // A top-up's own email is checked as before, and held for the order's next ones.
+    // A top-up's own email is checked as before, and held for the order's next ones
+    // once that top-up is paid.
     let (status, refused) = buy_topup(&app, &order_ref, None, Some("not-an-email")).await;
     assert_eq!(
         (status, refused["error"]["code"].clone()),
         (400, json!("invalid_email"))
     );
-    let (status, _) = buy_topup(&app, &order_ref, None, Some("sam.91d0@example.com")).await;
+    let (status, sams) = buy_topup(&app, &order_ref, None, Some("sam.91d0@example.com")).await;
     assert_eq!(status, 200);
+    pay_topup(&app, &sams).await;
     let (status, topup) = buy_topup(&app, &order_ref, Some(&iccid), None).await;
     assert_eq!(status, 200, "{topup}");
     assert_eq!(
@@ -240,9 +282,15 @@ async fn a_top_up_reuses_the_checkouts_email_held_in_memory_only() {
         sessions,
         "nothing went upstream"
     );
-    // Given again, it is held again.
-    let (status, _) = buy_topup(&app, &order_ref, None, Some(TYPED)).await;
+    // Given again, it is held again once that top-up is paid.
+    let (status, again) = buy_topup(&app, &order_ref, None, Some(TYPED)).await;
     assert_eq!(status, 200);
+    assert_eq!(
+        app.order(&order_ref).await["email_on_file"],
+        false,
+        "not before its payment"
+    );
+    pay_topup(&app, &again).await;
     assert_eq!(app.order(&order_ref).await["email_on_file"], true);
 
     // The database holds neither address, anywhere.

@@ -90,6 +90,8 @@ pub fn proxy_env(
         // Tests make many requests from one address; the rate limit test sets its own.
         ("PROXY_CHECKOUT_PER_MINUTE".into(), "100000".into()),
         ("PROXY_STATUS_PER_MINUTE".into(), "100000".into()),
+        // Tests read /metrics on the public listener (`operators.rs` tests the default).
+        ("PROXY_METRICS_PUBLIC".into(), "true".into()),
     ];
     for (k, v) in extra {
         env.retain(|(key, _)| key != k);
@@ -346,6 +348,16 @@ impl TestApp {
     /// How many long-polls this proxy answered for this reason (see [`long_polls_at`]).
     pub async fn long_polls(&self, answered: &str) -> u64 {
         long_polls_at(&self.http, &self.url, answered).await
+    }
+
+    /// Writes the beacons this proxy has counted in memory (as its flusher does every
+    /// second), so that the test reads them in the store.
+    pub async fn flush_beacons(&self) {
+        self.state
+            .beacons
+            .flush(&self.state)
+            .await
+            .expect("the funnel's counts are written");
     }
 
     pub async fn sandbox_state(&self) -> Value {

@@ -340,7 +340,14 @@ async fn a_withheld_line_is_flagged_past_the_window_then_found_by_the_reconciler
         activations, 2,
         "the third line came from the reconciler, not a webhook"
     );
-    assert_eq!(app.metric("simology_orders_incomplete").await, Some(0.0));
+    // The gauge is read from the store at most every few seconds.
+    eventually("the order is no longer flagged", async || {
+        match app.metric("simology_orders_incomplete").await {
+            Some(0.0) => Ok(()),
+            other => Err(other),
+        }
+    })
+    .await;
     let listed = app.cli(&["orders", "--incomplete"]).await;
     assert!(
         listed.contains("no paid order is short of lines"),

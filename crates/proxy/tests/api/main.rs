@@ -5,6 +5,7 @@ mod affiliate_reports;
 mod affiliates;
 mod after_purchase;
 mod backup;
+mod beacon_bounds;
 mod checkout;
 mod client_address;
 mod connections;

@@ -158,6 +158,26 @@ async fn operations_endpoints() {
         assert!(doc["paths"][path].is_object(), "{path} documented");
     }
     assert!(doc["components"]["schemas"]["OrderView"].is_object());
+    // Built once: the same bytes every time, with an ETag a client may send back.
+    let first = app.get("/api/openapi.json").await;
+    let etag = first.headers()["etag"].clone();
+    let body = first.bytes().await.expect("body");
+    let again = app
+        .get("/api/openapi.json")
+        .await
+        .bytes()
+        .await
+        .expect("body");
+    assert_eq!(body, again);
+    let not_modified = app
+        .http
+        .get(format!("{}/api/openapi.json", app.url))
+        .header("if-none-match", etag.clone())
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(not_modified.status(), 304);
+    assert_eq!(not_modified.headers()["etag"], etag);
     // A top-up may leave its email out (the proxy may hold the order's), and the view
     // says whether it does; an older proxy's view, without it, reads as false.
     let schemas = &doc["components"]["schemas"];
