@@ -496,6 +496,8 @@ pub async fn run(map: &HashMap<String, String>) -> Result<()> {
             ("PROXY_LONG_POLLS_PER_CLIENT", (polls + 100).to_string()),
             ("PROXY_MAX_CONNECTIONS", (2 * polls + 1024).to_string()),
             ("PROXY_LOG_FORMAT", "text".to_owned()),
+            // The driver reads the long-polls waiting on the proxy's own listener.
+            ("PROXY_METRICS_PUBLIC", "true".to_owned()),
         ],
     );
     let mut supervisor = Supervisor {
