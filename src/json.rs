@@ -521,6 +521,7 @@ to_json_struct!(CheckoutRequest {
     affiliate,
     placement,
     page_path,
+    click_id,
 });
 to_json_struct!(Beacon {
     affiliate,

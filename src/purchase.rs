@@ -178,6 +178,7 @@ impl Purchase {
                     affiliate: None,
                     placement: None,
                     page_path: None,
+                    click_id: None,
                 };
                 if let Some(attribution) = ctx.attribution() {
                     attribution.apply(&mut request);

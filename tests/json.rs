@@ -285,6 +285,7 @@ fn requests_are_written_as_serde_writes_them() {
         affiliate: Some("wander-notes".into()),
         placement: Some("sidebar".into()),
         page_path: Some("/japan".into()),
+        click_id: Some("IR_a1.b2~c3-d".into()),
     };
     assert_eq!(
         written(&checkout),
@@ -294,6 +295,7 @@ fn requests_are_written_as_serde_writes_them() {
         affiliate: None,
         placement: None,
         page_path: None,
+        click_id: None,
         ..checkout
     };
     assert_eq!(

@@ -9,6 +9,8 @@
 //! origins = ["https://wandernotes.example"]
 //! commission_bps = 1200
 //! token_sha256 = "<64 hex digits>"   # or token = "<at least 32 characters>"
+//! # optional: the network's conversion postback (see `outgoing::postback`)
+//! postback_url = "https://network.example/pb?cid={click_id}&amount={amount}&status={status}"
 //! ```
 
 use std::collections::BTreeSet;
@@ -20,14 +22,15 @@ use anyhow::{anyhow, bail, Context, Result};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use simology_proxy_api::{
-    is_valid_affiliate_id, normalise_page_path, normalise_placement, Beacon, CheckoutRequest,
-    DestinationId, FunnelEvent,
+    is_valid_affiliate_id, is_valid_click_id, normalise_page_path, normalise_placement, Beacon,
+    CheckoutRequest, DestinationId, FunnelEvent,
 };
 use subtle::ConstantTimeEq;
 
 use crate::countries::country_name;
 use crate::domain::{invalid, Field, Invalid, Origin};
 use crate::error::ApiError;
+use crate::outgoing::postback::PostbackTemplate;
 
 /// The shortest report token a file may give in clear.
 pub const MIN_TOKEN_LEN: usize = 32;
@@ -46,6 +49,8 @@ pub struct Affiliate {
     pub origins: Vec<Origin>,
     /// Its commission rate, in basis points of net revenue.
     pub commission_bps: u32,
+    /// Its network's conversion postback, if it has one.
+    pub postback_url: Option<PostbackTemplate>,
     /// SHA-256 of its report token; the token itself is not kept.
     token_sha256: [u8; 32],
 }
@@ -98,6 +103,7 @@ struct Entry {
     // quote the value, a token.
     token: Option<toml::Value>,
     token_sha256: Option<toml::Value>,
+    postback_url: Option<String>,
 }
 
 /// A TOML error without the parser's snippet of the line, and with the values its
@@ -177,7 +183,9 @@ impl Affiliates {
     /// When the text is not TOML of the shape above, or an affiliate breaks a rule: an
     /// id of `a-z 0-9 -` (unique), a name, at least one origin, a rate of 0 to 10,000
     /// basis points, and exactly one of `token` (32 characters or more) and
-    /// `token_sha256` (64 hex digits), no two affiliates with the same token.
+    /// `token_sha256` (64 hex digits), no two affiliates with the same token; a
+    /// `postback_url`, when given, of known macros on an https URL (see
+    /// `outgoing::postback`).
     pub fn parse(text: &str) -> Result<Affiliates> {
         let file: File = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
         let mut list = Vec::with_capacity(file.affiliate.len());
@@ -231,11 +239,20 @@ impl Affiliates {
             if !tokens.insert(token_sha256) {
                 bail!("affiliate {id}: its token is another affiliate's");
             }
+            let postback_url = e
+                .postback_url
+                .as_deref()
+                .map(|t| {
+                    PostbackTemplate::parse(t)
+                        .map_err(|why| anyhow!("affiliate {id}: postback_url {why}"))
+                })
+                .transpose()?;
             list.push(Affiliate {
                 id,
                 name,
                 origins,
                 commission_bps: e.commission_bps,
+                postback_url,
                 token_sha256,
             });
         }
@@ -379,8 +396,12 @@ impl Registry {
     }
 
     /// [`Registry::reload`], logged: how many affiliates there are now, or why the file
-    /// was refused and the previous affiliates kept.
+    /// was refused and the previous affiliates kept; nothing without a file.
     pub fn reload_and_log(&self) {
+        if self.file.is_none() {
+            // SIGHUP re-reads the endpoints file too: no affiliates file is no error.
+            return;
+        }
         match self.reload() {
             Ok(count) => tracing::info!(affiliates = count, "affiliates file read again"),
             Err(e) => tracing::error!(
@@ -446,6 +467,23 @@ pub struct Attribution {
     pub placement: Option<String>,
     /// The page's path, normalised.
     pub page_path: Option<String>,
+    /// The affiliate network's click id (checkouts only; never counted in the funnel).
+    pub click_id: Option<String>,
+}
+
+/// A checkout's click id, checked (see `simology_proxy_api::is_valid_click_id`).
+///
+/// # Errors
+/// `Invalid` (click_id) when it breaks the rule.
+pub fn click_id(text: Option<&str>) -> Result<Option<String>, Invalid> {
+    given(text)
+        .map(|t| {
+            is_valid_click_id(t).then(|| t.to_owned()).ok_or(invalid(
+                Field::ClickId,
+                "must be 1 to 200 of A-Z, a-z, 0-9, ., _, ~ and -",
+            ))
+        })
+        .transpose()
 }
 
 impl Attribution {
@@ -454,13 +492,15 @@ impl Attribution {
     ///
     /// # Errors
     /// `Invalid` (affiliate) for an affiliate the file does not list; `OriginNotAllowed`
-    /// when `origin` is not one of its sites; `Invalid` for a malformed placement or
-    /// page path.
+    /// when `origin` is not one of its sites; `Invalid` for a malformed placement, page
+    /// path or click id (a click id is checked even without an affiliate, and kept only
+    /// with one).
     pub fn of_checkout(
         affiliates: &Affiliates,
         origin: Option<&str>,
         request: &CheckoutRequest,
     ) -> Result<Option<Attribution>, ApiError> {
+        let click_id = click_id(request.click_id.as_deref())?;
         let Some(id) = given(request.affiliate.as_deref()) else {
             return Ok(None);
         };
@@ -469,18 +509,25 @@ impl Attribution {
             affiliate: affiliate.id.clone(),
             placement: placement(request.placement.as_deref())?,
             page_path: page_path(request.page_path.as_deref())?,
+            click_id,
         }))
     }
 
     /// A text for the purchase's fingerprint: an intent reused with another
     /// attribution is another purchase.
     pub fn fingerprint_text(&self) -> String {
-        format!(
+        let mut text = format!(
             "{}\n{}\n{}",
             self.affiliate,
             self.placement.as_deref().unwrap_or_default(),
             self.page_path.as_deref().unwrap_or_default()
-        )
+        );
+        // Only when there is one: an intent started before click ids keeps its print.
+        if let Some(c) = &self.click_id {
+            text.push_str("\nclick_id=");
+            text.push_str(c);
+        }
+        text
     }
 }
 
@@ -530,6 +577,7 @@ impl Counted {
                 affiliate: affiliate.id.clone(),
                 placement: placement(beacon.placement.as_deref())?,
                 page_path: page_path(beacon.page_path.as_deref())?,
+                click_id: None,
             },
             destination: destination(beacon.destination.as_deref())?,
             event: beacon.event,
@@ -644,6 +692,13 @@ mod tests {
                 ),
                 "line 6",
             ),
+            (
+                entry(
+                    "x",
+                    "origins = [\"https://x.example\"]\ncommission_bps = 1\ntoken = \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"\npostback_url = \"https://n.example/?c={clickid}\"",
+                ),
+                "postback_url has an unknown macro",
+            ),
         ];
         for (text, says) in cases {
             let err = Affiliates::parse(&text).expect_err(says);
@@ -727,6 +782,7 @@ mod tests {
             affiliate: affiliate.map(str::to_owned),
             placement: placement.map(str::to_owned),
             page_path: page.map(str::to_owned),
+            click_id: None,
         }
     }
 
@@ -746,8 +802,29 @@ mod tests {
                 affiliate: "wander-notes".into(),
                 placement: Some("sidebar".into()),
                 page_path: Some("/japan".into()),
+                click_id: None,
             })
         );
+        let clicked = CheckoutRequest {
+            click_id: Some("IR_a1.b2~c3-d".into()),
+            ..checkout(Some("wander-notes"), None, None)
+        };
+        let got = Attribution::of_checkout(&affiliates, mine, &clicked).expect("attributed");
+        assert_eq!(
+            got.and_then(|a| a.click_id).as_deref(),
+            Some("IR_a1.b2~c3-d")
+        );
+        for bad in ["a b", "a&b=1", &"x".repeat(201), "<script>"] {
+            let request = CheckoutRequest {
+                click_id: Some(bad.to_owned()),
+                ..checkout(None, None, None)
+            };
+            let err = Attribution::of_checkout(&affiliates, mine, &request).expect_err(bad);
+            assert!(
+                matches!(&err, ApiError::Invalid(i) if i.field == Field::ClickId),
+                "{bad}: {err:?}"
+            );
+        }
         let none =
             Attribution::of_checkout(&affiliates, None, &checkout(Some(" "), Some("x"), None));
         assert_eq!(none.expect("no affiliate"), None);

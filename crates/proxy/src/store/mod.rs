@@ -3,7 +3,8 @@
 //! (`orders.rs`, `events.rs`, and `funnel.rs` for affiliates: attribution of orders and
 //! the funnel's daily counts); `ingest.rs` stores received webhooks by group commit;
 //! `connection.rs` opens the database and applies the migrations; `notify.rs`
-//! announces order changes.
+//! announces order changes; `outbox.rs` holds the deliveries to the partner's systems,
+//! written in the transaction of the order change that made them.
 //!
 //! Writes that change an order use optimistic concurrency (`WHERE version = ?`) and
 //! are retried, so concurrent webhooks, reconcilers and replicas never lose an update.
@@ -16,6 +17,7 @@ mod funnel;
 mod ingest;
 mod notify;
 mod orders;
+mod outbox;
 
 pub use connection::{Backend, Store};
 pub use events::{
@@ -25,3 +27,4 @@ pub use events::{
 pub use funnel::{AttributedOrder, FunnelCount, FunnelKey};
 pub use notify::{Memo, OrderHub, Ticket, Waiter};
 pub use orders::{NewOrder, OrderRow};
+pub use outbox::{AttemptOutcome, Delivery, DeliveryRow, DestinationStats, Settled};
