@@ -344,7 +344,16 @@ mod tests {
         for good in ["IR_a1.b2~c3-d_4", "0", &"x".repeat(200)] {
             assert!(is_valid_click_id(good), "{good}");
         }
-        for bad in ["", "a b", "a&b=c", "a%20", "é", "<b>", "a/b", &"x".repeat(201)] {
+        for bad in [
+            "",
+            "a b",
+            "a&b=c",
+            "a%20",
+            "é",
+            "<b>",
+            "a/b",
+            &"x".repeat(201),
+        ] {
             assert!(!is_valid_click_id(bad), "{bad}");
         }
     }

@@ -9,9 +9,10 @@ mod affiliates;
 mod protocol;
 
 pub use affiliates::{
-    is_valid_affiliate_id, is_valid_click_id, normalise_page_path, normalise_placement, AffiliateTotals, Beacon,
-    Conversion, Funnel, FunnelEvent, Report, ReportGroup, ReportRow, Revenue, MAX_AFFILIATE_ID_LEN,
-    MAX_BEACON_BYTES, MAX_CLICK_ID_LEN, MAX_PAGE_PATH_LEN, MAX_PLACEMENT_LEN,
+    is_valid_affiliate_id, is_valid_click_id, normalise_page_path, normalise_placement,
+    AffiliateTotals, Beacon, Conversion, Funnel, FunnelEvent, Report, ReportGroup, ReportRow,
+    Revenue, MAX_AFFILIATE_ID_LEN, MAX_BEACON_BYTES, MAX_CLICK_ID_LEN, MAX_PAGE_PATH_LEN,
+    MAX_PLACEMENT_LEN,
 };
 pub use protocol::{DestinationId, OrderRef, PaymentReturn};
 

@@ -824,12 +824,18 @@ mod tests {
         assert_eq!(s.webhooks_file, None);
         let with = env_of(&[
             ("SIMOLOGY_API_KEY", "sk_sandbox_abc"),
-            ("SIMOLOGY_WEBHOOK_SECRET", "whsec_one_0123456789abcdef0123456789"),
+            (
+                "SIMOLOGY_WEBHOOK_SECRET",
+                "whsec_one_0123456789abcdef0123456789",
+            ),
             ("PROXY_AFFILIATES", "/etc/proxy/affiliates.toml"),
             ("PROXY_WEBHOOKS", " /etc/proxy/webhooks.toml "),
         ]);
         let s = Settings::load_with(None, &with).expect("valid");
-        assert_eq!(s.webhooks_file.as_deref(), Some(Path::new("/etc/proxy/webhooks.toml")));
+        assert_eq!(
+            s.webhooks_file.as_deref(),
+            Some(Path::new("/etc/proxy/webhooks.toml"))
+        );
     }
 
     #[test]

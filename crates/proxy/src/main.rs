@@ -16,13 +16,13 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use simology_proxy::affiliates::Affiliates;
-use simology_proxy::outgoing::endpoints::Endpoints;
 use simology_proxy::clock::{now_ms, rfc3339_ms};
 use simology_proxy::config::{self, LogFormat, Settings};
 use simology_proxy::domain::{log_tag, OrderRef};
 use simology_proxy::fulfilment::dispatcher;
 use simology_proxy::fulfilment::processor::Outcome;
 use simology_proxy::fulfilment::quarantine::{self, Replayed};
+use simology_proxy::outgoing::endpoints::Endpoints;
 use simology_proxy::services::lines::incomplete_orders;
 use simology_proxy::services::refund::request_refund;
 use simology_proxy::services::report::{self, ReportQuery};
@@ -282,7 +282,8 @@ async fn webhooks(state: &SharedState, action: WebhooksAction) -> Result<()> {
                     s.pending,
                     s.retrying,
                     s.failed,
-                    s.oldest_pending_at.map_or_else(|| "-".to_owned(), rfc3339_ms),
+                    s.oldest_pending_at
+                        .map_or_else(|| "-".to_owned(), rfc3339_ms),
                     s.disabled_at.map_or_else(|| "no".to_owned(), rfc3339_ms)
                 );
             }
@@ -293,8 +294,11 @@ async fn webhooks(state: &SharedState, action: WebhooksAction) -> Result<()> {
             println!("\nwebhook_id\tdestination\ttype\torder_id\tstate\tattempts\tlast_status\tcreated_at\tnote");
             for r in rows {
                 let note = match r.state() {
-                    "pending" if !r.destination.starts_with(simology_proxy::outgoing::POSTBACK_PREFIX)
-                        && endpoints.get(&r.destination).is_none() =>
+                    "pending"
+                        if !r
+                            .destination
+                            .starts_with(simology_proxy::outgoing::POSTBACK_PREFIX)
+                            && endpoints.get(&r.destination).is_none() =>
                     {
                         "waits: the endpoint is not in the endpoints file".to_owned()
                     }
@@ -309,7 +313,8 @@ async fn webhooks(state: &SharedState, action: WebhooksAction) -> Result<()> {
                     r.order_id,
                     r.state(),
                     r.attempts,
-                    r.last_status.map_or_else(|| "-".to_owned(), |s| s.to_string()),
+                    r.last_status
+                        .map_or_else(|| "-".to_owned(), |s| s.to_string()),
                     rfc3339_ms(r.created_at)
                 );
             }

@@ -209,7 +209,11 @@ impl Metrics {
     }
 
     /// The outbox's counts per destination, read from the store at `now_ms`.
-    pub fn outbox_stats(&self, stats: BTreeMap<String, crate::store::DestinationStats>, now_ms: i64) {
+    pub fn outbox_stats(
+        &self,
+        stats: BTreeMap<String, crate::store::DestinationStats>,
+        now_ms: i64,
+    ) {
         if let Ok(mut s) = self.outbox.stats.lock() {
             *s = (stats, now_ms);
         }
@@ -423,7 +427,10 @@ impl Metrics {
             (
                 "simology_webhook_oldest_pending_age_seconds",
                 "Age of the oldest pending delivery, by destination (0 when none).",
-                |s, now| s.oldest_pending_at.map_or(0.0, |t| (now - t).max(0) as f64 / 1000.0),
+                |s, now| {
+                    s.oldest_pending_at
+                        .map_or(0.0, |t| (now - t).max(0) as f64 / 1000.0)
+                },
             ),
             (
                 "simology_webhook_endpoint_disabled",

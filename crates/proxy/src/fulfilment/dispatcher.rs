@@ -24,8 +24,8 @@ use tokio::task::JoinSet;
 use crate::clock::{now_ms, rfc3339_ms};
 use crate::outgoing::endpoints::{Endpoint, Endpoints};
 use crate::outgoing::events::{PAYLOAD_VERSION, TEST_EVENT};
-use crate::outgoing::schedule::Next;
 use crate::outgoing::postback_destination;
+use crate::outgoing::schedule::Next;
 use crate::outgoing::signature::{signature_header, ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use crate::state::SharedState;
 use crate::store::{AttemptOutcome, Delivery, Settled};
@@ -148,12 +148,11 @@ async fn attempt(
     let settled = if answer.delivered() {
         Settled::Delivered
     } else {
-        match state
-            .settings
-            .delivery
-            .schedule
-            .after_failure(d.attempt, d.chain_started_at, now_ms())
-        {
+        match state.settings.delivery.schedule.after_failure(
+            d.attempt,
+            d.chain_started_at,
+            now_ms(),
+        ) {
             Next::RetryAt(at) => Settled::Retry(at),
             Next::GiveUp => Settled::GiveUp,
         }
@@ -174,7 +173,11 @@ async fn settle(state: &SharedState, outcomes: Vec<(Delivery, AttemptOutcome)>) 
     let only: Vec<AttemptOutcome> = outcomes.iter().map(|(_, o)| o.clone()).collect();
     if let Err(e) = state.store.record_attempts(&only).await {
         // Their claims run out and they are attempted again: at least once, not lost.
-        tracing::warn!(error = format!("{e:#}"), count = only.len(), "cannot record delivery attempts");
+        tracing::warn!(
+            error = format!("{e:#}"),
+            count = only.len(),
+            "cannot record delivery attempts"
+        );
         return;
     }
     for (d, o) in outcomes {
@@ -200,14 +203,28 @@ async fn settle(state: &SharedState, outcomes: Vec<(Delivery, AttemptOutcome)>) 
 
 /// Disables `d`'s destination when nothing reached it since `d`'s chain began.
 async fn disable_if_dead(state: &SharedState, d: &Delivery) {
-    match state.store.delivered_since(&d.destination, d.chain_started_at).await {
+    match state
+        .store
+        .delivered_since(&d.destination, d.chain_started_at)
+        .await
+    {
         Ok(true) => {}
         Ok(false) => {
             let reason = format!(
                 "every delivery failed for {} hours",
-                state.settings.delivery.schedule.give_up_after.as_secs().div_ceil(3600)
+                state
+                    .settings
+                    .delivery
+                    .schedule
+                    .give_up_after
+                    .as_secs()
+                    .div_ceil(3600)
             );
-            match state.store.disable_destination(&d.destination, &reason).await {
+            match state
+                .store
+                .disable_destination(&d.destination, &reason)
+                .await
+            {
                 Ok(true) => {
                     state.metrics.destination_disabled(&d.destination);
                     tracing::error!(destination = %d.destination, reason,
@@ -217,7 +234,10 @@ async fn disable_if_dead(state: &SharedState, d: &Delivery) {
                 Err(e) => tracing::warn!(error = format!("{e:#}"), "cannot disable a destination"),
             }
         }
-        Err(e) => tracing::warn!(error = format!("{e:#}"), "cannot read a destination's deliveries"),
+        Err(e) => tracing::warn!(
+            error = format!("{e:#}"),
+            "cannot read a destination's deliveries"
+        ),
     }
 }
 
@@ -256,7 +276,10 @@ pub async fn run(state: SharedState) {
     let http = match http_client(delivery.timeout) {
         Ok(c) => c,
         Err(e) => {
-            tracing::error!(error = format!("{e:#}"), "no webhook client: nothing is delivered");
+            tracing::error!(
+                error = format!("{e:#}"),
+                "no webhook client: nothing is delivered"
+            );
             return;
         }
     };

@@ -118,8 +118,8 @@ impl Endpoints {
             if !ids.insert(id.clone()) {
                 bail!("endpoint {id}: the id is listed twice");
             }
-            let url = Url::parse(e.url.trim())
-                .map_err(|_| anyhow!("endpoint {id}: url is not a URL"))?;
+            let url =
+                Url::parse(e.url.trim()).map_err(|_| anyhow!("endpoint {id}: url is not a URL"))?;
             if !is_allowed_url(&url) {
                 bail!("endpoint {id}: url must be https (http only to a loopback address)");
             }
@@ -131,7 +131,9 @@ impl Endpoints {
                 (None, Some(path)) => {
                     let path = dir.join(path);
                     std::fs::read_to_string(&path)
-                        .with_context(|| format!("endpoint {id}: cannot read secret_file {}", path.display()))?
+                        .with_context(|| {
+                            format!("endpoint {id}: cannot read secret_file {}", path.display())
+                        })?
                         .split_whitespace()
                         .map(str::to_owned)
                         .collect()
@@ -143,7 +145,9 @@ impl Endpoints {
             }
             let secrets = texts
                 .iter()
-                .map(|t| Secret::parse(t).map_err(|why| anyhow!("endpoint {id}: each secret {why}")))
+                .map(|t| {
+                    Secret::parse(t).map_err(|why| anyhow!("endpoint {id}: each secret {why}"))
+                })
                 .collect::<Result<Vec<_>>>()?;
             if e.events.is_empty() {
                 bail!("endpoint {id}: events must list event types, or \"*\" for all");

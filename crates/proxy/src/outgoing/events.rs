@@ -428,26 +428,37 @@ fn envelope<D: Serialize>(event_type: &str, now_ms: i64, data: D) -> String {
 
 /// The events of an order's change from `before` to `after`, committed at `now_ms`: the
 /// states it enters, the lines refunded alone, and an attributed order's conversions.
-pub fn events_of(subject: &Subject<'_>, before: &Facts, after: &Facts, now_ms: i64) -> Vec<Emitted> {
+pub fn events_of(
+    subject: &Subject<'_>,
+    before: &Facts,
+    after: &Facts,
+    now_ms: i64,
+) -> Vec<Emitted> {
     let mut out = Vec::new();
     let order_ref = subject.order_ref;
     let order_id = public_order_id(order_ref);
     let entered = |s: OrderState| before.state() != s && after.state() == s;
-    let mut emit = |event_type: EventType, about: &str, body: String, conversion: Option<Conversion>| {
-        out.push(Emitted {
-            message_id: message_id(order_ref, event_type, about),
-            event_type,
-            order_id: order_id.clone(),
-            body,
-            conversion,
-        });
-    };
+    let mut emit =
+        |event_type: EventType, about: &str, body: String, conversion: Option<Conversion>| {
+            out.push(Emitted {
+                message_id: message_id(order_ref, event_type, about),
+                event_type,
+                order_id: order_id.clone(),
+                body,
+                conversion,
+            });
+        };
     let mut conversions: Vec<(String, Conversion)> = Vec::new();
     let paid = before.paid_since().is_none() && after.paid_since().is_some();
     match subject.kind {
         OrderKind::Esim => {
             if paid {
-                emit(EventType::OrderPaid, "", envelope("order.paid", now_ms, subject.order_data(after)), None);
+                emit(
+                    EventType::OrderPaid,
+                    "",
+                    envelope("order.paid", now_ms, subject.order_data(after)),
+                    None,
+                );
                 conversions.extend(
                     subject
                         .conversion(ConversionStatus::Pending, subject.total(), None)
@@ -455,7 +466,12 @@ pub fn events_of(subject: &Subject<'_>, before: &Facts, after: &Facts, now_ms: i
                 );
             }
             if entered(OrderState::Ready) {
-                emit(EventType::OrderReady, "", envelope("order.ready", now_ms, subject.order_data(after)), None);
+                emit(
+                    EventType::OrderReady,
+                    "",
+                    envelope("order.ready", now_ms, subject.order_data(after)),
+                    None,
+                );
                 conversions.extend(
                     subject
                         .conversion(ConversionStatus::Approved, subject.total(), None)
@@ -473,7 +489,12 @@ pub fn events_of(subject: &Subject<'_>, before: &Facts, after: &Facts, now_ms: i
                     line_amount: Some(line_amount),
                     ..subject.order_data(after)
                 };
-                emit(EventType::LineRefunded, iccid, envelope("line.refunded", now_ms, data), None);
+                emit(
+                    EventType::LineRefunded,
+                    iccid,
+                    envelope("line.refunded", now_ms, data),
+                    None,
+                );
                 if after.paid_since().is_some() {
                     conversions.extend(
                         subject
@@ -483,9 +504,15 @@ pub fn events_of(subject: &Subject<'_>, before: &Facts, after: &Facts, now_ms: i
                 }
             }
             // A whole refund reverses what the lines refunded alone before it did not.
-            if before.refunded_at.is_none() && after.refunded_at.is_some() && after.paid_since().is_some() {
+            if before.refunded_at.is_none()
+                && after.refunded_at.is_some()
+                && after.paid_since().is_some()
+            {
                 let reversed = count(before.lines_refunded());
-                let left = times(subject.plan.price, subject.plan.quantity.saturating_sub(reversed));
+                let left = times(
+                    subject.plan.price,
+                    subject.plan.quantity.saturating_sub(reversed),
+                );
                 if left.minor > 0 {
                     conversions.extend(
                         subject
@@ -497,10 +524,20 @@ pub fn events_of(subject: &Subject<'_>, before: &Facts, after: &Facts, now_ms: i
         }
         OrderKind::Topup => {
             if paid {
-                emit(EventType::TopupPaid, "", envelope("topup.paid", now_ms, subject.topup_data(after)), None);
+                emit(
+                    EventType::TopupPaid,
+                    "",
+                    envelope("topup.paid", now_ms, subject.topup_data(after)),
+                    None,
+                );
             }
             if before.ready_at.is_none() && after.ready_at.is_some() {
-                emit(EventType::TopupApplied, "", envelope("topup.applied", now_ms, subject.topup_data(after)), None);
+                emit(
+                    EventType::TopupApplied,
+                    "",
+                    envelope("topup.applied", now_ms, subject.topup_data(after)),
+                    None,
+                );
             }
         }
     }
@@ -509,14 +546,29 @@ pub fn events_of(subject: &Subject<'_>, before: &Facts, after: &Facts, now_ms: i
             reason: after.failed_reason.clone(),
             ..subject.order_data(after)
         };
-        emit(EventType::OrderFailed, "", envelope("order.failed", now_ms, data), None);
+        emit(
+            EventType::OrderFailed,
+            "",
+            envelope("order.failed", now_ms, data),
+            None,
+        );
     }
     if entered(OrderState::Refunded) {
-        emit(EventType::OrderRefunded, "", envelope("order.refunded", now_ms, subject.order_data(after)), None);
+        emit(
+            EventType::OrderRefunded,
+            "",
+            envelope("order.refunded", now_ms, subject.order_data(after)),
+            None,
+        );
     }
     for (about, conversion) in conversions {
         let body = envelope("affiliate.conversion", now_ms, conversion.data.clone());
-        emit(EventType::AffiliateConversion, &about, body, Some(conversion));
+        emit(
+            EventType::AffiliateConversion,
+            &about,
+            body,
+            Some(conversion),
+        );
     }
     out
 }
@@ -605,7 +657,10 @@ mod tests {
         assert_eq!(types(&e), ["order.paid", "affiliate.conversion"]);
         assert_eq!(statuses(&e), [(ConversionStatus::Pending, 998)]);
         let pending = e[1].conversion.as_ref().expect("conversion");
-        assert_eq!(pending.data.commission.minor, 120, "998 × 12 % = 119.76, half up");
+        assert_eq!(
+            pending.data.commission.minor, 120,
+            "998 × 12 % = 119.76, half up"
+        );
         assert_eq!(pending.data.click_id.as_deref(), Some("IR_abc.123"));
         // One line: still provisioning, nothing new.
         let one = facts(true, &[("8901", true, false)], 2);
@@ -620,12 +675,19 @@ mod tests {
         assert_eq!(statuses(&e), [(ConversionStatus::Reversed, 499)]);
         let all = facts(true, &[("8901", true, true), ("8902", true, true)], 2);
         let e = events_of(&subject, &first_refund, &all, 1_004);
-        assert_eq!(types(&e), ["line.refunded", "order.refunded", "affiliate.conversion"]);
+        assert_eq!(
+            types(&e),
+            ["line.refunded", "order.refunded", "affiliate.conversion"]
+        );
         assert_eq!(statuses(&e), [(ConversionStatus::Reversed, 499)]);
         // No body carries an activation code or the reference; the same change makes
         // the same ids.
         for ev in events_of(&subject, &reserved, &all, 1_005) {
-            assert!(!ev.body.contains("SECRET-CODE") && !ev.body.contains("0123456789abcdef"), "{}", ev.body);
+            assert!(
+                !ev.body.contains("SECRET-CODE") && !ev.body.contains("0123456789abcdef"),
+                "{}",
+                ev.body
+            );
             assert!(ev.message_id.starts_with("msg_") && ev.message_id.len() == 36);
         }
         let again = events_of(&subject, &both, &first_refund, 9_999);
@@ -650,7 +712,11 @@ mod tests {
             click_id: None,
             commission_bps: Some(1000),
         };
-        let ready = facts(true, &[("1", true, true), ("2", true, false), ("3", true, false)], 3);
+        let ready = facts(
+            true,
+            &[("1", true, true), ("2", true, false), ("3", true, false)],
+            3,
+        );
         let whole = Facts {
             refunded_at: Some(50),
             ..ready.clone()
@@ -659,13 +725,19 @@ mod tests {
         assert_eq!(types(&e), ["order.refunded", "affiliate.conversion"]);
         assert_eq!(statuses(&e), [(ConversionStatus::Reversed, 998)]);
         let read: Envelope<OrderEventData> = serde_json::from_str(&e[0].body).expect("json");
-        assert_eq!((read.event_type.as_str(), read.version), ("order.refunded", 1));
+        assert_eq!(
+            (read.event_type.as_str(), read.version),
+            ("order.refunded", 1)
+        );
         assert_eq!(read.data.state, OrderState::Refunded);
         assert_eq!(read.data.amount.minor, 1497);
         assert_eq!(read.data.order_id, public_order_id(&r));
         assert_eq!(read.timestamp, "1970-01-01T00:00:02Z");
         // Without an affiliate there is no conversion; a failure says why.
-        let plain = Subject { affiliate: None, ..subject };
+        let plain = Subject {
+            affiliate: None,
+            ..subject
+        };
         let failed = Facts {
             failed_reason: Some("payment_declined".into()),
             ..Facts::reserved(OrderKind::Esim, 3)
@@ -701,7 +773,10 @@ mod tests {
             ready_at: Some(2),
             ..paid.clone()
         };
-        assert_eq!(types(&events_of(&subject, &reserved, &paid, 1)), ["topup.paid"]);
+        assert_eq!(
+            types(&events_of(&subject, &reserved, &paid, 1)),
+            ["topup.paid"]
+        );
         let e = events_of(&subject, &paid, &applied, 2);
         assert_eq!(types(&e), ["topup.applied"]);
         let read: Envelope<TopupEventData> = serde_json::from_str(&e[0].body).expect("json");

@@ -72,6 +72,9 @@ mod tests {
         ] {
             assert_eq!(is_allowed_url(&Url::parse(url).expect("url")), ok, "{url}");
         }
-        assert_eq!(postback_destination("wander-notes"), "postback:wander-notes");
+        assert_eq!(
+            postback_destination("wander-notes"),
+            "postback:wander-notes"
+        );
     }
 }

@@ -194,7 +194,10 @@ mod tests {
     #[test]
     fn bad_templates_are_refused() {
         for (bad, says) in [
-            ("https://net.example/?x={clickid}", "unknown macro {clickid}"),
+            (
+                "https://net.example/?x={clickid}",
+                "unknown macro {clickid}",
+            ),
             ("https://net.example/?x={click_id", "never closed"),
             ("https://net.example/?x=}", "closes no macro"),
             ("https://{placement}.example/", "after the host"),

@@ -133,7 +133,10 @@ mod tests {
                 let Next::RetryAt(t) = s.after_failure(attempt, 0, 0) else {
                     panic!("not given up")
                 };
-                assert!(t >= nominal * 8 / 10 && t <= nominal * 12 / 10 + 1, "{attempt}: {t}");
+                assert!(
+                    t >= nominal * 8 / 10 && t <= nominal * 12 / 10 + 1,
+                    "{attempt}: {t}"
+                );
             }
         }
     }

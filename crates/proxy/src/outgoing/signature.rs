@@ -132,7 +132,10 @@ mod tests {
         let b = Secret::parse("whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD").expect("b");
         let header = signature_header(&[a.clone(), b.clone()], "msg_1", 5, b"{}");
         let parts: Vec<&str> = header.split(' ').collect();
-        assert_eq!(parts, [a.sign("msg_1", 5, b"{}"), b.sign("msg_1", 5, b"{}")]);
+        assert_eq!(
+            parts,
+            [a.sign("msg_1", 5, b"{}"), b.sign("msg_1", 5, b"{}")]
+        );
     }
 
     #[test]

@@ -243,7 +243,10 @@ pub(super) async fn merge_facts(
                     placement: sale.placement.as_deref(),
                     destination: sale.destination.as_deref(),
                     click_id: sale.click_id.as_deref(),
-                    commission_bps: sale.affiliate.as_deref().and_then(|a| routes.commission_bps(a)),
+                    commission_bps: sale
+                        .affiliate
+                        .as_deref()
+                        .and_then(|a| routes.commission_bps(a)),
                 };
                 wrote = write_events(tx, routes, &subject, &current.facts, &merged, now).await?;
             }

@@ -140,7 +140,8 @@ fn delivery(row: &AnyRow) -> Result<Delivery> {
     })
 }
 
-const ROW_COLUMNS: &str = "message_id, destination, event_type, order_id, payload, target_url, attempts, created_at, \
+const ROW_COLUMNS: &str =
+    "message_id, destination, event_type, order_id, payload, target_url, attempts, created_at, \
      next_attempt_at, last_status, last_error, delivered_at, failed_at";
 
 fn delivery_row(row: &AnyRow) -> Result<DeliveryRow> {
@@ -431,7 +432,11 @@ impl Store {
     /// On database errors.
     pub async fn enable_destination(&self, destination: &str) -> Result<bool> {
         let now = now_ms();
-        let mut tx = self.writer.begin().await.context("starting a transaction")?;
+        let mut tx = self
+            .writer
+            .begin()
+            .await
+            .context("starting a transaction")?;
         let done = sqlx::query(
             "UPDATE outbox_destinations SET disabled_at = NULL, reason = NULL \
              WHERE destination = $1 AND disabled_at IS NOT NULL",
@@ -449,7 +454,9 @@ impl Store {
         .execute(&mut *tx)
         .await
         .context("making a destination's deliveries due")?;
-        tx.commit().await.context("committing an enabled destination")?;
+        tx.commit()
+            .await
+            .context("committing an enabled destination")?;
         Ok(done.rows_affected() > 0)
     }
 
@@ -531,7 +538,10 @@ impl Store {
         .await
         .context("reading disabled destinations")?;
         for r in &rows {
-            stats.entry(r.try_get("destination")?).or_default().disabled_at = r.try_get("disabled_at")?;
+            stats
+                .entry(r.try_get("destination")?)
+                .or_default()
+                .disabled_at = r.try_get("disabled_at")?;
         }
         Ok(stats)
     }
@@ -564,11 +574,12 @@ impl Store {
     /// # Errors
     /// On database errors.
     pub async fn prune_delivered(&self, before: i64) -> Result<u64> {
-        let done = sqlx::query("DELETE FROM outbox WHERE delivered_at IS NOT NULL AND delivered_at < $1")
-            .bind(before)
-            .execute(&self.writer)
-            .await
-            .context("pruning delivered deliveries")?;
+        let done =
+            sqlx::query("DELETE FROM outbox WHERE delivered_at IS NOT NULL AND delivered_at < $1")
+                .bind(before)
+                .execute(&self.writer)
+                .await
+                .context("pruning delivered deliveries")?;
         Ok(done.rows_affected())
     }
 }

@@ -81,8 +81,13 @@ fn conversions(hooks: &[Hook]) -> Vec<(String, i64)> {
         .filter(|h| seen.insert(h.id.clone()))
         .map(|h| {
             (
-                h.body["data"]["status"].as_str().unwrap_or_default().to_owned(),
-                h.body["data"]["amount"]["minor"].as_i64().unwrap_or_default(),
+                h.body["data"]["status"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                h.body["data"]["amount"]["minor"]
+                    .as_i64()
+                    .unwrap_or_default(),
             )
         })
         .collect()
@@ -95,7 +100,11 @@ async fn a_sale_with_a_click_id_is_told_to_the_partner_and_to_its_network() {
         &receiver,
         &[
             ("crm", CRM_SECRET, "[\"*\"]"),
-            ("support", SUPPORT_SECRET, "[\"order.failed\", \"line.refunded\", \"order.refunded\"]"),
+            (
+                "support",
+                SUPPORT_SECRET,
+                "[\"order.failed\", \"line.refunded\", \"order.refunded\"]",
+            ),
         ],
         |_| {},
     )
@@ -137,7 +146,9 @@ async fn a_sale_with_a_click_id_is_told_to_the_partner_and_to_its_network() {
         .await;
 
     // One line refunded, then the rest of the order.
-    let (status, _) = app.admin_refund(&order_ref, &json!({"iccid": iccids[0]})).await;
+    let (status, _) = app
+        .admin_refund(&order_ref, &json!({"iccid": iccids[0]}))
+        .await;
     assert_eq!(status, 202);
     app.wait_for_order(&order_ref, "its first line refunded", |o| {
         o["lines"][0]["state"] == "refunded" || o["lines"][1]["state"] == "refunded"
@@ -164,13 +175,22 @@ async fn a_sale_with_a_click_id_is_told_to_the_partner_and_to_its_network() {
 
     // Every delivery verified (its timestamp within 5 minutes of now); support got
     // only what it subscribed to.
-    assert!(hooks.iter().all(|h| h.verified && h.timestamp > 0), "{hooks:?}");
+    assert!(
+        hooks.iter().all(|h| h.verified && h.timestamp > 0),
+        "{hooks:?}"
+    );
     assert_eq!(
         types_of(&hooks, "support"),
         BTreeSet::from(["line.refunded", "order.refunded"])
     );
     let crm = types_of(&hooks, "crm");
-    for t in ["order.paid", "order.ready", "line.refunded", "order.refunded", "affiliate.conversion"] {
+    for t in [
+        "order.paid",
+        "order.ready",
+        "line.refunded",
+        "order.refunded",
+        "affiliate.conversion",
+    ] {
         assert!(crm.contains(t), "{t}: {crm:?}");
     }
     // 2 × 4.99: pending, approved, one line reversed, then the other.
@@ -193,7 +213,10 @@ async fn a_sale_with_a_click_id_is_told_to_the_partner_and_to_its_network() {
         .chain([order_ref.clone(), "alex@example.com".to_owned()])
         .collect();
     assert!(!secrets.is_empty());
-    let order_id = hooks[0].body["data"]["order_id"].as_str().expect("order_id").to_owned();
+    let order_id = hooks[0].body["data"]["order_id"]
+        .as_str()
+        .expect("order_id")
+        .to_owned();
     for h in &hooks {
         assert_eq!(h.body["version"], 1, "{}", h.raw);
         assert_eq!(h.body["data"]["order_id"], order_id.as_str());
@@ -201,14 +224,23 @@ async fn a_sale_with_a_click_id_is_told_to_the_partner_and_to_its_network() {
             assert!(!h.raw.contains(secret.as_str()), "{secret} in {}", h.raw);
         }
     }
-    let paid = hooks.iter().find(|h| h.event_type() == "order.paid").expect("paid");
+    let paid = hooks
+        .iter()
+        .find(|h| h.event_type() == "order.paid")
+        .expect("paid");
     assert_eq!(paid.body["data"]["quantity"], 2);
     assert_eq!(paid.body["data"]["affiliate"], "wander-notes");
-    let refunded_line = hooks.iter().find(|h| h.event_type() == "line.refunded").expect("line");
+    let refunded_line = hooks
+        .iter()
+        .find(|h| h.event_type() == "line.refunded")
+        .expect("line");
     assert_eq!(refunded_line.body["data"]["iccid"], iccids[0].as_str());
 
     // The network was told with its click id, every value encoded.
-    let statuses: Vec<&str> = postbacks.iter().map(|p| p.query["status"].as_str()).collect();
+    let statuses: Vec<&str> = postbacks
+        .iter()
+        .map(|p| p.query["status"].as_str())
+        .collect();
     assert_eq!(statuses, ["pending", "approved", "reversed", "reversed"]);
     for p in &postbacks {
         assert_eq!(p.network, "impact");
@@ -220,13 +252,19 @@ async fn a_sale_with_a_click_id_is_told_to_the_partner_and_to_its_network() {
     assert_eq!(postbacks[0].query["minor"], (2 * unit).to_string());
     assert_eq!(postbacks[2].query["minor"], unit.to_string());
     // 12 % of 2 × 4.99 = 1.1976, half up.
-    assert_eq!(postbacks[0].query["cm"], ((2 * unit * 1200 + 5_000) / 10_000).to_string());
+    assert_eq!(
+        postbacks[0].query["cm"],
+        ((2 * unit * 1200 + 5_000) / 10_000).to_string()
+    );
 
     // The click id stays with the order: in no funnel count and no report.
     let (status, report) = {
         let r = app
             .http
-            .get(format!("{}/api/affiliates/wander-notes/report?by=placement", app.url))
+            .get(format!(
+                "{}/api/affiliates/wander-notes/report?by=placement",
+                app.url
+            ))
             .bearer_auth(WANDER_TOKEN)
             .send()
             .await
@@ -234,7 +272,10 @@ async fn a_sale_with_a_click_id_is_told_to_the_partner_and_to_its_network() {
         (r.status(), r.text().await.expect("text"))
     };
     assert_eq!(status, 200, "{report}");
-    assert!(report.contains("sidebar") && !report.contains(click_id), "{report}");
+    assert!(
+        report.contains("sidebar") && !report.contains(click_id),
+        "{report}"
+    );
     let stored = everything_stored(&database(&app).await).await;
     let holders: BTreeSet<(String, String)> = stored
         .iter()
@@ -253,22 +294,34 @@ async fn a_sale_with_a_click_id_is_told_to_the_partner_and_to_its_network() {
 
     // The CLI lists the deliveries, and a replay sends an event again with its id.
     let listed = app.cli(&["webhooks", "list", "--limit", "100"]).await;
-    assert!(listed.contains("crm") && listed.contains("postback:wander-notes"), "{listed}");
-    assert!(listed.contains(&paid.id) && listed.contains("delivered"), "{listed}");
+    assert!(
+        listed.contains("crm") && listed.contains("postback:wander-notes"),
+        "{listed}"
+    );
+    assert!(
+        listed.contains(&paid.id) && listed.contains("delivered"),
+        "{listed}"
+    );
     let before = receiver.hooks().iter().filter(|h| h.id == paid.id).count();
-    let replayed = app.cli(&["webhooks", "replay", &paid.id, "--endpoint", "crm"]).await;
+    let replayed = app
+        .cli(&["webhooks", "replay", &paid.id, "--endpoint", "crm"])
+        .await;
     assert!(replayed.contains("1 delivery"), "{replayed}");
     app.state.store.wake_outbox();
     receiver
         .wait_for_hooks("the replay, with the same webhook-id", |h| {
-            h.iter().filter(|x| x.id == paid.id && x.endpoint == "crm").count() > before
+            h.iter()
+                .filter(|x| x.id == paid.id && x.endpoint == "crm")
+                .count()
+                > before
         })
         .await;
     let tested = app.cli(&["webhooks", "test", "support"]).await;
     assert!(tested.contains("answered 204"), "{tested}");
-    assert!(receiver.hooks().iter().any(|h| h.endpoint == "support"
-        && h.event_type() == "webhook.test"
-        && h.verified));
+    assert!(receiver
+        .hooks()
+        .iter()
+        .any(|h| h.endpoint == "support" && h.event_type() == "webhook.test" && h.verified));
 
     assert_eq!(receiver.overlaps(), 0);
     app.stop().await;
@@ -349,40 +402,67 @@ async fn failures_are_retried_and_a_dead_endpoint_is_disabled_until_tested_back(
                 == 2
         })
         .await;
-    let waiting = app.state.store.deliveries(Some("support"), None, 10).await.expect("rows");
+    let waiting = app
+        .state
+        .store
+        .deliveries(Some("support"), None, 10)
+        .await
+        .expect("rows");
     assert_eq!(
         waiting.iter().map(|d| d.state()).collect::<Vec<_>>(),
         ["pending", "failed"],
         "newest first"
     );
     assert_eq!(
-        receiver.hooks().iter().filter(|h| h.endpoint == "support").count(),
+        receiver
+            .hooks()
+            .iter()
+            .filter(|h| h.endpoint == "support")
+            .count(),
         attempts_while_live,
         "nothing is sent to a disabled endpoint"
     );
 
     // A failed test keeps it disabled; a passing one enables it and its events go.
-    let failed = dispatcher::test_endpoint(&app.state, "support").await.expect("tested");
+    let failed = dispatcher::test_endpoint(&app.state, "support")
+        .await
+        .expect("tested");
     assert_eq!((failed.status, failed.enabled_again), (Some(503), false));
     receiver.behave("support", Behaviour::Accept);
-    let passed = dispatcher::test_endpoint(&app.state, "support").await.expect("tested");
+    let passed = dispatcher::test_endpoint(&app.state, "support")
+        .await
+        .expect("tested");
     assert_eq!((passed.status, passed.enabled_again), (Some(204), true));
     let pending_id = waiting[0].message_id.clone();
     receiver
         .wait_for_hooks("the waiting event delivered once enabled", |h| {
-            h.iter().any(|x| x.endpoint == "support" && x.id == pending_id && x.event_type() == "order.paid")
+            h.iter().any(|x| {
+                x.endpoint == "support" && x.id == pending_id && x.event_type() == "order.paid"
+            })
         })
         .await;
     // The given-up one goes out on a replay.
     let given_up = waiting[1].message_id.clone();
-    assert_eq!(app.state.store.replay_failed("support").await.expect("replay"), 1);
+    assert_eq!(
+        app.state
+            .store
+            .replay_failed("support")
+            .await
+            .expect("replay"),
+        1
+    );
     app.state.store.wake_outbox();
     receiver
         .wait_for_hooks("the given-up event replayed", |h| {
-            h.iter().filter(|x| x.endpoint == "support" && x.id == given_up).count() > 3
+            h.iter()
+                .filter(|x| x.endpoint == "support" && x.id == given_up)
+                .count()
+                > 3
         })
         .await;
-    assert!(dispatcher::test_endpoint(&app.state, "nobody").await.is_err());
+    assert!(dispatcher::test_endpoint(&app.state, "nobody")
+        .await
+        .is_err());
     app.stop().await;
     let _ = std::fs::remove_dir_all(&files);
 }
@@ -411,7 +491,12 @@ async fn redirects_are_not_followed_and_a_slow_endpoint_times_out() {
     app.pay(&payment_url, CARD_SUCCESS).await;
     app.wait_for_state(&order_ref, "ready").await;
     let rows = eventually("both attempts recorded", async || {
-        let rows = app.state.store.deliveries(None, None, 10).await.expect("rows");
+        let rows = app
+            .state
+            .store
+            .deliveries(None, None, 10)
+            .await
+            .expect("rows");
         if rows.len() == 2 && rows.iter().all(|r| r.last_error.is_some()) {
             Ok(rows)
         } else {
@@ -422,10 +507,24 @@ async fn redirects_are_not_followed_and_a_slow_endpoint_times_out() {
     let by: BTreeMap<&str, &simology_proxy::store::DeliveryRow> =
         rows.iter().map(|r| (r.destination.as_str(), r)).collect();
     assert_eq!(by["crm"].last_status, Some(302));
-    assert!(by["crm"].last_error.as_deref().unwrap_or_default().contains("not followed"));
+    assert!(by["crm"]
+        .last_error
+        .as_deref()
+        .unwrap_or_default()
+        .contains("not followed"));
     assert_eq!(by["support"].last_status, None);
-    assert!(by["support"].last_error.as_deref().unwrap_or_default().contains("timed out"), "{:?}", by["support"]);
-    assert!(rows.iter().all(|r| r.state() == "pending" && r.attempts == 1));
+    assert!(
+        by["support"]
+            .last_error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("timed out"),
+        "{:?}",
+        by["support"]
+    );
+    assert!(rows
+        .iter()
+        .all(|r| r.state() == "pending" && r.attempts == 1));
     assert!(
         !receiver.hooks().iter().any(|h| h.endpoint == "elsewhere"),
         "the redirect's target was not asked"
@@ -455,7 +554,9 @@ async fn replicas_make_one_chain_of_attempts_per_event() {
         app.wait_for_state(r, "ready").await;
     }
     let hooks = receiver
-        .wait_for_hooks("24 events", |h| h.iter().map(|x| &x.id).collect::<BTreeSet<_>>().len() == 24)
+        .wait_for_hooks("24 events", |h| {
+            h.iter().map(|x| &x.id).collect::<BTreeSet<_>>().len() == 24
+        })
         .await;
     assert_eq!(hooks.len(), 24, "each event once: {hooks:?}");
     assert_eq!(receiver.overlaps(), 0);
@@ -463,4 +564,103 @@ async fn replicas_make_one_chain_of_attempts_per_event() {
     let _ = second.task.await;
     app.stop().await;
     let _ = std::fs::remove_dir_all(&files);
+}
+
+/// A proxy process with an endpoints file: SIGHUP adds an endpoint and a broken file
+/// keeps the last good one; `kill -9` while deliveries wait loses none of them, and
+/// the restarted process delivers them with the ids they had.
+#[tokio::test]
+async fn the_outbox_survives_kill_9_and_sighup_rereads_the_endpoints_file() {
+    use crate::affiliate_reload::Proxy;
+    let receiver = Receiver::start().await;
+    receiver.behave("crm", Behaviour::Always(503));
+    let sandbox = simology_sandbox::spawn(fast_sandbox())
+        .await
+        .expect("sandbox");
+    let dir = temp_dir("outbox-process");
+    let file = dir.join("webhooks.toml");
+    std::fs::write(
+        &file,
+        endpoints_file(&receiver.url, &[("crm", CRM_SECRET, "[\"*\"]")]),
+    )
+    .expect("write");
+    let db = database_url(&dir).await;
+    let env = proxy_env(
+        sandbox.url(),
+        &db,
+        &[("PROXY_WEBHOOKS", file.to_str().expect("utf-8"))],
+    );
+    let mut proxy = Proxy::start(&env);
+    let point = |url: &str| {
+        sandbox.set_webhook_url(Some(
+            format!("{url}/webhooks/simology").parse().expect("url"),
+        ));
+    };
+    point(&proxy.url);
+    let http = http_client();
+    let (order_ref, payment_url) = checkout_at(&http, &proxy.url, "US-1GB-7D").await;
+    pay(&http, &payment_url, CARD_SUCCESS).await;
+    wait_for_state_at(&http, &proxy.url, &order_ref, "ready").await;
+    let refused = receiver
+        .wait_for_hooks("order.paid and order.ready refused once", |h| {
+            types_of(h, "crm") == BTreeSet::from(["order.paid", "order.ready"])
+        })
+        .await;
+    let ids: BTreeSet<String> = refused.iter().map(|h| h.id.clone()).collect();
+
+    // SIGKILL while both wait for their second attempt (10 s later); the receiver
+    // recovers meanwhile.
+    drop(proxy);
+    receiver.behave("crm", Behaviour::Accept);
+    let mut proxy = Proxy::start(&env);
+    point(&proxy.url);
+    receiver
+        .wait_for_hooks("both delivered after the restart, with their ids", |h| {
+            ids.iter()
+                .all(|id| h.iter().filter(|x| &x.id == id).count() >= 2)
+        })
+        .await;
+
+    // SIGHUP: a second endpoint takes the next sale's events.
+    std::fs::write(
+        &file,
+        endpoints_file(
+            &receiver.url,
+            &[
+                ("crm", CRM_SECRET, "[\"*\"]"),
+                ("support", SUPPORT_SECRET, "[\"order.ready\"]"),
+            ],
+        ),
+    )
+    .expect("write");
+    proxy.hang_up();
+    proxy.wait_for_log("endpoints file read again").await;
+    let (second, payment_url) = checkout_at(&http, &proxy.url, "US-1GB-7D").await;
+    pay(&http, &payment_url, CARD_SUCCESS).await;
+    wait_for_state_at(&http, &proxy.url, &second, "ready").await;
+    receiver
+        .wait_for_hooks("order.ready at support", |h| {
+            types_of(h, "support").contains("order.ready")
+        })
+        .await;
+
+    // A broken file changes nothing: both endpoints still take the third sale.
+    std::fs::write(&file, "[[endpoint]]\nid = \"half-written\"\n").expect("write");
+    proxy.hang_up();
+    let line = proxy.wait_for_log("endpoints file refused").await;
+    assert!(line.contains("missing field"), "says why: {line}");
+    let before = receiver.hooks().len();
+    let (third, payment_url) = checkout_at(&http, &proxy.url, "US-1GB-7D").await;
+    pay(&http, &payment_url, CARD_SUCCESS).await;
+    wait_for_state_at(&http, &proxy.url, &third, "ready").await;
+    receiver
+        .wait_for_hooks("the third sale at both", |h| {
+            let new = &h[before.min(h.len())..];
+            new.iter().any(|x| x.endpoint == "support")
+                && new.iter().filter(|x| x.endpoint == "crm").count() >= 2
+        })
+        .await;
+    assert!(receiver.hooks().iter().all(|h| h.verified));
+    drop(proxy);
+    let _ = std::fs::remove_dir_all(&dir);
 }

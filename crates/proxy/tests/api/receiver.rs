@@ -165,7 +165,9 @@ async fn hook(
         Behaviour::Accept => StatusCode::NO_CONTENT.into_response(),
         Behaviour::FailFirst(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
         Behaviour::Always(s) => StatusCode::from_u16(s).expect("status").into_response(),
-        Behaviour::Redirect => (StatusCode::FOUND, [("location", "/hooks/elsewhere")]).into_response(),
+        Behaviour::Redirect => {
+            (StatusCode::FOUND, [("location", "/hooks/elsewhere")]).into_response()
+        }
         Behaviour::Slow(d) => {
             tokio::time::sleep(d).await;
             StatusCode::NO_CONTENT.into_response()
