@@ -10,6 +10,7 @@
 
 mod attack;
 mod chaos;
+mod partner;
 mod webhooks;
 
 use std::collections::HashMap;

@@ -97,6 +97,29 @@ pub fn signature_header(secrets: &[Secret], id: &str, timestamp: i64, body: &[u8
         .join(" ")
 }
 
+/// Whether a `webhook-signature` header holds a `v1` signature of `body` by `id` at
+/// `timestamp` under `secret` (compared in constant time), and `timestamp` is within 5
+/// minutes of `now` (Unix seconds): what a receiver checks.
+pub fn verify(secret: &Secret, id: &str, timestamp: i64, header: &str, body: &[u8], now: i64) -> bool {
+    if (now - timestamp).abs() > 300 {
+        return false;
+    }
+    header.split(' ').any(|sig| {
+        let Some(Ok(given)) = sig.strip_prefix("v1,").map(|b| STANDARD.decode(b)) else {
+            return false;
+        };
+        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&secret.0) else {
+            return false;
+        };
+        mac.update(id.as_bytes());
+        mac.update(b".");
+        mac.update(timestamp.to_string().as_bytes());
+        mac.update(b".");
+        mac.update(body);
+        mac.verify_slice(&given).is_ok()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
