@@ -389,7 +389,12 @@ pub async fn run(map: &HashMap<String, String>) -> Result<()> {
     // And every delivery of the outbox be made (retries after refusals and kills).
     let deadline = Instant::now() + Duration::from_secs(300);
     loop {
-        let pending: i64 = store.outbox_stats().await?.values().map(|s| s.pending).sum();
+        let pending: i64 = store
+            .outbox_stats()
+            .await?
+            .values()
+            .map(|s| s.pending)
+            .sum();
         if pending == 0 {
             break;
         }
@@ -508,12 +513,18 @@ pub async fn run(map: &HashMap<String, String>) -> Result<()> {
         };
         let order_id = simology_proxy::domain::public_order_id(&order_ref);
         let seen = told.get(order_id.as_str());
-        let wanted = ["order.paid", "order.ready", "affiliate.conversion:pending", "affiliate.conversion:approved"];
+        let wanted = [
+            "order.paid",
+            "order.ready",
+            "affiliate.conversion:pending",
+            "affiliate.conversion:approved",
+        ];
         if seen.is_some_and(|s| wanted.iter().all(|w| s.contains(*w))) {
             orders_told += 1;
         }
         let click = format!("chaos-click-{i:06}");
-        let postback = |status: &str| postbacks_by.get(&(order_id.clone(), status.to_owned())) == Some(&click);
+        let postback =
+            |status: &str| postbacks_by.get(&(order_id.clone(), status.to_owned())) == Some(&click);
         if postback("pending") && postback("approved") {
             orders_postbacks += 1;
         }

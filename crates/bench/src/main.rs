@@ -7,9 +7,12 @@
 //!   (`cargo xtask chaos`).
 //! - `simology-bench attack ...`: the proxy process under connection, header, body,
 //!   guessing, spoofing and replay attacks while a client buys (`cargo xtask attack`).
+//! - `simology-bench outbox ...`: what the outbox costs the webhook ingest rate, and the
+//!   latency from a state change to its webhook's first attempt (`cargo xtask bench`).
 
 mod attack;
 mod chaos;
+mod outbox;
 mod partner;
 mod webhooks;
 
@@ -55,6 +58,7 @@ async fn main() -> Result<()> {
         Some("webhooks") => webhooks::run(&options(args)?).await,
         Some("chaos") => chaos::run(&options(args)?).await,
         Some("attack") => attack::run(&options(args)?).await,
-        _ => bail!("usage: simology-bench webhooks|chaos|attack --key value ..."),
+        Some("outbox") => outbox::run(&options(args)?).await,
+        _ => bail!("usage: simology-bench webhooks|chaos|attack|outbox --key value ..."),
     }
 }

@@ -59,12 +59,18 @@ fn now_ms() -> i64 {
 }
 
 fn rfc3339_ms(text: &str) -> Option<i64> {
-    let t = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
+    let t =
+        time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
     i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()
 }
 
 async fn hook(State(r): State<Receiver>, headers: HeaderMap, body: Bytes) -> StatusCode {
-    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    };
     let id = text("webhook-id").to_owned();
     let timestamp: i64 = text("webhook-timestamp").parse().unwrap_or(0);
     let Ok(secret) = Secret::parse(SECRET) else {
@@ -73,7 +79,14 @@ async fn hook(State(r): State<Receiver>, headers: HeaderMap, body: Bytes) -> Sta
     let Ok(mut inner) = r.inner.lock() else {
         return StatusCode::INTERNAL_SERVER_ERROR;
     };
-    if !verify(&secret, &id, timestamp, text("webhook-signature"), &body, now_ms() / 1000) {
+    if !verify(
+        &secret,
+        &id,
+        timestamp,
+        text("webhook-signature"),
+        &body,
+        now_ms() / 1000,
+    ) {
         inner.bad_signatures += 1;
         return StatusCode::UNAUTHORIZED;
     }
@@ -88,7 +101,10 @@ async fn hook(State(r): State<Receiver>, headers: HeaderMap, body: Bytes) -> Sta
     inner.arrivals.push(Arrival {
         id,
         event_type: payload["type"].as_str().unwrap_or_default().to_owned(),
-        order_id: payload["data"]["order_id"].as_str().unwrap_or_default().to_owned(),
+        order_id: payload["data"]["order_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
         status: payload["data"]["status"].as_str().map(str::to_owned),
         changed_ms: payload["timestamp"].as_str().and_then(rfc3339_ms),
         at_ms: now_ms(),
@@ -153,7 +169,10 @@ impl Receiver {
 
     /// Every attempt that arrived (verified).
     pub fn arrivals(&self) -> Vec<Arrival> {
-        self.inner.lock().map(|i| i.arrivals.clone()).unwrap_or_default()
+        self.inner
+            .lock()
+            .map(|i| i.arrivals.clone())
+            .unwrap_or_default()
     }
 
     /// Attempts whose signature did not verify.
@@ -163,6 +182,9 @@ impl Receiver {
 
     /// Every postback's query.
     pub fn postbacks(&self) -> Vec<HashMap<String, String>> {
-        self.inner.lock().map(|i| i.postbacks.clone()).unwrap_or_default()
+        self.inner
+            .lock()
+            .map(|i| i.postbacks.clone())
+            .unwrap_or_default()
     }
 }

@@ -408,7 +408,7 @@ impl Metrics {
             return;
         };
         let (stats, at) = &*guard;
-        let gauges: [(&str, &str, fn(&crate::store::DestinationStats, i64) -> f64); 5] = [
+        let gauges: [(&str, &str, Gauge); 5] = [
             (
                 "simology_webhook_pending",
                 "Deliveries neither delivered nor given up, by destination.",
@@ -512,6 +512,9 @@ impl Metrics {
         }
     }
 }
+
+/// A destination's gauge: its value from its counts at a time (Unix ms).
+type Gauge = fn(&crate::store::DestinationStats, i64) -> f64;
 
 /// A metric's `# HELP` and `# TYPE` lines.
 fn header(out: &mut String, name: &str, help: &str, kind: &str) {

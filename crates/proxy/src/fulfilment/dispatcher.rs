@@ -5,14 +5,15 @@
 //! else retried on the schedule (`outgoing::schedule`), or given up after its 3 days,
 //! when the destination is disabled if nothing reached it meanwhile.
 //!
-//! Each claim holds a delivery for the attempt's timeout and a margin: one replica
-//! attempts it at a time, and one that dies mid-attempt (SIGKILL) leaves it to be
-//! claimed again when the claim runs out. So a delivery is attempted at least once
-//! until it succeeds, by one chain of attempts, and receivers deduplicate by the
-//! `webhook-id`, which every attempt of an event shares.
-//!
-//! At most [`IN_FLIGHT`] attempts run at once, and at most [`PER_DESTINATION`] to one
-//! destination, so a slow or dead endpoint holds up no other.
+//! At most [`PER_DESTINATION`] attempts to one destination run at once, of at most
+//! [`HELD_PER_DESTINATION`] claimed (the rest wait their turn here), and at most
+//! [`HELD`] in all, so a slow or dead endpoint holds up no other. A claim holds its
+//! deliveries for as long as the last of them could wait and take (three attempts'
+//! timeouts) and a margin: one replica attempts a delivery at a time, and one that dies
+//! mid-attempt (SIGKILL) leaves it to be claimed again when the claim runs out. So a
+//! delivery is attempted at least once until it succeeds, by one chain of attempts,
+//! and receivers deduplicate by the `webhook-id`, which every attempt of an event
+//! shares.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -28,13 +29,17 @@ use crate::outgoing::postback_destination;
 use crate::outgoing::schedule::Next;
 use crate::outgoing::signature::{signature_header, ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use crate::state::SharedState;
-use crate::store::{AttemptOutcome, Delivery, Settled};
+use crate::store::{AttemptOutcome, Claim, Delivery, Settled};
 
-/// Attempts at once, at most.
-pub const IN_FLIGHT: usize = 64;
+/// Deliveries claimed and not yet settled, at most.
+pub const HELD: usize = 192;
 
 /// Attempts to one destination at once, at most.
-pub const PER_DESTINATION: i64 = 16;
+pub const PER_DESTINATION: usize = 16;
+
+/// Deliveries of one destination claimed and not yet settled (in flight or waiting
+/// their turn), at most: three attempts' worth each.
+pub const HELD_PER_DESTINATION: i64 = 3 * PER_DESTINATION as i64;
 
 /// How much longer than an attempt's timeout a claim holds.
 const CLAIM_MARGIN: Duration = Duration::from_secs(5);
@@ -167,19 +172,9 @@ async fn attempt(
     }
 }
 
-/// Records a batch of outcomes, counts them, and disables the destinations of the
+/// Counts recorded outcomes, logs the failures, and disables the destinations of the
 /// deliveries given up that nothing reached meanwhile.
-async fn settle(state: &SharedState, outcomes: Vec<(Delivery, AttemptOutcome)>) {
-    let only: Vec<AttemptOutcome> = outcomes.iter().map(|(_, o)| o.clone()).collect();
-    if let Err(e) = state.store.record_attempts(&only).await {
-        // Their claims run out and they are attempted again: at least once, not lost.
-        tracing::warn!(
-            error = format!("{e:#}"),
-            count = only.len(),
-            "cannot record delivery attempts"
-        );
-        return;
-    }
+async fn recorded(state: &SharedState, outcomes: Vec<(Delivery, AttemptOutcome)>) {
     for (d, o) in outcomes {
         match &o.settled {
             Settled::Delivered => state.metrics.delivery(&d.destination, "delivered"),
@@ -269,6 +264,11 @@ async fn refresh(state: &SharedState, last_prune: &mut Instant) {
     }
 }
 
+/// While work keeps coming, passes are at least this far apart: the outcomes and the
+/// claims of that time share one commit (the SQLite writer is the webhook ingest's too),
+/// and a first attempt waits this long at most behind a pass.
+const PASS_GAP: Duration = Duration::from_millis(100);
+
 /// Delivers the outbox until the shutdown begins, then lets the attempts in flight end
 /// and records them.
 pub async fn run(state: SharedState) {
@@ -283,60 +283,106 @@ pub async fn run(state: SharedState) {
             return;
         }
     };
-    let lease = delivery.timeout + CLAIM_MARGIN;
+    // The last of a destination's held deliveries waits for two attempts' timeouts
+    // at most, then takes one.
+    let lease = delivery.timeout * 3 + CLAIM_MARGIN;
+    let mut turns: BTreeMap<String, Arc<tokio::sync::Semaphore>> = BTreeMap::new();
     let stopping = state.shutting_down();
     tokio::pin!(stopping);
     let mut running: JoinSet<(Delivery, AttemptOutcome)> = JoinSet::new();
     let mut per_destination: BTreeMap<String, i64> = BTreeMap::new();
+    let mut finished: Vec<(Delivery, AttemptOutcome)> = Vec::new();
     let mut claim = true;
-    let mut last_stats = Instant::now() - STATS_EVERY;
+    let mut last_pass: Option<Instant> = None;
+    let mut last_stats: Option<Instant> = None;
     let mut last_prune = Instant::now();
+    // Retries fall due and other replicas write events without waking this one: look
+    // every `poll` whatever else happens.
+    let mut poll = tokio::time::interval(delivery.poll);
+    poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        if last_stats.elapsed() >= STATS_EVERY {
-            last_stats = Instant::now();
+        if last_stats.is_none_or(|t| t.elapsed() >= STATS_EVERY) {
+            last_stats = Some(Instant::now());
             refresh(&state, &mut last_prune).await;
         }
-        let room = IN_FLIGHT.saturating_sub(running.len());
-        if claim && room > 0 {
-            claim = false;
+        let room = HELD.saturating_sub(running.len());
+        let wants_claim = claim && room > 0;
+        let work = wants_claim || !finished.is_empty();
+        let next_pass = last_pass.map_or_else(Instant::now, |t| t + PASS_GAP);
+        if work && Instant::now() >= next_pass {
+            last_pass = Some(Instant::now());
             let endpoints = state.webhooks.endpoints();
             let ids: Vec<String> = endpoints.iter().map(|e| e.id.clone()).collect();
             let caps: BTreeMap<String, i64> = per_destination
                 .iter()
                 .filter(|(_, n)| **n > 0)
-                .map(|(d, n)| (d.clone(), (PER_DESTINATION - n).max(0)))
+                .map(|(d, n)| (d.clone(), (HELD_PER_DESTINATION - n).max(0)))
                 .collect();
             let limit = i64::try_from(room).unwrap_or(1);
+            let request = Claim {
+                endpoints: &ids,
+                caps: &caps,
+                default_cap: HELD_PER_DESTINATION,
+                limit,
+                lease,
+            };
+            let done = std::mem::take(&mut finished);
+            let outcomes: Vec<AttemptOutcome> = done.iter().map(|(_, o)| o.clone()).collect();
             match state
                 .store
-                .claim_deliveries(&ids, &caps, PER_DESTINATION, limit, lease)
+                .dispatch_pass(&outcomes, wants_claim.then_some(&request))
                 .await
             {
                 Ok(claimed) => {
-                    // A full claim may have left more due: claim again once there is room.
-                    claim = i64::try_from(claimed.len()).unwrap_or(0) >= limit;
+                    recorded(&state, done).await;
+                    // A full claim may have left more due: claim again once there is
+                    // room. A claim wanted but not made (no room) stays wanted.
+                    if wants_claim {
+                        claim = i64::try_from(claimed.len()).unwrap_or(0) >= limit;
+                    }
                     for d in claimed {
                         *per_destination.entry(d.destination.clone()).or_default() += 1;
+                        let turn =
+                            Arc::clone(turns.entry(d.destination.clone()).or_insert_with(|| {
+                                Arc::new(tokio::sync::Semaphore::new(PER_DESTINATION))
+                            }));
                         let (state, http, endpoints) =
                             (Arc::clone(&state), http.clone(), Arc::clone(&endpoints));
                         running.spawn(async move {
+                            // Never closed: a permit is always granted in turn.
+                            let _turn = turn.acquire_owned().await;
                             let outcome = attempt(&state, &http, &endpoints, &d).await;
                             (d, outcome)
                         });
                     }
                 }
-                Err(e) => tracing::warn!(error = format!("{e:#}"), "cannot claim deliveries"),
+                Err(e) => {
+                    // Their claims run out and they are attempted again: at least once,
+                    // never lost.
+                    tracing::warn!(
+                        error = format!("{e:#}"),
+                        outcomes = outcomes.len(),
+                        "a dispatcher pass could not be written"
+                    );
+                }
             }
+            continue;
         }
+        let gap = async {
+            if work {
+                tokio::time::sleep_until(next_pass.into()).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        };
         tokio::select! {
             Some(done) = running.join_next(), if !running.is_empty() => {
-                let mut batch = Vec::new();
                 let mut take = |done: Result<(Delivery, AttemptOutcome), tokio::task::JoinError>| {
                     if let Ok((d, o)) = done {
                         if let Some(n) = per_destination.get_mut(&d.destination) {
                             *n -= 1;
                         }
-                        batch.push((d, o));
+                        finished.push((d, o));
                     }
                 };
                 take(done);
@@ -344,20 +390,26 @@ pub async fn run(state: SharedState) {
                     take(more);
                 }
                 per_destination.retain(|_, n| *n > 0);
-                settle(&state, batch).await;
             }
+            () = gap => {}
             () = state.store.outbox_written() => claim = true,
-            () = tokio::time::sleep(delivery.poll) => claim = true,
+            _ = poll.tick() => claim = true,
             () = &mut stopping => break,
         }
     }
-    let mut batch = Vec::new();
     while let Some(done) = running.join_next().await {
         if let Ok(pair) = done {
-            batch.push(pair);
+            finished.push(pair);
         }
     }
-    settle(&state, batch).await;
+    let outcomes: Vec<AttemptOutcome> = finished.iter().map(|(_, o)| o.clone()).collect();
+    match state.store.dispatch_pass(&outcomes, None).await {
+        Ok(_) => recorded(&state, finished).await,
+        Err(e) => tracing::warn!(
+            error = format!("{e:#}"),
+            "the last delivery attempts could not be written"
+        ),
+    }
 }
 
 /// What `simology-proxy webhooks test` got.

@@ -100,7 +100,14 @@ pub fn signature_header(secrets: &[Secret], id: &str, timestamp: i64, body: &[u8
 /// Whether a `webhook-signature` header holds a `v1` signature of `body` by `id` at
 /// `timestamp` under `secret` (compared in constant time), and `timestamp` is within 5
 /// minutes of `now` (Unix seconds): what a receiver checks.
-pub fn verify(secret: &Secret, id: &str, timestamp: i64, header: &str, body: &[u8], now: i64) -> bool {
+pub fn verify(
+    secret: &Secret,
+    id: &str,
+    timestamp: i64,
+    header: &str,
+    body: &[u8],
+    now: i64,
+) -> bool {
     if (now - timestamp).abs() > 300 {
         return false;
     }

@@ -27,4 +27,4 @@ pub use events::{
 pub use funnel::{AttributedOrder, FunnelCount, FunnelKey};
 pub use notify::{Memo, OrderHub, Ticket, Waiter};
 pub use orders::{NewOrder, OrderRow};
-pub use outbox::{AttemptOutcome, Delivery, DeliveryRow, DestinationStats, Settled};
+pub use outbox::{AttemptOutcome, Claim, Delivery, DeliveryRow, DestinationStats, Settled};

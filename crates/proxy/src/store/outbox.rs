@@ -253,103 +253,95 @@ fn clip(text: &str) -> String {
     text.chars().take(300).collect()
 }
 
-impl Store {
-    /// Claims due deliveries for an attempt each: at most `limit`, and at most
-    /// `caps[destination]` (else `default_cap`) of one destination, oldest due first;
-    /// only destinations among `endpoints` (those this replica can send to) and
-    /// postbacks, and none disabled. The claim numbers the attempt and moves the next
-    /// attempt `lease` ahead, in one statement: another replica takes a delivery only
-    /// once its lease has run out (this replica died mid-attempt).
-    ///
-    /// # Errors
-    /// On database errors.
-    pub async fn claim_deliveries(
-        &self,
-        endpoints: &[String],
-        caps: &BTreeMap<String, i64>,
-        default_cap: i64,
-        limit: i64,
-        lease: Duration,
-    ) -> Result<Vec<Delivery>> {
-        let now = now_ms();
-        // $1 now, $2 lease end, $3 limit, $4 default cap, $5 the postback prefix.
-        let mut next = 6;
-        let mut placeholders = |n: usize| -> Vec<String> {
-            (0..n)
-                .map(|_| {
-                    let p = format!("${next}");
-                    next += 1;
-                    p
-                })
-                .collect()
-        };
-        let endpoint_params = placeholders(endpoints.len());
-        let cap_params = placeholders(2 * caps.len());
-        let served = if endpoints.is_empty() {
-            "destination LIKE $5".to_owned()
-        } else {
-            format!(
-                "(destination LIKE $5 OR destination IN ({}))",
-                endpoint_params.join(", ")
-            )
-        };
-        let cap = if caps.is_empty() {
-            "$4".to_owned()
-        } else {
-            let arms: Vec<String> = cap_params
-                .chunks(2)
-                .map(|p| format!("WHEN {} THEN {}", p[0], p[1]))
-                .collect();
-            format!("CASE destination {} ELSE $4 END", arms.join(" "))
-        };
-        let cast = match self.backend {
-            Backend::Sqlite => "",
-            Backend::Postgres => "::BIGINT",
-        };
-        let sql = format!(
-            "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $2, last_attempt_at = $1 \
-             WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1 \
-             AND (message_id, destination) IN (\
-               SELECT message_id, destination FROM (\
-                 SELECT message_id, destination, next_attempt_at, \
-                 ROW_NUMBER() OVER (PARTITION BY destination ORDER BY next_attempt_at, created_at) AS n \
-                 FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1 \
-                 AND {served} \
-                 AND destination NOT IN (SELECT destination FROM outbox_destinations WHERE disabled_at IS NOT NULL)\
-               ) AS due WHERE n <= {cap}{cast} ORDER BY next_attempt_at LIMIT $3) \
-             RETURNING {DELIVERY_COLUMNS}"
-        );
-        let mut query = sqlx::query(&sql)
-            .bind(now)
-            .bind(now.saturating_add(duration_ms(lease)))
-            .bind(limit)
-            .bind(default_cap)
-            .bind(format!("{POSTBACK_PREFIX}%"));
-        for e in endpoints {
-            query = query.bind(e);
-        }
-        for (destination, cap) in caps {
-            query = query.bind(destination).bind(*cap);
-        }
-        let rows = query
-            .fetch_all(&self.writer)
-            .await
-            .context("claiming deliveries")?;
-        let mut claimed = rows.iter().map(delivery).collect::<Result<Vec<_>>>()?;
-        claimed.sort_by_key(|d| d.created_at);
-        Ok(claimed)
-    }
+/// What a dispatcher pass claims: at most `limit` due deliveries, oldest due first, and
+/// at most `caps[destination]` (else `default_cap`) of one destination; only of the
+/// destinations among `endpoints` (those this replica can send to) and postbacks, and
+/// none disabled.
+#[derive(Debug, Clone)]
+pub struct Claim<'a> {
+    /// The endpoints of this replica's endpoints file.
+    pub endpoints: &'a [String],
+    /// Room left per destination that has attempts in flight.
+    pub caps: &'a BTreeMap<String, i64>,
+    /// Room of a destination with none in flight.
+    pub default_cap: i64,
+    /// Deliveries at most.
+    pub limit: i64,
+    /// How long a claim holds.
+    pub lease: Duration,
+}
 
-    /// Records attempts' outcomes in one transaction; an outcome whose delivery another
-    /// claim has taken since (a later attempt) changes nothing. Returns the
-    /// destinations of the deliveries given up.
+/// The claim statement: $1 now, $2 the lease's end, $3 the limit, $4 the default cap,
+/// $5 the postback prefix, then the endpoints, then each capped destination and its cap.
+fn claim_sql(backend: Backend, endpoints: usize, caps: usize) -> String {
+    let mut next = 6;
+    let mut placeholders = |n: usize| -> Vec<String> {
+        (0..n)
+            .map(|_| {
+                let p = format!("${next}");
+                next += 1;
+                p
+            })
+            .collect()
+    };
+    let endpoint_params = placeholders(endpoints);
+    let cap_params = placeholders(2 * caps);
+    let served = if endpoint_params.is_empty() {
+        "destination LIKE $5".to_owned()
+    } else {
+        format!(
+            "(destination LIKE $5 OR destination IN ({}))",
+            endpoint_params.join(", ")
+        )
+    };
+    let cap = if cap_params.is_empty() {
+        "$4".to_owned()
+    } else {
+        let arms: Vec<String> = cap_params
+            .chunks(2)
+            .map(|p| format!("WHEN {} THEN {}", p[0], p[1]))
+            .collect();
+        format!("CASE destination {} ELSE $4 END", arms.join(" "))
+    };
+    let cast = match backend {
+        Backend::Sqlite => "",
+        Backend::Postgres => "::BIGINT",
+    };
+    // The outer condition is checked again on the row itself: on PostgreSQL, a row
+    // another replica claimed meanwhile no longer qualifies once its claim commits.
+    format!(
+        "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $2, last_attempt_at = $1 \
+         WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1 \
+         AND (message_id, destination) IN (\
+           SELECT message_id, destination FROM (\
+             SELECT message_id, destination, next_attempt_at, \
+             ROW_NUMBER() OVER (PARTITION BY destination ORDER BY next_attempt_at, created_at) AS n \
+             FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1 \
+             AND {served} \
+             AND destination NOT IN (SELECT destination FROM outbox_destinations WHERE disabled_at IS NOT NULL)\
+           ) AS due WHERE n <= {cap}{cast} ORDER BY next_attempt_at LIMIT $3) \
+         RETURNING {DELIVERY_COLUMNS}"
+    )
+}
+
+impl Store {
+    /// One pass of the dispatcher, in one transaction (one commit): records attempts'
+    /// outcomes, then claims due deliveries (see [`Claim`]). An outcome whose delivery
+    /// another claim has taken since (a later attempt) changes nothing. The claim
+    /// numbers each attempt and moves its next attempt `lease` ahead in one statement:
+    /// another replica takes a delivery only once its lease has run out (this replica
+    /// died mid-attempt).
     ///
     /// # Errors
-    /// On database errors; nothing is recorded then (the deliveries come back when their
-    /// lease runs out: at least once, never lost).
-    pub async fn record_attempts(&self, outcomes: &[AttemptOutcome]) -> Result<()> {
-        if outcomes.is_empty() {
-            return Ok(());
+    /// On database errors; nothing is recorded or claimed then (the deliveries come
+    /// back when their lease runs out: at least once, never lost).
+    pub async fn dispatch_pass(
+        &self,
+        outcomes: &[AttemptOutcome],
+        claim: Option<&Claim<'_>>,
+    ) -> Result<Vec<Delivery>> {
+        if outcomes.is_empty() && claim.is_none() {
+            return Ok(Vec::new());
         }
         let now = now_ms();
         let mut tx = self
@@ -358,18 +350,48 @@ impl Store {
             .await
             .context("starting a transaction")?;
         if self.backend == Backend::Postgres {
-            // A lost outcome only sends its delivery again (receivers deduplicate by
-            // webhook-id): the commit need not wait for the WAL flush.
+            // A lost outcome or claim only sends its delivery again (receivers
+            // deduplicate by webhook-id): the commit need not wait for the WAL flush.
             sqlx::query("SET LOCAL synchronous_commit TO OFF")
                 .execute(&mut *tx)
                 .await
                 .context("recording without waiting for the WAL flush")?;
         }
-        for o in outcomes {
+        // The common case, delivered, in one statement per 200; failures one by one.
+        let delivered: Vec<&AttemptOutcome> = outcomes
+            .iter()
+            .filter(|o| o.settled == Settled::Delivered)
+            .collect();
+        for chunk in delivered.chunks(200) {
+            let values: Vec<String> = (0..chunk.len())
+                .map(|i| {
+                    let n = 4 * i + 2;
+                    format!("(${n}, ${}, ${}, ${})", n + 1, n + 2, n + 3)
+                })
+                .collect();
+            let sql = format!(
+                "UPDATE outbox SET delivered_at = $1, next_attempt_at = $1, last_status = v.column4, last_error = NULL \
+                 FROM (VALUES {}) AS v WHERE outbox.message_id = v.column1 AND outbox.destination = v.column2 \
+                 AND outbox.attempts = v.column3 AND outbox.delivered_at IS NULL AND outbox.failed_at IS NULL",
+                values.join(", ")
+            );
+            let mut query = sqlx::query(&sql).bind(now);
+            for o in chunk {
+                query = query
+                    .bind(&o.message_id)
+                    .bind(&o.destination)
+                    .bind(i64::from(o.attempt))
+                    .bind(o.status.map_or(0, i64::from));
+            }
+            query
+                .execute(&mut *tx)
+                .await
+                .context("recording delivered attempts")?;
+        }
+        for o in outcomes.iter().filter(|o| o.settled != Settled::Delivered) {
             let (set, at) = match o.settled {
-                Settled::Delivered => ("delivered_at = $6, next_attempt_at = $6", now),
                 Settled::Retry(at) => ("next_attempt_at = $6", at),
-                Settled::GiveUp => ("failed_at = $6, next_attempt_at = $6", now),
+                _ => ("failed_at = $6, next_attempt_at = $6", now),
             };
             sqlx::query(&format!(
                 "UPDATE outbox SET {set}, last_status = $4, last_error = $5 \
@@ -386,8 +408,30 @@ impl Store {
             .await
             .context("recording a delivery attempt")?;
         }
-        tx.commit().await.context("committing delivery attempts")?;
-        Ok(())
+        let mut claimed = Vec::new();
+        if let Some(c) = claim {
+            let sql = claim_sql(self.backend, c.endpoints.len(), c.caps.len());
+            let mut query = sqlx::query(&sql)
+                .bind(now)
+                .bind(now.saturating_add(duration_ms(c.lease)))
+                .bind(c.limit)
+                .bind(c.default_cap)
+                .bind(format!("{POSTBACK_PREFIX}%"));
+            for e in c.endpoints {
+                query = query.bind(e);
+            }
+            for (destination, cap) in c.caps {
+                query = query.bind(destination).bind(*cap);
+            }
+            let rows = query
+                .fetch_all(&mut *tx)
+                .await
+                .context("claiming deliveries")?;
+            claimed = rows.iter().map(delivery).collect::<Result<Vec<_>>>()?;
+            claimed.sort_by_key(|d| d.created_at);
+        }
+        tx.commit().await.context("committing a dispatcher pass")?;
+        Ok(claimed)
     }
 
     /// Whether anything reached `destination` at or after `since` (Unix ms).

@@ -590,7 +590,7 @@ async fn the_outbox_survives_kill_9_and_sighup_rereads_the_endpoints_file() {
         &db,
         &[("PROXY_WEBHOOKS", file.to_str().expect("utf-8"))],
     );
-    let mut proxy = Proxy::start(&env);
+    let proxy = Proxy::start(&env);
     let point = |url: &str| {
         sandbox.set_webhook_url(Some(
             format!("{url}/webhooks/simology").parse().expect("url"),
@@ -607,6 +607,18 @@ async fn the_outbox_survives_kill_9_and_sighup_rereads_the_endpoints_file() {
         })
         .await;
     let ids: BTreeSet<String> = refused.iter().map(|h| h.id.clone()).collect();
+    let store = simology_proxy::store::Store::connect(&db)
+        .await
+        .expect("store");
+    eventually("both refusals recorded", async || {
+        let rows = store.deliveries(None, None, 10).await.expect("rows");
+        if rows.len() == 2 && rows.iter().all(|r| r.last_status == Some(503)) {
+            Ok(())
+        } else {
+            Err(rows)
+        }
+    })
+    .await;
 
     // SIGKILL while both wait for their second attempt (10 s later); the receiver
     // recovers meanwhile.
