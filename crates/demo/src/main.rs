@@ -66,6 +66,9 @@ struct Args {
     static_dir: Option<PathBuf>,
 }
 
+/// The demo proxy's admin token (a fixed value: the demo runs on loopback only).
+const DEMO_ADMIN_TOKEN: &str = "demo-admin-token-0123456789abcdef01";
+
 async fn bind(port: u16, offset: u16) -> Result<TcpListener> {
     let port = if port == 0 { 0 } else { port + offset };
     TcpListener::bind(("127.0.0.1", port))
@@ -206,6 +209,8 @@ async fn main() -> Result<()> {
         ("PROXY_CHECKOUT_PER_MINUTE", "120".to_owned()),
         ("PROXY_AFFILIATES", affiliates_path.display().to_string()),
         ("PROXY_WEBHOOKS", webhooks_path.display().to_string()),
+        // Demo only: refunds from the command line or a test (`/admin/orders/.../refund`).
+        ("PROXY_ADMIN_TOKEN", DEMO_ADMIN_TOKEN.to_owned()),
         ("PROXY_BEACONS_PER_MINUTE", "100000".to_owned()),
         ("PROXY_STATUS_PER_MINUTE", "100000".to_owned()),
         // Every browser of the demo and its tests comes from 127.0.0.1.
@@ -382,7 +387,7 @@ async fn main() -> Result<()> {
             "{}",
             serde_json::json!({"page": page_url, "cdn": cdn_url, "proxy": proxy_url, "sandbox": sandbox.url(),
                                "static": static_url, "proxy_pid": proxy_pid, "second_blog": second_url,
-                               "partner": partner_url,
+                               "partner": partner_url, "admin_token": DEMO_ADMIN_TOKEN,
                                "affiliates": affiliates.iter().map(|a| serde_json::json!({
                                    "id": a.id, "token": a.token, "origins": a.origins,
                                })).collect::<Vec<_>>()})
@@ -396,6 +401,9 @@ async fn main() -> Result<()> {
         println!("  embed builder:         {cdn_url}/builder.html?proxy={proxy_url}");
         println!("  affiliate reports:     {page_url}/report  and  {second_url}/report");
         println!("  partner systems:       {partner_url}/  (webhooks and postbacks received, signatures verified)");
+        println!(
+            "  refund an order:       curl -X POST -H 'Authorization: Bearer {DEMO_ADMIN_TOKEN}' {proxy_url}/admin/orders/<order_ref>/refund"
+        );
         println!("  widget files (CDN):    {cdn_url}/simology-esim.js");
         println!(
             "  partner proxy:         {proxy_url}  (SQLite at {})",

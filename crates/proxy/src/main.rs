@@ -135,7 +135,7 @@ enum WebhooksAction {
     },
     /// Send an event again, from now, with its webhook-id (a new chain of attempts), to
     /// every destination it was for; or, with --failed, every delivery given up to one
-    /// destination.
+    /// destination, which is enabled again if it was disabled.
     Replay {
         /// The event's webhook-id (`msg_...`).
         #[arg(required_unless_present = "failed")]

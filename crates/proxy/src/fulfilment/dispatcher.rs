@@ -311,6 +311,11 @@ pub async fn run(state: SharedState) {
         let next_pass = last_pass.map_or_else(Instant::now, |t| t + PASS_GAP);
         if work && Instant::now() >= next_pass {
             last_pass = Some(Instant::now());
+            if finished.is_empty() && !state.store.any_delivery_due().await.unwrap_or(true) {
+                // Nothing to record and nothing due: no write lock taken.
+                claim = false;
+                continue;
+            }
             let endpoints = state.webhooks.endpoints();
             let ids: Vec<String> = endpoints.iter().map(|e| e.id.clone()).collect();
             let caps: BTreeMap<String, i64> = per_destination

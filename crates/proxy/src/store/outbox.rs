@@ -434,6 +434,23 @@ impl Store {
         Ok(claimed)
     }
 
+    /// Whether any delivery is due now (a read: a pass with nothing to record and
+    /// nothing due takes no write lock).
+    ///
+    /// # Errors
+    /// On database errors.
+    pub async fn any_delivery_due(&self) -> Result<bool> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM (SELECT 1 FROM outbox WHERE delivered_at IS NULL \
+             AND failed_at IS NULL AND next_attempt_at <= $1 LIMIT 1) AS due",
+        )
+        .bind(now_ms())
+        .fetch_one(&self.reader)
+        .await
+        .context("looking for due deliveries")?;
+        Ok(row.try_get::<i64, _>("n")? > 0)
+    }
+
     /// Whether anything reached `destination` at or after `since` (Unix ms).
     ///
     /// # Errors
@@ -527,21 +544,46 @@ impl Store {
         Ok(done.rows_affected())
     }
 
-    /// Sends every delivery given up to `destination` again, from now. Returns how many.
+    /// Sends every delivery given up to `destination` again, from now, and enables the
+    /// destination if it was disabled (an operator who replays it says it is back; the
+    /// only way for a postback destination, which `webhooks test` cannot reach). Returns
+    /// how many deliveries.
     ///
     /// # Errors
     /// On database errors.
     pub async fn replay_failed(&self, destination: &str) -> Result<u64> {
         let now = now_ms();
+        let mut tx = self
+            .writer
+            .begin()
+            .await
+            .context("starting a transaction")?;
         let done = sqlx::query(
             "UPDATE outbox SET failed_at = NULL, attempts = 0, next_attempt_at = $2, chain_started_at = $2 \
              WHERE destination = $1 AND failed_at IS NOT NULL",
         )
         .bind(destination)
         .bind(now)
-        .execute(&self.writer)
+        .execute(&mut *tx)
         .await
         .context("replaying failed deliveries")?;
+        sqlx::query(
+            "UPDATE outbox_destinations SET disabled_at = NULL, reason = NULL WHERE destination = $1",
+        )
+        .bind(destination)
+        .execute(&mut *tx)
+        .await
+        .context("enabling a destination")?;
+        sqlx::query(
+            "UPDATE outbox SET next_attempt_at = $2 WHERE destination = $1 \
+             AND delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at > $2",
+        )
+        .bind(destination)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .context("making a destination's deliveries due")?;
+        tx.commit().await.context("committing a replay")?;
         Ok(done.rows_affected())
     }
 
