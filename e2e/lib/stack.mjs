@@ -222,6 +222,18 @@ export async function decodeQr(locator) {
   return qrIn(PNG.sync.read(await locator.screenshot()));
 }
 
+/**
+ * Takes the browser off the network (or back on), and waits until the page and every
+ * widget frame know it (`navigator.onLine`): a frame of another site is a process of
+ * its own, which hears of it a moment later.
+ */
+export async function setOffline(page, offline) {
+  await page.context().setOffline(offline);
+  for (const frame of [page.mainFrame(), ...page.frames().filter(isWidgetFrame)]) {
+    await frame.waitForFunction((off) => navigator.onLine === !off, offline);
+  }
+}
+
 /** Pays on the sandbox's page with a card, by pointer or keyboard. */
 export async function pay(page, card, { keyboard = false } = {}) {
   await page.waitForURL(/\/pay\/cs_/);
@@ -277,6 +289,8 @@ export async function evidence(page, name, steps) {
     await page.screenshot({ path: join(SHOTS, `FAILED-${name}.png`), fullPage: true }).catch(() => {});
     for (const [i, frame] of page.frames().filter(isWidgetFrame).entries()) {
       const html = await frame.content().catch((err) => `unreadable: ${err.message}`);
+      const clicks = await frame.evaluate(() => window.__clicks).catch(() => null); // DEBUG
+      if (clicks) keep(`FAILED-${name}-clicks${i}.json`, JSON.stringify(clicks, null, 1)); // DEBUG
       keep(`FAILED-${name}-frame${i}.html`, `<!-- ${frame.url()} -->\n${html}`);
     }
     throw e;

@@ -14,7 +14,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { startStack, launch, newPage, shot, pay, decodeQr, widgetFrame, frameOf, isWidgetFrame, evidence,
+import { startStack, launch, newPage, setOffline, shot, pay, decodeQr, widgetFrame, frameOf, isWidgetFrame, evidence,
   CARD_OK, CARD_DECLINED } from '../lib/stack.mjs';
 import { DEVICES } from '../lib/devices.mjs';
 import { startRelay } from '../lib/relay.mjs';
@@ -190,11 +190,11 @@ for (const device of Object.keys(DEVICES)) {
 
           // Offline: the traveller's own network, and said so.
           await widget.locator('input[type=email]').fill('traveller@example.com');
-          await page.context().setOffline(true);
+          await setOffline(page, true);
           await widget.locator('.pay').click();
           await widget.locator('.form-error', { hasText: OFFLINE }).waitFor();
           await state('offline');
-          await page.context().setOffline(false);
+          await setOffline(page, false);
 
           // To the payment page, and back to the blog without paying: the order waits.
           await widget.locator('.pay').click();
@@ -410,7 +410,7 @@ test('plans lay out in a grid from a 720 px wide widget, whatever the window', a
   const at = async (width) => {
     await page.locator('#japan-shop').evaluate((el, w) => { el.style.width = `${w}px`; }, width);
     // The frame takes the element's width; its layout follows at its next frame.
-    await waitUntil(`the frame at ${width} px`, () => widget.locator('body').evaluate((b, w) => b.clientWidth === w, width));
+    await waitUntil(`the frame at ${width} px`, () => widget.locator('body').evaluate((b, w) => window.innerWidth === w, width));
     return columns(widget);
   };
   assert.equal(await at(719), 1, 'one column below 720 px');
