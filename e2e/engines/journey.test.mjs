@@ -9,7 +9,9 @@
 // frame (W3C "Switch To Frame") for everything the traveller does in the widget, and
 // out of it for the host page and the payment page. What the engine did on the way
 // (how the frame sent the window to the payment page, how it found its order again,
-// the frame's height) is written to target/e2e/<engine>-frame.json and printed.
+// the frame's height, and in Firefox its console) is written to
+// target/e2e/<engine>-frame.json and printed. The engine reaches nothing but loopback:
+// every other address goes to lib/proxy-sink.mjs, which answers nothing and tells.
 //
 // Neither driver can emulate a touch screen or a device pixel ratio, and each window
 // has a minimum width (WebKitGTK's 447 px, Firefox's 500 px): the window is asked for
@@ -26,7 +28,7 @@ import { startProxySink } from '../lib/proxy-sink.mjs';
 import { startRelay } from '../lib/relay.mjs';
 import { contrastRatio } from '../lib/contrast.mjs';
 import { USER_AGENTS } from '../lib/devices.mjs';
-import { AXE_SOURCE, WEBDRIVER_RUN, KNOWN_FAILURES, countable, split } from '../lib/a11y.mjs';
+import { AXE_SOURCE, KNOWN_FAILURES, countable, split } from '../lib/a11y.mjs';
 
 const ENGINE = process.env.E2E_ENGINE;
 // `keeps`: what the engine gives a frame on another site to find its order again
@@ -149,10 +151,15 @@ function widgetFrame(session, host) {
       const el = await frame.find(css);
       return el && (await frame.click(el), true);
     }),
-    /** Types into the first element matching `css` once there is one. */
+    /** Brings the first element matching `css` to the top of the window, as `tap`. */
+    show: (css) => waitUntil(`${css} to show`, async () => {
+      const el = await frame.find(css);
+      return el && (await frame.reveal(el, 'start'), true);
+    }),
+    /** Types into the first element matching `css` (emptied first), as `tap`. */
     type: (css, text) => waitUntil(`${css} to type into`, async () => {
       const el = await frame.find(css);
-      return el && (await el.type(text), true);
+      return el && (await el.clear(), await el.type(text), true);
     }),
     /**
      * Waits until the frame is as tall as its content (the host script sets its
@@ -170,21 +177,41 @@ function widgetFrame(session, host) {
 /**
  * axe-core's findings that count (see lib/a11y.mjs), run from the host page as axe
  * runs across frames: axe is put in every widget's frame too, and the host page's axe
- * asks them; page-level rules (one main landmark, one h1) apply to the host page only.
- * Known failures are set aside in `knownSeen` for their expected-failure test.
+ * asks each for its results; page-level rules (one main landmark, one h1) apply to the
+ * host page only. axe speaks only to its own origin unless told otherwise
+ * (`allowedOrigins`): a frame it cannot reach would go unchecked, and `frame-tested`
+ * says so (it counts, as an undecided result). Known failures are set aside in
+ * `knownSeen` for their expected-failure test.
  */
 const knownSeen = [];
-const FRAMES = `return Array.from(document.querySelectorAll('simology-esim'), (h) => h.shadowRoot && h.shadowRoot.querySelector('iframe')).filter(Boolean);`;
+const FRAMES = `return Array.from(document.querySelectorAll('simology-esim'),
+  (h) => h.shadowRoot && h.shadowRoot.querySelector('iframe')).filter(Boolean);`;
+const AXE_RUN = `const done = arguments[arguments.length - 1];
+  axe.run(document, { resultTypes: ['violations', 'incomplete'] }).then((r) => {
+    const summary = (kind) => (v) => ({
+      kind,
+      id: v.id,
+      impact: v.impact,
+      nodes: v.nodes.map((n) => ({ target: n.target, data: (n.any.find((c) => c.data && c.data.fgColor) || {}).data || null })),
+    });
+    done([
+      ...r.violations.map(summary('violation')),
+      ...r.incomplete.filter((v) => v.id === 'color-contrast' || v.id === 'frame-tested').map(summary('incomplete')),
+    ]);
+  }, (e) => done({ error: String(e) }));`;
 async function a11yFindings(session, frame, step) {
-  const inject = () => session.execute(`${AXE_SOURCE}; return true;`);
+  // Each side speaks to the other's origin only (axe posts to every origin it allows,
+  // and the browser logs an error for each one that is not the window's).
+  const [page, proxy] = [stack.urls.page, stack.urls.proxy].map((u) => new URL(u).origin);
+  const inject = (origin) => session.execute(`${AXE_SOURCE}; axe.configure({ allowedOrigins: arguments[0] }); return true;`, [origin]);
   const findings = await frame.atTop(async () => {
     for (const each of await session.execute(FRAMES)) {
       await session.switchToFrame(each);
-      await inject();
+      await inject(page);
       await session.switchToTop();
     }
-    await inject();
-    return session.executeAsync(WEBDRIVER_RUN);
+    await inject(proxy);
+    return session.executeAsync(AXE_RUN);
   });
   const { known, unexpected } = split(countable(findings, frame.host));
   knownSeen.push(...known.map((f) => ({ step, ...f })));
@@ -230,12 +257,12 @@ for (const journey of JOURNEYS) {
     // WebDriver photographs the host page's viewport, with the step's part of the
     // widget scrolled to its top.
     const step = async (name, css) => {
-      const el = css && await frame.find(css);
-      if (el) await frame.reveal(el, 'start');
+      await frame.show(css);
       await frame.atTop(async () => save(`${journey.name}-${name}`, await session.screenshot()));
     };
 
     await session.switchToTop();
+    const logged = (await engine.console())?.length ?? 0;
     await session.navigate(`${stack.urls.page}${journey.page}`);
     await frame.enter();
     const title = await waitUntil('the plans', () => frame.text('.plans-title'));
@@ -363,6 +390,15 @@ for (const journey of JOURNEYS) {
     const ratio = contrastRatio(install.color, install.background);
     assert.ok(ratio >= 4.5, `install button text ${install.color} on ${install.background}: contrast ${ratio.toFixed(2)}:1`);
     assert.deepEqual(await a11yFindings(session, frame, `${journey.name}-ready`), [], 'ready: accessibility');
+
+    // No errors in the console of any page on the way, where the engine tells, but
+    // for its refusal of the frame's navigation when the widget's link took over.
+    const messages = await engine.console();
+    if (messages !== null) {
+      const refused = found.navigation === 'link' ? found.consoleOnNavigation.map((m) => m.text) : [];
+      const errors = messages.slice(logged).filter((m) => m.level === 'error' && !refused.includes(m.text));
+      assert.deepEqual(errors, [], 'console errors');
+    }
 
     t.diagnostic(`${ENGINE} ${journey.name}: ${JSON.stringify(found)}`);
   });

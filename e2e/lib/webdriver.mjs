@@ -49,6 +49,11 @@ export class Element {
     return this.session.command('POST', `/element/${this.id}/click`, {});
   }
 
+  /** Empties an input (W3C "Element Clear"). */
+  clear() {
+    return this.session.command('POST', `/element/${this.id}/clear`, {});
+  }
+
   /** Types into the element (W3C "Element Send Keys"). */
   type(text) {
     return this.session.command('POST', `/element/${this.id}/value`, { text });
