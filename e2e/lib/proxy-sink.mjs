@@ -10,7 +10,10 @@ const MAX_SEEN = 1000;
 /** Starts the proxy on a free loopback port; resolves to `{ url, seen(), stop() }`. */
 export async function startProxySink() {
   const seen = [];
+  const open = new Set();
   const server = createServer((socket) => {
+    open.add(socket);
+    socket.on('close', () => open.delete(socket));
     socket.on('error', () => {});
     let head = '';
     socket.on('data', (chunk) => {
@@ -29,7 +32,10 @@ export async function startProxySink() {
     url: `http://127.0.0.1:${server.address().port}`,
     /** Every request so far: `{ method, host }` (the host without its port). */
     seen: () => seen.slice(),
-    stop: () => new Promise((resolve) => server.close(resolve)),
+    stop: () => new Promise((resolve) => {
+      server.close(resolve);
+      for (const socket of open) socket.destroy();
+    }),
   };
 }
 

@@ -157,25 +157,6 @@ export class Session {
   }
 
   /**
-   * The first element matching `css` inside the open shadow root of the element
-   * matching `host`, or null; by a script, which every engine runs the same way (the
-   * standard's shadow-root commands are newer than some drivers).
-   */
-  shadowFind(host, css) {
-    return this.execute(
-      'const h = document.querySelector(arguments[0]); return (h && h.shadowRoot && h.shadowRoot.querySelector(arguments[1])) || null;',
-      host, css);
-  }
-
-  /** Texts of every element matching `css` in a shadow root. */
-  shadowTexts(host, css) {
-    return this.execute(
-      'const h = document.querySelector(arguments[0]); if (!h || !h.shadowRoot) return []; '
-        + 'return Array.from(h.shadowRoot.querySelectorAll(arguments[1]), (e) => e.textContent.trim());',
-      host, css);
-  }
-
-  /**
    * Makes `frame` (an `<iframe>` element of the current browsing context) the context
    * that finding, scripts and clicks work in (W3C "Switch To Frame").
    */
