@@ -140,7 +140,12 @@ async function load(browser, url, throttled) {
     await page.goto(url, { waitUntil: 'commit' });
     const r = await Promise.race([report, wait(60000).then(() => null)]);
     if (r === null) {
-      throw new Error(`${url} (throttled: ${throttled}): no interactive plan within 60 s; ${problems.concat(failed).join('; ')}`);
+      const states = [];
+      for (const f of page.frames()) {
+        states.push(`${f.url()}: ${JSON.stringify(await f.evaluate(() => window.__bench).catch((e) => e.message))}`);
+      }
+      throw new Error(`${url} (throttled: ${throttled}): no plan chosen within 60 s (observers: ${states.join('; ')}); `
+        + `${problems.concat(failed).join('; ')}`);
     }
     const escaped = await frameTargets(browser);
     if (escaped.length > 0) {

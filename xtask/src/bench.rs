@@ -310,7 +310,7 @@ fn build() -> Result<PathBuf> {
     tools::ensure_all()?;
     tools::ensure_bench_tools()?;
     let root = tools::workspace_root()?;
-    if std::env::var_os("TMP_DEV_SKIP_DIST").is_none() { dist::build()?; } // TMP-DEV
+    dist::build()?;
     tools::run(
         tools::cargo()
             .args([
@@ -362,7 +362,8 @@ fn sizes(dist_dir: &Path, document: &[u8]) -> Result<Sizes> {
             before_first_plan,
         })
     };
-    let read = |name: &str| fs::read(dist_dir.join(name)).with_context(|| format!("reading {name}"));
+    let read =
+        |name: &str| fs::read(dist_dir.join(name)).with_context(|| format!("reading {name}"));
     Ok(Sizes {
         files: vec![
             sized(
@@ -471,7 +472,10 @@ fn on_stack(
     ];
     let catalog_path = format!("/api/catalog?country={COUNTRY}");
 
-    if ["sizes", "phone", "activation", "http"].iter().any(|p| has(p)) {
+    if ["sizes", "phone", "activation", "http"]
+        .iter()
+        .any(|p| has(p))
+    {
         // The bench's pages have the demo's CSP: the demo's blog says what it is.
         let demo_page = load::get(&format!("{}/", stack.url("page")?))?;
         let demo_csp = demo_page
@@ -516,7 +520,11 @@ fn on_stack(
             &[(nginx::HOST_IP, host_port), ("127.0.0.1", cdn_port)],
         )?;
         if has("sizes") || has("http") {
-            let frame = node_json(root, "bench/frame-url.mjs", &json!({"page": format!("{host}/")}))?;
+            let frame = node_json(
+                root,
+                "bench/frame-url.mjs",
+                &json!({"page": format!("{host}/")}),
+            )?;
             let frame_url = frame["frame_url"]
                 .as_str()
                 .context("frame-url.mjs printed no frame_url")?;

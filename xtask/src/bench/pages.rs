@@ -338,14 +338,40 @@ mod tests {
         let ours = csp("http://127.0.0.1:9", "http://127.0.0.1:3");
         assert!(ours.contains("frame-src http://127.0.0.1:3;"));
         assert!(!ours.contains("wasm-unsafe-eval") && !ours.contains("connect-src"));
-        assert!(same_csp(demo, "http://127.0.0.1:1", "http://127.0.0.1:9", "http://127.0.0.1:3"));
+        assert!(same_csp(
+            demo,
+            "http://127.0.0.1:1",
+            "http://127.0.0.1:9",
+            "http://127.0.0.1:3"
+        ));
         // The old embed's policy, or another proxy, is not the demo's.
-        let old = demo.replace("script-src 'self' http://127.0.0.1:1;", "script-src 'self' http://127.0.0.1:1 'wasm-unsafe-eval';");
-        assert!(!same_csp(&old, "http://127.0.0.1:1", "http://127.0.0.1:9", "http://127.0.0.1:3"));
-        assert!(!same_csp(demo, "http://127.0.0.1:1", "http://127.0.0.1:9", "http://127.0.0.1:4"));
+        let old = demo.replace(
+            "script-src 'self' http://127.0.0.1:1;",
+            "script-src 'self' http://127.0.0.1:1 'wasm-unsafe-eval';",
+        );
+        assert!(!same_csp(
+            &old,
+            "http://127.0.0.1:1",
+            "http://127.0.0.1:9",
+            "http://127.0.0.1:3"
+        ));
+        assert!(!same_csp(
+            demo,
+            "http://127.0.0.1:1",
+            "http://127.0.0.1:9",
+            "http://127.0.0.1:4"
+        ));
         // Only the CDN's own address moves, not one it is the start of.
-        let near = demo.replace("frame-src http://127.0.0.1:3;", "frame-src http://127.0.0.1:13;");
-        assert!(same_csp(&near, "http://127.0.0.1:1", "http://127.0.0.1:9", "http://127.0.0.1:13"));
+        let near = demo.replace(
+            "frame-src http://127.0.0.1:3;",
+            "frame-src http://127.0.0.1:13;",
+        );
+        assert!(same_csp(
+            &near,
+            "http://127.0.0.1:1",
+            "http://127.0.0.1:9",
+            "http://127.0.0.1:13"
+        ));
     }
 
     #[test]

@@ -222,11 +222,17 @@ impl Report {
             self.rows.push(Row {
                 what: format!("size: {} ({}), brotli 11", f.what, f.name),
                 ours: format!("{} B", num(f.brotli as f64, 0)),
-                reference: format!("raw {} / gzip {}", num(f.raw as f64, 0), num(f.gzip as f64, 0)),
+                reference: format!(
+                    "raw {} / gzip {}",
+                    num(f.raw as f64, 0),
+                    num(f.gzip as f64, 0)
+                ),
                 ..Row::default()
             });
-            files.push(json!({"what": f.what, "name": f.name, "raw_bytes": f.raw, "gzip_bytes": f.gzip,
-                              "brotli_bytes": f.brotli, "before_first_plan": f.before_first_plan}));
+            files.push(
+                json!({"what": f.what, "name": f.name, "raw_bytes": f.raw, "gzip_bytes": f.gzip,
+                              "brotli_bytes": f.brotli, "before_first_plan": f.before_first_plan}),
+            );
         }
         for (label, total, (target, verdict)) in [
             (
@@ -264,9 +270,18 @@ impl Report {
     pub fn phone(&mut self, phone: Option<&Value>, origins: &[(&str, String)]) -> Result<()> {
         const MEASURES: [(&str, &str); 4] = [
             ("first_card_ms", "first priced plan"),
-            ("interactive_ms", "first plan chosen (its checkout form shown)"),
-            ("bytes_first_card", "bytes received before the first priced plan"),
-            ("bytes_interactive", "bytes received before the first plan is chosen"),
+            (
+                "interactive_ms",
+                "first plan chosen (its checkout form shown)",
+            ),
+            (
+                "bytes_first_card",
+                "bytes received before the first priced plan",
+            ),
+            (
+                "bytes_interactive",
+                "bytes received before the first plan is chosen",
+            ),
         ];
         let mut medians: [Option<f64>; 4] = [None; 4];
         let mut modes = Map::new();
@@ -335,7 +350,11 @@ impl Report {
                 let m = &modes[mode][measure];
                 let ours = numbers(&m["ours_samples"]);
                 let floor = numbers(&m["floor_samples"]);
-                let unit = if measure.starts_with("bytes") { "B" } else { "ms" };
+                let unit = if measure.starts_with("bytes") {
+                    "B"
+                } else {
+                    "ms"
+                };
                 let (target, verdict) = if mode == "throttled" {
                     verdicts[i].clone()
                 } else {
@@ -358,6 +377,24 @@ impl Report {
                     verdict,
                 });
             }
+            // Not a target: the time a tap on a shown plan does nothing.
+            let lost = numbers(&p[mode]["widget"]["taps_lost_ms"]);
+            if !lost.is_empty() {
+                self.rows.push(Row {
+                    what: format!(
+                        "{mode} phone: first plan shown, a tap on it lost (the frame's script not in yet)"
+                    ),
+                    ours: format!("{} ms ({})", num(median(&lost), 0), range(&lost)),
+                    reference: "floor 0 ms".into(),
+                    ..Row::default()
+                });
+                if let Some(Value::Object(m)) = modes.get_mut(mode) {
+                    m.insert(
+                        "taps_lost_ms".into(),
+                        json!({"ours_median": median(&lost), "ours_samples": lost}),
+                    );
+                }
+            }
         }
         // Where the bytes go: the responses of the last throttled load of the widget.
         let last = &p["throttled"]["last_load"]["widget"];
@@ -376,11 +413,18 @@ impl Report {
             ratio: "counted before".into(),
             ..Row::default()
         });
-        for r in last["resources"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
+        for r in last["resources"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+        {
             let url = r["url"].as_str().unwrap_or_default();
             let origin = origins
                 .iter()
-                .find(|(_, o)| url.strip_prefix(o.as_str()).is_some_and(|r| r.starts_with('/')))
+                .find(|(_, o)| {
+                    url.strip_prefix(o.as_str())
+                        .is_some_and(|r| r.starts_with('/'))
+                })
                 .map_or("", |(name, _)| name);
             let (start, end) = (
                 r["start_ms"].as_f64().unwrap_or(f64::NAN),
@@ -401,7 +445,10 @@ impl Report {
                     },
                     r["encoding"].as_str().unwrap_or_default()
                 ),
-                ours: format!("{} B", num(r["brotli_bytes"].as_f64().unwrap_or(f64::NAN), 0)),
+                ours: format!(
+                    "{} B",
+                    num(r["brotli_bytes"].as_f64().unwrap_or(f64::NAN), 0)
+                ),
                 reference: format!("{}-{}", num(start, 0), num(end, 0)),
                 ratio: match (before(card), before(chosen)) {
                     (true, _) => "plan shown".into(),
@@ -425,6 +472,7 @@ impl Report {
                 "definitions": {
                     "first_card_ms": "host page's navigation start -> the first animation frame with a plan card and its price in the document that draws it (widget: its frame's; floor: the page's), on the wall clock of each frame",
                     "interactive_ms": "widget: navigation start -> the first animation frame in which the frame shows the first plan's checkout form, its Choose button clicked in the frame in the first animation frame it was there and enabled; floor: the first frame with the first plan's native button",
+                    "taps_lost_ms": "widget: the first animation frame in which the frame's script listens for taps (window.simologyFrame) minus first_card_ms, or 0: a tap on Choose before it does nothing",
                     "bytes": "brotli 11 of the decoded body of every response after the host page's document that the browser received before the moment (its last byte before it; a document: its first byte)",
                 },
             }),
@@ -747,7 +795,10 @@ mod tests {
         assert_eq!(r.rows[4].verdict, "MISSED");
         assert_eq!(r.rows[5].verdict, "met");
         r.close();
-        assert_eq!(r.json["missed"], json!(["sizes_before_plan_chosen_brotli_bytes"]));
+        assert_eq!(
+            r.json["missed"],
+            json!(["sizes_before_plan_chosen_brotli_bytes"])
+        );
     }
 
     fn phone_output(widget_card: f64, floor_card: f64, chosen: f64, bytes: [f64; 2]) -> Value {
@@ -770,15 +821,24 @@ mod tests {
 
     #[test]
     fn the_phone_is_judged_against_its_floor_and_its_bytes() {
-        let origins = [("proxy", "http://127.0.0.1:2".to_owned()), ("cdn", "http://127.0.0.1:3".to_owned())];
+        let origins = [
+            ("proxy", "http://127.0.0.1:2".to_owned()),
+            ("cdn", "http://127.0.0.1:3".to_owned()),
+        ];
         let mut r = Report::default();
-        r.phone(Some(&phone_output(780.0, 500.0, 1300.0, [12_000.0, 121_000.0])), &origins)
-            .expect("read");
+        r.phone(
+            Some(&phone_output(780.0, 500.0, 1300.0, [12_000.0, 121_000.0])),
+            &origins,
+        )
+        .expect("read");
         let (missed, _) = r.verdicts();
         assert!(missed.is_empty(), "{missed:?}");
         let mut r = Report::default();
-        r.phone(Some(&phone_output(810.0, 500.0, 1401.0, [31_000.0, 123_000.0])), &origins)
-            .expect("read");
+        r.phone(
+            Some(&phone_output(810.0, 500.0, 1401.0, [31_000.0, 123_000.0])),
+            &origins,
+        )
+        .expect("read");
         let (missed, _) = r.verdicts();
         assert_eq!(
             missed,
@@ -801,7 +861,10 @@ mod tests {
             listed,
             vec![
                 ("  proxy /embed?… (document, frame, br)", "plan shown"),
-                ("  cdn /simology-esim-picker.wasm (fetch, frame, br)", "plan chosen"),
+                (
+                    "  cdn /simology-esim-picker.wasm (fetch, frame, br)",
+                    "plan chosen"
+                ),
             ]
         );
         // Files not served with brotli, or too few loads, are not figures.
