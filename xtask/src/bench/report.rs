@@ -669,7 +669,7 @@ impl Report {
         let (m, i) = (median(long_poll), median(interval));
         self.rows.push(Row {
             what: format!(
-                "activation.ready -> QR code in the page (median of {})",
+                "activation.ready -> QR code in the widget's frame (median of {})",
                 long_poll.len()
             ),
             ours: format!("{m:.1} ms"),
