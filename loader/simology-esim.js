@@ -1,159 +1,170 @@
-/* simology-esim.js: defines the <simology-esim> element and loads the widget into it.
+/* simology-esim.js: the <simology-esim> element, for partners' pages.
  *
- * `cargo xtask dist` builds this file: it puts each wasm module's wasm-bindgen glue in
- * a function scope of its own, adds the pre-render (`prerender.js`), the widget's
- * stylesheet and the pre-render's words, wraps it all in one function so that nothing
- * leaks into the host page's globals, and fills in the wasm files' integrity hashes.
  * Partners include it with one tag:
  *   <script src="https://cdn.example/simology-esim.js" integrity="sha384-..." crossorigin="anonymous" async></script>
  *
- * For each element:
- * - a shadow root with the widget's stylesheet (constructed: strict CSPs allow it) and
- *   a placeholder frame;
- * - the wasm module the widget opens on: `status` when the page returns from payment
- *   with this widget's order (`#simology-order=...`) or this widget has an unfinished
- *   order from the last day (localStorage), as the wasm's `Screen::initial` decides;
- *   else `picker`. A wrong guess costs time only: the module hands the screen over;
- * - on the picker, the destination's catalogue, requested at the same moment as the
- *   wasm; its plans drawn as soon as it arrives (`prerender`); and the answer handed
- *   to the wasm, whose elements replace the drawing, unchanged, at the traveller's
- *   first action, done again on them (`Drawn`);
- * - the wasm fetched with its integrity hash and compiled as it downloads
- *   (wasm-bindgen's glue uses `WebAssembly.instantiateStreaming`, which the
- *   `application/wasm` type allows).
+ * The page is not ours, and neither are its other scripts: an ad network, an analytics
+ * or session-replay tag can read anything in the page's own realm (its storage, its
+ * address, its DOM and shadow roots, its `fetch`, its key events). So this script holds
+ * nothing of the shop. For each element it makes one frame, whose document the partner's
+ * proxy serves from its own origin (`GET /embed`): the widget, its requests, its storage,
+ * the traveller's email and eSIM all live there. Here it only:
+ * - checks the element's attributes and passes them, with the `--simology-*` theme
+ *   properties set on the element and the page's address, in the frame's address (the
+ *   proxy checks every value again);
+ * - sizes the frame to its content, taking messages only from that frame's window and
+ *   the proxy's origin;
+ * - dispatches the widget's public events on the element (`simology:shown`,
+ *   `simology:plan-chosen`...: no order, code or email in any of them);
+ * - tells the frame when the element has been seen, for an affiliate's funnel;
+ * - shows a message in the traveller's language when the frame cannot load (the proxy
+ *   down, or a page the proxy does not allow to embed it), never a browser's error page.
+ *
+ * `cargo xtask dist` fills in the words and the theme properties' names and minifies it.
+ * Nothing is added to the page's globals; running it twice (single-page apps) is safe.
  */
-  var MODULES = /*__MODULES__*/;
-  var CSS = /*__CSS__*/;
+(function () {
+  "use strict";
+  if (typeof customElements === "undefined" || customElements.get("simology-esim")) return;
+
   var WORDS = /*__WORDS__*/;
-  var ATTRIBUTES = ["proxy", "country", "region", "locale", "theme", "poll-interval", "affiliate", "placement"];
-  var ORDERS_KEY = "simology-esim.orders";
-  var RETURN = /^#*simology-(order|cancel)=(o_[0-9a-f]{32})$/;
-  var DAY_MS = 24 * 3600 * 1000;
-  var base = (document.currentScript && document.currentScript.src) || location.href;
-  // The fragment as the page opened: a widget cleans it from the address bar when it
-  // mounts, and the page's other widgets may mount later.
-  var hash = location.hash;
-  var modules = {};
-  var catalogs = {};
-  var sheets = null;
+  var THEME = /*__THEME__*/;
+  var ATTRIBUTES = ["country", "region", "locale", "theme", "affiliate", "placement", "poll-interval"];
+  var EVENTS = ["shown", "destination-chosen", "plan-chosen", "checkout-started", "paid", "ready", "error"];
+  var DETAIL = ["sku", "destination", "quantity", "amount_minor", "currency", "analytics_id", "code"];
+  // The payment page's return names the widget, never the order.
+  var RETURN = /^#simology-(paid|cancelled)=([A-Za-z0-9_-]{1,40})$/;
+  // The shadow-root embed's return named the order: it goes from the address at once.
+  var LEGACY = /^#simology-(order|cancel)=o_[0-9a-f]{32}$/;
+  // How long a frame may take to say it is there once its document loaded, and at
+  // most to load at all, before the element says the shop is unavailable.
+  var HELLO_AFTER_LOAD_MS = 3000;
+  var LOAD_MS = 20000;
+  var SHOWN_MS = 1000;
+  var STYLE = ":host{display:block}iframe{display:block;width:100%;height:180px;border:0;background:transparent}" +
+    ".down{box-sizing:border-box;min-height:120px;border:1px solid #c5ccd6;border-radius:var(--simology-radius,12px);" +
+    "background:var(--simology-bg,#fff);padding:16px;font:16px/1.5 var(--simology-font,system-ui,sans-serif);" +
+    "color:var(--simology-text,#14171f)}[hidden]{display:none!important}";
+
+  var frames = [];
   var counter = 0;
+  // Each element's instance, kept across its frames.
+  var instances = typeof WeakMap === "undefined" ? null : new WeakMap();
+  var sheet = null;
 
-  // The placeholder shown until something is drawn: the widget's frame.
-  var PLACEHOLDER = ".wait{box-sizing:border-box;min-height:180px;border:1px solid #c5ccd6;" +
-    "border-radius:var(--simology-radius,12px);background:var(--simology-bg,#fff);padding:16px;" +
-    "font:16px/1.5 var(--simology-font,system-ui,sans-serif);color:var(--simology-muted,#4b5563)}" +
-    "[aria-busy=true]{cursor:progress}";
-
-  function sheet(text) {
+  var returned = RETURN.exec(location.hash);
+  if (returned || LEGACY.test(location.hash)) {
     try {
-      var s = new CSSStyleSheet();
-      s.replaceSync(text);
-      return s;
+      history.replaceState(history.state, "", location.pathname + location.search);
+    } catch (e) {
+      // A page that forbids it keeps its fragment; nothing in it is secret.
+    }
+  }
+
+  function own(object, key) {
+    return Object.prototype.hasOwnProperty.call(object, key);
+  }
+
+  // The widget's language: its `locale` attribute, else the traveller's (the
+  // browser's), else the page's; English when none is one of the widget's.
+  function language(locale) {
+    var tags = [locale]
+      .concat(navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language])
+      .concat([document.documentElement && document.documentElement.lang]);
+    for (var i = 0; i < tags.length; i++) {
+      var primary = typeof tags[i] === "string" ? tags[i].trim().split(/[-_]/)[0].toLowerCase() : "";
+      if (own(WORDS, primary)) return primary;
+    }
+    return "en";
+  }
+
+  // The proxy's origin, from the `proxy` attribute: an http(s) address.
+  function proxyOrigin(text) {
+    try {
+      var url = new URL((text || "").trim());
+      return url.protocol === "https:" || url.protocol === "http:" ? url : null;
     } catch (e) {
       return null;
     }
   }
 
-  // One wasm module, once per page: its download started first, then its glue run,
-  // which instantiates it as it streams in.
-  function load(name) {
-    if (!modules[name]) {
-      var module = MODULES[name];
-      var options = { credentials: "same-origin", mode: "cors" };
-      if (module.integrity.indexOf("sha384-") === 0) options.integrity = module.integrity;
-      var response = fetch(new URL(module.wasm, base).toString(), options);
-      var glue = module.glue();
-      modules[name] = glue({ module_or_path: response }).then(function () { return glue; });
-      modules[name].catch(function () { modules[name] = null; });
+  function frameAddress(host, proxy, instance) {
+    var params = new URLSearchParams();
+    params.set("instance", instance);
+    for (var i = 0; i < ATTRIBUTES.length; i++) {
+      var value = (host.getAttribute(ATTRIBUTES[i]) || "").trim();
+      if (value && value.length <= 200) params.set(ATTRIBUTES[i], value);
     }
-    return modules[name];
+    var style = getComputedStyle(host);
+    for (var j = 0; j < THEME.length; j++) {
+      var v = style.getPropertyValue("--simology-" + THEME[j]).trim();
+      if (v && v.length <= 200) params.set("css-" + THEME[j], v);
+    }
+    if (document.documentElement.lang) params.set("lang", document.documentElement.lang.slice(0, 35));
+    params.set("page", location.href.split("#")[0]);
+    if (returned && returned[2] === instance) {
+      params.set("return", returned[1]);
+      // Once: a frame made again later (a changed attribute) is not back from paying.
+      returned = null;
+    }
+    var base = proxy.href.replace(/\/+$/, "");
+    return base + "/embed?" + params.toString();
   }
 
-  // A destination's catalogue, once per page: a promise of the answer's text, or of
-  // null when there is none (the wasm then asks, and shows the error itself).
-  function catalog(proxy, destination) {
-    var url = proxy.replace(/\/+$/, "") + "/api/catalog?" + destination.kind + "=" + encodeURIComponent(destination.code);
-    if (!catalogs[url]) {
-      catalogs[url] = fetch(url, { credentials: "same-origin" })
-        .then(function (r) { return r.ok ? r.text() : null; })
-        .catch(function () { return null; });
+  function entryOf(source) {
+    for (var i = 0; i < frames.length; i++) {
+      if (frames[i].frame.contentWindow === source) return frames[i];
     }
-    return catalogs[url];
-  }
-
-  function savedOrders() {
-    try {
-      var list = JSON.parse(localStorage.getItem(ORDERS_KEY) || "[]");
-      return Array.isArray(list) ? list.filter(function (o) { return o && typeof o === "object"; }) : [];
-    } catch (e) {
-      return [];
-    }
-  }
-
-  // Whether the wasm's `Screen::initial` opens on an order (`saved::order_to_show`).
-  function opensOnOrder(instance) {
-    var saved = savedOrders();
-    var ret = RETURN.exec(hash);
-    if (ret) {
-      var mine = saved.filter(function (o) { return o.order_ref === ret[2]; })[0];
-      return ret[1] === "order" && !(mine && mine.instance !== instance);
-    }
-    var now = Date.now();
-    return saved.some(function (o) {
-      return o.instance === instance && !o.done && now - o.started_ms < DAY_MS;
-    });
-  }
-
-  // `DestinationId::country`, else `DestinationId::region`, as `config_from` reads them.
-  function destination(options) {
-    var country = (options.country || "").trim(), region = (options.region || "").trim();
-    if (/^[A-Za-z]{2}$/.test(country)) return { kind: "country", code: country.toUpperCase() };
-    if (/^[A-Za-z-]{1,40}$/.test(region)) return { kind: "region", code: region.toLowerCase() };
     return null;
   }
 
-  // `normalise_page_path` (simology-proxy-api) on `location.pathname`, which the
-  // browser has percent-encoded already: a path only, its escapes upper-cased, other
-  // bytes outside a path's characters escaped, runs of "/" as one, no trailing "/";
-  // null when the proxy would refuse it.
-  function pagePath(path) {
-    var out = path.replace(/%(?![0-9A-Fa-f]{2})/g, "%25")
-      .replace(/%[0-9a-f]{2}/gi, function (e) { return e.toUpperCase(); })
-      .replace(/[^A-Za-z0-9\-._~!$&'()*+,;=:@\/%]/g, function (c) {
-        return "%" + (c.charCodeAt(0) < 16 ? "0" : "") + c.charCodeAt(0).toString(16).toUpperCase();
-      })
-      .replace(/\/{2,}/g, "/");
-    if (out.length > 1) out = out.replace(/\/$/, "");
-    return out.charAt(0) === "/" && out.length <= 200 && !/\/\.\.?(\/|$)/.test(out) ? out : null;
+  // A copy of an event's detail with only its documented members, of plain types.
+  function detailOf(given) {
+    var detail = {};
+    if (!given || typeof given !== "object") return detail;
+    for (var i = 0; i < DETAIL.length; i++) {
+      var key = DETAIL[i];
+      var value = own(given, key) ? given[key] : undefined;
+      if (typeof value === "string" || (typeof value === "number" && isFinite(value))) detail[key] = value;
+    }
+    return detail;
   }
 
-  // The attribution of the beacons the loader sends itself (`shown`, and a plan chosen
-  // on the drawing), by `src/attribution.rs`'s rules: null without a well-formed
-  // affiliate; a malformed placement left out. The wasm warns about what it leaves out.
-  function attribution(options) {
-    var affiliate = (options.affiliate || "").trim();
-    if (!options.proxy || !/^[a-z0-9][a-z0-9-]{0,39}$/.test(affiliate)) return null;
-    var placement = (options.placement || "").trim().replace(/[A-Z]/g, function (c) { return c.toLowerCase(); });
-    var found = { affiliate: affiliate, page_path: pagePath(location.pathname) || undefined };
-    if (/^[a-z0-9][a-z0-9._-]{0,63}$/.test(placement)) found.placement = placement;
-    return found;
-  }
-
-  // One funnel event, as the wasm's `Backend::beacon` sends it: no answer is read.
-  function beacon(options, found, event, destination) {
-    var body = { event: event, destination: destination || undefined };
-    for (var key in found) body[key] = found[key];
+  function post(entry, message) {
     try {
-      navigator.sendBeacon(options.proxy.trim().replace(/\/+$/, "") + "/api/beacons", JSON.stringify(body));
+      entry.frame.contentWindow.postMessage(message, entry.origin);
     } catch (e) {
-      // A browser without beacons counts nothing; the shop works the same.
+      // A frame that navigated away takes no message.
     }
   }
 
+  window.addEventListener("message", function (e) {
+    var entry = entryOf(e.source);
+    if (!entry || e.origin !== entry.origin || !e.data || typeof e.data !== "object") return;
+    var data = e.data;
+    if (data.type === "simology:hello") {
+      entry.alive = true;
+      entry.ok();
+    } else if (data.type === "simology:size") {
+      var height = Number(data.height);
+      if (isFinite(height) && height > 0 && height < 20000) entry.frame.style.height = Math.ceil(height) + "px";
+    } else if (data.type === "simology:ready") {
+      entry.ready = true;
+      if (entry.seen) post(entry, { type: "simology:shown" });
+    } else if (data.type === "simology:event" && EVENTS.indexOf(data.name) >= 0) {
+      entry.host.dispatchEvent(new CustomEvent("simology:" + data.name, {
+        detail: detailOf(data.detail),
+        bubbles: true,
+        composed: true
+      }));
+    }
+  });
+
   // The funnel's first step: the element at least half visible (or, taller than two
   // screens, filling half the screen) for one second; once per element and page view.
-  function watchShown(host, options, found) {
-    if (typeof IntersectionObserver === "undefined") return;
+  // The frame decides whether it counts (not on an order) and reports it.
+  function watchShown(entry) {
+    if (typeof IntersectionObserver === "undefined") return null;
     var timer = null, steps = [];
     for (var i = 0; i <= 20; i++) steps.push(i / 20);
     var observer = new IntersectionObserver(function (entries) {
@@ -163,197 +174,100 @@
       if (seen && timer === null) {
         timer = setTimeout(function () {
           observer.disconnect();
-          var dest = destination(options);
-          beacon(options, found, "shown", dest && dest.code);
-        }, 1000);
+          entry.seen = true;
+          if (entry.ready) post(entry, { type: "simology:shown" });
+        }, SHOWN_MS);
       } else if (!seen && timer !== null) {
         clearTimeout(timer);
         timer = null;
       }
     }, { threshold: steps });
-    observer.observe(host);
-  }
-
-  // The widget's language: its `locale` attribute, else the traveller's (the
-  // browser's), else the page's (`<html lang>`); English when none is one of the
-  // widget's.
-  function language(locale) {
-    var tags = [locale]
-      .concat(navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language])
-      .concat([document.documentElement && document.documentElement.lang]);
-    for (var i = 0; i < tags.length; i++) {
-      var primary = typeof tags[i] === "string" ? tags[i].trim().split(/[-_]/)[0].toLowerCase() : "";
-      if (owns(WORDS, primary)) return primary;
-    }
-    return "en";
-  }
-
-  // The plans drawn before the wasm: the page's elements until the traveller first
-  // acts on them (a button pressed, the sort changed). The wasm renders out of the
-  // document as soon as it is in, and its elements replace these at that first action,
-  // which is then done again on them; an action taken before the wasm is in is done
-  // once it is. So elements that someone (a script, an assistive technology) holds
-  // stay in the page until someone acts.
-  function Drawn(root) {
-    var drawn = this;
-    drawn.root = root;
-    drawn.pressed = null;
-    drawn.sort = null;
-    drawn.show = null;
-    root.addEventListener("click", function (e) {
-      var button = e.target.closest && e.target.closest("button");
-      if (!button || !root.isConnected) return;
-      if (drawn.pressed) drawn.pressed.removeAttribute("aria-busy");
-      drawn.pressed = button;
-      if (drawn.show) drawn.show(); else button.setAttribute("aria-busy", "true");
-    });
-    root.addEventListener("change", function (e) {
-      if (!e.target.matches(".sort-select") || !root.isConnected) return;
-      drawn.sort = e.target.value;
-      if (drawn.show) drawn.show();
-    });
-  }
-
-  Drawn.prototype.acted = function () {
-    return this.pressed !== null || this.sort !== null;
-  };
-
-  // The plan whose button was pressed, if one was: the wasm opens on its checkout.
-  Drawn.prototype.chosen = function () {
-    var card = this.pressed && this.pressed.matches(".choose") && this.pressed.closest(".plan-card");
-    return card ? card.getAttribute("data-sku") : null;
-  };
-
-  // The element of the wasm's rendering (`root`) that stands where `element` of the
-  // drawing stood: by its plan's SKU inside a plan card, a toggle (the switch, the
-  // chips of both scopes) by its place among them, else by its class.
-  function counterpart(root, element) {
-    if (!element) return null;
-    var toggles = ".scope-button, .chip";
-    if (element.matches(toggles)) {
-      var drawn = element.closest(".sim-root").querySelectorAll(toggles);
-      return root.querySelectorAll(toggles)[Array.prototype.indexOf.call(drawn, element)] || null;
-    }
-    var inCard = element.matches(".choose") ? ".choose" : element.matches("summary") ? "summary" : null;
-    var card = inCard && element.closest(".plan-card");
-    if (card) {
-      var cards = root.querySelectorAll(".plan-card");
-      for (var i = 0; i < cards.length; i++) {
-        if (cards[i].getAttribute("data-sku") === card.getAttribute("data-sku")) return cards[i].querySelector(inCard);
-      }
-      return null;
-    }
-    return element.matches(".change") ? root.querySelector(".change") :
-      element.matches(".sort-select") ? root.querySelector(".sort-select") : null;
-  }
-
-  // On the wasm's elements (`root`, in the page now): the sort, then the button pressed
-  // (unless the wasm opened on its plan already), else the focus.
-  Drawn.prototype.replay = function (root, focused, opened) {
-    var drawn = this;
-    // The wasm draws its plans in the microtasks after `mount`, before the next frame.
-    requestAnimationFrame(function () {
-      var select = root.querySelector(".sort-select");
-      if (drawn.sort !== null && select && select.value !== drawn.sort) {
-        select.value = drawn.sort;
-        select.dispatchEvent(new Event("change", { bubbles: true }));
-      }
-      var press = !(opened && drawn.chosen()) && counterpart(root, drawn.pressed);
-      if (press) {
-        press.click();
-        // A toggle stays where it was (the others' buttons move on): so does the focus.
-        if (focused === drawn.pressed && press.matches(".scope-button, .chip")) press.focus();
-        return;
-      }
-      var focus = counterpart(root, focused);
-      if (focus) focus.focus();
-    });
-  };
-
-  // Loads the module for `screen` (or for the page's first screen when null) into a
-  // fresh root in the element's shadow root.
-  function start(host, options, screen) {
-    var shadow = host.shadowRoot;
-    var root = document.createElement("div");
-    root.className = "wait";
-    root.setAttribute("aria-busy", "true");
-    if (host._root) shadow.replaceChild(root, host._root); else shadow.appendChild(root);
-    host._root = root;
-    var mountOptions = { hash: hash };
-    for (var key in options) mountOptions[key] = options[key];
-    // One language for the drawing, the widget and the fallback message.
-    mountOptions.locale = language(options.locale);
-    var name;
-    if (screen) {
-      mountOptions.screen = screen;
-      name = screen.screen === "order" ? "status" : "picker";
-    } else {
-      name = opensOnOrder(options.instance) ? "status" : "picker";
-    }
-    // Settled: the wasm is in, or could not load; either way nothing more is drawn.
-    var settled = false, drawn = null, plans = [];
-    var dest = destination(options);
-    if (name === "picker" && !screen && !RETURN.test(hash) && dest && options.proxy) {
-      var answer = catalog(options.proxy.trim(), dest);
-      mountOptions.catalog = answer;
-      mountOptions.catalogFor = dest.kind + ":" + dest.code;
-      answer.then(function (text) {
-        if (settled || text === null) return;
-        var lang = language(options.locale);
-        var parsed = JSON.parse(text);
-        plans = parsed.plans || [];
-        var view = prerender(parsed, {
-          lang: lang,
-          words: WORDS[lang],
-          instance: options.instance,
-          theme: (options.theme || "").trim()
-        });
-        if (!view || settled) return;
-        root.className = "";
-        root.removeAttribute("aria-busy");
-        root.appendChild(view);
-        drawn = new Drawn(root);
-      }).catch(function (e) {
-        if (window.console) console.warn("simology-esim: no plans drawn before the widget:", e);
-      });
-    }
-    mountOptions["switch"] = function (next) {
-      // Called from inside the module's rendering: start once it has returned.
-      setTimeout(function () { start(host, options, next); }, 0);
+    observer.observe(entry.host);
+    return function () {
+      observer.disconnect();
+      if (timer !== null) clearTimeout(timer);
     };
-    load(name).then(function (glue) {
-      settled = true;
-      var sku = drawn && drawn.chosen();
-      if (sku) {
-        mountOptions.screen = { screen: "picker", kind: dest.kind, code: dest.code, sku: sku };
-        // The wasm opens on its checkout: the choice was made here, so counted here.
-        var found = attribution(options);
-        var plan = plans.filter(function (p) { return p.sku === sku; })[0];
-        if (found) beacon(options, found, "plan_chosen", plan ? plan.destination : dest.code);
-      }
-      var view = document.createElement("div");
-      glue.mount(view, mountOptions);
-      var show = function () {
-        if (host._root !== root) return;
-        var focused = drawn && root.contains(shadow.activeElement) ? shadow.activeElement : null;
-        shadow.replaceChild(view, root);
-        host._root = view;
-        if (drawn) drawn.replay(view, focused, sku !== null);
-      };
-      if (drawn && !drawn.acted()) drawn.show = show; else show();
-    }).catch(function (e) {
-      settled = true;
-      root.className = "wait";
-      root.removeAttribute("aria-busy");
-      // In the widget's language, in the element's shadow root (the page's styles do
-      // not reach it; the frame's own sets font and colour), announced.
-      root.textContent = WORDS[language(options.locale)].shop_unavailable;
-      root.setAttribute("role", "alert");
-      if (window.console) console.error("simology-esim:", e);
-    });
   }
 
-  if (typeof customElements === "undefined" || customElements.get("simology-esim")) return;
+  function stop(host) {
+    for (var i = frames.length - 1; i >= 0; i--) {
+      if (frames[i].host === host) {
+        frames[i].stop();
+        frames.splice(i, 1);
+      }
+    }
+  }
+
+  function start(host) {
+    stop(host);
+    var shadow = host.shadowRoot || host.attachShadow({ mode: "open" });
+    if (!sheet) {
+      try {
+        sheet = new CSSStyleSheet();
+        sheet.replaceSync(STYLE);
+      } catch (e) {
+        sheet = null;
+      }
+    }
+    if (sheet) shadow.adoptedStyleSheets = [sheet];
+    while (shadow.firstChild) shadow.removeChild(shadow.firstChild);
+    var lang = language(host.getAttribute("locale"));
+    var down = document.createElement("div");
+    down.className = "down";
+    down.setAttribute("role", "alert");
+    down.hidden = true;
+    down.textContent = WORDS[lang].shop_unavailable;
+    var proxy = proxyOrigin(host.getAttribute("proxy"));
+    if (!proxy) {
+      if (window.console) console.error("simology-esim: the proxy attribute must be the http(s) address of your proxy");
+      down.hidden = false;
+      shadow.appendChild(down);
+      return;
+    }
+    var instance = instances && instances.get(host);
+    if (!instance) {
+      instance = (host.id || "simology-" + counter++).trim().replace(/[^A-Za-z0-9_-]/g, "").slice(0, 40) || "simology";
+      if (instances) instances.set(host, instance);
+    }
+    var frame = document.createElement("iframe");
+    frame.title = WORDS[lang].widget_label;
+    frame.setAttribute("allow", "clipboard-write; web-share");
+    frame.src = frameAddress(host, proxy, instance);
+    var timers = [];
+    var entry = {
+      host: host,
+      frame: frame,
+      origin: proxy.origin,
+      alive: false,
+      ready: false,
+      seen: false,
+      ok: function () {
+        down.hidden = true;
+        frame.hidden = false;
+      },
+      fail: function () {
+        if (entry.alive) return;
+        frame.hidden = true;
+        down.hidden = false;
+        if (window.console) console.error("simology-esim: the shop's frame did not load from " + proxy.origin +
+          " (is the proxy up, and does it allow this page's origin to embed it?)");
+      },
+      stop: null
+    };
+    frame.addEventListener("load", function () {
+      if (!entry.alive) timers.push(setTimeout(entry.fail, HELLO_AFTER_LOAD_MS));
+    });
+    timers.push(setTimeout(entry.fail, LOAD_MS));
+    var unwatch = host.hasAttribute("affiliate") ? watchShown(entry) : null;
+    entry.stop = function () {
+      for (var i = 0; i < timers.length; i++) clearTimeout(timers[i]);
+      if (unwatch) unwatch();
+      if (frame.parentNode) frame.parentNode.removeChild(frame);
+    };
+    frames.push(entry);
+    shadow.appendChild(frame);
+    shadow.appendChild(down);
+  }
 
   var SimologyEsim = function () {
     return Reflect.construct(HTMLElement, [], SimologyEsim);
@@ -361,27 +275,22 @@
   SimologyEsim.prototype = Object.create(HTMLElement.prototype);
   SimologyEsim.prototype.constructor = SimologyEsim;
   Object.setPrototypeOf(SimologyEsim, HTMLElement);
+  Object.defineProperty(SimologyEsim, "observedAttributes", {
+    get: function () { return ["proxy"].concat(ATTRIBUTES); }
+  });
 
   SimologyEsim.prototype.connectedCallback = function () {
-    if (this._mounted) return;
-    this._mounted = true;
-    var shadow = this.shadowRoot || this.attachShadow({ mode: "open" });
-    // `config_from` cleans the instance the same way; ids in the drawn plans use it.
-    var instance = (this.id || "simology-" + counter++).trim().replace(/[^A-Za-z0-9_-]/g, "").slice(0, 40);
-    var options = { instance: instance || "simology" };
-    for (var i = 0; i < ATTRIBUTES.length; i++) {
-      var value = this.getAttribute(ATTRIBUTES[i]);
-      if (value !== null) options[ATTRIBUTES[i]] = value;
-    }
-    // The requests first; the stylesheets (parsing them takes a phone a while) before
-    // anything is painted, in this same task.
-    start(this, options, null);
-    // A page that opens on an order (back from payment) shows the reader their order,
-    // not the shop: not a new step of the funnel.
-    var found = attribution(options);
-    if (found && !opensOnOrder(options.instance)) watchShown(this, options, found);
-    if (!sheets) sheets = [sheet(CSS), sheet(PLACEHOLDER)].filter(Boolean);
-    shadow.adoptedStyleSheets = sheets;
+    start(this);
+  };
+
+  SimologyEsim.prototype.disconnectedCallback = function () {
+    stop(this);
+  };
+
+  // A changed attribute (a single-page app moving to another country) makes a new frame.
+  SimologyEsim.prototype.attributeChangedCallback = function (name, before, after) {
+    if (before !== after && this.isConnected && frames.some(function (f) { return f.host === this; }, this)) start(this);
   };
 
   customElements.define("simology-esim", SimologyEsim);
+})();

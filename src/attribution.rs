@@ -1,88 +1,39 @@
-//! Attribution: the affiliate a widget sells for (the element's `affiliate` attribute),
-//! where it sits (`placement`) and on which page (the host page's path, never its query
-//! or fragment). Checkouts carry it, and the funnel's beacons (destination chosen, plan
-//! chosen, checkout started) report it to the proxy; the loader sends the fourth,
-//! `shown`, itself, with the same rules (`loader/simology-esim.js`).
+//! Attribution: the affiliate a widget sells for and where it sits, as the proxy
+//! signed it into the widget's frame when it served the frame to one of that
+//! affiliate's sites (the browser enforces where the frame may be shown: its
+//! `frame-ancestors`), and the host page's path. Checkouts carry it, and the funnel's
+//! beacons (shown, destination chosen, plan chosen, checkout started) report it to the
+//! proxy, which believes only its own signature: a name in a request's body credits
+//! nobody.
 //!
-//! The rules are the proxy's (`simology_proxy_api::normalise_placement` and friends),
-//! applied before sending: an attribute that breaks them is left out with a console
-//! warning, so a typo costs the affiliate its credit, never the traveller the shop.
-//! Nothing here names the reader: a beacon is the affiliate, the placement, the page's
-//! path, a destination and the event.
+//! Nothing here names the reader: a beacon is the signed attribution, the page's path,
+//! a destination and the event.
 
-use simology_proxy_api::{
-    is_valid_affiliate_id, normalise_page_path, normalise_placement, Beacon, CheckoutRequest,
-    FunnelEvent,
-};
+use simology_proxy_api::{normalise_page_path, Beacon, CheckoutRequest, FunnelEvent};
 
-/// An attribute's text: absent, empty and blank are all none.
-fn given(text: Option<&str>) -> Option<&str> {
-    text.map(str::trim).filter(|t| !t.is_empty())
-}
-
-/// Who a widget sells for, checked.
+/// Who a widget sells for: the proxy's signature of it, and the page's path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attribution {
-    /// The affiliate's id.
-    pub affiliate: String,
-    /// The placement, normalised.
-    pub placement: Option<String>,
-    /// The page's path, normalised.
+    /// The signed attribution (opaque here).
+    pub token: String,
+    /// The host page's path, normalised (`None` when the proxy would refuse it).
     pub page_path: Option<String>,
 }
 
 impl Attribution {
-    /// The attribution of an element's `affiliate` and `placement` attributes on a page
-    /// whose path is `path` (`location.pathname`). `None` without a well-formed
-    /// affiliate. What is left out, and why, goes to `warn`.
-    pub fn from_attributes(
-        affiliate: Option<&str>,
-        placement: Option<&str>,
-        path: &str,
-        warn: &mut dyn FnMut(String),
-    ) -> Option<Attribution> {
-        let placement_given = given(placement);
-        let Some(id) = given(affiliate) else {
-            if placement_given.is_some() {
-                warn("simology-esim: a placement without an affiliate is ignored".into());
-            }
-            return None;
-        };
-        if !is_valid_affiliate_id(id) {
-            warn(format!(
-                "simology-esim: affiliate \"{id}\" is ignored: an affiliate id is 1 to 40 of a-z, 0-9 and -"
-            ));
-            return None;
+    /// The attribution the proxy signed (`token`), on a page whose path is `path`.
+    pub fn signed(token: &str, path: &str) -> Attribution {
+        Attribution {
+            token: token.to_owned(),
+            page_path: normalise_page_path(path),
         }
-        let placement = placement_given.and_then(|p| {
-            let normalised = normalise_placement(p);
-            if normalised.is_none() {
-                warn(format!(
-                    "simology-esim: placement \"{p}\" is ignored: a placement is 1 to 64 of a-z, 0-9, ., _ and -"
-                ));
-            }
-            normalised
-        });
-        let page_path = normalise_page_path(path);
-        if page_path.is_none() {
-            warn(
-                "simology-esim: this page's path is not reported: it is longer than 200 characters"
-                    .into(),
-            );
-        }
-        Some(Attribution {
-            affiliate: id.to_owned(),
-            placement,
-            page_path,
-        })
     }
 
     /// The beacon of `event`, about `destination` (a country's code or a region's slug).
     pub fn beacon(&self, event: FunnelEvent, destination: Option<&str>) -> Beacon {
         Beacon {
-            affiliate: self.affiliate.clone(),
+            attribution: self.token.clone(),
             event,
-            placement: self.placement.clone(),
             page_path: self.page_path.clone(),
             destination: destination.map(str::to_owned),
         }
@@ -90,8 +41,7 @@ impl Attribution {
 
     /// Puts it on a checkout.
     pub fn apply(&self, request: &mut CheckoutRequest) {
-        request.affiliate = Some(self.affiliate.clone());
-        request.placement = self.placement.clone();
+        request.attribution = Some(self.token.clone());
         request.page_path = self.page_path.clone();
     }
 }

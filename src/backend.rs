@@ -37,6 +37,14 @@ pub enum Failure {
 }
 
 impl Failure {
+    /// The failure's code, as the host page's `simology:error` event names it.
+    pub fn code_name(&self) -> &'static str {
+        match self {
+            Failure::Network => "network",
+            Failure::Api { code, .. } => code.as_str(),
+        }
+    }
+
     /// The translated, traveller-facing message. A failure to reach the proxy is the
     /// traveller's network only when the browser says it is offline; otherwise the shop
     /// is unreachable, and an upstream outage is the provider's: never "check your

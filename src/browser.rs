@@ -1,6 +1,8 @@
 //! What the widget needs from the browser: storage, navigation, randomness, timers,
 //! localised names and times (`Intl`), the clipboard and the share sheet. Kept in one
-//! place so components stay plain.
+//! place so components stay plain. All of it is the frame's own: its storage is the
+//! proxy origin's, partitioned by the browser under the host page's site, and its
+//! `fetch` is not the host page's.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -8,19 +10,26 @@ use std::rc::Rc;
 use simology_proxy_api::OrderRef;
 use simology_widget_core::format;
 use simology_widget_core::i18n::Lang;
-use simology_widget_core::saved::{prune, SavedOrder};
+use simology_widget_core::saved::{latest_unfinished, open_until, prune, SavedOrder};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 const STORAGE_KEY: &str = "simology-esim.orders";
+/// Beside the orders, per widget: until when it opens on an order (ms since the epoch;
+/// `saved::open_until`). The frame's script reads only this, to choose the module.
+const OPEN_KEY_PREFIX: &str = "simology-esim.open:";
 
 /// Milliseconds since the epoch.
 pub fn now_ms() -> u64 {
     js_sys::Date::now() as u64
 }
 
-/// A fresh intent id: 128 random bits from the browser's CSPRNG, in hex.
+/// A fresh intent id: 128 random bits from the browser's CSPRNG, in hex. (Empty on the
+/// proxy, which renders a checkout but never buys.)
 pub fn new_intent_id() -> String {
+    if cfg!(feature = "ssr") {
+        return String::new();
+    }
     let mut bytes = [0u8; 16];
     let filled = web_sys::window()
         .and_then(|w| w.crypto().ok())
@@ -41,11 +50,13 @@ pub fn new_intent_id() -> String {
     id
 }
 
+/// The frame's localStorage. In a frame on another site, Chromium refuses it (it
+/// throws), WebKit and Firefox give one partitioned under the host page's site.
 fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok().flatten()
 }
 
-/// The orders remembered in this browser.
+/// The orders remembered in this frame.
 pub fn saved_orders() -> Vec<SavedOrder> {
     storage()
         .and_then(|s| s.get_item(STORAGE_KEY).ok().flatten())
@@ -53,19 +64,31 @@ pub fn saved_orders() -> Vec<SavedOrder> {
         .unwrap_or_default()
 }
 
-/// Remembers an order (or updates it).
+/// Remembers an order (or updates it), and until when its widget opens on it.
 pub fn save_order(order: SavedOrder) {
+    let instance = order.instance.clone();
     let mut all: Vec<SavedOrder> = saved_orders()
         .into_iter()
         .filter(|o| o.order_ref != order.order_ref)
         .collect();
     all.push(order);
-    let all = prune(all, now_ms());
-    if let (Some(s), Some(text)) = (storage(), crate::json::to_string(&all)) {
-        // A full or disabled storage only loses the convenience of finding the order
-        // again on reload; the fragment and the email still lead back to it.
+    let now = now_ms();
+    let all = prune(all, now);
+    let Some(s) = storage() else { return };
+    // A full or refused storage only loses the convenience of finding the order again
+    // on reload; the proxy's cookie, where the browser keeps it, still leads back.
+    if let Some(text) = crate::json::to_string(&all) {
         let _ = s.set_item(STORAGE_KEY, &text);
     }
+    let key = [OPEN_KEY_PREFIX, &instance].concat();
+    let _ = match open_until(&all, &instance, now) {
+        // A time in ms is far below 2^53: exact as a JavaScript number.
+        Some(until) => match js_sys::Number::from(until as f64).to_string_with_radix(10) {
+            Ok(text) => s.set_item(&key, &String::from(text)),
+            Err(_) => s.remove_item(&key),
+        },
+        None => s.remove_item(&key),
+    };
 }
 
 /// Marks a remembered order as finished.
@@ -81,41 +104,38 @@ pub fn mark_done(order_ref: &OrderRef) {
     }
 }
 
-/// The page's fragment.
-pub fn location_hash() -> String {
-    web_sys::window()
-        .and_then(|w| w.location().hash().ok())
-        .unwrap_or_default()
+/// The latest unfinished order the widget `instance` remembers.
+pub fn latest_order(instance: &str) -> Option<SavedOrder> {
+    latest_unfinished(&saved_orders(), instance, now_ms()).cloned()
 }
 
-/// Removes the widget's fragment from the address bar without reloading.
-pub fn clear_hash() {
-    let Some(window) = web_sys::window() else {
-        return;
+/// Whether this frame can find an order again after the payment page: its storage
+/// works, or the browser keeps a partitioned cookie of the frame's (the proxy sets
+/// one with the order's reference, which not even the frame's scripts can read; a
+/// probe set here tells whether such cookies are kept at all).
+pub fn can_remember() -> bool {
+    let stored = storage().is_some_and(|s| {
+        s.set_item("simology-esim.probe", "1").is_ok()
+            && s.remove_item("simology-esim.probe").is_ok()
+    });
+    stored || cookies_kept()
+}
+
+fn cookies_kept() -> bool {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return false;
     };
-    let location = window.location();
-    let (Ok(path), Ok(search)) = (location.pathname(), location.search()) else {
-        return;
+    let Ok(html) = document.dyn_into::<web_sys::HtmlDocument>() else {
+        return false;
     };
-    if let Ok(history) = window.history() {
-        let _ =
-            history.replace_state_with_url(&JsValue::NULL, "", Some(&format!("{path}{search}")));
+    let probe = "simology_probe=1; Path=/; Max-Age=60; Secure; SameSite=None; Partitioned";
+    if html.set_cookie(probe).is_err() {
+        return false;
     }
-}
-
-/// The page's URL without its fragment: where payment returns.
-pub fn page_url() -> String {
-    let href = web_sys::window()
-        .and_then(|w| w.location().href().ok())
-        .unwrap_or_default();
-    href.split('#').next().unwrap_or_default().to_owned()
-}
-
-/// The page's path (`location.pathname`: no query, no fragment), for attribution.
-pub fn page_path() -> String {
-    web_sys::window()
-        .and_then(|w| w.location().pathname().ok())
-        .unwrap_or_default()
+    let kept = html.cookie().is_ok_and(|c| c.contains("simology_probe=1"));
+    let _ =
+        html.set_cookie("simology_probe=; Path=/; Max-Age=0; Secure; SameSite=None; Partitioned");
+    kept
 }
 
 /// Hands `body` to the browser to send to `url` as `text/plain` (`navigator.sendBeacon`:
@@ -127,15 +147,26 @@ pub fn send_beacon(url: &str, body: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// Sends the top window to the payment page (the widget may sit in a frame of the
-/// partner's page); falls back to this window when the top one cannot be reached.
-pub fn navigate(url: &str) {
-    let Some(w) = web_sys::window() else { return };
-    let top = w.top().ok().flatten();
-    let moved = top.is_some_and(|t| t.location().set_href(url).is_ok());
-    if !moved {
-        let _ = w.location().assign(url);
+/// Sends the top window (the host page) to the payment page; whether the browser let
+/// it go. From a frame of another site, browsers allow this only in the wake of the
+/// traveller's own action (the Pay press); otherwise the widget offers a link.
+pub fn navigate(url: &str) -> bool {
+    let Some(w) = web_sys::window() else {
+        return false;
+    };
+    match w.top() {
+        Ok(Some(top)) => top.location().set_href(url).is_ok(),
+        _ => w.location().assign(url).is_ok(),
     }
+}
+
+/// Opens `url` in a new tab (the payment page, when the frame cannot remember the
+/// order across a navigation: it then follows the order where it is); whether a tab
+/// opened.
+pub fn open_tab(url: &str) -> bool {
+    web_sys::window()
+        .and_then(|w| w.open_with_url_and_target(url, "_blank").ok().flatten())
+        .is_some()
 }
 
 /// The browser's language preferences.
@@ -172,6 +203,10 @@ pub fn online() -> bool {
 /// tables: decompose, drop combining marks, lowercase, expand the letters that do not
 /// decompose, and turn punctuation into spaces.
 pub fn fold(text: &str) -> String {
+    // On the proxy (the frame's first screen), the widget's own tables.
+    if cfg!(feature = "ssr") {
+        return simology_widget_core::search::fold(text);
+    }
     let marks = js_sys::RegExp::new("[\\u0300-\\u036f]", "g");
     let plain: String = js_sys::JsString::from(text)
         .normalize("NFD")

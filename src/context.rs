@@ -6,7 +6,9 @@
 use std::rc::Rc;
 
 use leptos::prelude::*;
-use simology_proxy_api::{DestinationId, DestinationKind, FunnelEvent, OrderRef, PaymentReturn};
+use simology_proxy_api::{
+    CatalogResponse, DestinationId, DestinationKind, EmbedConfig, FunnelEvent, OrderRef,
+};
 use simology_widget_core::i18n::{Lang, Strings};
 use simology_widget_core::saved::{order_to_show, SavedOrder};
 use simology_widget_core::status::Pace;
@@ -14,6 +16,7 @@ use simology_widget_core::status::Pace;
 use crate::attribution::{Attribution, Funnel};
 use crate::backend::Backend;
 use crate::browser;
+use crate::frame::HostEvent;
 
 /// How the widget was configured by its element's attributes.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,7 +32,7 @@ pub struct Config {
     /// Poll the order every this many milliseconds instead of long-polling (for
     /// measuring what long-polling buys; not for production pages).
     pub poll_interval_ms: Option<u32>,
-    /// The affiliate it sells for, where and on which page (`affiliate`, `placement`).
+    /// The affiliate it sells for, as the proxy signed it, and the page's path.
     pub attribution: Option<Attribution>,
 }
 
@@ -40,12 +43,15 @@ pub type CountryNamer = Rc<dyn Fn(Lang, &str) -> Option<String>>;
 pub struct Services {
     /// The proxy.
     pub backend: Rc<dyn Backend>,
-    /// Sends the page to a URL (the payment page).
-    pub navigate: Rc<dyn Fn(&str)>,
+    /// Sends the top window to a URL (the payment page); whether the browser let it.
+    pub navigate: Rc<dyn Fn(&str) -> bool>,
     /// The page the widget sits on, where payment returns.
     pub return_url: String,
     /// A country's name in a language.
     pub country_name: CountryNamer,
+    /// Tells the host page about a public moment of the purchase (see
+    /// [`crate::frame`]).
+    pub announce: Rc<dyn Fn(&HostEvent)>,
 }
 
 /// The screen shown.
@@ -65,20 +71,20 @@ pub enum Screen {
 }
 
 impl Screen {
-    /// The first screen: a returning payment, an unfinished order, or the picker.
-    pub fn initial(config: &Config, hash: &str, now_ms: u64) -> Screen {
-        let ret = PaymentReturn::parse(hash);
+    /// The first screen of the status module, which renders itself: the order the
+    /// proxy found remembered (the frame's cookie), else this widget's latest
+    /// unfinished order remembered in the frame's storage, else the picker (on the
+    /// plan of a cancelled payment).
+    pub fn initial(config: &Config, embed: &EmbedConfig, now_ms: u64) -> Screen {
+        if let Some(order_ref) = &embed.order {
+            return Screen::Order(order_ref.clone());
+        }
         let saved = browser::saved_orders();
-        if let Some(order_ref) = order_to_show(ret.as_ref(), &saved, &config.instance, now_ms) {
+        if let Some(order_ref) = order_to_show(embed.cancelled, &saved, &config.instance, now_ms) {
             return Screen::Order(order_ref);
         }
-        if let Some(PaymentReturn::Cancelled(r)) = &ret {
-            if let Some(o) = saved
-                .iter()
-                .find(|o| o.order_ref == *r && o.instance == config.instance)
-            {
-                return Screen::again(Some(o));
-            }
+        if embed.cancelled {
+            return Screen::again(browser::latest_order(&config.instance).as_ref());
         }
         Screen::Picker {
             destination: config.destination.clone(),
@@ -119,11 +125,19 @@ pub struct Ctx {
     pub email: RwSignal<String>,
     /// The affiliate's funnel (nothing without an affiliate).
     funnel: StoredValue<Funnel>,
+    /// The catalogue the proxy rendered, and its destination: a picker on that
+    /// destination starts from it instead of asking again.
+    primed: StoredValue<Option<(CatalogResponse, DestinationId)>>,
 }
 
 impl Ctx {
     /// The context of a widget configured by `config`, opening on `screen`.
-    pub fn new(config: &Config, services: Services, screen: Screen) -> Ctx {
+    pub fn new(
+        config: &Config,
+        services: Services,
+        screen: Screen,
+        primed: Option<(CatalogResponse, DestinationId)>,
+    ) -> Ctx {
         Ctx {
             services: StoredValue::new_local(services),
             lang: config.lang,
@@ -133,7 +147,23 @@ impl Ctx {
             screen: RwSignal::new(screen),
             email: RwSignal::new(String::new()),
             funnel: StoredValue::new(Funnel::new(config.attribution.clone())),
+            primed: StoredValue::new(primed),
         }
+    }
+
+    /// The catalogue the proxy rendered, if it is `destination`'s.
+    pub fn primed(&self, destination: &DestinationId) -> Option<CatalogResponse> {
+        self.primed.with_value(|p| {
+            p.as_ref()
+                .filter(|(_, d)| d == destination)
+                .map(|(c, _)| c.clone())
+        })
+    }
+
+    /// Tells the host page (see [`crate::frame`]).
+    pub fn announce(&self, event: HostEvent) {
+        let f = self.services.with_value(|s| Rc::clone(&s.announce));
+        f(&event);
     }
 
     /// The widget's attribution, for its checkouts.
@@ -170,10 +200,10 @@ impl Ctx {
         self.services.with_value(|s| Rc::clone(&s.backend))
     }
 
-    /// Goes to the payment page.
-    pub fn navigate(&self, url: &str) {
+    /// Goes to the payment page; whether the browser let the frame send the window.
+    pub fn navigate(&self, url: &str) -> bool {
         let f = self.services.with_value(|s| Rc::clone(&s.navigate));
-        f(url);
+        f(url)
     }
 
     /// The page to return to after payment.

@@ -20,8 +20,8 @@ use std::fmt;
 use js_sys::{Array, Object, Reflect};
 use simology_proxy_api::{
     Beacon, CatalogResponse, CheckoutRequest, CheckoutResponse, CurrencyCode, Destination,
-    DestinationId, DestinationKind, DestinationsResponse, ErrorBody, ErrorCode, ErrorDetail,
-    FunnelEvent, OrderRef, Plan, Price,
+    DestinationId, DestinationKind, DestinationsResponse, EmbedConfig, ErrorBody, ErrorCode,
+    ErrorDetail, FunnelEvent, OrderRef, Plan, Price,
 };
 #[cfg(feature = "status")]
 use simology_proxy_api::{
@@ -286,6 +286,28 @@ from_json_struct!(ErrorDetail {
     request_id
 });
 from_json_struct!(ErrorBody { error });
+/// The frame's configuration. The status module never shows the catalogue the proxy
+/// rendered the picker with, so it carries no reader of catalogues.
+impl FromJson for EmbedConfig {
+    fn from_json(value: JsValue) -> Result<Self, Invalid> {
+        Ok(EmbedConfig {
+            instance: field(&value, "instance")?,
+            lang: field(&value, "lang")?,
+            theme: field(&value, "theme")?,
+            destination: field_or(&value, "destination", None)?,
+            sku: field_or(&value, "sku", None)?,
+            travellers: field_or(&value, "travellers", None)?,
+            order: field_or(&value, "order", None)?,
+            #[cfg(feature = "picker")]
+            catalog: field_or(&value, "catalog", None)?,
+            #[cfg(not(feature = "picker"))]
+            catalog: None,
+            attribution: field_or(&value, "attribution", None)?,
+            cancelled: field_or(&value, "cancelled", false)?,
+            poll_interval_ms: field_or(&value, "poll_interval_ms", None)?,
+        })
+    }
+}
 
 /// A saved order's destination: `{kind, code}`, or the bare code that versions before
 /// the kind was saved wrote (see `SavedOrder::legacy_destination`).
@@ -359,6 +381,7 @@ from_json_struct!(OrderView {
     esim,
     topup_of,
     email_on_file = false,
+    analytics_id = String::new(),
     version,
     updated_at,
 });
@@ -518,14 +541,13 @@ to_json_struct!(CheckoutRequest {
     locale,
     intent_id,
     return_url,
-    affiliate,
-    placement,
+    instance,
+    attribution,
     page_path,
 });
 to_json_struct!(Beacon {
-    affiliate,
+    attribution,
     event,
-    placement,
     page_path,
     destination,
 });
@@ -566,6 +588,7 @@ impl ToJson for TopupRequest {
             locale,
             intent_id,
             return_url,
+            instance,
         } = self;
         object(&[
             ("sku", sku.to_member()),
@@ -574,6 +597,7 @@ impl ToJson for TopupRequest {
             ("locale", locale.to_member()),
             ("intent_id", intent_id.to_member()),
             ("return_url", return_url.to_member()),
+            ("instance", instance.to_member()),
         ])
     }
 }

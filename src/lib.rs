@@ -1,12 +1,22 @@
 //! # simology-widget
 //!
-//! The embeddable eSIM storefront: a Leptos (client-side rendered) widget that the
-//! loader script mounts into each `<simology-esim>` element's shadow root. It talks
-//! only to the partner proxy, through the types of `simology-proxy-api`.
+//! The embeddable eSIM storefront: a Leptos widget that lives in a frame of its own,
+//! served by the partner proxy (`GET /embed`), so that no script of the host page can
+//! read an order, an activation code or an email. It talks only to the proxy that
+//! served it (same origin), through the types of `simology-proxy-api`.
 //!
-//! Build it with `cargo xtask dist` (trunk, then the loader bundle); see the README's
-//! embedding guide. The crate's features `picker` and `status` make the two wasm
-//! modules the loader chooses between (see [`loader`]); the default has both.
+//! The same components render in two places, by the crate's features:
+//! - `ssr`: on the proxy, the frame's first screen, so the first plans are in the
+//!   frame's HTML ([`ssr::render`]);
+//! - `csr`: in the frame, where the wasm renders the same screen from the same data
+//!   and takes the proxy's rendering's place ([`mount`]), and in the browser tests.
+//!
+//! (Taking the rendering over in place, Leptos's hydration, made the picker module
+//! 19.9 KB of brotli larger: more than the frame's whole first screen weighs. The
+//! first render is identical, so the swap shows nothing.)
+//!
+//! `picker` and `status` choose the screens a build holds (see [`loader`]); the
+//! default has both. Build with `cargo xtask dist`; see the README's embedding guide.
 
 #[cfg(not(any(feature = "picker", feature = "status")))]
 compile_error!("build the widget with the feature picker, status, or both (the default)");
@@ -16,6 +26,7 @@ pub mod backend;
 pub mod browser;
 pub mod components;
 pub mod context;
+pub mod frame;
 pub mod json;
 pub mod load;
 pub mod loader;
@@ -23,115 +34,126 @@ pub mod loader;
 #[cfg(feature = "status")]
 pub mod polling;
 pub mod purchase;
+#[cfg(feature = "ssr")]
+pub mod ssr;
 
+#[cfg(feature = "csr")]
 use std::rc::Rc;
 
 use leptos::prelude::*;
-use simology_proxy_api::{DestinationId, PaymentReturn};
+use simology_proxy_api::{EmbedConfig, Instance};
 use simology_widget_core::i18n::Lang;
+#[cfg(feature = "csr")]
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
 use crate::components::app::Widget;
 use crate::context::{Config, Screen, Services};
 
-fn option(options: &JsValue, key: &str) -> Option<String> {
-    js_sys::Reflect::get(options, &key.into())
-        .ok()
-        .and_then(|v| v.as_string())
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty())
-}
-
-/// The configuration from the element's attributes.
-pub fn config_from(options: &JsValue) -> Config {
-    let destination = option(options, "country")
-        .and_then(|c| DestinationId::country(&c))
-        .or_else(|| option(options, "region").and_then(|r| DestinationId::region(&r)));
-    let languages = browser::browser_languages();
-    let lang = Lang::negotiate(
-        option(options, "locale").as_deref(),
-        languages.iter().map(String::as_str),
-    );
-    let instance: String = option(options, "instance")
-        .unwrap_or_else(|| "simology".into())
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-        .take(40)
-        .collect();
-    let attribution = attribution::Attribution::from_attributes(
-        option(options, "affiliate").as_deref(),
-        option(options, "placement").as_deref(),
-        &browser::page_path(),
-        &mut |warning| leptos::logging::warn!("{warning}"),
-    );
+/// The widget's configuration from what the proxy's frame document says
+/// ([`EmbedConfig`]: the proxy checked every attribute of the element) and the host
+/// page's path (for an affiliate's reports).
+pub fn config_from(embed: &EmbedConfig, page_path: &str) -> Config {
     Config {
-        destination,
-        lang,
-        theme: option(options, "theme").unwrap_or_else(|| "auto".into()),
-        instance: if instance.is_empty() {
-            "simology".into()
-        } else {
-            instance
-        },
-        poll_interval_ms: option(options, "poll-interval")
-            .and_then(|v| v.parse::<u32>().ok())
-            .map(|ms| ms.clamp(500, 60_000)),
-        attribution,
+        destination: embed.destination.clone(),
+        lang: Lang::negotiate(Some(&embed.lang), std::iter::empty()),
+        theme: embed.theme.clone(),
+        instance: Instance::clean(&embed.instance).as_str().to_owned(),
+        poll_interval_ms: embed.poll_interval_ms.map(|ms| ms.clamp(500, 60_000)),
+        attribution: embed
+            .attribution
+            .as_deref()
+            .map(|token| attribution::Attribution::signed(token, page_path)),
     }
 }
 
-/// Mounts a widget into `root` (inside a shadow root, normally; the loader gives the
-/// shadow root the widget's stylesheet). `options` holds the element's attributes:
-/// `proxy` (required), `country` or `region`, `locale`, `theme`, `instance`, `affiliate`
-/// and `placement`; and what
-/// the loader adds (see [`loader`]): `hash` (the page's fragment as it was when the
-/// loader started, before any widget cleared it), `screen` (a screen handed over by
-/// the other module), `switch` (to hand one over), `catalog` and `catalogFor` (the
-/// first catalogue, already requested).
+/// The screen the proxy rendered: an order it found remembered, else the picker on
+/// the element's destination, on a plan's checkout after a cancelled payment.
+pub fn rendered_screen(embed: &EmbedConfig) -> Screen {
+    match &embed.order {
+        Some(order_ref) => Screen::Order(order_ref.clone()),
+        None => Screen::Picker {
+            destination: embed.destination.clone(),
+            sku: embed.sku.clone(),
+            travellers: embed.travellers,
+        },
+    }
+}
+
+/// The whole widget, as the proxy renders it and the frame renders it again: the same
+/// function on both sides, so the two cannot differ. `tapped`: the screen is the
+/// checkout of a plan tapped on the proxy's rendering.
+pub fn app(
+    config: Config,
+    services: Services,
+    screen: Screen,
+    embed: &EmbedConfig,
+    tapped: bool,
+) -> impl IntoView {
+    let primed = embed.catalog.clone().zip(embed.destination.clone());
+    view! { <Widget config=config services=services screen=screen primed=primed tapped=tapped /> }
+}
+
+/// The browser's side of the frame: its document's configuration and the services
+/// over the browser (the proxy at the frame's own origin, the top window's navigation,
+/// `Intl` for names).
+#[cfg(feature = "csr")]
+fn in_frame(config_json: &str) -> Result<(EmbedConfig, Config, Services), JsValue> {
+    std::panic::set_hook(Box::new(report_panic));
+    let embed: EmbedConfig = json::from_str(config_json)
+        .map_err(|_| JsValue::from_str("simology-esim: the frame's configuration is unreadable"))?;
+    let host = frame::Host::from_location();
+    let config = config_from(&embed, &host.page_path());
+    let services = Services {
+        backend: Rc::new(backend::Http::new("")),
+        navigate: Rc::new(browser::navigate),
+        return_url: host.page_url(),
+        country_name: Rc::new(browser::country_name),
+        announce: Rc::new(move |event| host.announce(event)),
+    };
+    Ok((embed, config, services))
+}
+
+/// A bug's panic, reported in the console by where it happened (the message itself is
+/// not formatted: the formatting machinery costs the frame's every visit a kilobyte).
+#[cfg(feature = "csr")]
+fn report_panic(info: &std::panic::PanicHookInfo<'_>) {
+    let (file, line) = info.location().map_or(("", 0), |l| (l.file(), l.line()));
+    web_sys::console::error_3(
+        &"simology-esim: the widget stopped on a bug at".into(),
+        &file.into(),
+        &f64::from(line).into(),
+    );
+}
+
+/// Renders the widget in `root` (the frame's `#sim`, which holds the proxy's rendering
+/// of the first screen until now), given the frame document's configuration (its JSON
+/// text): on `screen` when the picker module hands one over (see [`loader`]), else on
+/// the screen the proxy rendered, or, in the status module, the order the frame
+/// remembers. `tapped` is a plan the traveller chose on the proxy's rendering before
+/// the wasm was in (its SKU): its checkout opens at once.
 ///
 /// # Errors
-/// When `proxy` is missing.
+/// When the configuration is unreadable.
+#[cfg(feature = "csr")]
 #[wasm_bindgen]
-pub fn mount(root: web_sys::HtmlElement, options: JsValue) -> Result<(), JsValue> {
-    console_error_panic_hook::set_once();
-    let proxy = option(&options, "proxy")
-        .ok_or_else(|| JsValue::from_str("simology-esim: the proxy attribute is required"))?;
-    let config = config_from(&options);
-    let hash = js_sys::Reflect::get(&options, &"hash".into())
-        .ok()
-        .and_then(|v| v.as_string())
-        .unwrap_or_else(browser::location_hash);
-    let screen = js_sys::Reflect::get(&options, &"screen".into())
-        .ok()
-        .and_then(|v| loader::screen_from_js(&v))
-        .unwrap_or_else(|| Screen::initial(&config, &hash, browser::now_ms()));
-    // Clean the fragment from the address bar after this turn; the page's other widgets
-    // read the one the loader kept (`hash`), or the address bar's this turn.
-    if PaymentReturn::parse(&browser::location_hash()).is_some() {
-        let clear = Closure::once_into_js(browser::clear_hash);
-        if let Some(w) = web_sys::window() {
-            let _ =
-                w.set_timeout_with_callback_and_timeout_and_arguments_0(clear.unchecked_ref(), 0);
-        }
-    }
-    let backend: Rc<dyn backend::Backend> = Rc::new(backend::Http::new(&proxy));
-    #[cfg(feature = "picker")]
-    let backend: Rc<dyn backend::Backend> = Rc::new(loader::Primed::new(backend, &options));
-    let services = Services {
-        backend,
-        navigate: Rc::new(browser::navigate),
-        return_url: browser::page_url(),
-        country_name: Rc::new(browser::country_name),
+pub fn mount(
+    root: web_sys::HtmlElement,
+    config_json: &str,
+    screen: JsValue,
+    tapped: Option<String>,
+) -> Result<(), JsValue> {
+    let (embed, config, services) = in_frame(config_json)?;
+    let (screen, tapped) = match loader::screen_from_js(&screen) {
+        Some(handed) => (handed, false),
+        None => loader::first_screen(&config, &embed, tapped),
     };
-    // The loader gives a fresh element (out of the page while its drawing of the plans
-    // shows) and puts it in place itself; nothing in it stays.
+    // The proxy's rendering goes, and the widget's own takes its place in the same task
+    // (the same, unless the traveller tapped a plan meanwhile): nothing is painted in
+    // between.
     root.set_inner_html("");
-    let handle = leptos::mount::mount_to(root, move || {
-        loader::provide_switch(&options);
-        view! { <Widget config=config services=services screen=screen /> }
-    });
-    // The widget lives as long as the page.
+    let handle =
+        leptos::mount::mount_to(root, move || app(config, services, screen, &embed, tapped));
+    // The widget lives as long as the frame.
     handle.forget();
     Ok(())
 }

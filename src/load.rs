@@ -17,6 +17,11 @@ pub fn load_into<T: Send + Sync + 'static>(
     fut: impl Future<Output = Result<T, Failure>> + 'static,
 ) {
     into.set(None);
+    // On the proxy (the frame's first screen), nothing loads: what the screen shows
+    // without the data is what the proxy renders, and the browser loads it.
+    #[cfg(feature = "ssr")]
+    drop(fut);
+    #[cfg(not(feature = "ssr"))]
     leptos::task::spawn_local(async move {
         let result = fut.await;
         into.try_set(Some(result));

@@ -1,41 +1,26 @@
-//! What the loader (`loader/simology-esim.js`) hands the widget, and what the widget
-//! hands back.
+//! What passes between the frame's script (`loader/frame.js`) and the widget.
 //!
 //! The widget ships as two wasm modules, built from this crate with its cargo features:
-//! `picker` (destination search, plans, checkout) and `status` (an order's progress,
-//! the ready eSIM with its QR code, usage, top-ups). The loader loads the one the page
-//! opens on. When the traveller moves to a screen the running module does not hold (a
-//! new purchase from the status view), [`hand_over`] gives that screen to the loader,
-//! which loads the other module and mounts it there. A build with both features (the
-//! default: tests, clippy) never hands over.
+//! `picker` (destination search, plans, checkout) and `status` (an order's progress, the
+//! ready eSIM with its QR code, usage, top-ups). The frame's script loads the one the
+//! frame opens on, which takes the place of the proxy's rendering of its first screen. A screen the running module does not hold goes through [`hand_over`]:
+//! - an order, from the picker (the traveller pays in another tab where the frame
+//!   cannot remember the order across the payment page): the frame's script loads the
+//!   status module into the same document, handing it the screen in memory;
+//! - the picker, from the status module ("New purchase", "Choose a plan"): the frame
+//!   reloads itself on the proxy's rendering of that picker, which the picker module
+//!   takes over. Its address carries only what the element's attributes already say, a
+//!   plan's SKU and a number of travellers: never an order.
 //!
-//! The loader also starts the first catalogue request at the same moment as the wasm
-//! download and draws the plans from it before the wasm is in; [`Primed`] answers the
-//! picker's first request for that catalogue with the loader's answer, so the wasm
-//! renders the very plans drawn, at once, instead of asking again (the loader mounts it
-//! out of the page and puts its elements in the drawing's place at the first action).
+//! A build with both features (the default: tests, clippy) never hands over.
 
-#[cfg(feature = "picker")]
-use std::cell::RefCell;
-#[cfg(feature = "picker")]
-use std::rc::Rc;
-
-#[cfg(feature = "picker")]
-use js_sys::Promise;
-use js_sys::{Function, Object, Reflect};
+use js_sys::{Object, Reflect};
 use leptos::prelude::*;
-#[cfg(feature = "picker")]
-use simology_proxy_api::{
-    Beacon, CatalogResponse, CheckoutRequest, CheckoutResponse, DestinationsResponse,
-};
+use simology_proxy_api::EmbedConfig;
 use simology_proxy_api::{DestinationId, DestinationKind, OrderRef};
-#[cfg(all(feature = "picker", feature = "status"))]
-use simology_proxy_api::{OrderDetail, TopupOffers, TopupRequest, UsageView};
 use wasm_bindgen::{JsCast, JsValue};
 
-#[cfg(feature = "picker")]
-use crate::backend::{Backend, Failure, Fut};
-use crate::context::Screen;
+use crate::context::{Config, Screen};
 
 fn get(object: &JsValue, key: &str) -> JsValue {
     Reflect::get(object, &key.into()).unwrap_or(JsValue::UNDEFINED)
@@ -45,197 +30,120 @@ fn text(object: &JsValue, key: &str) -> Option<String> {
     get(object, key).as_string()
 }
 
-fn kind_name(kind: DestinationKind) -> &'static str {
-    match kind {
-        DestinationKind::Country => "country",
-        DestinationKind::Region => "region",
+/// A screen as the frame's script carries it into the status module: `{screen:
+/// "order", order}`. Anything else is `None`.
+pub fn screen_from_js(value: &JsValue) -> Option<Screen> {
+    match text(value, "screen")?.as_str() {
+        "order" => OrderRef::parse(&text(value, "order")?).map(Screen::Order),
+        _ => None,
     }
 }
 
-/// A screen as the loader carries it from one module to the other:
-/// `{screen: "order", order}` or `{screen: "picker", kind, code, sku, travellers}` (the
-/// last four optional). The loader reads only `screen`, to choose the module.
-pub fn screen_to_js(screen: &Screen) -> JsValue {
+fn order_to_js(order_ref: &OrderRef) -> JsValue {
     let object = Object::new();
-    let set = |key: &str, value: &str| {
-        let _ = Reflect::set(&object, &key.into(), &value.into());
-    };
-    match screen {
+    let _ = Reflect::set(&object, &"screen".into(), &"order".into());
+    let _ = Reflect::set(&object, &"order".into(), &order_ref.as_str().into());
+    object.into()
+}
+
+/// The frame's own address for the proxy's rendering of `screen`'s picker: this
+/// frame's address without its return from payment, on the destination, the plan and
+/// the number of travellers given.
+fn picker_address(
+    destination: Option<&DestinationId>,
+    sku: Option<&str>,
+    travellers: Option<u32>,
+) -> Option<String> {
+    let location = web_sys::window()?.location();
+    let url = web_sys::Url::new(&location.href().ok()?).ok()?;
+    let params = url.search_params();
+    for key in ["return", "country", "region", "sku", "travellers"] {
+        params.delete(key);
+    }
+    if let Some(d) = destination {
+        let key = match d.kind {
+            DestinationKind::Country => "country",
+            DestinationKind::Region => "region",
+        };
+        params.set(key, &d.code);
+    }
+    if let Some(sku) = sku {
+        params.set("sku", sku);
+    }
+    if let Some(n) = travellers {
+        params.set("travellers", &n.to_string());
+    }
+    url.set_search(&String::from(params.to_string()));
+    Some(url.href())
+}
+
+/// Shows a screen this module does not hold (see the module's header); renders
+/// nothing meanwhile.
+pub fn hand_over(screen: Screen) -> impl IntoView {
+    match &screen {
         Screen::Order(order_ref) => {
-            set("screen", "order");
-            set("order", order_ref.as_str());
+            let show = web_sys::window()
+                .map(|w| get(&w, "simologyFrame"))
+                .map(|frame| (get(&frame, "show"), frame))
+                .and_then(|(f, frame)| f.dyn_into::<js_sys::Function>().ok().map(|f| (f, frame)));
+            match show {
+                // The frame's script only starts a download here; it mounts the other
+                // module later, from its own task, never back into this render.
+                Some((f, frame)) => {
+                    let _ = f.call1(&frame, &order_to_js(order_ref));
+                }
+                None => {
+                    leptos::logging::error!("simology-esim: this build cannot show that screen")
+                }
+            }
         }
         Screen::Picker {
             destination,
             sku,
             travellers,
         } => {
-            set("screen", "picker");
-            if let Some(d) = destination {
-                set("kind", kind_name(d.kind));
-                set("code", &d.code);
-            }
-            if let Some(sku) = sku {
-                set("sku", sku);
-            }
-            if let Some(n) = travellers {
-                let _ = Reflect::set(&object, &"travellers".into(), &f64::from(*n).into());
+            let address = picker_address(destination.as_ref(), sku.as_deref(), *travellers);
+            if let (Some(w), Some(address)) = (web_sys::window(), address) {
+                let _ = w.location().replace(&address);
             }
         }
     }
-    object.into()
 }
 
-/// The screen [`screen_to_js`] wrote; `None` for anything else.
-pub fn screen_from_js(value: &JsValue) -> Option<Screen> {
-    match text(value, "screen")?.as_str() {
-        "order" => OrderRef::parse(&text(value, "order")?).map(Screen::Order),
-        "picker" => {
-            let code = text(value, "code");
-            let destination = match (text(value, "kind").as_deref(), code) {
-                (Some("country"), Some(code)) => Some(DestinationId::country(&code)?),
-                (Some("region"), Some(code)) => Some(DestinationId::region(&code)?),
-                (None, None) => None,
-                _ => return None,
-            };
-            Some(Screen::Picker {
-                destination,
-                sku: text(value, "sku"),
-                travellers: get(value, "travellers")
-                    .as_f64()
-                    .filter(|n| (1.0..=10.0).contains(n) && n.fract() == 0.0)
-                    // In 1 to 10 and whole: exact.
-                    .map(|n| n as u32),
-            })
-        }
-        _ => None,
+/// The screen a frame opens on, and whether it is the checkout of a plan the traveller
+/// tapped on the proxy's rendering before the wasm was in (the funnel then counts the
+/// choice):
+/// - in the status module, when the proxy found an order (or the picker is not in this
+///   build): the order the proxy or the frame's storage remembers;
+/// - a tapped plan's checkout;
+/// - back from a cancelled payment the proxy did not know of (its cookie is not kept
+///   in this browser): the checkout of the plan this frame remembers, for as many;
+/// - else the screen the proxy rendered.
+pub fn first_screen(
+    config: &Config,
+    embed: &EmbedConfig,
+    tapped: Option<String>,
+) -> (Screen, bool) {
+    #[cfg(feature = "status")]
+    if embed.order.is_some() || !cfg!(feature = "picker") {
+        return (
+            Screen::initial(config, embed, crate::browser::now_ms()),
+            false,
+        );
     }
-}
-
-/// The loader's `switch(screen)`, for a screen the other module holds.
-#[derive(Clone, Copy)]
-struct Switch(StoredValue<Function, LocalStorage>);
-
-/// Makes the loader's `options.switch` reachable by [`hand_over`]: called by `mount`
-/// under the widget's root, before the widget renders.
-pub fn provide_switch(options: &JsValue) {
-    if let Ok(f) = get(options, "switch").dyn_into::<Function>() {
-        provide_context(Switch(StoredValue::new_local(f)));
-    }
-}
-
-/// Shows a screen this module does not hold by asking the loader for the module that
-/// does; renders nothing meanwhile (the loader shows its placeholder).
-pub fn hand_over(screen: Screen) -> impl IntoView {
-    match use_context::<Switch>() {
-        Some(Switch(f)) => {
-            // The loader only starts a download here; it mounts the other module later,
-            // from its own task, never back into this render.
-            let _ = f.with_value(|f| f.call1(&JsValue::NULL, &screen_to_js(&screen)));
-        }
-        None => leptos::logging::error!("simology-esim: this build cannot show that screen"),
-    }
-}
-
-/// The backend, with the first answer for one catalogue already on its way: the
-/// loader's own request (`options.catalog`, a promise of the answer's text, or of
-/// `null` when it failed), for the destination `options.catalogFor` names
-/// (`country:JP`, `region:europe`). The first catalogue request takes it if it is
-/// for that destination; any other request, or a failed answer, goes to the proxy.
-#[cfg(feature = "picker")]
-pub struct Primed {
-    inner: Rc<dyn Backend>,
-    catalog: RefCell<Option<(DestinationId, Promise)>>,
-}
-
-#[cfg(feature = "picker")]
-impl Primed {
-    /// `inner` with the loader's catalogue from `options`, if it gave one.
-    pub fn new(inner: Rc<dyn Backend>, options: &JsValue) -> Self {
-        let destination = text(options, "catalogFor").and_then(|key| {
-            let (kind, code) = key.split_once(':')?;
-            match kind {
-                "country" => DestinationId::country(code),
-                "region" => DestinationId::region(code),
-                _ => None,
-            }
-        });
-        let promise = get(options, "catalog").dyn_into::<Promise>().ok();
-        Primed {
-            inner,
-            catalog: RefCell::new(destination.zip(promise)),
-        }
-    }
-}
-
-#[cfg(feature = "picker")]
-impl Backend for Primed {
-    fn destinations(&self) -> Fut<Result<DestinationsResponse, Failure>> {
-        self.inner.destinations()
-    }
-
-    fn catalog(&self, destination: &DestinationId) -> Fut<Result<CatalogResponse, Failure>> {
-        // Only the first request may take it: a later one wants a fresh answer.
-        let primed = self
-            .catalog
-            .borrow_mut()
-            .take()
-            .filter(|(d, _)| d == destination);
-        let Some((_, promise)) = primed else {
-            return self.inner.catalog(destination);
+    if let Some(sku) = tapped.filter(|_| embed.sku.is_none()) {
+        let screen = Screen::Picker {
+            destination: config.destination.clone(),
+            sku: Some(sku),
+            travellers: None,
         };
-        let inner = Rc::clone(&self.inner);
-        let destination = destination.clone();
-        Box::pin(async move {
-            let answer = wasm_bindgen_futures::JsFuture::from(promise).await;
-            if let Some(text) = answer.ok().and_then(|v| v.as_string()) {
-                if let Ok(response) = crate::json::from_str::<CatalogResponse>(&text) {
-                    return Ok(response);
-                }
-            }
-            inner.catalog(&destination).await
-        })
+        return (screen, true);
     }
-
-    fn checkout(&self, request: CheckoutRequest) -> Fut<Result<CheckoutResponse, Failure>> {
-        self.inner.checkout(request)
+    if embed.cancelled && embed.sku.is_none() {
+        if let Some(order) = crate::browser::latest_order(&config.instance) {
+            crate::browser::mark_done(&order.order_ref);
+            return (Screen::again(Some(&order)), false);
+        }
     }
-
-    fn beacon(&self, beacon: &Beacon) {
-        self.inner.beacon(beacon);
-    }
-
-    #[cfg(feature = "status")]
-    fn order(
-        &self,
-        order_ref: &OrderRef,
-        wait: u64,
-        version: Option<i64>,
-    ) -> Fut<Result<OrderDetail, Failure>> {
-        self.inner.order(order_ref, wait, version)
-    }
-
-    #[cfg(feature = "status")]
-    fn usage(&self, order_ref: &OrderRef, line: Option<&str>) -> Fut<Result<UsageView, Failure>> {
-        self.inner.usage(order_ref, line)
-    }
-
-    #[cfg(feature = "status")]
-    fn topup_offers(
-        &self,
-        order_ref: &OrderRef,
-        line: Option<&str>,
-    ) -> Fut<Result<TopupOffers, Failure>> {
-        self.inner.topup_offers(order_ref, line)
-    }
-
-    #[cfg(feature = "status")]
-    fn buy_topup(
-        &self,
-        order_ref: &OrderRef,
-        line: Option<&str>,
-        request: TopupRequest,
-    ) -> Fut<Result<CheckoutResponse, Failure>> {
-        self.inner.buy_topup(order_ref, line, request)
-    }
+    (crate::rendered_screen(embed), false)
 }

@@ -1,8 +1,9 @@
 //! One purchase, as the checkout and the top-ups both make it: check the email (offered
 //! again from the last purchase in this widget, held in memory only), one request at a
 //! time, one intent id per purchase (so a double click or a retry after a lost answer
-//! makes one order), remember the order in this browser, send the top window to the
-//! payment page, and translate what went wrong.
+//! makes one order), remember the order in the frame, send the top window to the
+//! payment page (or, where the browser will not let the frame do it, offer the
+//! traveller a link to it), and translate what went wrong.
 
 use leptos::prelude::*;
 use simology_proxy_api::{
@@ -15,6 +16,9 @@ use simology_widget_core::saved::SavedOrder;
 use crate::backend::Failure;
 use crate::browser;
 use crate::context::Ctx;
+#[cfg(feature = "picker")]
+use crate::context::Screen;
+use crate::frame::{HostEvent, Sale};
 
 /// Whether the window may be sent to `url` as a payment page: `https:`, or plain
 /// `http:` to a loopback address (a local sandbox); never `javascript:`, `data:` or
@@ -88,9 +92,14 @@ pub struct Purchase {
     pub busy: RwSignal<bool>,
     /// The proxy answered; the payment page is loading.
     pub redirecting: RwSignal<bool>,
+    /// The payment page, when the browser would not let the frame send the window
+    /// there itself: the traveller follows it with a tap.
+    pub payment_link: RwSignal<Option<String>>,
     /// The purchase's intent id: kept across retries, renewed when the proxy says the
     /// details changed under it.
     intent: StoredValue<String>,
+    /// The host page was told this purchase started (once per intent).
+    announced: StoredValue<bool>,
 }
 
 impl Purchase {
@@ -105,7 +114,9 @@ impl Purchase {
             error: RwSignal::new(None),
             busy: RwSignal::new(false),
             redirecting: RwSignal::new(false),
+            payment_link: RwSignal::new(None),
             intent: StoredValue::new(browser::new_intent_id()),
+            announced: StoredValue::new(false),
         }
     }
 
@@ -162,6 +173,8 @@ impl Purchase {
         let locale = ctx.lang.tag().to_owned();
         let intent_id = self.intent.get_value();
         let return_url = ctx.return_url();
+        let instance = Some(ctx.instance.get_value());
+        self.payment_link.set(None);
         let (answer, plan, destination, quantity) = match item {
             Item::Plan {
                 plan,
@@ -175,13 +188,19 @@ impl Purchase {
                     locale,
                     intent_id,
                     return_url,
-                    affiliate: None,
-                    placement: None,
+                    instance,
+                    attribution: None,
                     page_path: None,
                 };
                 if let Some(attribution) = ctx.attribution() {
                     attribution.apply(&mut request);
                     ctx.report_checkout(&request.intent_id, &plan.destination);
+                }
+                if !self.announced.get_value() {
+                    self.announced.set_value(true);
+                    if let Some(sale) = Sale::of_plan(&plan, quantity) {
+                        ctx.announce(HostEvent::CheckoutStarted(sale));
+                    }
                 }
                 (backend.checkout(request), plan, destination, quantity)
             }
@@ -193,6 +212,7 @@ impl Purchase {
                     locale,
                     intent_id,
                     return_url,
+                    instance,
                 };
                 let destination = DestinationId {
                     kind: plan.kind,
@@ -227,6 +247,7 @@ impl Purchase {
                 self.error.set(Some(self.ctx.t.err_payment_page));
             }
             Ok(response) => {
+                let order_ref = response.order_ref.clone();
                 browser::save_order(SavedOrder {
                     order_ref: response.order_ref,
                     instance: self.ctx.instance.get_value(),
@@ -237,9 +258,21 @@ impl Purchase {
                     started_ms: browser::now_ms(),
                     done: false,
                 });
-                self.redirecting.set(true);
                 self.busy.set(false);
-                self.ctx.navigate(&response.payment_url);
+                // A frame that cannot remember the order across the payment page (no
+                // storage, no partitioned cookie) keeps it in memory: the payment
+                // opens in a tab of its own and the frame follows the order here.
+                #[cfg(feature = "picker")]
+                if !browser::can_remember() && browser::open_tab(&response.payment_url) {
+                    self.ctx.screen.set(Screen::Order(order_ref));
+                    return;
+                }
+                let _ = order_ref;
+                if self.ctx.navigate(&response.payment_url) {
+                    self.redirecting.set(true);
+                } else {
+                    self.payment_link.set(Some(response.payment_url));
+                }
             }
             Err(failure) => {
                 self.busy.set(false);
@@ -264,9 +297,15 @@ impl Purchase {
                     Failure::Api {
                         code: ErrorCode::Conflict,
                         ..
-                    } => self.intent.set_value(browser::new_intent_id()),
+                    } => {
+                        self.intent.set_value(browser::new_intent_id());
+                        self.announced.set_value(false);
+                    }
                     _ => {}
                 }
+                self.ctx.announce(HostEvent::Error {
+                    code: failure.code_name(),
+                });
                 self.error.set(Some(failure.message(self.ctx.t)));
             }
         }

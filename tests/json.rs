@@ -70,6 +70,7 @@ fn order(state: OrderState, esim: bool) -> OrderView {
         }),
         topup_of: None,
         email_on_file: false,
+        analytics_id: "a_0123456789abcdef0123".into(),
         version: 9_007_199_254_740_991,
         updated_at: "2026-11-26T10:00:00Z".into(),
     }
@@ -100,6 +101,46 @@ fn every_answer_reads_back_what_was_written() {
         destination,
         plans: vec![plan("JP-5GB-30D"), plan("JP-1GB-7D")],
         updated_at: "2026-11-26T00:00:00Z".into(),
+    });
+    // The frame's configuration, as the proxy writes it into the frame's document.
+    let embed = EmbedConfig {
+        instance: "japan-shop".into(),
+        lang: "fr".into(),
+        theme: "dark".into(),
+        destination: Some(DestinationId {
+            kind: DestinationKind::Country,
+            code: "JP".into(),
+        }),
+        sku: Some("JP-5GB-30D".into()),
+        travellers: Some(3),
+        order: Some(OrderRef::from_bits(0xdef)),
+        catalog: Some(CatalogResponse {
+            destination: Destination {
+                kind: DestinationKind::Country,
+                code: "JP".into(),
+                name: "Japan".into(),
+                plan_count: 1,
+                lowest_price: None,
+                countries: vec!["JP".into()],
+            },
+            plans: vec![plan("JP-5GB-30D")],
+            updated_at: "2026-11-26T00:00:00Z".into(),
+        }),
+        attribution: Some("a1:wander-notes:sidebar:20794:0123456789abcdef0123456789abcdef".into()),
+        cancelled: true,
+        poll_interval_ms: Some(3000),
+    };
+    round_trip(&embed);
+    round_trip(&EmbedConfig {
+        destination: None,
+        sku: None,
+        travellers: None,
+        order: None,
+        catalog: None,
+        attribution: None,
+        cancelled: false,
+        poll_interval_ms: None,
+        ..embed
     });
     round_trip(&CheckoutResponse {
         order_ref: OrderRef::from_bits(0xabc),
@@ -282,8 +323,8 @@ fn requests_are_written_as_serde_writes_them() {
         locale: "fr".into(),
         intent_id: "w0123456789abcdef".into(),
         return_url: "https://blog.example/japan?x=1&y=\"2\"#top".into(),
-        affiliate: Some("wander-notes".into()),
-        placement: Some("sidebar".into()),
+        instance: Some("japan-shop".into()),
+        attribution: Some("a1:wander-notes:sidebar:20794:0123456789abcdef0123456789abcdef".into()),
         page_path: Some("/japan".into()),
     };
     assert_eq!(
@@ -291,8 +332,8 @@ fn requests_are_written_as_serde_writes_them() {
         serde_json::to_value(&checkout).expect("serde")
     );
     let plain = CheckoutRequest {
-        affiliate: None,
-        placement: None,
+        instance: None,
+        attribution: None,
         page_path: None,
         ..checkout
     };
@@ -302,9 +343,8 @@ fn requests_are_written_as_serde_writes_them() {
     );
     for event in FunnelEvent::ALL {
         let beacon = Beacon {
-            affiliate: "wander-notes".into(),
+            attribution: "a1:wander-notes:sidebar:20794:0123456789abcdef0123456789abcdef".into(),
             event,
-            placement: Some("sidebar".into()),
             page_path: None,
             destination: Some("western-europe".into()),
         };
@@ -320,6 +360,7 @@ fn requests_are_written_as_serde_writes_them() {
             locale: "ja".into(),
             intent_id: "w0123456789abcdef".into(),
             return_url: "https://blog.example/".into(),
+            instance: (!email.is_empty()).then(|| "japan-shop".into()),
         };
         assert_eq!(
             written(&topup),
@@ -416,9 +457,8 @@ fn what_the_host_page_adds_to_the_prototypes_is_neither_read_nor_written() {
         .expect("json")
         .replace(r#""email_on_file":false,"#, "");
     let beacon = Beacon {
-        affiliate: "wander-notes".into(),
+        attribution: "a1:wander-notes::20794:0123456789abcdef0123456789abcdef".into(),
         event: FunnelEvent::Shown,
-        placement: None,
         page_path: Some("/japan".into()),
         destination: None,
     };

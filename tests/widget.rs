@@ -20,6 +20,7 @@ use simology_widget::backend::{Backend, Failure, Fut};
 use simology_widget::browser::Waker;
 use simology_widget::components::app::Widget;
 use simology_widget::context::{Config, Screen, Services};
+use simology_widget::frame::{Detail, HostEvent, Sale};
 use simology_widget::polling::{OrderPoll, Watched};
 use simology_widget_core::i18n::Lang;
 use simology_widget_core::saved::SavedOrder;
@@ -169,6 +170,8 @@ impl<T> Answers<T> {
 
 #[derive(Default)]
 struct Fake {
+    /// How many catalogues were asked for.
+    catalog_reads: Cell<u32>,
     checkouts: RefCell<Vec<CheckoutRequest>>,
     /// The funnel's beacons, in the order sent.
     beacons: RefCell<Vec<Beacon>>,
@@ -223,6 +226,7 @@ impl Backend for Shared {
         })
     }
     fn catalog(&self, destination: &DestinationId) -> Fut<Result<CatalogResponse, Failure>> {
+        self.0.catalog_reads.set(self.0.catalog_reads.get() + 1);
         let code = destination.code.as_str();
         let mut c = catalog(code);
         if destination.kind == DestinationKind::Region {
@@ -327,6 +331,10 @@ struct Harness {
     root: web_sys::HtmlElement,
     fake: Rc<Fake>,
     navigated: Rc<RefCell<Vec<String>>>,
+    /// What the widget told the host page, in order.
+    announced: Rc<RefCell<Vec<HostEvent>>>,
+    /// Whether the browser lets the frame send the top window to the payment page.
+    may_navigate: Rc<Cell<bool>>,
 }
 
 fn mount_widget(
@@ -360,6 +368,8 @@ fn mount_attributed(
         .expect("append");
     let fake = Rc::new(Fake::default());
     let navigated = Rc::new(RefCell::new(Vec::new()));
+    let announced = Rc::new(RefCell::new(Vec::new()));
+    let may_navigate = Rc::new(Cell::new(true));
     let config = Config {
         destination: destination.map(|(kind, code)| DestinationId {
             kind,
@@ -372,9 +382,17 @@ fn mount_attributed(
         attribution,
     };
     let nav = Rc::clone(&navigated);
+    let told = Rc::clone(&announced);
+    let allowed = Rc::clone(&may_navigate);
     let services = Services {
         backend: Rc::new(Shared(Rc::clone(&fake))),
-        navigate: Rc::new(move |url: &str| nav.borrow_mut().push(url.to_owned())),
+        navigate: Rc::new(move |url: &str| {
+            if allowed.get() {
+                nav.borrow_mut().push(url.to_owned());
+            }
+            allowed.get()
+        }),
+        announce: Rc::new(move |event: &HostEvent| told.borrow_mut().push(event.clone())),
         return_url: "https://blog.example/japan".into(),
         country_name: Rc::new(|lang, code| {
             let name = match (lang, code) {
@@ -403,6 +421,8 @@ fn mount_attributed(
         root,
         fake,
         navigated,
+        announced,
+        may_navigate,
     }
 }
 
@@ -873,83 +893,48 @@ async fn checkout_failures_are_translated() {
 }
 
 #[wasm_bindgen_test]
-fn attributes_follow_the_proxys_rules_and_a_bad_one_is_left_out_with_a_warning() {
-    let attribution = |affiliate: Option<&str>, placement: Option<&str>, path: &str| {
-        let mut warnings = Vec::new();
-        let a = Attribution::from_attributes(affiliate, placement, path, &mut |w| warnings.push(w));
-        (a, warnings)
+fn the_proxys_signed_attribution_reaches_the_config_with_the_pages_path() {
+    let token = "a1:wander-notes:japan-post-sidebar:20794:0123456789abcdef0123456789abcdef";
+    let embed = EmbedConfig {
+        instance: "japan shop!".into(),
+        lang: "fr".into(),
+        theme: "dark".into(),
+        destination: DestinationId::country("JP"),
+        sku: None,
+        travellers: None,
+        order: None,
+        catalog: None,
+        attribution: Some(token.into()),
+        cancelled: false,
+        poll_interval_ms: Some(10),
     };
-    // Well formed: the placement lower-cased, the path a path only.
-    let (a, warnings) = attribution(
-        Some(" wander-notes "),
-        Some("Japan-Post.Sidebar"),
-        "/japan//tokyo/",
-    );
-    assert_eq!(
-        a,
-        Some(Attribution {
-            affiliate: "wander-notes".into(),
-            placement: Some("japan-post.sidebar".into()),
-            page_path: Some("/japan/tokyo".into()),
-        })
-    );
-    assert!(warnings.is_empty(), "{warnings:?}");
-    // Not an affiliate id: no attribution at all.
-    let (a, warnings) = attribution(Some("Wander Notes"), Some("top"), "/");
-    assert_eq!(a, None);
-    assert!(
-        warnings[0].contains("affiliate \"Wander Notes\" is ignored"),
-        "{warnings:?}"
-    );
-    // A bad placement goes; the affiliate stays.
-    let (a, warnings) = attribution(Some("wander-notes"), Some("<b>top</b>"), "/japan");
-    assert_eq!(
-        a.map(|a| (a.placement, a.page_path)),
-        Some((None, Some("/japan".into())))
-    );
-    assert!(
-        warnings[0].contains("placement \"<b>top</b>\" is ignored"),
-        "{warnings:?}"
-    );
-    // A path too long to report goes; the rest stays.
-    let long = format!("/{}", "a".repeat(200));
-    let (a, warnings) = attribution(Some("wander-notes"), Some("top"), &long);
-    assert_eq!(
-        a.map(|a| (a.placement, a.page_path)),
-        Some((Some("top".into()), None))
-    );
-    assert_eq!(warnings.len(), 1, "{warnings:?}");
-    // A placement alone names nobody.
-    let (a, warnings) = attribution(None, Some("top"), "/");
-    assert_eq!(a, None);
-    assert_eq!(warnings.len(), 1, "{warnings:?}");
-    // No attributes: nothing, silently.
-    assert_eq!(attribution(Some(" "), None, "/"), (None, Vec::new()));
-}
-
-#[wasm_bindgen_test]
-fn the_elements_affiliate_and_placement_reach_the_config_with_the_pages_path() {
-    let options = js_sys::Object::new();
-    for (key, value) in [
-        ("proxy", "https://esim.partner.example"),
-        ("affiliate", "wander-notes"),
-        ("placement", "Japan-Post-Sidebar"),
-    ] {
-        js_sys::Reflect::set(&options, &key.into(), &value.into()).expect("set");
-    }
-    let config = simology_widget::config_from(&options);
-    let path = window().location().pathname().expect("a path");
+    let config = simology_widget::config_from(&embed, "/japan//tokyo/");
     assert_eq!(
         config.attribution,
         Some(Attribution {
-            affiliate: "wander-notes".into(),
-            placement: Some("japan-post-sidebar".into()),
-            page_path: normalise_page_path(&path),
+            token: token.into(),
+            page_path: Some("/japan/tokyo".into()),
         })
     );
-    assert!(config.attribution.and_then(|a| a.page_path).is_some());
-    js_sys::Reflect::delete_property(&options, &"affiliate".into()).expect("delete");
-    assert_eq!(simology_widget::config_from(&options).attribution, None);
+    assert_eq!(config.lang, Lang::Fr);
+    assert_eq!(
+        config.instance, "japanshop",
+        "cleaned as the host script cleans it"
+    );
+    assert_eq!(config.poll_interval_ms, Some(500), "clamped");
+    // A path the proxy would refuse is left out; the attribution stays.
+    let long = format!("/{}", "a".repeat(200));
+    assert_eq!(
+        simology_widget::config_from(&embed, &long)
+            .attribution
+            .map(|a| a.page_path),
+        Some(None)
+    );
+    let none = EmbedConfig {
+        attribution: None,
+        ..embed
+    };
+    assert_eq!(simology_widget::config_from(&none, "/").attribution, None);
 }
 
 fn submit(h: &Harness) {
@@ -974,8 +959,7 @@ fn events(h: &Harness) -> Vec<(FunnelEvent, Option<String>)> {
 #[wasm_bindgen_test]
 async fn an_affiliates_widget_reports_its_funnel_and_credits_its_checkout() {
     let attribution = Attribution {
-        affiliate: "wander-notes".into(),
-        placement: Some("japan-post-sidebar".into()),
+        token: "a1:wander-notes:japan-post-sidebar:20794:0123456789abcdef0123456789abcdef".into(),
         page_path: Some("/japan/tokyo".into()),
     };
     let h = mount_attributed(Lang::En, None, None, Some(attribution.clone()));
@@ -1004,24 +988,23 @@ async fn an_affiliates_widget_reports_its_funnel_and_credits_its_checkout() {
     let sent = h.fake.checkouts.borrow().clone();
     assert_eq!(sent.len(), 2);
     for request in &sent {
-        assert_eq!(request.affiliate.as_deref(), Some("wander-notes"));
-        assert_eq!(request.placement.as_deref(), Some("japan-post-sidebar"));
+        assert_eq!(
+            request.attribution.as_deref(),
+            Some(attribution.token.as_str())
+        );
         assert_eq!(request.page_path.as_deref(), Some("/japan/tokyo"));
     }
     assert_eq!(
         events(&h)[2..],
         [(FunnelEvent::CheckoutStarted, Some("US".into()))]
     );
-    // Every beacon names the affiliate, placement and page, and nothing else but its
-    // event and destination (the type has no other field: nothing about the reader).
+    // Every beacon carries the proxy's signature and the page, and nothing else but
+    // its event and destination (the type has no other field: nothing about the
+    // reader).
     for beacon in h.fake.beacons.borrow().iter() {
         assert_eq!(
-            (&beacon.affiliate, &beacon.placement, &beacon.page_path),
-            (
-                &attribution.affiliate,
-                &attribution.placement,
-                &attribution.page_path
-            )
+            (&beacon.attribution, &beacon.page_path),
+            (&attribution.token, &attribution.page_path)
         );
     }
 }
@@ -1045,10 +1028,7 @@ async fn a_widget_without_an_affiliate_reports_nothing_and_credits_nobody() {
     submit(&h);
     until("the payment page", || !h.navigated.borrow().is_empty()).await;
     let sent = h.fake.checkouts.borrow().clone();
-    assert_eq!(
-        (&sent[0].affiliate, &sent[0].placement, &sent[0].page_path),
-        (&None, &None, &None)
-    );
+    assert_eq!((&sent[0].attribution, &sent[0].page_path), (&None, &None));
     assert!(h.fake.beacons.borrow().is_empty());
 }
 
@@ -1231,6 +1211,7 @@ fn order_view(state: OrderState, reason: Option<&str>, version: i64) -> OrderVie
         esim,
         topup_of: None,
         email_on_file: false,
+        analytics_id: "a_00112233445566778899".into(),
         version,
         updated_at: String::new(),
     }
@@ -1455,9 +1436,10 @@ fn mount_hostile(screen: Screen) -> web_sys::HtmlElement {
     };
     let services = Services {
         backend: Rc::new(Hostile),
-        navigate: Rc::new(|_: &str| {}),
+        navigate: Rc::new(|_: &str| true),
         return_url: "https://blog.example/".into(),
         country_name: Rc::new(|_, _| None),
+        announce: Rc::new(|_| {}),
     };
     mount_to(
         root.clone(),
@@ -2304,36 +2286,190 @@ async fn without_share_a_travellers_card_copies_their_details() {
 }
 
 #[wasm_bindgen_test]
-fn a_screen_passes_between_the_modules_whole() {
-    use simology_widget::loader::{screen_from_js, screen_to_js};
-    for screen in [
-        Screen::Order(order_ref()),
-        Screen::Picker {
-            destination: None,
-            sku: None,
-            travellers: None,
-        },
-        Screen::Picker {
-            destination: DestinationId::country("US"),
-            sku: Some("US-5GB-30D".into()),
-            travellers: Some(3),
-        },
-    ] {
-        assert_eq!(screen_from_js(&screen_to_js(&screen)), Some(screen));
-    }
-    // A count that is no count is dropped, not the screen.
-    let odd = screen_to_js(&Screen::Picker {
-        destination: None,
-        sku: None,
-        travellers: None,
-    });
-    js_sys::Reflect::set(&odd, &"travellers".into(), &2.5.into()).expect("set");
+fn only_an_order_passes_to_the_status_module() {
+    use simology_widget::loader::screen_from_js;
+    let order = js_sys::Object::new();
+    js_sys::Reflect::set(&order, &"screen".into(), &"order".into()).expect("set");
+    js_sys::Reflect::set(&order, &"order".into(), &REF.into()).expect("set");
+    assert_eq!(screen_from_js(&order), Some(Screen::Order(order_ref())));
+    js_sys::Reflect::set(&order, &"order".into(), &"o_1".into()).expect("set");
+    assert_eq!(screen_from_js(&order), None, "not a reference");
+    let picker = js_sys::Object::new();
+    js_sys::Reflect::set(&picker, &"screen".into(), &"picker".into()).expect("set");
     assert_eq!(
-        screen_from_js(&odd),
-        Some(Screen::Picker {
-            destination: None,
-            sku: None,
-            travellers: None
-        })
+        screen_from_js(&picker),
+        None,
+        "the picker comes by the frame's address"
     );
+    assert_eq!(screen_from_js(&wasm_bindgen::JsValue::NULL), None);
+}
+
+/// Every text an event told the host page.
+fn told_texts(events: &[HostEvent]) -> Vec<String> {
+    let mut texts = Vec::new();
+    for e in events {
+        e.detail(&mut |name, value| {
+            texts.push(match value {
+                Detail::Text(t) => format!("{name}={t}"),
+                Detail::Number(n) => format!("{name}={n}"),
+            })
+        });
+    }
+    texts
+}
+
+#[wasm_bindgen_test]
+async fn the_host_page_hears_each_public_moment_and_no_secret() {
+    let h = mount_widget(Lang::En, Some((DestinationKind::Country, "US")), None);
+    open_checkout(&h).await;
+    h.travellers(2);
+    h.type_into("input[type=email]", "alex@example.com");
+    *h.fake.checkout_result.borrow_mut() = Some(Err(Failure::Api {
+        status: 503,
+        code: ErrorCode::UpstreamUnavailable,
+        retry_after: None,
+    }));
+    submit(&h);
+    h.changed(".form-error", "").await;
+    h.shown(".pay:enabled").await;
+    *h.fake.checkout_result.borrow_mut() = None;
+    submit(&h);
+    until("the payment page", || !h.navigated.borrow().is_empty()).await;
+    let told = h.announced.borrow().clone();
+    let names: Vec<&str> = told.iter().map(HostEvent::name).collect();
+    // The retry is the same purchase: its start is told once.
+    assert_eq!(names, ["plan-chosen", "checkout-started", "error"]);
+    let sale = |quantity: u32| {
+        Sale::of("US-1GB-7D", Some("US"), &price(450, "USD"), quantity).expect("fits")
+    };
+    assert_eq!(told[0], HostEvent::PlanChosen(sale(1)));
+    assert_eq!(told[1], HostEvent::CheckoutStarted(sale(2)));
+    assert_eq!(
+        told[2],
+        HostEvent::Error {
+            code: "upstream_unavailable"
+        }
+    );
+    assert_eq!(sale(2).amount_minor, 900, "the total, in minor units");
+
+    // The order, once paid and ready: an id for analytics, never the reference.
+    let o = mount_widget(Lang::En, None, Some(Screen::Order(order_ref())));
+    o.shown(".status-message").await;
+    o.fake.publish(Ok(order_view(OrderState::Paid, None, 2)));
+    o.fake
+        .publish(Ok(order_view(OrderState::Provisioning, None, 3)));
+    until("paid told", || o.announced.borrow().len() == 1).await;
+    o.fake.publish(Ok(order_view(OrderState::Ready, None, 4)));
+    until("ready told", || o.announced.borrow().len() == 2).await;
+    let told = o.announced.borrow().clone();
+    let order_sale = Sale::of("US-5GB-30D", None, &price(1499, "USD"), 1).expect("fits");
+    assert_eq!(
+        told,
+        [
+            HostEvent::Paid {
+                sale: order_sale.clone(),
+                analytics_id: "a_00112233445566778899".into()
+            },
+            HostEvent::Ready {
+                sale: order_sale,
+                analytics_id: "a_00112233445566778899".into()
+            },
+        ]
+    );
+    let mut all = h.announced.borrow().clone();
+    all.extend(told);
+    for text in told_texts(&all) {
+        for secret in [REF, "ACT-CODE-1234", "alex@example.com", "sm-dp-plus"] {
+            assert!(!text.contains(secret), "{text} tells {secret}");
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_payment_page_the_browser_keeps_the_frame_from_opening_becomes_a_link() {
+    let h = mount_widget(Lang::En, Some((DestinationKind::Country, "US")), None);
+    h.may_navigate.set(false);
+    open_checkout(&h).await;
+    assert!(
+        h.one(".pay-link").has_attribute("hidden"),
+        "no link before it is needed"
+    );
+    h.type_into("input[type=email]", "alex@example.com");
+    submit(&h);
+    h.shown(".pay-link:not([hidden])").await;
+    let link = h.one(".pay-link");
+    assert_eq!(
+        link.get_attribute("href").as_deref(),
+        Some("https://pay.example/cs_1")
+    );
+    assert_eq!(link.get_attribute("target").as_deref(), Some("_top"));
+    assert_eq!(
+        link.text_content().as_deref(),
+        Some(Lang::En.strings().pay_link)
+    );
+    // Not stuck as if it were on its way: the button can be pressed again.
+    assert!(h.all(".pay:disabled").is_empty());
+}
+
+#[wasm_bindgen_test]
+async fn the_proxys_rendering_is_taken_over_from_its_own_catalogue() {
+    let document = document();
+    let root: web_sys::HtmlElement = document
+        .create_element("div")
+        .expect("div")
+        .unchecked_into();
+    document
+        .body()
+        .expect("body")
+        .append_child(&root)
+        .expect("append");
+    let fake = Rc::new(Fake::default());
+    let us = DestinationId::country("US").expect("us");
+    let config = Config {
+        destination: Some(us.clone()),
+        lang: Lang::En,
+        theme: "light".into(),
+        instance: "primed".into(),
+        poll_interval_ms: None,
+        attribution: None,
+    };
+    let services = Services {
+        backend: Rc::new(Shared(Rc::clone(&fake))),
+        navigate: Rc::new(|_| true),
+        return_url: String::new(),
+        country_name: Rc::new(|_, _| Some("United States".into())),
+        announce: Rc::new(|_| {}),
+    };
+    let mut primed = catalog("US");
+    primed.plans.truncate(2);
+    let screen = Screen::Picker {
+        destination: Some(us.clone()),
+        // Back from a cancelled payment: its plan's checkout at once, for as many.
+        sku: Some(primed.plans[1].sku.clone()),
+        travellers: Some(3),
+    };
+    let handle = mount_to(root.clone(), move || {
+        view! { <Widget config=config services=services screen=screen primed=Some((primed, us)) /> }
+    });
+    handle.forget();
+    let h = Harness {
+        root,
+        fake: Rc::clone(&fake),
+        navigated: Rc::default(),
+        announced: Rc::default(),
+        may_navigate: Rc::new(Cell::new(true)),
+    };
+    // In the first render itself: no placeholder, no request.
+    assert!(h.all(".skeleton").is_empty());
+    assert_eq!(h.all("form.checkout").len(), 1);
+    let select: web_sys::HtmlSelectElement = h.one("select.travellers").unchecked_into();
+    assert_eq!(select.value(), "3");
+    h.one(".back").click();
+    h.shown(".plan-card").await;
+    assert_eq!(
+        h.all(".plan-card").len(),
+        2,
+        "the proxy's plans, not another answer"
+    );
+    assert_eq!(fake.catalog_reads.get(), 0, "nothing asked again");
 }

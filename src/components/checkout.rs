@@ -123,6 +123,13 @@ pub fn Checkout(
             <button type="submit" class="button pay" disabled=move || purchase.blocked() aria-busy=move || purchase.busy.get().to_string()>
                 {move || if purchase.redirecting.get() { t.redirecting.to_owned() } else { fill(t.pay, &[("price", &total().unwrap_or_else(|| price.clone()))]) }}
             </button>
+            // The browser did not let the frame send the window to the payment page:
+            // the traveller's own tap on a link does.
+            <a class="button pay-link" target="_top" rel="noopener"
+                hidden=move || purchase.payment_link.with(Option::is_none)
+                href=move || purchase.payment_link.get()>
+                {t.pay_link}
+            </a>
         </form>
     }
 }

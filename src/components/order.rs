@@ -9,6 +9,7 @@ use simology_widget_core::status::{lines_message, message, steps, Step, StepStat
 use crate::browser;
 use crate::components::ready::Ready;
 use crate::context::{ctx, Screen};
+use crate::frame::{HostEvent, Sale};
 use crate::polling::{OrderPoll, Watched};
 
 /// The status of one order.
@@ -30,6 +31,35 @@ pub fn OrderStatus(
         not_found,
     } = watched;
 
+    // The host page hears of the payment and of the eSIM once each.
+    let told = StoredValue::new((false, false));
+    Effect::new(move |_| {
+        let Some(o) = order.get() else { return };
+        let view = &o.order;
+        let paid = matches!(view.state, OrderState::Provisioning | OrderState::Ready);
+        let ready = view.state == OrderState::Ready && view.topup_of.is_none();
+        let (told_paid, told_ready) = told.get_value();
+        let Some(sale) = Sale::of(&view.plan.sku, None, &view.plan.price, view.plan.quantity)
+        else {
+            return;
+        };
+        let analytics_id = view.analytics_id.clone();
+        if paid && !told_paid {
+            ctx.announce(HostEvent::Paid {
+                sale: sale.clone(),
+                analytics_id: analytics_id.clone(),
+            });
+        }
+        if ready && !told_ready {
+            ctx.announce(HostEvent::Ready { sale, analytics_id });
+        }
+        told.set_value((told_paid || paid, told_ready || ready));
+    });
+    Effect::new(move |_| {
+        if not_found.get() {
+            ctx.announce(HostEvent::Error { code: "not_found" });
+        }
+    });
     let order_ref_shown = order_ref.to_string();
     let again = move |_| {
         let saved = browser::saved_orders();

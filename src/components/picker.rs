@@ -11,6 +11,7 @@ use crate::components::checkout::Checkout;
 use crate::components::plans::{PlanLists, Skeletons};
 use crate::components::search::DestinationSearch;
 use crate::context::ctx;
+use crate::frame::HostEvent;
 use crate::load::{load_into, Loaded};
 
 /// The picker.
@@ -25,22 +26,40 @@ pub fn Picker(
 ) -> impl IntoView {
     let ctx = ctx();
     let t = ctx.t;
+    // The proxy's rendering of this destination, if it made one: the plans (and a
+    // cancelled payment's plan) show at once, exactly as the proxy drew them, and are
+    // not asked for again.
+    let primed = destination.as_ref().and_then(|d| ctx.primed(d));
+    let first_choice = primed.as_ref().and_then(|c| {
+        let sku = sku.as_deref()?;
+        c.plans
+            .iter()
+            .find(|p| p.sku == sku && p.available)
+            .cloned()
+    });
+    let wanted_sku = StoredValue::new(sku.filter(|_| first_choice.is_none() && primed.is_none()));
+    let fetched_first = primed.is_some();
     let destination = RwSignal::new(destination);
-    let chosen: RwSignal<Option<Plan>> = RwSignal::new(None);
-    let wanted_sku = StoredValue::new(sku);
+    let chosen: RwSignal<Option<Plan>> = RwSignal::new(first_choice);
     let wanted_travellers = StoredValue::new(travellers);
     let sort = RwSignal::new(SortBy::Price);
     // Focus follows the traveller's actions (never taken on page load): to the search
     // after "change destination", to the plans after choosing a destination or going back.
     let acted = StoredValue::new(false);
-    let catalog: Loaded<CatalogResponse> = RwSignal::new(None);
+    let catalog: Loaded<CatalogResponse> = RwSignal::new(primed.map(Ok));
     let fetch = move || {
         if let Some(d) = destination.get_untracked() {
             load_into(catalog, ctx.backend().catalog(&d));
         }
     };
+    let skip = StoredValue::new(fetched_first);
     Effect::new(move |_| {
         destination.track();
+        // The first run, over the proxy's rendering: its catalogue is the one shown.
+        if skip.get_value() {
+            skip.set_value(false);
+            return;
+        }
         fetch();
     });
     // Reselect the plan of a cancelled payment once its catalogue is in.
@@ -60,6 +79,9 @@ pub fn Picker(
     });
     let on_select = Callback::new(move |d: DestinationId| {
         ctx.report(FunnelEvent::DestinationChosen, Some(&d.code));
+        ctx.announce(HostEvent::DestinationChosen {
+            destination: d.code.clone(),
+        });
         acted.set_value(true);
         chosen.set(None);
         destination.set(Some(d));
@@ -103,12 +125,15 @@ pub fn Picker(
                             <h2 class="plans-title" tabindex="-1" node_ref=title_ref>{heading}</h2>
                             {move || match catalog.get() {
                                 None => view! { <Skeletons /> }.into_any(),
-                                Some(Err(e)) => view! {
+                                Some(Err(e)) => {
+                                    ctx.announce(HostEvent::Error { code: e.code_name() });
+                                    view! {
                                     <div class="state error-state" role="alert">
                                         <p>{t.load_failed} " " {e.message(t)}</p>
                                         <button type="button" class="button" on:click=move |_| fetch()>{t.retry}</button>
                                     </div>
-                                }.into_any(),
+                                }.into_any()
+                                }
                                 Some(Ok(response)) => view! { <PlanLists response=response sort=sort chosen=chosen /> }.into_any(),
                             }}
                         </div>

@@ -13,6 +13,7 @@ use simology_widget_core::plans::{
 };
 
 use crate::context::ctx;
+use crate::frame::{HostEvent, Sale};
 
 /// Placeholders while the catalogue loads, announced as loading.
 #[component]
@@ -241,6 +242,9 @@ fn PlanCard(
                     view! {
                         <button type="button" class="button choose" on:click=move |_| {
                             ctx.report(FunnelEvent::PlanChosen, Some(&pick.destination));
+                            if let Some(sale) = Sale::of_plan(&pick, 1) {
+                                ctx.announce(HostEvent::PlanChosen(sale));
+                            }
                             chosen.set(Some(pick.clone()));
                         }>
                             {t.choose}

@@ -84,6 +84,11 @@ pub fn Topups(
                             }
                         }).collect_view()}
                     </ul>
+                    <a class="button pay-link" target="_top" rel="noopener"
+                        hidden=move || purchase.payment_link.with(Option::is_none)
+                        href=move || purchase.payment_link.get()>
+                        {t.pay_link}
+                    </a>
                 </section>
             }
         })

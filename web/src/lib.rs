@@ -1,4 +1,4 @@
 //! Links the widget (the workspace's root package) into the cdylib trunk turns into
-//! wasm; its `#[wasm_bindgen]` exports (`mount`) come along.
+//! wasm; its `#[wasm_bindgen]` export (`mount`) comes along.
 
 pub use simology_widget::mount;

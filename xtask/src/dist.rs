@@ -1,11 +1,20 @@
 //! `cargo xtask dist`: the widget's files for a CDN, in `dist/`:
-//! `simology-esim.js` (the loader, with both modules' wasm-bindgen glue, the
-//! pre-render, the stylesheet and the pre-render's words inside: one script for
-//! partners to include), the two wasm modules (`simology-esim-picker.wasm`,
-//! `simology-esim-status.wasm`; see `src/loader.rs`), and `integrity.json` with the
-//! sha384 hashes (partners pin the script's; the script pins the modules'), and the
-//! embed builder (`builder.html`, `builder.js`, `builder.css`, from `builder/`: bloggers
-//! choose, preview and copy their two lines, with the script's hash).
+//! - `simology-esim.js`: the host script partners include with one tag (the element,
+//!   its frame, the frame's size and public events; the words of its one message);
+//! - `simology-esim-frame.js`: the few lines the frame runs before its wasm;
+//! - the two wasm modules (`simology-esim-picker.wasm`, `simology-esim-status.wasm`;
+//!   see `src/loader.rs`), each with its wasm-bindgen glue (`simology-esim-picker.js`,
+//!   `simology-esim-status.js`);
+//! - `simology-esim.css` and `simology-esim-status.css`: the widget's stylesheet,
+//!   minified, in two: both modules' and the status module's only; the proxy puts them
+//!   in the frame's document (the second only in an order's);
+//! - `integrity.json`: the widget's version and every file's sha384 (partners pin the
+//!   host script's; the proxy pins the frame's scripts and modules with theirs);
+//! - the embed builder (`builder.html`, `builder.js`, `builder.css`, from `builder/`:
+//!   bloggers choose, preview and copy their two lines, with the script's hash).
+//!
+//! The proxy reads this folder (`PROXY_WIDGET_DIR`) and points the frame at the
+//! address it is published under (`PROXY_WIDGET_URL`).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -20,13 +29,42 @@ use simology_widget_core::i18n::Lang;
 use crate::tools;
 
 /// The widget's wasm modules, each the widget crate built with the cargo feature of
-/// that name: the loader opens a page on one and switches when the traveller moves
-/// to a screen of the other.
+/// that name: the frame opens on one and switches when the traveller moves to a
+/// screen of the other.
 pub const MODULES: [&str; 2] = ["picker", "status"];
 
 /// The file of a module in `dist/`.
 pub fn wasm_file(module: &str) -> String {
     format!("simology-esim-{module}.wasm")
+}
+
+/// The file of a module's glue in `dist/`.
+pub fn glue_file(module: &str) -> String {
+    format!("simology-esim-{module}.js")
+}
+
+/// The host script.
+pub const HOST_SCRIPT: &str = "simology-esim.js";
+/// The frame's script.
+pub const FRAME_SCRIPT: &str = "simology-esim-frame.js";
+/// The stylesheet of both modules.
+pub const STYLESHEET: &str = "simology-esim.css";
+/// The status module's own stylesheet.
+pub const STATUS_STYLESHEET: &str = "simology-esim-status.css";
+
+/// The line of `style/widget.css` after which its rules are the status module's only.
+const STATUS_MARKER: &str = "/* --- status ---";
+
+/// `style/widget.css` as its two stylesheets, minified: both modules', and the status
+/// module's only (after [`STATUS_MARKER`]).
+///
+/// # Errors
+/// When the marker is not there exactly once.
+pub fn stylesheets(css: &str) -> Result<(String, String)> {
+    let [shared, status] = css.split(STATUS_MARKER).collect::<Vec<_>>()[..] else {
+        bail!("style/widget.css must hold the line {STATUS_MARKER:?} exactly once");
+    };
+    Ok((minify_css(shared), minify_css(&format!("/*{status}"))))
 }
 
 /// `sha384-<base64>` of some bytes, as Subresource Integrity writes it.
@@ -37,13 +75,15 @@ pub fn sri(bytes: &[u8]) -> String {
     )
 }
 
-/// One module as trunk built it.
+/// One module as the frame loads it.
 pub struct Module {
     pub name: &'static str,
-    /// wasm-bindgen's no-modules glue.
-    pub glue: String,
-    /// Its `sha384-...`.
+    /// Its wasm's `sha384-...`.
     pub integrity: String,
+    /// Its glue's (see [`wrap_glue`]).
+    pub glue_integrity: String,
+    /// Its own stylesheet and that's hash, when it has one.
+    pub css: Option<(String, String)>,
 }
 
 /// Minifies CSS: comments and needless whitespace cost bytes in every page load.
@@ -70,47 +110,17 @@ pub fn minify_css(css: &str) -> String {
     min.replace(": ", ":").replace(";}", "}")
 }
 
-/// The region slugs the widget names in its own words (`Strings::region`).
-const REGIONS: [&str; 7] = [
-    "western-europe",
-    "europe",
-    "north-america",
-    "asia",
-    "latin-america",
-    "middle-east",
-    "global",
-];
-
-/// The words of the picker's first screen in every language, from the widget's own
-/// translations, for the loader's pre-render: `{"en": {"choose": "Choose", ...}}`.
+/// The host script's words in every language, from the widget's own translations: the
+/// frame's title and the message it shows when the frame cannot load.
 pub fn words() -> Value {
     let mut all = Map::new();
     for lang in Lang::ALL {
         let t = lang.strings();
-        let regions: Map<String, Value> = REGIONS
-            .iter()
-            .filter_map(|slug| Some(((*slug).to_owned(), json!(t.region(slug)?))))
-            .collect();
         all.insert(
             lang.tag().to_owned(),
             json!({
                 "widget_label": t.widget_label,
                 "shop_unavailable": t.shop_unavailable,
-                "plans_for": t.plans_for,
-                "change_destination": t.change_destination,
-                "sort_label": t.sort_label,
-                "sort_price": t.sort_price,
-                "sort_data": t.sort_data,
-                "sort_validity": t.sort_validity,
-                "scope_own": t.scope_own,
-                "scope_regional": t.scope_regional,
-                "best_value": t.best_value,
-                "covers_countries": t.covers_countries,
-                "days_one": t.days_one,
-                "days_many": t.days_many,
-                "choose": t.choose,
-                "sold_out": t.sold_out,
-                "regions": regions,
             }),
         );
     }
@@ -125,38 +135,48 @@ fn fill_once(text: &str, marker: &str, value: &str) -> Result<String> {
     Ok(text.replace(marker, value))
 }
 
-/// The loader with everything it needs, in one function scope: each module's glue in
-/// a function of its own (each declares `wasm_bindgen`; the loader runs it when it
-/// loads that module, so a page pays for compiling only the glue it uses), the
-/// pre-render, the stylesheet and the words.
-pub fn bundle(
-    loader: &str,
-    prerender: &str,
-    modules: &[Module],
-    css: &str,
-    words: &Value,
-) -> Result<String> {
-    let mut table = String::from("{\n");
+/// The host script with its words and the names of the theme properties that cross
+/// the frame (`simology_proxy_api::THEME_VARS`).
+pub fn host_script(source: &str, words: &Value) -> Result<String> {
+    let theme: Vec<&str> = simology_proxy_api::THEME_VARS
+        .iter()
+        .map(|v| v.name)
+        .collect();
+    let script = fill_once(source, "/*__WORDS__*/", &words.to_string())?;
+    fill_once(&script, "/*__THEME__*/", &json!(theme).to_string())
+}
+
+/// The frame's script with each module's files and hashes.
+pub fn frame_script(source: &str, modules: &[Module]) -> Result<String> {
+    let mut table = Map::new();
     for m in modules {
-        if !m.glue.contains("let wasm_bindgen") {
-            bail!(
-                "the wasm-bindgen glue is not the no-modules kind (data-bindgen-target in index.html)"
-            );
+        let mut entry = json!({
+            "glue": glue_file(m.name),
+            "glue_integrity": m.glue_integrity,
+            "wasm": wasm_file(m.name),
+            "integrity": m.integrity,
+        });
+        if let Some((css, css_integrity)) = &m.css {
+            entry["css"] = json!(css);
+            entry["css_integrity"] = json!(css_integrity);
         }
-        table.push_str(&format!(
-            "{}: {{\nglue: function () {{\n{}\nreturn wasm_bindgen;\n}},\nwasm: {},\nintegrity: {}\n}},\n",
-            m.name,
-            m.glue,
-            json!(wasm_file(m.name)),
-            json!(m.integrity)
-        ));
+        table.insert(m.name.to_owned(), entry);
     }
-    table.push('}');
-    let body = fill_once(loader, "/*__MODULES__*/", &table)?;
-    let body = fill_once(&body, "/*__CSS__*/", &json!(css).to_string())?;
-    let body = fill_once(&body, "/*__WORDS__*/", &words.to_string())?;
+    fill_once(source, "/*__MODULES__*/", &Value::Object(table).to_string())
+}
+
+/// A module's no-modules glue in a function scope of its own that registers it in
+/// the frame's `simologyModules` under its name: wasm-bindgen's glue declares a global
+/// `wasm_bindgen`, and the frame may load both modules.
+pub fn wrap_glue(name: &str, glue: &str) -> Result<String> {
+    if !glue.contains("let wasm_bindgen") {
+        bail!(
+            "the wasm-bindgen glue is not the no-modules kind (data-bindgen-target in index.html)"
+        );
+    }
     Ok(format!(
-        "(function () {{\n\"use strict\";\n{prerender}\n{body}\n}})();\n"
+        "(function () {{\n\"use strict\";\n{glue}\n(self.simologyModules = self.simologyModules || {{}})[{}] = wasm_bindgen;\n}})();\n",
+        json!(name)
     ))
 }
 
@@ -413,7 +433,8 @@ fn build_module(root: &Path, name: &str) -> Result<(String, Vec<u8>)> {
     Ok((glue, wasm))
 }
 
-/// Builds `dist/`: both modules with trunk, then the loader bundle, minified.
+/// Builds `dist/`: both modules with trunk, their glues, the frame's and the host's
+/// scripts (minified), the stylesheet and `integrity.json`.
 ///
 /// # Errors
 /// When a tool is missing and cannot be installed, or the build fails.
@@ -425,42 +446,52 @@ pub fn build() -> Result<PathBuf> {
     fs::create_dir_all(&dir)?;
     let mut modules = Vec::new();
     let mut hashes = Map::new();
+    hashes.insert("version".into(), json!(simology_proxy_api::WIDGET_VERSION));
+    let mut publish = |name: &str, bytes: &[u8]| -> Result<String> {
+        let integrity = sri(bytes);
+        write(&dir.join(name), bytes)?;
+        hashes.insert(name.to_owned(), json!(integrity));
+        Ok(integrity)
+    };
+    let read =
+        |path: &str| fs::read_to_string(root.join(path)).with_context(|| format!("reading {path}"));
+    let (shared_css, status_css) = stylesheets(&read("style/widget.css")?)?;
+    publish(STYLESHEET, shared_css.as_bytes())?;
+    let status_css_integrity = publish(STATUS_STYLESHEET, status_css.as_bytes())?;
     for name in MODULES {
         let (glue, wasm) = build_module(&root, name)?;
         let (glue, wasm) = minify_names(&root, name, &glue, &wasm)?;
-        let integrity = sri(&wasm);
-        write(&dir.join(wasm_file(name)), &wasm)?;
-        hashes.insert(wasm_file(name), json!(integrity));
-        println!("{}: {} bytes", wasm_file(name), wasm.len());
+        let integrity = publish(&wasm_file(name), &wasm)?;
+        let glue = minify(&root, &wrap_glue(name, &glue)?)?;
+        let glue_integrity = publish(&glue_file(name), glue.as_bytes())?;
+        println!(
+            "{}: {} bytes, glue {} bytes",
+            wasm_file(name),
+            wasm.len(),
+            glue.len()
+        );
         modules.push(Module {
             name,
-            glue,
             integrity,
+            glue_integrity,
+            css: (name == "status")
+                .then(|| (STATUS_STYLESHEET.to_owned(), status_css_integrity.clone())),
         });
     }
-    let read =
-        |path: &str| fs::read_to_string(root.join(path)).with_context(|| format!("reading {path}"));
+    let frame = minify(&root, &frame_script(&read("loader/frame.js")?, &modules)?)?;
+    publish(FRAME_SCRIPT, frame.as_bytes())?;
     let script = minify(
         &root,
-        &bundle(
-            &read("loader/simology-esim.js")?,
-            &read("loader/prerender.js")?,
-            &modules,
-            &minify_css(&read("style/widget.css")?),
-            &words(),
-        )?,
+        &host_script(&read("loader/simology-esim.js")?, &words())?,
     )?;
-    let script_integrity = sri(script.as_bytes());
-    write(&dir.join("simology-esim.js"), script.as_bytes())?;
-    hashes.insert("simology-esim.js".into(), json!(script_integrity));
+    let script_integrity = publish(HOST_SCRIPT, script.as_bytes())?;
     let integrity = serde_json::to_string_pretty(&Value::Object(hashes))? + "\n";
     write(&dir.join("integrity.json"), integrity.as_bytes())?;
     let snippet = format!(
         "<script src=\"https://YOUR-CDN/simology-esim.js\" integrity=\"{script_integrity}\" crossorigin=\"anonymous\" async></script>\n\
          <simology-esim proxy=\"https://YOUR-PROXY\" country=\"US\"></simology-esim>\n\
          <!-- Optional, in <head>, for a faster first visit (see the README): -->\n\
-         <link rel=\"preconnect\" href=\"https://YOUR-CDN\" crossorigin>\n\
-         <link rel=\"preconnect\" href=\"https://YOUR-PROXY\" crossorigin>\n"
+         <link rel=\"preconnect\" href=\"https://YOUR-PROXY\">\n"
     );
     write(&dir.join("embed.html"), snippet.as_bytes())?;
     // The embed builder: a static page beside the script, which it loads with its hash.
@@ -476,8 +507,9 @@ pub fn build() -> Result<PathBuf> {
         )?;
     }
     println!(
-        "dist/ ready: simology-esim.js ({} bytes) and {}",
+        "dist/ ready: {HOST_SCRIPT} ({} bytes), {FRAME_SCRIPT} ({} bytes) and {}",
         script.len(),
+        frame.len(),
         MODULES.map(wasm_file).join(", ")
     );
     println!("embed with:\n{snippet}");
@@ -549,48 +581,62 @@ mod tests {
     }
 
     #[test]
-    fn bundle_scopes_each_glue_and_fills_the_markers() {
+    fn each_glue_is_scoped_and_registered_under_its_name() {
+        let out = wrap_glue("picker", "let wasm_bindgen = 1;").expect("wraps");
+        assert!(out.starts_with("(function () {"), "{out}");
+        assert!(out.trim_end().ends_with("})();"), "{out}");
+        assert!(
+            out.contains(
+                "(self.simologyModules = self.simologyModules || {})[\"picker\"] = wasm_bindgen;"
+            ),
+            "{out}"
+        );
+        // A glue of the wrong kind is refused.
+        assert!(wrap_glue("picker", "export default 1").is_err());
+    }
+
+    #[test]
+    fn the_frame_script_names_each_modules_files_and_hashes() {
         let modules = [
             Module {
                 name: "picker",
-                glue: "let wasm_bindgen = 1;".into(),
                 integrity: "sha384-p".into(),
+                glue_integrity: "sha384-pg".into(),
+                css: None,
             },
             Module {
                 name: "status",
-                glue: "let wasm_bindgen = 2;".into(),
                 integrity: "sha384-s".into(),
+                glue_integrity: "sha384-sg".into(),
+                css: Some(("s.css".into(), "sha384-sc".into())),
             },
         ];
-        let loader = "var M = /*__MODULES__*/; var C = /*__CSS__*/; var W = /*__WORDS__*/;";
-        let out = bundle(
-            loader,
-            "function prerender() {}",
-            &modules,
-            "a{b:\"c\"}",
+        let out = frame_script("var M = /*__MODULES__*/;", &modules).expect("fills");
+        let table: Value =
+            serde_json::from_str(out.trim_start_matches("var M = ").trim_end_matches(';'))
+                .expect("json");
+        assert_eq!(table["picker"]["wasm"], "simology-esim-picker.wasm");
+        assert_eq!(table["picker"]["glue"], "simology-esim-picker.js");
+        assert_eq!(table["status"]["integrity"], "sha384-s");
+        assert_eq!(table["status"]["glue_integrity"], "sha384-sg");
+        assert_eq!(table["status"]["css"], "s.css");
+        assert_eq!(table["picker"].get("css"), None);
+        assert!(frame_script("no marker", &modules).is_err());
+    }
+
+    #[test]
+    fn the_host_script_gets_its_words_and_the_theme_properties() {
+        let out = host_script(
+            "var W = /*__WORDS__*/; var T = /*__THEME__*/;",
             &json!({"en": {}}),
         )
-        .expect("bundles");
-        assert!(out.starts_with("(function () {"), "{out}");
-        assert!(out.trim_end().ends_with("})();"), "{out}");
-        assert!(out.contains("function prerender() {}"), "{out}");
-        for expected in [
-            "picker: {\nglue: function () {\nlet wasm_bindgen = 1;\nreturn wasm_bindgen;\n},\nwasm: \"simology-esim-picker.wasm\",\nintegrity: \"sha384-p\"",
-            "let wasm_bindgen = 2;",
-            "\"sha384-s\"",
-            "var C = \"a{b:\\\"c\\\"}\";",
-            "var W = {\"en\":{}};",
-        ] {
-            assert!(out.contains(expected), "{expected} missing from {out}");
-        }
-        // A loader without a marker, or a glue of the wrong kind, is refused.
-        assert!(bundle("/*__MODULES__*/", "", &modules, "", &json!({})).is_err());
-        let es = [Module {
-            name: "picker",
-            glue: "export default 1".into(),
-            integrity: String::new(),
-        }];
-        assert!(bundle(loader, "", &es, "", &json!({})).is_err());
+        .expect("fills");
+        assert!(out.contains("var W = {\"en\":{}};"), "{out}");
+        assert!(
+            out.contains("\"accent\"") && out.contains("\"font-size\""),
+            "{out}"
+        );
+        assert!(host_script("/*__WORDS__*/", &json!({})).is_err());
     }
 
     #[test]
@@ -625,6 +671,27 @@ mod tests {
     }
 
     #[test]
+    fn the_stylesheet_splits_at_its_marker() {
+        let (shared, status) =
+            stylesheets(".a { x: 1; }\n/* --- status --- only the order's */\n.b { y: 2; }\n")
+                .expect("splits");
+        assert_eq!((shared.as_str(), status.as_str()), (".a{x:1}", ".b{y:2}"));
+        assert!(stylesheets(".a{}").is_err());
+        let widget =
+            fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../style/widget.css"))
+                .expect("the widget's stylesheet");
+        let (shared, status) = stylesheets(&widget).expect("marked once");
+        assert!(
+            shared.contains(".plan-card") && shared.contains(".pay{"),
+            "{shared:.200}"
+        );
+        assert!(
+            status.contains(".qr") && !status.contains(".plan-card"),
+            "{status:.200}"
+        );
+    }
+
+    #[test]
     fn css_loses_comments_and_whitespace() {
         assert_eq!(
             minify_css("/* x */\n.a > .b ,\n.c {\n  color : red;\n  margin: 0 auto;\n}\n"),
@@ -632,32 +699,22 @@ mod tests {
         );
     }
 
-    /// The names of the words `loader/` reads: `t.name` in the pre-render, and
-    /// `WORDS[...].name` in the loader.
-    fn words_read_by_the_loader() -> Vec<String> {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../loader");
-        let read = |file: &str| fs::read_to_string(root.join(file)).expect("the loader's source");
-        let name = |rest: &str| -> String {
-            rest.chars()
-                .take_while(|c| c.is_ascii_lowercase() || *c == '_')
-                .collect()
-        };
+    /// The names of the words the host script reads: `WORDS[...].name`.
+    fn words_read_by_the_host_script() -> Vec<String> {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../loader/simology-esim.js");
+        let script = fs::read_to_string(path).expect("the host script's source");
         let mut names = Vec::new();
-        let prerender = read("prerender.js");
-        for (at, _) in prerender.match_indices("t.") {
-            let before = prerender[..at].chars().next_back();
-            if before.is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_' || c == '.')) {
-                names.push(name(&prerender[at + 2..]));
-            }
-        }
-        let loader = read("simology-esim.js");
-        for (at, _) in loader.match_indices("WORDS[") {
-            let rest = &loader[at..];
+        for (at, _) in script.match_indices("WORDS[") {
+            let rest = &script[at..];
             if let Some(dot) = rest
                 .find(']')
                 .and_then(|end| rest[end + 1..].strip_prefix('.'))
             {
-                names.push(name(dot));
+                names.push(
+                    dot.chars()
+                        .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                        .collect(),
+                );
             }
         }
         names.sort();
@@ -666,12 +723,9 @@ mod tests {
     }
 
     #[test]
-    fn the_loader_reads_only_words_it_is_given() {
-        let names = words_read_by_the_loader();
-        assert!(
-            names.len() > 10 && names.iter().any(|n| n == "shop_unavailable"),
-            "{names:?}"
-        );
+    fn the_host_script_reads_only_words_it_is_given() {
+        let names = words_read_by_the_host_script();
+        assert_eq!(names, ["shop_unavailable", "widget_label"]);
         let words = words();
         for lang in Lang::ALL {
             for name in &names {
@@ -687,18 +741,11 @@ mod tests {
     #[test]
     fn the_words_are_the_widgets_own_in_every_language() {
         let words = words();
-        assert_eq!(words["en"]["choose"], "Choose");
-        assert_eq!(words["fr"]["choose"], Lang::Fr.strings().choose);
+        assert_eq!(words["en"]["widget_label"], Lang::En.strings().widget_label);
         assert_eq!(
-            words["de"]["regions"]["asia"],
-            Lang::De.strings().region_asia
+            words["fr"]["shop_unavailable"],
+            Lang::Fr.strings().shop_unavailable
         );
-        for lang in Lang::ALL {
-            let w = &words[lang.tag()];
-            assert_eq!(w["regions"].as_object().map(Map::len), Some(REGIONS.len()));
-            assert!(w
-                .as_object()
-                .is_some_and(|o| o.values().all(|v| !v.is_null())));
-        }
+        assert_eq!(words.as_object().map(Map::len), Some(Lang::ALL.len()));
     }
 }

@@ -34,6 +34,7 @@ fn usage() -> &'static str {
      attack [--short]  the proxy under attack while a client buys; what held\n  \
      restart [--rate N] [--long-polls N] [--restarts N]   proxies replaced on one socket under load\n  \
      release         the release into target/release-artifacts/ (static binaries, dist/, checksums, SBOM)\n  \
+     country-names   write the proxy's country names in the widget's languages (Node's Intl)\n  \
      tools           install the pinned tools only\n"
 }
 
@@ -51,6 +52,7 @@ fn main() -> ExitCode {
         Some("attack") => attack::run(&args[1..]),
         Some("restart") => restart::run(&args[1..]),
         Some("release") => release::run(&args[1..]),
+        Some("country-names") => country_names(),
         Some("postgres") => tools::ensure_postgres().map(|url| println!("PostgreSQL ready: {url}")),
         Some("-h" | "--help" | "help") | None => {
             print!("{}", usage());
@@ -125,6 +127,19 @@ fn run_suite(name: &'static str, f: impl FnOnce() -> Result<()>) -> Outcome {
             detail: format!("{e:#}"),
         },
     }
+}
+
+/// Writes `crates/proxy/src/country_names.rs` (countries' names in the widget's
+/// languages, for the frame's first screen the proxy renders) from Node.js's `Intl`.
+fn country_names() -> Result<()> {
+    tools::ensure_node()?;
+    let root = tools::workspace_root()?;
+    tools::run(
+        std::process::Command::new("node")
+            .arg(root.join("xtask/js/country-names.js"))
+            .arg(root.join("crates/proxy/src/countries.rs"))
+            .arg(root.join("crates/proxy/src/country_names.rs")),
+    )
 }
 
 /// Builds the widget and runs the demo stack until Ctrl-C; extra arguments go to

@@ -145,14 +145,12 @@ impl FunnelEvent {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct Beacon {
-    /// The affiliate (see [`is_valid_affiliate_id`]); the request's `Origin` must be one
-    /// of its sites.
-    pub affiliate: String,
+    /// Whose funnel this is: the attribution the proxy signed into the widget's frame
+    /// when it served the frame to one of the affiliate's sites (the affiliate and the
+    /// placement; `EmbedConfig::attribution`). A name in the body is never believed.
+    pub attribution: String,
     /// What happened.
     pub event: FunnelEvent,
-    /// The placement (see [`normalise_placement`]).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub placement: Option<String>,
     /// The page's path (see [`normalise_page_path`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page_path: Option<String>,
@@ -395,14 +393,17 @@ mod tests {
     }
 
     #[test]
-    fn a_beacon_needs_only_its_affiliate_and_event() {
-        let b: Beacon =
-            serde_json::from_str(r#"{"affiliate":"wander-notes","event":"shown","extra":1}"#)
-                .expect("parses");
+    fn a_beacon_needs_only_its_attribution_and_event() {
+        let b: Beacon = serde_json::from_str(r#"{"attribution":"a1.x","event":"shown","extra":1}"#)
+            .expect("parses");
         assert_eq!(
-            (b.event, b.placement, b.page_path, b.destination),
-            (FunnelEvent::Shown, None, None, None)
+            (b.event, b.page_path, b.destination),
+            (FunnelEvent::Shown, None, None)
         );
-        assert!(serde_json::from_str::<Beacon>(r#"{"affiliate":"a","event":"clicked"}"#).is_err());
+        assert!(
+            serde_json::from_str::<Beacon>(r#"{"attribution":"a","event":"clicked"}"#).is_err()
+        );
+        // A bare affiliate's name is no attribution.
+        assert!(serde_json::from_str::<Beacon>(r#"{"affiliate":"a","event":"shown"}"#).is_err());
     }
 }

@@ -13,12 +13,21 @@ pub use affiliates::{
     Conversion, Funnel, FunnelEvent, Report, ReportGroup, ReportRow, Revenue, MAX_AFFILIATE_ID_LEN,
     MAX_BEACON_BYTES, MAX_PAGE_PATH_LEN, MAX_PLACEMENT_LEN, OTHER,
 };
-pub use protocol::{DestinationId, OrderRef, PaymentReturn};
+mod embed;
+
+pub use embed::{EmbedConfig, ThemeKind, ThemeVar, MAX_THEME_VALUE_LEN, THEME_VARS};
+pub use protocol::{DestinationId, Instance, OrderRef, PaymentReturn};
 
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "openapi")]
 use utoipa::ToSchema;
+
+/// The release the widget and the proxy come from. The proxy renders the widget's
+/// first screen and the widget's picker module takes that rendering over, so the two
+/// must be of one release: `cargo xtask dist` writes this into `integrity.json`, and
+/// the proxy refuses widget files of another.
+pub const WIDGET_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Exact money: `minor` units of `currency`, which has `decimals` decimals (JPY 0).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -177,16 +186,17 @@ pub struct CheckoutRequest {
     pub intent_id: String,
     /// The page the widget sits on; payment returns there. Its origin must be allowed.
     pub return_url: String,
-    /// The affiliate whose widget this is (its `affiliate` attribute). The request's
-    /// `Origin` must be one of that affiliate's sites. Absent or empty: none.
+    /// Which widget of the page this is (see [`Instance`]): the payment page's return
+    /// names it (`#simology-paid=<instance>`). Absent: `simology`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub affiliate: Option<String>,
-    /// Where on the affiliate's page the widget sits (see [`normalise_placement`]);
-    /// kept only with an affiliate.
+    pub instance: Option<String>,
+    /// The affiliate whose sale this is, as the proxy signed it into the widget's frame
+    /// when it served the frame to one of that affiliate's sites
+    /// ([`EmbedConfig::attribution`]); a claim in a body is never enough. Absent: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub placement: Option<String>,
+    pub attribution: Option<String>,
     /// The page's path, without query or fragment (see [`normalise_page_path`]); kept
-    /// only with an affiliate.
+    /// only with an attribution.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page_path: Option<String>,
 }
@@ -325,6 +335,11 @@ pub struct OrderView {
     /// Never the address itself; false from an older proxy.
     #[serde(default)]
     pub email_on_file: bool,
+    /// An id of the order for the partner's analytics (the widget's `simology:paid` and
+    /// `simology:ready` events carry it): derived from the reference under the proxy's
+    /// key, it opens nothing and leads back to nothing. Empty from an older proxy.
+    #[serde(default)]
+    pub analytics_id: String,
     /// Changes with every change of the order: pass it back as `version` to long-poll.
     pub version: i64,
     /// When the order last changed.
@@ -436,6 +451,9 @@ pub struct TopupRequest {
     pub intent_id: String,
     /// The page the widget sits on.
     pub return_url: String,
+    /// Which widget of the page this is, as for checkout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
 }
 
 /// The machine-readable error codes the widget translates.
@@ -740,6 +758,7 @@ mod tests {
                 esim: Some(esim(2)),
                 topup_of: None,
                 email_on_file: true,
+                analytics_id: "a_01".into(),
                 version: 4,
                 updated_at: "2026-11-26T10:00:00.000Z".into(),
             },

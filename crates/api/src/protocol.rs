@@ -55,48 +55,100 @@ impl<'de> Deserialize<'de> for OrderRef {
     }
 }
 
-/// What the payment page's return says, in the page's fragment: `#simology-order=<ref>`
-/// after paying (or a decline), `#simology-cancel=<ref>` after cancelling. A fragment
-/// never reaches the partner's server logs, and it survives the payment page's redirect.
+/// Which widget of a page this is: its element's `id` (or its place on the page), 1 to
+/// 40 of `A-Z a-z 0-9 _ -`. It keys what the widget remembers on that page and tells
+/// the payment page's return which widget it is for. Not a secret: the host page
+/// chose it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Instance(String);
+
+impl Instance {
+    /// The instance of an element with no usable `id`.
+    pub const DEFAULT: &'static str = "simology";
+
+    /// Parses an instance; `None` unless 1 to 40 of `A-Z a-z 0-9 _ -`.
+    pub fn parse(text: &str) -> Option<Self> {
+        let ok = (1..=40).contains(&text.len())
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        ok.then(|| Instance(text.to_owned()))
+    }
+
+    /// An element's `id` made into an instance, as the host script does: the
+    /// characters of an instance kept, at most 40; the default when none is left.
+    pub fn clean(text: &str) -> Self {
+        let kept: String = text
+            .trim()
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+            .take(40)
+            .collect();
+        Instance::parse(&kept).unwrap_or_else(|| Instance(Self::DEFAULT.to_owned()))
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Instance {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What the payment page's return says, in the host page's fragment:
+/// `#simology-paid=<instance>` after paying (or a decline), `#simology-cancelled=<instance>`
+/// after cancelling. It names the widget, never the order: the host page's scripts read
+/// its address, and the order's reference is a key to an eSIM. The widget's frame finds
+/// the order in its own storage. A fragment never reaches the partner's server logs, and
+/// it survives the payment page's redirect.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PaymentReturn {
-    /// Back from paying (or from a decline): show this order.
-    Paid(OrderRef),
-    /// Back from cancelling: show the picker with this order's plan.
-    Cancelled(OrderRef),
+    /// Back from paying (or from a decline): show this widget's order.
+    Paid(Instance),
+    /// Back from cancelling: show the picker with this widget's last order's plan.
+    Cancelled(Instance),
 }
 
 impl PaymentReturn {
     /// The fragment's key after paying.
-    pub const PAID_KEY: &'static str = "simology-order";
+    pub const PAID_KEY: &'static str = "simology-paid";
     /// The fragment's key after cancelling.
-    pub const CANCELLED_KEY: &'static str = "simology-cancel";
+    pub const CANCELLED_KEY: &'static str = "simology-cancelled";
 
-    /// The fragment, without its `#`: `simology-order=o_...`.
+    /// The fragment, without its `#`: `simology-paid=blog-sidebar`.
     pub fn fragment(&self) -> String {
-        let (key, order_ref) = match self {
-            PaymentReturn::Paid(r) => (Self::PAID_KEY, r),
-            PaymentReturn::Cancelled(r) => (Self::CANCELLED_KEY, r),
+        let (key, instance) = match self {
+            PaymentReturn::Paid(i) => (Self::PAID_KEY, i),
+            PaymentReturn::Cancelled(i) => (Self::CANCELLED_KEY, i),
         };
-        format!("{key}={order_ref}")
+        format!("{key}={instance}")
     }
 
     /// Reads a page's fragment (with or without its `#`); anything else is `None`.
     pub fn parse(hash: &str) -> Option<Self> {
         let (key, value) = hash.trim_start_matches('#').split_once('=')?;
-        let order_ref = OrderRef::parse(value)?;
+        let instance = Instance::parse(value)?;
         match key {
-            Self::PAID_KEY => Some(PaymentReturn::Paid(order_ref)),
-            Self::CANCELLED_KEY => Some(PaymentReturn::Cancelled(order_ref)),
+            Self::PAID_KEY => Some(PaymentReturn::Paid(instance)),
+            Self::CANCELLED_KEY => Some(PaymentReturn::Cancelled(instance)),
             _ => None,
         }
     }
 
-    /// The order it names.
-    pub fn order_ref(&self) -> &OrderRef {
+    /// The widget it is for.
+    pub fn instance(&self) -> &Instance {
         match self {
-            PaymentReturn::Paid(r) | PaymentReturn::Cancelled(r) => r,
+            PaymentReturn::Paid(i) | PaymentReturn::Cancelled(i) => i,
         }
+    }
+
+    /// Whether the traveller cancelled.
+    pub fn cancelled(&self) -> bool {
+        matches!(self, PaymentReturn::Cancelled(_))
     }
 }
 
@@ -161,11 +213,11 @@ mod tests {
     }
 
     #[test]
-    fn fragments_round_trip() {
-        let r = OrderRef::parse(R1).expect("ref");
+    fn fragments_round_trip_and_name_no_order() {
+        let i = Instance::parse("blog-sidebar_2").expect("instance");
         for ret in [
-            PaymentReturn::Paid(r.clone()),
-            PaymentReturn::Cancelled(r.clone()),
+            PaymentReturn::Paid(i.clone()),
+            PaymentReturn::Cancelled(i.clone()),
         ] {
             assert_eq!(PaymentReturn::parse(&ret.fragment()), Some(ret.clone()));
             assert_eq!(
@@ -174,12 +226,25 @@ mod tests {
             );
         }
         assert_eq!(
-            PaymentReturn::Paid(r).fragment(),
-            format!("simology-order={R1}")
+            PaymentReturn::Paid(i).fragment(),
+            "simology-paid=blog-sidebar_2"
         );
-        assert_eq!(PaymentReturn::parse("#simology-order=<script>"), None);
+        assert_eq!(PaymentReturn::parse("#simology-paid=<script>"), None);
         assert_eq!(PaymentReturn::parse("#top"), None);
-        assert_eq!(PaymentReturn::parse(&format!("#other={R1}")), None);
+        assert_eq!(PaymentReturn::parse("#other=simology"), None);
+        // The fragment of the shadow-root embed, which named the order, is not read.
+        assert_eq!(PaymentReturn::parse(&format!("#simology-order={R1}")), None);
+    }
+
+    #[test]
+    fn instances() {
+        assert_eq!(Instance::parse("a").map(|i| i.0), Some("a".into()));
+        for bad in ["", "a b", "<x>", &"x".repeat(41), "é"] {
+            assert_eq!(Instance::parse(bad), None, "{bad}");
+        }
+        assert_eq!(Instance::clean(" side bar! ").as_str(), "sidebar");
+        assert_eq!(Instance::clean("!!").as_str(), Instance::DEFAULT);
+        assert_eq!(Instance::clean(&"y".repeat(50)).as_str().len(), 40);
     }
 
     #[test]

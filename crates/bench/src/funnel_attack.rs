@@ -1,6 +1,6 @@
-//! The attack's second phase, on the affiliates' side: a flood of forged beacons (the
-//! affiliate's `Origin` forged, each client address sending a few, with random
-//! placements, page paths, destinations and events) while signed webhooks keep coming,
+//! The attack's second phase, on the affiliates' side: a flood of forged beacons (signed
+//! attributions for random placements got from the frame's document with a forged
+//! `Referer`, each client address sending a few, with random page paths, destinations and events) while signed webhooks keep coming,
 //! then reports read over what the flood left, then a guesser of report tokens. What it
 //! measures: the rows the flood added to the funnel (against the bound the proxy's caps
 //! allow), the webhooks' p99 before and during the flood, the time a report takes, and
@@ -137,8 +137,49 @@ fn of_status(tally: &Tally, status: &str) -> u64 {
         .sum()
 }
 
-/// A forged beacon: random placement, page path, destination and event.
-fn forged_beacon(i: usize) -> Value {
+/// Placements the flood gets signed attributions for before it starts.
+const SIGNED_PLACEMENTS: usize = 64;
+
+/// Signed attributions for the flooded affiliate, one per random placement, asked for
+/// as an attacker would: the frame's document (`GET /embed`) with the affiliate's page
+/// named in a forged `Referer`, its `#sim-config` read.
+async fn signed_attributions(http: &reqwest::Client, plan: &Plan<'_>) -> Result<Vec<String>> {
+    const MARK: &str = r#"<script type="application/json" id="sim-config">"#;
+    let mut signed = Vec::with_capacity(SIGNED_PLACEMENTS);
+    for i in 0..SIGNED_PLACEMENTS {
+        let r: u64 = rand::random();
+        let html = http
+            .get(format!(
+                "{}/embed?instance=a{i}&affiliate={AFFILIATE}&placement=p-{:x}",
+                plan.proxy,
+                r % 1_000_000_007
+            ))
+            .header("referer", format!("{}/page", plan.origin))
+            .header("x-forwarded-for", format!("192.0.2.{}", i % 250 + 1))
+            .send()
+            .await?
+            .error_for_status()?
+            .text()
+            .await?;
+        let config = html
+            .find(MARK)
+            .map(|at| &html[at + MARK.len()..])
+            .and_then(|rest| rest.find("</script>").map(|end| &rest[..end]))
+            .context("the frame's document has no configuration")?;
+        let config: Value = serde_json::from_str(config)?;
+        signed.push(
+            config["attribution"]
+                .as_str()
+                .context("the frame's document signs no attribution")?
+                .to_owned(),
+        );
+    }
+    Ok(signed)
+}
+
+/// A forged beacon: a signed attribution (so a random placement), random page path,
+/// destination and event.
+fn forged_beacon(i: usize, signed: &[String]) -> Value {
     let events = [
         "shown",
         "destination_chosen",
@@ -158,9 +199,8 @@ fn forged_beacon(i: usize) -> Value {
         countries[(r / 2) as usize % countries.len()].0.to_owned()
     };
     json!({
-        "affiliate": AFFILIATE,
+        "attribution": signed.get(i % signed.len().max(1)),
         "event": events[i % events.len()],
-        "placement": format!("p-{:x}", r % 1_000_000_007),
         "page_path": format!("/forged/{:x}/{}", r, i),
         "destination": destination,
     })
@@ -203,6 +243,7 @@ pub async fn run(http: &reqwest::Client, plan: &Plan<'_>) -> Result<Measured> {
             .map(|e| format!("a webhook before the flood: {e}")),
     );
 
+    let signed = signed_attributions(http, plan).await?;
     let rows_before = store.funnel_row_count().await?;
     let day_before = OffsetDateTime::now_utc().date();
     let tally = Arc::new(Tally::default());
@@ -229,7 +270,7 @@ pub async fn run(http: &reqwest::Client, plan: &Plan<'_>) -> Result<Measured> {
                     .header("origin", plan.origin)
                     .header("content-type", "text/plain;charset=UTF-8")
                     .header("x-forwarded-for", address)
-                    .body(forged_beacon(i).to_string())
+                    .body(forged_beacon(i, &signed).to_string())
                     .send()
                     .await;
                 tally.add(outcome(answer).await);
@@ -376,14 +417,18 @@ mod tests {
 
     #[test]
     fn forged_beacons_are_of_the_flooded_affiliate_and_vary() {
-        let a = forged_beacon(0);
-        let b = forged_beacon(1);
-        assert_eq!(a["affiliate"], AFFILIATE);
+        let signed = [
+            "a1:flood-target:p-1:20000:00".to_owned(),
+            "a1:flood-target:p-2:20000:00".to_owned(),
+        ];
+        let a = forged_beacon(0, &signed);
+        let b = forged_beacon(1, &signed);
+        assert_ne!(a["attribution"], b["attribution"]);
         assert_ne!(a["page_path"], b["page_path"]);
         assert_ne!(a["event"], b["event"]);
         assert!(a.to_string().len() < simology_proxy_api::MAX_BEACON_BYTES);
         for i in 0..50 {
-            let d = forged_beacon(i)["destination"]
+            let d = forged_beacon(i, &signed)["destination"]
                 .as_str()
                 .expect("a destination")
                 .to_owned();

@@ -3,11 +3,16 @@
 //! - a travel-blog page (`/`, plus `/two.html` and `/hostile.html` for tests) that embeds
 //!   the widget by its script tag, with a strict Content-Security-Policy; its widget
 //!   sells for the affiliate Wander Notes, whose report is at `/report`;
-//! - a second blog on its own origin (port), of the affiliate Nomad Bytes, with its own
-//!   report (see `affiliates.rs`);
+//! - a second blog on its own site, of the affiliate Nomad Bytes, with its own report
+//!   (see `affiliates.rs`);
 //! - the widget's files from `dist/`, on another origin (port), as from a CDN;
-//! - the partner proxy (SQLite);
+//! - the partner proxy (SQLite), which serves the widget's frame;
 //! - the Simology sandbox, with its webhooks pointed at the proxy.
+//!
+//! A blog and its proxy are different sites, as on the web: browsers decide what a
+//! frame may keep (storage, cookies) by site, and ports alone do not make one. The
+//! blogs listen on loopback addresses of their own (127.0.0.2 and 127.0.0.3; the whole
+//! of 127.0.0.0/8 is local), the CDN, the proxy and the sandbox on 127.0.0.1.
 //!
 //! `cargo xtask demo` builds `dist/` and runs this. `--port 0` binds free ports and
 //! prints one JSON line with the URLs and the affiliates (for the end-to-end tests and
@@ -62,11 +67,20 @@ struct Args {
     static_dir: Option<PathBuf>,
 }
 
-async fn bind(port: u16, offset: u16) -> Result<TcpListener> {
+/// The loopback address of the first blog: a site of its own.
+pub const BLOG_HOST: &str = "127.0.0.2";
+/// The second blog's.
+pub const SECOND_BLOG_HOST: &str = "127.0.0.3";
+
+async fn bind_on(host: &str, port: u16, offset: u16) -> Result<TcpListener> {
     let port = if port == 0 { 0 } else { port + offset };
-    TcpListener::bind(("127.0.0.1", port))
+    TcpListener::bind((host, port))
         .await
-        .with_context(|| format!("port {port} is taken; pass --port to use others"))
+        .with_context(|| format!("{host}:{port} is taken; pass --port to use others"))
+}
+
+async fn bind(port: u16, offset: u16) -> Result<TcpListener> {
+    bind_on("127.0.0.1", port, offset).await
 }
 
 /// A listener whose connections send small writes at once (no Nagle delay): a file
@@ -76,6 +90,16 @@ fn nodelay(listener: TcpListener) -> impl axum::serve::Listener<Addr = SocketAdd
     listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
     })
+}
+
+/// The host pages' Content-Security-Policy, as the README gives it: the widget's script
+/// from the CDN and its frame from the proxy; no `connect-src` and no
+/// `'wasm-unsafe-eval'` for the widget (its requests and its wasm are the frame's).
+pub fn host_csp(cdn: &str, proxy: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' {cdn}; frame-src {proxy}; style-src 'self'; \
+         img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    )
 }
 
 fn page(template: &str, cdn: &str, proxy: &str, integrity: &str) -> String {
@@ -140,14 +164,14 @@ async fn main() -> Result<()> {
     // Every socket is held from its bind to its serve, so no other process can take a
     // port in between. The proxy binds its own (port 0 when `--port 0`) and says where;
     // the sandbox learns the proxy's webhook URL once the proxy is up.
-    let page_listener = bind(args.port, 0).await?;
+    let page_listener = bind_on(BLOG_HOST, args.port, 0).await?;
     let cdn_listener = bind(args.port, 1).await?;
     let proxy_listen = SocketAddr::from((
         [127, 0, 0, 1],
         if args.port == 0 { 0 } else { args.port + 2 },
     ));
     let sandbox_listener = bind(args.port, 3).await?;
-    let second_listener = bind(args.port, 4).await?;
+    let second_listener = bind_on(SECOND_BLOG_HOST, args.port, 4).await?;
     let page_url = format!("http://{}", page_listener.local_addr()?);
     let second_url = format!("http://{}", second_listener.local_addr()?);
     let cdn_url = format!("http://{}", cdn_listener.local_addr()?);
@@ -165,11 +189,9 @@ async fn main() -> Result<()> {
     )
     .await?;
 
-    let localhost_page = page_url.replace("127.0.0.1", "localhost");
     let db = args.data_dir.join("proxy.db");
     // The affiliates: their origins join the allowed ones.
-    let affiliates =
-        affiliates::demo_affiliates(&[page_url.clone(), localhost_page.clone()], &second_url);
+    let affiliates = affiliates::demo_affiliates(std::slice::from_ref(&page_url), &second_url);
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("creating {}", args.data_dir.display()))?;
     let affiliates_path = args.data_dir.join("affiliates.toml");
@@ -182,8 +204,11 @@ async fn main() -> Result<()> {
         (
             "PROXY_ALLOWED_ORIGINS",
             // The CDN's too: the embed builder there previews the widget live.
-            format!("{page_url},{localhost_page},{cdn_url}"),
+            format!("{page_url},{cdn_url}"),
         ),
+        // The frame's document is made with the widget's files, published on the CDN.
+        ("PROXY_WIDGET_DIR", args.dist.display().to_string()),
+        ("PROXY_WIDGET_URL", format!("{cdn_url}/")),
         ("PROXY_LISTEN", proxy_listen.to_string()),
         ("PROXY_DATABASE_URL", format!("sqlite://{}", db.display())),
         ("PROXY_LOG_FORMAT", "text".to_owned()),
@@ -265,11 +290,9 @@ async fn main() -> Result<()> {
             HeaderValue::from_static("public, max-age=300"),
         ));
 
-    // The blog, with the CSP the README tells partners to use.
-    let csp = format!(
-        "default-src 'self'; script-src 'self' {cdn_url} 'wasm-unsafe-eval'; connect-src 'self' {cdn_url} {proxy_url}; \
-         style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-    );
+    // The blog, with the CSP the README tells partners to use: the widget needs only
+    // its script and its frame.
+    let csp = host_csp(&cdn_url, &proxy_url);
     let templates = [
         ("/", include_str!("../pages/index.html")),
         ("/two.html", include_str!("../pages/two.html")),

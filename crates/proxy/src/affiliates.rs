@@ -1,6 +1,8 @@
 //! Affiliates: the file that lists them (`PROXY_AFFILIATES`), re-read on SIGHUP; the
 //! origins they add to `PROXY_ALLOWED_ORIGINS`; and the attribution a checkout or a
-//! beacon carries, accepted only from one of its affiliate's own origins.
+//! beacon carries: one the proxy signed itself ([`Signed`]) when it served the
+//! widget's frame for that affiliate, a frame the browser shows only on the
+//! affiliate's own sites (its `frame-ancestors`). A name in a body credits nobody.
 //!
 //! ```toml
 //! [[affiliate]]
@@ -26,8 +28,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use simology_proxy_api::{
-    is_valid_affiliate_id, normalise_page_path, normalise_placement, Beacon, CheckoutRequest,
-    DestinationId, FunnelEvent,
+    is_valid_affiliate_id, normalise_page_path, Beacon, CheckoutRequest, DestinationId, FunnelEvent,
 };
 use subtle::ConstantTimeEq;
 
@@ -410,38 +411,9 @@ impl Registry {
     }
 }
 
-/// An affiliate's id, checked against the file: the affiliate a request names, from a
-/// page on one of its origins.
-fn affiliate_from<'a>(
-    affiliates: &'a Affiliates,
-    id: &str,
-    origin: Option<&str>,
-) -> Result<&'a Affiliate, ApiError> {
-    let affiliate = affiliates.get(id).ok_or(invalid(
-        Field::Affiliate,
-        "is not an affiliate of this shop",
-    ))?;
-    match origin {
-        Some(o) if affiliate.has_origin(o) => Ok(affiliate),
-        // A page elsewhere (or a request with no page) cannot claim its sales.
-        _ => Err(ApiError::OriginNotAllowed),
-    }
-}
-
 /// An optional text field: absent, empty and blank are all none.
 fn given(text: Option<&str>) -> Option<&str> {
     text.map(str::trim).filter(|t| !t.is_empty())
-}
-
-fn placement(text: Option<&str>) -> Result<Option<String>, Invalid> {
-    given(text)
-        .map(|t| {
-            normalise_placement(t).ok_or(invalid(
-                Field::Placement,
-                "must be 1 to 64 of a-z, 0-9, ., _ and -, starting with a letter or digit",
-            ))
-        })
-        .transpose()
 }
 
 fn page_path(text: Option<&str>) -> Result<Option<String>, Invalid> {
@@ -453,6 +425,78 @@ fn page_path(text: Option<&str>) -> Result<Option<String>, Invalid> {
             ))
         })
         .transpose()
+}
+
+/// How many days a signed attribution stays good after the day it was signed: a page
+/// left open over a weekend still credits its affiliate.
+pub const SIGNED_FOR_DAYS: i64 = 2;
+
+/// An affiliate and a placement, as the proxy signed them into a widget's frame
+/// (`EmbedConfig::attribution`) when it served the frame for that affiliate:
+/// `a1:<affiliate>:<placement>:<day>:<mac>`, the MAC (128 bits of HMAC-SHA256 under the
+/// proxy's key, `domain::keyed_mac`) over the rest. Replicas need the same
+/// `PROXY_LOG_TAG_KEY` to accept each other's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signed {
+    /// The affiliate's id.
+    pub affiliate: String,
+    /// The placement, normalised.
+    pub placement: Option<String>,
+}
+
+impl Signed {
+    const VERSION: &'static str = "a1";
+
+    fn mac(&self, day: i64) -> String {
+        let text = format!(
+            "{}:{}:{}:{day}",
+            Self::VERSION,
+            self.affiliate,
+            self.placement.as_deref().unwrap_or_default()
+        );
+        hex::encode(&crate::domain::keyed_mac("attribution", text.as_bytes())[..16])
+    }
+
+    /// The token of this attribution, signed on `day` (days since the Unix epoch).
+    pub fn token(&self, day: i64) -> String {
+        format!(
+            "{}:{}:{}:{day}:{}",
+            Self::VERSION,
+            self.affiliate,
+            self.placement.as_deref().unwrap_or_default(),
+            self.mac(day)
+        )
+    }
+
+    /// The attribution a token carries, if the proxy signed it on `today` or in the
+    /// [`SIGNED_FOR_DAYS`] before, and its affiliate is still in the file.
+    pub fn verify(affiliates: &Affiliates, token: &str, today: i64) -> Option<Signed> {
+        let mut parts = token.trim().split(':');
+        let (version, affiliate, placement, day, mac) = (
+            parts.next()?,
+            parts.next()?,
+            parts.next()?,
+            parts.next()?,
+            parts.next()?,
+        );
+        if version != Self::VERSION || parts.next().is_some() {
+            return None;
+        }
+        let day: i64 = day.parse().ok()?;
+        let signed = Signed {
+            affiliate: affiliate.to_owned(),
+            placement: (!placement.is_empty()).then(|| placement.to_owned()),
+        };
+        let expected = signed.mac(day);
+        let same: bool = expected.as_bytes().ct_eq(mac.as_bytes()).into();
+        let fresh = (today - SIGNED_FOR_DAYS..=today).contains(&day);
+        (same && fresh && affiliates.get(affiliate).is_some()).then_some(signed)
+    }
+}
+
+/// Days since the Unix epoch, in UTC.
+pub fn unix_day(now_ms: i64) -> i64 {
+    now_ms.div_euclid(86_400_000)
 }
 
 /// Who made a sale: the affiliate (from the file), and where on its site.
@@ -467,27 +511,25 @@ pub struct Attribution {
 }
 
 impl Attribution {
-    /// The attribution of a checkout from a page whose `Origin` is `origin`: none when
-    /// it names no affiliate (a placement or page path alone is not kept).
-    ///
-    /// # Errors
-    /// `Invalid` (affiliate) for an affiliate the file does not list; `OriginNotAllowed`
-    /// when `origin` is not one of its sites; `Invalid` for a malformed placement or
-    /// page path.
+    /// The attribution of a checkout: its signed attribution's, if the proxy signed it
+    /// (recently, for an affiliate still in the file), with the page's path. Any other
+    /// costs the affiliate its credit, never the traveller the sale: the checkout goes
+    /// on without one, and the log says why.
     pub fn of_checkout(
         affiliates: &Affiliates,
-        origin: Option<&str>,
         request: &CheckoutRequest,
-    ) -> Result<Option<Attribution>, ApiError> {
-        let Some(id) = given(request.affiliate.as_deref()) else {
-            return Ok(None);
+        today: i64,
+    ) -> Option<Attribution> {
+        let token = given(request.attribution.as_deref())?;
+        let Some(signed) = Signed::verify(affiliates, token, today) else {
+            tracing::info!("checkout with an attribution this proxy did not sign (or signed too long ago): none kept");
+            return None;
         };
-        let affiliate = affiliate_from(affiliates, id, origin)?;
-        Ok(Some(Attribution {
-            affiliate: affiliate.id.clone(),
-            placement: placement(request.placement.as_deref())?,
-            page_path: page_path(request.page_path.as_deref())?,
-        }))
+        Some(Attribution {
+            affiliate: signed.affiliate,
+            placement: signed.placement,
+            page_path: given(request.page_path.as_deref()).and_then(normalise_page_path),
+        })
     }
 
     /// A text for the purchase's fingerprint: an intent reused with another
@@ -532,21 +574,25 @@ fn destination(text: Option<&str>) -> Result<Option<String>, Invalid> {
 }
 
 impl Counted {
-    /// A beacon from a page whose `Origin` is `origin`.
+    /// A beacon, on `today`.
     ///
     /// # Errors
-    /// As [`Attribution::of_checkout`], and `Invalid` (destination) for a destination
-    /// that is neither a country's code nor a region's slug.
+    /// `Invalid` (affiliate) for an attribution the proxy did not sign, or signed too
+    /// long ago, or for an affiliate no longer in the file; `Invalid` for a malformed
+    /// page path, or a destination that is neither a country's code nor a region's slug.
     pub fn of_beacon(
         affiliates: &Affiliates,
-        origin: Option<&str>,
         beacon: &Beacon,
+        today: i64,
     ) -> Result<Counted, ApiError> {
-        let affiliate = affiliate_from(affiliates, beacon.affiliate.trim(), origin)?;
+        let signed = Signed::verify(affiliates, &beacon.attribution, today).ok_or(invalid(
+            Field::Affiliate,
+            "is not an attribution this shop signed for a widget's frame",
+        ))?;
         Ok(Counted {
             attribution: Attribution {
-                affiliate: affiliate.id.clone(),
-                placement: placement(beacon.placement.as_deref())?,
+                affiliate: signed.affiliate,
+                placement: signed.placement,
                 page_path: page_path(beacon.page_path.as_deref())?,
             },
             destination: destination(beacon.destination.as_deref())?,
@@ -756,11 +802,7 @@ mod tests {
         assert!(none.reload().is_err(), "nothing to read");
     }
 
-    fn checkout(
-        affiliate: Option<&str>,
-        placement: Option<&str>,
-        page: Option<&str>,
-    ) -> CheckoutRequest {
+    fn checkout(attribution: Option<&str>, page: Option<&str>) -> CheckoutRequest {
         CheckoutRequest {
             sku: "US-1GB-7D".into(),
             quantity: 1,
@@ -768,22 +810,29 @@ mod tests {
             locale: "en".into(),
             intent_id: "intent-0123456789abcdef".into(),
             return_url: "https://wandernotes.example/japan".into(),
-            affiliate: affiliate.map(str::to_owned),
-            placement: placement.map(str::to_owned),
+            instance: None,
+            attribution: attribution.map(str::to_owned),
             page_path: page.map(str::to_owned),
         }
     }
 
+    fn signed(affiliate: &str, placement: Option<&str>) -> Signed {
+        Signed {
+            affiliate: affiliate.into(),
+            placement: placement.map(str::to_owned),
+        }
+    }
+
     #[test]
-    fn a_checkout_is_attributed_only_from_its_affiliates_origins() {
+    fn only_the_proxys_own_recent_signature_attributes_a_sale() {
         let affiliates = Affiliates::parse(&file("")).expect("valid");
-        let mine = Some("https://wandernotes.example");
+        let today = 20_000;
+        let token = signed("wander-notes", Some("sidebar")).token(today - 1);
         let got = Attribution::of_checkout(
             &affiliates,
-            mine,
-            &checkout(Some("wander-notes"), Some("Sidebar"), Some("/japan/?x=1")),
-        )
-        .expect("attributed");
+            &checkout(Some(&token), Some("/japan/?x=1")),
+            today,
+        );
         assert_eq!(
             got,
             Some(Attribution {
@@ -792,37 +841,56 @@ mod tests {
                 page_path: Some("/japan".into()),
             })
         );
-        let none =
-            Attribution::of_checkout(&affiliates, None, &checkout(Some(" "), Some("x"), None));
-        assert_eq!(none.expect("no affiliate"), None);
-        let refusals = [
-            (
-                Some("https://evil.example"),
-                checkout(Some("wander-notes"), None, None),
-                "origin",
-            ),
-            (None, checkout(Some("wander-notes"), None, None), "origin"),
-            (mine, checkout(Some("nobody"), None, None), "affiliate"),
-            (
-                mine,
-                checkout(Some("wander-notes"), Some("a b"), None),
-                "placement",
-            ),
-            (
-                mine,
-                checkout(Some("wander-notes"), None, Some("japan")),
-                "page_path",
-            ),
+        // No attribution, or one the proxy did not sign: the sale goes on, credited to
+        // nobody.
+        assert_eq!(
+            Attribution::of_checkout(&affiliates, &checkout(None, None), today),
+            None
+        );
+        let forged = [
+            // Another placement under the same MAC.
+            token.replace(":sidebar:", ":header:"),
+            // Another affiliate's name.
+            token.replace("wander-notes", "nomad-bytes"),
+            // Signed too long ago, or in the future.
+            signed("wander-notes", None).token(today - SIGNED_FOR_DAYS - 1),
+            signed("wander-notes", None).token(today + 1),
+            // An affiliate the file does not list, signed or not.
+            signed("nobody", None).token(today),
+            "wander-notes".into(),
+            format!("{token}:extra"),
+            String::new(),
         ];
-        for (origin, request, what) in refusals {
-            let err = Attribution::of_checkout(&affiliates, origin, &request).expect_err(what);
-            let field = match &err {
-                ApiError::OriginNotAllowed => "origin",
-                ApiError::Invalid(inv) => inv.field.name(),
-                other => panic!("{what}: {other:?}"),
+        for bad in &forged {
+            assert_eq!(
+                Attribution::of_checkout(&affiliates, &checkout(Some(bad), None), today),
+                None,
+                "{bad}"
+            );
+            let beacon = Beacon {
+                attribution: bad.clone(),
+                event: FunnelEvent::Shown,
+                page_path: None,
+                destination: None,
             };
-            assert_eq!(field, what);
+            assert!(
+                Counted::of_beacon(&affiliates, &beacon, today).is_err(),
+                "{bad}"
+            );
         }
+        let beacon = Beacon {
+            attribution: token,
+            event: FunnelEvent::PlanChosen,
+            page_path: Some("/japan//tokyo/".into()),
+            destination: Some("jp".into()),
+        };
+        let counted = Counted::of_beacon(&affiliates, &beacon, today).expect("counted");
+        assert_eq!(counted.attribution.affiliate, "wander-notes");
+        assert_eq!(
+            counted.attribution.page_path.as_deref(),
+            Some("/japan/tokyo")
+        );
+        assert_eq!(counted.destination.as_deref(), Some("JP"));
     }
 
     #[test]

@@ -45,6 +45,8 @@ struct FileSettings {
     admin_listen: Option<String>,
     admin_max_connections: Option<usize>,
     metrics_public: Option<bool>,
+    widget_dir: Option<PathBuf>,
+    widget_url: Option<String>,
 }
 
 /// How logs are written.
@@ -251,8 +253,16 @@ pub struct Settings {
     /// register upstream is `<public_url>/webhooks/simology`).
     pub public_url: Option<String>,
     /// The key of the order references' log tags (`domain::RefTag`); a random one per
-    /// process when unset.
+    /// process when unset. Also the key (under its own label) of the widget frames'
+    /// signed attributions and of orders' analytics ids.
     pub log_tag_key: Option<String>,
+    /// The widget's built files (`cargo xtask dist`'s `dist/`), which the frame
+    /// document (`GET /embed`) is made with (`PROXY_WIDGET_DIR`); without them
+    /// `/embed` answers 503.
+    pub widget_dir: Option<PathBuf>,
+    /// Where those files are published (a CDN, `PROXY_WIDGET_URL`, ending in `/`); by
+    /// default the proxy serves them itself under `/widget/<version>/`.
+    pub widget_url: Option<url::Url>,
     /// A signed event that no order matches is retried this long after it arrives
     /// (the sender's own retries last 48 hours), then quarantined. Not a setting of its
     /// own: tests shorten it.
@@ -284,6 +294,11 @@ impl std::fmt::Debug for Settings {
             .field("max_esims_per_order", &self.max_esims_per_order)
             .field("rate_limits", &self.rate_limits)
             .field("serving", &self.serving)
+            .field("widget_dir", &self.widget_dir)
+            .field(
+                "widget_url",
+                &self.widget_url.as_ref().map(url::Url::as_str),
+            )
             .field(
                 "log_tag_key",
                 &if self.log_tag_key.is_some() {
@@ -535,6 +550,26 @@ impl Settings {
         };
         let public_url = env("PROXY_PUBLIC_URL").or(fs.public_url);
         let log_tag_key = log_tag_key_with(env)?;
+        let widget_dir = env("PROXY_WIDGET_DIR")
+            .filter(|v| !v.trim().is_empty())
+            .map(|v| PathBuf::from(v.trim()))
+            .or(fs.widget_dir);
+        let widget_url = match env("PROXY_WIDGET_URL").or(fs.widget_url) {
+            Some(text) if !text.trim().is_empty() => {
+                let mut url = url::Url::parse(text.trim())
+                    .ok()
+                    .filter(|u| matches!(u.scheme(), "https" | "http") && u.query().is_none())
+                    .ok_or_else(|| {
+                        anyhow!("PROXY_WIDGET_URL: {text:?} is not the http(s) address of a folder, such as https://cdn.example/esim/1.4.0/")
+                    })?;
+                if !url.path().ends_with('/') {
+                    let path = format!("{}/", url.path());
+                    url.set_path(&path);
+                }
+                Some(url)
+            }
+            _ => None,
+        };
         Ok(Settings {
             listen,
             database_url,
@@ -560,6 +595,8 @@ impl Settings {
             log_format,
             public_url,
             log_tag_key,
+            widget_dir,
+            widget_url,
             unmatched_event_window: UNMATCHED_EVENT_WINDOW,
             beacon_flush_every: BEACON_FLUSH_EVERY,
         })

@@ -262,6 +262,19 @@ pub fn country_name(code: &str) -> Option<&'static str> {
         .map(|i| COUNTRIES[i].1)
 }
 
+/// A country's name in one of the widget's languages, as the browser's
+/// `Intl.DisplayNames` gives it (see `country_names`): for the frame's first screen,
+/// rendered here.
+pub fn local_name(lang: simology_widget_core::i18n::Lang, code: &str) -> Option<String> {
+    let i = crate::country_names::NAMES
+        .binary_search_by(|(c, _)| (*c).cmp(code))
+        .ok()?;
+    let at = simology_widget_core::i18n::Lang::ALL
+        .iter()
+        .position(|l| *l == lang)?;
+    Some(crate::country_names::NAMES[i].1[at].to_owned())
+}
+
 /// A region's English name: the known ones, else the slug in title case.
 pub fn region_name(slug: &str) -> String {
     match slug {

@@ -7,7 +7,7 @@ use anyhow::Context;
 use hmac::{Hmac, Mac};
 use rand::Rng;
 use sha2::{Digest, Sha256};
-use simology_proxy_api::{ErrorCode, PaymentReturn};
+use simology_proxy_api::{ErrorCode, Instance, PaymentReturn};
 use url::Url;
 
 /// A field a request can get wrong.
@@ -351,6 +351,27 @@ pub fn set_log_tag_key(key: &[u8]) -> bool {
     LOG_TAG_KEY.get_or_init(|| key.to_vec()) == key
 }
 
+/// HMAC-SHA256 of `data` under the process's key (`PROXY_LOG_TAG_KEY`, else a random
+/// one per process), for one `purpose`: each purpose's MACs are unrelated to the
+/// others' and to the log tags. Replicas that must agree (signed attributions,
+/// analytics ids) need the key set.
+pub fn keyed_mac(purpose: &str, data: &[u8]) -> [u8; 32] {
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(log_tag_key()) else {
+        unreachable!("HMAC accepts any key length")
+    };
+    mac.update(purpose.as_bytes());
+    mac.update(&[0]);
+    mac.update(data);
+    mac.finalize().into_bytes().into()
+}
+
+/// An order's id for the partner's analytics (`OrderView::analytics_id`): 80 bits of a
+/// MAC of its reference, which open nothing and lead back to nothing.
+pub fn analytics_id(order_ref: &OrderRef) -> String {
+    let mac = keyed_mac("analytics", order_ref.as_str().as_bytes());
+    format!("a_{}", hex::encode(&mac[..10]))
+}
+
 /// The tag of `order_ref` under `key` (see [`RefTag`]).
 pub fn log_tag(key: &[u8], order_ref: &OrderRef) -> String {
     // HMAC takes keys of any length, so this cannot fail.
@@ -390,6 +411,9 @@ impl Origin {
         &self.0
     }
 }
+
+/// The stored return URL's fragment key for the widget it was made in.
+const INSTANCE_KEY: &str = "simology-esim";
 
 /// A page URL on an allowed origin, where payment returns to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -435,8 +459,35 @@ impl ReturnUrl {
         Ok(ReturnUrl(url))
     }
 
-    /// The page with the widget's fragment (see `PaymentReturn`).
-    pub fn with_fragment(&self, ret: &PaymentReturn) -> String {
+    /// The same page, for the widget `instance` of it: the payment page's return
+    /// names that widget (see [`ReturnUrl::with_return`]). Kept in the stored URL's
+    /// fragment, which no request's return URL has.
+    pub fn for_instance(mut self, instance: &Instance) -> Self {
+        self.0
+            .set_fragment(Some(&format!("{INSTANCE_KEY}={instance}")));
+        self
+    }
+
+    /// The widget this page's order was made in ([`ReturnUrl::for_instance`]); the
+    /// default one for an order made before widgets were named here.
+    pub fn instance(&self) -> Instance {
+        self.0
+            .fragment()
+            .and_then(|f| f.strip_prefix(INSTANCE_KEY))
+            .and_then(|f| f.strip_prefix('='))
+            .and_then(Instance::parse)
+            .unwrap_or_else(|| Instance::clean(""))
+    }
+
+    /// The page with the widget's return fragment (see `PaymentReturn`): after paying,
+    /// or after cancelling. It names the widget, never the order.
+    pub fn with_return(&self, cancelled: bool) -> String {
+        let instance = self.instance();
+        let ret = if cancelled {
+            PaymentReturn::Cancelled(instance)
+        } else {
+            PaymentReturn::Paid(instance)
+        };
         let mut url = self.0.clone();
         url.set_fragment(Some(&ret.fragment()));
         url.to_string()
@@ -658,10 +709,23 @@ mod tests {
     fn return_urls_stay_on_allowed_origins() {
         let allowed = vec![Origin::parse("https://blog.example").expect("origin")];
         let ok = ReturnUrl::parse("https://blog.example/japan?x=1#old", &allowed).expect("allowed");
-        let r = parse_order_ref("o_0123456789abcdef0123456789abcdef").expect("ref");
+        // The return names the widget, never the order.
         assert_eq!(
-            ok.with_fragment(&PaymentReturn::Paid(r)),
-            "https://blog.example/japan?x=1#simology-order=o_0123456789abcdef0123456789abcdef"
+            ok.with_return(false),
+            "https://blog.example/japan?x=1#simology-paid=simology"
+        );
+        let sidebar = ok
+            .clone()
+            .for_instance(&Instance::parse("sidebar").expect("instance"));
+        assert_eq!(sidebar.instance().as_str(), "sidebar");
+        assert_eq!(
+            sidebar.with_return(true),
+            "https://blog.example/japan?x=1#simology-cancelled=sidebar"
+        );
+        let read_back = ReturnUrl::from_stored(sidebar.as_str()).expect("stored");
+        assert_eq!(
+            read_back.with_return(false),
+            "https://blog.example/japan?x=1#simology-paid=sidebar"
         );
         for bad in [
             "https://evil.example/",

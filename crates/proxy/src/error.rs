@@ -53,6 +53,10 @@ pub enum ApiError {
     /// answer is the same).
     #[error("unauthorised")]
     AffiliateUnauthorised,
+    /// The proxy has no widget files to make the widget's frame with
+    /// (`PROXY_WIDGET_DIR`).
+    #[error("the widget's files are not configured")]
+    WidgetUnavailable,
     /// The upstream answered something the proxy must not pass on (an unsafe payment
     /// page): logged, answered as an upstream failure.
     #[error("upstream answered badly: {0}")]
@@ -186,6 +190,14 @@ impl ApiError {
                 StatusCode::UNAUTHORIZED,
                 ErrorCode::InvalidRequest,
                 "this affiliate's report token is required".into(),
+                None,
+                None,
+            ),
+            ApiError::WidgetUnavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::InternalError,
+                "this proxy serves no widget: set PROXY_WIDGET_DIR to the widget's built files"
+                    .into(),
                 None,
                 None,
             ),

@@ -23,6 +23,7 @@ pub mod client_ip;
 pub mod clock;
 pub mod config;
 pub mod countries;
+mod country_names;
 pub mod domain;
 pub mod error;
 pub mod fulfilment;
@@ -36,6 +37,7 @@ pub mod serve;
 pub mod services;
 pub mod state;
 pub mod store;
+pub mod widget;
 
 use std::future::Future;
 use std::net::SocketAddr;

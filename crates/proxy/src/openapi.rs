@@ -7,7 +7,7 @@ use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::Modify;
 
-use crate::routes::{affiliates, catalog, orders};
+use crate::routes::{affiliates, catalog, embed, orders};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -25,8 +25,9 @@ use crate::routes::{affiliates, catalog, orders};
         orders::line_usage,
         orders::line_topup_offers,
         orders::buy_line_topup,
+        embed::document,
     ),
-    tags((name = "catalogue"), (name = "orders"), (name = "affiliates")),
+    tags((name = "catalogue"), (name = "orders"), (name = "affiliates"), (name = "widget")),
     modifiers(&AffiliateToken)
 )]
 struct ApiDoc;

@@ -13,8 +13,10 @@ use crate::metrics::Metrics;
 use crate::ratelimit::{AuthThrottle, Holds, Limits, FAILURES_PER_MINUTE};
 use crate::services::beacons::Beacons;
 use crate::services::emails::EmailsOnFile;
+use crate::services::embed::Documents;
 use crate::services::usage::UsageCache;
 use crate::store::Store;
+use crate::widget::WidgetFiles;
 
 /// State shared by handlers and background tasks.
 pub struct AppState {
@@ -44,6 +46,10 @@ pub struct AppState {
     pub emails: EmailsOnFile,
     /// Wakes the event processor after a webhook is stored.
     pub wake_processor: Notify,
+    /// The widget's files, for the frame's document (`PROXY_WIDGET_DIR`).
+    pub widget: Option<WidgetFiles>,
+    /// The frame's documents, rendered.
+    pub documents: Documents,
     /// Becomes `true` when the proxy is shutting down.
     shutdown: watch::Sender<bool>,
 }
@@ -74,7 +80,18 @@ impl AppState {
         store
             .hub()
             .set_capacity(settings.serving.status_cache_orders);
+        let widget = match &settings.widget_dir {
+            Some(dir) => Some(WidgetFiles::load(dir, settings.widget_url.as_ref())?),
+            None => {
+                tracing::warn!(
+                    "PROXY_WIDGET_DIR is not set: /embed, the widget's frame, answers 503"
+                );
+                None
+            }
+        };
         Ok(Arc::new(AppState {
+            widget,
+            documents: Documents::default(),
             catalog: Arc::new(CatalogCache::new(client.clone(), settings.catalog_ttl)),
             limits: Limits::new(&settings.rate_limits),
             long_polls: Holds::new(settings.serving.long_polls_per_client),

@@ -45,7 +45,7 @@ async fn control_sessions(AxState(shared): AxState<Sh>) -> Json<serde_json::Valu
     let sessions: Vec<serde_json::Value> = st
         .sessions
         .values()
-        .map(|s| serde_json::json!({"id": s.session.id, "status": s.session.status, "order_id": s.order_id, "metadata": s.request.metadata, "customer_email": s.request.customer.email}))
+        .map(|s| serde_json::json!({"id": s.session.id, "status": s.session.status, "order_id": s.order_id, "metadata": s.request.metadata, "customer_email": s.request.customer.email, "success_url": s.request.success_url, "cancel_url": s.request.cancel_url}))
         .collect();
     Json(serde_json::Value::Array(sessions))
 }

@@ -125,7 +125,7 @@ strings! {
     clear_filters, sort_label, sort_price, sort_data, sort_validity, days_one, days_many,
     covers_countries, sold_out, choose, loading, load_failed, retry, no_plans,
     change_destination, back, checkout_title, email_label, email_hint, email_invalid,
-    terms_before, terms_link, pay, redirecting,
+    terms_before, terms_link, pay, redirecting, pay_link,
     [
         order_title, order_reference, step_payment,
         step_preparing, step_ready, status_pending, status_paid, status_provisioning,
@@ -209,6 +209,7 @@ pub static EN: Strings = language! {
     terms_link: "plan terms",
     pay: "Continue to payment · {price}",
     redirecting: "Taking you to secure payment…",
+    pay_link: "Continue to secure payment",
     [
     order_title: "Your order",
     order_reference: "Order reference",
@@ -327,6 +328,7 @@ pub static FR: Strings = language! {
     terms_link: "conditions du forfait",
     pay: "Payer · {price}",
     redirecting: "Redirection vers le paiement sécurisé…",
+    pay_link: "Continuer vers le paiement sécurisé",
     [
     order_title: "Votre commande",
     order_reference: "Référence de commande",
@@ -445,6 +447,7 @@ pub static DE: Strings = language! {
     terms_link: "Tarifbedingungen",
     pay: "Weiter zur Zahlung · {price}",
     redirecting: "Weiterleitung zur sicheren Zahlung…",
+    pay_link: "Weiter zur sicheren Zahlung",
     [
     order_title: "Ihre Bestellung",
     order_reference: "Bestellnummer",
@@ -563,6 +566,7 @@ pub static ES: Strings = language! {
     terms_link: "condiciones del plan",
     pay: "Ir al pago · {price}",
     redirecting: "Te llevamos al pago seguro…",
+    pay_link: "Continuar al pago seguro",
     [
     order_title: "Tu pedido",
     order_reference: "Referencia del pedido",
@@ -681,6 +685,7 @@ pub static IT: Strings = language! {
     terms_link: "condizioni del piano",
     pay: "Vai al pagamento · {price}",
     redirecting: "Ti portiamo al pagamento sicuro…",
+    pay_link: "Continua al pagamento sicuro",
     [
     order_title: "Il tuo ordine",
     order_reference: "Riferimento ordine",

@@ -1,9 +1,10 @@
-//! Orders remembered in the browser (localStorage), so a reload or a later visit
-//! finds them; and which one the widget shows on load. The widget writes and reads
+//! Orders remembered in the browser (the widget's frame's localStorage, which the
+//! browser partitions under the host page's site), so the return from payment, a
+//! reload or a later visit finds them; and which one the widget shows on load. The widget writes and reads
 //! them as JSON with the browser's `JSON` (`simology_widget::json`; the format, and
 //! the older formats it still reads, are held by the browser tests there).
 
-use simology_proxy_api::{DestinationId, OrderRef, PaymentReturn};
+use simology_proxy_api::{DestinationId, OrderRef};
 
 /// An order the traveller started here.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,32 +54,44 @@ pub fn prune(mut orders: Vec<SavedOrder>, now_ms: u64) -> Vec<SavedOrder> {
     orders
 }
 
-/// The order this widget shows on load: the one the fragment names, if this widget
-/// started it (or no widget here did); else this widget's latest unfinished order
-/// from the last day.
+/// How long an unfinished order is opened on again: a day.
+pub const OPEN_FOR_MS: u64 = 24 * 3600 * 1000;
+
+/// The order this widget shows on load: its latest unfinished order from the last
+/// day, unless the traveller is back from cancelling its payment. (The payment page's
+/// return names the widget, never the order: the order is the one it remembers.)
 pub fn order_to_show(
-    ret: Option<&PaymentReturn>,
+    cancelled: bool,
     saved: &[SavedOrder],
     instance: &str,
     now_ms: u64,
 ) -> Option<OrderRef> {
-    if let Some(PaymentReturn::Paid(r)) = ret {
-        match saved.iter().find(|o| o.order_ref == *r) {
-            Some(o) if o.instance != instance => return None,
-            _ => return Some(r.clone()),
-        }
-    }
-    if let Some(PaymentReturn::Cancelled(_)) = ret {
+    if cancelled {
         return None;
     }
-    const DAY_MS: u64 = 24 * 3600 * 1000;
+    latest_unfinished(saved, instance, now_ms).map(|o| o.order_ref.clone())
+}
+
+/// This widget's latest unfinished order from the last day.
+pub fn latest_unfinished<'a>(
+    saved: &'a [SavedOrder],
+    instance: &str,
+    now_ms: u64,
+) -> Option<&'a SavedOrder> {
     saved
         .iter()
         .filter(|o| {
-            o.instance == instance && !o.done && now_ms.saturating_sub(o.started_ms) < DAY_MS
+            o.instance == instance && !o.done && now_ms.saturating_sub(o.started_ms) < OPEN_FOR_MS
         })
         .max_by_key(|o| o.started_ms)
-        .map(|o| o.order_ref.clone())
+}
+
+/// Until when (ms since the epoch) the widget `instance` opens on an order: the
+/// frame's script reads this alone, written beside the orders, to load the status
+/// module rather than the picker (so the rule lives here, not in JavaScript). `None`:
+/// it does not.
+pub fn open_until(saved: &[SavedOrder], instance: &str, now_ms: u64) -> Option<u64> {
+    latest_unfinished(saved, instance, now_ms).map(|o| o.started_ms + OPEN_FOR_MS)
 }
 
 #[cfg(test)]
@@ -127,36 +140,36 @@ mod tests {
     #[test]
     fn the_widget_that_started_it_shows_it() {
         let list = vec![saved(R1, "w-japan", 1000, false)];
-        let ret = PaymentReturn::Paid(r(R1));
+        assert_eq!(order_to_show(false, &list, "w-japan", 2000), Some(r(R1)));
         assert_eq!(
-            order_to_show(Some(&ret), &list, "w-japan", 2000),
-            Some(r(R1))
-        );
-        assert_eq!(
-            order_to_show(Some(&ret), &list, "w-usa", 2000),
+            order_to_show(false, &list, "w-usa", 2000),
             None,
             "another widget's order"
         );
-        assert_eq!(
-            order_to_show(Some(&ret), &[], "w-usa", 2000),
-            Some(r(R1)),
-            "started elsewhere"
-        );
-        // A reload without the fragment: the unfinished order of this widget.
-        assert_eq!(order_to_show(None, &list, "w-japan", 2000), Some(r(R1)));
         let finished = vec![saved(R1, "w-japan", 1000, true)];
-        assert_eq!(order_to_show(None, &finished, "w-japan", 2000), None);
+        assert_eq!(order_to_show(false, &finished, "w-japan", 2000), None);
         let old = vec![saved(R1, "w-japan", 0, false)];
-        assert_eq!(order_to_show(None, &old, "w-japan", 2 * 86_400_000), None);
+        assert_eq!(order_to_show(false, &old, "w-japan", 2 * 86_400_000), None);
         assert_eq!(
-            order_to_show(
-                Some(&PaymentReturn::Cancelled(r(R1))),
-                &list,
-                "w-japan",
-                2000
-            ),
-            None
+            order_to_show(true, &list, "w-japan", 2000),
+            None,
+            "cancelled"
         );
+        // The latest of the widget's unfinished orders.
+        let two = vec![
+            saved(R1, "w-japan", 1000, false),
+            saved(R2, "w-japan", 1500, false),
+        ];
+        assert_eq!(order_to_show(false, &two, "w-japan", 2000), Some(r(R2)));
+    }
+
+    #[test]
+    fn the_frame_opens_on_an_order_until_a_day_after_it_started() {
+        let list = vec![saved(R1, "w", 1000, false)];
+        assert_eq!(open_until(&list, "w", 2000), Some(1000 + OPEN_FOR_MS));
+        assert_eq!(open_until(&list, "x", 2000), None);
+        assert_eq!(open_until(&list, "w", 1000 + OPEN_FOR_MS), None);
+        assert_eq!(open_until(&[saved(R1, "w", 1000, true)], "w", 2000), None);
     }
 
     #[test]

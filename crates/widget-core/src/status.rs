@@ -248,6 +248,7 @@ mod tests {
             esim: None,
             topup_of: None,
             email_on_file: false,
+            analytics_id: String::new(),
             version: 1,
             updated_at: String::new(),
         }

@@ -67,8 +67,7 @@ fn readable(headers: &HeaderMap) -> bool {
         content((Beacon = "text/plain"), (Beacon = "application/json"))),
     responses(
         (status = 204, description = "Counted"),
-        (status = 400, description = "Malformed body, unreadable content type, unknown affiliate or invalid field", body = simology_proxy_api::ErrorBody),
-        (status = 403, description = "The Origin is not one of the affiliate's sites", body = simology_proxy_api::ErrorBody),
+        (status = 400, description = "Malformed body, unreadable content type, an attribution this proxy did not sign (or signed too long ago), or an invalid field", body = simology_proxy_api::ErrorBody),
         (status = 413, description = "Body too large", body = simology_proxy_api::ErrorBody),
         (status = 429, description = "Rate limited", body = simology_proxy_api::ErrorBody),
     ))]
@@ -91,7 +90,7 @@ pub async fn beacon(
     }
     let beacon: Beacon = serde_json::from_slice(&body)
         .map_err(|e| ApiError::BadRequest(format!("invalid beacon: {e}")))?;
-    beacons::accept(&state, super::origin(&headers), &beacon)?;
+    beacons::accept(&state, &beacon)?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod affiliates;
 pub mod catalog;
+pub mod embed;
 pub mod ops;
 pub mod orders;
 pub mod webhooks;
@@ -47,7 +48,6 @@ impl<S: Sync> FromRequestParts<S> for IfNoneMatch {
     }
 }
 
-/// The widget-facing API (`/api/...`), behind CORS.
 /// The page a request comes from (its `Origin` header), when it names one.
 fn origin(headers: &axum::http::HeaderMap) -> Option<&str> {
     headers
@@ -55,6 +55,26 @@ fn origin(headers: &axum::http::HeaderMap) -> Option<&str> {
         .and_then(|v| v.to_str().ok())
 }
 
+/// Whether a request comes from a page of this proxy's own origin: the widget's frame.
+/// A browser says so in `Sec-Fetch-Site`; one too old to send it sends an `Origin`
+/// whose host is the request's `Host`.
+fn from_own_origin(headers: &axum::http::HeaderMap) -> bool {
+    if headers
+        .get("sec-fetch-site")
+        .is_some_and(|v| v.as_bytes() == b"same-origin")
+    {
+        return true;
+    }
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    match (origin(headers), host) {
+        (Some(o), Some(host)) => o
+            .split_once("://")
+            .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(host)),
+        _ => false,
+    }
+}
+
+/// The widget-facing API (`/api/...`), behind CORS.
 fn api_router(state: &SharedState) -> Router<SharedState> {
     let cors = CorsLayer::new()
         .allow_origin(allowed_origins(state))
@@ -111,6 +131,7 @@ pub fn public_metrics(settings: &crate::config::Settings) -> bool {
 pub fn app(state: SharedState) -> Router {
     let mut router = Router::new()
         .merge(api_router(&state))
+        .merge(embed::router(&state))
         .merge(webhooks::router().layer(DefaultBodyLimit::max(256 * 1024)))
         .merge(ops::router());
     if state.settings.admin_listen.is_none() {

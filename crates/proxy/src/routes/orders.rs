@@ -13,17 +13,19 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use simology_proxy_api::{
-    CheckoutRequest, CheckoutResponse, OrderDetail, TopupOffers, TopupRequest, UsageView,
+    CheckoutRequest, CheckoutResponse, Instance, OrderDetail, TopupOffers, TopupRequest, UsageView,
     MAX_WAIT_SECS,
 };
 
-use crate::affiliates::Attribution;
+use crate::affiliates::{unix_day, Attribution};
 use crate::client_ip::ClientIp;
+use crate::clock::now_ms;
 use crate::domain::{parse_order_ref, Quantity, Sku};
 use crate::error::ApiError;
 use crate::middleware::limit;
 use crate::ratelimit::Budget;
 use crate::routes::IfNoneMatch;
+use crate::services::embed;
 use crate::services::lines::working_line;
 use crate::services::purchase::{self, Buyer, Purchase, TopupOf};
 use crate::services::status;
@@ -73,13 +75,37 @@ fn no_store(body: impl IntoResponse) -> Response {
 }
 
 /// Purchases name the page's origin; a foreign one is refused outright (allowed: the
-/// listed origins and the affiliates').
+/// widget's frame, on this proxy's own origin; the listed origins and the
+/// affiliates').
 fn check_origin(state: &SharedState, headers: &HeaderMap) -> Result<(), ApiError> {
     match super::origin(headers) {
         None => Ok(()),
+        Some(_) if super::from_own_origin(headers) => Ok(()),
         Some(origin) if state.affiliates.origin_allowed(origin) => Ok(()),
         Some(_) => Err(ApiError::OriginNotAllowed),
     }
+}
+
+/// A purchase's answer; to the widget's frame, with the cookie by which the frame's
+/// document finds the order again after the payment page (see `services::embed`).
+fn purchase_answer(
+    headers: &HeaderMap,
+    instance: Option<&str>,
+    answer: CheckoutResponse,
+) -> Response {
+    let cookie = super::from_own_origin(headers)
+        .then(|| {
+            embed::order_cookie(
+                &Instance::clean(instance.unwrap_or_default()),
+                &answer.order_ref,
+            )
+        })
+        .flatten();
+    let mut response = no_store(Json(answer));
+    if let Some(cookie) = cookie {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
 }
 
 /// The order a path names. A miss spends the client's budget of misses, apart from the
@@ -123,20 +149,16 @@ pub async fn checkout(
     let sku = Sku::parse(body.sku.trim())?;
     let quantity = Quantity::parse(body.quantity)?;
     let buyer = Buyer::of(&body, &state.affiliates.allowed_origins())?;
-    let attribution = Attribution::of_checkout(
-        &state.affiliates.affiliates(),
-        super::origin(&headers),
-        &body,
-    )?;
+    let attribution =
+        Attribution::of_checkout(&state.affiliates.affiliates(), &body, unix_day(now_ms()));
     let purchase = Purchase {
         topup_of: None,
         plan: purchase::plan_for(&state, &sku, quantity).await?,
         quantity,
         buyer,
     };
-    Ok(no_store(Json(
-        purchase::start_attributed(&state, purchase, attribution).await?,
-    )))
+    let answer = purchase::start_attributed(&state, purchase, attribution).await?;
+    Ok(purchase_answer(&headers, body.instance.as_deref(), answer))
 }
 
 /// Long-poll parameters.
@@ -375,5 +397,6 @@ async fn buy_topup_for(
         quantity,
         buyer,
     };
-    Ok(no_store(Json(purchase::start(state, purchase).await?)))
+    let answer = purchase::start(state, purchase).await?;
+    Ok(purchase_answer(headers, body.instance.as_deref(), answer))
 }

@@ -1,11 +1,11 @@
 //! The funnel's beacons: checked at the edge, counted in memory, and written in
 //! batches, with what one affiliate's day may keep bounded.
 //!
-//! Anyone can send a beacon (a browser keeps the rules; curl keeps none): an `Origin`
-//! is forged as easily as a placement, a page path or a destination is made up. So:
+//! Anyone can send a beacon (a browser keeps the rules; curl keeps none): a signed
+//! attribution can be replayed for two days, and a placement, a page path or a destination is made up. So:
 //!
-//! - [`accept`] is the one way in: the route hands it the request's `Origin` and the
-//!   beacon, it checks the attribution (`Counted::of_beacon`) and counts it in memory.
+//! - [`accept`] is the one way in: the route hands it the beacon, it checks the
+//!   attribution, a token the proxy signed (`Counted::of_beacon`), and counts it in memory.
 //!   Nothing is written to the database on the request's path.
 //! - [`Beacons::flush`] writes what was counted, every [`FLUSH_EVERY`] (or sooner when
 //!   much is waiting), in one transaction, so a flood of beacons costs the writer that
@@ -38,7 +38,7 @@ use simology_proxy_api::{Beacon, DestinationId, FunnelEvent, OTHER};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
-use crate::affiliates::Counted;
+use crate::affiliates::{unix_day, Counted};
 use crate::catalog::Snapshot;
 use crate::clock::{now_ms, utc_day};
 use crate::error::ApiError;
@@ -68,14 +68,18 @@ const FLUSH_AT: usize = 5_000;
 /// How long a flush waits for a catalogue when none is loaded yet.
 const CATALOGUE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// Checks a beacon from a page whose `Origin` is `origin` and counts it for today.
-/// Nothing is written here: see [`Beacons::flush`].
+/// Checks a beacon and counts it for today. Its attribution is the proxy's own
+/// signature, given to the frame of an affiliate's element when its document was
+/// served to a page of that affiliate's origins (see `affiliates::Signed`); an
+/// `Origin` header proves nothing and is not read. Nothing is written here: see
+/// [`Beacons::flush`].
 ///
 /// # Errors
-/// As `Counted::of_beacon`: an unknown affiliate, an origin not its own, a malformed
-/// placement, page path or destination.
-pub fn accept(state: &AppState, origin: Option<&str>, beacon: &Beacon) -> Result<(), ApiError> {
-    let counted = Counted::of_beacon(&state.affiliates.affiliates(), origin, beacon)?;
+/// As `Counted::of_beacon`: an attribution this proxy did not sign (or signed too long
+/// ago), a malformed placement, page path or destination.
+pub fn accept(state: &AppState, beacon: &Beacon) -> Result<(), ApiError> {
+    let now = now_ms();
+    let counted = Counted::of_beacon(&state.affiliates.affiliates(), beacon, unix_day(now))?;
     let key = FunnelKey {
         affiliate: counted.attribution.affiliate,
         placement: counted.attribution.placement,
@@ -85,7 +89,7 @@ pub fn accept(state: &AppState, origin: Option<&str>, beacon: &Beacon) -> Result
     state
         .metrics
         .affiliate_beacon(&key.affiliate, counted.event.as_str());
-    state.beacons.record(utc_day(now_ms()), key, counted.event);
+    state.beacons.record(utc_day(now), key, counted.event);
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 
 pub mod beacons;
 pub mod emails;
+pub mod embed;
 pub mod lines;
 pub mod purchase;
 pub mod refund;

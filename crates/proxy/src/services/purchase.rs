@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use sha2::{Digest, Sha256};
 use simology::models::{CheckoutSessionRequest, Customer, LineItem};
 use simology_proxy_api::{
-    CheckoutRequest, CheckoutResponse, OrderPlan, PaymentReturn, Plan, TopupRequest,
+    CheckoutRequest, CheckoutResponse, Instance, OrderPlan, Plan, TopupRequest,
 };
 
 use crate::affiliates::Attribution;
@@ -61,17 +61,37 @@ impl Buyer {
 pub trait BuyerFields {
     /// `[email, locale, intent_id, return_url]`, as sent.
     fn buyer_fields(&self) -> [&str; 4];
+    /// The widget of the page the purchase was made in, as sent.
+    fn instance(&self) -> Option<&str>;
+
+    /// The return page, for that widget (the payment page's return names it).
+    ///
+    /// # Errors
+    /// When the page is not on one of the `allowed` origins.
+    fn return_page(&self, allowed: &[Origin]) -> Result<ReturnUrl, Invalid> {
+        let [_, _, _, return_url] = self.buyer_fields();
+        let instance = Instance::clean(self.instance().unwrap_or_default());
+        Ok(ReturnUrl::parse(return_url, allowed)?.for_instance(&instance))
+    }
 }
 
 impl BuyerFields for CheckoutRequest {
     fn buyer_fields(&self) -> [&str; 4] {
         [&self.email, &self.locale, &self.intent_id, &self.return_url]
     }
+
+    fn instance(&self) -> Option<&str> {
+        self.instance.as_deref()
+    }
 }
 
 impl BuyerFields for TopupRequest {
     fn buyer_fields(&self) -> [&str; 4] {
         [&self.email, &self.locale, &self.intent_id, &self.return_url]
+    }
+
+    fn instance(&self) -> Option<&str> {
+        self.instance.as_deref()
     }
 }
 
@@ -82,7 +102,11 @@ impl Buyer {
     /// The first field that is refused.
     pub fn of(request: &impl BuyerFields, allowed: &[Origin]) -> Result<Buyer, Invalid> {
         let [email, locale, intent_id, return_url] = request.buyer_fields();
-        Buyer::parse(email, locale, intent_id, return_url, allowed)
+        let buyer = Buyer::parse(email, locale, intent_id, return_url, allowed)?;
+        Ok(Buyer {
+            return_url: request.return_page(allowed)?,
+            ..buyer
+        })
     }
 
     /// The buyer of a top-up request, whose email may be left out (absent or blank) when
@@ -103,12 +127,12 @@ impl Buyer {
             Field::Email,
             "must be given: none is on file for this order here",
         ))?;
-        let [_, locale, intent_id, return_url] = request.buyer_fields();
+        let [_, locale, intent_id, _] = request.buyer_fields();
         Ok(Buyer {
             email,
             locale: Locale::parse_or_default(locale),
             intent: IntentId::parse(intent_id)?,
-            return_url: ReturnUrl::parse(return_url, allowed)?,
+            return_url: request.return_page(allowed)?,
         })
     }
 }
@@ -319,12 +343,8 @@ pub async fn start_attributed(
             sku: p.plan.sku.clone(),
             quantity: p.quantity.get(),
         }],
-        success_url: row
-            .return_url
-            .with_fragment(&PaymentReturn::Paid(row.order_ref.clone())),
-        cancel_url: row
-            .return_url
-            .with_fragment(&PaymentReturn::Cancelled(row.order_ref.clone())),
+        success_url: row.return_url.with_return(false),
+        cancel_url: row.return_url.with_return(true),
         metadata,
     };
     match state

@@ -52,6 +52,7 @@ pub fn view(row: &OrderRow, now: i64, email_on_file: bool) -> OrderDetail {
             esim,
             topup_of: row.parent_ref.clone(),
             email_on_file,
+            analytics_id: crate::domain::analytics_id(&row.order_ref),
             version: row.version,
             updated_at: rfc3339_ms(row.updated_at),
         },

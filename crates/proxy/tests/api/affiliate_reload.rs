@@ -5,6 +5,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
+use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
 use crate::affiliates::*;
@@ -100,14 +101,36 @@ async fn sighup_picks_up_a_new_affiliate_and_a_broken_file_changes_nothing() {
         &[("PROXY_AFFILIATES", file.to_str().expect("utf-8"))],
     );
     let mut proxy = Proxy::start(&env);
-    let other = r#"{"affiliate":"other-blog","event":"shown"}"#;
-    let wander = r#"{"affiliate":"wander-notes","event":"shown"}"#;
-    assert_eq!(beacon(&proxy.url, Some(OTHER), other).await.status(), 400);
+    // The attribution the proxy signs into each affiliate's frame, asked for from one of
+    // the affiliate's pages.
+    let proxy_url = proxy.url.clone();
+    let attribution = |affiliate: &str, site: &str| {
+        let (url, affiliate, site) = (proxy_url.clone(), affiliate.to_owned(), site.to_owned());
+        async move {
+            let query = format!("instance=t&affiliate={affiliate}");
+            embed_config(&url, &query, Some(&format!("{site}/page")))
+                .await
+                .1["attribution"]
+                .clone()
+        }
+    };
+    assert_eq!(
+        attribution("other-blog", OTHER).await,
+        Value::Null,
+        "not in the file yet"
+    );
+    let wander =
+        json!({"attribution": attribution("wander-notes", WANDER).await, "event": "shown"})
+            .to_string();
     assert!(!cors_allows(&proxy.url, OTHER).await);
 
     std::fs::write(&file, affiliates_file(true)).expect("write");
     proxy.hang_up();
     proxy.wait_for_log("affiliates file read again").await;
+    let other = json!({"attribution": attribution("other-blog", OTHER).await, "event": "shown"})
+        .to_string();
+    let other = other.as_str();
+    let wander = wander.as_str();
     assert_eq!(beacon(&proxy.url, Some(OTHER), other).await.status(), 204);
     assert!(
         cors_allows(&proxy.url, OTHER).await,

@@ -165,22 +165,26 @@ async fn a_report_over_seeded_orders_matches_the_sums_done_by_hand() {
     for (site, body, times) in [
         (
             WANDER,
-            r#"{"affiliate":"wander-notes","event":"shown","placement":"sidebar","destination":"JP"}"#,
+            beacon_body(
+                "wander-notes",
+                Some("sidebar"),
+                json!({"event": "shown", "destination": "JP"}),
+            ),
             3,
         ),
         (
             WANDER,
-            r#"{"affiliate":"wander-notes","event":"shown","placement":"footer"}"#,
+            beacon_body("wander-notes", Some("footer"), json!({"event": "shown"})),
             1,
         ),
         (
             OTHER,
-            r#"{"affiliate":"other-blog","event":"shown","placement":"top"}"#,
+            beacon_body("other-blog", Some("top"), json!({"event": "shown"})),
             2,
         ),
     ] {
         for _ in 0..times {
-            assert_eq!(beacon(&app.url, Some(site), body).await.status(), 204);
+            assert_eq!(beacon(&app.url, Some(site), &body).await.status(), 204);
         }
     }
 

@@ -1,6 +1,7 @@
-//! Affiliates: attribution of checkouts (stored, sent upstream, refused from another
-//! site), the funnel's beacons (counted, refused, rate-limited, and nothing about the
-//! reader stored anywhere), and the helpers the report and reload tests share.
+//! Affiliates: attribution of checkouts (stored, sent upstream; only the proxy's own
+//! signature credits anyone), the funnel's beacons (counted, refused, rate-limited, and
+//! nothing about the reader stored anywhere), and the helpers the report and reload
+//! tests share.
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -49,14 +50,21 @@ pub async fn spawn_with_affiliates(
     (spawn_app_with(fast_sandbox(), &env).await, files)
 }
 
-/// A checkout body for a page of `site`, naming `affiliate`.
+/// A checkout body for a page of `site`, from a frame the proxy served for `affiliate`
+/// at `placement` (its signed attribution).
 pub fn affiliate_checkout(sku: &str, site: &str, affiliate: &str, placement: &str) -> Value {
     let mut body = checkout_body(sku);
     body["return_url"] = format!("{site}/japan/tokyo?ref=newsletter").into();
-    body["affiliate"] = affiliate.into();
-    body["placement"] = placement.into();
+    body["attribution"] = attribution_for(affiliate, Some(placement)).into();
     body["page_path"] = "/japan/tokyo/?utm_source=x#top".into();
     body
+}
+
+/// A beacon's body, from a frame the proxy served for `affiliate` at `placement`.
+pub fn beacon_body(affiliate: &str, placement: Option<&str>, rest: Value) -> String {
+    let mut body = rest;
+    body["attribution"] = attribution_for(affiliate, placement).into();
+    body.to_string()
 }
 
 /// `POST /api/checkout` with an `Origin` (or none).
@@ -121,7 +129,7 @@ async fn error_of(r: reqwest::Response) -> (u16, Value) {
 #[tokio::test]
 async fn attribution_is_stored_with_the_order_and_sent_upstream() {
     let (app, files) = spawn_with_affiliates(&affiliates_file(false), &[]).await;
-    let body = affiliate_checkout("US-1GB-7D", WANDER, "wander-notes", "Japan-Post-Sidebar");
+    let body = affiliate_checkout("US-1GB-7D", WANDER, "wander-notes", "japan-post-sidebar");
     let r = checkout_from(&app.url, Some(WANDER), &body).await;
     assert_eq!(r.status(), 200);
     let order_ref = r.json::<Value>().await.expect("json")["order_ref"]
@@ -136,7 +144,7 @@ async fn attribution_is_stored_with_the_order_and_sent_upstream() {
         order_ref.as_str()
     );
     let mut moved = body.clone();
-    moved["placement"] = "footer".into();
+    moved["attribution"] = attribution_for("wander-notes", Some("footer")).into();
     assert_eq!(
         checkout_from(&app.url, Some(WANDER), &moved).await.status(),
         409
@@ -168,7 +176,7 @@ async fn attribution_is_stored_with_the_order_and_sent_upstream() {
             Some("/japan/tokyo".to_owned()),
             Some("US".to_owned()),
         ],
-        "normalised: the placement lower-cased, the page a path only"
+        "as signed, the page a path only"
     );
     assert_eq!(stored(plain_ref.clone()).await, [None, None, None, None]);
 
@@ -203,91 +211,90 @@ async fn attribution_is_stored_with_the_order_and_sent_upstream() {
 }
 
 #[tokio::test]
-async fn a_checkout_naming_an_affiliate_from_outside_its_sites_is_refused() {
+async fn only_the_proxys_own_signature_credits_a_sale() {
     let (app, files) = spawn_with_affiliates(&affiliates_file(true), &[]).await;
     let wander = |sku: &str| affiliate_checkout(sku, WANDER, "wander-notes", "sidebar");
-    let mut bad_placement = wander("US-1GB-7D");
-    bad_placement["placement"] = "<script>".into();
-    let mut bad_page = wander("US-1GB-7D");
-    bad_page["page_path"] = "https://wander.test/japan".into();
-    let cases = [
-        // Another affiliate's site, the shop's own site, and no site at all.
-        (
-            Some(OTHER),
-            wander("US-1GB-7D"),
-            403,
-            "origin_not_allowed",
-            None,
-        ),
-        (
-            Some(ORIGIN),
-            wander("US-1GB-7D"),
-            403,
-            "origin_not_allowed",
-            None,
-        ),
-        (None, wander("US-1GB-7D"), 403, "origin_not_allowed", None),
-        (
-            Some(WANDER),
-            affiliate_checkout("US-1GB-7D", WANDER, "nobody", "sidebar"),
-            400,
-            "invalid_request",
-            Some("affiliate"),
-        ),
-        (
-            Some(WANDER),
-            bad_placement,
-            400,
-            "invalid_request",
-            Some("placement"),
-        ),
-        (
-            Some(WANDER),
-            bad_page,
-            400,
-            "invalid_request",
-            Some("page_path"),
-        ),
-        // A site no one lists.
-        (
-            Some("http://evil.test"),
-            wander("US-1GB-7D"),
-            403,
-            "origin_not_allowed",
-            None,
-        ),
-    ];
-    for (origin, body, status, code, field) in cases {
-        let (got, error) = error_of(checkout_from(&app.url, origin, &body).await).await;
-        assert_eq!(
-            (got, error["code"].as_str()),
-            (status, Some(code)),
-            "{origin:?} {body}"
-        );
-        assert_eq!(error["field"].as_str(), field, "{error}");
+    let token = attribution_for("wander-notes", Some("sidebar"));
+    let mut forged_placement = wander("US-1GB-7D");
+    forged_placement["attribution"] = token.replace(":sidebar:", ":header:").into();
+    let mut named = wander("US-1GB-7D");
+    named["attribution"] = Value::Null;
+    named["affiliate"] = "wander-notes".into();
+    let mut unknown = wander("US-1GB-7D");
+    unknown["attribution"] = attribution_for("nobody", None).into();
+    let mut stale = wander("US-1GB-7D");
+    let today = simology_proxy::affiliates::unix_day(simology_proxy::clock::now_ms());
+    stale["attribution"] = simology_proxy::affiliates::Signed {
+        affiliate: "wander-notes".into(),
+        placement: None,
+    }
+    .token(today - simology_proxy::affiliates::SIGNED_FOR_DAYS - 1)
+    .into();
+    // A claim in the body credits nobody, and costs the traveller nothing: the sale
+    // goes through, unattributed.
+    for body in [forged_placement, named, unknown, stale] {
+        let r = checkout_from(&app.url, Some(WANDER), &body).await;
+        assert_eq!(r.status(), 200, "{body}");
+        let order_ref = r.json::<Value>().await.expect("json")["order_ref"]
+            .as_str()
+            .expect("ref")
+            .to_owned();
+        let affiliate: Option<String> =
+            sqlx::query("SELECT affiliate FROM orders WHERE order_ref = $1")
+                .bind(order_ref)
+                .fetch_one(&database(&app).await)
+                .await
+                .expect("order")
+                .try_get(0)
+                .expect("affiliate");
+        assert_eq!(affiliate, None, "{body}");
     }
     assert_eq!(
-        app.sandbox_state().await["sessions"],
-        0,
-        "nothing reached upstream"
+        metric::<u64>(
+            &app.http,
+            &app.url,
+            "simology_affiliate_checkouts_total{affiliate=\"wander-notes\"}"
+        )
+        .await,
+        0
     );
-    assert_eq!(rows(&app, "orders").await, 0, "nothing reserved");
-
-    // From its own site it is accepted, and so is a page of an affiliate's site that
-    // names no affiliate: the affiliates' origins join the allowed ones.
-    let r = checkout_from(
-        &app.url,
-        Some(OTHER),
-        &affiliate_checkout("JP-1GB-7D", OTHER, "other-blog", "top"),
-    )
-    .await;
-    assert_eq!(r.status(), 200);
-    let mut plain = checkout_body("US-1GB-7D");
-    plain["return_url"] = format!("{WANDER}/japan").into();
+    // A page path that is no path is left out; the signed attribution stays.
+    let mut bad_page = wander("US-1GB-7D");
+    bad_page["page_path"] = "https://wander.test/japan".into();
     assert_eq!(
-        checkout_from(&app.url, Some(WANDER), &plain).await.status(),
+        checkout_from(&app.url, Some(WANDER), &bad_page)
+            .await
+            .status(),
         200
     );
+    // Purchases from pages no one lists are refused outright; the widget's frame, on
+    // the proxy's own origin, is not one of them.
+    for (origin, allowed) in [
+        (Some("http://evil.test"), false),
+        (Some(OTHER), true),
+        (Some(WANDER), true),
+        (None, true),
+    ] {
+        let r = checkout_from(&app.url, origin, &wander("US-1GB-7D")).await;
+        assert_eq!(r.status() == 200, allowed, "{origin:?}");
+    }
+    let own = http_client()
+        .post(format!("{}/api/checkout", app.url))
+        .header("origin", &app.url)
+        .json(&wander("US-1GB-7D"))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(own.status(), 200, "the frame's own origin");
+    let claimed = http_client()
+        .post(format!("{}/api/checkout", app.url))
+        .header("origin", "http://evil.test")
+        .header("sec-fetch-site", "cross-site")
+        .json(&wander("US-1GB-7D"))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(claimed.status(), 403);
     for (origin, allowed) in [
         (WANDER, true),
         (OTHER, true),
@@ -376,8 +383,8 @@ async fn beacons_are_counted_and_nothing_about_the_reader_is_stored() {
         }
     };
     let side = |event: &str, destination: Option<&str>| {
-        let mut b = json!({"affiliate": "wander-notes", "event": event,
-            "placement": "Sidebar", "page_path": "/japan/tokyo?email=reader@example.com"});
+        let mut b = json!({"attribution": attribution_for("wander-notes", Some("sidebar")), "event": event,
+            "page_path": "/japan/tokyo?email=reader@example.com"});
         if let Some(d) = destination {
             b["destination"] = d.into();
         }
@@ -389,8 +396,8 @@ async fn beacons_are_counted_and_nothing_about_the_reader_is_stored() {
         side("destination_chosen", Some("JP")),
         side("plan_chosen", Some("JP")),
         side("checkout_started", Some("JP")),
-        json!({"affiliate": "wander-notes", "event": "shown"}),
-        json!({"affiliate": "wander-notes", "event": "destination_chosen", "destination": "Western-Europe", "page_path": ""}),
+        json!({"attribution": attribution_for("wander-notes", None), "event": "shown"}),
+        json!({"attribution": attribution_for("wander-notes", None), "event": "destination_chosen", "destination": "Western-Europe", "page_path": ""}),
     ] {
         let r = reader(body.clone()).await;
         assert_eq!(r.status(), 204, "{body}");
@@ -400,7 +407,7 @@ async fn beacons_are_counted_and_nothing_about_the_reader_is_stored() {
         &app.url,
         Some(OTHER),
         "application/json",
-        r#"{"affiliate":"other-blog","event":"shown"}"#,
+        &beacon_body("other-blog", None, json!({"event": "shown"})),
     )
     .await;
     assert_eq!(r.status(), 204);
@@ -531,15 +538,18 @@ async fn beacons_are_counted_and_nothing_about_the_reader_is_stored() {
 #[tokio::test]
 async fn bad_beacons_are_refused_and_count_nothing() {
     let (app, files) = spawn_with_affiliates(&affiliates_file(true), &[]).await;
-    let good = r#"{"affiliate":"wander-notes","event":"shown"}"#;
-    let oversized =
-        json!({"affiliate": "wander-notes", "event": "shown", "padding": "x".repeat(1100)})
-            .to_string();
+    let good = beacon_body("wander-notes", None, json!({"event": "shown"}));
+    let with = |rest: Value| beacon_body("wander-notes", None, rest);
+    let oversized = with(json!({"event": "shown", "padding": "x".repeat(1100)}));
+    let forged = good.replace("wander-notes", "other-blog");
+    let named = r#"{"affiliate":"wander-notes","event":"shown"}"#.to_owned();
+    let unknown = beacon_body("nobody", None, json!({"event": "shown"}));
     let cases = [
+        // An attribution the proxy did not sign, whatever page it comes from.
         (
             Some(WANDER),
             "text/plain",
-            r#"{"affiliate":"nobody","event":"shown"}"#,
+            forged.clone(),
             400,
             "invalid_request",
             Some("affiliate"),
@@ -547,24 +557,31 @@ async fn bad_beacons_are_refused_and_count_nothing() {
         (
             Some(OTHER),
             "text/plain",
-            good,
-            403,
-            "origin_not_allowed",
-            None,
+            forged,
+            400,
+            "invalid_request",
+            Some("affiliate"),
         ),
-        (None, "text/plain", good, 403, "origin_not_allowed", None),
         (
-            Some("http://evil.test"),
+            Some(WANDER),
             "text/plain",
-            good,
-            403,
-            "origin_not_allowed",
+            named,
+            400,
+            "invalid_request",
             None,
         ),
         (
             Some(WANDER),
             "text/plain",
-            oversized.as_str(),
+            unknown,
+            400,
+            "invalid_request",
+            Some("affiliate"),
+        ),
+        (
+            Some(WANDER),
+            "text/plain",
+            oversized,
             413,
             "payload_too_large",
             None,
@@ -572,7 +589,7 @@ async fn bad_beacons_are_refused_and_count_nothing() {
         (
             Some(WANDER),
             "text/plain",
-            "{not json",
+            "{not json".to_owned(),
             400,
             "invalid_request",
             None,
@@ -580,7 +597,7 @@ async fn bad_beacons_are_refused_and_count_nothing() {
         (
             Some(WANDER),
             "text/plain",
-            r#"{"affiliate":"wander-notes","event":"clicked"}"#,
+            with(json!({"event": "clicked"})),
             400,
             "invalid_request",
             None,
@@ -588,7 +605,7 @@ async fn bad_beacons_are_refused_and_count_nothing() {
         (
             Some(WANDER),
             "application/x-www-form-urlencoded",
-            good,
+            good.clone(),
             400,
             "invalid_request",
             None,
@@ -596,7 +613,7 @@ async fn bad_beacons_are_refused_and_count_nothing() {
         (
             Some(WANDER),
             "text/plain",
-            r#"{"affiliate":"wander-notes","event":"shown","destination":"ZZ"}"#,
+            with(json!({"event": "shown", "destination": "ZZ"})),
             400,
             "invalid_request",
             Some("destination"),
@@ -604,22 +621,14 @@ async fn bad_beacons_are_refused_and_count_nothing() {
         (
             Some(WANDER),
             "text/plain",
-            r#"{"affiliate":"wander-notes","event":"shown","page_path":"/a/../b"}"#,
+            with(json!({"event": "shown", "page_path": "/a/../b"})),
             400,
             "invalid_request",
             Some("page_path"),
         ),
-        (
-            Some(WANDER),
-            "text/plain",
-            r#"{"affiliate":"wander-notes","event":"shown","placement":"-x"}"#,
-            400,
-            "invalid_request",
-            Some("placement"),
-        ),
     ];
     for (origin, content_type, body, status, code, field) in cases {
-        let (got, error) = error_of(beacon_as(&app.url, origin, content_type, body).await).await;
+        let (got, error) = error_of(beacon_as(&app.url, origin, content_type, &body).await).await;
         assert_eq!(
             (got, error["code"].as_str()),
             (status, Some(code)),
@@ -641,10 +650,10 @@ async fn beacons_are_rate_limited_per_client() {
         &[("PROXY_BEACONS_PER_MINUTE", "1")],
     )
     .await;
-    let good = r#"{"affiliate":"wander-notes","event":"shown"}"#;
+    let good = beacon_body("wander-notes", None, json!({"event": "shown"}));
     let mut statuses = Vec::new();
     for _ in 0..5 {
-        let r = beacon(&app.url, Some(WANDER), good).await;
+        let r = beacon(&app.url, Some(WANDER), &good).await;
         statuses.push(r.status());
         if r.status() == StatusCode::TOO_MANY_REQUESTS {
             assert!(r.headers().contains_key("retry-after"));

@@ -1,4 +1,5 @@
-//! What a flood of forged beacons can grow: destinations outside the catalogue count
+//! What a flood of beacons can grow (an attribution is signed for whatever placement a
+//! request for the frame's document names, and that request can come from curl): destinations outside the catalogue count
 //! as "other", an affiliate's day keeps at most its caps of placements and page paths
 //! (the rest counted as "other"), nothing is written on a beacon's request (the counts
 //! are flushed in batches), and a report is cut to its row limit and says how many rows
@@ -75,7 +76,7 @@ async fn forged_beacons_cannot_grow_the_funnel_without_bound() {
 
     // Destinations: the catalogue's, an ISO country the catalogue does not sell, a
     // made-up region.
-    let shown = |destination: &str| json!({"affiliate": "wander-notes", "event": "shown", "destination": destination});
+    let shown = |destination: &str| json!({"attribution": attribution_for("wander-notes", None), "event": "shown", "destination": destination});
     send(
         &app,
         vec![
@@ -110,10 +111,10 @@ async fn forged_beacons_cannot_grow_the_funnel_without_bound() {
     // Placements and page paths: each beyond its cap counted as "other".
     let extra = 10;
     let placements: Vec<Value> = (0..PLACEMENTS_PER_DAY + extra)
-        .map(|i| json!({"affiliate": "wander-notes", "event": "plan_chosen", "placement": format!("spot-{i}")}))
+        .map(|i| json!({"attribution": attribution_for("wander-notes", Some(&format!("spot-{i}"))), "event": "plan_chosen"}))
         .collect();
     let pages: Vec<Value> = (0..PAGE_PATHS_PER_DAY + extra)
-        .map(|i| json!({"affiliate": "wander-notes", "event": "checkout_started", "page_path": format!("/forged/{i}")}))
+        .map(|i| json!({"attribution": attribution_for("wander-notes", None), "event": "checkout_started", "page_path": format!("/forged/{i}")}))
         .collect();
     send(&app, placements).await;
     send(&app, pages).await;
@@ -184,7 +185,7 @@ async fn forged_beacons_cannot_grow_the_funnel_without_bound() {
     app.restart().await;
     send(
         &app,
-        vec![json!({"affiliate": "wander-notes", "event": "plan_chosen", "placement": "after-restart"})],
+        vec![json!({"attribution": attribution_for("wander-notes", Some("after-restart")), "event": "plan_chosen"})],
     )
     .await;
     app.flush_beacons().await;

@@ -68,6 +68,79 @@ pub fn on_postgres() -> bool {
     std::env::var("PROXY_TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty())
 }
 
+/// The widget's files as `cargo xtask dist` lays them out, made up for the tests (one
+/// folder for the whole test binary): the proxy reads the stylesheet and the hashes,
+/// and serves the rest when it has no CDN.
+pub fn widget_dir() -> &'static std::path::Path {
+    static DIR: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = temp_dir("widget");
+        let files = [
+            ("simology-esim-frame.js", "/* the frame's script */"),
+            ("simology-esim.js", "/* the host script */"),
+            ("simology-esim-picker.js", "/* the picker's glue */"),
+            ("simology-esim-picker.wasm", "picker wasm"),
+            ("simology-esim-status.js", "/* the status module's glue */"),
+            ("simology-esim-status.wasm", "status wasm"),
+            ("simology-esim.css", ".sim-root{color:#14171f}"),
+            ("simology-esim-status.css", ".qr{line-height:0}"),
+        ];
+        let mut hashes = serde_json::Map::new();
+        hashes.insert("version".into(), simology_proxy_api::WIDGET_VERSION.into());
+        for (name, text) in files {
+            std::fs::write(dir.join(name), text).expect("widget file");
+            hashes.insert(name.into(), format!("sha384-test-{name}").into());
+        }
+        std::fs::write(
+            dir.join("integrity.json"),
+            serde_json::to_string(&hashes).expect("json"),
+        )
+        .expect("integrity.json");
+        dir
+    })
+}
+
+/// The attribution the proxy signs into an affiliate's frame (`GET /embed`), for
+/// `affiliate` and `placement`, signed today (this process's key: the tests' proxies
+/// run in it).
+pub fn attribution_for(affiliate: &str, placement: Option<&str>) -> String {
+    use simology_proxy::affiliates::{unix_day, Signed};
+    Signed {
+        affiliate: affiliate.into(),
+        placement: placement.map(str::to_owned),
+    }
+    .token(unix_day(simology_proxy::clock::now_ms()))
+}
+
+/// The frame document's configuration (its `#sim-config` JSON) of `GET /embed?{query}`
+/// at `base`, asked for from a page of `referer` (none: a page that sends no
+/// `Referer`), with the answer's headers.
+pub async fn embed_config(
+    base: &str,
+    query: &str,
+    referer: Option<&str>,
+) -> (reqwest::header::HeaderMap, Value) {
+    let mut request = http_client().get(format!("{base}/embed?{query}"));
+    if let Some(r) = referer {
+        request = request.header("referer", r);
+    }
+    let r = request.send().await.expect("answer");
+    assert_eq!(r.status(), 200, "{query}");
+    let headers = r.headers().clone();
+    let html = r.text().await.expect("html");
+    (headers, config_of(&html))
+}
+
+/// The configuration block of a frame document.
+pub fn config_of(html: &str) -> Value {
+    let start = html
+        .find(r#"<script type="application/json" id="sim-config">"#)
+        .expect("a configuration")
+        + r#"<script type="application/json" id="sim-config">"#.len();
+    let end = start + html[start..].find("</script>").expect("its end");
+    serde_json::from_str(&html[start..end]).expect("JSON")
+}
+
 /// The environment a proxy runs with against a sandbox.
 pub fn proxy_env(
     sandbox_url: &str,
@@ -92,6 +165,10 @@ pub fn proxy_env(
         ("PROXY_STATUS_PER_MINUTE".into(), "100000".into()),
         // Tests read /metrics on the public listener (`operators.rs` tests the default).
         ("PROXY_METRICS_PUBLIC".into(), "true".into()),
+        (
+            "PROXY_WIDGET_DIR".into(),
+            widget_dir().display().to_string(),
+        ),
     ];
     for (k, v) in extra {
         env.retain(|(key, _)| key != k);

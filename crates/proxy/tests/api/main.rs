@@ -12,6 +12,7 @@ mod connections;
 mod crash;
 mod drain;
 mod drift;
+mod embed;
 mod helpers;
 mod ingest;
 mod lines;

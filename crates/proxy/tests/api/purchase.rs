@@ -35,7 +35,8 @@ async fn the_whole_purchase_over_http() {
     assert_eq!(app.order(&order_ref).await["state"], "pending");
 
     let back = app.pay(&payment_url, CARD_SUCCESS).await;
-    assert_eq!(back, format!("{RETURN_URL}#simology-order={order_ref}"));
+    // The return names the widget (here the default one), never the order.
+    assert_eq!(back, format!("{RETURN_URL}#simology-paid=simology"));
 
     let ready = app.wait_for_state(&order_ref, "ready").await;
     let esim = &ready["esim"];

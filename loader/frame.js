@@ -1,0 +1,172 @@
+/* simology-esim-frame.js: the few lines of the widget's frame that run before its wasm.
+ *
+ * The proxy's frame document (`GET /embed`) holds the widget's first screen, rendered
+ * on the proxy, its configuration (`#sim-config`, JSON) and this script. It:
+ * - tells the host page the frame is there, and its height whenever it changes
+ *   (addressed to the host page's origin, from the frame's own `page` parameter);
+ * - keeps a plan the traveller taps before the wasm is in, so its checkout opens then;
+ * - loads the module the frame opens on (its wasm-bindgen glue is a script beside this
+ *   one, which registers itself in `simologyModules`): the status module when the
+ *   proxy found an order for this widget, or when the frame's storage says this widget
+ *   has an unfinished one (`simology-esim.open:<instance>`, written by the widget);
+ *   else the picker module. Its first render takes the proxy's rendering's place in
+ *   one task (they are the same), and the focus and a changed sort go with it;
+ * - offers the widget `simologyFrame.show(screen)`, to load the status module into this
+ *   document (see `src/loader.rs`);
+ * - shows the proxy's "unavailable" message if the wasm cannot load.
+ * No formatting, no rules: those are the widget's (Rust), on both sides.
+ */
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  var config = document.getElementById("sim-config");
+  var root = document.getElementById("sim");
+  if (!script || !config || !root) return;
+  var text = config.textContent;
+  var cfg = JSON.parse(text);
+  var MODULES = /*__MODULES__*/;
+  var base = script.src;
+  var origin = "";
+  try {
+    origin = new URL(new URLSearchParams(location.search).get("page") || "").origin;
+  } catch (e) {
+    origin = "";
+  }
+
+  function post(message) {
+    if (origin && origin !== "null" && window.parent !== window) {
+      try {
+        window.parent.postMessage(message, origin);
+      } catch (e) {
+        // A parent that navigated elsewhere takes nothing.
+      }
+    }
+  }
+
+  post({ type: "simology:hello" });
+  var last = 0;
+  function size() {
+    var height = Math.ceil(document.documentElement.getBoundingClientRect().height);
+    if (height !== last) {
+      last = height;
+      post({ type: "simology:size", height: height });
+    }
+  }
+  size();
+  if (typeof ResizeObserver !== "undefined") new ResizeObserver(size).observe(root);
+
+  var tapped = null, taken = false;
+  root.addEventListener("click", function (e) {
+    var button = !taken && e.target.closest && e.target.closest(".choose");
+    var card = button && button.closest(".plan-card");
+    if (card) {
+      tapped = card.getAttribute("data-sku");
+      button.setAttribute("aria-busy", "true");
+    }
+  });
+
+  // A module, compiled as it downloads, and run only once its bytes are the ones this
+  // frame pins (SHA-384, as Subresource Integrity). The request is the one the
+  // document's preload made (a fetch with `integrity` could not take it over).
+  function compiled(module) {
+    var url = new URL(module.wasm, base).href;
+    var response = fetch(url, { credentials: "same-origin", mode: "cors" }).then(function (r) {
+      if (!r.ok) throw new Error(url + ": " + r.status);
+      return r;
+    });
+    var bytes = response.then(function (r) { return r.clone().arrayBuffer(); });
+    var wasm = response.then(function (r) { return WebAssembly.compileStreaming(r); })
+      .catch(function () { return bytes.then(function (b) { return WebAssembly.compile(b); }); });
+    var checked = bytes.then(function (b) { return crypto.subtle.digest("SHA-384", b); }).then(function (digest) {
+      var text = "", view = new Uint8Array(digest);
+      for (var i = 0; i < view.length; i++) text += String.fromCharCode(view[i]);
+      if ("sha384-" + btoa(text) !== module.integrity) throw new Error(url + " is not the file this frame pins");
+    });
+    return Promise.all([wasm, checked]).then(function (r) { return r[0]; });
+  }
+
+  var loading = {};
+  function load(name) {
+    if (!loading[name]) {
+      var module = MODULES[name];
+      loading[name] = new Promise(function (resolve, reject) {
+        var glue = window.simologyModules && window.simologyModules[name];
+        if (glue) return resolve(glue);
+        var tag = document.createElement("script");
+        tag.src = new URL(module.glue, base).href;
+        tag.integrity = module.glue_integrity;
+        tag.crossOrigin = "anonymous";
+        tag.onload = function () { resolve(window.simologyModules[name]); };
+        tag.onerror = reject;
+        document.head.appendChild(tag);
+      }).then(function (glue) {
+        return compiled(module).then(function (wasm) {
+          return glue({ module_or_path: wasm }).then(function () { return glue; });
+        });
+      });
+      loading[name].catch(function () { loading[name] = null; });
+    }
+    return loading[name];
+  }
+
+  function failed(e) {
+    var message = document.getElementById("sim-failed");
+    if (message && message.content) {
+      root.textContent = "";
+      root.appendChild(message.content.cloneNode(true));
+    }
+    if (window.console) console.error("simology-esim:", e);
+  }
+
+  var open = 0;
+  try {
+    open = Number(localStorage.getItem("simology-esim.open:" + cfg.instance)) || 0;
+  } catch (e) {
+    // A frame on another site may have no storage (Chromium): the proxy's cookie then
+    // tells it instead (`cfg.order`).
+  }
+  var first = cfg.order || (open > Date.now() && !cfg.cancelled) ? "status" : "picker";
+
+  window.simologyFrame = {
+    show: function (screen) {
+      // The status module's own stylesheet, which a picker's document does not carry.
+      var module = MODULES.status;
+      if (module.css && !document.getElementById("sim-status-css")) {
+        var link = document.createElement("link");
+        link.id = "sim-status-css";
+        link.rel = "stylesheet";
+        link.href = new URL(module.css, base).href;
+        link.integrity = module.css_integrity;
+        link.crossOrigin = "anonymous";
+        document.head.appendChild(link);
+      }
+      load("status").then(function (m) { m.mount(root, text, screen, null); }, failed);
+    }
+  };
+
+  // The focused control, by its place among the controls, and the selects' values.
+  var CONTROLS = "button, select, input, a[href], summary, [tabindex]";
+  function controls() {
+    return Array.prototype.slice.call(root.querySelectorAll(CONTROLS));
+  }
+
+  load(first).then(function (m) {
+    taken = true;
+    var before = controls();
+    var focused = before.indexOf(document.activeElement);
+    var values = Array.prototype.map.call(root.querySelectorAll("select"), function (s) { return s.value; });
+    m.mount(root, text, null, tapped);
+    if (tapped === null) {
+      var selects = root.querySelectorAll("select");
+      for (var i = 0; i < selects.length && i < values.length; i++) {
+        if (selects[i].value !== values[i]) {
+          selects[i].value = values[i];
+          selects[i].dispatchEvent(new Event("change", { bubbles: true }));
+        }
+      }
+      var after = controls();
+      if (focused >= 0 && after[focused]) after[focused].focus();
+    }
+    post({ type: "simology:ready" });
+  }, failed);
+})();
