@@ -1,6 +1,11 @@
 // axe-core's findings that count, for Chromium (playwright-core) and for the WebDriver
 // engines alike: every rule, colour contrast included, over the whole page and the
-// widget's shadow root.
+// widget's shadow root, and (`playwrightFindings`) inside the widget's frame: axe is
+// injected into the frame's document (another origin) and run there as part of the
+// page, by axe's own protocol for frames (`runPartial` in each frame, `finishRun` in
+// the page), so page-level rules (one main landmark, a level-one heading) are the top
+// page's alone, as for any framed document, and the frame's nodes are named through
+// the element (`#japan-shop >> iframe >> .install`).
 //
 // What counts: in the widget, every violation of any impact, and every colour-contrast
 // check axe left "incomplete" (axe files text on a background of the same colour, 1:1,
@@ -11,9 +16,8 @@ import axe from 'axe-core';
 
 export const AXE_SOURCE = axe.source;
 
-/** Runs in the page once axe is loaded; resolves to plain data about its findings. */
-const RUN = `async () => {
-  const r = await axe.run(document, { resultTypes: ['violations', 'incomplete'] });
+/** What `axe.run` or `axe.finishRun` found, as plain data (runs in the page). */
+function summarise(r) {
   const summary = (kind) => (v) => ({
     kind,
     id: v.id,
@@ -24,7 +28,49 @@ const RUN = `async () => {
     ...r.violations.map(summary('violation')),
     ...r.incomplete.filter((v) => v.id === 'color-contrast').map(summary('incomplete')),
   ];
+}
+
+const OPTIONS = { resultTypes: ['violations', 'incomplete'] };
+
+/** Runs in the page once axe is loaded; resolves to plain data about its findings. */
+const RUN = `async () => {
+  const r = await axe.run(document, ${JSON.stringify(OPTIONS)});
+  return (${summarise.toString()})(r);
 }`;
+
+/**
+ * axe-core's findings (as `PLAYWRIGHT_RUN`'s) over a Playwright page and the widget
+ * frames in it: each frame of the page that `widget(frame)` accepts is tested inside
+ * (when shown); any other frame is left out, as axe leaves a frame it cannot reach.
+ * Resolves to `{ findings, frames }`, `frames` the URLs of the frames tested.
+ */
+export async function playwrightFindings(page, widget) {
+  const partials = [];
+  const frames = [];
+  const partial = async (frame, context) => {
+    if (!(await frame.evaluate(() => typeof window.axe === 'object'))) await frame.evaluate(AXE_SOURCE);
+    // eslint-disable-next-line no-undef
+    const contexts = await frame.evaluate((c) => axe.utils.getFrameContexts(c ?? undefined, {}), context);
+    // eslint-disable-next-line no-undef
+    partials.push(await frame.evaluate(({ c, o }) => axe.runPartial(c ?? document, o), { c: context, o: OPTIONS }));
+    for (const { frameSelector, frameContext } of contexts) {
+      // eslint-disable-next-line no-undef
+      const element = (await frame.evaluateHandle((s) => axe.utils.shadowSelect(s), frameSelector)).asElement();
+      const child = element && await element.contentFrame();
+      if (child && widget(child) && await element.isVisible()) {
+        frames.push(child.url());
+        await partial(child, frameContext);
+      } else {
+        partials.push(null);
+      }
+    }
+  };
+  await partial(page.mainFrame(), null);
+  await page.evaluate(`window.__axeSummarise = ${summarise.toString()}`);
+  // eslint-disable-next-line no-undef
+  const findings = await page.evaluate(async ({ p, o }) => window.__axeSummarise(await axe.finishRun(p, o)), { p: partials, o: OPTIONS });
+  return { findings, frames };
+}
 
 /** The script for Playwright's `page.evaluate`. */
 export const PLAYWRIGHT_RUN = `(${RUN})()`;
@@ -41,7 +87,10 @@ export const WEBDRIVER_RUN = `const done = arguments[arguments.length - 1];
  */
 export const KNOWN_FAILURES = [];
 
-/** The findings that count, as short lines naming rule, impact and nodes. */
+/**
+ * The findings that count, as short lines naming rule, impact and nodes; the widget's
+ * are those under its element `widgetHost` (its shadow root, and its frame's document).
+ */
 export function countable(findings, widgetHost) {
   if (!Array.isArray(findings)) throw new Error(`axe failed: ${JSON.stringify(findings)}`);
   const inWidget = (n) => Array.isArray(n.target[0]) && n.target[0][0] === widgetHost;

@@ -14,6 +14,8 @@ import { waitUntil } from './wait.mjs';
 export { waitUntil };
 
 const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
+// Longer than any script may run (the journeys give axe a minute).
+const COMMAND_MS = 120000;
 
 /** A WebDriver error answer, with the command that got it. */
 export class WebDriverError extends Error {
@@ -47,6 +49,11 @@ export class Element {
     return this.session.command('POST', `/element/${this.id}/click`, {});
   }
 
+  /** Empties an input (W3C "Element Clear"). */
+  clear() {
+    return this.session.command('POST', `/element/${this.id}/clear`, {});
+  }
+
   /** Types into the element (W3C "Element Send Keys"). */
   type(text) {
     return this.session.command('POST', `/element/${this.id}/value`, { text });
@@ -70,13 +77,23 @@ export class Session {
     this.capabilities = capabilities;
   }
 
-  /** Sends a command; returns the answer's `value` or throws a [`WebDriverError`]. */
+  /**
+   * Sends a command; returns the answer's `value` or throws a [`WebDriverError`]. A
+   * driver that does not answer within `COMMAND_MS` fails the command, not the run.
+   */
   async command(method, path, body) {
-    const response = await fetch(`${this.base}/session/${this.id}${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json; charset=utf-8' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    let response;
+    try {
+      response = await fetch(`${this.base}/session/${this.id}${path}`, {
+        method,
+        headers: body === undefined ? {} : { 'content-type': 'application/json; charset=utf-8' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(COMMAND_MS),
+      });
+    } catch (e) {
+      if (e.name === 'TimeoutError') throw new WebDriverError(`${method} ${path}`, 'no answer', { message: `in ${COMMAND_MS} ms` });
+      throw e;
+    }
     const text = await response.text();
     let json;
     try {
@@ -104,6 +121,11 @@ export class Session {
 
   url() {
     return this.command('GET', '/url');
+  }
+
+  /** Reloads the page (W3C "Refresh"). */
+  refresh() {
+    return this.command('POST', '/refresh', {});
   }
 
   setWindowRect(rect) {
@@ -135,22 +157,16 @@ export class Session {
   }
 
   /**
-   * The first element matching `css` inside the open shadow root of the element
-   * matching `host`, or null; by a script, which every engine runs the same way (the
-   * standard's shadow-root commands are newer than some drivers).
+   * Makes `frame` (an `<iframe>` element of the current browsing context) the context
+   * that finding, scripts and clicks work in (W3C "Switch To Frame").
    */
-  shadowFind(host, css) {
-    return this.execute(
-      'const h = document.querySelector(arguments[0]); return (h && h.shadowRoot && h.shadowRoot.querySelector(arguments[1])) || null;',
-      host, css);
+  switchToFrame(frame) {
+    return this.command('POST', '/frame', { id: frame });
   }
 
-  /** Texts of every element matching `css` in a shadow root. */
-  shadowTexts(host, css) {
-    return this.execute(
-      'const h = document.querySelector(arguments[0]); if (!h || !h.shadowRoot) return []; '
-        + 'return Array.from(h.shadowRoot.querySelectorAll(arguments[1]), (e) => e.textContent.trim());',
-      host, css);
+  /** Back to the top-level document (after a frame, or when the frame has gone). */
+  switchToTop() {
+    return this.command('POST', '/frame', { id: null });
   }
 
   /** A PNG of the viewport. */
@@ -165,10 +181,34 @@ export class Session {
 
 const MINIBROWSER = '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
 
+/** A port nothing listens on: a proxy there refuses every connection. */
+const DEAD_PROXY = new URL('http://127.0.0.1:9');
+
+/**
+ * What Firefox has logged from web pages, in its parent process (where the browser's
+ * own messages are too: "Attempting to navigate the top-level browsing context from
+ * frame ... which is neither same-origin nor has the required user interaction"):
+ * `{ level, text, source }`, oldest first. Needs geckodriver's `--allow-system-access`.
+ */
+const FIREFOX_CONSOLE = `
+  const web = (source) => /^https?:/.test(source || '');
+  const level = (m) => (m.flags & Ci.nsIScriptError.warningFlag) ? 'warning'
+    : (m.flags & Ci.nsIScriptError.infoFlag) ? 'info' : 'error';
+  const browser = Services.console.getMessageArray()
+    .filter((m) => m instanceof Ci.nsIScriptError && web(m.sourceName))
+    .map((m) => ({ time: m.timeStamp, level: level(m), text: m.errorMessage, source: m.sourceName }));
+  const pages = Cc['@mozilla.org/consoleAPI-storage;1'].getService(Ci.nsIConsoleAPIStorage).getEvents()
+    .filter((e) => web(e.filename))
+    .map((e) => ({ time: e.timeStamp, level: e.level, text: Array.from(e.arguments || [], (a) => String(a)).join(' '), source: e.filename }));
+  return browser.concat(pages).sort((a, b) => a.time - b.time).map(({ time, ...m }) => m);
+`;
+
 /**
  * How each engine's driver starts and what its new session asks for. `userAgent` makes
  * the browser present itself as a phone; neither engine can emulate a touch screen or a
  * device pixel ratio over classic WebDriver, so the window is sized like a phone instead.
+ * `proxy` (a URL) is where every address but loopback's goes. `console` reads what
+ * the pages logged, where the engine tells (else it is absent).
  */
 const ENGINES = {
   webkit: {
@@ -177,13 +217,16 @@ const ENGINES = {
     stop: 'children',
     command: (port) => ['xvfb-run', ['--auto-servernum', '--server-args=-screen 0 1280x1024x24',
       process.env.WEBKIT_WEBDRIVER || '/usr/bin/WebKitWebDriver', `--port=${port}`]],
-    capabilities: ({ userAgent }) => ({
+    capabilities: ({ userAgent, proxy }) => ({
       'webkitgtk:browserOptions': {
         binary: process.env.MINIBROWSER || MINIBROWSER,
         // With a binary named, the driver passes exactly these arguments: the browser
-        // must be told it is automated. Loopback only: every other host goes to a proxy
-        // that is not there.
-        args: ['--automation', '--proxy=http://127.0.0.1:9', '--ignore-host=127.0.0.1', '--ignore-host=localhost',
+        // must be told it is automated. Loopback only (all of 127.0.0.0/8: the demo's
+        // blogs are other sites than its proxy, on 127.0.0.2 and 127.0.0.3): every other
+        // host goes to the proxy. (MiniBrowser's `--enable-write-console-messages-to-stdout`
+        // would give the pages' console, but WebKit writes none for an ephemeral session,
+        // and an automated MiniBrowser's is always ephemeral.)
+        args: ['--automation', `--proxy=${proxy.origin}`, '--ignore-host=127.0.0.0/8', '--ignore-host=localhost',
           ...(userAgent ? [`--user-agent=${userAgent}`] : [])],
       },
     }),
@@ -191,20 +234,33 @@ const ENGINES = {
   firefox: {
     stop: 'group',
     command: (port) => [process.env.GECKODRIVER || 'geckodriver',
-      ['--port', String(port), '--binary', process.env.FIREFOX || '/usr/bin/firefox-esr', '--log', 'error']],
-    capabilities: ({ userAgent }) => ({
+      // System access: to read the browser's console (`FIREFOX_CONSOLE`).
+      ['--port', String(port), '--binary', process.env.FIREFOX || '/usr/bin/firefox-esr', '--log', 'error',
+        '--allow-system-access']],
+    async console(session) {
+      await session.command('POST', '/moz/context', { context: 'chrome' });
+      try {
+        return await session.execute(FIREFOX_CONSOLE);
+      } finally {
+        await session.command('POST', '/moz/context', { context: 'content' });
+      }
+    },
+    capabilities: ({ userAgent, proxy }) => ({
       browserName: 'firefox',
       'moz:firefoxOptions': {
         args: ['-headless'],
         prefs: {
           ...(userAgent ? { 'general.useragent.override': userAgent } : {}),
-          // Loopback only: every other address goes to a proxy that is not there (the
-          // demo's own hosts are 127.0.0.1 and bypass it), and no DNS over HTTPS.
+          // Loopback only: every other address goes to the proxy, and no DNS over
+          // HTTPS. The demo's hosts, 127.0.0.1 to 127.0.0.3, bypass it: Firefox never
+          // sends loopback to a proxy unless allowed to (`allow_hijacking_localhost`),
+          // and `no_proxies_on` says so again.
           'network.proxy.type': 1,
-          'network.proxy.http': '127.0.0.1',
-          'network.proxy.http_port': 9,
-          'network.proxy.ssl': '127.0.0.1',
-          'network.proxy.ssl_port': 9,
+          'network.proxy.no_proxies_on': 'localhost, 127.0.0.0/8',
+          'network.proxy.http': proxy.hostname,
+          'network.proxy.http_port': Number(proxy.port),
+          'network.proxy.ssl': proxy.hostname,
+          'network.proxy.ssl_port': Number(proxy.port),
           'network.proxy.allow_hijacking_localhost': false,
           'network.trr.mode': 5,
           'network.captive-portal-service.enabled': false,
@@ -220,13 +276,18 @@ const ENGINES = {
 };
 
 /**
- * Starts an engine's driver on a free loopback port and opens a session with it.
- * Resolves to `{ session, stop }`; `stop` closes the session and ends the driver's
- * process group (the driver, and for WebKit xvfb-run and its Xvfb).
+ * Starts an engine's driver on a free loopback port and opens a session with it, the
+ * browser sending every address but loopback's to `proxy` (an http:// URL on loopback;
+ * by default a port where nothing listens). Resolves to `{ session, console, stop }`;
+ * `console()` resolves to what the pages logged (`{ level, text, source }`), or null
+ * where the engine does not tell (WebKit); `stop` closes the session and ends the
+ * driver's process group (the driver, and for WebKit xvfb-run and its Xvfb).
  */
-export async function startEngine(engine, { userAgent } = {}) {
+export async function startEngine(engine, { userAgent, proxy = DEAD_PROXY } = {}) {
   const spec = ENGINES[engine];
   if (!spec) throw new Error(`unknown engine ${engine}; known: ${Object.keys(ENGINES).join(', ')}`);
+  proxy = new URL(proxy);
+  if (proxy.protocol !== 'http:' || !proxy.port) throw new Error(`the proxy must be http://host:port, got ${proxy.href}`);
   const port = await freePort();
   const [program, args] = spec.command(port);
   const child = spawn(program, args, {
@@ -269,13 +330,14 @@ export async function startEngine(engine, { userAgent } = {}) {
     const r = await fetch(`${base}/session`, {
       method: 'POST',
       headers: { 'content-type': 'application/json; charset=utf-8' },
-      body: JSON.stringify({ capabilities: { alwaysMatch: spec.capabilities({ userAgent }) } }),
+      body: JSON.stringify({ capabilities: { alwaysMatch: spec.capabilities({ userAgent, proxy }) } }),
     });
     const answer = await r.json();
     if (!r.ok) throw new WebDriverError('new session', r.status, answer.value);
     const session = new Session(base, answer.value.sessionId, answer.value.capabilities);
     return {
       session,
+      console: async () => (spec.console ? spec.console(session) : null),
       async stop() {
         await session.close();
         await stopDriver();

@@ -1,10 +1,13 @@
-// Two affiliates, each with a blog on its own origin: Wander Notes on the demo's main
-// blog, Nomad Bytes on its second blog (another port). A reader buys through each
+// Two affiliates, each with a blog on its own site: Wander Notes on the demo's main blog
+// (127.0.0.2), Nomad Bytes on its second blog (127.0.0.3). A reader buys through each
 // blog's widget; each affiliate's report, read with its own token, counts its own
-// funnel (from the widget's beacons) and its own paid order, and nothing of the other's.
+// funnel and its own paid order, and nothing of the other's. The funnel's beacons come
+// from the widget's frame (the proxy's origin), carrying the attribution the proxy
+// signed into that frame's document when it served it to the affiliate's page: the
+// host page sends nothing, and no body's claim credits anybody.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack, launch, newPage, pay, CARD_OK } from '../lib/stack.mjs';
+import { startStack, launch, newPage, pay, widgetFrame, isWidgetFrame, CARD_OK } from '../lib/stack.mjs';
 import { waitUntil } from '../lib/wait.mjs';
 
 let stack;
@@ -33,12 +36,15 @@ async function counted(affiliate, step, n = 1) {
 async function buy(url, selector, affiliate, search) {
   const page = await newPage(browser);
   const beacons = [];
-  page.on('request', (r) => { if (r.url().endsWith('/api/beacons')) beacons.push(JSON.parse(r.postData())); });
+  page.on('request', (r) => {
+    if (!r.url().endsWith('/api/beacons')) return;
+    beacons.push({ body: JSON.parse(r.postData()), url: r.url(), fromFrame: isWidgetFrame(r.frame()), origin: r.headers().origin });
+  });
   await page.goto(url);
-  const widget = page.locator(selector);
+  const widget = widgetFrame(page, selector);
   await widget.locator('.plans-title').waitFor();
-  await widget.scrollIntoViewIfNeeded();
-  // Seen for a second: the loader's beacon.
+  await page.locator(selector).scrollIntoViewIfNeeded();
+  // Seen for a second: the host script tells the frame, whose beacon counts it.
   await counted(affiliate, 'shown');
   if (search) {
     await widget.locator('.change').click();
@@ -66,11 +72,22 @@ test('two affiliates on two origins: each report counts its own funnel and sale,
 
   const sentA = await buy(`${stack.urls.page}/`, '#japan-shop', wander, { query: 'japon', code: 'JP' });
   const sentB = await buy(`${stack.urls.second_blog}/`, '#rail-shop', nomad);
-  // What the widget sent: the affiliate, placement and page, and nothing about the reader.
-  for (const b of [...sentA, ...sentB]) {
-    assert.deepEqual(Object.keys(b).sort().filter((k) => !['affiliate', 'destination', 'event', 'page_path', 'placement'].includes(k)), []);
+  // What the widget sent: from its frame to its own origin (the proxy's), the signed
+  // attribution, the page's path and the destination, and nothing about the reader.
+  const day = Math.floor(Date.now() / 86400000);
+  for (const [sent, id, placement] of [[sentA, 'wander-notes', 'japan-post-inline'], [sentB, 'nomad-bytes', 'rail-guide-footer']]) {
+    for (const b of sent) {
+      assert.equal(b.fromFrame, true, 'sent by the widget\'s frame');
+      assert.equal(new URL(b.url).origin, stack.urls.proxy);
+      assert.ok(b.origin === undefined || b.origin === stack.urls.proxy, `from the proxy's origin, not the blog's: ${b.origin}`);
+      assert.deepEqual(Object.keys(b.body).sort().filter((k) => !['attribution', 'destination', 'event', 'page_path'].includes(k)), []);
+      const [version, affiliateId, place, signedDay, mac] = b.body.attribution.split(':');
+      assert.deepEqual([version, affiliateId, place], ['a1', id, placement], b.body.attribution);
+      assert.ok(Math.abs(Number(signedDay) - day) <= 1 && /^[0-9a-f]{32}$/.test(mac), b.body.attribution);
+      assert.equal(b.body.page_path, '/');
+    }
   }
-  assert.deepEqual(sentA.map((b) => b.event),
+  assert.deepEqual(sentA.map((b) => b.body.event),
     ['shown', 'destination_chosen', 'plan_chosen', 'checkout_started'], 'one of each on the way to the sale (none on the return)');
 
   const a = await counted(wander, 'ready');

@@ -1,10 +1,12 @@
 // The embed builder (dist/builder.html) on the CDN: a blogger's choices make the exact
 // two lines to paste (the script with its integrity hash, the element with its
-// attributes), the live widget shows them, and a colour that fails WCAG AA is flagged.
+// attributes), the live widget (its frame, from the proxy) shows them, colours
+// included, and a colour that fails WCAG AA is flagged.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startStack, launch, newPage, readJson, seriousViolations, shot, ROOT } from '../lib/stack.mjs';
+import { startStack, launch, newPage, readJson, seriousViolations, shot, widgetFrame, ROOT } from '../lib/stack.mjs';
+import { waitUntil } from '../lib/wait.mjs';
 
 let stack;
 let browser;
@@ -27,8 +29,9 @@ test('the builder makes the two lines, previews the widget and warns about contr
   await page.waitForFunction((want) => document.getElementById('snippet').value === want, expected);
   // The live widget, in French, without the affiliate's attributes (no credit for previews).
   const preview = page.locator('#preview simology-esim');
-  await preview.locator('.plans-title').waitFor();
-  assert.match(await preview.locator('.plans-title').textContent(), /^Japon\s?: forfaits eSIM$/u);
+  const shown = widgetFrame(page, '#preview simology-esim');
+  await shown.locator('.plans-title').waitFor();
+  assert.match(await shown.locator('.plans-title').textContent(), /^Japon\s?: forfaits eSIM$/u);
   assert.equal(await preview.getAttribute('affiliate'), null);
 
   // A pale accent fails on the light background: flagged, and still written as chosen.
@@ -37,9 +40,13 @@ test('the builder makes the two lines, previews the widget and warns about contr
   await shot(page, 'builder-contrast-warning');
   assert.match(await page.locator('#contrast').textContent(), /fails WCAG AA.*links on the background: 1\.\d\d:1/);
   await page.waitForFunction(() => document.getElementById('snippet').value.includes('style="--simology-accent: #f5c400; --simology-accent-text: #14171f"'));
-  // A dark one passes again.
+  // A dark one passes again, and the preview's frame takes it (the element's style
+  // crosses into the frame).
   await page.locator('#accent').fill('#0b5d3b');
   await page.locator('#contrast.passes').waitFor();
+  // The preview is made again a moment after the last change: its new frame's button.
+  await waitUntil('the preview\'s button in the chosen accent', () => shown.locator('.choose').first()
+    .evaluate((el) => getComputedStyle(el).backgroundColor === 'rgb(11, 93, 59)', null, { timeout: 1000 }));
 
   // A malformed affiliate id is explained and left out of the snippet.
   await page.fill('#affiliate', 'Wander Notes');

@@ -257,7 +257,10 @@ fn EsimView(
         }
         .into_any(),
         Lead::OneTap | Lead::Manual => view! {
-            {install.map(|(label, href)| view! { <a class="button install" href=href>{label}</a> })}
+            // The installer's link opens in the top window: a frame may not navigate
+            // itself away from the proxy (the host page's `frame-src` refuses it, and a
+            // phone hands a universal link to its installer only from the top).
+            {install.map(|(label, href)| view! { <a class="button install" href=href target="_top">{label}</a> })}
             {manual}
             <details class="other-device">
                 <summary>{t.other_device}</summary>

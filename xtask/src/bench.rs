@@ -3,30 +3,46 @@
 //! and exits 0 when every measured target is met, 2 when one is missed, 1 when the
 //! bench itself could not measure (then nothing is judged).
 //!
+//! The widget draws in a frame of its own: the host page's script (`simology-esim.js`)
+//! makes an iframe whose document the proxy serves (`GET /embed?...`, its first plans
+//! rendered in the HTML); the frame's script, the picker's glue and its wasm come from
+//! the CDN and take over that rendering.
+//!
 //! Parts (all by default):
-//! - `sizes`: what a first visit to a picker page downloads for the first render (the
-//!   picker's wasm module + the loader script with the glue, the stylesheet and the
-//!   pre-render), raw, gzip -9 and brotli 11;
+//! - `sizes`: what a first visit to a picker page downloads, from `dist/` and a real
+//!   frame document fetched from the proxy (exactly as the host page asks for it), raw,
+//!   gzip -9 and brotli 11: before the first plan shows (the host script and the frame
+//!   document), and before a plan can be chosen (and the frame's script, the picker's
+//!   glue and its wasm);
 //! - `phone`: cold loads in headless Chromium at 390x844, unthrottled and under
 //!   Lighthouse's mobile throttling, of the widget's host page and of its floor (the
-//!   same plans in plain HTML, same origin): first priced plan card, and the first plan
-//!   choosable (`e2e/bench/phone.mjs` defines both);
-//! - `activation`: `activation.ready` sent -> QR code in the page, long-polling and
-//!   polling every 3 s (`e2e/bench/activation.mjs`);
+//!   same plans in plain HTML, no script): the first priced plan (in the widget's
+//!   frame), the first plan chosen (its checkout form shown after a click on its
+//!   Choose, in the frame), and the bytes received before each (brotli 11 of every
+//!   response after the host page's document), with the list of those responses
+//!   (`e2e/bench/phone.mjs` defines them);
+//! - `activation`: `activation.ready` sent -> QR code in the widget's frame,
+//!   long-polling and polling every 3 s (`e2e/bench/activation.mjs`);
 //! - `http`: wrk (2 threads, 32 keep-alive connections, 2 s warm-up, 10 s) on the
-//!   proxy's catalogue (JP) and a ready order's status, and on nginx (one worker)
-//!   serving the very same bodies from files, alternating over two rounds;
+//!   proxy's frame document (the host page's `GET /embed?...`), its catalogue (JP) and
+//!   a ready order's status, and on nginx (one worker) serving the very same bodies
+//!   from files, alternating over two rounds (wrk sends no `Accept-Encoding`: both
+//!   serve the identity bytes);
 //! - `webhooks`: signed webhooks verified, stored (fsync) and applied per second
 //!   (`simology-bench webhooks`);
 //! - `longpoll`: 10,000 long-polls held on one proxy, its memory, and the time from
 //!   `activation.ready` to the waiting polls' answers (`e2e/bench/longpoll.mjs`).
 //!
-//! The host pages and the widget's files are served by the bench's own nginx (the
-//! demo's page templates, its CSP; the files precompressed, as a CDN serves them); the
-//! demo stack provides the proxy (its own process, SQLite, `RUST_LOG=warn`) and the
-//! sandbox. `--database-url postgres://...` puts that proxy on PostgreSQL instead (e.g.
-//! a fresh database on `cargo xtask postgres`'s server), for the webhooks' figure there. `cargo xtask bench --profile` samples the proxy under load instead
-//! (`profile.rs`).
+//! The host pages and the widget's files are served by the bench's own nginx: the
+//! host pages (the demo's page templates, under the demo's CSP, which the bench checks
+//! against the running demo's) on `127.0.0.2`, another site than the proxy's, as the
+//! demo's blog; the widget's files on `127.0.0.1`, precompressed, as a CDN serves them.
+//! The demo stack provides the proxy (its own process, SQLite, `RUST_LOG=warn`, its
+//! frame made with `dist/` and pointing at the bench's CDN, its allowed origin and the
+//! page's affiliate the bench's host) and the sandbox. `--database-url postgres://...`
+//! puts that proxy on PostgreSQL instead (e.g. a fresh database on `cargo xtask
+//! postgres`'s server), for the webhooks' figure there. `cargo xtask bench --profile`
+//! samples the proxy under load instead (`profile.rs`).
 
 mod load;
 mod nginx;
@@ -46,7 +62,7 @@ use crate::stack::DemoStack;
 use crate::{dist, tools};
 
 use self::nginx::{Anchored, Nginx};
-use self::report::{Report, Sizes};
+use self::report::{Report, SizedFile, Sizes};
 
 const PARTS: [&str; 6] = [
     "sizes",
@@ -313,73 +329,116 @@ fn build() -> Result<PathBuf> {
     Ok(root)
 }
 
-/// The widget's files as the CDN serves them, with their sizes.
-struct Widget {
-    /// Name and bytes of each file and its `.br` and `.gz`.
-    files: Vec<(String, Vec<u8>)>,
-    sizes: Sizes,
+/// The widget's files as the CDN serves them: name and bytes of each file of a frame
+/// (the host script, the frame's script, each module's glue and wasm) and of its `.br`
+/// and `.gz`.
+fn cdn_files(dist_dir: &Path) -> Result<Vec<(String, Vec<u8>)>> {
+    let mut names = vec![dist::HOST_SCRIPT.to_owned(), dist::FRAME_SCRIPT.to_owned()];
+    for module in dist::MODULES {
+        names.push(dist::glue_file(module));
+        names.push(dist::wasm_file(module));
+    }
+    let mut files = Vec::new();
+    for name in names {
+        let bytes = fs::read(dist_dir.join(&name)).with_context(|| format!("reading {name}"))?;
+        files.push((format!("{name}.br"), brotli(&bytes)?));
+        files.push((format!("{name}.gz"), gzip(&bytes)?));
+        files.push((name, bytes));
+    }
+    Ok(files)
 }
 
-fn widget(dist_dir: &Path) -> Result<Widget> {
-    let mut files = Vec::new();
-    let (mut raw, mut gz, mut br) = (0, 0, [0; 2]);
-    // The first render: what a first visit to a picker page downloads before its first
-    // plan can be chosen (its plans are drawn before the wasm is in, from the loader
-    // alone): the picker module and the loader script. The status module is served
-    // too, for pages that return from payment, and not counted.
-    let picker = dist::wasm_file("picker");
-    let status = dist::wasm_file("status");
-    for (i, name) in [picker.as_str(), "simology-esim.js", status.as_str()]
-        .into_iter()
-        .enumerate()
-    {
-        let bytes = fs::read(dist_dir.join(name)).with_context(|| format!("reading {name}"))?;
-        let (b, g) = (brotli(&bytes)?, gzip(&bytes)?);
-        if i < 2 {
-            raw += bytes.len();
-            gz += g.len();
-            br[i] = b.len();
-        }
-        files.push((format!("{name}.br"), b));
-        files.push((format!("{name}.gz"), g));
-        files.push((name.to_owned(), bytes));
-    }
-    Ok(Widget {
-        files,
-        sizes: Sizes {
-            raw,
-            gzip: gz,
-            brotli_wasm: br[0],
-            brotli_js: br[1],
-        },
+/// The sizes of a first visit to a picker page: the host script and the frame's
+/// document (`document`, as the proxy answered the frame's address), then the
+/// frame's script, the picker's glue and its wasm, from `dist_dir`.
+fn sizes(dist_dir: &Path, document: &[u8]) -> Result<Sizes> {
+    let sized = |what: &'static str, name: String, bytes: &[u8], before_first_plan: bool| {
+        Ok::<_, anyhow::Error>(SizedFile {
+            what,
+            name,
+            raw: bytes.len(),
+            gzip: gzip(bytes)?.len(),
+            brotli: brotli(bytes)?.len(),
+            before_first_plan,
+        })
+    };
+    let read =
+        |name: &str| fs::read(dist_dir.join(name)).with_context(|| format!("reading {name}"));
+    Ok(Sizes {
+        files: vec![
+            sized(
+                "host script",
+                dist::HOST_SCRIPT.into(),
+                &read(dist::HOST_SCRIPT)?,
+                true,
+            )?,
+            sized("frame document", "GET /embed?...".into(), document, true)?,
+            sized(
+                "frame script",
+                dist::FRAME_SCRIPT.into(),
+                &read(dist::FRAME_SCRIPT)?,
+                false,
+            )?,
+            sized(
+                "picker glue",
+                dist::glue_file("picker"),
+                &read(&dist::glue_file("picker"))?,
+                false,
+            )?,
+            sized(
+                "picker wasm",
+                dist::wasm_file("picker"),
+                &read(&dist::wasm_file("picker"))?,
+                false,
+            )?,
+        ],
     })
+}
+
+/// The affiliates file of the bench's proxy: the demo's page names the affiliate
+/// `wander-notes`, whose site is here the bench's host (no report token is usable).
+fn affiliates_file(host: &str) -> String {
+    format!(
+        "# Written by cargo xtask bench for this run.\n\n[[affiliate]]\nid = \"wander-notes\"\n\
+         name = \"Wander Notes\"\norigins = [{host:?}]\ncommission_bps = 1200\ntoken_sha256 = \"{}\"\n",
+        "0".repeat(64)
+    )
 }
 
 /// What the parts that share the main demo stack measured.
 #[derive(Default)]
 struct StackResults {
+    sizes: Option<Sizes>,
+    /// The frame document's address, as the host page asks for it.
+    frame_url: Option<String>,
+    /// The host pages', the CDN's and the proxy's origins, by name.
+    origins: Vec<(&'static str, String)>,
     phone: Option<Value>,
     activation: Option<(Vec<f64>, Vec<f64>)>,
-    http: Option<(Vec<load::Pair>, Vec<load::Pair>)>,
+    http: Option<Vec<Vec<load::Pair>>>,
     events_per_s: Option<f64>,
     proxy_peak_rss_mb: Option<f64>,
     load_before_http: Option<[f64; 3]>,
 }
 
-/// The phone, activation, http and webhooks parts, on one demo stack whose proxy
-/// allows the bench's host origin.
+/// The sizes, phone, activation, http and webhooks parts, on one demo stack whose
+/// proxy makes its frame for the bench's host pages.
 fn on_stack(
     root: &Path,
     out_dir: &Path,
     has: &dyn Fn(&str) -> bool,
-    widget: &Widget,
     database_url: Option<&str>,
 ) -> Result<StackResults> {
     let mut results = StackResults::default();
-    let ports = nginx::free_ports(2)?;
-    let (host_port, cdn_port) = (ports[0], ports[1]);
-    let host = format!("http://127.0.0.1:{host_port}");
+    let host_port = nginx::free_ports_on(nginx::HOST_IP, 1)?[0];
+    let cdn_port = nginx::free_ports(1)?[0];
+    let host = format!("http://{}:{host_port}", nginx::HOST_IP);
     let cdn = format!("http://127.0.0.1:{cdn_port}");
+    fs::create_dir_all(out_dir)?;
+    let affiliates = out_dir.join("affiliates.toml");
+    fs::write(&affiliates, affiliates_file(&host))?;
+    let dist_dir = root.join("dist");
+    let widget_url = format!("{cdn}/");
     let stack = DemoStack::start_with_env(
         root,
         "release",
@@ -390,30 +449,55 @@ fn on_stack(
             root.join("target/release/simology-proxy").into(),
         ],
         "warn",
-        // The host pages come from the bench's nginx: the proxy allows that origin.
-        &[("PROXY_ALLOWED_ORIGINS", host.as_str())]
-            .into_iter()
-            .chain(database_url.map(|url| ("PROXY_DATABASE_URL", url)))
-            .collect::<Vec<_>>(),
+        // The host pages come from the bench's nginx: the proxy allows that origin,
+        // the page's affiliate is on it, and the frame's files are on the bench's CDN.
+        &[
+            ("PROXY_ALLOWED_ORIGINS", host.as_str()),
+            ("PROXY_AFFILIATES", &affiliates.to_string_lossy()),
+            ("PROXY_WIDGET_DIR", &dist_dir.to_string_lossy()),
+            ("PROXY_WIDGET_URL", widget_url.as_str()),
+        ]
+        .into_iter()
+        .chain(database_url.map(|url| ("PROXY_DATABASE_URL", url)))
+        .collect::<Vec<_>>(),
     )?;
     let proxy = stack.url("proxy")?;
     let proxy_pid = stack.urls["proxy_pid"].as_u64().context("proxy pid")?;
     let mut urls = stack.urls.clone();
     urls["page"] = json!(host);
+    results.origins = vec![
+        ("host", host.clone()),
+        ("cdn", cdn.clone()),
+        ("proxy", proxy.clone()),
+    ];
     let catalog_path = format!("/api/catalog?country={COUNTRY}");
 
-    if has("phone") || has("activation") {
+    if ["sizes", "phone", "activation", "http"]
+        .iter()
+        .any(|p| has(p))
+    {
+        // The bench's pages have the demo's CSP: the demo's blog says what it is.
+        let demo_page = load::get(&format!("{}/", stack.url("page")?))?;
+        let demo_csp = demo_page
+            .header("content-security-policy")
+            .context("the demo's blog has no Content-Security-Policy")?;
+        if !pages::same_csp(demo_csp, &stack.url("cdn")?, &cdn, &proxy) {
+            bail!(
+                "the bench's host pages' CSP ({}) is not the demo's ({demo_csp})",
+                pages::csp(&cdn, &proxy)
+            );
+        }
         let answer = load::get(&format!("{proxy}{catalog_path}"))?;
         if answer.status != 200 {
             bail!("the catalogue answered {}", answer.status);
         }
         let catalog: Value =
             serde_json::from_slice(&answer.body).context("reading the catalogue")?;
-        let integrity: Value = serde_json::from_slice(&fs::read(root.join("dist/integrity.json"))?)
+        let integrity: Value = serde_json::from_slice(&fs::read(dist_dir.join("integrity.json"))?)
             .context("reading dist/integrity.json")?;
         let site_dir = out_dir.join("nginx/site");
-        let files: Vec<(&str, &[u8])> = widget
-            .files
+        let widget_files = cdn_files(&dist_dir)?;
+        let files: Vec<(&str, &[u8])> = widget_files
             .iter()
             .map(|(n, b)| (n.as_str(), b.as_slice()))
             .collect();
@@ -424,7 +508,7 @@ fn on_stack(
                 cdn: &cdn,
                 proxy: &proxy,
             },
-            integrity["simology-esim.js"]
+            integrity[dist::HOST_SCRIPT]
                 .as_str()
                 .context("no script hash in integrity.json")?,
             &catalog,
@@ -433,8 +517,34 @@ fn on_stack(
         let site = Nginx::start(
             &site_dir,
             &nginx::site_config(&site_dir, host_port, cdn_port, &pages::csp(&cdn, &proxy))?,
-            &[host_port, cdn_port],
+            &[(nginx::HOST_IP, host_port), ("127.0.0.1", cdn_port)],
         )?;
+        if has("sizes") || has("http") {
+            let frame = node_json(
+                root,
+                "bench/frame-url.mjs",
+                &json!({"page": format!("{host}/")}),
+            )?;
+            let frame_url = frame["frame_url"]
+                .as_str()
+                .context("frame-url.mjs printed no frame_url")?;
+            if !frame_url.starts_with(&format!("{proxy}/embed?")) {
+                bail!("the host page's frame is {frame_url}, not the proxy's /embed");
+            }
+            results.frame_url = Some(frame_url.to_owned());
+        }
+        if has("sizes") {
+            let frame_url = results.frame_url.as_deref().unwrap_or_default();
+            let document = load::get(frame_url)?;
+            if document.status != 200 || document.header("content-encoding").is_some() {
+                bail!(
+                    "the proxy answered {frame_url} with {} ({:?})",
+                    document.status,
+                    document.header("content-encoding")
+                );
+            }
+            results.sizes = Some(sizes(&dist_dir, &document.body)?);
+        }
         if has("phone") {
             println!(
                 "measuring cold loads on a phone (widget and floor, unthrottled and throttled)..."
@@ -463,16 +573,21 @@ fn on_stack(
 
     if has("http") {
         println!("measuring HTTP load: the proxy, and nginx serving its answers...");
+        let frame_url = results.frame_url.as_deref().unwrap_or_default();
+        let frame_path = frame_url
+            .strip_prefix(&proxy)
+            .with_context(|| format!("{frame_url} is not on the proxy"))?;
         let status_path = format!("/api/orders/{}", ready_order(root, &urls)?);
-        let paths = [catalog_path.as_str(), status_path.as_str()];
+        let paths = [frame_path, catalog_path.as_str(), status_path.as_str()];
         let mut answers = Vec::new();
         for path in paths {
             let a = load::get(&format!("{proxy}{path}"))?;
-            if a.status != 200 || a.body.is_empty() {
+            if a.status != 200 || a.body.is_empty() || a.header("content-encoding").is_some() {
                 bail!(
-                    "the proxy answered {path} with {} ({} bytes)",
+                    "the proxy answered {path} with {} ({} bytes, {:?})",
                     a.status,
-                    a.body.len()
+                    a.body.len(),
+                    a.header("content-encoding")
                 );
             }
             answers.push(a);
@@ -480,7 +595,7 @@ fn on_stack(
         let anchor_dir = out_dir.join("nginx/anchor");
         let _ = fs::remove_dir_all(&anchor_dir);
         fs::create_dir_all(anchor_dir.join("anchor"))?;
-        let files = ["catalog.json", "order.json"];
+        let files = ["embed.html", "catalog.json", "order.json"];
         for (file, a) in files.iter().zip(&answers) {
             fs::write(anchor_dir.join("anchor").join(file), &a.body)?;
         }
@@ -498,28 +613,33 @@ fn on_stack(
         let anchor = Nginx::start(
             &anchor_dir,
             &nginx::anchor_config(&anchor_dir, port, &anchored)?,
-            &[port],
+            &[("127.0.0.1", port)],
         )?;
         let reference = format!("http://127.0.0.1:{port}");
-        // The anchor serves exactly what the proxy answered.
+        // The anchor serves exactly what the proxy answered, and the proxy answers
+        // the same again.
         for (path, answer) in paths.iter().zip(&answers) {
-            let theirs = load::get(&format!("{reference}{path}"))?;
-            if theirs.status != 200
-                || theirs.body != answer.body
-                || theirs.content_type != answer.content_type
-            {
-                bail!(
-                    "nginx does not serve the proxy's answer at {path}: {} {:?}, {} bytes",
-                    theirs.status,
-                    theirs.content_type,
-                    theirs.body.len()
-                );
+            for (server, theirs) in [
+                ("nginx", load::get(&format!("{reference}{path}"))?),
+                ("the proxy", load::get(&format!("{proxy}{path}"))?),
+            ] {
+                if theirs.status != 200
+                    || theirs.body != answer.body
+                    || theirs.content_type != answer.content_type
+                {
+                    bail!(
+                        "{server} does not serve the proxy's answer at {path}: {} {:?}, {} bytes",
+                        theirs.status,
+                        theirs.content_type,
+                        theirs.body.len()
+                    );
+                }
             }
         }
         results.load_before_http = Some(load_average()?);
         let proxy_pids = [u32::try_from(proxy_pid)?];
         let nginx_pids = anchor.pids()?;
-        let mut pairs = load::pairs(
+        let pairs = load::pairs(
             &load::Server {
                 base: &proxy,
                 pids: &proxy_pids,
@@ -530,10 +650,9 @@ fn on_stack(
             },
             &paths,
             2,
-        )?
-        .into_iter();
+        )?;
         drop(anchor);
-        results.http = pairs.next().zip(pairs.next());
+        results.http = Some(pairs);
     }
 
     if has("webhooks") {
@@ -624,12 +743,11 @@ pub fn run(args: &[String]) -> Result<Vec<&'static str>> {
         "bench: load average at start {load_start:?} (other work on this machine slows every figure)"
     );
 
-    let widget = widget(&root.join("dist"))?;
-    let on_stack = if ["phone", "activation", "http", "webhooks"]
+    let on_stack = if ["sizes", "phone", "activation", "http", "webhooks"]
         .iter()
         .any(|p| has(p))
     {
-        on_stack(&root, &out_dir, &has, &widget, database_url.as_deref())?
+        on_stack(&root, &out_dir, &has, database_url.as_deref())?
     } else {
         StackResults::default()
     };
@@ -641,15 +759,9 @@ pub fn run(args: &[String]) -> Result<Vec<&'static str>> {
     let load_end = load_average()?;
 
     let mut report = Report::default();
-    report.sizes(has("sizes").then_some(&widget.sizes));
-    report.phone(on_stack.phone.as_ref())?;
-    report.http(
-        on_stack
-            .http
-            .as_ref()
-            .map(|(c, s)| (c.as_slice(), s.as_slice())),
-        COUNTRY,
-    );
+    report.sizes(on_stack.sizes.as_ref());
+    report.phone(on_stack.phone.as_ref(), &on_stack.origins)?;
+    report.http(on_stack.http.as_deref(), COUNTRY)?;
     report.webhooks(
         on_stack.events_per_s,
         if database_url.is_some() {
@@ -688,6 +800,7 @@ pub fn run(args: &[String]) -> Result<Vec<&'static str>> {
     json.insert("machine".into(), machine());
     json.insert("parts".into(), json!(parts));
     json.insert("open_file_limit".into(), json!(nofile));
+    json.insert("frame_url".into(), json!(on_stack.frame_url));
     json.insert(
         "load_average".into(),
         json!({"start": load_start, "before_http": on_stack.load_before_http, "end": load_end}),

@@ -1,8 +1,11 @@
 //! `simology-demo`: the whole stack on loopback, as a partner would run it.
 //!
-//! - a travel-blog page (`/`, plus `/two.html` and `/hostile.html` for tests) that embeds
-//!   the widget by its script tag, with a strict Content-Security-Policy; its widget
-//!   sells for the affiliate Wander Notes, whose report is at `/report`;
+//! - a travel-blog page (`/`, plus `/two.html`, `/hostile.html` and `/spy.html` for
+//!   tests) that embeds the widget by its script tag, with a strict
+//!   Content-Security-Policy; its widget sells for the affiliate Wander Notes, whose
+//!   report is at `/report`. `/spy.html` carries a hostile script of the page's own
+//!   (`/spy.js`, loaded before the widget's) that records whatever a script of the host
+//!   page can reach;
 //! - a second blog on its own site, of the affiliate Nomad Bytes, with its own report
 //!   (see `affiliates.rs`);
 //! - the widget's files from `dist/`, on another origin (port), as from a CDN;
@@ -297,6 +300,7 @@ async fn main() -> Result<()> {
         ("/", include_str!("../pages/index.html")),
         ("/two.html", include_str!("../pages/two.html")),
         ("/hostile.html", include_str!("../pages/hostile.html")),
+        ("/spy.html", include_str!("../pages/spy.html")),
         (
             "/bench-interval.html",
             include_str!("../pages/bench-interval.html"),
@@ -319,6 +323,15 @@ async fn main() -> Result<()> {
                 (
                     [(header::CONTENT_TYPE, "text/css")],
                     include_str!("../pages/hostile.css"),
+                )
+            }),
+        )
+        .route(
+            "/spy.js",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/javascript")],
+                    include_str!("../pages/spy.js"),
                 )
             }),
         );
@@ -389,6 +402,7 @@ async fn main() -> Result<()> {
         println!("  open the travel blog:  {page_url}/");
         println!("  two widgets:           {page_url}/two.html");
         println!("  hostile host CSS:      {page_url}/hostile.html");
+        println!("  a hostile host script: {page_url}/spy.html  (what it saw: window.__spy.final())");
         println!("  a second blog:         {second_url}/  (another affiliate, another origin)");
         println!("  embed builder:         {cdn_url}/builder.html?proxy={proxy_url}");
         println!("  affiliate reports:     {page_url}/report  and  {second_url}/report");

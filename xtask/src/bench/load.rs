@@ -235,12 +235,23 @@ pub fn pairs(
     Ok(out)
 }
 
-/// An answer: status, Content-Type and body.
+/// An answer: status, Content-Type, headers (names in lower case) and body.
 #[derive(Debug)]
 pub struct Answer {
     pub status: u16,
     pub content_type: String,
+    pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+}
+
+impl Answer {
+    /// The first value of header `name` (lower case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 /// Reads an HTTP/1.0 answer (the whole stream).
@@ -257,6 +268,7 @@ pub fn parse_answer(raw: &[u8]) -> Result<Answer> {
         .and_then(|s| s.parse().ok())
         .context("no status line")?;
     let mut content_type = None;
+    let mut headers = Vec::new();
     for line in lines {
         let (name, value) = line.split_once(':').context("a malformed header")?;
         let name = name.trim().to_ascii_lowercase();
@@ -266,10 +278,12 @@ pub fn parse_answer(raw: &[u8]) -> Result<Answer> {
         if name == "transfer-encoding" {
             bail!("a chunked answer to HTTP/1.0");
         }
+        headers.push((name, value.trim().to_owned()));
     }
     Ok(Answer {
         status,
         content_type: content_type.unwrap_or_default(),
+        headers,
         body: raw[split + 4..].to_vec(),
     })
 }
@@ -333,6 +347,8 @@ mod tests {
         assert_eq!(a.status, 200);
         assert_eq!(a.content_type, "application/json");
         assert_eq!(a.body, b"{}");
+        assert_eq!(a.header("content-length"), Some("2"));
+        assert_eq!(a.header("etag"), None);
         assert!(
             parse_answer(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}").is_err()
         );

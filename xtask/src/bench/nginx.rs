@@ -3,9 +3,10 @@
 //! user, loopback ports. Two are run, one at a time:
 //!
 //! - `site`: the host pages (the demo's blog page embedding the widget, and its floor)
-//!   on one origin, under the demo's Content-Security-Policy, and the widget's files on
-//!   another origin, precompressed (brotli 11, gzip -9) and served with CORS as a CDN
-//!   serves them;
+//!   on a site of their own (`127.0.0.2`, another site than the proxy's, as the demo's
+//!   blog), under the demo's Content-Security-Policy, and the widget's files on another
+//!   origin (`127.0.0.1`), precompressed (brotli 11, gzip -9) and served with CORS as a
+//!   CDN serves them;
 //! - `anchor`: the proxy's very answers (the bodies and Content-Type it sent), from
 //!   files, the reference for the HTTP load.
 
@@ -29,10 +30,19 @@ pub struct Nginx {
     dir: PathBuf,
 }
 
-/// `n` free loopback ports (bound together, so they differ, then released).
+/// The loopback address of the host pages: a site of its own (the demo's blog's).
+pub const HOST_IP: &str = "127.0.0.2";
+
+/// `n` free loopback ports on `127.0.0.1` (bound together, so they differ, then
+/// released).
 pub fn free_ports(n: usize) -> Result<Vec<u16>> {
+    free_ports_on("127.0.0.1", n)
+}
+
+/// `n` free ports on the loopback address `ip`.
+pub fn free_ports_on(ip: &str, n: usize) -> Result<Vec<u16>> {
     let listeners = (0..n)
-        .map(|_| TcpListener::bind("127.0.0.1:0"))
+        .map(|_| TcpListener::bind((ip, 0)))
         .collect::<std::io::Result<Vec<_>>>()
         .context("finding free ports")?;
     listeners
@@ -74,11 +84,12 @@ fn quoted(v: &str) -> Result<String> {
     Ok(format!("\"{v}\""))
 }
 
-/// The site: `host_port` serves `dir/host` (the host pages, `blog.css`) with `csp`;
-/// `cdn_port` serves `dir/cdn` (the widget's files and their `.br`/`.gz`).
+/// The site: [`HOST_IP`]`:host_port` serves `dir/host` (the host pages, `blog.css`)
+/// with `csp`; `127.0.0.1:cdn_port` serves `dir/cdn` (the widget's files and their
+/// `.br`/`.gz`).
 pub fn site_config(dir: &Path, host_port: u16, cdn_port: u16, csp: &str) -> Result<String> {
     let servers = format!(
-        "  server {{\n    listen 127.0.0.1:{host_port};\n    root {root}/host;\n    index index.html;\n\
+        "  server {{\n    listen {HOST_IP}:{host_port};\n    root {root}/host;\n    index index.html;\n\
          \x20   types {{ text/html html; text/css css; }}\n    gzip on;\n    gzip_types text/css;\n\
          \x20   add_header Content-Security-Policy {csp} always;\n  }}\n\
          \x20 server {{\n    listen 127.0.0.1:{cdn_port};\n    root {root}/cdn;\n\
@@ -122,11 +133,11 @@ pub fn anchor_config(dir: &Path, port: u16, answers: &[Anchored<'_>]) -> Result<
 
 impl Nginx {
     /// Writes `conf` to `dir/nginx.conf` and starts nginx on it, waiting until every
-    /// port in `ports` accepts connections.
+    /// address in `listens` (loopback address, port) accepts connections.
     ///
     /// # Errors
     /// When the configuration is refused or nginx does not listen within 10 s.
-    pub fn start(dir: &Path, conf: &str, ports: &[u16]) -> Result<Self> {
+    pub fn start(dir: &Path, conf: &str, listens: &[(&str, u16)]) -> Result<Self> {
         fs::create_dir_all(dir.join("tmp"))?;
         let conf_path = dir.join("nginx.conf");
         fs::write(&conf_path, conf)?;
@@ -149,13 +160,13 @@ impl Nginx {
             dir: dir.to_owned(),
         };
         let started = Instant::now();
-        for port in ports {
-            while TcpStream::connect(("127.0.0.1", *port)).is_err() {
+        for &(ip, port) in listens {
+            while TcpStream::connect((ip, port)).is_err() {
                 if let Some(status) = nginx.child.try_wait()? {
                     bail!("nginx stopped ({status}): {}", nginx.log());
                 }
                 if started.elapsed() > Duration::from_secs(10) {
-                    bail!("nginx does not listen on {port}: {}", nginx.log());
+                    bail!("nginx does not listen on {ip}:{port}: {}", nginx.log());
                 }
                 std::thread::sleep(Duration::from_millis(20));
             }
@@ -195,6 +206,15 @@ impl Drop for Nginx {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_host_pages_are_on_a_site_of_their_own() {
+        let conf = site_config(Path::new("/s"), 8001, 8002, "default-src 'self'").expect("config");
+        assert!(conf.contains("listen 127.0.0.2:8001;"), "{conf}");
+        assert!(conf.contains("listen 127.0.0.1:8002;"), "{conf}");
+        assert!(conf.contains("add_header Content-Security-Policy \"default-src 'self'\" always;"));
+        assert!(conf.contains("brotli_static on;"));
+    }
 
     #[test]
     fn anchor_config_serves_each_answer_with_its_type() {

@@ -71,12 +71,31 @@ pub fn fill(template: &str, cdn: &str, proxy: &str, integrity: &str) -> String {
         .replace("{{INTEGRITY}}", integrity)
 }
 
-/// The Content-Security-Policy the demo serves its pages with.
+/// The Content-Security-Policy the demo serves its pages with (`host_csp` in
+/// `crates/demo/src/main.rs`, which the README gives partners): the widget's script
+/// from the CDN and its frame from the proxy, nothing else of ours. The bench checks,
+/// on the running demo, that its blog's header is this one ([`same_csp`]).
 pub fn csp(cdn: &str, proxy: &str) -> String {
     format!(
-        "default-src 'self'; script-src 'self' {cdn} 'wasm-unsafe-eval'; connect-src 'self' {cdn} {proxy}; \
-         style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+        "default-src 'self'; script-src 'self' {cdn}; frame-src {proxy}; style-src 'self'; \
+         img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
     )
+}
+
+/// Whether `demo`, the CSP header of the demo's blog (whose widget files come from
+/// `demo_cdn`), is [`csp`] for the same proxy once its CDN is the bench's.
+pub fn same_csp(demo: &str, demo_cdn: &str, cdn: &str, proxy: &str) -> bool {
+    let moved: Vec<String> = demo
+        .split(' ')
+        .map(|word| {
+            if word.trim_end_matches(';') == demo_cdn {
+                word.replacen(demo_cdn, cdn, 1)
+            } else {
+                word.to_owned()
+            }
+        })
+        .collect();
+    moved.join(" ") == csp(cdn, proxy)
 }
 
 fn escape(text: &str) -> String {
@@ -310,6 +329,49 @@ mod tests {
         let two = format!("{TEMPLATE}<simology-esim></simology-esim>");
         assert!(floor(&two, &catalog()).is_err());
         assert!(floor(TEMPLATE, &serde_json::json!({"plans": []})).is_err());
+    }
+
+    #[test]
+    fn the_csp_is_the_demos() {
+        let demo = "default-src 'self'; script-src 'self' http://127.0.0.1:1; frame-src http://127.0.0.1:3; \
+                    style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+        let ours = csp("http://127.0.0.1:9", "http://127.0.0.1:3");
+        assert!(ours.contains("frame-src http://127.0.0.1:3;"));
+        assert!(!ours.contains("wasm-unsafe-eval") && !ours.contains("connect-src"));
+        assert!(same_csp(
+            demo,
+            "http://127.0.0.1:1",
+            "http://127.0.0.1:9",
+            "http://127.0.0.1:3"
+        ));
+        // The old embed's policy, or another proxy, is not the demo's.
+        let old = demo.replace(
+            "script-src 'self' http://127.0.0.1:1;",
+            "script-src 'self' http://127.0.0.1:1 'wasm-unsafe-eval';",
+        );
+        assert!(!same_csp(
+            &old,
+            "http://127.0.0.1:1",
+            "http://127.0.0.1:9",
+            "http://127.0.0.1:3"
+        ));
+        assert!(!same_csp(
+            demo,
+            "http://127.0.0.1:1",
+            "http://127.0.0.1:9",
+            "http://127.0.0.1:4"
+        ));
+        // Only the CDN's own address moves, not one it is the start of.
+        let near = demo.replace(
+            "frame-src http://127.0.0.1:3;",
+            "frame-src http://127.0.0.1:13;",
+        );
+        assert!(same_csp(
+            &near,
+            "http://127.0.0.1:1",
+            "http://127.0.0.1:9",
+            "http://127.0.0.1:13"
+        ));
     }
 
     #[test]
