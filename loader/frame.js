@@ -4,7 +4,11 @@
  * on the proxy, its configuration (`#sim-config`, JSON) and this script. It:
  * - tells the host page the frame is there, and its height whenever it changes
  *   (addressed to the host page's origin, from the frame's own `page` parameter);
- * - keeps a plan the traveller taps before the wasm is in, so its checkout opens then;
+ * - takes over what the document's inline script (the proxy's `tap.js`, allowed by its
+ *   hash) did before this script and the wasm were in: a plan the traveller tapped
+ *   (`simologyFrame.tapped`) and that plan's checkout, which the proxy rendered and the
+ *   inline script showed at once; the wasm mounts on that checkout, with the email and
+ *   number of travellers given there;
  * - loads the module the frame opens on (its wasm-bindgen glue is a script beside this
  *   one, which registers itself in `simologyModules`): the status module when the
  *   proxy found an order for this widget, or when the frame's storage says this widget
@@ -55,15 +59,8 @@
   size();
   if (typeof ResizeObserver !== "undefined") new ResizeObserver(size).observe(root);
 
-  var tapped = null, taken = false;
-  root.addEventListener("click", function (e) {
-    var button = !taken && e.target.closest && e.target.closest(".choose");
-    var card = button && button.closest(".plan-card");
-    if (card) {
-      tapped = card.getAttribute("data-sku");
-      button.setAttribute("aria-busy", "true");
-    }
-  });
+  // What the inline script kept (it defines `simologyFrame` from the document's start).
+  var early = window.simologyFrame || { tapped: null };
 
   // A module, compiled as it downloads, and run only once its bytes are the ones this
   // frame pins (SHA-384, as Subresource Integrity). The request is the one the
@@ -127,21 +124,20 @@
   }
   var first = cfg.order || (open > Date.now() && !cfg.cancelled) ? "status" : "picker";
 
-  window.simologyFrame = {
-    show: function (screen) {
-      // The status module's own stylesheet, which a picker's document does not carry.
-      var module = MODULES.status;
-      if (module.css && !document.getElementById("sim-status-css")) {
-        var link = document.createElement("link");
-        link.id = "sim-status-css";
-        link.rel = "stylesheet";
-        link.href = new URL(module.css, base).href;
-        link.integrity = module.css_integrity;
-        link.crossOrigin = "anonymous";
-        document.head.appendChild(link);
-      }
-      load("status").then(function (m) { m.mount(root, text, screen, null); }, failed);
+  window.simologyFrame = early;
+  early.show = function (screen) {
+    // The status module's own stylesheet, which a picker's document does not carry.
+    var module = MODULES.status;
+    if (module.css && !document.getElementById("sim-status-css")) {
+      var link = document.createElement("link");
+      link.id = "sim-status-css";
+      link.rel = "stylesheet";
+      link.href = new URL(module.css, base).href;
+      link.integrity = module.css_integrity;
+      link.crossOrigin = "anonymous";
+      document.head.appendChild(link);
     }
+    load("status").then(function (m) { m.mount(root, text, screen, null, null, null); }, failed);
   };
 
   // The focused control, by its place among the controls, and the selects' values.
@@ -151,11 +147,16 @@
   }
 
   load(first).then(function (m) {
-    taken = true;
+    early.taken = true;
+    var tapped = early.tapped;
     var before = controls();
     var focused = before.indexOf(document.activeElement);
     var values = Array.prototype.map.call(root.querySelectorAll("select"), function (s) { return s.value; });
-    m.mount(root, text, null, tapped);
+    // The proxy's checkout of the tapped plan, if the inline script showed it.
+    var email = root.querySelector("input[type=email]");
+    var travellers = root.querySelector("select.travellers");
+    m.mount(root, text, null, tapped, email && email.value ? email.value : null,
+      travellers ? Number(travellers.value) || null : null);
     if (tapped === null) {
       var selects = root.querySelectorAll("select");
       for (var i = 0; i < selects.length && i < values.length; i++) {

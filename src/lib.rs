@@ -81,16 +81,18 @@ pub fn rendered_screen(embed: &EmbedConfig) -> Screen {
 
 /// The whole widget, as the proxy renders it and the frame renders it again: the same
 /// function on both sides, so the two cannot differ. `tapped`: the screen is the
-/// checkout of a plan tapped on the proxy's rendering.
+/// checkout of a plan tapped on the proxy's rendering; `email`: what the traveller typed
+/// in that checkout as the proxy rendered it, before the wasm was in.
 pub fn app(
     config: Config,
     services: Services,
     screen: Screen,
     embed: &EmbedConfig,
     tapped: bool,
+    email: Option<String>,
 ) -> impl IntoView {
     let primed = embed.catalog.clone().zip(embed.destination.clone());
-    view! { <Widget config=config services=services screen=screen primed=primed tapped=tapped /> }
+    view! { <Widget config=config services=services screen=screen primed=primed tapped=tapped email=email /> }
 }
 
 /// The browser's side of the frame: its document's configuration and the services
@@ -130,7 +132,9 @@ fn report_panic(info: &std::panic::PanicHookInfo<'_>) {
 /// text): on `screen` when the picker module hands one over (see [`loader`]), else on
 /// the screen the proxy rendered, or, in the status module, the order the frame
 /// remembers. `tapped` is a plan the traveller chose on the proxy's rendering before
-/// the wasm was in (its SKU): its checkout opens at once.
+/// the wasm was in (its SKU): its checkout opens at once, with the `email` and the
+/// number of `travellers` given in the proxy's rendering of that checkout, which the
+/// frame showed meanwhile (see `loader/frame.js`).
 ///
 /// # Errors
 /// When the configuration is unreadable.
@@ -141,18 +145,22 @@ pub fn mount(
     config_json: &str,
     screen: JsValue,
     tapped: Option<String>,
+    email: Option<String>,
+    travellers: Option<u32>,
 ) -> Result<(), JsValue> {
     let (embed, config, services) = in_frame(config_json)?;
     let (screen, tapped) = match loader::screen_from_js(&screen) {
         Some(handed) => (handed, false),
-        None => loader::first_screen(&config, &embed, tapped),
+        None => loader::first_screen(&config, &embed, tapped, travellers),
     };
+    let email = email.filter(|e| tapped && !e.is_empty());
     // The proxy's rendering goes, and the widget's own takes its place in the same task
     // (the same, unless the traveller tapped a plan meanwhile): nothing is painted in
     // between.
     root.set_inner_html("");
-    let handle =
-        leptos::mount::mount_to(root, move || app(config, services, screen, &embed, tapped));
+    let handle = leptos::mount::mount_to(root, move || {
+        app(config, services, screen, &embed, tapped, email)
+    });
     // The widget lives as long as the frame.
     handle.forget();
     Ok(())

@@ -115,7 +115,8 @@ pub fn hand_over(screen: Screen) -> impl IntoView {
 /// choice):
 /// - in the status module, when the proxy found an order (or the picker is not in this
 ///   build): the order the proxy or the frame's storage remembers;
-/// - a tapped plan's checkout;
+/// - a tapped plan's checkout, for the number of `travellers` chosen in the proxy's
+///   rendering of it (none: one);
 /// - back from a cancelled payment the proxy did not know of (its cookie is not kept
 ///   in this browser): the checkout of the plan this frame remembers, for as many;
 /// - else the screen the proxy rendered.
@@ -123,6 +124,7 @@ pub fn first_screen(
     config: &Config,
     embed: &EmbedConfig,
     tapped: Option<String>,
+    travellers: Option<u32>,
 ) -> (Screen, bool) {
     #[cfg(feature = "status")]
     if embed.order.is_some() || !cfg!(feature = "picker") {
@@ -135,7 +137,7 @@ pub fn first_screen(
         let screen = Screen::Picker {
             destination: config.destination.clone(),
             sku: Some(sku),
-            travellers: None,
+            travellers: travellers.filter(|n| (1..=10).contains(n)),
         };
         return (screen, true);
     }

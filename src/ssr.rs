@@ -1,7 +1,9 @@
 //! The frame's first screen, rendered on the proxy (the `ssr` feature): the same
 //! components as in the browser, so the first plans are in the frame document's HTML,
 //! shown before any wasm, and the wasm's first render, made from the same data, is the
-//! same. No JavaScript formats anything.
+//! same; and the checkout of each plan offered there ([`checkouts`]), which the frame
+//! shows at once when that plan is tapped before the wasm is in. No JavaScript formats
+//! anything.
 //!
 //! Effects do not run on the server, so nothing here reaches for the browser or the
 //! proxy: the catalogue comes in the configuration, the services are inert, and an
@@ -15,9 +17,10 @@ use simology_proxy_api::{
     Beacon, CatalogResponse, CheckoutRequest, CheckoutResponse, DestinationId,
     DestinationsResponse, EmbedConfig, OrderDetail, OrderRef, TopupOffers, TopupRequest, UsageView,
 };
+use simology_widget_core::plans::Scopes;
 
 use crate::backend::{Backend, Failure, Fut};
-use crate::context::{CountryNamer, Services};
+use crate::context::{CountryNamer, Screen, Services};
 
 /// A backend nothing calls on the server (effects and handlers do not run there).
 struct Inert;
@@ -74,6 +77,23 @@ impl Backend for Inert {
 /// language, as `Intl.DisplayNames` does there), or, for an order, the widget's
 /// frame, busy, which the status module replaces.
 pub fn render(embed: &EmbedConfig, country_name: CountryNamer) -> String {
+    if embed.order.is_some() {
+        let lang = crate::config_from(embed, "").lang;
+        let t = lang.strings();
+        return Owner::new().with(|| {
+            view! {
+                <section class="sim-root theme-auto" lang=lang.tag() aria-label=t.widget_label aria-busy="true">
+                    <div class="wait"></div>
+                </section>
+            }
+            .to_html()
+        });
+    }
+    render_screen(embed, country_name, crate::rendered_screen(embed))
+}
+
+/// The widget on `screen`, as the browser's first render draws it.
+fn render_screen(embed: &EmbedConfig, country_name: CountryNamer, screen: Screen) -> String {
     let config = crate::config_from(embed, "");
     let services = Services {
         backend: Rc::new(Inert),
@@ -82,19 +102,34 @@ pub fn render(embed: &EmbedConfig, country_name: CountryNamer) -> String {
         country_name,
         announce: Rc::new(|_| {}),
     };
-    let owner = Owner::new();
-    owner.with(|| {
-        if embed.order.is_some() {
-            let t = config.lang.strings();
-            view! {
-                <section class="sim-root theme-auto" lang=config.lang.tag() aria-label=t.widget_label aria-busy="true">
-                    <div class="wait"></div>
-                </section>
-            }
-            .to_html()
-        } else {
-            let screen = crate::rendered_screen(embed);
-            crate::app(config, services, screen, embed, false).to_html()
-        }
-    })
+    Owner::new().with(|| crate::app(config, services, screen, embed, false, None).to_html())
+}
+
+/// The checkout of each plan that the first screen of `embed` offers to choose (the
+/// available plans of the scope it opens on), as the widget draws it once that plan is
+/// chosen: its SKU and the HTML of the frame's `#sim` then. The frame shows one at
+/// once when its plan is tapped before the wasm is in, and the wasm, mounting on the
+/// same checkout, takes over what was typed in it (see `loader/frame.js`). None when
+/// the first screen is not a destination's plans.
+pub fn checkouts(embed: &EmbedConfig, country_name: CountryNamer) -> Vec<(String, String)> {
+    let (Some(catalog), Some(destination), None, None) =
+        (&embed.catalog, &embed.destination, &embed.order, &embed.sku)
+    else {
+        return Vec::new();
+    };
+    let scopes = Scopes::of(&catalog.plans, destination.kind);
+    scopes
+        .plans(scopes.first())
+        .iter()
+        .filter(|p| p.available)
+        .map(|plan| {
+            let screen = Screen::Picker {
+                destination: Some(destination.clone()),
+                sku: Some(plan.sku.clone()),
+                travellers: None,
+            };
+            let html = render_screen(embed, Rc::clone(&country_name), screen);
+            (plan.sku.clone(), html)
+        })
+        .collect()
 }

@@ -2412,6 +2412,76 @@ async fn a_payment_page_the_browser_keeps_the_frame_from_opening_becomes_a_link(
 }
 
 #[wasm_bindgen_test]
+async fn a_checkout_shown_before_the_wasm_goes_on_with_what_was_typed_in_it() {
+    let document = document();
+    let root: web_sys::HtmlElement = document
+        .create_element("div")
+        .expect("div")
+        .unchecked_into();
+    document
+        .body()
+        .expect("body")
+        .append_child(&root)
+        .expect("append");
+    let fake = Rc::new(Fake::default());
+    let us = DestinationId::country("US").expect("us");
+    let config = Config {
+        destination: Some(us.clone()),
+        lang: Lang::En,
+        theme: "light".into(),
+        instance: "typed".into(),
+        poll_interval_ms: None,
+        attribution: None,
+    };
+    let services = Services {
+        backend: Rc::new(Shared(Rc::clone(&fake))),
+        navigate: Rc::new(|_| true),
+        return_url: String::new(),
+        country_name: Rc::new(|_, _| Some("United States".into())),
+        announce: Rc::new(|_| {}),
+    };
+    let primed = catalog("US");
+    // The frame's script mounts on the plan tapped, with the travellers and the email
+    // given in the proxy's rendering of its checkout (`loader::first_screen`).
+    let screen = Screen::Picker {
+        destination: Some(us.clone()),
+        sku: Some(primed.plans[0].sku.clone()),
+        travellers: Some(2),
+    };
+    let handle = mount_to(root.clone(), move || {
+        view! {
+            <Widget config=config services=services screen=screen primed=Some((primed, us))
+                tapped=true email=Some("ana@example.com".to_owned()) />
+        }
+    });
+    handle.forget();
+    let h = Harness {
+        root,
+        fake: Rc::clone(&fake),
+        navigated: Rc::default(),
+        announced: Rc::default(),
+        may_navigate: Rc::new(Cell::new(true)),
+    };
+    assert_eq!(h.all("form.checkout").len(), 1);
+    let email: web_sys::HtmlInputElement = h.one("input[type=email]").unchecked_into();
+    until("the email typed before the wasm", || {
+        email.value() == "ana@example.com"
+    })
+    .await;
+    let select: web_sys::HtmlSelectElement = h.one("select.travellers").unchecked_into();
+    assert_eq!(select.value(), "2");
+    // Sent as typed, for as many.
+    submit(&h);
+    until("the checkout sent", || {
+        !h.fake.checkouts.borrow().is_empty()
+    })
+    .await;
+    let sent = h.fake.checkouts.borrow().clone();
+    assert_eq!(sent[0].email, "ana@example.com");
+    assert_eq!(sent[0].quantity, 2);
+}
+
+#[wasm_bindgen_test]
 async fn the_proxys_rendering_is_taken_over_from_its_own_catalogue() {
     let document = document();
     let root: web_sys::HtmlElement = document

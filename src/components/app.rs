@@ -27,6 +27,10 @@ pub fn Widget(
     /// rendering, before the wasm was in: that choice is counted now.
     #[prop(default = false)]
     tapped: bool,
+    /// The email typed in the proxy's rendering of that checkout: the form goes on
+    /// with it.
+    #[prop(default = None)]
+    email: Option<String>,
 ) -> impl IntoView {
     let opened_on_picker = matches!(screen, Screen::Picker { .. });
     let chosen = match (&screen, tapped) {
@@ -45,6 +49,9 @@ pub fn Widget(
     };
     let ctx = Ctx::new(&config, services, screen, primed);
     provide_context(ctx);
+    if let Some(email) = email {
+        ctx.email.set(email);
+    }
     if let Some(plan) = chosen {
         ctx.report(FunnelEvent::PlanChosen, Some(&plan.destination));
         if let Some(sale) = Sale::of_plan(&plan, 1) {

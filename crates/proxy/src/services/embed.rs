@@ -460,6 +460,18 @@ fn theme_class(theme: &str) -> &'static str {
     }
 }
 
+/// The frame document's one inline script, allowed by its hash in the CSP: from the
+/// document's start, before the frame's deferred script (`simology-esim-frame.js`)
+/// and the wasm are in, it keeps the plan the traveller taps (`window.simologyFrame`,
+/// which the frame's script then reads) and shows that plan's checkout as this proxy
+/// rendered it (`template#sim-checkout-<sku>`, see [`simology_widget::ssr::checkouts`]),
+/// its email field focused; "Back" there shows the plans again, and nothing is
+/// submitted until the wasm takes the form over with what was typed in it. No
+/// formatting, no rules: those are the widget's (Rust).
+pub fn tap_script() -> &'static str {
+    include_str!("tap.js").trim_end()
+}
+
 /// Renders the document of `r` with the widget's files.
 fn render(files: &WidgetFiles, r: &Resolved) -> Result<Document, ApiError> {
     let mut config = r.config.clone();
@@ -470,6 +482,14 @@ fn render(files: &WidgetFiles, r: &Resolved) -> Result<Document, ApiError> {
     let config = &config;
     let t = r.lang.strings();
     let body = simology_widget::ssr::render(config, Rc::new(local_name));
+    let mut checkouts = String::new();
+    for (sku, html) in simology_widget::ssr::checkouts(config, Rc::new(local_name)) {
+        let _ = write!(
+            checkouts,
+            "<template id=\"sim-checkout-{}\">{html}</template>",
+            escape(&sku)
+        );
+    }
     let mut style = files.css.clone();
     if config.order.is_some() {
         style.push_str(&files.status_css);
@@ -486,21 +506,22 @@ fn render(files: &WidgetFiles, r: &Resolved) -> Result<Document, ApiError> {
     } else {
         &files.picker
     };
-    let mut html = String::with_capacity(body.len() + style.len() + 4096);
+    let mut html = String::with_capacity(body.len() + checkouts.len() + style.len() + 4096);
     let _ = write!(
         html,
         "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-         <title>{title}</title><style>{style}</style>\
+         <title>{title}</title><script>{tap}</script><style>{style}</style>\
          <link rel=\"preload\" href=\"{wasm}\" as=\"fetch\" crossorigin>\
          <script src=\"{glue}\" integrity=\"{glue_integrity}\" crossorigin=\"anonymous\" defer></script>\
          <script src=\"{frame}\" integrity=\"{frame_integrity}\" crossorigin=\"anonymous\" defer></script>\
-         </head><body><div id=\"sim\">{body}</div>\
+         </head><body><div id=\"sim\">{body}</div>{checkouts}\
          <template id=\"sim-failed\"><section class=\"{class}\" lang=\"{lang}\" aria-label=\"{title}\">\
          <div class=\"state error-state\" role=\"alert\"><p>{failed}</p></div></section></template>\
          <script type=\"application/json\" id=\"sim-config\">{json}</script></body></html>",
         lang = config.lang,
         title = escape(t.widget_label),
+        tap = tap_script(),
         wasm = escape(&files.url(&module.wasm)),
         glue = escape(&files.url(&module.glue)),
         glue_integrity = escape(&module.glue_integrity),
@@ -527,11 +548,12 @@ fn render(files: &WidgetFiles, r: &Resolved) -> Result<Document, ApiError> {
     // The status module's stylesheet may come from the widget's files too (the frame's
     // script adds it when that module comes into a picker's frame).
     let csp = format!(
-        "default-src 'none'; script-src {src} 'wasm-unsafe-eval'; style-src {style} {src}; \
+        "default-src 'none'; script-src {src} {tap} 'wasm-unsafe-eval'; style-src {style} {src}; \
          connect-src {connect}; img-src 'self' data: blob:; frame-ancestors {ancestors}; \
          base-uri 'none'; form-action 'none'",
         src = files.source,
         style = csp_hash(&style),
+        tap = csp_hash(tap_script()),
     );
     let html = Bytes::from(html);
     let digest = Sha256::digest(&html);

@@ -53,9 +53,11 @@ async fn the_first_plans_are_in_the_frames_html_under_a_csp_of_its_own() {
     // Framed only by the allowed origins; scripts and wasm only from the widget's
     // files (here the proxy's own, no CDN being set); requests only to the proxy.
     assert_eq!(directive(&csp, "frame-ancestors"), [ORIGIN]);
+    let script_src = directive(&csp, "script-src");
+    assert_eq!(script_src.len(), 3, "{csp}");
     assert_eq!(
-        directive(&csp, "script-src"),
-        ["'self'", "'wasm-unsafe-eval'"]
+        (script_src[0].as_str(), script_src[2].as_str()),
+        ("'self'", "'wasm-unsafe-eval'")
     );
     assert_eq!(directive(&csp, "connect-src"), ["'self'"]);
     assert_eq!(directive(&csp, "default-src"), ["'none'"]);
@@ -80,7 +82,55 @@ async fn the_first_plans_are_in_the_frames_html_under_a_csp_of_its_own() {
         !style.contains(".qr"),
         "the status module's styles stay out of a picker's"
     );
-    assert!(!html.contains("<script>"), "no inline script");
+    // The one inline script, the tap recorder, runs by its hash alone: the CSP names
+    // the hash of the very text served (a changed script with a stale hash would not
+    // run, and would fail here), and nothing else inline may run.
+    assert_eq!(html.matches("<script>").count(), 1, "one inline script");
+    let tap_start = html.find("<script>").expect("the tap script") + "<script>".len();
+    let tap = &html[tap_start..tap_start + html[tap_start..].find("</script>").expect("end")];
+    assert!(
+        tap_start < html.find("<body>").expect("body"),
+        "it listens before the plans are there"
+    );
+    assert_eq!(tap, simology_proxy::services::embed::tap_script());
+    assert!(tap.contains("simologyFrame") && tap.contains("sim-checkout-"));
+    assert_eq!(script_src[1], simology_proxy::widget::csp_hash(tap));
+    assert!(!script_src.contains(&"'unsafe-inline'".to_owned()));
+    // Each plan the first screen offers has its checkout, rendered here, for a tap
+    // before the wasm is in: the country's own plans that are available, not the
+    // regional bundles (behind a switch only the wasm works) nor a sold-out plan.
+    let offered: Vec<String> = config_of(&html)["catalog"]["plans"]
+        .as_array()
+        .expect("plans")
+        .iter()
+        .filter(|p| p["kind"] == "country" && p["available"] == true)
+        .map(|p| p["sku"].as_str().expect("sku").to_owned())
+        .collect();
+    assert!(offered.len() >= 5, "{offered:?}");
+    assert_eq!(
+        html.matches("<template id=\"sim-checkout-").count(),
+        offered.len()
+    );
+    for sku in &offered {
+        let start = html
+            .find(&format!("<template id=\"sim-checkout-{sku}\">"))
+            .unwrap_or_else(|| panic!("{sku}'s checkout: {html}"));
+        let template = &html[start..start + html[start..].find("</template>").expect("end")];
+        assert!(
+            template.contains(r#"class="checkout""#)
+                && template.contains(r#"type="email""#)
+                && template.contains(r#"name="travellers""#),
+            "{template}"
+        );
+        let name = config_of(&html)["catalog"]["plans"]
+            .as_array()
+            .expect("plans")
+            .iter()
+            .find(|p| p["sku"] == sku.as_str())
+            .map(|p| p["name"].as_str().expect("name").to_owned())
+            .expect("its plan");
+        assert!(template.contains(&name), "{name}: {template}");
+    }
     let version = simology_proxy_api::WIDGET_VERSION;
     for file in ["simology-esim-frame.js", "simology-esim-picker.js"] {
         assert!(
@@ -147,6 +197,21 @@ async fn the_first_plans_are_in_the_frames_html_under_a_csp_of_its_own() {
             .status(),
         404
     );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_frame_opening_on_a_checkout_carries_no_other_plans_checkouts() {
+    let app = spawn_app().await;
+    // Back from a cancelled payment the proxy did not know of: the plan's checkout is
+    // the first screen itself, and no plan is there to tap.
+    let r = document(&app, "instance=japan-shop&country=JP&sku=JP-3GB-15D", &[]).await;
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.expect("html");
+    let sim = &html[html.find(r#"<div id="sim">"#).expect("sim")..];
+    assert!(sim.starts_with(r#"<div id="sim"><section"#), "{sim:.200}");
+    assert!(sim.contains(r#"class="checkout""#), "{sim:.2000}");
+    assert!(!html.contains(r#"<template id="sim-checkout-"#), "{html}");
     app.stop().await;
 }
 
@@ -307,6 +372,10 @@ async fn the_frame_finds_its_order_by_its_own_cookie_and_the_return_names_no_ord
         config["catalog"],
         Value::Null,
         "an order's screen, not the plans"
+    );
+    assert!(
+        !html.contains(r#"<template id="sim-checkout-"#),
+        "no plan to tap"
     );
     // Another widget of the page does not.
     let (_, other) = embed_config(&app.url, "instance=other&country=US", None).await;
