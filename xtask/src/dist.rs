@@ -380,7 +380,8 @@ pub fn drop_dead_classes(glue: &str) -> Result<(String, Vec<String>)> {
 /// and again in the glue, their hashes incompressible) to one or two letters:
 /// binaryen's pass renames them in the wasm and prints the mapping, [`rename_glue`]
 /// applies it to the glue. About 3 KB of brotli per page. The exports of the classes
-/// nothing creates ([`drop_dead_classes`]) go first, with the code only they reach.
+/// nothing creates ([`drop_dead_classes`]) go first, with the code only they reach,
+/// and the module is optimised again (-Oz) without them.
 fn minify_names(root: &Path, name: &str, glue: &str, wasm: &[u8]) -> Result<(String, Vec<u8>)> {
     let dir = root.join("target/dist-tmp");
     fs::create_dir_all(&dir)?;
@@ -395,7 +396,11 @@ fn minify_names(root: &Path, name: &str, glue: &str, wasm: &[u8]) -> Result<(Str
             .arg(format!("--pass-arg=remove-exports@{}", dead.join(",")))
             .arg("--remove-unused-module-elements");
     }
+    // -Oz once more, now that the dead exports went: what only they kept alive, and
+    // the inlining and folding it stood in the way of (about 0.5 KB of brotli in the
+    // picker module, over trunk's -Oz before them).
     let out = opt
+        .args(["--low-memory-unused", "-Oz"])
         .arg("--minify-imports-and-exports-and-modules")
         .arg("-o")
         .arg(&output)
