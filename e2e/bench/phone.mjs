@@ -24,10 +24,11 @@
 //   plan's native `<button>` (in a plain `<form>`) works as soon as it is there: the
 //   first frame with it.
 // - taps_lost_ms (widget): how long the first plan is shown before the frame takes a
-//   tap on it. The frame's script (`simology-esim-frame.js`, deferred) keeps a tap made
-//   before the wasm is in, but a tap before that script runs does nothing at all: the
-//   first animation frame in which `window.simologyFrame` (which it defines once it
-//   listens) exists, minus first_card_ms (0 when it came first).
+//   tap on it. The frame document's inline tap script (the proxy's `tap.js`) keeps a
+//   tap made before the frame's script and the wasm are in, and defines
+//   `window.simologyFrame` once it listens; a tap before that does nothing at all: the
+//   first animation frame in which `window.simologyFrame` exists, minus first_card_ms
+//   (0 when it came first).
 // - bytes_first_card / bytes_interactive: every response the browser received for the
 //   page (its frames' included) after the host page's own document and before that
 //   moment, each counted as the brotli 11 size of its decoded body (so the figure does
