@@ -128,7 +128,16 @@ export async function shot(page, name) {
   const height = await page.evaluate(() => Math.ceil(document.documentElement.scrollHeight));
   const tall = height > viewport.height;
   const scroll = tall ? await page.evaluate(() => [window.scrollX, window.scrollY]) : null;
-  if (tall) await page.setViewportSize({ width: viewport.width, height });
+  if (tall) {
+    // Each widget frame is brought into view at the page's own size first: Chromium
+    // may not have drawn a frame of another site that was never in view, and a
+    // taller viewport alone does not always make it draw (seen on a hostile page).
+    for (const { element } of await shownWidgetFrames(page)) {
+      await element.evaluate((el) => el.scrollIntoView({ block: 'nearest' }));
+      await painted(page);
+    }
+    await page.setViewportSize({ width: viewport.width, height });
+  }
   try {
     // A frame of another site is drawn by its own process: after a resize its
     // pixels can reach the page's compositor a frame or two after the page's own
