@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 use simology_proxy_api::{
-    CatalogResponse, DestinationId, DestinationKind, EmbedConfig, FunnelEvent, OrderRef,
+    CatalogResponse, DestinationId, DestinationKind, EmbedConfig, FunnelEvent, OrderPlan, OrderRef,
 };
 use simology_widget_core::i18n::{Lang, Strings};
 use simology_widget_core::saved::{order_to_show, SavedOrder};
@@ -101,6 +101,21 @@ impl Screen {
             destination: order.map(|o| o.destination.clone()),
             sku: order.map(|o| o.sku.clone()),
             travellers: order.map(|o| o.quantity).filter(|&n| n > 1),
+        }
+    }
+
+    /// The picker on the plan of an order the frame does not remember (its storage is
+    /// refused, as Chromium refuses a frame of another site's), read from the order's
+    /// view: a plan of one country opens on that country; another, on the search.
+    pub fn again_from(plan: &OrderPlan) -> Screen {
+        let destination = match plan.coverage.as_slice() {
+            [only] => DestinationId::country(only),
+            _ => None,
+        };
+        Screen::Picker {
+            destination,
+            sku: Some(plan.sku.clone()),
+            travellers: Some(plan.quantity).filter(|&n| n > 1),
         }
     }
 }

@@ -418,7 +418,8 @@ for (const journey of JOURNEYS) {
 /**
  * Pay: a real click in the frame. The frame sets `top.location` once the proxy has
  * answered the checkout; where the engine refuses, the widget shows a link to the
- * payment page (target=_top), which a real click follows. Resolves, on the payment
+ * payment page (target=_top; in the frame from the start, `hidden` until then), which
+ * a real click follows. Resolves, on the payment
  * page, to `{ navigation: 'top.location' | 'link', consoleOnNavigation }`: the
  * engine's messages about it, where it tells.
  */
@@ -428,7 +429,7 @@ async function toPayment(frame, beforeLink = async () => {}) {
   await frame.tap('.pay');
   const navigation = await waitUntil('the payment page, or the link to it', async () => {
     if (/\/pay\/cs_/.test(await session.url())) return 'top.location';
-    return (await session.find('.pay-link').catch(() => null)) && 'link';
+    return (await session.find('.pay-link:not([hidden])').catch(() => null)) && 'link';
   });
   if (navigation === 'link') {
     await beforeLink();

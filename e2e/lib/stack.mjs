@@ -127,24 +127,44 @@ export async function shot(page, name) {
   const viewport = page.viewportSize();
   const height = await page.evaluate(() => Math.ceil(document.documentElement.scrollHeight));
   const tall = height > viewport.height;
-  let buffer;
+  const scroll = tall ? await page.evaluate(() => [window.scrollX, window.scrollY]) : null;
   if (tall) {
-    const scroll = await page.evaluate(() => [window.scrollX, window.scrollY]);
-    await page.setViewportSize({ width: viewport.width, height });
-    try {
+    // Each widget frame is brought into view at the page's own size first: Chromium
+    // may not have drawn a frame of another site that was never in view, and a
+    // taller viewport alone does not always make it draw (seen on a hostile page).
+    for (const { element } of await shownWidgetFrames(page)) {
+      await element.evaluate((el) => el.scrollIntoView({ block: 'nearest' }));
       await painted(page);
-      buffer = await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-    } finally {
+    }
+    await page.setViewportSize({ width: viewport.width, height });
+  }
+  try {
+    // A frame of another site is drawn by its own process: after a resize its
+    // pixels can reach the page's compositor a frame or two after the page's own
+    // (seen on a loaded machine). A blank frame is painted and shot again, a few
+    // times, before it counts as blank.
+    let blank = null;
+    for (let attempt = 0; attempt < 4; attempt++) {
+      await painted(page);
+      const buffer = await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+      const png = PNG.sync.read(buffer);
+      blank = await blankFrame(page, png);
+      if (!blank) return png;
+    }
+    throw new Error(`${name}: the widget frame ${blank.url.slice(0, 80)} is blank in the screenshot (${(blank.share * 100).toFixed(2)} % ink)`);
+  } finally {
+    if (tall) {
       await page.setViewportSize(viewport);
       await page.evaluate(([x, y]) => window.scrollTo(x, y), scroll);
       // Laid out and painted at its own size again before the test goes on.
       await painted(page);
     }
-  } else {
-    await painted(page);
-    buffer = await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
   }
-  const png = PNG.sync.read(buffer);
+}
+
+/** The first shown widget frame whose area in the full-page shot `png` has no ink
+ * (its URL and the share of its pixels that differ from its background), if any. */
+async function blankFrame(page, png) {
   const ratio = await page.evaluate(() => window.devicePixelRatio);
   for (const { frame, element } of await shownWidgetFrames(page)) {
     // Where the frame is in the shot (a full page's: the document's coordinates).
@@ -154,11 +174,9 @@ export async function shot(page, name) {
     });
     if (box.width < 1 || box.height < 1) continue;
     const share = inked(png, box, ratio);
-    if (share < 0.005) {
-      throw new Error(`${name}: the widget frame ${frame.url().slice(0, 80)} is blank in the screenshot (${(share * 100).toFixed(2)} % ink)`);
-    }
+    if (share < 0.005) return { url: frame.url(), share };
   }
-  return png;
+  return null;
 }
 
 /** The box (CSS px, scaled by `ratio`) in device pixels, within the image. */
@@ -289,8 +307,6 @@ export async function evidence(page, name, steps) {
     await page.screenshot({ path: join(SHOTS, `FAILED-${name}.png`), fullPage: true }).catch(() => {});
     for (const [i, frame] of page.frames().filter(isWidgetFrame).entries()) {
       const html = await frame.content().catch((err) => `unreadable: ${err.message}`);
-      const clicks = await frame.evaluate(() => window.__clicks).catch(() => null); // DEBUG
-      if (clicks) keep(`FAILED-${name}-clicks${i}.json`, JSON.stringify(clicks, null, 1)); // DEBUG
       keep(`FAILED-${name}-frame${i}.html`, `<!-- ${frame.url()} -->\n${html}`);
     }
     throw e;

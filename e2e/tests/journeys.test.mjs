@@ -144,13 +144,10 @@ test('a declined card, then a provisioning failure', async () => {
   await page.context().close();
 });
 
-// "Choose again" after a declined payment should reopen the checkout of the plan that
-// was declined. In Chromium the frame (another site) has no storage, and the status
-// module builds that screen from the frame's saved orders only (src/components/order.rs,
-// `again`): it reopens the destination search, without even the element's country.
-test('a declined card: "Choose again" keeps the plan', {
-  todo: 'widget bug: Screen::again reads only the frame\'s storage, which Chromium refuses a frame of another site (see the report)',
-}, async () => {
+// "Choose again" after a declined payment reopens the checkout of the plan that was
+// declined. In Chromium the frame (another site) has no storage: the plan comes from the
+// order's view (`Screen::again_from`), not from the frame's saved orders.
+test('a declined card: "Choose again" keeps the plan, though the frame has no storage (Chromium refuses it a frame of another site)', async () => {
   const page = await newPage(browser);
   await page.goto(`${stack.urls.page}/`);
   const widget = widgetFrame(page, '#japan-shop');

@@ -63,9 +63,15 @@ pub fn OrderStatus(
     let order_ref_shown = order_ref.to_string();
     let again = move |_| {
         let saved = browser::saved_orders();
-        ctx.screen.set(Screen::again(
+        let screen = match (
             saved.iter().find(|o| o.order_ref == order_ref),
-        ));
+            order.get_untracked(),
+        ) {
+            (Some(remembered), _) => Screen::again(Some(remembered)),
+            (None, Some(o)) => Screen::again_from(&o.order.plan),
+            (None, None) => Screen::again(None),
+        };
+        ctx.screen.set(screen);
     };
     // An order of several eSIMs says how many are ready.
     let live = move || match (not_found.get(), order.get()) {

@@ -402,7 +402,9 @@ async fn main() -> Result<()> {
         println!("  open the travel blog:  {page_url}/");
         println!("  two widgets:           {page_url}/two.html");
         println!("  hostile host CSS:      {page_url}/hostile.html");
-        println!("  a hostile host script: {page_url}/spy.html  (what it saw: window.__spy.final())");
+        println!(
+            "  a hostile host script: {page_url}/spy.html  (what it saw: window.__spy.final())"
+        );
         println!("  a second blog:         {second_url}/  (another affiliate, another origin)");
         println!("  embed builder:         {cdn_url}/builder.html?proxy={proxy_url}");
         println!("  affiliate reports:     {page_url}/report  and  {second_url}/report");
