@@ -206,22 +206,33 @@ for (const { attributes, what, expect } of CASES) {
   });
 }
 
-test('a plan tapped before the wasm is in: its checkout opens once it is', async () => {
+test('a plan tapped before the wasm is in: the proxy\'s checkout shows at once, and the wasm\'s carries on with what was typed', async () => {
   const { page, frame, release, widget } = await open({ id: 'japan-shop', country: 'JP' });
   const chosen = [];
   await page.exposeFunction('planChosen', (detail) => chosen.push(detail));
   await page.evaluate(() => document.addEventListener('simology:plan-chosen', (e) => window.planChosen(e.detail)));
   const second = widget.locator('.country-plans .plan-card').nth(1);
   const sku = await second.getAttribute('data-sku');
-  await second.locator('.choose').click();
-  assert.equal(await second.locator('.choose').getAttribute('aria-busy'), 'true', 'the press shows');
-  assert.equal(await widget.locator('form.checkout').count(), 0, 'nothing runs it yet');
-  release();
-  await widget.locator('form.checkout').waitFor();
   const catalog = await (await fetch(`${stack.urls.proxy}/api/catalog?country=JP`)).json();
-  assert.equal(await widget.locator('.summary-name').textContent(), catalog.plans.find((p) => p.sku === sku).name);
+  const name = catalog.plans.find((p) => p.sku === sku).name;
+  await second.locator('.choose').click();
+  // The tapped plan's checkout, rendered by the proxy, before any wasm runs.
+  await widget.locator('form.checkout').waitFor();
+  assert.equal(await frame.evaluate(() => window.simologyFrame.taken), false, 'the wasm is not in yet');
+  assert.equal(await widget.locator('.summary-name').textContent(), name);
   assert.ok(await frame.locator('input[type=email]').evaluate((el) => el.ownerDocument.activeElement === el),
     'the email field takes the focus, as after a click on the wasm\'s button');
+  await widget.locator('input[type=email]').fill('early@example.com');
+  // Pay does nothing before the wasm is in: no checkout is sent, the page stays.
+  const before = page.url();
+  await widget.locator('.pay').click();
+  assert.equal(page.url(), before);
+  release();
+  await waitUntil('the wasm to take the checkout over', () => frame.evaluate(() => window.simologyFrame.taken));
+  await widget.locator('form.checkout').waitFor();
+  assert.equal(await widget.locator('.summary-name').textContent(), name);
+  await waitUntil('the typed email in the wasm\'s form', async () =>
+    (await widget.locator('input[type=email]').inputValue()) === 'early@example.com');
   // The host page hears of it as of any choice.
   await waitUntil('simology:plan-chosen', () => chosen.length > 0);
   assert.equal(chosen[0].sku, sku);
