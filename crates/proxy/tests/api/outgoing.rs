@@ -676,3 +676,52 @@ async fn the_outbox_survives_kill_9_and_sighup_rereads_the_endpoints_file() {
     drop(proxy);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn a_click_id_goes_only_with_an_attribution_the_proxy_signed() {
+    let receiver = Receiver::start().await;
+    let (app, _files) = spawn_told(&receiver, &[("crm", CRM_SECRET, "[\"*\"]")], |_| {}).await;
+    // A click id beside an attribution this proxy did not sign (another key's MAC), and
+    // one beside none: each sale goes through, credited to nobody, and no network hears
+    // of it.
+    let forged = "a1:wander-notes:sidebar:20000:0123456789abcdef0123456789abcdef";
+    let mut refs = Vec::new();
+    for (attribution, click_id) in [(Some(forged), "IR_forged"), (None, "IR_unsigned")] {
+        let mut body = checkout_body("US-1GB-7D");
+        body["click_id"] = click_id.into();
+        if let Some(a) = attribution {
+            body["attribution"] = a.into();
+        }
+        let r = checkout_from(&app.url, Some(WANDER), &body).await;
+        assert_eq!(r.status(), 200, "{click_id}");
+        let answer: Value = r.json().await.expect("json");
+        app.pay(answer["payment_url"].as_str().expect("url"), CARD_SUCCESS)
+            .await;
+        let order_ref = answer["order_ref"].as_str().expect("ref").to_owned();
+        app.wait_for_state(&order_ref, "ready").await;
+        refs.push(order_ref);
+    }
+    let hooks = receiver
+        .wait_for_hooks("both orders ready at the CRM", |h| {
+            h.iter().filter(|h| h.event_type() == "order.ready").count() >= 2
+        })
+        .await;
+    assert!(
+        hooks
+            .iter()
+            .all(|h| h.event_type() != "affiliate.conversion"
+                && h.body["data"]["affiliate"].is_null()),
+        "{hooks:?}"
+    );
+    let stored = everything_stored(&database(&app).await).await;
+    let holders: Vec<&(String, String, String)> = stored
+        .iter()
+        .filter(|(_, _, v)| v.contains("IR_forged") || v.contains("IR_unsigned"))
+        .collect();
+    assert!(holders.is_empty(), "kept: {holders:?}");
+    assert!(
+        receiver.postbacks().is_empty(),
+        "{:?}",
+        receiver.postbacks()
+    );
+}
