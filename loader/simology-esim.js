@@ -12,6 +12,10 @@
  * - checks the element's attributes and passes them, with the `--simology-*` theme
  *   properties set on the element and the page's address, in the frame's address (the
  *   proxy checks every value again);
+ * - for an affiliate's element with a `click-param` (`click-param="irclickid"`), passes
+ *   the network's click id from that parameter of the page's address (the frame's
+ *   checkout sends it; the proxy checks it again), and leaves the parameter out of the
+ *   page's address the frame returns to after the payment page;
  * - sizes the frame to its content, taking messages only from that frame's window and
  *   the proxy's origin;
  * - dispatches the widget's public events on the element (`simology:shown`,
@@ -36,6 +40,8 @@
   var RETURN = /^#simology-(paid|cancelled)=([A-Za-z0-9_-]{1,40})$/;
   // The shadow-root embed's return named the order: it goes from the address at once.
   var LEGACY = /^#simology-(order|cancel)=o_[0-9a-f]{32}$/;
+  // An affiliate network's click id, as the proxy takes it (`is_valid_click_id`).
+  var CLICK_ID = /^[A-Za-z0-9._~-]{1,200}$/;
   // How long a frame may take to say it is there once its document loaded, and at
   // most to load at all, before the element says the shop is unavailable.
   var HELLO_AFTER_LOAD_MS = 3000;
@@ -101,7 +107,18 @@
       if (v && v.length <= 200) params.set("css-" + THEME[j], v);
     }
     if (document.documentElement.lang) params.set("lang", document.documentElement.lang.slice(0, 35));
-    params.set("page", location.href.split("#")[0]);
+    var page = location.href.split("#")[0];
+    var clickParam = (host.getAttribute("click-param") || "").trim();
+    if (clickParam) {
+      var url = new URL(page);
+      var click = url.searchParams.get(clickParam);
+      if (click !== null) {
+        if (host.hasAttribute("affiliate") && CLICK_ID.test(click)) params.set("click_id", click);
+        url.searchParams.delete(clickParam);
+        page = url.href;
+      }
+    }
+    params.set("page", page);
     if (returned && returned[2] === instance) {
       params.set("return", returned[1]);
       // Once: a frame made again later (a changed attribute) is not back from paying.
@@ -276,7 +293,7 @@
   SimologyEsim.prototype.constructor = SimologyEsim;
   Object.setPrototypeOf(SimologyEsim, HTMLElement);
   Object.defineProperty(SimologyEsim, "observedAttributes", {
-    get: function () { return ["proxy"].concat(ATTRIBUTES); }
+    get: function () { return ["proxy", "click-param"].concat(ATTRIBUTES); }
   });
 
   SimologyEsim.prototype.connectedCallback = function () {

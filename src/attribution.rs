@@ -7,9 +7,13 @@
 //! nobody.
 //!
 //! Nothing here names the reader: a beacon is the signed attribution, the page's path,
-//! a destination and the event.
+//! a destination and the event. The affiliate network's click id (from the host page's
+//! address, see the element's `click-param`) goes with the checkout only, never in a
+//! beacon.
 
-use simology_proxy_api::{normalise_page_path, Beacon, CheckoutRequest, FunnelEvent};
+use simology_proxy_api::{
+    is_valid_click_id, normalise_page_path, Beacon, CheckoutRequest, FunnelEvent,
+};
 
 /// Who a widget sells for: the proxy's signature of it, and the page's path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,6 +22,8 @@ pub struct Attribution {
     pub token: String,
     /// The host page's path, normalised (`None` when the proxy would refuse it).
     pub page_path: Option<String>,
+    /// The affiliate network's click id, for the checkout's conversion postbacks.
+    pub click_id: Option<String>,
 }
 
 impl Attribution {
@@ -26,6 +32,16 @@ impl Attribution {
         Attribution {
             token: token.to_owned(),
             page_path: normalise_page_path(path),
+            click_id: None,
+        }
+    }
+
+    /// With the network's click id the host page's address carried, if it is one the
+    /// proxy takes (`is_valid_click_id`); any other is left out, so the checkout goes on.
+    pub fn with_click_id(self, click_id: Option<&str>) -> Attribution {
+        Attribution {
+            click_id: click_id.filter(|c| is_valid_click_id(c)).map(str::to_owned),
+            ..self
         }
     }
 
@@ -43,6 +59,7 @@ impl Attribution {
     pub fn apply(&self, request: &mut CheckoutRequest) {
         request.attribution = Some(self.token.clone());
         request.page_path = self.page_path.clone();
+        request.click_id = self.click_id.clone();
     }
 }
 

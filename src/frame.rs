@@ -157,6 +157,9 @@ pub struct Host {
     page: String,
     /// Its origin, which messages to the parent are addressed to.
     origin: String,
+    /// The affiliate network's click id the host script read from the page's address
+    /// (`?click_id=...`, for an element with a `click-param`).
+    click_id: Option<String>,
 }
 
 impl Host {
@@ -166,8 +169,9 @@ impl Host {
         let search = web_sys::window()
             .and_then(|w| w.location().search().ok())
             .unwrap_or_default();
-        let page = web_sys::UrlSearchParams::new_with_str(&search)
-            .ok()
+        let params = web_sys::UrlSearchParams::new_with_str(&search).ok();
+        let click_id = params.as_ref().and_then(|p| p.get("click_id"));
+        let page = params
             .and_then(|p| p.get("page"))
             .and_then(|p| web_sys::Url::new(&p).ok())
             .filter(|u| matches!(u.protocol().as_str(), "https:" | "http:"));
@@ -177,13 +181,21 @@ impl Host {
                 Host {
                     page: url.href(),
                     origin: url.origin(),
+                    click_id,
                 }
             }
             None => Host {
                 page: String::new(),
                 origin: String::new(),
+                click_id,
             },
         }
+    }
+
+    /// The click id the host script passed, unchecked (see
+    /// `Attribution::with_click_id`).
+    pub fn click_id(&self) -> Option<&str> {
+        self.click_id.as_deref()
     }
 
     /// Where payment returns.

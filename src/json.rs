@@ -544,6 +544,7 @@ to_json_struct!(CheckoutRequest {
     instance,
     attribution,
     page_path,
+    click_id,
 });
 to_json_struct!(Beacon {
     attribution,

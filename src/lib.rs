@@ -104,7 +104,9 @@ fn in_frame(config_json: &str) -> Result<(EmbedConfig, Config, Services), JsValu
     let embed: EmbedConfig = json::from_str(config_json)
         .map_err(|_| JsValue::from_str("simology-esim: the frame's configuration is unreadable"))?;
     let host = frame::Host::from_location();
-    let config = config_from(&embed, &host.page_path());
+    let mut config = config_from(&embed, &host.page_path());
+    // The click id goes only with the affiliate the proxy signed for this frame.
+    config.attribution = config.attribution.map(|a| a.with_click_id(host.click_id()));
     let services = Services {
         backend: Rc::new(backend::Http::new("")),
         navigate: Rc::new(browser::navigate),

@@ -191,6 +191,7 @@ impl Purchase {
                     instance,
                     attribution: None,
                     page_path: None,
+                    click_id: None,
                 };
                 if let Some(attribution) = ctx.attribution() {
                     attribution.apply(&mut request);

@@ -326,6 +326,7 @@ fn requests_are_written_as_serde_writes_them() {
         instance: Some("japan-shop".into()),
         attribution: Some("a1:wander-notes:sidebar:20794:0123456789abcdef0123456789abcdef".into()),
         page_path: Some("/japan".into()),
+        click_id: Some("IR_a1.b2~c3-d".into()),
     };
     assert_eq!(
         written(&checkout),
@@ -335,6 +336,7 @@ fn requests_are_written_as_serde_writes_them() {
         instance: None,
         attribution: None,
         page_path: None,
+        click_id: None,
         ..checkout
     };
     assert_eq!(

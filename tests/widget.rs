@@ -914,6 +914,7 @@ fn the_proxys_signed_attribution_reaches_the_config_with_the_pages_path() {
         Some(Attribution {
             token: token.into(),
             page_path: Some("/japan/tokyo".into()),
+            click_id: None,
         })
     );
     assert_eq!(config.lang, Lang::Fr);
@@ -930,6 +931,15 @@ fn the_proxys_signed_attribution_reaches_the_config_with_the_pages_path() {
             .map(|a| a.page_path),
         Some(None)
     );
+    // A click id the proxy would refuse is left out; the attribution stays.
+    let signed = simology_widget::config_from(&embed, "/").attribution;
+    for bad in ["has space", "a&status=approved", &"x".repeat(201), ""] {
+        assert_eq!(
+            signed.clone().map(|a| a.with_click_id(Some(bad)).click_id),
+            Some(None),
+            "{bad}"
+        );
+    }
     let none = EmbedConfig {
         attribution: None,
         ..embed
@@ -961,7 +971,9 @@ async fn an_affiliates_widget_reports_its_funnel_and_credits_its_checkout() {
     let attribution = Attribution {
         token: "a1:wander-notes:japan-post-sidebar:20794:0123456789abcdef0123456789abcdef".into(),
         page_path: Some("/japan/tokyo".into()),
-    };
+        click_id: None,
+    }
+    .with_click_id(Some("IR_a1.b2~c3-d"));
     let h = mount_attributed(Lang::En, None, None, Some(attribution.clone()));
     h.shown(".search-input").await;
     h.type_into(".search-input", "united st");
@@ -993,6 +1005,7 @@ async fn an_affiliates_widget_reports_its_funnel_and_credits_its_checkout() {
             Some(attribution.token.as_str())
         );
         assert_eq!(request.page_path.as_deref(), Some("/japan/tokyo"));
+        assert_eq!(request.click_id.as_deref(), Some("IR_a1.b2~c3-d"));
     }
     assert_eq!(
         events(&h)[2..],

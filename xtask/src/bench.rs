@@ -31,7 +31,11 @@
 //! - `webhooks`: signed webhooks verified, stored (fsync) and applied per second
 //!   (`simology-bench webhooks`);
 //! - `longpoll`: 10,000 long-polls held on one proxy, its memory, and the time from
-//!   `activation.ready` to the waiting polls' answers (`e2e/bench/longpoll.mjs`).
+//!   `activation.ready` to the waiting polls' answers (`e2e/bench/longpoll.mjs`);
+//! - `outbox`: the webhook ingest rate of a proxy whose every state change goes out
+//!   through the outbox to an endpoint, against the same proxy without one (alternated
+//!   in the same run), and at 200 state changes a second the time from a change's
+//!   commit to its webhook's first attempt (`simology-bench outbox`, SQLite).
 //!
 //! The host pages and the widget's files are served by the bench's own nginx: the
 //! host pages (the demo's page templates, under the demo's CSP, which the bench checks
@@ -64,13 +68,14 @@ use crate::{dist, tools};
 use self::nginx::{Anchored, Nginx};
 use self::report::{Report, SizedFile, Sizes};
 
-const PARTS: [&str; 6] = [
+const PARTS: [&str; 7] = [
     "sizes",
     "phone",
     "activation",
     "http",
     "webhooks",
     "longpoll",
+    "outbox",
 ];
 
 /// The country whose catalogue is measured (the demo page's country).
@@ -720,6 +725,21 @@ fn long_polls(root: &Path, out_dir: &Path, nofile: u64) -> Result<Value> {
     )
 }
 
+/// The outbox part (`simology-bench outbox`): its JSON line.
+fn outbox(root: &Path) -> Result<Value> {
+    println!("measuring the outbox: ingest with and without an endpoint, then latency at 200 changes/s...");
+    let out = Command::new(root.join("target/release/simology-bench"))
+        .args(["outbox", "--rate", "200", "--seconds", "10", "--proxy-bin"])
+        .arg(root.join("target/release/simology-proxy"))
+        .stderr(Stdio::inherit())
+        .output()
+        .context("running the outbox driver")?;
+    if !out.status.success() {
+        bail!("the outbox driver failed ({})", out.status);
+    }
+    serde_json::from_slice(&out.stdout).context("reading the outbox driver")
+}
+
 /// Measures the chosen parts, prints the table, writes the report; returns the keys of
 /// the missed targets.
 ///
@@ -756,6 +776,11 @@ pub fn run(args: &[String]) -> Result<Vec<&'static str>> {
     } else {
         None
     };
+    let outbox = if has("outbox") {
+        Some(outbox(&root)?)
+    } else {
+        None
+    };
     let load_end = load_average()?;
 
     let mut report = Report::default();
@@ -771,6 +796,7 @@ pub fn run(args: &[String]) -> Result<Vec<&'static str>> {
         },
     );
     report.long_polls(long_polls.as_ref())?;
+    report.outbox(outbox.as_ref())?;
     report.activation(
         on_stack
             .activation

@@ -1,7 +1,8 @@
 //! `cargo xtask chaos --orders N`: orders through the sandbox and the proxy under
 //! upstream faults, duplicated and reordered webhooks, and SIGKILLs of the proxy; one
-//! order in four is for several travellers (see `crates/bench/src/chaos.rs` for what
-//! is counted). It prints the driver's JSON report and the same as a table. A short run
+//! order in four is for several travellers, and every order's outgoing webhooks and
+//! postbacks are counted at a partner receiver (see `crates/bench/src/chaos.rs` for
+//! what is counted). It prints the driver's JSON report and the same as a table. A short run
 //! is a suite of `cargo xtask test`.
 
 use std::path::Path;
@@ -110,8 +111,46 @@ fn table(r: &Value) -> String {
         ),
         ("orders short of lines at the end", n("orders_incomplete")),
         (
-            "time to drain / total",
-            format!("{} / {}", secs("time_to_drain_s"), secs("total_s")),
+            "outgoing webhook events / received / lost",
+            format!(
+                "{} / {} / {}",
+                n("webhook_events"),
+                n("webhook_events_received"),
+                n("webhook_events_lost")
+            ),
+        ),
+        (
+            "webhook duplicates (deduplicated by webhook-id) / first attempts refused",
+            format!(
+                "{} / {}",
+                n("webhook_duplicates_deduplicated"),
+                n("webhook_first_attempts_refused")
+            ),
+        ),
+        (
+            "orders told paid and ready / with both postbacks",
+            format!(
+                "{} / {}",
+                n("orders_told_paid_and_ready"),
+                n("orders_with_both_postbacks")
+            ),
+        ),
+        (
+            "bad signatures / deliveries given up",
+            format!(
+                "{} / {}",
+                n("webhook_bad_signatures"),
+                n("webhook_deliveries_given_up")
+            ),
+        ),
+        (
+            "time to drain / the outbox drained / total",
+            format!(
+                "{} / {} / {}",
+                secs("time_to_drain_s"),
+                secs("time_to_drain_outbox_s"),
+                secs("total_s")
+            ),
         ),
     ];
     let mut out = String::from("| measure | value |\n|---|---|\n");

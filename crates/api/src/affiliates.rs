@@ -20,6 +20,19 @@ pub const MAX_PLACEMENT_LEN: usize = 64;
 pub const MAX_PAGE_PATH_LEN: usize = 200;
 /// The largest beacon body the proxy reads, in bytes.
 pub const MAX_BEACON_BYTES: usize = 1024;
+/// The longest click id.
+pub const MAX_CLICK_ID_LEN: usize = 200;
+
+/// Whether an affiliate network's click id is one the widget may send and the proxy
+/// keeps: 1 to 200 of `A-Z a-z 0-9 . _ ~ -` (the characters a URL carries unescaped), so
+/// that it goes into a postback URL as it came and never carries markup or a second
+/// parameter.
+pub fn is_valid_click_id(text: &str) -> bool {
+    (1..=MAX_CLICK_ID_LEN).contains(&text.len())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._~-".contains(&b))
+}
 
 /// The key under which the proxy counts what it does not keep apart: a destination
 /// that is not in the catalogue, and the placements, page paths and rows of an
@@ -348,6 +361,25 @@ mod tests {
             let given = case["given"].as_str().expect("given");
             let valid = case["valid"].as_bool().expect("valid");
             assert_eq!(is_valid_affiliate_id(given), valid, "{given:?}");
+        }
+    }
+
+    #[test]
+    fn click_ids() {
+        for good in ["IR_a1.b2~c3-d_4", "0", &"x".repeat(200)] {
+            assert!(is_valid_click_id(good), "{good}");
+        }
+        for bad in [
+            "",
+            "a b",
+            "a&b=c",
+            "a%20",
+            "é",
+            "<b>",
+            "a/b",
+            &"x".repeat(201),
+        ] {
+            assert!(!is_valid_click_id(bad), "{bad}");
         }
     }
 

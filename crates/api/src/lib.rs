@@ -9,9 +9,10 @@ mod affiliates;
 mod protocol;
 
 pub use affiliates::{
-    is_valid_affiliate_id, normalise_page_path, normalise_placement, AffiliateTotals, Beacon,
-    Conversion, Funnel, FunnelEvent, Report, ReportGroup, ReportRow, Revenue, MAX_AFFILIATE_ID_LEN,
-    MAX_BEACON_BYTES, MAX_PAGE_PATH_LEN, MAX_PLACEMENT_LEN, OTHER,
+    is_valid_affiliate_id, is_valid_click_id, normalise_page_path, normalise_placement,
+    AffiliateTotals, Beacon, Conversion, Funnel, FunnelEvent, Report, ReportGroup, ReportRow,
+    Revenue, MAX_AFFILIATE_ID_LEN, MAX_BEACON_BYTES, MAX_CLICK_ID_LEN, MAX_PAGE_PATH_LEN,
+    MAX_PLACEMENT_LEN, OTHER,
 };
 mod embed;
 
@@ -199,6 +200,12 @@ pub struct CheckoutRequest {
     /// only with an attribution.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page_path: Option<String>,
+    /// The affiliate network's click id from the host page's URL (see
+    /// [`is_valid_click_id`]: 1 to 200 of `A-Z a-z 0-9 . _ ~ -`, else the checkout is
+    /// refused). Kept with the order, only with an affiliate, for its conversion
+    /// postbacks; never in a beacon or a report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub click_id: Option<String>,
 }
 
 /// The answer of `POST /api/checkout`.

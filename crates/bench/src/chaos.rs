@@ -6,7 +6,15 @@
 //! It counts what must hold: no duplicate upstream order, no lost event, every order
 //! ready exactly once with the upstream's credentials (each line's activation applied
 //! once, the proxy's lines the upstream's lines), never ready with fewer lines than it
-//! was paid for, no order left short of lines; and how long the system takes to drain. Prints one JSON line; fails when an invariant breaks.
+//! was paid for, no order left short of lines; and how long the system takes to drain.
+//!
+//! Every order is an affiliate's sale with a click id, and the proxies tell a partner
+//! receiver (`partner.rs`: signatures verified, the first attempt of one event in ten
+//! refused) and the affiliate's network: every event of the outbox must arrive at
+//! least once (a kill mid-attempt may send one twice: it is deduplicated by its
+//! `webhook-id`), each order's `order.paid` and `order.ready` among them, none lost,
+//! and each order's `pending` and `approved` postbacks with its click id.
+//! Prints one JSON line; fails when an invariant breaks.
 
 use std::collections::BTreeMap;
 
@@ -22,6 +30,27 @@ use serde_json::{json, Value};
 use simology_sandbox::{Faults, SandboxConfig, CARD_SUCCESS};
 
 const ORIGIN: &str = "http://chaos.test";
+
+/// The affiliate every chaos order is sold through, on the chaos origin.
+const AFFILIATE: &str = "chaos-blog";
+
+/// The replicas' shared key (`PROXY_LOG_TAG_KEY`): each accepts the attribution the
+/// others signed, and this driver signs the one its checkouts carry, as a frame served
+/// by any replica would.
+const CHAOS_KEY: &str = "chaos-log-tag-key-0123456789abcdef";
+
+/// The attribution a frame served for [`AFFILIATE`] carries, signed under [`CHAOS_KEY`].
+fn chaos_attribution() -> Result<String> {
+    use simology_proxy::affiliates::{unix_day, Signed};
+    if !simology_proxy::domain::set_log_tag_key(CHAOS_KEY.as_bytes()) {
+        bail!("this process already signs with another key");
+    }
+    Ok(Signed {
+        affiliate: AFFILIATE.to_owned(),
+        placement: None,
+    }
+    .token(unix_day(simology_proxy::clock::now_ms())))
+}
 
 struct Replica {
     port: u16,
@@ -172,10 +201,25 @@ pub async fn run(args: Args) -> Result<()> {
     })
     .await?;
 
+    let receiver = crate::partner::Receiver::start(true).await?;
+    let webhooks_file = dir.join("webhooks.toml");
+    std::fs::write(&webhooks_file, receiver.endpoints_file())?;
+    let affiliates_file = dir.join("affiliates.toml");
+    std::fs::write(
+        &affiliates_file,
+        format!(
+            "[[affiliate]]\nid = \"{AFFILIATE}\"\nname = \"Chaos Blog\"\norigins = [\"{ORIGIN}\"]\ncommission_bps = 1000\n\
+             token = \"chaos-report-token-0123456789abcdef\"\npostback_url = \"{}\"\n",
+            receiver.postback_url()
+        ),
+    )?;
     let env = crate::proxy_env(
         sandbox.url(),
         ORIGIN,
         &[
+            ("PROXY_WEBHOOKS", webhooks_file.display().to_string()),
+            ("PROXY_AFFILIATES", affiliates_file.display().to_string()),
+            ("PROXY_LOG_TAG_KEY", CHAOS_KEY.to_owned()),
             ("PROXY_DATABASE_URL", database_url.clone()),
             ("PROXY_STALE_AFTER_SECS", "3".to_owned()),
             ("PROXY_RECONCILE_INTERVAL_SECS", "1".to_owned()),
@@ -242,13 +286,15 @@ pub async fn run(args: Args) -> Result<()> {
     // and upstream faults; idempotency must make each exactly one upstream session.
     let next = Arc::new(AtomicUsize::new(0));
     let made: Arc<Mutex<Vec<(usize, String, String)>>> = Arc::default();
+    let attribution = Arc::new(chaos_attribution()?);
     let mut tasks = Vec::new();
     for _ in 0..8 {
-        let (http, urls, next, made) = (
+        let (http, urls, next, made, attribution) = (
             http.clone(),
             urls.clone(),
             Arc::clone(&next),
             Arc::clone(&made),
+            Arc::clone(&attribution),
         );
         tasks.push(tokio::spawn(async move {
             loop {
@@ -257,7 +303,8 @@ pub async fn run(args: Args) -> Result<()> {
                     return Ok::<(), anyhow::Error>(());
                 }
                 let body = json!({"sku": "US-1GB-7D", "quantity": quantity_of(i), "email": "chaos@example.com", "locale": "en",
-                    "intent_id": format!("chaos-{seed:04}-intent-{i:06}"), "return_url": format!("{ORIGIN}/")});
+                    "intent_id": format!("chaos-{seed:04}-intent-{i:06}"), "return_url": format!("{ORIGIN}/"),
+                    "attribution": attribution.as_str(), "click_id": format!("chaos-click-{i:06}")});
                 let mut attempt = 0;
                 loop {
                     attempt += 1;
@@ -372,6 +419,24 @@ pub async fn run(args: Args) -> Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    // And every delivery of the outbox be made (retries after refusals and kills).
+    let deadline = Instant::now() + Duration::from_secs(300);
+    loop {
+        let pending: i64 = store
+            .outbox_stats()
+            .await?
+            .values()
+            .map(|s| s.pending)
+            .sum();
+        if pending == 0 {
+            break;
+        }
+        if Instant::now() > deadline {
+            bail!("{pending} outbox deliveries still pending after 300 s");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let outbox_drain = paid_at.elapsed();
     fleet
         .lock()
         .map_err(|_| anyhow::anyhow!("lock"))?
@@ -441,6 +506,62 @@ pub async fn run(args: Args) -> Result<()> {
         }
     }
     let incomplete = store.incomplete_orders(i64::MAX).await?.len();
+
+    // The partner's systems: every event of the outbox arrived (deduplicated by its
+    // webhook-id), each order's paid and ready among them, and its network's postbacks.
+    let outbox = store.deliveries(None, None, i64::MAX).await?;
+    let sent_ids: HashSet<&str> = outbox
+        .iter()
+        .filter(|d| d.destination == "crm")
+        .map(|d| d.message_id.as_str())
+        .collect();
+    let given_up = outbox.iter().filter(|d| d.failed_at.is_some()).count();
+    let arrivals = receiver.arrivals();
+    let accepted: Vec<&crate::partner::Arrival> = arrivals.iter().filter(|a| a.accepted).collect();
+    let received_ids: HashSet<&str> = accepted.iter().map(|a| a.id.as_str()).collect();
+    let webhooks_lost = sent_ids.difference(&received_ids).count();
+    let duplicates = accepted.len() - received_ids.len();
+    let refused_first = arrivals.len() - accepted.len();
+    let mut told: HashMap<&str, HashSet<String>> = HashMap::new();
+    for a in &accepted {
+        let what = match &a.status {
+            Some(s) => format!("{}:{s}", a.event_type),
+            None => a.event_type.clone(),
+        };
+        told.entry(a.order_id.as_str()).or_default().insert(what);
+    }
+    let mut postbacks_by: HashMap<(String, String), String> = HashMap::new();
+    for p in receiver.postbacks() {
+        let key = (
+            p.get("order_id").cloned().unwrap_or_default(),
+            p.get("status").cloned().unwrap_or_default(),
+        );
+        postbacks_by.insert(key, p.get("click_id").cloned().unwrap_or_default());
+    }
+    let mut orders_told = 0;
+    let mut orders_postbacks = 0;
+    for (i, r, _) in &made {
+        let Some(order_ref) = simology_proxy_api::OrderRef::parse(r) else {
+            continue;
+        };
+        let order_id = simology_proxy::domain::public_order_id(&order_ref);
+        let seen = told.get(order_id.as_str());
+        let wanted = [
+            "order.paid",
+            "order.ready",
+            "affiliate.conversion:pending",
+            "affiliate.conversion:approved",
+        ];
+        if seen.is_some_and(|s| wanted.iter().all(|w| s.contains(*w))) {
+            orders_told += 1;
+        }
+        let click = format!("chaos-click-{i:06}");
+        let postback =
+            |status: &str| postbacks_by.get(&(order_id.clone(), status.to_owned())) == Some(&click);
+        if postback("pending") && postback("approved") {
+            orders_postbacks += 1;
+        }
+    }
     let multi_line_orders = (0..orders).filter(|i| quantity_of(*i) > 1).count();
     let lines_expected: usize = (0..orders).map(|i| quantity_of(i) as usize).sum();
     let report = json!({
@@ -460,6 +581,16 @@ pub async fn run(args: Args) -> Result<()> {
         "lines_ready_exactly_once": lines_exactly_once,
         "orders_incomplete": incomplete,
         "orders_ready_short_of_lines": ready_short,
+        "webhook_events": sent_ids.len(),
+        "webhook_events_received": received_ids.len(),
+        "webhook_events_lost": webhooks_lost,
+        "webhook_duplicates_deduplicated": duplicates,
+        "webhook_first_attempts_refused": refused_first,
+        "webhook_bad_signatures": receiver.bad_signatures(),
+        "webhook_deliveries_given_up": given_up,
+        "orders_told_paid_and_ready": orders_told,
+        "orders_with_both_postbacks": orders_postbacks,
+        "time_to_drain_outbox_s": outbox_drain.as_secs_f64(),
         "time_to_drain_s": drain.as_secs_f64(),
         "total_s": started.elapsed().as_secs_f64(),
     });
@@ -472,6 +603,12 @@ pub async fn run(args: Args) -> Result<()> {
         || incomplete != 0
         || ready_short != 0
         || refs.len() != orders
+        || sent_ids.is_empty()
+        || webhooks_lost != 0
+        || given_up != 0
+        || receiver.bad_signatures() != 0
+        || orders_told != orders
+        || orders_postbacks != orders
     {
         bail!("chaos invariants broken: {report}");
     }

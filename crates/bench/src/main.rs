@@ -7,6 +7,8 @@
 //!   (`cargo xtask chaos`).
 //! - `simology-bench attack ...`: the proxy process under connection, header, body,
 //!   guessing, spoofing and replay attacks while a client buys (`cargo xtask attack`).
+//! - `simology-bench outbox ...`: what the outbox costs the webhook ingest rate, and the
+//!   latency from a state change to its webhook's first attempt (`cargo xtask bench`).
 //! - `simology-bench restart ...`: proxy processes replaced one by another on one
 //!   passed socket under a steady load and waiting long-polls (`cargo xtask restart`).
 //! - `simology-bench release ...`: the released binaries on a machine without a Rust
@@ -15,6 +17,8 @@
 mod attack;
 mod chaos;
 mod funnel_attack;
+mod outbox;
+mod partner;
 mod release;
 mod restart;
 mod webhooks;
@@ -38,6 +42,8 @@ enum Driver {
     Chaos(chaos::Args),
     /// The proxy under attack while a client buys.
     Attack(attack::Args),
+    /// What the outbox costs the webhook ingest rate, and its delivery latency.
+    Outbox(outbox::OutboxArgs),
     /// Restarts of a proxy on one passed socket, under load (`cargo xtask restart`).
     Restart(RestartArgs),
     /// The released binaries on a machine without a Rust toolchain.
@@ -114,6 +120,7 @@ async fn main() -> Result<()> {
         Driver::Webhooks(args) => webhooks::run(args).await,
         Driver::Chaos(args) => chaos::run(args).await,
         Driver::Attack(args) => attack::run(args).await,
+        Driver::Outbox(args) => outbox::run(args).await,
         Driver::Restart(a) => {
             restart::run(&options(&[
                 ("proxy-bin", Some(a.proxy_bin)),

@@ -20,27 +20,27 @@ use simology::webhook::{signature_header, SIGNATURE_HEADER};
 use simology::{Currency, Lpa};
 use time::OffsetDateTime;
 
-/// `simology-bench webhooks`: its options.
+/// `simology-bench webhooks`: its options (and what a measurement needs).
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The running proxy's URL.
     #[arg(long)]
-    proxy: String,
+    pub proxy: String,
     /// The sandbox's URL (the proxy's upstream).
     #[arg(long)]
-    sandbox: String,
+    pub sandbox: String,
     /// An origin the proxy allows (the checkouts' return URLs).
     #[arg(long)]
-    origin: String,
+    pub origin: String,
     /// The webhook signing secret the proxy accepts.
     #[arg(long)]
-    secret: String,
+    pub secret: String,
     /// Orders to make (three events each).
     #[arg(long, default_value_t = 300)]
-    orders: usize,
+    pub orders: usize,
     /// Orders whose events are in flight at once.
     #[arg(long, default_value_t = 16)]
-    concurrency: usize,
+    pub concurrency: usize,
 }
 
 async fn applied(http: &reqwest::Client, proxy: &str) -> Result<u64> {
@@ -121,12 +121,21 @@ fn events_for(run: &str, i: usize, session_id: &str, order_ref: &str) -> Result<
 /// # Errors
 /// When the proxy misbehaves.
 pub async fn run(args: Args) -> Result<()> {
-    let http = reqwest::Client::new();
-    // Orders, through the proxy's own checkout.
+    println!("{}", measure(&args).await?);
+    Ok(())
+}
+
+/// Makes the orders through the proxy's checkout; returns each one's reference and
+/// session.
+///
+/// # Errors
+/// When the proxy or the sandbox misbehaves.
+pub async fn orders(http: &reqwest::Client, args: &Args) -> Result<Vec<(String, String)>> {
+    let run = run_id();
     let mut refs = Vec::new();
     for i in 0..args.orders {
         let body = json!({"sku": "JP-1GB-7D", "quantity": 1, "email": "bench@example.com", "locale": "en",
-            "intent_id": format!("bench-intent-{i:08}-{}", std::process::id()), "return_url": format!("{}/", args.origin)});
+            "intent_id": format!("bench-intent-{i:08}-{run}"), "return_url": format!("{}/", args.origin)});
         let r: Value = http
             .post(format!("{}/api/checkout", args.proxy))
             .header("origin", &args.origin)
@@ -156,14 +165,70 @@ pub async fn run(args: Args) -> Result<()> {
             ))
         })
         .collect();
+    refs.into_iter()
+        .map(|r| {
+            let session = by_ref
+                .get(&r)
+                .with_context(|| format!("no session for {r}"))?
+                .clone();
+            Ok((r, session))
+        })
+        .collect()
+}
+
+/// An order's three events (`checkout.completed`, `order.paid`, `activation.ready`),
+/// unique to this run.
+///
+/// # Errors
+/// When an event cannot be made.
+pub fn order_events(run: &str, i: usize, session: &str, order_ref: &str) -> Result<Vec<Event>> {
+    events_for(run, i, session, order_ref)
+}
+
+/// Sends one event, signed as Simology signs it.
+///
+/// # Errors
+/// When the proxy does not answer 2xx.
+pub async fn send(http: &reqwest::Client, proxy: &str, secret: &str, event: &Event) -> Result<()> {
+    let body = event.to_json()?;
+    let header = signature_header(
+        &body,
+        &[secret.as_bytes()],
+        OffsetDateTime::now_utc().unix_timestamp(),
+    );
+    let status = http
+        .post(format!("{proxy}/webhooks/simology"))
+        .header(SIGNATURE_HEADER, header)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await?
+        .status();
+    if !status.is_success() {
+        bail!("webhook answered {status}");
+    }
+    Ok(())
+}
+
+/// A fresh id for a run's events.
+pub fn new_run_id() -> String {
+    run_id()
+}
+
+/// Measures: orders, then their events sent `concurrency` orders at once, until the
+/// proxy reports them all applied. Returns the JSON line `run` prints.
+///
+/// # Errors
+/// When the proxy misbehaves.
+pub async fn measure(args: &Args) -> Result<Value> {
+    let http = reqwest::Client::new();
+    let made = orders(&http, args).await?;
     let run = run_id();
     let mut work = Vec::new();
-    for (i, r) in refs.iter().enumerate() {
-        let session = by_ref
-            .get(r)
-            .with_context(|| format!("no session for {r}"))?;
+    for (i, (r, session)) in made.iter().enumerate() {
         work.push(events_for(&run, i, session, r)?);
     }
+    let refs = made;
     let baseline = applied(&http, &args.proxy).await?;
     let total = (work.len() * 3) as u64;
     let secret = Arc::new(args.secret.clone());
@@ -183,23 +248,7 @@ pub async fn run(args: Args) -> Result<()> {
                     return Ok::<(), anyhow::Error>(());
                 };
                 for event in events {
-                    let body = event.to_json()?;
-                    let header = signature_header(
-                        &body,
-                        &[secret.as_bytes()],
-                        OffsetDateTime::now_utc().unix_timestamp(),
-                    );
-                    let status = http
-                        .post(format!("{proxy}/webhooks/simology"))
-                        .header(SIGNATURE_HEADER, header)
-                        .header("content-type", "application/json")
-                        .body(body)
-                        .send()
-                        .await?
-                        .status();
-                    if !status.is_success() {
-                        bail!("webhook answered {status}");
-                    }
+                    send(&http, &proxy, &secret, &event).await?;
                 }
             }
         }));
@@ -218,11 +267,9 @@ pub async fn run(args: Args) -> Result<()> {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     let elapsed = started.elapsed().as_secs_f64();
-    println!(
-        "{}",
+    Ok(
         json!({"events": total, "orders": refs.len(), "concurrency": args.concurrency,
                "stored_seconds": stored.as_secs_f64(), "applied_seconds": elapsed,
-               "events_per_s": total as f64 / elapsed})
-    );
-    Ok(())
+               "events_per_s": total as f64 / elapsed}),
+    )
 }

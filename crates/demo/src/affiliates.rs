@@ -25,11 +25,19 @@ pub struct DemoAffiliate {
     pub commission_bps: u32,
     /// Its report token (demo only: a fixed value, printed for `curl`).
     pub token: &'static str,
+    /// Its network's conversion postback (to the demo's partner systems).
+    pub postback_url: Option<String>,
 }
 
 /// The demo's affiliates: Wander Notes on the main blog (both of its addresses), Nomad
-/// Bytes on the second blog.
-pub fn demo_affiliates(blog: &[String], second_blog: &str) -> Vec<DemoAffiliate> {
+/// Bytes on the second blog; with `partner`, each with its network's postback there
+/// (Wander Notes through "impact", Nomad Bytes through "awin").
+pub fn demo_affiliates(
+    blog: &[String],
+    second_blog: &str,
+    partner: Option<&str>,
+) -> Vec<DemoAffiliate> {
+    let postback = |network: &str| partner.map(|p| crate::partner::postback_url(p, network));
     vec![
         DemoAffiliate {
             id: "wander-notes",
@@ -37,6 +45,7 @@ pub fn demo_affiliates(blog: &[String], second_blog: &str) -> Vec<DemoAffiliate>
             origins: blog.to_vec(),
             commission_bps: 1200,
             token: "demo-report-token-wander-notes-0001",
+            postback_url: postback("impact"),
         },
         DemoAffiliate {
             id: "nomad-bytes",
@@ -44,6 +53,7 @@ pub fn demo_affiliates(blog: &[String], second_blog: &str) -> Vec<DemoAffiliate>
             origins: vec![second_blog.to_owned()],
             commission_bps: 1000,
             token: "demo-report-token-nomad-bytes-00002",
+            postback_url: postback("awin"),
         },
     ]
 }
@@ -62,6 +72,9 @@ pub fn affiliates_file(affiliates: &[DemoAffiliate]) -> String {
             a.commission_bps,
             a.token
         );
+        if let Some(url) = &a.postback_url {
+            let _ = writeln!(out, "postback_url = {url:?}");
+        }
     }
     out
 }
@@ -199,11 +212,13 @@ mod tests {
         let affiliates = demo_affiliates(
             &["http://127.0.0.1:1".into(), "http://localhost:1".into()],
             "http://127.0.0.1:2",
+            Some("http://127.0.0.1:3"),
         );
         let parsed = simology_proxy::affiliates::Affiliates::parse(&affiliates_file(&affiliates))
             .expect("the proxy reads the demo's file");
         let wander = parsed.get("wander-notes").expect("listed");
         assert!(wander.has_origin("http://localhost:1"));
+        assert!(wander.postback_url.is_some());
         assert!(!wander.has_origin("http://127.0.0.1:2"));
         assert!(parsed
             .authenticate("nomad-bytes", "demo-report-token-nomad-bytes-00002")

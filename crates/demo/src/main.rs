@@ -10,7 +10,10 @@
 //!   (see `affiliates.rs`);
 //! - the widget's files from `dist/`, on another origin (port), as from a CDN;
 //! - the partner proxy (SQLite), which serves the widget's frame;
-//! - the Simology sandbox, with its webhooks pointed at the proxy.
+//! - the Simology sandbox, with its webhooks pointed at the proxy;
+//! - the partner's own systems on their own origin (see `partner.rs`): a CRM and a
+//!   support desk that take the proxy's signed webhooks (`PROXY_WEBHOOKS`), and the
+//!   affiliate networks that take its postbacks; their page shows what arrived.
 //!
 //! A blog and its proxy are different sites, as on the web: browsers decide what a
 //! frame may keep (storage, cookies) by site, and ports alone do not make one. The
@@ -22,6 +25,7 @@
 //! the benchmarks).
 
 mod affiliates;
+mod partner;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -44,8 +48,8 @@ use tower_http::set_header::SetResponseHeaderLayer;
 #[derive(Parser, Debug)]
 #[command(about)]
 struct Args {
-    /// The page's port; the CDN, proxy, sandbox and second blog take the next four (0:
-    /// all free ports).
+    /// The page's port; the CDN, proxy, sandbox, second blog and partner systems take
+    /// the next five (0: all free ports).
     #[arg(long, default_value_t = 8080)]
     port: u16,
     /// The built widget (`cargo xtask dist`).
@@ -74,6 +78,9 @@ struct Args {
 pub const BLOG_HOST: &str = "127.0.0.2";
 /// The second blog's.
 pub const SECOND_BLOG_HOST: &str = "127.0.0.3";
+
+/// The demo proxy's admin token (a fixed value: the demo runs on loopback only).
+const DEMO_ADMIN_TOKEN: &str = "demo-admin-token-0123456789abcdef01";
 
 async fn bind_on(host: &str, port: u16, offset: u16) -> Result<TcpListener> {
     let port = if port == 0 { 0 } else { port + offset };
@@ -175,6 +182,8 @@ async fn main() -> Result<()> {
     ));
     let sandbox_listener = bind(args.port, 3).await?;
     let second_listener = bind_on(SECOND_BLOG_HOST, args.port, 4).await?;
+    let partner_listener = bind(args.port, 5).await?;
+    let partner_url = format!("http://{}", partner_listener.local_addr()?);
     let page_url = format!("http://{}", page_listener.local_addr()?);
     let second_url = format!("http://{}", second_listener.local_addr()?);
     let cdn_url = format!("http://{}", cdn_listener.local_addr()?);
@@ -194,12 +203,21 @@ async fn main() -> Result<()> {
 
     let db = args.data_dir.join("proxy.db");
     // The affiliates: their origins join the allowed ones.
-    let affiliates = affiliates::demo_affiliates(std::slice::from_ref(&page_url), &second_url);
+    let affiliates = affiliates::demo_affiliates(
+        std::slice::from_ref(&page_url),
+        &second_url,
+        Some(&partner_url),
+    );
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("creating {}", args.data_dir.display()))?;
     let affiliates_path = args.data_dir.join("affiliates.toml");
     std::fs::write(&affiliates_path, affiliates::affiliates_file(&affiliates))
         .with_context(|| format!("writing {}", affiliates_path.display()))?;
+    // The partner systems' endpoints, with a fresh secret each per run.
+    let partner = partner::Partner::new();
+    let webhooks_path = args.data_dir.join("webhooks.toml");
+    std::fs::write(&webhooks_path, partner.endpoints_file(&partner_url))
+        .with_context(|| format!("writing {}", webhooks_path.display()))?;
     let env = [
         ("SIMOLOGY_API_KEY", DEFAULT_API_KEY.to_owned()),
         ("SIMOLOGY_BASE_URL", sandbox.url().to_owned()),
@@ -219,6 +237,9 @@ async fn main() -> Result<()> {
         ("PROXY_RECONCILE_INTERVAL_SECS", "5".to_owned()),
         ("PROXY_CHECKOUT_PER_MINUTE", "120".to_owned()),
         ("PROXY_AFFILIATES", affiliates_path.display().to_string()),
+        ("PROXY_WEBHOOKS", webhooks_path.display().to_string()),
+        // Demo only: refunds from the command line or a test (`/admin/orders/.../refund`).
+        ("PROXY_ADMIN_TOKEN", DEMO_ADMIN_TOKEN.to_owned()),
         ("PROXY_BEACONS_PER_MINUTE", "100000".to_owned()),
         ("PROXY_STATUS_PER_MINUTE", "100000".to_owned()),
         // Every browser of the demo and its tests comes from 127.0.0.1.
@@ -374,6 +395,18 @@ async fn main() -> Result<()> {
     let page_task = serve(page_listener, blog, stop_rx.clone());
     let cdn_task = serve(cdn_listener, cdn, stop_rx.clone());
     let second_task = serve(second_listener, second_blog, stop_rx.clone());
+    let partner_task = serve(
+        partner_listener,
+        partner
+            .router(include_str!("../pages/blog.css"))
+            .layer(SetResponseHeaderLayer::overriding(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(
+                    "default-src 'none'; style-src 'self'; img-src data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+                ),
+            )),
+        stop_rx.clone(),
+    );
     let mut static_url = None;
     let static_task = match &args.static_dir {
         Some(dir) => {
@@ -393,6 +426,7 @@ async fn main() -> Result<()> {
             "{}",
             serde_json::json!({"page": page_url, "cdn": cdn_url, "proxy": proxy_url, "sandbox": sandbox.url(),
                                "static": static_url, "proxy_pid": proxy_pid, "second_blog": second_url,
+                               "partner": partner_url, "admin_token": DEMO_ADMIN_TOKEN,
                                "affiliates": affiliates.iter().map(|a| serde_json::json!({
                                    "id": a.id, "token": a.token, "origins": a.origins,
                                })).collect::<Vec<_>>()})
@@ -408,6 +442,10 @@ async fn main() -> Result<()> {
         println!("  a second blog:         {second_url}/  (another affiliate, another origin)");
         println!("  embed builder:         {cdn_url}/builder.html?proxy={proxy_url}");
         println!("  affiliate reports:     {page_url}/report  and  {second_url}/report");
+        println!("  partner systems:       {partner_url}/  (webhooks and postbacks received, signatures verified)");
+        println!(
+            "  refund an order:       curl -X POST -H 'Authorization: Bearer {DEMO_ADMIN_TOKEN}' {proxy_url}/admin/orders/<order_ref>/refund"
+        );
         println!("  widget files (CDN):    {cdn_url}/simology-esim.js");
         println!(
             "  partner proxy:         {proxy_url}  (SQLite at {})",
@@ -427,7 +465,7 @@ async fn main() -> Result<()> {
         .await
         .context("waiting for Ctrl-C")?;
     let _ = stop_tx.send(true);
-    let _ = tokio::join!(page_task, cdn_task, second_task);
+    let _ = tokio::join!(page_task, cdn_task, second_task, partner_task);
     if let Some(t) = static_task {
         let _ = t.await;
     }

@@ -11,6 +11,8 @@
 //! origins = ["https://wandernotes.example"]
 //! commission_bps = 1200
 //! token_sha256 = "<64 hex digits>"   # or token = "<at least 32 characters>"
+//! # optional: the network's conversion postback (see `outgoing::postback`)
+//! postback_url = "https://network.example/pb?cid={click_id}&amount={amount}&status={status}"
 //! ```
 //!
 //! A `token_sha256` is an unsalted SHA-256, so the token behind it must be one nobody
@@ -28,13 +30,15 @@ use anyhow::{anyhow, bail, Context, Result};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use simology_proxy_api::{
-    is_valid_affiliate_id, normalise_page_path, Beacon, CheckoutRequest, DestinationId, FunnelEvent,
+    is_valid_affiliate_id, is_valid_click_id, normalise_page_path, Beacon, CheckoutRequest,
+    DestinationId, FunnelEvent,
 };
 use subtle::ConstantTimeEq;
 
 use crate::countries::country_name;
 use crate::domain::{invalid, Field, Invalid, Origin};
 use crate::error::ApiError;
+use crate::outgoing::postback::PostbackTemplate;
 
 /// The shortest report token a file may give in clear.
 pub const MIN_TOKEN_LEN: usize = 32;
@@ -53,6 +57,8 @@ pub struct Affiliate {
     pub origins: Vec<Origin>,
     /// Its commission rate, in basis points of net revenue.
     pub commission_bps: u32,
+    /// Its network's conversion postback, if it has one.
+    pub postback_url: Option<PostbackTemplate>,
     /// SHA-256 of its report token; the token itself is not kept.
     token_sha256: [u8; 32],
 }
@@ -116,6 +122,7 @@ struct Entry {
     // quote the value, a token.
     token: Option<toml::Value>,
     token_sha256: Option<toml::Value>,
+    postback_url: Option<String>,
 }
 
 /// A TOML error without the parser's snippet of the line, and with the values its
@@ -195,7 +202,9 @@ impl Affiliates {
     /// When the text is not TOML of the shape above, or an affiliate breaks a rule: an
     /// id of `a-z 0-9 -` (unique), a name, at least one origin, a rate of 0 to 10,000
     /// basis points, and exactly one of `token` (32 characters or more) and
-    /// `token_sha256` (64 hex digits), no two affiliates with the same token.
+    /// `token_sha256` (64 hex digits), no two affiliates with the same token; a
+    /// `postback_url`, when given, of known macros on an https URL (see
+    /// `outgoing::postback`).
     pub fn parse(text: &str) -> Result<Affiliates> {
         let file: File = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
         let mut list = Vec::with_capacity(file.affiliate.len());
@@ -247,11 +256,20 @@ impl Affiliates {
             if !tokens.insert(token_sha256) {
                 bail!("affiliate {id}: its token is another affiliate's");
             }
+            let postback_url = e
+                .postback_url
+                .as_deref()
+                .map(|t| {
+                    PostbackTemplate::parse(t)
+                        .map_err(|why| anyhow!("affiliate {id}: postback_url {why}"))
+                })
+                .transpose()?;
             list.push(Affiliate {
                 id,
                 name,
                 origins,
                 commission_bps: e.commission_bps,
+                postback_url,
                 token_sha256,
             });
         }
@@ -398,8 +416,12 @@ impl Registry {
     }
 
     /// [`Registry::reload`], logged: how many affiliates there are now, or why the file
-    /// was refused and the previous affiliates kept.
+    /// was refused and the previous affiliates kept; nothing without a file.
     pub fn reload_and_log(&self) {
+        if self.file.is_none() {
+            // SIGHUP re-reads the endpoints file too: no affiliates file is no error.
+            return;
+        }
         match self.reload() {
             Ok(count) => tracing::info!(affiliates = count, "affiliates file read again"),
             Err(e) => tracing::error!(
@@ -508,39 +530,72 @@ pub struct Attribution {
     pub placement: Option<String>,
     /// The page's path, normalised.
     pub page_path: Option<String>,
+    /// The affiliate network's click id (checkouts only; never counted in the funnel).
+    pub click_id: Option<String>,
+}
+
+/// A checkout's click id, checked (see `simology_proxy_api::is_valid_click_id`).
+///
+/// # Errors
+/// `Invalid` (click_id) when it breaks the rule.
+pub fn click_id(text: Option<&str>) -> Result<Option<String>, Invalid> {
+    given(text)
+        .map(|t| {
+            is_valid_click_id(t).then(|| t.to_owned()).ok_or(invalid(
+                Field::ClickId,
+                "must be 1 to 200 of A-Z, a-z, 0-9, ., _, ~ and -",
+            ))
+        })
+        .transpose()
 }
 
 impl Attribution {
     /// The attribution of a checkout: its signed attribution's, if the proxy signed it
-    /// (recently, for an affiliate still in the file), with the page's path. Any other
-    /// costs the affiliate its credit, never the traveller the sale: the checkout goes
-    /// on without one, and the log says why.
+    /// (recently, for an affiliate still in the file), with the page's path and the
+    /// network's click id. Any other attribution costs the affiliate its credit, never
+    /// the traveller the sale: the checkout goes on without one, and the log says why.
+    /// A click id goes only with the affiliate the proxy signed: without one it is
+    /// dropped, so a postback goes to no network a body merely names.
+    ///
+    /// # Errors
+    /// `Invalid` (click_id) for a malformed click id, checked even without an
+    /// attribution (the widget sends only well-formed ones).
     pub fn of_checkout(
         affiliates: &Affiliates,
         request: &CheckoutRequest,
         today: i64,
-    ) -> Option<Attribution> {
-        let token = given(request.attribution.as_deref())?;
+    ) -> Result<Option<Attribution>, Invalid> {
+        let click_id = click_id(request.click_id.as_deref())?;
+        let Some(token) = given(request.attribution.as_deref()) else {
+            return Ok(None);
+        };
         let Some(signed) = Signed::verify(affiliates, token, today) else {
             tracing::info!("checkout with an attribution this proxy did not sign (or signed too long ago): none kept");
-            return None;
+            return Ok(None);
         };
-        Some(Attribution {
+        Ok(Some(Attribution {
             affiliate: signed.affiliate,
             placement: signed.placement,
             page_path: given(request.page_path.as_deref()).and_then(normalise_page_path),
-        })
+            click_id,
+        }))
     }
 
     /// A text for the purchase's fingerprint: an intent reused with another
     /// attribution is another purchase.
     pub fn fingerprint_text(&self) -> String {
-        format!(
+        let mut text = format!(
             "{}\n{}\n{}",
             self.affiliate,
             self.placement.as_deref().unwrap_or_default(),
             self.page_path.as_deref().unwrap_or_default()
-        )
+        );
+        // Only when there is one: an intent started before click ids keeps its print.
+        if let Some(c) = &self.click_id {
+            text.push_str("\nclick_id=");
+            text.push_str(c);
+        }
+        text
     }
 }
 
@@ -594,6 +649,7 @@ impl Counted {
                 affiliate: signed.affiliate,
                 placement: signed.placement,
                 page_path: page_path(beacon.page_path.as_deref())?,
+                click_id: None,
             },
             destination: destination(beacon.destination.as_deref())?,
             event: beacon.event,
@@ -734,6 +790,13 @@ mod tests {
                 ),
                 "line 6",
             ),
+            (
+                entry(
+                    "x",
+                    "origins = [\"https://x.example\"]\ncommission_bps = 1\ntoken = \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"\npostback_url = \"https://n.example/?c={clickid}\"",
+                ),
+                "postback_url has an unknown macro",
+            ),
         ];
         for (text, says) in cases {
             let err = Affiliates::parse(&text).expect_err(says);
@@ -813,6 +876,7 @@ mod tests {
             instance: None,
             attribution: attribution.map(str::to_owned),
             page_path: page.map(str::to_owned),
+            click_id: None,
         }
     }
 
@@ -835,17 +899,43 @@ mod tests {
         );
         assert_eq!(
             got,
-            Some(Attribution {
+            Ok(Some(Attribution {
                 affiliate: "wander-notes".into(),
                 placement: Some("sidebar".into()),
                 page_path: Some("/japan".into()),
-            })
+                click_id: None,
+            }))
         );
-        // No attribution, or one the proxy did not sign: the sale goes on, credited to
-        // nobody.
+        // The network's click id goes with the signed attribution.
+        let clicked = CheckoutRequest {
+            click_id: Some("IR_a1.b2~c3-d".into()),
+            ..checkout(Some(&token), None)
+        };
+        let got = Attribution::of_checkout(&affiliates, &clicked, today).expect("well-formed");
         assert_eq!(
-            Attribution::of_checkout(&affiliates, &checkout(None, None), today),
-            None
+            got.and_then(|a| a.click_id).as_deref(),
+            Some("IR_a1.b2~c3-d")
+        );
+        // A malformed one is refused, with an attribution or without.
+        for bad in ["a b", "a&b=1", &"x".repeat(201), "<script>"] {
+            for attribution in [Some(token.as_str()), None] {
+                let request = CheckoutRequest {
+                    click_id: Some(bad.to_owned()),
+                    ..checkout(attribution, None)
+                };
+                let err = Attribution::of_checkout(&affiliates, &request, today).expect_err(bad);
+                assert_eq!(err.field, Field::ClickId, "{bad}");
+            }
+        }
+        // No attribution, or one the proxy did not sign: the sale goes on, credited to
+        // nobody, and its click id goes to no network.
+        let unsigned = CheckoutRequest {
+            click_id: Some("IR_a1".into()),
+            ..checkout(None, None)
+        };
+        assert_eq!(
+            Attribution::of_checkout(&affiliates, &unsigned, today),
+            Ok(None)
         );
         let forged = [
             // Another placement under the same MAC.
@@ -863,8 +953,15 @@ mod tests {
         ];
         for bad in &forged {
             assert_eq!(
-                Attribution::of_checkout(&affiliates, &checkout(Some(bad), None), today),
-                None,
+                Attribution::of_checkout(
+                    &affiliates,
+                    &CheckoutRequest {
+                        click_id: Some("IR_a1".into()),
+                        ..checkout(Some(bad), None)
+                    },
+                    today
+                ),
+                Ok(None),
                 "{bad}"
             );
             let beacon = Beacon {

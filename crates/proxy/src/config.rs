@@ -32,6 +32,7 @@ struct FileSettings {
     misses_per_minute: Option<u32>,
     beacons_per_minute: Option<u32>,
     affiliates: Option<PathBuf>,
+    webhooks: Option<PathBuf>,
     trust_forwarded_for: Option<bool>,
     trusted_proxies: Option<String>,
     max_connections: Option<usize>,
@@ -221,6 +222,8 @@ pub struct Settings {
     pub allowed_origins: Vec<Origin>,
     /// The affiliates file (`PROXY_AFFILIATES`), re-read on SIGHUP.
     pub affiliates_file: Option<PathBuf>,
+    /// The endpoints file of outgoing webhooks (`PROXY_WEBHOOKS`), re-read on SIGHUP.
+    pub webhooks_file: Option<PathBuf>,
     /// The upstream client (base URL and key).
     pub upstream: ClientConfig,
     /// Accepted webhook secrets (several while rotating).
@@ -270,6 +273,31 @@ pub struct Settings {
     /// How often the funnel's beacons counted in memory are written
     /// ([`BEACON_FLUSH_EVERY`]). Not a setting of its own: tests lengthen it.
     pub beacon_flush_every: Duration,
+    /// How outgoing webhooks and postbacks are delivered. Not settings of their own:
+    /// the documented schedule and timeout are the product; tests shorten them.
+    pub delivery: Delivery,
+}
+
+/// How the outbox is delivered.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Delivery {
+    /// The retry schedule.
+    pub schedule: crate::outgoing::schedule::Schedule,
+    /// A request's timeout, from connecting to the end of the answer's headers.
+    pub timeout: Duration,
+    /// How often due deliveries are looked for without a wake-up (retries, other
+    /// replicas' events).
+    pub poll: Duration,
+}
+
+impl Default for Delivery {
+    fn default() -> Self {
+        Delivery {
+            schedule: crate::outgoing::schedule::Schedule::default(),
+            timeout: Duration::from_secs(10),
+            poll: Duration::from_millis(500),
+        }
+    }
 }
 
 impl std::fmt::Debug for Settings {
@@ -279,6 +307,7 @@ impl std::fmt::Debug for Settings {
             .field("database_url", &redact_url(&self.database_url))
             .field("allowed_origins", &self.allowed_origins)
             .field("affiliates_file", &self.affiliates_file)
+            .field("webhooks_file", &self.webhooks_file)
             .field("upstream", &self.upstream)
             .field(
                 "webhook_secrets",
@@ -442,6 +471,10 @@ impl Settings {
             .filter(|v| !v.trim().is_empty())
             .map(|v| PathBuf::from(v.trim()))
             .or(fs.affiliates);
+        let webhooks_file = env("PROXY_WEBHOOKS")
+            .filter(|v| !v.trim().is_empty())
+            .map(|v| PathBuf::from(v.trim()))
+            .or(fs.webhooks);
         // With an affiliates file, the affiliates' origins may be the only ones.
         if origins_text.is_empty() && affiliates_file.is_none() {
             bail!("PROXY_ALLOWED_ORIGINS: list the origins the widget is embedded on, e.g. https://blog.example");
@@ -575,6 +608,7 @@ impl Settings {
             database_url,
             allowed_origins,
             affiliates_file,
+            webhooks_file,
             upstream,
             webhook_secrets,
             admin_token,
@@ -599,6 +633,7 @@ impl Settings {
             widget_url,
             unmatched_event_window: UNMATCHED_EVENT_WINDOW,
             beacon_flush_every: BEACON_FLUSH_EVERY,
+            delivery: Delivery::default(),
         })
     }
 }
@@ -862,6 +897,21 @@ mod tests {
             Some(Path::new("/etc/proxy/affiliates.toml"))
         );
         assert_eq!(s.rate_limits.beacons_per_minute, 60);
+        assert_eq!(s.webhooks_file, None);
+        let with = env_of(&[
+            ("SIMOLOGY_API_KEY", "sk_sandbox_abc"),
+            (
+                "SIMOLOGY_WEBHOOK_SECRET",
+                "whsec_one_0123456789abcdef0123456789",
+            ),
+            ("PROXY_AFFILIATES", "/etc/proxy/affiliates.toml"),
+            ("PROXY_WEBHOOKS", " /etc/proxy/webhooks.toml "),
+        ]);
+        let s = Settings::load_with(None, &with).expect("valid");
+        assert_eq!(
+            s.webhooks_file.as_deref(),
+            Some(Path::new("/etc/proxy/webhooks.toml"))
+        );
     }
 
     #[test]

@@ -33,6 +33,8 @@ pub enum Field {
     PagePath,
     /// `destination` (of a beacon).
     Destination,
+    /// `click_id` (of a checkout).
+    ClickId,
 }
 
 impl Field {
@@ -49,6 +51,7 @@ impl Field {
             Field::Placement => "placement",
             Field::PagePath => "page_path",
             Field::Destination => "destination",
+            Field::ClickId => "click_id",
         }
     }
 
@@ -64,7 +67,8 @@ impl Field {
             | Field::Affiliate
             | Field::Placement
             | Field::PagePath
-            | Field::Destination => ErrorCode::InvalidRequest,
+            | Field::Destination
+            | Field::ClickId => ErrorCode::InvalidRequest,
         }
     }
 }
@@ -370,6 +374,19 @@ pub fn keyed_mac(purpose: &str, data: &[u8]) -> [u8; 32] {
 pub fn analytics_id(order_ref: &OrderRef) -> String {
     let mac = keyed_mac("analytics", order_ref.as_str().as_bytes());
     format!("a_{}", hex::encode(&mac[..10]))
+}
+
+/// The id outgoing webhooks and postbacks name an order by: `order_` and 32 hex digits,
+/// the first 128 bits of a SHA-256 of the reference (under a label of its own). The
+/// same on every replica and after every restart, with no key to configure; and since a
+/// reference is 128 random bits, nothing leads back from the id to the reference, so an
+/// endpoint's logs open no eSIM.
+pub fn public_order_id(order_ref: &OrderRef) -> String {
+    let digest = Sha256::new()
+        .chain_update(b"simology-proxy outgoing order id\0")
+        .chain_update(order_ref.as_str().as_bytes())
+        .finalize();
+    format!("order_{}", hex::encode(&digest[..16]))
 }
 
 /// The tag of `order_ref` under `key` (see [`RefTag`]).
@@ -683,6 +700,17 @@ mod tests {
         ] {
             assert_eq!(PaymentUrl::parse(bad), Err(UnsafePaymentUrl), "{bad}");
         }
+    }
+
+    #[test]
+    fn public_order_ids_are_stable_and_are_not_the_reference() {
+        let a = parse_order_ref("o_0123456789abcdef0123456789abcdef").expect("ref");
+        let b = parse_order_ref("o_0123456789abcdef0123456789abcdee").expect("ref");
+        let id = public_order_id(&a);
+        assert_eq!(id, public_order_id(&a));
+        assert_ne!(id, public_order_id(&b));
+        assert_eq!(id.len(), "order_".len() + 32);
+        assert!(id.starts_with("order_") && !id.contains("0123456789abcdef"));
     }
 
     #[test]

@@ -14,8 +14,8 @@
 //!
 //! Modules depend downwards only: `routes` (HTTP) call `services` (the work of a
 //! request), which use `state` (what is shared), the `store`, the `catalog` and the
-//! plain types (`domain`, `order`); `fulfilment` is the background work. Nothing
-//! below imports this file.
+//! plain types (`domain`, `order`, `outgoing`: what the partner's systems are told);
+//! `fulfilment` is the background work. Nothing below imports this file.
 
 pub mod affiliates;
 pub mod catalog;
@@ -29,8 +29,10 @@ pub mod error;
 pub mod fulfilment;
 pub mod metrics;
 pub mod middleware;
+pub mod money;
 pub mod openapi;
 pub mod order;
+pub mod outgoing;
 pub mod ratelimit;
 pub mod routes;
 pub mod serve;

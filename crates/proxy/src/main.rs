@@ -7,11 +7,12 @@
 //! affiliates' report; `simology-proxy events [--quarantined]` counts or lists the
 //! stored webhook events, `simology-proxy events replay <event_id>` replays a
 //! quarantined one; `simology-proxy tag <order_ref>` prints the tag that logs show
-//! for an order; `simology-proxy check-config` validates the settings;
-//! `simology-proxy backup --to FILE` copies the SQLite database while the proxy serves
-//! and `simology-proxy restore --from FILE` puts a copy back with the proxy stopped;
-//! `simology-proxy healthcheck` asks a running proxy's `/healthz` (a container's
-//! healthcheck, where there is no shell and no curl).
+//! for an order; `simology-proxy webhooks [list|replay|test]` shows and acts on the
+//! outgoing webhooks and postbacks; `simology-proxy check-config` validates the
+//! settings; `simology-proxy backup --to FILE` copies the SQLite database while the
+//! proxy serves and `simology-proxy restore --from FILE` puts a copy back with the
+//! proxy stopped; `simology-proxy healthcheck` asks a running proxy's `/healthz` (a
+//! container's healthcheck, where there is no shell and no curl).
 //!
 //! Under systemd's socket activation (or any supervisor that passes listening sockets
 //! the same way), the proxy serves the sockets it is given: on SIGTERM it stops
@@ -26,8 +27,10 @@ use simology_proxy::affiliates::Affiliates;
 use simology_proxy::clock::{now_ms, rfc3339_ms};
 use simology_proxy::config::{self, LogFormat, Settings};
 use simology_proxy::domain::{log_tag, OrderRef};
+use simology_proxy::fulfilment::dispatcher;
 use simology_proxy::fulfilment::processor::Outcome;
 use simology_proxy::fulfilment::quarantine::{self, Replayed};
+use simology_proxy::outgoing::endpoints::Endpoints;
 use simology_proxy::services::lines::incomplete_orders;
 use simology_proxy::services::refund::request_refund;
 use simology_proxy::services::report::{self, ReportQuery};
@@ -107,6 +110,12 @@ enum Command {
         #[command(subcommand)]
         action: Option<EventsAction>,
     },
+    /// Outgoing webhooks and postbacks: the destinations' counts, the latest deliveries,
+    /// a replay, or a test delivery.
+    Webhooks {
+        #[command(subcommand)]
+        action: Option<WebhooksAction>,
+    },
     /// Print the tag that logs show for an order (needs the proxy's PROXY_LOG_TAG_KEY).
     Tag {
         /// The order's reference (`o_...`).
@@ -142,6 +151,40 @@ enum EventsAction {
     Replay {
         /// The event's id (`evt_...`).
         event_id: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum WebhooksAction {
+    /// The destinations (pending, retrying, given up, disabled) and the latest
+    /// deliveries, newest first.
+    List {
+        /// Only this destination (an endpoint's id, or `postback:<affiliate>`).
+        #[arg(long)]
+        endpoint: Option<String>,
+        /// At most this many deliveries.
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+    },
+    /// Send an event again, from now, with its webhook-id (a new chain of attempts), to
+    /// every destination it was for; or, with --failed, every delivery given up to one
+    /// destination, which is enabled again if it was disabled.
+    Replay {
+        /// The event's webhook-id (`msg_...`).
+        #[arg(required_unless_present = "failed")]
+        id: Option<String>,
+        /// Only to this destination.
+        #[arg(long)]
+        endpoint: Option<String>,
+        /// Every delivery given up to this destination.
+        #[arg(long, value_name = "ENDPOINT", conflicts_with_all = ["id", "endpoint"])]
+        failed: Option<String>,
+    },
+    /// Send a signed `webhook.test` event to an endpoint now and print its answer; a
+    /// disabled endpoint that answers 2xx is enabled again.
+    Test {
+        /// The endpoint's id in the endpoints file.
+        endpoint: String,
     },
 }
 
@@ -250,6 +293,105 @@ async fn list_quarantined(state: &AppState) -> Result<()> {
         );
     }
     Ok(())
+}
+
+async fn webhooks(state: &SharedState, action: WebhooksAction) -> Result<()> {
+    match action {
+        WebhooksAction::List { endpoint, limit } => {
+            let stats = state.store.outbox_stats().await?;
+            let endpoints = state.webhooks.endpoints();
+            println!("destination\tpending\tretrying\tfailed\toldest_pending\tdisabled");
+            let mut names: Vec<String> = stats.keys().cloned().collect();
+            for e in endpoints.iter() {
+                if !names.contains(&e.id) {
+                    names.push(e.id.clone());
+                }
+            }
+            names.sort();
+            for name in names {
+                let s = stats.get(&name).cloned().unwrap_or_default();
+                println!(
+                    "{name}\t{}\t{}\t{}\t{}\t{}",
+                    s.pending,
+                    s.retrying,
+                    s.failed,
+                    s.oldest_pending_at
+                        .map_or_else(|| "-".to_owned(), rfc3339_ms),
+                    s.disabled_at.map_or_else(|| "no".to_owned(), rfc3339_ms)
+                );
+            }
+            let rows = state
+                .store
+                .deliveries(endpoint.as_deref(), None, limit.max(1))
+                .await?;
+            println!("\nwebhook_id\tdestination\ttype\torder_id\tstate\tattempts\tlast_status\tcreated_at\tnote");
+            for r in rows {
+                let note = match r.state() {
+                    "pending"
+                        if !r
+                            .destination
+                            .starts_with(simology_proxy::outgoing::POSTBACK_PREFIX)
+                            && endpoints.get(&r.destination).is_none() =>
+                    {
+                        "waits: the endpoint is not in the endpoints file".to_owned()
+                    }
+                    "pending" => format!("next attempt {}", rfc3339_ms(r.next_attempt_at)),
+                    _ => r.last_error.clone().unwrap_or_default(),
+                };
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{note}",
+                    r.message_id,
+                    r.destination,
+                    r.event_type,
+                    r.order_id,
+                    r.state(),
+                    r.attempts,
+                    r.last_status
+                        .map_or_else(|| "-".to_owned(), |s| s.to_string()),
+                    rfc3339_ms(r.created_at)
+                );
+            }
+            Ok(())
+        }
+        WebhooksAction::Replay {
+            id,
+            endpoint,
+            failed,
+        } => {
+            let n = match (failed, id) {
+                (Some(destination), _) => state.store.replay_failed(&destination).await?,
+                (None, Some(id)) => {
+                    let n = state.store.replay_message(&id, endpoint.as_deref()).await?;
+                    if n == 0 && state.store.deliveries(None, Some(&id), 1).await?.is_empty() {
+                        bail!("{id:?} is no event of the outbox (`simology-proxy webhooks list` shows them)");
+                    }
+                    n
+                }
+                (None, None) => bail!("give an event's webhook-id, or --failed <endpoint>"),
+            };
+            println!(
+                "{n} deliver{} set going again; the running proxy sends {} on its next pass",
+                if n == 1 { "y" } else { "ies" },
+                if n == 1 { "it" } else { "them" }
+            );
+            Ok(())
+        }
+        WebhooksAction::Test { endpoint } => {
+            let tested = dispatcher::test_endpoint(state, &endpoint).await?;
+            let took = tested.took.as_millis();
+            match (tested.status, &tested.error) {
+                (Some(status), None) => {
+                    println!("{endpoint} answered {status} in {took} ms: the signed test event was delivered");
+                    if tested.enabled_again {
+                        println!("{endpoint} was disabled and is enabled again; its waiting deliveries go out now");
+                    }
+                    Ok(())
+                }
+                (_, Some(error)) => bail!("{endpoint}: {error} (after {took} ms)"),
+                (None, None) => bail!("{endpoint}: no answer (after {took} ms)"),
+            }
+        }
+    }
 }
 
 async fn replay(state: &SharedState, event_id: &str) -> Result<()> {
@@ -377,6 +519,10 @@ async fn run(args: Args, inherited: Inherited) -> Result<()> {
                 let affiliates = Affiliates::load(path)?;
                 println!("affiliates file ok: {} affiliate(s)", affiliates.len());
             }
+            if let Some(path) = &settings.webhooks_file {
+                let endpoints = Endpoints::load(path)?;
+                println!("endpoints file ok: {} endpoint(s)", endpoints.len());
+            }
             println!("configuration ok: {settings:?}");
             Ok(())
         }
@@ -443,6 +589,15 @@ async fn run(args: Args, inherited: Inherited) -> Result<()> {
             }
             Ok(())
         }
+        Command::Webhooks { action } => {
+            init_logs(LogFormat::Text);
+            let state = AppState::connect(settings).await?;
+            let action = action.unwrap_or(WebhooksAction::List {
+                endpoint: None,
+                limit: 20,
+            });
+            webhooks(&state, action).await
+        }
         Command::Events {
             quarantined,
             action,
@@ -466,10 +621,10 @@ async fn run(args: Args, inherited: Inherited) -> Result<()> {
             init_logs(settings.log_format);
             let public = settings.public_url.clone();
             let app = Application::build_on(settings, inherited).await?;
-            // Listening before the banner: a SIGHUP from then on re-reads the file
+            // Listening before the banner: a SIGHUP from then on re-reads the files
             // rather than ending the process.
             #[cfg(unix)]
-            reload_affiliates_on_hangup(app.state())?;
+            reload_files_on_hangup(app.state())?;
             // Type=notify: systemd counts the proxy as started once it serves.
             let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
             let addr = app.addr()?;
@@ -492,16 +647,17 @@ async fn run(args: Args, inherited: Inherited) -> Result<()> {
     }
 }
 
-/// Re-reads the affiliates file on every SIGHUP, for as long as the proxy serves; a
-/// refused file keeps the affiliates read before (the log says why).
+/// Re-reads the affiliates file and the endpoints file on every SIGHUP, for as long as
+/// the proxy serves; a refused file keeps what was read before (the log says why).
 #[cfg(unix)]
-fn reload_affiliates_on_hangup(state: SharedState) -> Result<()> {
+fn reload_files_on_hangup(state: SharedState) -> Result<()> {
     use anyhow::Context;
     use tokio::signal::unix::{signal, SignalKind};
     let mut hangups = signal(SignalKind::hangup()).context("listening for SIGHUP")?;
     tokio::spawn(async move {
         while hangups.recv().await.is_some() {
             state.affiliates.reload_and_log();
+            state.webhooks.reload_and_log();
         }
     });
     Ok(())

@@ -85,6 +85,20 @@ pub struct Metrics {
     /// The gauges read from the store, rendered, and when (see [`Metrics::store_gauges`]).
     store_gauges: tokio::sync::Mutex<Option<(std::time::Instant, String)>>,
     store_gauge_reads: AtomicU64,
+    outbox: OutboxMetrics,
+}
+
+/// Outgoing webhooks and postbacks, per destination (an endpoint of the endpoints file,
+/// or `postback:<affiliate>`): attempts' outcomes counted here, and the outbox's counts
+/// as the dispatcher last read them from the store (the same on every replica).
+#[derive(Default)]
+struct OutboxMetrics {
+    /// By destination and outcome: `delivered`, `failed` (an attempt), `given_up`.
+    attempts: Mutex<BTreeMap<(String, &'static str), u64>>,
+    /// By destination: times it was disabled by this process.
+    disabled: Mutex<BTreeMap<String, u64>>,
+    /// The last counts read, and when (Unix ms).
+    stats: Mutex<(BTreeMap<String, crate::store::DestinationStats>, i64)>,
 }
 
 /// Connections, long-polls waiting and the order status cache.
@@ -183,6 +197,33 @@ impl Metrics {
     /// An order's status served from memory (`true`) or read from the store.
     pub fn status_cache(&self, hit: bool) {
         self.net.status_cache[usize::from(hit)].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// An attempt's outcome for a destination: `delivered`, `failed`, `given_up`.
+    pub fn delivery(&self, destination: &str, outcome: &'static str) {
+        bump(&self.outbox.attempts, (destination.to_owned(), outcome));
+    }
+
+    /// A destination disabled after a whole retry schedule of failures.
+    pub fn destination_disabled(&self, destination: &str) {
+        bump(&self.outbox.disabled, destination.to_owned());
+    }
+
+    /// A destination enabled again (`webhooks test` succeeded): its gauge drops at the
+    /// next reading of the store.
+    pub fn destination_enabled(&self, destination: &str) {
+        tracing::info!(destination, "destination enabled again");
+    }
+
+    /// The outbox's counts per destination, read from the store at `now_ms`.
+    pub fn outbox_stats(
+        &self,
+        stats: BTreeMap<String, crate::store::DestinationStats>,
+        now_ms: i64,
+    ) {
+        if let Ok(mut s) = self.outbox.stats.lock() {
+            *s = (stats, now_ms);
+        }
     }
 
     /// A failed authentication on `/admin`.
@@ -287,6 +328,7 @@ impl Metrics {
             self.orders_created.load(Ordering::Relaxed)
         );
         self.render_affiliates(&mut out);
+        self.render_outbox(&mut out);
         self.render_net(&mut out);
         header(
             &mut out,
@@ -392,6 +434,76 @@ impl Metrics {
         );
     }
 
+    fn render_outbox(&self, out: &mut String) {
+        header(
+            out,
+            "simology_webhook_deliveries_total",
+            "Outgoing webhook and postback attempts, by destination and outcome: delivered, failed (an attempt), given_up (after the whole retry schedule).",
+            "counter",
+        );
+        if let Ok(m) = self.outbox.attempts.lock() {
+            for ((destination, outcome), v) in m.iter() {
+                let _ = writeln!(
+                    out,
+                    "simology_webhook_deliveries_total{{endpoint=\"{}\",outcome=\"{outcome}\"}} {v}",
+                    escape(destination)
+                );
+            }
+        }
+        labelled_counter(
+            out,
+            "simology_webhook_endpoint_disablings_total",
+            "Destinations disabled by this process after a whole retry schedule of failures.",
+            "endpoint",
+            &self.outbox.disabled,
+        );
+        let Ok(guard) = self.outbox.stats.lock() else {
+            return;
+        };
+        let (stats, at) = &*guard;
+        let gauges: [(&str, &str, Gauge); 5] = [
+            (
+                "simology_webhook_pending",
+                "Deliveries neither delivered nor given up, by destination.",
+                |s, _| s.pending as f64,
+            ),
+            (
+                "simology_webhook_retrying",
+                "Pending deliveries that failed at least once, by destination.",
+                |s, _| s.retrying as f64,
+            ),
+            (
+                "simology_webhook_failed",
+                "Deliveries given up (kept for `webhooks replay`), by destination.",
+                |s, _| s.failed as f64,
+            ),
+            (
+                "simology_webhook_oldest_pending_age_seconds",
+                "Age of the oldest pending delivery, by destination (0 when none).",
+                |s, now| {
+                    s.oldest_pending_at
+                        .map_or(0.0, |t| (now - t).max(0) as f64 / 1000.0)
+                },
+            ),
+            (
+                "simology_webhook_endpoint_disabled",
+                "1 while a destination is disabled (nothing is sent to it).",
+                |s, _| if s.disabled_at.is_some() { 1.0 } else { 0.0 },
+            ),
+        ];
+        for (name, help, value) in gauges {
+            header(out, name, help, "gauge");
+            for (destination, s) in stats {
+                let _ = writeln!(
+                    out,
+                    "{name}{{endpoint=\"{}\"}} {}",
+                    escape(destination),
+                    value(s, *at)
+                );
+            }
+        }
+    }
+
     fn render_net(&self, out: &mut String) {
         let net = &self.net;
         let gauges = [
@@ -453,6 +565,9 @@ impl Metrics {
         }
     }
 }
+
+/// A destination's gauge: its value from its counts at a time (Unix ms).
+type Gauge = fn(&crate::store::DestinationStats, i64) -> f64;
 
 /// A metric's `# HELP` and `# TYPE` lines.
 fn header(out: &mut String, name: &str, help: &str, kind: &str) {

@@ -1,5 +1,6 @@
 //! What handlers, services and background tasks share: settings, the store, the
-//! upstream client, caches, metrics, rate limits, and the shutdown signal.
+//! upstream client, caches, metrics, rate limits, the affiliates and endpoints files,
+//! and the shutdown signal.
 
 use std::sync::Arc;
 
@@ -10,6 +11,10 @@ use crate::affiliates::Registry;
 use crate::catalog::{CatalogCache, Snapshot};
 use crate::config::{self, Settings};
 use crate::metrics::Metrics;
+use crate::outgoing::endpoints::Webhooks;
+use crate::outgoing::events::EventType;
+use crate::outgoing::postback::PostbackTemplate;
+use crate::outgoing::Routes;
 use crate::ratelimit::{AuthThrottle, Holds, Limits, FAILURES_PER_MINUTE};
 use crate::services::beacons::Beacons;
 use crate::services::emails::EmailsOnFile;
@@ -23,7 +28,9 @@ pub struct AppState {
     /// Settings.
     pub settings: Settings,
     /// The affiliates, and the origins allowed with theirs (re-read on SIGHUP).
-    pub affiliates: Registry,
+    pub affiliates: Arc<Registry>,
+    /// The endpoints of outgoing webhooks (re-read on SIGHUP).
+    pub webhooks: Arc<Webhooks>,
     /// The database.
     pub store: Store,
     /// The upstream client.
@@ -69,10 +76,11 @@ impl AppState {
                 tracing::warn!("PROXY_LOG_TAG_KEY: this process already tags with another key");
             }
         }
-        let affiliates = Registry::load(
+        let affiliates = Arc::new(Registry::load(
             settings.allowed_origins.clone(),
             settings.affiliates_file.clone(),
-        )?;
+        )?);
+        let webhooks = Arc::new(Webhooks::load(settings.webhooks_file.clone())?);
         let store = Store::connect(&settings.database_url)
             .await
             .with_context(|| format!("database {}", config::redact_url(&settings.database_url)))?;
@@ -80,6 +88,10 @@ impl AppState {
         store
             .hub()
             .set_capacity(settings.serving.status_cache_orders);
+        store.set_routes(Arc::new(FileRoutes {
+            webhooks: Arc::clone(&webhooks),
+            affiliates: Arc::clone(&affiliates),
+        }));
         let widget = match &settings.widget_dir {
             Some(dir) => Some(WidgetFiles::load(dir, settings.widget_url.as_ref())?),
             None => {
@@ -100,6 +112,7 @@ impl AppState {
             usage: UsageCache::default(),
             emails: EmailsOnFile::default(),
             affiliates,
+            webhooks,
             settings,
             store,
             client,
@@ -141,5 +154,45 @@ impl AppState {
             // The sender lives as long as the state, which outlives every waiter.
             let _ = rx.wait_for(|stopping| *stopping).await;
         }
+    }
+}
+
+/// Where events go: the endpoints file and the affiliates file, each as last read.
+struct FileRoutes {
+    webhooks: Arc<Webhooks>,
+    affiliates: Arc<Registry>,
+}
+
+impl Routes for FileRoutes {
+    fn endpoints_for(&self, event_type: EventType) -> Vec<String> {
+        self.webhooks
+            .endpoints()
+            .iter()
+            .filter(|e| e.takes(event_type))
+            .map(|e| e.id.clone())
+            .collect()
+    }
+
+    fn postback(&self, affiliate: &str) -> Option<PostbackTemplate> {
+        self.affiliates
+            .affiliates()
+            .get(affiliate)
+            .and_then(|a| a.postback_url.clone())
+    }
+
+    fn commission_bps(&self, affiliate: &str) -> Option<u32> {
+        self.affiliates
+            .affiliates()
+            .get(affiliate)
+            .map(|a| a.commission_bps)
+    }
+
+    fn any(&self) -> bool {
+        !self.webhooks.endpoints().is_empty()
+            || self
+                .affiliates
+                .affiliates()
+                .iter()
+                .any(|a| a.postback_url.is_some())
     }
 }

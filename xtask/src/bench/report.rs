@@ -594,6 +594,74 @@ impl Report {
         );
     }
 
+    /// The outbox part's output (`simology-bench outbox`): the ingest rate with the
+    /// outbox against without (same run, alternated), and the latency from a state
+    /// change to its webhook's first attempt at 200 changes a second.
+    ///
+    /// # Errors
+    /// When the output lacks its figures.
+    pub fn outbox(&mut self, outbox: Option<&Value>) -> Result<()> {
+        let ratio = outbox
+            .map(|o| o["ingest"]["ratio"].as_f64().context("the ingest ratio"))
+            .transpose()?;
+        let p99 = outbox
+            .map(|o| o["latency"]["p99_ms"].as_f64().context("the p99 latency"))
+            .transpose()?;
+        let (ratio_target, ratio_verdict) = self.target(
+            "outbox_ingest_ratio",
+            Goal::AtLeast(0.9),
+            ">= 0.90 of the rate without (costs <= 10 %)",
+            ratio,
+        );
+        let (latency_target, latency_verdict) = self.target(
+            "outbox_first_attempt_p99_ms",
+            // Whole milliseconds: under 1 s is at most 999.
+            Goal::AtMost(999.0),
+            "p99 < 1 s",
+            p99,
+        );
+        let Some(o) = outbox else { return Ok(()) };
+        let rates = |key: &str| -> Vec<f64> {
+            o["ingest"][key]
+                .as_array()
+                .map(|a| a.iter().filter_map(Value::as_f64).collect())
+                .unwrap_or_default()
+        };
+        let (with, without) = (
+            rates("with_outbox_events_per_s"),
+            rates("without_outbox_events_per_s"),
+        );
+        let shown = |v: &[f64]| v.iter().map(|x| num(*x, 0)).collect::<Vec<_>>().join(", ");
+        self.rows.push(Row {
+            what: "webhook ingest with every change through the outbox to an endpoint (SQLite)"
+                .into(),
+            ours: format!("{} events/s", shown(&with)),
+            reference: format!("{} events/s without", shown(&without)),
+            ratio: num(ratio.unwrap_or(f64::NAN), 2),
+            target: ratio_target,
+            verdict: ratio_verdict,
+        });
+        let l = &o["latency"];
+        self.rows.push(Row {
+            what: format!(
+                "state change -> first delivery attempt, at {} changes/s (p50 / p99 / max)",
+                num(l["changes_per_s"].as_f64().unwrap_or(f64::NAN), 0)
+            ),
+            ours: format!(
+                "{} / {} / {} ms",
+                num(l["p50_ms"].as_f64().unwrap_or(f64::NAN), 0),
+                num(p99.unwrap_or(f64::NAN), 0),
+                num(l["max_ms"].as_f64().unwrap_or(f64::NAN), 0)
+            ),
+            reference: format!("{} events", l["events"]),
+            target: latency_target,
+            verdict: latency_verdict,
+            ..Row::default()
+        });
+        self.json.insert("outbox".into(), o.clone());
+        Ok(())
+    }
+
     /// The long-poll part's output (`e2e/bench/longpoll.mjs`).
     ///
     /// # Errors

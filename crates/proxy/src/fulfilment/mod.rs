@@ -3,13 +3,15 @@
 //! upstream and expires unpaid sessions (`reconciler.rs`), the refresher keeps the
 //! catalogue loaded (`refresher.rs`); `topup.rs` adds a paid top-up's data to its line
 //! for the first two; `quarantine.rs` keeps and replays the events that could not be
-//! applied.
+//! applied; the dispatcher delivers the outbox to the partner's systems
+//! (`dispatcher.rs`).
 //!
 //! An event is applied and marked processed in one transaction (a batch of them, in
 //! one). One that cannot be applied yet (its order unknown, the upstream down) stays
 //! stored and is tried again with backoff; one that does not parse, or that no order
 //! matched in 48 hours, is quarantined; nothing is dropped.
 
+pub mod dispatcher;
 pub mod processor;
 pub mod quarantine;
 pub mod reconciler;
@@ -31,8 +33,8 @@ const PROCESSOR_PAUSE: Duration = Duration::from_millis(500);
 /// The catalogue is refreshed at least daily, whatever its TTL.
 const MAX_CATALOGUE_AGE: Duration = Duration::from_secs(24 * 3600);
 
-/// Starts the processor, the reconciler, the catalogue refresher and the funnel's
-/// flusher; they stop when the shutdown begins.
+/// Starts the processor, the reconciler, the catalogue refresher, the funnel's flusher
+/// and the outbox's dispatcher; they stop when the shutdown begins.
 pub fn spawn_background(state: &SharedState) -> Vec<JoinHandle<()>> {
     let reconcile_every = state.settings.reconcile_interval;
     let refresh_every = state.settings.catalog_ttl.min(MAX_CATALOGUE_AGE);
@@ -58,6 +60,7 @@ pub fn spawn_background(state: &SharedState) -> Vec<JoinHandle<()>> {
         }),
         // The funnel's counts, written once a second and once more at the end.
         crate::services::beacons::spawn_flusher(state),
+        tokio::spawn(dispatcher::run(Arc::clone(state))),
     ]
 }
 

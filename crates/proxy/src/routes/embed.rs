@@ -52,6 +52,7 @@ fn takes(headers: &HeaderMap, coding: &str) -> bool {
         ("affiliate" = Option<String>, Query, description = "An affiliate of the affiliates file"),
         ("placement" = Option<String>, Query, description = "The affiliate's name for the spot"),
         ("page" = Option<String>, Query, description = "The host page's address (read by the frame, for the return from payment)"),
+        ("click_id" = Option<String>, Query, description = "An affiliate's element: the network's click id from the host page's address (read by the frame, whose checkout sends it with the signed attribution)"),
         ("return" = Option<String>, Query, description = "paid or cancelled: back from the payment page"),
     ),
     responses(

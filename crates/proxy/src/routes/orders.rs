@@ -150,7 +150,7 @@ pub async fn checkout(
     let quantity = Quantity::parse(body.quantity)?;
     let buyer = Buyer::of(&body, &state.affiliates.allowed_origins())?;
     let attribution =
-        Attribution::of_checkout(&state.affiliates.affiliates(), &body, unix_day(now_ms()));
+        Attribution::of_checkout(&state.affiliates.affiliates(), &body, unix_day(now_ms()))?;
     let purchase = Purchase {
         topup_of: None,
         plan: purchase::plan_for(&state, &sku, quantity).await?,

@@ -412,7 +412,10 @@ async fn attribute(
         page_path: a.page_path.clone(),
         destination: Some(plan.destination.clone()),
     };
-    state.store.attribute(order_ref, &key).await?;
+    state
+        .store
+        .attribute(order_ref, &key, a.click_id.as_deref())
+        .await?;
     metadata.insert("affiliate".into(), a.affiliate.clone());
     for (name, value) in [("placement", &a.placement), ("page_path", &a.page_path)] {
         if let Some(v) = value {

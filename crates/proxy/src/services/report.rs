@@ -27,6 +27,8 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::{AttributedOrder, FunnelGroup, FunnelKey, Period};
 
+pub use crate::money::{amount, commission_minor};
+
 /// The longest period of one report, in days.
 pub const MAX_DAYS: i64 = 366;
 
@@ -383,16 +385,6 @@ fn conversion(f: &Funnel) -> Conversion {
     }
 }
 
-/// Commission on `net` minor units at `bps` basis points: `net × bps / 10,000`, rounded
-/// half up (half away from zero for a negative net, which refunds of the same orders
-/// cannot make).
-pub fn commission_minor(net: i64, bps: u32) -> i64 {
-    let product = i128::from(net) * i128::from(bps);
-    let half = if product < 0 { -5_000 } else { 5_000 };
-    let rounded = (product + half) / 10_000;
-    i64::try_from(rounded).unwrap_or(if rounded < 0 { i64::MIN } else { i64::MAX })
-}
-
 fn group_key(by: ReportGroup, key: &FunnelKey, day: &str) -> Option<String> {
     match by {
         ReportGroup::Affiliate => Some(key.affiliate.clone()),
@@ -484,19 +476,6 @@ pub fn build(affiliates: &Affiliates, query: &ReportQuery, a: &Aggregates<'_>) -
         rows_limit: query.limit,
         affiliates,
     }
-}
-
-/// Minor units as a decimal amount: `1499` with 2 decimals is `14.99`.
-pub fn amount(minor: i64, decimals: u8) -> String {
-    let sign = if minor < 0 { "-" } else { "" };
-    let digits = minor.unsigned_abs().to_string();
-    let decimals = usize::from(decimals);
-    if decimals == 0 {
-        return format!("{sign}{digits}");
-    }
-    let padded = format!("{digits:0>width$}", width = decimals + 1);
-    let (units, cents) = padded.split_at(padded.len() - decimals);
-    format!("{sign}{units}.{cents}")
 }
 
 /// Basis points as a percentage with two decimals (`1250` is `12.50%`); `-` for none.

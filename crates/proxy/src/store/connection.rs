@@ -2,6 +2,7 @@
 //! helpers every table's module reads and writes stored values with.
 
 use std::path::Path;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
@@ -12,6 +13,7 @@ use sqlx::{AnyPool, Executor};
 use super::ingest::Ingest;
 use super::notify::Changes;
 use crate::domain::OrderRef;
+use crate::outgoing::Routes;
 
 /// Which database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,6 +59,23 @@ pub struct Store {
     pub(super) changes: Changes,
     /// Stores received webhook events, several to a commit.
     pub(super) ingest: Ingest,
+    /// Where an order change's events go, and who is told once some are written.
+    pub(super) outbox: Outbox,
+}
+
+/// The outbox's side of the store: where events go (set once by the state) and the
+/// wake-up of the dispatcher.
+#[derive(Clone, Default)]
+pub(super) struct Outbox {
+    pub(super) routes: Arc<OnceLock<Arc<dyn Routes>>>,
+    pub(super) written: Arc<tokio::sync::Notify>,
+}
+
+impl Outbox {
+    /// The routes, when they were set and lead anywhere.
+    pub(super) fn routes(&self) -> Option<&dyn Routes> {
+        self.routes.get().map(|r| &**r).filter(|r| r.any())
+    }
 }
 
 pub(super) fn json<T: Serialize>(value: &T) -> Result<String> {
@@ -126,12 +145,29 @@ impl Store {
             Backend::Postgres => Changes::shared_with_replicas(url),
         };
         Ok(Store {
+            outbox: Outbox::default(),
             ingest: Ingest::start(writer.clone()),
             writer,
             reader,
             backend,
             changes,
         })
+    }
+
+    /// Sets where order changes' events go (once; a second call changes nothing).
+    pub fn set_routes(&self, routes: Arc<dyn Routes>) {
+        let _ = self.outbox.routes.set(routes);
+    }
+
+    /// Completes after an order change that wrote outbox deliveries commits (in this
+    /// process).
+    pub async fn outbox_written(&self) {
+        self.outbox.written.notified().await;
+    }
+
+    /// Wakes the dispatcher (a commit wrote deliveries, or an operator replayed some).
+    pub fn wake_outbox(&self) {
+        self.outbox.written.notify_one();
     }
 
     /// The backend in use.

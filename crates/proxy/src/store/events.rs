@@ -269,13 +269,22 @@ impl Store {
         });
         let mut written: Vec<Option<OrderRow>> = vec![None; settlement.applies.len()];
         let mut changing = Vec::new();
+        let mut outbox = false;
         for i in order {
             let a = &settlement.applies[i];
             let event = a.mark.then_some(a.event_id.as_str());
-            let (row, change) =
-                merge_facts(&mut tx, &self.changes, &a.order_ref, &a.patch, event).await?;
-            changing.extend(change);
-            written[i] = Some(row);
+            let merged = merge_facts(
+                &mut tx,
+                &self.changes,
+                &self.outbox,
+                &a.order_ref,
+                &a.patch,
+                event,
+            )
+            .await?;
+            changing.extend(merged.changing);
+            outbox |= merged.outbox;
+            written[i] = Some(merged.row);
         }
         for (event_id, note) in &settlement.ignored {
             sqlx::query(
@@ -317,6 +326,9 @@ impl Store {
         tx.commit().await.context("committing a batch of events")?;
         // Announced here, once committed.
         drop(changing);
+        if outbox {
+            self.wake_outbox();
+        }
         Ok(written.into_iter().flatten().collect())
     }
 

@@ -127,14 +127,21 @@ fn read(text: String) -> Option<String> {
 }
 
 impl Store {
-    /// Records who made the sale on a reserved order, until its session exists: a
-    /// retried checkout writes the same values again, and none can change them after.
+    /// Records who made the sale on a reserved order, with the network's click id, until
+    /// its session exists: a retried checkout writes the same values again, and none can
+    /// change them after. The click id stays on the order: no funnel count or report
+    /// reads it.
     ///
     /// # Errors
     /// On database errors.
-    pub async fn attribute(&self, order_ref: &OrderRef, key: &FunnelKey) -> Result<()> {
+    pub async fn attribute(
+        &self,
+        order_ref: &OrderRef,
+        key: &FunnelKey,
+        click_id: Option<&str>,
+    ) -> Result<()> {
         sqlx::query(
-            "UPDATE orders SET affiliate = $2, placement = $3, page_path = $4, destination = $5 \
+            "UPDATE orders SET affiliate = $2, placement = $3, page_path = $4, destination = $5, click_id = $6 \
              WHERE order_ref = $1 AND session_id IS NULL",
         )
         .bind(order_ref.as_str())
@@ -142,6 +149,7 @@ impl Store {
         .bind(key.placement.as_deref())
         .bind(key.page_path.as_deref())
         .bind(key.destination.as_deref())
+        .bind(click_id)
         .execute(&self.writer)
         .await
         .context("recording an order's affiliate")?;

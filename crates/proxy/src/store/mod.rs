@@ -4,7 +4,8 @@
 //! the funnel's daily counts); `ingest.rs` stores received webhooks by group commit;
 //! `connection.rs` opens the database and applies the migrations; `notify.rs`
 //! announces order changes; `backup.rs` copies a SQLite database while it serves and
-//! restores a copy.
+//! restores a copy; `outbox.rs` holds the deliveries to the partner's systems, written
+//! in the transaction of the order change that made them.
 //!
 //! Writes that change an order use optimistic concurrency (`WHERE version = ?`) and
 //! are retried, so concurrent webhooks, reconcilers and replicas never lose an update.
@@ -18,6 +19,7 @@ mod funnel;
 mod ingest;
 mod notify;
 mod orders;
+mod outbox;
 
 pub use connection::{Backend, Store};
 pub use events::{
@@ -27,3 +29,4 @@ pub use events::{
 pub use funnel::{AttributedOrder, FunnelCount, FunnelGroup, FunnelKey, Period};
 pub use notify::{Memo, OrderHub, Ticket, Waiter};
 pub use orders::{NewOrder, OrderRow};
+pub use outbox::{AttemptOutcome, Claim, Delivery, DeliveryRow, DestinationStats, Settled};

@@ -7,11 +7,13 @@ use simology_proxy_api::{OrderPlan, OrderState};
 use sqlx::any::AnyRow;
 use sqlx::{Any, AnyPool, Row, Transaction};
 
-use super::connection::{from_json, json, stored_ref, Store};
+use super::connection::{from_json, json, stored_ref, Outbox, Store};
 use super::notify::{Changes, Changing};
+use super::outbox::write_events;
 use crate::clock::{duration_ms, now_ms};
 use crate::domain::{Locale, OrderRef, RefTag, ReturnUrl, Sku};
 use crate::order::{Facts, OrderKind};
+use crate::outgoing::events::Subject;
 
 /// An order as stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -151,24 +153,51 @@ async fn mark_applied(
 /// writer changed the order first.
 const OPTIMISTIC_ATTEMPTS: usize = 20;
 
+/// Who made an order's sale, as the outbox's events say it (columns beside the order's).
+struct SaleColumns {
+    affiliate: Option<String>,
+    placement: Option<String>,
+    destination: Option<String>,
+    click_id: Option<String>,
+}
+
+fn sale_columns(row: &AnyRow) -> Result<SaleColumns> {
+    Ok(SaleColumns {
+        affiliate: row.try_get("affiliate")?,
+        placement: row.try_get("placement")?,
+        destination: row.try_get("destination")?,
+        click_id: row.try_get("click_id")?,
+    })
+}
+
+/// What [`merge_facts`] did: the order as written, the mark of its change (when it
+/// changed), and whether the change wrote deliveries to the outbox.
+pub(super) struct Merged {
+    pub(super) row: OrderRow,
+    pub(super) changing: Option<Changing>,
+    pub(super) outbox: bool,
+}
+
 /// Merges facts into an order within `tx` and, there too, marks an event applied to
-/// it; the caller commits, then drops the [`Changing`] mark (when the order changed),
-/// which announces the change. A concurrent change (another replica's, committed first) is merged again
-/// on a fresh read in the same transaction: each statement reads the latest committed
-/// row.
+/// it and writes the events of the change into the outbox (see `outgoing::events`); the
+/// caller commits, then drops the [`Changing`] mark (when the order changed), which
+/// announces the change. A concurrent change (another replica's, committed first) is
+/// merged again on a fresh read in the same transaction: each statement reads the
+/// latest committed row, and only the writer whose update lands makes the events.
 ///
 /// # Errors
 /// On database errors, or when the order does not exist.
 pub(super) async fn merge_facts(
     tx: &mut Transaction<'_, Any>,
     changes: &Changes,
+    outbox: &Outbox,
     order_ref: &OrderRef,
     patch: &Facts,
     event_id: Option<&str>,
-) -> Result<(OrderRow, Option<Changing>)> {
+) -> Result<Merged> {
     for _ in 0..OPTIMISTIC_ATTEMPTS {
         let row = sqlx::query(&format!(
-            "SELECT {ORDER_COLUMNS} FROM orders WHERE order_ref = $1"
+            "SELECT {ORDER_COLUMNS}, affiliate, placement, destination, click_id FROM orders WHERE order_ref = $1"
         ))
         .bind(order_ref.as_str())
         .fetch_optional(&mut **tx)
@@ -180,6 +209,7 @@ pub(super) async fn merge_facts(
         let now = now_ms();
         let changed = merged != current.facts;
         let mut changing = None;
+        let mut wrote = false;
         let written = if !changed {
             current
         } else {
@@ -201,6 +231,25 @@ pub(super) async fn merge_facts(
                 continue;
             }
             changing = Some(changes.tell_replicas(tx, order_ref).await?);
+            if let Some(routes) = outbox.routes() {
+                let sale = sale_columns(&row)?;
+                let subject = Subject {
+                    order_ref,
+                    kind: current.kind,
+                    plan: &current.plan,
+                    parent_ref: current.parent_ref.as_ref(),
+                    parent_iccid: current.parent_iccid.as_deref(),
+                    affiliate: sale.affiliate.as_deref(),
+                    placement: sale.placement.as_deref(),
+                    destination: sale.destination.as_deref(),
+                    click_id: sale.click_id.as_deref(),
+                    commission_bps: sale
+                        .affiliate
+                        .as_deref()
+                        .and_then(|a| routes.commission_bps(a)),
+                };
+                wrote = write_events(tx, routes, &subject, &current.facts, &merged, now).await?;
+            }
             OrderRow {
                 facts: merged,
                 updated_at: now,
@@ -211,7 +260,11 @@ pub(super) async fn merge_facts(
         if let Some(event_id) = event_id {
             mark_applied(tx, event_id, order_ref, now).await?;
         }
-        return Ok((written, changing));
+        return Ok(Merged {
+            row: written,
+            changing,
+            outbox: wrote,
+        });
     }
     bail!(
         "order {} kept changing under {OPTIMISTIC_ATTEMPTS} attempts",
@@ -358,12 +411,22 @@ impl Store {
             .begin()
             .await
             .context("starting a transaction")?;
-        let (written, changing) =
-            merge_facts(&mut tx, &self.changes, order_ref, patch, event_id).await?;
+        let merged = merge_facts(
+            &mut tx,
+            &self.changes,
+            &self.outbox,
+            order_ref,
+            patch,
+            event_id,
+        )
+        .await?;
         tx.commit().await.context("committing an order change")?;
         // Announced here, once committed.
-        drop(changing);
-        Ok(written)
+        drop(merged.changing);
+        if merged.outbox {
+            self.wake_outbox();
+        }
+        Ok(merged.row)
     }
 
     /// Records a refund request (entitlements change only on `refund.processed`).

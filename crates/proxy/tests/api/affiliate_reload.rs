@@ -12,9 +12,9 @@ use crate::affiliates::*;
 use crate::helpers::*;
 
 /// A proxy process, killed when dropped; its log lines arrive on `log`.
-struct Proxy {
+pub struct Proxy {
     child: Child,
-    url: String,
+    pub url: String,
     log: mpsc::UnboundedReceiver<String>,
 }
 
@@ -26,7 +26,7 @@ impl Drop for Proxy {
 }
 
 impl Proxy {
-    fn start(env: &[(String, String)]) -> Proxy {
+    pub fn start(env: &[(String, String)]) -> Proxy {
         let mut child = Command::new(env!("CARGO_BIN_EXE_simology-proxy"))
             .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .env("PROXY_LOG_FORMAT", "text")
@@ -57,7 +57,7 @@ impl Proxy {
     }
 
     /// `kill -HUP`, through the shell's own `kill` (no other tool needed).
-    fn hang_up(&self) {
+    pub fn hang_up(&self) {
         let status = Command::new("sh")
             .args(["-c", "kill -HUP \"$0\"", &self.child.id().to_string()])
             .status()
@@ -67,7 +67,7 @@ impl Proxy {
 
     /// Waits for a log line holding `text` (see [`eventually`]); fails with the lines
     /// seen instead.
-    async fn wait_for_log(&mut self, text: &str) -> String {
+    pub async fn wait_for_log(&mut self, text: &str) -> String {
         let mut seen = Vec::new();
         eventually(format!("a log line with {text:?}"), async || {
             while let Ok(line) = self.log.try_recv() {

@@ -224,6 +224,23 @@ async fn every_schema_version_migrates_forward_with_its_data() {
                 "from schema {version:04}: the attributed order reads back"
             );
         }
+        if before.contains_key("outbox") {
+            // The outbox: every delivery, and each destination's counts (the disabled
+            // one among them).
+            let deliveries = store
+                .deliveries(None, None, i64::MAX)
+                .await
+                .unwrap_or_else(|e| panic!("from schema {version:04}, outbox: {e:#}"));
+            assert_eq!(Some(&(deliveries.len() as i64)), before.get("outbox"));
+            let stats = store
+                .outbox_stats()
+                .await
+                .unwrap_or_else(|e| panic!("from schema {version:04}, outbox stats: {e:#}"));
+            assert!(
+                stats.values().any(|s| s.disabled_at.is_some()),
+                "from schema {version:04}: the disabled destination reads back: {stats:?}"
+            );
+        }
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
