@@ -852,6 +852,10 @@ pub async fn run(args: Args) -> Result<()> {
             ("PROXY_AFFILIATES", affiliates.display().to_string()),
             ("PROXY_METRICS_TOKEN", METRICS_TOKEN.to_owned()),
             ("PROXY_LOG_FORMAT", "text".to_owned()),
+            (
+                "PROXY_LOG_TAG_KEY",
+                crate::funnel_attack::ATTACK_KEY.to_owned(),
+            ),
             ("RUST_LOG", "warn".to_owned()),
         ],
     );

@@ -1,6 +1,6 @@
 //! The attack's second phase, on the affiliates' side: a flood of forged beacons (signed
-//! attributions for random placements got from the frame's document with a forged
-//! `Referer`, each client address sending a few, with random page paths, destinations and events) while signed webhooks keep coming,
+//! attributions for random placements, as anyone gets them from the frame's document
+//! with a forged `Referer`, each client address sending a few, with random page paths, destinations and events) while signed webhooks keep coming,
 //! then reports read over what the flood left, then a guesser of report tokens. What it
 //! measures: the rows the flood added to the funnel (against the bound the proxy's caps
 //! allow), the webhooks' p99 before and during the flood, the time a report takes, and
@@ -137,44 +137,32 @@ fn of_status(tally: &Tally, status: &str) -> u64 {
         .sum()
 }
 
-/// Placements the flood gets signed attributions for before it starts.
+/// Placements the flood has signed attributions for.
 const SIGNED_PLACEMENTS: usize = 64;
 
-/// Signed attributions for the flooded affiliate, one per random placement, asked for
-/// as an attacker would: the frame's document (`GET /embed`) with the affiliate's page
-/// named in a forged `Referer`, its `#sim-config` read.
-async fn signed_attributions(http: &reqwest::Client, plan: &Plan<'_>) -> Result<Vec<String>> {
-    const MARK: &str = r#"<script type="application/json" id="sim-config">"#;
-    let mut signed = Vec::with_capacity(SIGNED_PLACEMENTS);
-    for i in 0..SIGNED_PLACEMENTS {
-        let r: u64 = rand::random();
-        let html = http
-            .get(format!(
-                "{}/embed?instance=a{i}&affiliate={AFFILIATE}&placement=p-{:x}",
-                plan.proxy,
-                r % 1_000_000_007
-            ))
-            .header("referer", format!("{}/page", plan.origin))
-            .header("x-forwarded-for", format!("192.0.2.{}", i % 250 + 1))
-            .send()
-            .await?
-            .error_for_status()?
-            .text()
-            .await?;
-        let config = html
-            .find(MARK)
-            .map(|at| &html[at + MARK.len()..])
-            .and_then(|rest| rest.find("</script>").map(|end| &rest[..end]))
-            .context("the frame's document has no configuration")?;
-        let config: Value = serde_json::from_str(config)?;
-        signed.push(
-            config["attribution"]
-                .as_str()
-                .context("the frame's document signs no attribution")?
-                .to_owned(),
-        );
+/// The key the attacked proxy signs attributions with (`PROXY_LOG_TAG_KEY`, which
+/// `attack` gives it): the flood signs with it too. A real attacker gets the same
+/// tokens without the key, one per placement, from the frame's document (`GET /embed`
+/// with the affiliate's page in a forged `Referer`); the flood's load is the same.
+pub const ATTACK_KEY: &str = "attack-log-tag-key-0123456789abcdef";
+
+/// Signed attributions for the flooded affiliate, one per random placement.
+fn signed_attributions() -> Result<Vec<String>> {
+    use simology_proxy::affiliates::{unix_day, Signed};
+    if !simology_proxy::domain::set_log_tag_key(ATTACK_KEY.as_bytes()) {
+        anyhow::bail!("this process already signs with another key");
     }
-    Ok(signed)
+    let today = unix_day(simology_proxy::clock::now_ms());
+    Ok((0..SIGNED_PLACEMENTS)
+        .map(|_| {
+            let r: u64 = rand::random();
+            Signed {
+                affiliate: AFFILIATE.to_owned(),
+                placement: Some(format!("p-{:x}", r % 1_000_000_007)),
+            }
+            .token(today)
+        })
+        .collect())
 }
 
 /// A forged beacon: a signed attribution (so a random placement), random page path,
@@ -243,7 +231,7 @@ pub async fn run(http: &reqwest::Client, plan: &Plan<'_>) -> Result<Measured> {
             .map(|e| format!("a webhook before the flood: {e}")),
     );
 
-    let signed = signed_attributions(http, plan).await?;
+    let signed = signed_attributions()?;
     let rows_before = store.funnel_row_count().await?;
     let day_before = OffsetDateTime::now_utc().date();
     let tally = Arc::new(Tally::default());
