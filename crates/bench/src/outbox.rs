@@ -143,6 +143,9 @@ pub async fn run(a: OutboxArgs) -> Result<()> {
             ("PROXY_CHECKOUT_PER_MINUTE", "1000000000".to_owned()),
             ("PROXY_STATUS_PER_MINUTE", "1000000000".to_owned()),
             ("PROXY_LOG_FORMAT", "text".to_owned()),
+            // The driver reads the applied events off `/metrics` on the proxy's
+            // listener, which since issue 24 serves it only when told to.
+            ("PROXY_METRICS_PUBLIC", "true".to_owned()),
             ("RUST_LOG", "warn".to_owned()),
         ];
         if outbox {

@@ -44,10 +44,14 @@ pub struct Args {
 }
 
 async fn applied(http: &reqwest::Client, proxy: &str) -> Result<u64> {
+    // A proxy that does not serve its metrics here is an error, not zero events (which
+    // would wait out the timeout and blame the proxy's speed).
     let text = http
         .get(format!("{proxy}/metrics"))
         .send()
         .await?
+        .error_for_status()
+        .context("the proxy's /metrics (PROXY_METRICS_PUBLIC or a token)")?
         .text()
         .await?;
     Ok(text
