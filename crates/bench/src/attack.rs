@@ -200,15 +200,20 @@ pub(crate) async fn outcome(r: reqwest::Result<reqwest::Response>) -> String {
     }
 }
 
-/// The proxy process.
-struct Proxy {
+/// A proxy process started from its binary (its URL read from its first line),
+/// killed when dropped; the outbox driver's too.
+pub(crate) struct Proxy {
     child: Child,
-    url: String,
+    pub(crate) url: String,
     pid: u32,
 }
 
 impl Proxy {
-    fn start(bin: &str, env: &[(String, String)], log: &std::path::Path) -> Result<Proxy> {
+    pub(crate) fn start(
+        bin: &str,
+        env: &[(String, String)],
+        log: &std::path::Path,
+    ) -> Result<Proxy> {
         let mut child = Command::new(bin)
             .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdout(Stdio::piped())

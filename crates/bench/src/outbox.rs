@@ -10,14 +10,13 @@
 //! Prints one JSON line.
 
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use serde_json::json;
 
+use crate::attack::Proxy;
 use crate::partner::Receiver;
 use crate::webhooks::{self, Args};
 
@@ -25,40 +24,6 @@ const ORIGIN: &str = "http://outbox.bench";
 
 /// Ingest measures of each proxy; the target is on the ratio of their medians.
 const ROUNDS: usize = 3;
-
-/// A proxy process, killed when dropped.
-struct Proxy {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Proxy {
-    fn start(bin: &str, env: &[(String, String)], log: &std::path::Path) -> Result<Proxy> {
-        let mut child = Command::new(bin)
-            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(log)?)
-            .spawn()
-            .with_context(|| format!("starting {bin}"))?;
-        let mut reader = BufReader::new(child.stdout.take().context("stdout")?);
-        let mut line = String::new();
-        reader.read_line(&mut line)?;
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .with_context(|| format!("the proxy did not start: {line:?}"))?
-            .to_owned();
-        std::thread::spawn(move || for _ in reader.lines() {});
-        Ok(Proxy { child, url })
-    }
-}
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
