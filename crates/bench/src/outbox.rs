@@ -1,8 +1,8 @@
 //! `simology-bench outbox --proxy-bin PATH`: what the outbox costs, measured against
 //! its anchor in the same run. Two proxy processes on SQLite, one with an endpoint
 //! taking every event (at a receiver here that verifies each signature) and one
-//! without, are each measured for signed webhook ingest (`webhooks::measure`: 300
-//! orders, 16 in flight), alternately (which goes first alternates too), three times
+//! without, are each measured for signed webhook ingest (`webhooks::measure`: 1,000
+//! orders, 16 in flight), alternately (which goes first alternates too), five times
 //! each; the one with the endpoint is let drain after each measure. Then, on the one with the endpoint, orders' events are sent
 //! at a steady pace that makes 200 state changes a second (`order.paid` and
 //! `order.ready` of 100 orders a second), and each event's latency is the time from
@@ -23,7 +23,13 @@ use crate::webhooks::{self, Args};
 const ORIGIN: &str = "http://outbox.bench";
 
 /// Ingest measures of each proxy; the target is on the ratio of their medians.
-const ROUNDS: usize = 3;
+const ROUNDS: usize = 5;
+
+/// Orders of each ingest measure (three events each). At 300 a measure lasted under
+/// half a second, a few dispatcher passes, and its rate moved by a third from one
+/// measure to the next; at 1,000 it lasts a second or two, and the outbox is measured
+/// delivering while the ingest runs, not mostly after it.
+const INGEST_ORDERS: usize = 1000;
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
@@ -150,15 +156,15 @@ pub async fn run(a: OutboxArgs) -> Result<()> {
         // Which goes first alternates, so that neither gains from the order.
         for first in [round % 2 == 0, round % 2 == 1] {
             if first {
-                let a = webhooks::measure(&args(&without, 300)).await?;
+                let a = webhooks::measure(&args(&without, INGEST_ORDERS)).await?;
                 rates_without.push(a["events_per_s"].as_f64().context("events_per_s")?);
             } else {
-                let b = webhooks::measure(&args(&with, 300)).await?;
+                let b = webhooks::measure(&args(&with, INGEST_ORDERS)).await?;
                 rates_with.push(b["events_per_s"].as_f64().context("events_per_s")?);
                 // Two events per order leave through the outbox; they drain before
                 // the next measure, so that neither proxy is measured while the other
                 // works.
-                delivered += 600;
+                delivered += 2 * INGEST_ORDERS;
                 drained(&receiver, None, delivered).await?;
             }
         }
@@ -246,7 +252,7 @@ pub async fn run(a: OutboxArgs) -> Result<()> {
                 "without_outbox_events_per_s": rates_without,
                 "with_outbox_events_per_s": rates_with,
                 "ratio": ratio,
-                "orders": 300, "concurrency": 16,
+                "orders": INGEST_ORDERS, "concurrency": 16,
             },
             "deliveries": {
                 "by_attempts": attempts.iter().map(|(k, v)| (k.to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
