@@ -14,6 +14,12 @@
 //! delivery is attempted at least once until it succeeds, by one chain of attempts,
 //! and receivers deduplicate by the `webhook-id`, which every attempt of an event
 //! shares.
+//!
+//! The attempts themselves (signing, the requests) run on a runtime of their own, one
+//! thread at background priority ([`DELIVERY_NICE`], on Linux): when the machine is
+//! busy, the webhook ingest (whose answer the upstream waits for, and retries when it
+//! is slow) goes first and the deliveries take the time left over; when it is not,
+//! they go out at once. The dispatcher's reads and writes stay on the main runtime.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -41,6 +47,10 @@ pub const PER_DESTINATION: usize = 16;
 /// their turn), at most: three attempts' worth each.
 pub const HELD_PER_DESTINATION: i64 = 3 * PER_DESTINATION as i64;
 
+/// The nice value of the thread that sends deliveries (0 is the default; 19 the least).
+/// At 10 a busy CPU gives it about a tenth of what a default thread gets.
+pub const DELIVERY_NICE: i32 = 10;
+
 /// How much longer than an attempt's timeout a claim holds.
 const CLAIM_MARGIN: Duration = Duration::from_secs(5);
 
@@ -67,6 +77,31 @@ pub fn http_client(timeout: Duration) -> Result<reqwest::Client> {
         .user_agent(concat!("simology-proxy/", env!("CARGO_PKG_VERSION")))
         .build()
         .context("the webhook client")
+}
+
+/// The runtime deliveries are sent on: one worker thread (and its blocking threads, for
+/// name resolution) at [`DELIVERY_NICE`].
+///
+/// # Errors
+/// When the thread cannot be started.
+fn delivery_runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("simology-delivery")
+        .on_thread_start(background_priority)
+        .enable_all()
+        .build()
+        .context("the delivery thread")
+}
+
+/// Lowers the calling thread's priority (on Linux a nice value is a thread's own).
+fn background_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        if let Err(e) = rustix::process::setpriority_process(None, DELIVERY_NICE) {
+            tracing::debug!(error = %e, "deliveries keep the default priority");
+        }
+    }
 }
 
 /// What one request got: the status, or why there was none.
@@ -272,6 +307,23 @@ const PASS_GAP: Duration = Duration::from_millis(100);
 /// Delivers the outbox until the shutdown begins, then lets the attempts in flight end
 /// and records them.
 pub async fn run(state: SharedState) {
+    let sending = match delivery_runtime() {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!(
+                error = format!("{e:#}"),
+                "no delivery thread: nothing is delivered"
+            );
+            return;
+        }
+    };
+    dispatch(state, sending.handle()).await;
+    // Every attempt has ended and been recorded: nothing of it is left to wait for.
+    sending.shutdown_background();
+}
+
+/// The dispatcher's loop; attempts are spawned on `sending`.
+async fn dispatch(state: SharedState, sending: &tokio::runtime::Handle) {
     let delivery = state.settings.delivery;
     let http = match http_client(delivery.timeout) {
         Ok(c) => c,
@@ -353,12 +405,15 @@ pub async fn run(state: SharedState) {
                             }));
                         let (state, http, endpoints) =
                             (Arc::clone(&state), http.clone(), Arc::clone(&endpoints));
-                        running.spawn(async move {
-                            // Never closed: a permit is always granted in turn.
-                            let _turn = turn.acquire_owned().await;
-                            let outcome = attempt(&state, &http, &endpoints, &d).await;
-                            (d, outcome)
-                        });
+                        running.spawn_on(
+                            async move {
+                                // Never closed: a permit is always granted in turn.
+                                let _turn = turn.acquire_owned().await;
+                                let outcome = attempt(&state, &http, &endpoints, &d).await;
+                                (d, outcome)
+                            },
+                            sending,
+                        );
                     }
                 }
                 Err(e) => {
@@ -472,4 +527,36 @@ pub async fn test_endpoint(state: &SharedState, id: &str) -> Result<Tested> {
         took,
         enabled_again,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Attempts run on the delivery thread, at background priority, and a thread of the
+    /// caller's runtime keeps its own.
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn deliveries_are_sent_at_background_priority() {
+        let before = rustix::process::getpriority_process(None).expect("this thread's nice");
+        let sending = delivery_runtime().expect("the delivery runtime");
+        let (name, nice) = sending
+            .handle()
+            .spawn(async {
+                (
+                    std::thread::current().name().map(str::to_owned),
+                    rustix::process::getpriority_process(None).expect("its nice"),
+                )
+            })
+            .await
+            .expect("the task ran");
+        assert_eq!(name.as_deref(), Some("simology-delivery"));
+        assert_eq!(nice, DELIVERY_NICE.max(before));
+        assert_eq!(
+            rustix::process::getpriority_process(None).expect("this thread's nice"),
+            before,
+            "only the delivery thread is lowered"
+        );
+        sending.shutdown_background();
+    }
 }
