@@ -156,6 +156,7 @@ async fn main() -> Result<()> {
                 .unwrap_or_else(|_| "warn,simology_proxy=info".into()),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let integrity_json =
         std::fs::read_to_string(args.dist.join("integrity.json")).with_context(|| {

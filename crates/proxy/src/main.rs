@@ -242,7 +242,9 @@ fn init_logs(format: LogFormat) {
         .unwrap_or_else(|_| "simology_proxy=info,simology=info,warn".into());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        // Colour only for a person at a terminal, never into a file or a collector.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     match format {
         LogFormat::Json => builder
             .json()

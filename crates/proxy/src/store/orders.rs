@@ -379,21 +379,6 @@ impl Store {
         Ok(None)
     }
 
-    /// The top-ups of an order.
-    ///
-    /// # Errors
-    /// On database errors.
-    pub async fn topups_of(&self, parent_ref: &OrderRef) -> Result<Vec<OrderRow>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {ORDER_COLUMNS} FROM orders WHERE parent_ref = $1 ORDER BY created_at"
-        ))
-        .bind(parent_ref.as_str())
-        .fetch_all(&self.reader)
-        .await
-        .context("reading top-ups")?;
-        rows.iter().map(order_from_row).collect()
-    }
-
     /// Merges facts into an order and, in the same transaction, marks an event
     /// processed. Returns the order as written. A concurrent change is retried on the
     /// fresh row; nothing is lost.

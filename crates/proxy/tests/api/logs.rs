@@ -110,3 +110,36 @@ async fn a_journeys_logs_hold_no_reference_and_no_activation_code() {
     assert!(!ok && err.contains("PROXY_LOG_TAG_KEY"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Text logs written to a file (not a terminal) carry no colour codes: a log collector
+/// or `grep` reads them as they are.
+#[tokio::test]
+async fn text_logs_into_a_file_carry_no_colour_codes() {
+    let sandbox = simology_sandbox::spawn(fast_sandbox())
+        .await
+        .expect("sandbox");
+    let dir = temp_dir("text-logs");
+    let db = database_url(&dir).await;
+    let env = proxy_env(
+        sandbox.url(),
+        &db,
+        &[
+            ("PROXY_LOG_FORMAT", "text"),
+            ("RUST_LOG", "simology_proxy=info,info"),
+        ],
+    );
+    let logs = dir.join("proxy.log");
+    let proxy = ProxyProcess::start(&env, &logs);
+    let (order_ref, _) = checkout_at(&http_client(), &proxy.url, "US-1GB-7D").await;
+    assert!(!order_ref.is_empty());
+    drop(proxy);
+    let text = std::fs::read_to_string(&logs).expect("logs");
+    assert!(
+        text.lines().count() >= 2,
+        "the proxy logged its start and the checkout:\n{text}"
+    );
+    assert!(
+        !text.contains('\u{1b}'),
+        "text logs into a file carry colour codes:\n{text}"
+    );
+}
