@@ -7,48 +7,16 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
-use serde::Deserialize;
 use simology::ClientConfig;
 
 use crate::domain::Origin;
 use crate::store::Backend;
 
-/// The config file's keys (all optional). Unknown keys are refused, so a typo does not
-/// silently fall back to a default.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileSettings {
-    listen: Option<String>,
-    data_dir: Option<PathBuf>,
-    database_url: Option<String>,
-    allowed_origins: Option<Vec<String>>,
-    simology_base_url: Option<String>,
-    catalog_ttl_secs: Option<u64>,
-    reconcile_interval_secs: Option<u64>,
-    stale_after_secs: Option<u64>,
-    max_esims_per_order: Option<u32>,
-    checkout_per_minute: Option<u32>,
-    status_per_minute: Option<u32>,
-    misses_per_minute: Option<u32>,
-    beacons_per_minute: Option<u32>,
-    affiliates: Option<PathBuf>,
-    webhooks: Option<PathBuf>,
-    trust_forwarded_for: Option<bool>,
-    trusted_proxies: Option<String>,
-    max_connections: Option<usize>,
-    header_read_timeout_secs: Option<u64>,
-    idle_timeout_secs: Option<u64>,
-    body_timeout_secs: Option<u64>,
-    long_polls_per_client: Option<u32>,
-    status_cache_orders: Option<usize>,
-    log_format: Option<String>,
-    public_url: Option<String>,
-    admin_listen: Option<String>,
-    admin_max_connections: Option<usize>,
-    metrics_public: Option<bool>,
-    widget_dir: Option<PathBuf>,
-    widget_url: Option<String>,
-}
+pub mod declared;
+mod raw;
+
+use declared as d;
+use raw::Raw;
 
 /// How logs are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,61 +119,25 @@ pub struct Serving {
 }
 
 impl Serving {
-    fn load(env: &dyn Fn(&str) -> Option<String>, fs: &FileSettings) -> Result<Serving> {
+    fn load(raw: &Raw<'_>) -> Result<Serving> {
         let trusted_proxies = match (
-            env("PROXY_TRUSTED_PROXIES").or(fs.trusted_proxies.clone()),
-            parse_env::<bool>(env, "PROXY_TRUST_FORWARDED_FOR")?.or(fs.trust_forwarded_for),
+            raw.get(&d::TRUSTED_PROXIES)?,
+            raw.value(&d::TRUST_FORWARDED_FOR)?,
         ) {
-            (Some(text), _) => TrustedProxies::parse(&text)?,
+            (Some(proxies), _) => proxies,
             // The older switch: one load balancer, whose entry is the rightmost.
-            (None, Some(true)) => TrustedProxies::Count(1),
-            (None, _) => TrustedProxies::None,
+            (None, true) => TrustedProxies::Count(1),
+            (None, false) => TrustedProxies::None,
         };
-        let max_connections = parse_env(env, "PROXY_MAX_CONNECTIONS")?
-            .or(fs.max_connections)
-            .unwrap_or(16_384);
-        if max_connections < 2 {
-            bail!("PROXY_MAX_CONNECTIONS: must be at least 2");
-        }
-        let admin_max_connections = parse_env(env, "PROXY_ADMIN_MAX_CONNECTIONS")?
-            .or(fs.admin_max_connections)
-            .unwrap_or(64);
-        if admin_max_connections < 2 {
-            bail!("PROXY_ADMIN_MAX_CONNECTIONS: must be at least 2");
-        }
-        let header_read_timeout = secs(
-            "PROXY_HEADER_READ_TIMEOUT_SECS",
-            parse_env(env, "PROXY_HEADER_READ_TIMEOUT_SECS")?.or(fs.header_read_timeout_secs),
-            10,
-            1,
-        )?;
-        let idle_timeout = secs(
-            "PROXY_IDLE_TIMEOUT_SECS",
-            parse_env(env, "PROXY_IDLE_TIMEOUT_SECS")?.or(fs.idle_timeout_secs),
-            30,
-            1,
-        )?;
-        let body_timeout = secs(
-            "PROXY_BODY_TIMEOUT_SECS",
-            parse_env(env, "PROXY_BODY_TIMEOUT_SECS")?.or(fs.body_timeout_secs),
-            10,
-            1,
-        )?;
-        let long_polls_per_client = parse_env(env, "PROXY_LONG_POLLS_PER_CLIENT")?
-            .or(fs.long_polls_per_client)
-            .unwrap_or(20);
-        let status_cache_orders = parse_env(env, "PROXY_STATUS_CACHE_ORDERS")?
-            .or(fs.status_cache_orders)
-            .unwrap_or(10_000);
         Ok(Serving {
             trusted_proxies,
-            max_connections,
-            admin_max_connections,
-            header_read_timeout,
-            idle_timeout,
-            body_timeout,
-            long_polls_per_client,
-            status_cache_orders,
+            max_connections: raw.value(&d::MAX_CONNECTIONS)?,
+            admin_max_connections: raw.value(&d::ADMIN_MAX_CONNECTIONS)?,
+            header_read_timeout: Duration::from_secs(raw.value(&d::HEADER_READ_TIMEOUT_SECS)?),
+            idle_timeout: Duration::from_secs(raw.value(&d::IDLE_TIMEOUT_SECS)?),
+            body_timeout: Duration::from_secs(raw.value(&d::BODY_TIMEOUT_SECS)?),
+            long_polls_per_client: raw.value(&d::LONG_POLLS_PER_CLIENT)?,
+            status_cache_orders: raw.value(&d::STATUS_CACHE_ORDERS)?,
         })
     }
 }
@@ -351,54 +283,15 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-/// Reads a secret from `NAME` or from the file named by `NAME_FILE`.
-fn secret(env: &dyn Fn(&str) -> Option<String>, name: &str) -> Result<Option<String>> {
-    if let Some(v) = env(name).filter(|v| !v.trim().is_empty()) {
-        return Ok(Some(v.trim().to_owned()));
-    }
-    let file_var = format!("{name}_FILE");
-    match env(&file_var).filter(|v| !v.is_empty()) {
-        Some(path) => {
-            let text = std::fs::read_to_string(&path)
-                .with_context(|| format!("{file_var}: cannot read {path}"))?;
-            let text = text.trim().to_owned();
-            if text.is_empty() {
-                bail!("{file_var}: {path} is empty");
-            }
-            Ok(Some(text))
-        }
-        None => Ok(None),
-    }
-}
-
-fn secs(name: &str, value: Option<u64>, default: u64, min: u64) -> Result<Duration> {
-    let v = value.unwrap_or(default);
-    if v < min {
-        bail!("{name}: must be at least {min}");
-    }
-    Ok(Duration::from_secs(v))
-}
-
-fn parse_env<T: std::str::FromStr>(
-    env: &dyn Fn(&str) -> Option<String>,
-    name: &str,
-) -> Result<Option<T>> {
-    env(name)
-        .filter(|v| !v.is_empty())
-        .map(|v| {
-            v.trim()
-                .parse::<T>()
-                .map_err(|_| anyhow!("{name}: {v:?} is not valid"))
-        })
-        .transpose()
-}
-
 impl Settings {
-    /// Loads settings from an optional TOML file and the process environment.
+    /// Loads settings from an optional TOML file and the process environment. A
+    /// `PROXY_*` or `SIMOLOGY_*` variable that is no setting is an error naming the
+    /// nearest one (a typo must not start the proxy on a default).
     ///
     /// # Errors
-    /// With a message naming the setting that is missing or invalid.
+    /// With a message naming the setting that is missing, invalid or unknown.
     pub fn load(file: Option<&Path>) -> Result<Settings> {
+        check_environment(std::env::vars_os().filter_map(|(k, _)| k.into_string().ok()))?;
         Settings::load_with(file, &|name| std::env::var(name).ok())
     }
 
@@ -410,71 +303,26 @@ impl Settings {
         file: Option<&Path>,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Settings> {
-        let fs: FileSettings = match file {
-            Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("config file {}: cannot read", path.display()))?;
-                for secret_key in [
-                    "simology_api_key",
-                    "simology_webhook_secret",
-                    "admin_token",
-                    "api_key",
-                    "webhook_secret",
-                    "log_tag_key",
-                    "metrics_token",
-                ] {
-                    if text.lines().any(|l| l.trim_start().starts_with(secret_key)) {
-                        bail!(
-                            "config file {}: {secret_key} must not be in the config file; \
-                             set it in the environment or in a file named by {}_FILE",
-                            path.display(),
-                            secret_key.to_ascii_uppercase()
-                        );
-                    }
-                }
-                toml::from_str(&text)
-                    .map_err(|e| anyhow!("config file {}: {}", path.display(), e.message()))?
-            }
-            None => FileSettings::default(),
+        let raw = Raw::new(file, env)?;
+        let serving = Serving::load(&raw)?;
+        let listen = raw.value(&d::LISTEN)?;
+        let data_dir = raw.value(&d::DATA_DIR)?;
+        // `DATABASE_URL`, the name other tools use, after the proxy's own.
+        let database_url = match raw.get(&d::DATABASE_URL)? {
+            Some(url) => url,
+            None => env("DATABASE_URL")
+                .filter(|v| !v.trim().is_empty())
+                .map_or_else(
+                    || format!("sqlite://{}", data_dir.join("proxy.db").display()),
+                    |v| v.trim().to_owned(),
+                ),
         };
-        let serving = Serving::load(env, &fs)?;
-
-        let listen_text = env("PROXY_LISTEN")
-            .or(fs.listen)
-            .unwrap_or_else(|| "127.0.0.1:8787".into());
-        let listen: SocketAddr = listen_text.parse().map_err(|_| {
-            anyhow!("PROXY_LISTEN: {listen_text:?} is not an address such as 127.0.0.1:8787")
-        })?;
-
-        let data_dir = env("PROXY_DATA_DIR")
-            .map(PathBuf::from)
-            .or(fs.data_dir)
-            .unwrap_or_else(|| PathBuf::from(".data"));
-        // A PostgreSQL URL holds a password: it may come from a file (a container's secret).
-        let database_url = secret(env, "PROXY_DATABASE_URL")?
-            .or_else(|| env("DATABASE_URL"))
-            .or(fs.database_url)
-            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("proxy.db").display()));
         Backend::of_url(&database_url)
             .map_err(|_| anyhow!("PROXY_DATABASE_URL: must start with sqlite:// or postgres://"))?;
 
-        let origins_text: Vec<String> = match env("PROXY_ALLOWED_ORIGINS") {
-            Some(v) => v
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect(),
-            None => fs.allowed_origins.unwrap_or_default(),
-        };
-        let affiliates_file = env("PROXY_AFFILIATES")
-            .filter(|v| !v.trim().is_empty())
-            .map(|v| PathBuf::from(v.trim()))
-            .or(fs.affiliates);
-        let webhooks_file = env("PROXY_WEBHOOKS")
-            .filter(|v| !v.trim().is_empty())
-            .map(|v| PathBuf::from(v.trim()))
-            .or(fs.webhooks);
+        let origins_text = raw.get(&d::ALLOWED_ORIGINS)?.unwrap_or_default();
+        let affiliates_file = raw.get(&d::AFFILIATES)?;
+        let webhooks_file = raw.get(&d::WEBHOOKS)?;
         // With an affiliates file, the affiliates' origins may be the only ones.
         if origins_text.is_empty() && affiliates_file.is_none() {
             bail!("PROXY_ALLOWED_ORIGINS: list the origins the widget is embedded on, e.g. https://blog.example");
@@ -488,10 +336,11 @@ impl Settings {
             })
             .collect::<Result<Vec<_>>>()?;
 
-        let key = secret(env, "SIMOLOGY_API_KEY")?
+        let key = raw
+            .get(&d::API_KEY)?
             .context("SIMOLOGY_API_KEY: not set (in the environment or SIMOLOGY_API_KEY_FILE)")?;
         let mut upstream = ClientConfig::new(key).map_err(|e| anyhow!("SIMOLOGY_API_KEY: {e}"))?;
-        if let Some(url) = env("SIMOLOGY_BASE_URL").or(fs.simology_base_url) {
+        if let Some(url) = raw.get(&d::BASE_URL)? {
             upstream = upstream
                 .with_base_url(&url)
                 .map_err(|e| anyhow!("SIMOLOGY_BASE_URL: {e}"))?;
@@ -500,96 +349,26 @@ impl Settings {
         simology::Client::new(upstream.clone())
             .map_err(|e| anyhow!("SIMOLOGY_API_KEY / SIMOLOGY_BASE_URL: {e}"))?;
 
-        let secrets_text = secret(env, "SIMOLOGY_WEBHOOK_SECRET")?.context(
+        let webhook_secrets = raw.get(&d::WEBHOOK_SECRET)?.context(
             "SIMOLOGY_WEBHOOK_SECRET: not set (in the environment or SIMOLOGY_WEBHOOK_SECRET_FILE)",
         )?;
-        let webhook_secrets: Vec<String> = secrets_text
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect();
-        if webhook_secrets
-            .iter()
-            .any(|s| s.chars().count() < MIN_SECRET_CHARS)
+        if webhook_secrets.is_empty()
+            || webhook_secrets
+                .iter()
+                .any(|s| s.chars().count() < MIN_SECRET_CHARS)
         {
             bail!(
                 "SIMOLOGY_WEBHOOK_SECRET: each secret must be at least {MIN_SECRET_CHARS} characters"
             );
         }
 
-        let admin_token = long_secret(env, "PROXY_ADMIN_TOKEN")?;
-        let metrics_token = long_secret(env, "PROXY_METRICS_TOKEN")?;
-        let metrics_public = parse_env::<bool>(env, "PROXY_METRICS_PUBLIC")?
-            .or(fs.metrics_public)
-            .unwrap_or(false);
-        let admin_listen = match env("PROXY_ADMIN_LISTEN").or(fs.admin_listen) {
-            None => None,
-            Some(text) if text.trim().is_empty() => None,
-            Some(text) => Some(text.trim().parse::<SocketAddr>().map_err(|_| {
-                anyhow!("PROXY_ADMIN_LISTEN: {text:?} is not an address such as 127.0.0.1:8788")
-            })?),
-        };
+        let admin_listen = raw.get(&d::ADMIN_LISTEN)?;
         if admin_listen.is_some_and(|a| a == listen && a.port() != 0) {
             bail!("PROXY_ADMIN_LISTEN: must differ from PROXY_LISTEN");
         }
-
-        let catalog_ttl = secs(
-            "PROXY_CATALOG_TTL_SECS",
-            parse_env(env, "PROXY_CATALOG_TTL_SECS")?.or(fs.catalog_ttl_secs),
-            300,
-            1,
-        )?;
-        let reconcile_interval = secs(
-            "PROXY_RECONCILE_INTERVAL_SECS",
-            parse_env(env, "PROXY_RECONCILE_INTERVAL_SECS")?.or(fs.reconcile_interval_secs),
-            30,
-            1,
-        )?;
-        let stale_after = secs(
-            "PROXY_STALE_AFTER_SECS",
-            parse_env(env, "PROXY_STALE_AFTER_SECS")?.or(fs.stale_after_secs),
-            120,
-            1,
-        )?;
-        let max_esims_per_order = parse_env(env, "PROXY_MAX_ESIMS_PER_ORDER")?
-            .or(fs.max_esims_per_order)
-            .unwrap_or(10);
-        if !(1..=10).contains(&max_esims_per_order) {
-            bail!("PROXY_MAX_ESIMS_PER_ORDER: must be 1 to 10 (the checkout's own range)");
-        }
-        let checkout_per_minute = parse_env(env, "PROXY_CHECKOUT_PER_MINUTE")?
-            .or(fs.checkout_per_minute)
-            .unwrap_or(20);
-        let status_per_minute = parse_env(env, "PROXY_STATUS_PER_MINUTE")?
-            .or(fs.status_per_minute)
-            .unwrap_or(600);
-        let misses_per_minute = parse_env(env, "PROXY_MISSES_PER_MINUTE")?
-            .or(fs.misses_per_minute)
-            .unwrap_or(30);
-        if checkout_per_minute == 0 || status_per_minute == 0 || misses_per_minute == 0 {
-            bail!("PROXY_CHECKOUT_PER_MINUTE / PROXY_STATUS_PER_MINUTE / PROXY_MISSES_PER_MINUTE: must be at least 1");
-        }
-        let beacons_per_minute = parse_env(env, "PROXY_BEACONS_PER_MINUTE")?
-            .or(fs.beacons_per_minute)
-            .unwrap_or(60);
-        if beacons_per_minute == 0 {
-            bail!("PROXY_BEACONS_PER_MINUTE: must be at least 1");
-        }
-        let log_format = match env("PROXY_LOG_FORMAT").or(fs.log_format).as_deref() {
-            None | Some("json") => LogFormat::Json,
-            Some("text") => LogFormat::Text,
-            Some(other) => bail!("PROXY_LOG_FORMAT: {other:?} is neither json nor text"),
-        };
-        let public_url = env("PROXY_PUBLIC_URL").or(fs.public_url);
-        let log_tag_key = log_tag_key_with(env)?;
-        let widget_dir = env("PROXY_WIDGET_DIR")
-            .filter(|v| !v.trim().is_empty())
-            .map(|v| PathBuf::from(v.trim()))
-            .or(fs.widget_dir);
-        let widget_url = match env("PROXY_WIDGET_URL").or(fs.widget_url) {
-            Some(text) if !text.trim().is_empty() => {
-                let mut url = url::Url::parse(text.trim())
+        let widget_url = match raw.get(&d::WIDGET_URL)? {
+            Some(text) => {
+                let mut url = url::Url::parse(&text)
                     .ok()
                     .filter(|u| matches!(u.scheme(), "https" | "http") && u.query().is_none())
                     .ok_or_else(|| {
@@ -601,7 +380,7 @@ impl Settings {
                 }
                 Some(url)
             }
-            _ => None,
+            None => None,
         };
         Ok(Settings {
             listen,
@@ -611,31 +390,50 @@ impl Settings {
             webhooks_file,
             upstream,
             webhook_secrets,
-            admin_token,
+            admin_token: raw.get(&d::ADMIN_TOKEN)?,
             admin_listen,
-            metrics_token,
-            metrics_public,
-            catalog_ttl,
-            reconcile_interval,
-            stale_after,
-            max_esims_per_order,
+            metrics_token: raw.get(&d::METRICS_TOKEN)?,
+            metrics_public: raw.value(&d::METRICS_PUBLIC)?,
+            catalog_ttl: Duration::from_secs(raw.value(&d::CATALOG_TTL_SECS)?),
+            reconcile_interval: Duration::from_secs(raw.value(&d::RECONCILE_INTERVAL_SECS)?),
+            stale_after: Duration::from_secs(raw.value(&d::STALE_AFTER_SECS)?),
+            max_esims_per_order: raw.value(&d::MAX_ESIMS_PER_ORDER)?,
             rate_limits: RateLimits {
-                checkout_per_minute,
-                status_per_minute,
-                misses_per_minute,
-                beacons_per_minute,
+                checkout_per_minute: raw.value(&d::CHECKOUT_PER_MINUTE)?,
+                status_per_minute: raw.value(&d::STATUS_PER_MINUTE)?,
+                misses_per_minute: raw.value(&d::MISSES_PER_MINUTE)?,
+                beacons_per_minute: raw.value(&d::BEACONS_PER_MINUTE)?,
             },
             serving,
-            log_format,
-            public_url,
-            log_tag_key,
-            widget_dir,
+            log_format: raw.value(&d::LOG_FORMAT)?,
+            public_url: raw.get(&d::PUBLIC_URL)?,
+            log_tag_key: raw.get(&d::LOG_TAG_KEY)?,
+            widget_dir: raw.get(&d::WIDGET_DIR)?,
             widget_url,
             unmatched_event_window: UNMATCHED_EVENT_WINDOW,
             beacon_flush_every: BEACON_FLUSH_EVERY,
             delivery: Delivery::default(),
         })
     }
+}
+
+/// Refuses a `PROXY_*` or `SIMOLOGY_*` name that is no setting, naming the nearest.
+///
+/// # Errors
+/// The first unknown name, and the setting it is nearest to.
+pub fn check_environment(names: impl IntoIterator<Item = String>) -> Result<()> {
+    let known = d::known_names();
+    for name in names {
+        if !d::PREFIXES.iter().any(|p| name.starts_with(p)) || known.contains(&name) {
+            continue;
+        }
+        let hint = match d::nearest(&name, known.iter().map(String::as_str)) {
+            Some(near) => format!("did you mean {near}?"),
+            None => "unset it".to_owned(),
+        };
+        bail!("{name}: not a setting of the proxy ({hint} The settings: `simology-proxy --help`)");
+    }
+    Ok(())
 }
 
 /// How long the sender retries an event (the guide: 48 hours), and so how long an
@@ -659,19 +457,7 @@ pub fn log_tag_key() -> Result<Option<String>> {
 }
 
 fn log_tag_key_with(env: &dyn Fn(&str) -> Option<String>) -> Result<Option<String>> {
-    long_secret(env, "PROXY_LOG_TAG_KEY")
-}
-
-/// An optional secret of at least [`MIN_SECRET_CHARS`].
-fn long_secret(env: &dyn Fn(&str) -> Option<String>, name: &str) -> Result<Option<String>> {
-    let value = secret(env, name)?;
-    if value
-        .as_ref()
-        .is_some_and(|v| v.chars().count() < MIN_SECRET_CHARS)
-    {
-        bail!("{name}: must be at least {MIN_SECRET_CHARS} characters");
-    }
-    Ok(value)
+    Raw::new(None, env)?.get(&d::LOG_TAG_KEY)
 }
 
 #[cfg(test)]
@@ -1021,5 +807,99 @@ mod tests {
         let err = Settings::load_with(Some(&file), &env).expect_err("typo");
         assert!(err.to_string().contains("lisen"), "{err}");
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_variable_that_is_no_setting_is_refused_with_the_nearest() {
+        let names = |list: &[&str]| list.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>();
+        for (typo, meant) in [
+            ("PROXY_TRUSTED_PROXY", "PROXY_TRUSTED_PROXIES"),
+            ("SIMOLOGY_APIKEY", "SIMOLOGY_API_KEY"),
+            ("PROXY_CHECKOUTS_PER_MINUTE", "PROXY_CHECKOUT_PER_MINUTE"),
+            ("PROXY_ADMIN_TOKEN_FIEL", "PROXY_ADMIN_TOKEN_FILE"),
+        ] {
+            let err = check_environment(names(&["HOME", typo])).expect_err(typo);
+            let err = err.to_string();
+            assert!(err.starts_with(typo), "{err}");
+            assert!(err.contains(&format!("did you mean {meant}?")), "{err}");
+        }
+        let err = check_environment(names(&["PROXY_SOMETHING_ELSE_ENTIRELY"]))
+            .expect_err("unknown")
+            .to_string();
+        assert!(err.contains("not a setting"), "{err}");
+        // Every setting, the secrets' files, and the tools' own names pass; other
+        // prefixes are not the proxy's.
+        let mut all: Vec<String> = declared::ALL.iter().map(|m| m.env.to_owned()).collect();
+        all.extend(names(&[
+            "SIMOLOGY_API_KEY_FILE",
+            "PROXY_DATABASE_URL_FILE",
+            "PROXY_CONFIG",
+            "PROXY_TEST_DATABASE_URL",
+            "DATABASE_URL",
+            "RUST_LOG",
+            "HTTP_PROXY",
+        ]));
+        check_environment(all).expect("known names");
+    }
+
+    #[test]
+    fn a_config_file_key_that_is_no_setting_names_the_nearest() {
+        let dir = std::env::temp_dir().join(format!("simology-config-keys-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let file = dir.join("proxy.toml");
+        std::fs::write(&file, "checkout_per_minutes = 5\n").expect("write");
+        let err = Settings::load_with(Some(&file), &env_of(BASE))
+            .expect_err("unknown key")
+            .to_string();
+        assert!(
+            err.contains("\"checkout_per_minutes\"")
+                && err.contains("did you mean \"checkout_per_minute\""),
+            "{err}"
+        );
+        // A list in the file reads as the environment's comma-separated text.
+        std::fs::write(
+            &file,
+            "allowed_origins = [\"https://a.example\", \"https://b.example\"]\ncheckout_per_minute = 5\n",
+        )
+        .expect("write");
+        let env = env_of(&BASE[..2]);
+        let s = Settings::load_with(Some(&file), &env).expect("valid");
+        assert_eq!(s.allowed_origins.len(), 2);
+        assert_eq!(s.rate_limits.checkout_per_minute, 5);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn help_and_the_docs_table_list_every_setting_once() {
+        let help = declared::help();
+        let table = declared::markdown();
+        for m in declared::ALL {
+            assert_eq!(
+                help.matches(&format!("  {} ", m.env)).count(),
+                1,
+                "{} in --help",
+                m.env
+            );
+            assert_eq!(
+                table.matches(&format!("| `{}`", m.env)).count(),
+                1,
+                "{} in the table",
+                m.env
+            );
+        }
+        let mut envs: Vec<&str> = declared::ALL.iter().map(|m| m.env).collect();
+        envs.sort_unstable();
+        envs.dedup();
+        assert_eq!(envs.len(), declared::ALL.len(), "a variable declared twice");
+    }
+
+    #[test]
+    fn the_docs_settings_reference_is_the_generated_one() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/settings.md");
+        let docs = std::fs::read_to_string(&path).expect("docs/settings.md");
+        assert!(
+            docs.contains(&declared::markdown()),
+            "docs/settings.md is out of date: write its table again with `cargo run -p simology-proxy -- settings`"
+        );
     }
 }

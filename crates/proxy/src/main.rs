@@ -41,7 +41,7 @@ use simology_proxy_api::ReportGroup;
 
 /// The Simology partner proxy.
 #[derive(Parser, Debug)]
-#[command(version, about)]
+#[command(version, about, after_help = config::declared::help())]
 struct Args {
     /// A TOML config file (secrets come from the environment only).
     #[arg(long, env = "PROXY_CONFIG")]
@@ -56,6 +56,8 @@ enum Command {
     Serve,
     /// Validate the configuration and exit.
     CheckConfig,
+    /// Print the settings' reference as Markdown (`docs/settings.md` is this).
+    Settings,
     /// Ask the upstream to refund an order, or one of its lines; it changes when
     /// `refund.processed` arrives.
     Refund {
@@ -483,6 +485,10 @@ fn local_url(listen: std::net::SocketAddr) -> String {
 
 async fn run(args: Args, inherited: Inherited) -> Result<()> {
     let command = args.command.unwrap_or(Command::Serve);
+    if let Command::Settings = &command {
+        print!("{}", config::declared::markdown());
+        return Ok(());
+    }
     if let Command::Tag { order_ref } = &command {
         // The key alone: an operator maps a reference without the proxy's other secrets.
         let key = config::log_tag_key()?.context(
@@ -495,7 +501,7 @@ async fn run(args: Args, inherited: Inherited) -> Result<()> {
     }
     let settings = Settings::load(args.config.as_deref())?;
     match command {
-        Command::Tag { .. } => unreachable!("answered above"),
+        Command::Tag { .. } | Command::Settings => unreachable!("answered above"),
         Command::Healthcheck { url } => {
             healthcheck(&url.unwrap_or_else(|| local_url(settings.listen))).await
         }
