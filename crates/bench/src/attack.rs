@@ -94,7 +94,7 @@ impl Allowed {
 
 /// How much is thrown.
 #[derive(Debug, Clone, Copy)]
-struct Form {
+struct Intensity {
     name: &'static str,
     slow_sockets: usize,
     long_polls: usize,
@@ -112,7 +112,7 @@ struct Form {
     token_guesses: usize,
 }
 
-const FULL: Form = Form {
+const FULL: Intensity = Intensity {
     name: "full",
     slow_sockets: 2000,
     long_polls: 200,
@@ -127,7 +127,7 @@ const FULL: Form = Form {
     token_guesses: 2_000,
 };
 
-const SHORT: Form = Form {
+const SHORT: Intensity = Intensity {
     name: "short",
     slow_sockets: 2000,
     long_polls: 100,
@@ -164,9 +164,9 @@ pub enum FormName {
 
 /// Answers counted by what they were (`"429 rate_limited"`, ...).
 #[derive(Default)]
-pub(crate) struct Tally(Mutex<BTreeMap<String, u64>>);
+pub(crate) struct AnswerCounts(Mutex<BTreeMap<String, u64>>);
 
-impl Tally {
+impl AnswerCounts {
     pub(crate) fn add(&self, what: impl Into<String>) {
         if let Ok(mut m) = self.0.lock() {
             *m.entry(what.into()).or_default() += 1;
@@ -284,7 +284,7 @@ async fn metrics_text(http: &reqwest::Client, proxy: &str) -> String {
 }
 
 /// What every attack shares.
-struct Ground {
+struct Target {
     proxy: String,
     host: String,
     http: reqwest::Client,
@@ -292,7 +292,7 @@ struct Ground {
     over: watch::Receiver<bool>,
 }
 
-impl Ground {
+impl Target {
     fn over(&self) -> bool {
         *self.over.borrow()
     }
@@ -328,22 +328,22 @@ async fn ended(over: &mut watch::Receiver<bool>) {
 /// Slow sockets: half never send a byte, half send a header line a second; each is
 /// opened again when the proxy closes it, until the attack is over.
 async fn slow_sockets(
-    ground: Arc<Ground>,
+    target: Arc<Target>,
     n: usize,
-    opened: Arc<Tally>,
+    opened: Arc<AnswerCounts>,
     all_open: watch::Sender<bool>,
 ) {
     let mut tasks = Vec::new();
     let (first_wave, mut first_wave_rx) = watch::channel(0usize);
     let first_wave = Arc::new(first_wave);
     for i in 0..n {
-        let ground = Arc::clone(&ground);
+        let target = Arc::clone(&target);
         let opened = Arc::clone(&opened);
         let first_wave = Arc::clone(&first_wave);
         tasks.push(tokio::spawn(async move {
             let mut first = true;
-            while !ground.over() {
-                let Ok(mut s) = TcpStream::connect(&ground.host).await else {
+            while !target.over() {
+                let Ok(mut s) = TcpStream::connect(&target.host).await else {
                     opened.add("connect failed");
                     tokio::time::sleep(Duration::from_millis(200)).await;
                     continue;
@@ -353,7 +353,7 @@ async fn slow_sockets(
                     first = false;
                     first_wave.send_modify(|n| *n += 1);
                 }
-                let mut over = ground.over.clone();
+                let mut over = target.over.clone();
                 let mut buf = [0u8; 512];
                 if i % 2 == 0 {
                     // Silent: wait for the proxy to close it (or the end).
@@ -395,8 +395,12 @@ async fn slow_sockets(
 
 /// Long-polls from one client on its own order, each asked again 50 ms after its
 /// answer, until the attack is over.
-async fn long_poll_flood(ground: Arc<Ground>, slots: usize, tally: Arc<Tally>) -> Result<()> {
-    let r: Value = ground
+async fn long_poll_flood(
+    target: Arc<Target>,
+    slots: usize,
+    tally: Arc<AnswerCounts>,
+) -> Result<()> {
+    let r: Value = target
         .checkout(FLOODER, "flood-intent-0001")
         .send()
         .await?
@@ -406,7 +410,7 @@ async fn long_poll_flood(ground: Arc<Ground>, slots: usize, tally: Arc<Tally>) -
         .as_str()
         .context("the flooder's order")?
         .to_owned();
-    let first: Value = ground
+    let first: Value = target
         .get(&format!("/api/orders/{order_ref}"), FLOODER)
         .send()
         .await?
@@ -415,12 +419,12 @@ async fn long_poll_flood(ground: Arc<Ground>, slots: usize, tally: Arc<Tally>) -
     let version = first["version"].as_i64().context("version")?;
     let mut tasks = Vec::new();
     for _ in 0..slots {
-        let ground = Arc::clone(&ground);
+        let target = Arc::clone(&target);
         let tally = Arc::clone(&tally);
         let path = format!("/api/orders/{order_ref}?wait=25&version={version}");
         tasks.push(tokio::spawn(async move {
-            while !ground.over() {
-                let answer = ground.get(&path, FLOODER).send().await;
+            while !target.over() {
+                let answer = target.get(&path, FLOODER).send().await;
                 tally.add(outcome(answer).await);
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
@@ -435,16 +439,16 @@ async fn long_poll_flood(ground: Arc<Ground>, slots: usize, tally: Arc<Tally>) -
 /// Checkouts from one client, each writing a random address before the one the load
 /// balancer appends.
 async fn spoofed_checkouts(
-    ground: Arc<Ground>,
+    target: Arc<Target>,
     n: usize,
-    tally: Arc<Tally>,
+    tally: Arc<AnswerCounts>,
     made: Arc<Mutex<Vec<String>>>,
 ) {
     let next = Arc::new(AtomicU64::new(0));
     let mut tasks = Vec::new();
     for _ in 0..16 {
-        let (ground, tally, made, next) = (
-            Arc::clone(&ground),
+        let (target, tally, made, next) = (
+            Arc::clone(&target),
             Arc::clone(&tally),
             Arc::clone(&made),
             Arc::clone(&next),
@@ -462,7 +466,7 @@ async fn spoofed_checkouts(
                     (i / 11) % 256,
                     i % 251
                 );
-                let answer = ground
+                let answer = target
                     .checkout(&spoofed, &format!("spoof-intent-{i:08}"))
                     .header("x-forwarded-for", spoofed.clone())
                     .send()
@@ -497,9 +501,9 @@ fn near_miss(real: &str, i: u64) -> String {
 
 /// Random, near-miss and malformed references from one client.
 async fn guesses(
-    ground: Arc<Ground>,
+    target: Arc<Target>,
     n: usize,
-    tally: Arc<Tally>,
+    tally: Arc<AnswerCounts>,
     real: watch::Receiver<Option<String>>,
 ) {
     let mut real = real;
@@ -510,8 +514,8 @@ async fn guesses(
     let next = Arc::new(AtomicU64::new(0));
     let mut tasks = Vec::new();
     for _ in 0..16 {
-        let (ground, tally, next, real_ref) = (
-            Arc::clone(&ground),
+        let (target, tally, next, real_ref) = (
+            Arc::clone(&target),
             Arc::clone(&tally),
             Arc::clone(&next),
             real_ref.clone(),
@@ -530,7 +534,7 @@ async fn guesses(
                 if guess == real_ref {
                     continue;
                 }
-                let answer = ground
+                let answer = target
                     .get(&format!("/api/orders/{guess}"), GUESSER)
                     .send()
                     .await;
@@ -544,23 +548,23 @@ async fn guesses(
 }
 
 /// Oversized bodies (1 MB) and slow bodies (a tenth sent, then nothing).
-async fn bodies(ground: Arc<Ground>, oversized: usize, slow: usize, tally: Arc<Tally>) {
+async fn bodies(target: Arc<Target>, oversized: usize, slow: usize, tally: Arc<AnswerCounts>) {
     let big = format!(
         "{{\"sku\":\"JP-1GB-7D\",\"email\":\"{}\"}}",
         "a".repeat(1 << 20)
     );
     let mut tasks = Vec::new();
     for i in 0..oversized {
-        let (ground, tally, big) = (Arc::clone(&ground), Arc::clone(&tally), big.clone());
+        let (target, tally, big) = (Arc::clone(&target), Arc::clone(&tally), big.clone());
         tasks.push(tokio::spawn(async move {
             let path = if i % 2 == 0 {
                 "/api/checkout"
             } else {
                 "/webhooks/simology"
             };
-            let answer = ground
+            let answer = target
                 .http
-                .post(format!("{}{path}", ground.proxy))
+                .post(format!("{}{path}", target.proxy))
                 .header("origin", ORIGIN)
                 .header("content-type", "application/json")
                 .header("x-forwarded-for", STUFFER)
@@ -571,9 +575,9 @@ async fn bodies(ground: Arc<Ground>, oversized: usize, slow: usize, tally: Arc<T
         }));
     }
     for i in 0..slow {
-        let (ground, tally) = (Arc::clone(&ground), Arc::clone(&tally));
+        let (target, tally) = (Arc::clone(&target), Arc::clone(&tally));
         tasks.push(tokio::spawn(async move {
-            let Ok(mut s) = TcpStream::connect(&ground.host).await else {
+            let Ok(mut s) = TcpStream::connect(&target.host).await else {
                 tally.add("slow body: connect failed");
                 return;
             };
@@ -612,9 +616,9 @@ async fn bodies(ground: Arc<Ground>, oversized: usize, slow: usize, tally: Arc<T
 /// Replays of the well-behaved order's signed events: old ones (stale), and fresh
 /// signatures over copies with the same event ids and forged contents (duplicates).
 async fn replays(
-    ground: Arc<Ground>,
+    target: Arc<Target>,
     n: usize,
-    tally: Arc<Tally>,
+    tally: Arc<AnswerCounts>,
     events: watch::Receiver<Option<(String, Vec<String>)>>,
 ) {
     let mut events = events;
@@ -654,9 +658,9 @@ async fn replays(
             (now.unix_timestamp(), "fresh, same event id")
         };
         let header = signature_header(&body, &[DEFAULT_WEBHOOK_SECRET], t);
-        let answer = ground
+        let answer = target
             .http
-            .post(format!("{}/webhooks/simology", ground.proxy))
+            .post(format!("{}/webhooks/simology", target.proxy))
             .header(SIGNATURE_HEADER, header)
             .header("content-type", "application/json")
             .body(body)
@@ -679,7 +683,7 @@ struct Good {
 /// Buys an eSIM once the slow sockets are open, then reads its status and the
 /// catalogue until the attack is over.
 async fn well_behaved(
-    ground: Arc<Ground>,
+    target: Arc<Target>,
     sandbox: &simology_sandbox::RunningSandbox,
     all_open: watch::Receiver<bool>,
     real: watch::Sender<Option<String>>,
@@ -688,7 +692,7 @@ async fn well_behaved(
     let mut good = Good::default();
     let mut all_open = all_open;
     let _ = all_open.wait_for(|o| *o).await;
-    if let Err(e) = buy(&ground, sandbox, &mut good, &real, &events).await {
+    if let Err(e) = buy(&target, sandbox, &mut good, &real, &events).await {
         good.failures.push(format!("buying: {e:#}"));
         let _ = real.send(Some(String::new()));
         let _ = events.send(Some((String::new(), Vec::new())));
@@ -698,14 +702,14 @@ async fn well_behaved(
         return good;
     };
     let mut i = 0u64;
-    while !ground.over() {
+    while !target.over() {
         let path = if i % 5 == 4 {
             "/api/catalog?country=JP".to_owned()
         } else {
             format!("/api/orders/{order_ref}")
         };
         let started = Instant::now();
-        let answer = ground
+        let answer = target
             .get(&path, GOOD)
             .timeout(Duration::from_secs(30))
             .send()
@@ -734,18 +738,18 @@ async fn well_behaved(
 }
 
 async fn buy(
-    ground: &Ground,
+    target: &Target,
     sandbox: &simology_sandbox::RunningSandbox,
     good: &mut Good,
     real: &watch::Sender<Option<String>>,
     events: &watch::Sender<Option<(String, Vec<String>)>>,
 ) -> Result<()> {
     let started = Instant::now();
-    let catalog = ground.get("/api/catalog?country=JP", GOOD).send().await?;
+    let catalog = target.get("/api/catalog?country=JP", GOOD).send().await?;
     if catalog.status() != 200 {
         bail!("the catalogue answered {}", catalog.status());
     }
-    let r = ground.checkout(GOOD, "good-intent-0001").send().await?;
+    let r = target.checkout(GOOD, "good-intent-0001").send().await?;
     if r.status() != 200 {
         bail!("checkout answered {}", r.status());
     }
@@ -754,7 +758,7 @@ async fn buy(
     let payment_url = r["payment_url"].as_str().context("payment_url")?.to_owned();
     good.order_ref = Some(order_ref.clone());
     let _ = real.send(Some(order_ref.clone()));
-    let paid = ground
+    let paid = target
         .http
         .post(&payment_url)
         .form(&[("card", CARD_SUCCESS), ("action", "pay")])
@@ -770,7 +774,7 @@ async fn buy(
             bail!("not ready within 60 s");
         }
         let query = version.map_or_else(String::new, |v| format!("?wait=25&version={v}"));
-        let r = ground
+        let r = target
             .get(&format!("/api/orders/{order_ref}{query}"), GOOD)
             .send()
             .await?;
@@ -872,7 +876,7 @@ pub async fn run(args: Args) -> Result<()> {
         proxy.url
     ))?));
     let (over_tx, over) = watch::channel(false);
-    let ground = Arc::new(Ground {
+    let target = Arc::new(Target {
         proxy: proxy.url.clone(),
         host: proxy.url.trim_start_matches("http://").to_owned(),
         http: reqwest::Client::builder()
@@ -891,10 +895,10 @@ pub async fn run(args: Args) -> Result<()> {
     let peaks = Arc::new(Peaks::default());
     let sampling = Arc::new(AtomicBool::new(true));
     let sampler = {
-        let (peaks, sampling, ground, pid) = (
+        let (peaks, sampling, target, pid) = (
             Arc::clone(&peaks),
             Arc::clone(&sampling),
-            Arc::clone(&ground),
+            Arc::clone(&target),
             proxy.pid,
         );
         tokio::spawn(async move {
@@ -907,7 +911,7 @@ pub async fn run(args: Args) -> Result<()> {
                     peaks.rss_kb.fetch_max(r, Ordering::SeqCst);
                 }
                 if tick.is_multiple_of(5) {
-                    let text = metrics_text(&ground.http, &ground.proxy).await;
+                    let text = metrics_text(&target.http, &target.proxy).await;
                     let waiting = metric(&text, "simology_long_polls_waiting");
                     peaks
                         .waiting_long_polls
@@ -920,30 +924,30 @@ pub async fn run(args: Args) -> Result<()> {
     };
 
     let started = Instant::now();
-    let sockets = Arc::new(Tally::default());
-    let flood = Arc::new(Tally::default());
-    let spoof = Arc::new(Tally::default());
-    let guess = Arc::new(Tally::default());
-    let body = Arc::new(Tally::default());
-    let replay = Arc::new(Tally::default());
+    let sockets = Arc::new(AnswerCounts::default());
+    let flood = Arc::new(AnswerCounts::default());
+    let spoof = Arc::new(AnswerCounts::default());
+    let guess = Arc::new(AnswerCounts::default());
+    let body = Arc::new(AnswerCounts::default());
+    let replay = Arc::new(AnswerCounts::default());
     let spoof_orders = Arc::new(Mutex::new(Vec::new()));
     let (all_open_tx, all_open) = watch::channel(false);
     let (real_tx, real) = watch::channel(None);
     let (events_tx, events) = watch::channel(None);
 
     let slow = tokio::spawn(slow_sockets(
-        Arc::clone(&ground),
+        Arc::clone(&target),
         form.slow_sockets,
         Arc::clone(&sockets),
         all_open_tx,
     ));
     let flooding = tokio::spawn(long_poll_flood(
-        Arc::clone(&ground),
+        Arc::clone(&target),
         form.long_polls,
         Arc::clone(&flood),
     ));
     let finite = {
-        let ground = Arc::clone(&ground);
+        let target = Arc::clone(&target);
         let (spoof, guess, body, replay, spoof_orders) = (
             Arc::clone(&spoof),
             Arc::clone(&guess),
@@ -953,14 +957,14 @@ pub async fn run(args: Args) -> Result<()> {
         );
         tokio::spawn(async move {
             tokio::join!(
-                spoofed_checkouts(Arc::clone(&ground), form.checkouts, spoof, spoof_orders),
-                guesses(Arc::clone(&ground), form.guesses, guess, real),
-                bodies(Arc::clone(&ground), form.oversized, form.slow_bodies, body),
-                replays(Arc::clone(&ground), form.replays, replay, events),
+                spoofed_checkouts(Arc::clone(&target), form.checkouts, spoof, spoof_orders),
+                guesses(Arc::clone(&target), form.guesses, guess, real),
+                bodies(Arc::clone(&target), form.oversized, form.slow_bodies, body),
+                replays(Arc::clone(&target), form.replays, replay, events),
             );
         })
     };
-    let good_task = well_behaved(Arc::clone(&ground), &sandbox, all_open, real_tx, events_tx);
+    let good_task = well_behaved(Arc::clone(&target), &sandbox, all_open, real_tx, events_tx);
     let ender = async {
         let _ = finite.await;
         let left = form.at_least.saturating_sub(started.elapsed());
@@ -978,9 +982,9 @@ pub async fn run(args: Args) -> Result<()> {
         form.name, form.beacons, form.beacon_clients
     );
     let funnel = crate::funnel_attack::run(
-        &ground.http,
+        &target.http,
         &crate::funnel_attack::Plan {
-            proxy: &ground.proxy,
+            proxy: &target.proxy,
             origin: ORIGIN,
             token: &report_token,
             database_url: &database_url,
@@ -1006,10 +1010,10 @@ pub async fn run(args: Args) -> Result<()> {
     if !alive {
         broken.push(format!("the proxy exited (its log: {})", log.display()));
     }
-    let text = metrics_text(&ground.http, &ground.proxy).await;
+    let text = metrics_text(&target.http, &target.proxy).await;
     // Every order made, by anyone, is still there; the good one with its own eSIM.
     let mut orders: Vec<String> = spoof_orders.lock().map(|m| m.clone()).unwrap_or_default();
-    match upstream_refs(&ground.http, sandbox.url()).await {
+    match upstream_refs(&target.http, sandbox.url()).await {
         Ok(refs) => orders.extend(refs),
         Err(e) => broken.push(format!("cannot list the upstream's sessions: {e:#}")),
     }
@@ -1017,7 +1021,7 @@ pub async fn run(args: Args) -> Result<()> {
     orders.dedup();
     let mut lost = 0;
     for r in &orders {
-        let answer = ground
+        let answer = target
             .get(&format!("/api/orders/{r}"), AUDITOR)
             .send()
             .await;
@@ -1027,7 +1031,7 @@ pub async fn run(args: Args) -> Result<()> {
         }
     }
     if let Some(r) = &good.order_ref {
-        let view: Value = ground
+        let view: Value = target
             .get(&format!("/api/orders/{r}"), AUDITOR)
             .send()
             .await?

@@ -19,7 +19,7 @@ use simology_proxy::services::beacons::ROWS_PER_DAY;
 use simology_sandbox::DEFAULT_WEBHOOK_SECRET;
 use time::OffsetDateTime;
 
-use crate::attack::{outcome, p99, Tally};
+use crate::attack::{outcome, p99, AnswerCounts};
 
 /// The affiliate the flood names.
 pub const AFFILIATE: &str = "flood-target";
@@ -128,7 +128,7 @@ async fn futures_join_all<F: std::future::Future<Output = ()>>(futures: impl Ite
 }
 
 /// Answers of a status, whatever their code.
-fn of_status(tally: &Tally, status: &str) -> u64 {
+fn of_status(tally: &AnswerCounts, status: &str) -> u64 {
     tally
         .snapshot()
         .iter()
@@ -234,7 +234,7 @@ pub async fn run(http: &reqwest::Client, plan: &Plan<'_>) -> Result<Measured> {
     let signed = signed_attributions()?;
     let rows_before = store.funnel_row_count().await?;
     let day_before = OffsetDateTime::now_utc().date();
-    let tally = Arc::new(Tally::default());
+    let tally = Arc::new(AnswerCounts::default());
     let stop = AtomicBool::new(false);
     let started = Instant::now();
     let flood = async {
@@ -332,7 +332,7 @@ pub async fn run(http: &reqwest::Client, plan: &Plan<'_>) -> Result<Measured> {
     }
 
     // The token guesser, from one address: a few compared, then throttled.
-    let guesses = Arc::new(Tally::default());
+    let guesses = Arc::new(AnswerCounts::default());
     let started = Instant::now();
     for i in 0..plan.token_guesses {
         let affiliate = if i % 2 == 0 {

@@ -324,21 +324,21 @@ impl Affiliates {
 }
 
 /// One reading of the file, with the origins it allows.
-struct Current {
+struct Reading {
     affiliates: Arc<Affiliates>,
     /// `PROXY_ALLOWED_ORIGINS` and every affiliate's, each once.
     origins: Arc<[Origin]>,
 }
 
-impl Current {
-    fn new(listed: &[Origin], affiliates: Affiliates) -> Current {
+impl Reading {
+    fn new(listed: &[Origin], affiliates: Affiliates) -> Reading {
         let mut origins: Vec<Origin> = listed.to_vec();
         for o in affiliates.iter().flat_map(|a| &a.origins) {
             if !origins.contains(o) {
                 origins.push(o.clone());
             }
         }
-        Current {
+        Reading {
             affiliates: Arc::new(affiliates),
             origins: origins.into(),
         }
@@ -350,7 +350,7 @@ impl Current {
 pub struct Registry {
     file: Option<PathBuf>,
     listed: Vec<Origin>,
-    current: RwLock<Arc<Current>>,
+    current: RwLock<Arc<Reading>>,
 }
 
 impl Registry {
@@ -363,7 +363,7 @@ impl Registry {
             Some(path) => Affiliates::load(path)?,
             None => Affiliates::default(),
         };
-        let current = RwLock::new(Arc::new(Current::new(&listed, affiliates)));
+        let current = RwLock::new(Arc::new(Reading::new(&listed, affiliates)));
         Ok(Registry {
             file,
             listed,
@@ -371,7 +371,7 @@ impl Registry {
         })
     }
 
-    fn current(&self) -> Arc<Current> {
+    fn current(&self) -> Arc<Reading> {
         match self.current.read() {
             Ok(c) => Arc::clone(&c),
             // A writer only ever swaps one Arc for another: what is there is whole.
@@ -407,7 +407,7 @@ impl Registry {
             .context("PROXY_AFFILIATES is not set: there is no affiliates file to read")?;
         let affiliates = Affiliates::load(path)?;
         let count = affiliates.len();
-        let next = Arc::new(Current::new(&self.listed, affiliates));
+        let next = Arc::new(Reading::new(&self.listed, affiliates));
         match self.current.write() {
             Ok(mut c) => *c = next,
             Err(poisoned) => *poisoned.into_inner() = next,

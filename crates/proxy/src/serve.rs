@@ -188,11 +188,11 @@ fn millis(d: Duration) -> u64 {
 }
 
 /// The open connections.
-struct Registry {
+struct OpenConnections {
     conns: Mutex<HashMap<u64, Arc<Conn>>>,
 }
 
-impl Registry {
+impl OpenConnections {
     /// Asks up to `n` connections with nothing in flight to close, those idle longest
     /// first. Returns how many were asked.
     fn evict_idle(&self, n: usize) -> usize {
@@ -257,7 +257,7 @@ pub async fn serve_capped(
         idle_ms: millis(settings.idle_timeout),
     };
     let epoch = Instant::now();
-    let registry = Arc::new(Registry {
+    let registry = Arc::new(OpenConnections {
         conns: Mutex::new(HashMap::new()),
     });
     let permits = Arc::new(Semaphore::new(cap));
@@ -333,7 +333,7 @@ pub async fn serve_capped(
 
 /// After a failed accept: out of file descriptors, close idle connections and pause
 /// (the error would repeat at once); other errors concern one connection only.
-async fn accept_failed(e: &io::Error, registry: &Registry, batch: usize) {
+async fn accept_failed(e: &io::Error, registry: &OpenConnections, batch: usize) {
     let out_of_files = matches!(e.raw_os_error(), Some(23 | 24)); // ENFILE, EMFILE
     if out_of_files {
         tracing::warn!(error = %e, "out of file descriptors: closing idle connections");
@@ -589,7 +589,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn room_is_made_by_closing_the_longest_idle_first() {
         let epoch = Instant::now();
-        let registry = Registry {
+        let registry = OpenConnections {
             conns: Mutex::new(HashMap::new()),
         };
         let mut conns = Vec::new();
