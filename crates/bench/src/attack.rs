@@ -36,15 +36,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
-use simology::events::{ActivationReady, Event, EventPayload};
-use simology::models::ActivatedLine;
-use simology::webhook::{signature_header, SIGNATURE_HEADER};
-use simology::Lpa;
-use simology_sandbox::{SandboxConfig, CARD_SUCCESS, DEFAULT_WEBHOOK_SECRET};
-use time::OffsetDateTime;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use simology_sandbox::SandboxConfig;
 use tokio::sync::watch;
+
+mod throws;
+
+use throws::*;
 
 const ORIGIN: &str = "http://attack.test";
 /// The well-behaved client, as the load balancer writes it.
@@ -283,528 +280,6 @@ async fn metrics_text(http: &reqwest::Client, proxy: &str) -> String {
     }
 }
 
-/// What every attack shares.
-struct Target {
-    proxy: String,
-    host: String,
-    http: reqwest::Client,
-    /// Set when the attack is over.
-    over: watch::Receiver<bool>,
-}
-
-impl Target {
-    fn over(&self) -> bool {
-        *self.over.borrow()
-    }
-
-    fn get(&self, path: &str, client: &str) -> reqwest::RequestBuilder {
-        self.http
-            .get(format!("{}{path}", self.proxy))
-            .header("x-forwarded-for", client)
-    }
-
-    fn checkout(&self, client: &str, intent: &str) -> reqwest::RequestBuilder {
-        self.http
-            .post(format!("{}/api/checkout", self.proxy))
-            .header("origin", ORIGIN)
-            .header("x-forwarded-for", client)
-            .json(&json!({
-                "sku": "JP-1GB-7D", "quantity": 1, "email": "traveller@example.com",
-                "locale": "en", "intent_id": intent, "return_url": format!("{ORIGIN}/"),
-            }))
-    }
-}
-
-/// Completes once the attack is over.
-async fn ended(over: &mut watch::Receiver<bool>) {
-    loop {
-        let done = *over.borrow_and_update();
-        if done || over.changed().await.is_err() {
-            return;
-        }
-    }
-}
-
-/// Slow sockets: half never send a byte, half send a header line a second; each is
-/// opened again when the proxy closes it, until the attack is over.
-async fn slow_sockets(
-    target: Arc<Target>,
-    n: usize,
-    opened: Arc<AnswerCounts>,
-    all_open: watch::Sender<bool>,
-) {
-    let mut tasks = Vec::new();
-    let (first_wave, mut first_wave_rx) = watch::channel(0usize);
-    let first_wave = Arc::new(first_wave);
-    for i in 0..n {
-        let target = Arc::clone(&target);
-        let opened = Arc::clone(&opened);
-        let first_wave = Arc::clone(&first_wave);
-        tasks.push(tokio::spawn(async move {
-            let mut first = true;
-            while !target.over() {
-                let Ok(mut s) = TcpStream::connect(&target.host).await else {
-                    opened.add("connect failed");
-                    tokio::time::sleep(Duration::from_millis(200)).await;
-                    continue;
-                };
-                opened.add("opened");
-                if first {
-                    first = false;
-                    first_wave.send_modify(|n| *n += 1);
-                }
-                let mut over = target.over.clone();
-                let mut buf = [0u8; 512];
-                if i % 2 == 0 {
-                    // Silent: wait for the proxy to close it (or the end).
-                    tokio::select! {
-                        _ = s.read(&mut buf) => opened.add("closed by the proxy"),
-                        () = ended(&mut over) => return,
-                    }
-                } else {
-                    let _ = s
-                        .write_all(b"GET /api/catalog?country=JP HTTP/1.1\r\nHost: x\r\n")
-                        .await;
-                    loop {
-                        tokio::select! {
-                            read = s.read(&mut buf) => {
-                                if matches!(read, Ok(0) | Err(_)) {
-                                    opened.add("closed by the proxy");
-                                    break;
-                                }
-                            }
-                            () = tokio::time::sleep(Duration::from_secs(1)) => {
-                                if s.write_all(b"X-Slow: 1\r\n").await.is_err() {
-                                    opened.add("closed by the proxy");
-                                    break;
-                                }
-                            }
-                            () = ended(&mut over) => return,
-                        }
-                    }
-                }
-            }
-        }));
-    }
-    let _ = first_wave_rx.wait_for(|k| *k >= n).await;
-    let _ = all_open.send(true);
-    for t in tasks {
-        let _ = t.await;
-    }
-}
-
-/// Long-polls from one client on its own order, each asked again 50 ms after its
-/// answer, until the attack is over.
-async fn long_poll_flood(
-    target: Arc<Target>,
-    slots: usize,
-    tally: Arc<AnswerCounts>,
-) -> Result<()> {
-    let r: Value = target
-        .checkout(FLOODER, "flood-intent-0001")
-        .send()
-        .await?
-        .json()
-        .await?;
-    let order_ref = r["order_ref"]
-        .as_str()
-        .context("the flooder's order")?
-        .to_owned();
-    let first: Value = target
-        .get(&format!("/api/orders/{order_ref}"), FLOODER)
-        .send()
-        .await?
-        .json()
-        .await?;
-    let version = first["version"].as_i64().context("version")?;
-    let mut tasks = Vec::new();
-    for _ in 0..slots {
-        let target = Arc::clone(&target);
-        let tally = Arc::clone(&tally);
-        let path = format!("/api/orders/{order_ref}?wait=25&version={version}");
-        tasks.push(tokio::spawn(async move {
-            while !target.over() {
-                let answer = target.get(&path, FLOODER).send().await;
-                tally.add(outcome(answer).await);
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-        }));
-    }
-    for t in tasks {
-        let _ = t.await;
-    }
-    Ok(())
-}
-
-/// Checkouts from one client, each writing a random address before the one the load
-/// balancer appends.
-async fn spoofed_checkouts(
-    target: Arc<Target>,
-    n: usize,
-    tally: Arc<AnswerCounts>,
-    made: Arc<Mutex<Vec<String>>>,
-) {
-    let next = Arc::new(AtomicU64::new(0));
-    let mut tasks = Vec::new();
-    for _ in 0..16 {
-        let (target, tally, made, next) = (
-            Arc::clone(&target),
-            Arc::clone(&tally),
-            Arc::clone(&made),
-            Arc::clone(&next),
-        );
-        tasks.push(tokio::spawn(async move {
-            loop {
-                let i = next.fetch_add(1, Ordering::SeqCst);
-                if i >= n as u64 {
-                    break;
-                }
-                let spoofed = format!(
-                    "{}.{}.{}.{}, {SPOOFER}",
-                    1 + i % 223,
-                    (i / 7) % 256,
-                    (i / 11) % 256,
-                    i % 251
-                );
-                let answer = target
-                    .checkout(&spoofed, &format!("spoof-intent-{i:08}"))
-                    .header("x-forwarded-for", spoofed.clone())
-                    .send()
-                    .await;
-                match answer {
-                    Ok(r) if r.status() == 200 => {
-                        tally.add("200");
-                        if let Ok(v) = r.json::<Value>().await {
-                            if let (Some(r), Ok(mut m)) = (v["order_ref"].as_str(), made.lock()) {
-                                m.push(r.to_owned());
-                            }
-                        }
-                    }
-                    other => tally.add(outcome(other).await),
-                }
-            }
-        }));
-    }
-    for t in tasks {
-        let _ = t.await;
-    }
-}
-
-/// One hex digit of a reference changed.
-fn near_miss(real: &str, i: u64) -> String {
-    let mut chars: Vec<char> = real.chars().collect();
-    let at = 2 + (i as usize % 32);
-    let digit = chars[at].to_digit(16).unwrap_or(0);
-    chars[at] = std::char::from_digit((digit + 1 + (i as u32 / 32) % 15) % 16, 16).unwrap_or('0');
-    chars.into_iter().collect()
-}
-
-/// Random, near-miss and malformed references from one client.
-async fn guesses(
-    target: Arc<Target>,
-    n: usize,
-    tally: Arc<AnswerCounts>,
-    real: watch::Receiver<Option<String>>,
-) {
-    let mut real = real;
-    let real_ref = match real.wait_for(Option::is_some).await {
-        Ok(r) => r.clone().unwrap_or_default(),
-        Err(_) => return,
-    };
-    let next = Arc::new(AtomicU64::new(0));
-    let mut tasks = Vec::new();
-    for _ in 0..16 {
-        let (target, tally, next, real_ref) = (
-            Arc::clone(&target),
-            Arc::clone(&tally),
-            Arc::clone(&next),
-            real_ref.clone(),
-        );
-        tasks.push(tokio::spawn(async move {
-            loop {
-                let i = next.fetch_add(1, Ordering::SeqCst);
-                if i >= n as u64 {
-                    break;
-                }
-                let guess = match i % 10 {
-                    0..=4 => format!("o_{:032x}", rand::random::<u128>()),
-                    5..=8 => near_miss(&real_ref, i),
-                    _ => format!("o_{:x}..%2F", i),
-                };
-                if guess == real_ref {
-                    continue;
-                }
-                let answer = target
-                    .get(&format!("/api/orders/{guess}"), GUESSER)
-                    .send()
-                    .await;
-                tally.add(outcome(answer).await);
-            }
-        }));
-    }
-    for t in tasks {
-        let _ = t.await;
-    }
-}
-
-/// Oversized bodies (1 MB) and slow bodies (a tenth sent, then nothing).
-async fn bodies(target: Arc<Target>, oversized: usize, slow: usize, tally: Arc<AnswerCounts>) {
-    let big = format!(
-        "{{\"sku\":\"JP-1GB-7D\",\"email\":\"{}\"}}",
-        "a".repeat(1 << 20)
-    );
-    let mut tasks = Vec::new();
-    for i in 0..oversized {
-        let (target, tally, big) = (Arc::clone(&target), Arc::clone(&tally), big.clone());
-        tasks.push(tokio::spawn(async move {
-            let path = if i % 2 == 0 {
-                "/api/checkout"
-            } else {
-                "/webhooks/simology"
-            };
-            let answer = target
-                .http
-                .post(format!("{}{path}", target.proxy))
-                .header("origin", ORIGIN)
-                .header("content-type", "application/json")
-                .header("x-forwarded-for", STUFFER)
-                .body(big)
-                .send()
-                .await;
-            tally.add(format!("oversized: {}", outcome(answer).await));
-        }));
-    }
-    for i in 0..slow {
-        let (target, tally) = (Arc::clone(&target), Arc::clone(&tally));
-        tasks.push(tokio::spawn(async move {
-            let Ok(mut s) = TcpStream::connect(&target.host).await else {
-                tally.add("slow body: connect failed");
-                return;
-            };
-            let path = if i % 2 == 0 { "/api/checkout" } else { "/webhooks/simology" };
-            // Each from its own address (a botnet's), so no rate limit answers first.
-            let head = format!(
-                "POST {path} HTTP/1.1\r\nHost: x\r\nOrigin: {ORIGIN}\r\nX-Forwarded-For: 192.0.2.{}\r\n\
-                 Content-Type: application/json\r\nSimology-Signature: t=1,v1=00\r\nContent-Length: 1000\r\n\r\n{{\"sku\": \"JP",
-                1 + i % 250
-            );
-            let _ = s.write_all(head.as_bytes()).await;
-            let mut answer = Vec::new();
-            let mut buf = [0u8; 1024];
-            let ended = tokio::time::timeout(Duration::from_secs(60), async {
-                loop {
-                    match s.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => answer.extend_from_slice(&buf[..n]),
-                    }
-                }
-            })
-            .await;
-            let text = String::from_utf8_lossy(&answer);
-            let status = text.split_whitespace().nth(1).unwrap_or("none");
-            tally.add(match ended {
-                Ok(()) => format!("slow body: {status}, closed"),
-                Err(_) => "slow body: still open after 60 s".to_owned(),
-            });
-        }));
-    }
-    for t in tasks {
-        let _ = t.await;
-    }
-}
-
-/// Replays of the well-behaved order's signed events: old ones (stale), and fresh
-/// signatures over copies with the same event ids and forged contents (duplicates).
-async fn replays(
-    target: Arc<Target>,
-    n: usize,
-    tally: Arc<AnswerCounts>,
-    events: watch::Receiver<Option<(String, Vec<String>)>>,
-) {
-    let mut events = events;
-    let (order_id, ids) = match events.wait_for(Option::is_some).await {
-        Ok(e) => e.clone().unwrap_or_default(),
-        Err(_) => return,
-    };
-    if ids.is_empty() {
-        return;
-    }
-    for i in 0..n {
-        let id = &ids[i % ids.len()];
-        let now = OffsetDateTime::now_utc();
-        let Ok(lpa) = Lpa::new("sm-dp-plus.forged.example", &format!("FORGED-{i:06}")) else {
-            continue;
-        };
-        let event = Event {
-            id: id.clone(),
-            created: now,
-            payload: EventPayload::ActivationReady(ActivationReady {
-                order_id: order_id.clone(),
-                line: ActivatedLine {
-                    iccid: "8988307000000000000".into(),
-                    smdp_plus: lpa,
-                    qr_url: None,
-                    valid_from: now,
-                    expires_at: now + time::Duration::days(30),
-                },
-            }),
-        };
-        let Ok(body) = event.to_json() else {
-            continue;
-        };
-        let (t, label) = if i % 2 == 0 {
-            (now.unix_timestamp() - 3600, "old (an hour)")
-        } else {
-            (now.unix_timestamp(), "fresh, same event id")
-        };
-        let header = signature_header(&body, &[DEFAULT_WEBHOOK_SECRET], t);
-        let answer = target
-            .http
-            .post(format!("{}/webhooks/simology", target.proxy))
-            .header(SIGNATURE_HEADER, header)
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await;
-        tally.add(format!("{label}: {}", outcome(answer).await));
-    }
-}
-
-/// What the well-behaved client saw.
-#[derive(Default)]
-struct Good {
-    order_ref: Option<String>,
-    lpa: Option<String>,
-    purchase_s: Option<f64>,
-    latencies_ms: Vec<f64>,
-    failures: Vec<String>,
-}
-
-/// Buys an eSIM once the slow sockets are open, then reads its status and the
-/// catalogue until the attack is over.
-async fn well_behaved(
-    target: Arc<Target>,
-    sandbox: &simology_sandbox::RunningSandbox,
-    all_open: watch::Receiver<bool>,
-    real: watch::Sender<Option<String>>,
-    events: watch::Sender<Option<(String, Vec<String>)>>,
-) -> Good {
-    let mut good = Good::default();
-    let mut all_open = all_open;
-    let _ = all_open.wait_for(|o| *o).await;
-    if let Err(e) = buy(&target, sandbox, &mut good, &real, &events).await {
-        good.failures.push(format!("buying: {e:#}"));
-        let _ = real.send(Some(String::new()));
-        let _ = events.send(Some((String::new(), Vec::new())));
-        return good;
-    }
-    let Some(order_ref) = good.order_ref.clone() else {
-        return good;
-    };
-    let mut i = 0u64;
-    while !target.over() {
-        let path = if i % 5 == 4 {
-            "/api/catalog?country=JP".to_owned()
-        } else {
-            format!("/api/orders/{order_ref}")
-        };
-        let started = Instant::now();
-        let answer = target
-            .get(&path, GOOD)
-            .timeout(Duration::from_secs(30))
-            .send()
-            .await;
-        let took = started.elapsed().as_secs_f64() * 1000.0;
-        match answer {
-            Ok(r) if r.status() == 200 => {
-                if r.bytes().await.is_ok() {
-                    good.latencies_ms
-                        .push(started.elapsed().as_secs_f64() * 1000.0);
-                } else {
-                    good.failures
-                        .push(format!("{path}: body cut after {took:.0} ms"));
-                }
-            }
-            other => good.failures.push(format!(
-                "{path}: {} after {took:.0} ms",
-                outcome(other).await
-            )),
-        }
-        i += 1;
-        // Five reads a second: well within the status budget of 600 a minute.
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    good
-}
-
-async fn buy(
-    target: &Target,
-    sandbox: &simology_sandbox::RunningSandbox,
-    good: &mut Good,
-    real: &watch::Sender<Option<String>>,
-    events: &watch::Sender<Option<(String, Vec<String>)>>,
-) -> Result<()> {
-    let started = Instant::now();
-    let catalog = target.get("/api/catalog?country=JP", GOOD).send().await?;
-    if catalog.status() != 200 {
-        bail!("the catalogue answered {}", catalog.status());
-    }
-    let r = target.checkout(GOOD, "good-intent-0001").send().await?;
-    if r.status() != 200 {
-        bail!("checkout answered {}", r.status());
-    }
-    let r: Value = r.json().await?;
-    let order_ref = r["order_ref"].as_str().context("order_ref")?.to_owned();
-    let payment_url = r["payment_url"].as_str().context("payment_url")?.to_owned();
-    good.order_ref = Some(order_ref.clone());
-    let _ = real.send(Some(order_ref.clone()));
-    let paid = target
-        .http
-        .post(&payment_url)
-        .form(&[("card", CARD_SUCCESS), ("action", "pay")])
-        .send()
-        .await?;
-    if paid.status() != 303 {
-        bail!("payment answered {}", paid.status());
-    }
-    // Long-polls until ready, as the widget does.
-    let mut version: Option<i64> = None;
-    let view = loop {
-        if started.elapsed() > Duration::from_secs(60) {
-            bail!("not ready within 60 s");
-        }
-        let query = version.map_or_else(String::new, |v| format!("?wait=25&version={v}"));
-        let r = target
-            .get(&format!("/api/orders/{order_ref}{query}"), GOOD)
-            .send()
-            .await?;
-        if r.status() != 200 {
-            bail!("status answered {}", r.status());
-        }
-        let view: Value = r.json().await?;
-        if view["state"] == "ready" {
-            break view;
-        }
-        version = view["version"].as_i64();
-    };
-    good.purchase_s = Some(started.elapsed().as_secs_f64());
-    good.lpa = view["esim"]["lpa"].as_str().map(str::to_owned);
-    // The order's events, for the replays.
-    let order = sandbox
-        .orders()
-        .into_iter()
-        .find(|o| o.metadata.get("order_ref") == Some(&order_ref))
-        .context("the order upstream")?;
-    let ids: Vec<String> = sandbox
-        .deliveries()
-        .into_iter()
-        .filter(|d| d.order_id.as_deref() == Some(order.id.as_str()))
-        .map(|d| d.event_id)
-        .collect();
-    let _ = events.send(Some((order.id, ids)));
-    Ok(())
-}
-
 pub(crate) fn p99(samples: &[f64]) -> Option<f64> {
     if samples.is_empty() {
         return None;
@@ -815,205 +290,297 @@ pub(crate) fn p99(samples: &[f64]) -> Option<f64> {
     Some(s[i.clamp(1, s.len()) - 1])
 }
 
-/// Runs the attack.
-///
-/// # Errors
-/// When something did not hold, or the run cannot be set up.
-pub async fn run(args: Args) -> Result<()> {
-    let form = match args.form {
-        FormName::Full => FULL,
-        FormName::Short => SHORT,
-    };
-    let bin = args.proxy_bin;
-    let files = rlimit::increase_nofile_limit(u64::MAX).context("raising the open-file limit")?;
-    let dir = std::env::temp_dir().join(format!("simology-attack-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let sandbox = simology_sandbox::spawn(SandboxConfig {
-        activation_delay: Duration::from_millis(1000),
-        refund_delay: Duration::from_millis(300),
-        time_scale: 600.0,
-        ..SandboxConfig::default()
-    })
-    .await?;
-    // One affiliate, whose site the beacon flood claims to be.
-    let report_token = format!(
-        "{:032x}{:032x}",
-        rand::random::<u128>(),
-        rand::random::<u128>()
-    );
-    let affiliates = dir.join("affiliates.toml");
-    std::fs::write(
-        &affiliates,
-        format!(
-            "[[affiliate]]\nid = \"{}\"\nname = \"Flood target\"\norigins = [\"{ORIGIN}\"]\n\
-             commission_bps = 1000\ntoken = \"{report_token}\"\n",
-            crate::funnel_attack::AFFILIATE
-        ),
-    )?;
-    let database_url = format!("sqlite://{}", dir.join("proxy.db").display());
-    let env = crate::proxy_env(
-        sandbox.url(),
-        ORIGIN,
-        &[
-            ("PROXY_LISTEN", "127.0.0.1:0".to_owned()),
-            ("PROXY_DATABASE_URL", database_url.clone()),
-            ("PROXY_TRUSTED_PROXIES", "1".to_owned()),
-            ("PROXY_AFFILIATES", affiliates.display().to_string()),
-            ("PROXY_METRICS_TOKEN", METRICS_TOKEN.to_owned()),
-            ("PROXY_LOG_FORMAT", "text".to_owned()),
-            (
-                "PROXY_LOG_TAG_KEY",
-                crate::funnel_attack::ATTACK_KEY.to_owned(),
-            ),
-            ("RUST_LOG", "warn".to_owned()),
-        ],
-    );
-    let allowed = Allowed::of(&env)?;
-    let log = dir.join("proxy.log");
-    let mut proxy = Proxy::start(&bin, &env, &log)?;
-    sandbox.set_webhook_url(Some(url::Url::parse(&format!(
-        "{}/webhooks/simology",
-        proxy.url
-    ))?));
-    let (over_tx, over) = watch::channel(false);
-    let target = Arc::new(Target {
-        proxy: proxy.url.clone(),
-        host: proxy.url.trim_start_matches("http://").to_owned(),
-        http: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(60))
-            .pool_max_idle_per_host(64)
-            .build()?,
-        over,
-    });
-    println!(
-        "attack ({}): the proxy at {} (pid {}), open-file limit {files}",
-        form.name, proxy.url, proxy.pid
-    );
+/// The stage: the sandbox, the proxy started against it with one affiliate, and what
+/// every attacker shares.
+struct Stage {
+    intensity: Intensity,
+    dir: std::path::PathBuf,
+    sandbox: simology_sandbox::RunningSandbox,
+    report_token: String,
+    database_url: String,
+    allowed: Allowed,
+    log: std::path::PathBuf,
+    proxy: Proxy,
+    target: Arc<Target>,
+    /// Tells the attackers that the attack is over.
+    over: watch::Sender<bool>,
+}
 
-    // What the proxy holds, sampled.
-    let peaks = Arc::new(Peaks::default());
-    let sampling = Arc::new(AtomicBool::new(true));
-    let sampler = {
-        let (peaks, sampling, target, pid) = (
-            Arc::clone(&peaks),
-            Arc::clone(&sampling),
-            Arc::clone(&target),
-            proxy.pid,
-        );
-        tokio::spawn(async move {
-            let mut tick = 0u64;
-            while sampling.load(Ordering::SeqCst) {
-                if let Some(f) = open_files(pid) {
-                    peaks.files.fetch_max(f, Ordering::SeqCst);
-                }
-                if let Some(r) = rss_kb(pid) {
-                    peaks.rss_kb.fetch_max(r, Ordering::SeqCst);
-                }
-                if tick.is_multiple_of(5) {
-                    let text = metrics_text(&target.http, &target.proxy).await;
-                    let waiting = metric(&text, "simology_long_polls_waiting");
-                    peaks
-                        .waiting_long_polls
-                        .fetch_max(waiting as u64, Ordering::SeqCst);
-                }
-                tick += 1;
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
+impl Stage {
+    async fn set_up(args: Args) -> Result<Stage> {
+        let intensity = match args.form {
+            FormName::Full => FULL,
+            FormName::Short => SHORT,
+        };
+        let files =
+            rlimit::increase_nofile_limit(u64::MAX).context("raising the open-file limit")?;
+        let dir = std::env::temp_dir().join(format!("simology-attack-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let sandbox = simology_sandbox::spawn(SandboxConfig {
+            activation_delay: Duration::from_millis(1000),
+            refund_delay: Duration::from_millis(300),
+            time_scale: 600.0,
+            ..SandboxConfig::default()
         })
-    };
+        .await?;
+        // One affiliate, whose site the beacon flood claims to be.
+        let report_token = format!(
+            "{:032x}{:032x}",
+            rand::random::<u128>(),
+            rand::random::<u128>()
+        );
+        let affiliates = dir.join("affiliates.toml");
+        std::fs::write(
+            &affiliates,
+            format!(
+                "[[affiliate]]\nid = \"{}\"\nname = \"Flood target\"\norigins = [\"{ORIGIN}\"]\n\
+                 commission_bps = 1000\ntoken = \"{report_token}\"\n",
+                crate::funnel_attack::AFFILIATE
+            ),
+        )?;
+        let database_url = format!("sqlite://{}", dir.join("proxy.db").display());
+        let env = crate::proxy_env(
+            sandbox.url(),
+            ORIGIN,
+            &[
+                ("PROXY_LISTEN", "127.0.0.1:0".to_owned()),
+                ("PROXY_DATABASE_URL", database_url.clone()),
+                ("PROXY_TRUSTED_PROXIES", "1".to_owned()),
+                ("PROXY_AFFILIATES", affiliates.display().to_string()),
+                ("PROXY_METRICS_TOKEN", METRICS_TOKEN.to_owned()),
+                ("PROXY_LOG_FORMAT", "text".to_owned()),
+                (
+                    "PROXY_LOG_TAG_KEY",
+                    crate::funnel_attack::ATTACK_KEY.to_owned(),
+                ),
+                ("RUST_LOG", "warn".to_owned()),
+            ],
+        );
+        let allowed = Allowed::of(&env)?;
+        let log = dir.join("proxy.log");
+        let proxy = Proxy::start(&args.proxy_bin, &env, &log)?;
+        sandbox.set_webhook_url(Some(url::Url::parse(&format!(
+            "{}/webhooks/simology",
+            proxy.url
+        ))?));
+        let (over_tx, over) = watch::channel(false);
+        let target = Arc::new(Target {
+            proxy: proxy.url.clone(),
+            host: proxy.url.trim_start_matches("http://").to_owned(),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(Duration::from_secs(60))
+                .pool_max_idle_per_host(64)
+                .build()?,
+            over,
+        });
+        println!(
+            "attack ({}): the proxy at {} (pid {}), open-file limit {files}",
+            intensity.name, proxy.url, proxy.pid
+        );
+        Ok(Stage {
+            intensity,
+            dir,
+            sandbox,
+            report_token,
+            database_url,
+            allowed,
+            log,
+            proxy,
+            target,
+            over: over_tx,
+        })
+    }
+}
 
+/// Samples what the proxy holds (open files, memory, waiting long-polls) until stopped.
+struct Sampler {
+    peaks: Arc<Peaks>,
+    sampling: Arc<AtomicBool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Sampler {
+    fn start(target: &Arc<Target>, pid: u32) -> Sampler {
+        let peaks = Arc::new(Peaks::default());
+        let sampling = Arc::new(AtomicBool::new(true));
+        let task = {
+            let (peaks, sampling, target) = (
+                Arc::clone(&peaks),
+                Arc::clone(&sampling),
+                Arc::clone(target),
+            );
+            tokio::spawn(async move {
+                let mut tick = 0u64;
+                while sampling.load(Ordering::SeqCst) {
+                    if let Some(f) = open_files(pid) {
+                        peaks.files.fetch_max(f, Ordering::SeqCst);
+                    }
+                    if let Some(r) = rss_kb(pid) {
+                        peaks.rss_kb.fetch_max(r, Ordering::SeqCst);
+                    }
+                    if tick.is_multiple_of(5) {
+                        let text = metrics_text(&target.http, &target.proxy).await;
+                        let waiting = metric(&text, "simology_long_polls_waiting");
+                        peaks
+                            .waiting_long_polls
+                            .fetch_max(waiting as u64, Ordering::SeqCst);
+                    }
+                    tick += 1;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            })
+        };
+        Sampler {
+            peaks,
+            sampling,
+            task,
+        }
+    }
+
+    async fn stop(self) -> Arc<Peaks> {
+        self.sampling.store(false, Ordering::SeqCst);
+        let _ = self.task.await;
+        self.peaks
+    }
+}
+
+/// The answers each attacker got.
+#[derive(Default)]
+struct Answers {
+    sockets: Arc<AnswerCounts>,
+    flood: Arc<AnswerCounts>,
+    spoof: Arc<AnswerCounts>,
+    guess: Arc<AnswerCounts>,
+    body: Arc<AnswerCounts>,
+    replay: Arc<AnswerCounts>,
+}
+
+/// What the attack left: the answers, the orders the spoofer made, the good client's
+/// experience, and how long it lasted.
+struct Thrown {
+    answers: Answers,
+    spoof_orders: Vec<String>,
+    good: Good,
+    flood_failed: Option<String>,
+    seconds: f64,
+}
+
+/// Every attacker at once, and the well-behaved client, for at least the intensity's
+/// time.
+async fn throw(stage: &Stage) -> Thrown {
+    let (target, intensity) = (&stage.target, stage.intensity);
     let started = Instant::now();
-    let sockets = Arc::new(AnswerCounts::default());
-    let flood = Arc::new(AnswerCounts::default());
-    let spoof = Arc::new(AnswerCounts::default());
-    let guess = Arc::new(AnswerCounts::default());
-    let body = Arc::new(AnswerCounts::default());
-    let replay = Arc::new(AnswerCounts::default());
+    let answers = Answers::default();
     let spoof_orders = Arc::new(Mutex::new(Vec::new()));
     let (all_open_tx, all_open) = watch::channel(false);
     let (real_tx, real) = watch::channel(None);
     let (events_tx, events) = watch::channel(None);
 
     let slow = tokio::spawn(slow_sockets(
-        Arc::clone(&target),
-        form.slow_sockets,
-        Arc::clone(&sockets),
+        Arc::clone(target),
+        intensity.slow_sockets,
+        Arc::clone(&answers.sockets),
         all_open_tx,
     ));
     let flooding = tokio::spawn(long_poll_flood(
-        Arc::clone(&target),
-        form.long_polls,
-        Arc::clone(&flood),
+        Arc::clone(target),
+        intensity.long_polls,
+        Arc::clone(&answers.flood),
     ));
     let finite = {
-        let target = Arc::clone(&target);
+        let target = Arc::clone(target);
         let (spoof, guess, body, replay, spoof_orders) = (
-            Arc::clone(&spoof),
-            Arc::clone(&guess),
-            Arc::clone(&body),
-            Arc::clone(&replay),
+            Arc::clone(&answers.spoof),
+            Arc::clone(&answers.guess),
+            Arc::clone(&answers.body),
+            Arc::clone(&answers.replay),
             Arc::clone(&spoof_orders),
         );
         tokio::spawn(async move {
             tokio::join!(
-                spoofed_checkouts(Arc::clone(&target), form.checkouts, spoof, spoof_orders),
-                guesses(Arc::clone(&target), form.guesses, guess, real),
-                bodies(Arc::clone(&target), form.oversized, form.slow_bodies, body),
-                replays(Arc::clone(&target), form.replays, replay, events),
+                spoofed_checkouts(
+                    Arc::clone(&target),
+                    intensity.checkouts,
+                    spoof,
+                    spoof_orders
+                ),
+                guesses(Arc::clone(&target), intensity.guesses, guess, real),
+                bodies(
+                    Arc::clone(&target),
+                    intensity.oversized,
+                    intensity.slow_bodies,
+                    body
+                ),
+                replays(Arc::clone(&target), intensity.replays, replay, events),
             );
         })
     };
-    let good_task = well_behaved(Arc::clone(&target), &sandbox, all_open, real_tx, events_tx);
+    let good_task = well_behaved(
+        Arc::clone(target),
+        &stage.sandbox,
+        all_open,
+        real_tx,
+        events_tx,
+    );
     let ender = async {
         let _ = finite.await;
-        let left = form.at_least.saturating_sub(started.elapsed());
+        let left = intensity.at_least.saturating_sub(started.elapsed());
         tokio::time::sleep(left).await;
-        let _ = over_tx.send(true);
+        let _ = stage.over.send(true);
     };
     let (good, ()) = tokio::join!(good_task, ender);
     let _ = slow.await;
-    let flood_result = flooding.await;
-    let attack_s = started.elapsed().as_secs_f64();
+    let flood_failed = match flooding.await {
+        Ok(Err(e)) => Some(format!("the long-poll flood could not start: {e:#}")),
+        _ => None,
+    };
+    let spoof_orders = spoof_orders.lock().map(|m| m.clone()).unwrap_or_default();
+    Thrown {
+        answers,
+        spoof_orders,
+        good,
+        flood_failed,
+        seconds: started.elapsed().as_secs_f64(),
+    }
+}
 
-    // The affiliates' side: forged beacons while webhooks come, reports, token guesses.
-    println!(
-        "attack ({}): {} forged beacons from {} addresses while webhooks come...",
-        form.name, form.beacons, form.beacon_clients
-    );
-    let funnel = crate::funnel_attack::run(
-        &target.http,
-        &crate::funnel_attack::Plan {
-            proxy: &target.proxy,
-            origin: ORIGIN,
-            token: &report_token,
-            database_url: &database_url,
-            beacons: form.beacons,
-            clients: form.beacon_clients,
-            token_guesses: form.token_guesses,
-            failures_per_minute: allowed.failures_per_minute,
-        },
-    )
-    .await;
-    sampling.store(false, Ordering::SeqCst);
-    let _ = sampler.await;
+/// What held, judged after the attack: the proxy alive and stopping cleanly, no order
+/// lost, the good order's eSIM the upstream's, no guess found an order, the caps kept.
+struct Verdict {
+    broken: Vec<String>,
+    alive: bool,
+    stopped_cleanly: bool,
+    orders_checked: usize,
+    orders_lost: usize,
+    /// The proxy's `/metrics` after the attack.
+    metrics: String,
+    funnel: Value,
+}
 
-    // What held.
+async fn judge(
+    stage: &mut Stage,
+    thrown: &Thrown,
+    peaks: &Peaks,
+    funnel: Result<crate::funnel_attack::Measured>,
+) -> Result<Verdict> {
+    let (target, good) = (Arc::clone(&stage.target), &thrown.good);
     let mut broken: Vec<String> = good.failures.iter().take(5).cloned().collect();
     if good.failures.len() > 5 {
         broken.push(format!("... {} failed reads in all", good.failures.len()));
     }
-    if let Ok(Err(e)) = &flood_result {
-        broken.push(format!("the long-poll flood could not start: {e:#}"));
-    }
-    let alive = proxy.child.try_wait()?.is_none();
+    broken.extend(thrown.flood_failed.clone());
+    let alive = stage.proxy.child.try_wait()?.is_none();
     if !alive {
-        broken.push(format!("the proxy exited (its log: {})", log.display()));
+        broken.push(format!(
+            "the proxy exited (its log: {})",
+            stage.log.display()
+        ));
     }
-    let text = metrics_text(&target.http, &target.proxy).await;
+    let metrics = metrics_text(&target.http, &target.proxy).await;
     // Every order made, by anyone, is still there; the good one with its own eSIM.
-    let mut orders: Vec<String> = spoof_orders.lock().map(|m| m.clone()).unwrap_or_default();
-    match upstream_refs(&target.http, sandbox.url()).await {
+    let mut orders = thrown.spoof_orders.clone();
+    match upstream_refs(&target.http, stage.sandbox.url()).await {
         Ok(refs) => orders.extend(refs),
         Err(e) => broken.push(format!("cannot list the upstream's sessions: {e:#}")),
     }
@@ -1038,7 +605,7 @@ pub async fn run(args: Args) -> Result<()> {
             .json()
             .await
             .unwrap_or(Value::Null);
-        let upstream_lpa = upstream_lpa(&sandbox, r);
+        let upstream_lpa = upstream_lpa(&stage.sandbox, r);
         if view["esim"]["lpa"].as_str() != upstream_lpa.as_deref() || upstream_lpa.is_none() {
             broken.push(format!(
                 "the good order's eSIM is not the upstream's: {} vs {upstream_lpa:?}",
@@ -1051,23 +618,21 @@ pub async fn run(args: Args) -> Result<()> {
     } else {
         broken.push("the well-behaved client has no order".into());
     }
-    if guess.get("200") > 0 {
-        broken.push(format!(
-            "{} guessed references found an order",
-            guess.get("200")
-        ));
+    let guessed = thrown.answers.guess.get("200");
+    if guessed > 0 {
+        broken.push(format!("{guessed} guessed references found an order"));
     }
     let waiting_peak = peaks.waiting_long_polls.load(Ordering::SeqCst);
     // The flooder's cap, and the good client's own long-poll.
-    let cap = u64::from(allowed.long_polls_per_client);
+    let cap = u64::from(stage.allowed.long_polls_per_client);
     if waiting_peak > cap + 1 {
         broken.push(format!(
             "{waiting_peak} long-polls waited at once (cap {cap} per client)"
         ));
     }
-    let through = spoof.get("200");
+    let through = thrown.answers.spoof.get("200");
     // The checkout budget's burst, then its rate.
-    let most = allowed.checkouts_in(attack_s);
+    let most = stage.allowed.checkouts_in(thrown.seconds);
     if through > most {
         broken.push(format!(
             "{through} spoofed checkouts went through (at most {most})"
@@ -1084,15 +649,34 @@ pub async fn run(args: Args) -> Result<()> {
         }
     };
     // A clean stop.
-    let stopped_cleanly = alive && stop(&mut proxy.child).unwrap_or(false);
+    let stopped_cleanly = alive && stop(&mut stage.proxy.child).unwrap_or(false);
     if alive && !stopped_cleanly {
         broken.push("the proxy did not stop cleanly on SIGTERM".into());
     }
+    Ok(Verdict {
+        broken,
+        alive,
+        stopped_cleanly,
+        orders_checked: orders.len(),
+        orders_lost: lost,
+        metrics,
+        funnel,
+    })
+}
 
-    let p99_ms = p99(&good.latencies_ms);
-    let report = json!({
+/// The run as one JSON object: what was thrown and allowed, the answers, the proxy's
+/// peaks and counts, the good client's experience, and what broke.
+fn report(stage: &Stage, thrown: &Thrown, peaks: &Peaks, verdict: &Verdict) -> Value {
+    let (form, allowed, answers, good) = (
+        &stage.intensity,
+        &stage.allowed,
+        &thrown.answers,
+        &thrown.good,
+    );
+    let text = &verdict.metrics;
+    json!({
         "form": form.name,
-        "attack_seconds": attack_s,
+        "attack_seconds": thrown.seconds,
         "thrown": {
             "slow_sockets": form.slow_sockets, "long_polls": form.long_polls,
             "spoofed_checkouts": form.checkouts, "guessed_references": form.guesses,
@@ -1104,35 +688,72 @@ pub async fn run(args: Args) -> Result<()> {
             "checkout_per_minute": allowed.checkout_per_minute,
             "failures_per_minute": allowed.failures_per_minute,
         },
-        "funnel": funnel,
-        "sockets": sockets.snapshot(),
-        "long_poll_flood": flood.snapshot(),
-        "spoofed_checkouts": spoof.snapshot(),
-        "guesses": guess.snapshot(),
-        "bodies": body.snapshot(),
-        "replays": replay.snapshot(),
+        "funnel": verdict.funnel,
+        "sockets": answers.sockets.snapshot(),
+        "long_poll_flood": answers.flood.snapshot(),
+        "spoofed_checkouts": answers.spoof.snapshot(),
+        "guesses": answers.guess.snapshot(),
+        "bodies": answers.body.snapshot(),
+        "replays": answers.replay.snapshot(),
         "proxy": {
-            "connections_closed": closed_by_reason(&text),
-            "long_polls_capped": metric(&text, "simology_long_polls_total{answered=\"capped\"}"),
-            "long_polls_waiting_peak": waiting_peak,
-            "connections_open_peak": metric(&text, "simology_connections_open_peak"),
+            "connections_closed": closed_by_reason(text),
+            "long_polls_capped": metric(text, "simology_long_polls_total{answered=\"capped\"}"),
+            "long_polls_waiting_peak": peaks.waiting_long_polls.load(Ordering::SeqCst),
+            "connections_open_peak": metric(text, "simology_connections_open_peak"),
             "open_files_peak": peaks.files.load(Ordering::SeqCst),
             "rss_peak_mb": peaks.rss_kb.load(Ordering::SeqCst) as f64 / 1024.0,
-            "webhooks": labelled(&text, "simology_webhooks_total{outcome=\""),
-            "alive": alive, "stopped_cleanly": stopped_cleanly,
+            "webhooks": labelled(text, "simology_webhooks_total{outcome=\""),
+            "alive": verdict.alive, "stopped_cleanly": verdict.stopped_cleanly,
         },
         "good_client": {
             "reads": good.latencies_ms.len(), "failed_reads": good.failures.len(),
-            "p99_ms": p99_ms, "purchase_seconds": good.purchase_s,
+            "p99_ms": p99(&good.latencies_ms), "purchase_seconds": good.purchase_s,
         },
-        "orders_checked": orders.len(), "orders_lost": lost,
-        "broken": broken,
-    });
+        "orders_checked": verdict.orders_checked, "orders_lost": verdict.orders_lost,
+        "broken": verdict.broken,
+    })
+}
+
+/// Runs the attack: the stage set up, the attackers thrown with the good client among
+/// them, then the affiliates' side (forged beacons while webhooks come, reports, token
+/// guesses), the verdict and the report.
+///
+/// # Errors
+/// When something did not hold, or the run cannot be set up.
+pub async fn run(args: Args) -> Result<()> {
+    let mut stage = Stage::set_up(args).await?;
+    let sampler = Sampler::start(&stage.target, stage.proxy.pid);
+    let thrown = throw(&stage).await;
+    let form = stage.intensity;
+    println!(
+        "attack ({}): {} forged beacons from {} addresses while webhooks come...",
+        form.name, form.beacons, form.beacon_clients
+    );
+    let funnel = crate::funnel_attack::run(
+        &stage.target.http,
+        &crate::funnel_attack::Plan {
+            proxy: &stage.target.proxy,
+            origin: ORIGIN,
+            token: &stage.report_token,
+            database_url: &stage.database_url,
+            beacons: form.beacons,
+            clients: form.beacon_clients,
+            token_guesses: form.token_guesses,
+            failures_per_minute: stage.allowed.failures_per_minute,
+        },
+    )
+    .await;
+    let peaks = sampler.stop().await;
+    let verdict = judge(&mut stage, &thrown, &peaks, funnel).await?;
+    let report = report(&stage, &thrown, &peaks, &verdict);
     print_table(&report);
     println!("{report}");
-    let _ = std::fs::remove_dir_all(&dir);
-    if !broken.is_empty() {
-        bail!("the attack broke something:\n  {}", broken.join("\n  "));
+    let _ = std::fs::remove_dir_all(&stage.dir);
+    if !verdict.broken.is_empty() {
+        bail!(
+            "the attack broke something:\n  {}",
+            verdict.broken.join("\n  ")
+        );
     }
     Ok(())
 }
@@ -1299,29 +920,4 @@ fn print_table(report: &Value) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn env(extra: &[(&str, &str)]) -> Vec<(String, String)> {
-        let settings: Vec<(&str, String)> =
-            extra.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
-        crate::proxy_env("http://127.0.0.1:9", ORIGIN, &settings)
-    }
-
-    #[test]
-    fn the_verdicts_follow_the_proxys_settings() {
-        let defaults = Allowed::of(&env(&[])).expect("settings");
-        assert_eq!(defaults.long_polls_per_client, 20);
-        assert_eq!(defaults.checkout_per_minute, 20);
-        // A burst of 5, then 20 a minute.
-        assert_eq!(defaults.checkouts_in(30.0), 5 + 10);
-        let tuned = Allowed::of(&env(&[
-            ("PROXY_LONG_POLLS_PER_CLIENT", "7"),
-            ("PROXY_CHECKOUT_PER_MINUTE", "120"),
-        ]))
-        .expect("settings");
-        assert_eq!(tuned.long_polls_per_client, 7);
-        assert_eq!(tuned.checkouts_in(30.0), 30 + 60);
-        assert!(Allowed::of(&env(&[("PROXY_LONG_POLLS_PER_CLIENT", "lots")])).is_err());
-    }
-}
+mod tests;
