@@ -164,24 +164,28 @@ fn quantity_of(i: usize) -> u32 {
     }
 }
 
-/// Runs the chaos test.
-///
-/// # Errors
-/// When an invariant breaks or the run cannot be set up.
-pub async fn run(args: Args) -> Result<()> {
-    let Args {
-        proxy_bin: bin,
-        orders,
-        replicas,
-        kills,
-        seed,
-        database_url,
-    } = args;
+/// The sandbox with its faults, the partner's receiver, the files, and the replicas
+/// started against them.
+struct Setup {
+    dir: std::path::PathBuf,
+    database_url: String,
+    sandbox: simology_sandbox::RunningSandbox,
+    receiver: crate::partner::Receiver,
+    fleet: Arc<Mutex<Fleet>>,
+    /// Each replica's URL.
+    urls: Vec<String>,
+}
+
+async fn set_up(
+    bin: String,
+    replicas: usize,
+    seed: u64,
+    database_url: Option<String>,
+) -> Result<Setup> {
     let dir = std::env::temp_dir().join(format!("simology-chaos-{}-{seed}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let database_url =
         database_url.unwrap_or_else(|| format!("sqlite://{}", dir.join("proxy.db").display()));
-
     let sandbox = simology_sandbox::spawn(SandboxConfig {
         seed,
         activation_delay: Duration::from_millis(300),
@@ -200,7 +204,6 @@ pub async fn run(args: Args) -> Result<()> {
         ..SandboxConfig::default()
     })
     .await?;
-
     let receiver = crate::partner::Receiver::start(true).await?;
     let webhooks_file = dir.join("webhooks.toml");
     std::fs::write(&webhooks_file, receiver.endpoints_file())?;
@@ -249,49 +252,86 @@ pub async fn run(args: Args) -> Result<()> {
         fleet.url(0)
     ))?));
     let urls: Vec<String> = (0..fleet.replicas.len()).map(|i| fleet.url(i)).collect();
-    let fleet = Arc::new(Mutex::new(fleet));
+    Ok(Setup {
+        dir,
+        database_url,
+        sandbox,
+        receiver,
+        fleet: Arc::new(Mutex::new(fleet)),
+        urls,
+    })
+}
 
-    // The killer: SIGKILL a replica, restart it 400 ms later, `kills` times.
-    let stop = Arc::new(AtomicBool::new(false));
-    let killed = Arc::new(AtomicUsize::new(0));
-    let killer = {
-        let (fleet, stop, killed) = (Arc::clone(&fleet), Arc::clone(&stop), Arc::clone(&killed));
-        std::thread::spawn(move || -> Result<()> {
-            let mut n = 0;
-            while n < kills && !stop.load(Ordering::SeqCst) {
-                std::thread::sleep(Duration::from_millis(1500));
-                let mut f = fleet.lock().map_err(|_| anyhow::anyhow!("fleet lock"))?;
-                let i = n % f.replicas.len();
-                f.kill(i);
-                drop(f);
-                killed.fetch_add(1, Ordering::SeqCst);
-                std::thread::sleep(Duration::from_millis(400));
-                fleet
-                    .lock()
-                    .map_err(|_| anyhow::anyhow!("fleet lock"))?
-                    .start(i)?;
-                n += 1;
-            }
-            Ok(())
-        })
-    };
+/// SIGKILLs a replica, restarts it 400 ms later, `kills` times, 1.5 s apart, until
+/// stopped.
+struct Killer {
+    stop: Arc<AtomicBool>,
+    killed: Arc<AtomicUsize>,
+    thread: std::thread::JoinHandle<Result<()>>,
+}
 
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?;
-    let started = Instant::now();
+impl Killer {
+    fn start(fleet: &Arc<Mutex<Fleet>>, kills: usize) -> Killer {
+        let stop = Arc::new(AtomicBool::new(false));
+        let killed = Arc::new(AtomicUsize::new(0));
+        let thread = {
+            let (fleet, stop, killed) = (Arc::clone(fleet), Arc::clone(&stop), Arc::clone(&killed));
+            std::thread::spawn(move || -> Result<()> {
+                let mut n = 0;
+                while n < kills && !stop.load(Ordering::SeqCst) {
+                    std::thread::sleep(Duration::from_millis(1500));
+                    let mut f = fleet.lock().map_err(|_| anyhow::anyhow!("fleet lock"))?;
+                    let i = n % f.replicas.len();
+                    f.kill(i);
+                    drop(f);
+                    killed.fetch_add(1, Ordering::SeqCst);
+                    std::thread::sleep(Duration::from_millis(400));
+                    fleet
+                        .lock()
+                        .map_err(|_| anyhow::anyhow!("fleet lock"))?
+                        .start(i)?;
+                    n += 1;
+                }
+                Ok(())
+            })
+        };
+        Killer {
+            stop,
+            killed,
+            thread,
+        }
+    }
 
-    // Checkouts: each order's one intent is retried until it answers, through crashes
-    // and upstream faults; idempotency must make each exactly one upstream session.
+    /// Stops it; how many kills it made.
+    fn stop(self) -> Result<usize> {
+        self.stop.store(true, Ordering::SeqCst);
+        self.thread
+            .join()
+            .map_err(|_| anyhow::anyhow!("killer panicked"))??;
+        Ok(self.killed.load(Ordering::SeqCst))
+    }
+}
+
+/// One order made: its number, reference and payment URL.
+type Made = (usize, String, String);
+
+/// The checkouts, eight at a time: each order's one intent is retried until it
+/// answers, through crashes and upstream faults; idempotency must make each exactly
+/// one upstream session.
+async fn checkouts(
+    http: &reqwest::Client,
+    urls: &[String],
+    orders: usize,
+    seed: u64,
+) -> Result<Vec<Made>> {
     let next = Arc::new(AtomicUsize::new(0));
-    let made: Arc<Mutex<Vec<(usize, String, String)>>> = Arc::default();
+    let made: Arc<Mutex<Vec<Made>>> = Arc::default();
     let attribution = Arc::new(chaos_attribution()?);
     let mut tasks = Vec::new();
     for _ in 0..8 {
         let (http, urls, next, made, attribution) = (
             http.clone(),
-            urls.clone(),
+            urls.to_vec(),
             Arc::clone(&next),
             Arc::clone(&made),
             Arc::clone(&attribution),
@@ -334,10 +374,12 @@ pub async fn run(args: Args) -> Result<()> {
         t.await??;
     }
     let made = made.lock().map_err(|_| anyhow::anyhow!("lock"))?.clone();
-    let refs: Vec<String> = made.iter().map(|(_, r, _)| r.clone()).collect();
+    Ok(made)
+}
 
-    // Payments on the sandbox's page.
-    for (i, _, payment_url) in &made {
+/// Every order paid on the sandbox's page.
+async fn pay_all(http: &reqwest::Client, made: &[Made]) -> Result<()> {
+    for (i, _, payment_url) in made {
         let r = http
             .post(payment_url)
             .form(&[("card", CARD_SUCCESS), ("action", "pay")])
@@ -348,10 +390,12 @@ pub async fn run(args: Args) -> Result<()> {
             bail!("payment of order {i} answered {}", r.status());
         }
     }
-    let paid_at = Instant::now();
+    Ok(())
+}
 
-    // Every order must end ready, and be ready only with every line it was paid for:
-    // the first answer that says `ready` must list them all.
+/// Waits for every order to be ready, and counts those first seen ready short of the
+/// lines they were paid for (the first answer that says `ready` must list them all).
+async fn wait_ready(http: &reqwest::Client, urls: &[String], made: &[Made]) -> Result<usize> {
     let deadline = Instant::now() + Duration::from_secs(600);
     let mut pending: Vec<(usize, &String)> = made.iter().map(|(i, r, _)| (*i, r)).collect();
     let mut ready_short = 0usize;
@@ -389,77 +433,96 @@ pub async fn run(args: Args) -> Result<()> {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
-    let drain = paid_at.elapsed();
-    stop.store(true, Ordering::SeqCst);
-    killer
-        .join()
-        .map_err(|_| anyhow::anyhow!("killer panicked"))??;
+    Ok(ready_short)
+}
 
-    // Let every delivery land (the sandbox retries what the kills cut off).
-    let deadline = Instant::now() + Duration::from_secs(300);
-    while sandbox.pending_deliveries() > 0 {
-        if Instant::now() > deadline {
-            bail!(
-                "{} webhook deliveries still pending",
-                sandbox.pending_deliveries()
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    // And every stored event be applied.
-    let store = simology_proxy::store::Store::connect(&database_url).await?;
-    let deadline = Instant::now() + Duration::from_secs(120);
+/// Polls `pending` every 200 ms until it is 0, or fails with `what` after `limit`.
+async fn until_none<F, Fut>(limit: Duration, what: &str, mut pending: F) -> Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<u64>>,
+{
+    let deadline = Instant::now() + limit;
     loop {
-        let waiting = store.event_counts().await?.waiting;
-        if waiting == 0 {
-            break;
+        let n = pending().await?;
+        if n == 0 {
+            return Ok(());
         }
         if Instant::now() > deadline {
-            bail!("{waiting} stored events never applied");
+            bail!("{n} {what} after {} s", limit.as_secs());
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    // And every delivery of the outbox be made (retries after refusals and kills).
-    let deadline = Instant::now() + Duration::from_secs(300);
-    loop {
-        let pending: i64 = store
-            .outbox_stats()
-            .await?
-            .values()
-            .map(|s| s.pending)
-            .sum();
-        if pending == 0 {
-            break;
-        }
-        if Instant::now() > deadline {
-            bail!("{pending} outbox deliveries still pending after 300 s");
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    let outbox_drain = paid_at.elapsed();
-    fleet
-        .lock()
-        .map_err(|_| anyhow::anyhow!("lock"))?
-        .stop_all();
+}
 
-    // Accounting.
+/// Lets every webhook delivery land (the sandbox retries what the kills cut off),
+/// every stored event be applied, and every delivery of the outbox be made.
+async fn settle(
+    sandbox: &simology_sandbox::RunningSandbox,
+    store: &simology_proxy::store::Store,
+) -> Result<()> {
+    until_none(
+        Duration::from_secs(300),
+        "webhook deliveries still pending",
+        || async { Ok(sandbox.pending_deliveries() as u64) },
+    )
+    .await?;
+    until_none(
+        Duration::from_secs(120),
+        "stored events never applied",
+        || async {
+            let waiting = store.event_counts().await?.waiting;
+            Ok(u64::try_from(waiting).unwrap_or(u64::MAX))
+        },
+    )
+    .await?;
+    until_none(
+        Duration::from_secs(300),
+        "outbox deliveries still pending",
+        || async {
+            let pending: i64 = store
+                .outbox_stats()
+                .await?
+                .values()
+                .map(|s| s.pending)
+                .sum();
+            Ok(u64::try_from(pending).unwrap_or(u64::MAX))
+        },
+    )
+    .await
+}
+
+/// The upstream's account against the proxy's: sessions, events sent and stored,
+/// each order ready once with the upstream's lines.
+struct Upstream {
+    sessions: usize,
+    orders: usize,
+    events_sent: usize,
+    deliveries: usize,
+    events_received: usize,
+    events_lost: usize,
+    exactly_once: usize,
+    lines_exactly_once: usize,
+    incomplete: usize,
+}
+
+async fn upstream_accounting(
+    http: &reqwest::Client,
+    sandbox: &simology_sandbox::RunningSandbox,
+    store: &simology_proxy::store::Store,
+    made: &[Made],
+) -> Result<Upstream> {
     let sessions: Value = http
         .get(format!("{}/sandbox/sessions", sandbox.url()))
         .send()
         .await?
         .json()
         .await?;
-    let upstream_sessions = sessions.as_array().map_or(0, Vec::len);
     let upstream_orders = sandbox.orders();
     let deliveries = sandbox.deliveries();
     let sent: HashSet<String> = deliveries.iter().map(|d| d.event_id.clone()).collect();
-    let delivered_attempts = deliveries
-        .iter()
-        .filter(|d| d.outcome == "delivered")
-        .count();
     let events = store.events().await?;
     let stored: HashSet<String> = events.iter().map(|e| e.event_id.clone()).collect();
-    let lost = sent.difference(&stored).count();
     // Each order's lines upstream: ICCID → LPA string.
     let upstream_lines: HashMap<String, BTreeMap<String, String>> = upstream_orders
         .iter()
@@ -474,7 +537,7 @@ pub async fn run(args: Args) -> Result<()> {
         .collect();
     let mut exactly_once = 0;
     let mut lines_exactly_once = 0;
-    for (i, r, _) in &made {
+    for (i, r, _) in made {
         let Some(order_ref) = simology_proxy_api::OrderRef::parse(r) else {
             continue;
         };
@@ -505,23 +568,50 @@ pub async fn run(args: Args) -> Result<()> {
             lines_exactly_once += quantity;
         }
     }
-    let incomplete = store.incomplete_orders(i64::MAX).await?.len();
+    Ok(Upstream {
+        sessions: sessions.as_array().map_or(0, Vec::len),
+        orders: upstream_orders.len(),
+        events_sent: sent.len(),
+        deliveries: deliveries
+            .iter()
+            .filter(|d| d.outcome == "delivered")
+            .count(),
+        events_received: stored.len(),
+        events_lost: sent.difference(&stored).count(),
+        exactly_once,
+        lines_exactly_once,
+        incomplete: store.incomplete_orders(i64::MAX).await?.len(),
+    })
+}
 
-    // The partner's systems: every event of the outbox arrived (deduplicated by its
-    // webhook-id), each order's paid and ready among them, and its network's postbacks.
+/// The partner's systems: every event of the outbox arrived (deduplicated by its
+/// webhook-id), each order's paid and ready among them, and its network's postbacks.
+struct Partner {
+    events: usize,
+    received: usize,
+    lost: usize,
+    duplicates: usize,
+    refused_first: usize,
+    bad_signatures: usize,
+    given_up: usize,
+    orders_told: usize,
+    orders_postbacks: usize,
+}
+
+async fn partner_accounting(
+    store: &simology_proxy::store::Store,
+    receiver: &crate::partner::Receiver,
+    made: &[Made],
+) -> Result<Partner> {
     let outbox = store.deliveries(None, None, i64::MAX).await?;
     let sent_ids: HashSet<&str> = outbox
         .iter()
         .filter(|d| d.destination == "crm")
         .map(|d| d.message_id.as_str())
         .collect();
-    let given_up = outbox.iter().filter(|d| d.failed_at.is_some()).count();
     let arrivals = receiver.arrivals();
     let accepted: Vec<&crate::partner::Arrival> = arrivals.iter().filter(|a| a.accepted).collect();
     let received_ids: HashSet<&str> = accepted.iter().map(|a| a.id.as_str()).collect();
-    let webhooks_lost = sent_ids.difference(&received_ids).count();
-    let duplicates = accepted.len() - received_ids.len();
-    let refused_first = arrivals.len() - accepted.len();
     let mut told: HashMap<&str, HashSet<String>> = HashMap::new();
     for a in &accepted {
         let what = match &a.status {
@@ -540,7 +630,7 @@ pub async fn run(args: Args) -> Result<()> {
     }
     let mut orders_told = 0;
     let mut orders_postbacks = 0;
-    for (i, r, _) in &made {
+    for (i, r, _) in made {
         let Some(order_ref) = simology_proxy_api::OrderRef::parse(r) else {
             continue;
         };
@@ -562,53 +652,108 @@ pub async fn run(args: Args) -> Result<()> {
             orders_postbacks += 1;
         }
     }
+    Ok(Partner {
+        events: sent_ids.len(),
+        received: received_ids.len(),
+        lost: sent_ids.difference(&received_ids).count(),
+        duplicates: accepted.len() - received_ids.len(),
+        refused_first: arrivals.len() - accepted.len(),
+        bad_signatures: receiver.bad_signatures(),
+        given_up: outbox.iter().filter(|d| d.failed_at.is_some()).count(),
+        orders_told,
+        orders_postbacks,
+    })
+}
+
+/// Runs the chaos: set up, the killer started, the checkouts, the payments, every order
+/// ready, the killer stopped, everything settled, then the upstream's and the
+/// partner's accounts, printed as one JSON line and judged.
+///
+/// # Errors
+/// When an invariant breaks or the run cannot be set up.
+pub async fn run(args: Args) -> Result<()> {
+    let Args {
+        proxy_bin: bin,
+        orders,
+        replicas,
+        kills,
+        seed,
+        database_url,
+    } = args;
+    let setup = set_up(bin, replicas, seed, database_url).await?;
+    let killer = Killer::start(&setup.fleet, kills);
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let started = Instant::now();
+    let made = checkouts(&http, &setup.urls, orders, seed).await?;
+    pay_all(&http, &made).await?;
+    let paid_at = Instant::now();
+    let ready_short = wait_ready(&http, &setup.urls, &made).await?;
+    let drain = paid_at.elapsed();
+    let kills_made = killer.stop()?;
+    let store = simology_proxy::store::Store::connect(&setup.database_url).await?;
+    settle(&setup.sandbox, &store).await?;
+    let outbox_drain = paid_at.elapsed();
+    setup
+        .fleet
+        .lock()
+        .map_err(|_| anyhow::anyhow!("lock"))?
+        .stop_all();
+
+    let upstream = upstream_accounting(&http, &setup.sandbox, &store, &made).await?;
+    let partner = partner_accounting(&store, &setup.receiver, &made).await?;
+    let created = made.len();
     let multi_line_orders = (0..orders).filter(|i| quantity_of(*i) > 1).count();
     let lines_expected: usize = (0..orders).map(|i| quantity_of(i) as usize).sum();
+    let duplicate_upstream_orders =
+        upstream.orders.saturating_sub(created) + upstream.sessions.saturating_sub(created);
     let report = json!({
         "orders": orders,
-        "replicas": urls.len(),
-        "proxy_kills": killed.load(Ordering::SeqCst),
-        "orders_created": refs.len(),
-        "upstream_sessions": upstream_sessions,
-        "duplicate_upstream_orders": upstream_orders.len().saturating_sub(refs.len()) + upstream_sessions.saturating_sub(refs.len()),
-        "events_sent": sent.len(),
-        "deliveries": delivered_attempts,
-        "events_received": stored.len(),
-        "events_lost": lost,
-        "orders_final_exactly_once": exactly_once,
+        "replicas": setup.urls.len(),
+        "proxy_kills": kills_made,
+        "orders_created": created,
+        "upstream_sessions": upstream.sessions,
+        "duplicate_upstream_orders": duplicate_upstream_orders,
+        "events_sent": upstream.events_sent,
+        "deliveries": upstream.deliveries,
+        "events_received": upstream.events_received,
+        "events_lost": upstream.events_lost,
+        "orders_final_exactly_once": upstream.exactly_once,
         "multi_line_orders": multi_line_orders,
         "lines_expected": lines_expected,
-        "lines_ready_exactly_once": lines_exactly_once,
-        "orders_incomplete": incomplete,
+        "lines_ready_exactly_once": upstream.lines_exactly_once,
+        "orders_incomplete": upstream.incomplete,
         "orders_ready_short_of_lines": ready_short,
-        "webhook_events": sent_ids.len(),
-        "webhook_events_received": received_ids.len(),
-        "webhook_events_lost": webhooks_lost,
-        "webhook_duplicates_deduplicated": duplicates,
-        "webhook_first_attempts_refused": refused_first,
-        "webhook_bad_signatures": receiver.bad_signatures(),
-        "webhook_deliveries_given_up": given_up,
-        "orders_told_paid_and_ready": orders_told,
-        "orders_with_both_postbacks": orders_postbacks,
+        "webhook_events": partner.events,
+        "webhook_events_received": partner.received,
+        "webhook_events_lost": partner.lost,
+        "webhook_duplicates_deduplicated": partner.duplicates,
+        "webhook_first_attempts_refused": partner.refused_first,
+        "webhook_bad_signatures": partner.bad_signatures,
+        "webhook_deliveries_given_up": partner.given_up,
+        "orders_told_paid_and_ready": partner.orders_told,
+        "orders_with_both_postbacks": partner.orders_postbacks,
         "time_to_drain_outbox_s": outbox_drain.as_secs_f64(),
         "time_to_drain_s": drain.as_secs_f64(),
         "total_s": started.elapsed().as_secs_f64(),
     });
     println!("{report}");
-    let _ = std::fs::remove_dir_all(&dir);
-    if report["duplicate_upstream_orders"] != 0
-        || lost != 0
-        || exactly_once != orders
-        || lines_exactly_once != lines_expected
-        || incomplete != 0
+    let _ = std::fs::remove_dir_all(&setup.dir);
+    if duplicate_upstream_orders != 0
+        || upstream.events_lost != 0
+        || upstream.exactly_once != orders
+        || upstream.lines_exactly_once != lines_expected
+        || upstream.incomplete != 0
         || ready_short != 0
-        || refs.len() != orders
-        || sent_ids.is_empty()
-        || webhooks_lost != 0
-        || given_up != 0
-        || receiver.bad_signatures() != 0
-        || orders_told != orders
-        || orders_postbacks != orders
+        || created != orders
+        || partner.events == 0
+        || partner.lost != 0
+        || partner.given_up != 0
+        || partner.bad_signatures != 0
+        || partner.orders_told != orders
+        || partner.orders_postbacks != orders
     {
         bail!("chaos invariants broken: {report}");
     }
