@@ -9,7 +9,7 @@ use std::rc::Rc;
 
 use simology_proxy_api::OrderRef;
 use simology_widget_core::format;
-use simology_widget_core::i18n::Lang;
+use simology_widget_core::i18n::{Category, Count, Lang};
 use simology_widget_core::saved::{latest_unfinished, open_until, prune, SavedOrder};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -259,6 +259,24 @@ fn intl(
     js_sys::Reflect::apply(&f, &formatter, args)
         .ok()?
         .as_string()
+}
+
+/// The plural category of a count in a language, from `Intl.PluralRules` (given the
+/// fraction digits it is written with: `1,5 Go` is `one` in French, `1.5 GB` `other` in
+/// English); `many` takes the `other` form. `None` where the browser lacks it.
+pub fn plural_category(lang: Lang, n: Count) -> Option<Category> {
+    let digits = n.digits.to_string();
+    let category = intl(
+        "PluralRules",
+        lang,
+        &[("minimumFractionDigits", &digits)],
+        "select",
+        &js_sys::Array::of1(&n.value().into()),
+    )?;
+    Some(match category.as_str() {
+        "one" => Category::One,
+        _ => Category::Other,
+    })
 }
 
 /// A country's name in a language, from `Intl.DisplayNames`.

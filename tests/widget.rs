@@ -746,7 +746,7 @@ async fn search_is_accent_insensitive_and_keyboard_driven() {
             .as_deref(),
         Some("true")
     );
-    assert_eq!(found, "Destinations found: 1");
+    assert_eq!(found, "1 destination found");
     h.type_into(".search-input", "e");
     let found = h.changed(".search [role=status]", &found).await;
     assert!(h.all(".search-option").len() >= 2, "{found}");
@@ -2015,7 +2015,9 @@ async fn usage_was_measured_minutes_ago_in_words() {
     let usage = h.text(".usage");
     assert!(usage.contains("Relevé il y a 3 minutes."), "{usage}");
     assert!(
-        usage.contains("1,1\u{a0}Go utilisés sur 5\u{a0}Go"),
+        // 1,1 is `one` in French (i = 0,1): "1,1 Go utilisé", and 3,8 Go left is `other`.
+        usage.contains("1,1\u{a0}Go utilisé sur 5\u{a0}Go")
+            && usage.contains("3,8\u{a0}Go restants"),
         "{usage}"
     );
     assert_eq!(
@@ -2555,4 +2557,41 @@ async fn the_proxys_rendering_is_taken_over_from_its_own_catalogue() {
         "the proxy's plans, not another answer"
     );
     assert_eq!(fake.catalog_reads.get(), 0, "nothing asked again");
+}
+
+/// The browser's plural rules and the CLDR ones the proxy renders the first screen with
+/// agree, for whole counts and for data amounts in tenths: the two renderings match.
+#[wasm_bindgen_test]
+fn plural_rules_of_the_browser_and_of_the_proxy_agree() {
+    use simology_widget_core::i18n::{cldr_category, Category, Count};
+    let mut counts: Vec<Count> = (0..=120).map(Count::whole).collect();
+    for integer in 0..=3 {
+        for fraction in 1..=9 {
+            counts.push(Count {
+                integer,
+                fraction,
+                digits: 1,
+            });
+        }
+    }
+    for lang in Lang::ALL {
+        for &n in &counts {
+            assert_eq!(
+                simology_widget::browser::plural_category(lang, n),
+                Some(cldr_category(lang, n)),
+                "{lang:?} {n:?}"
+            );
+        }
+    }
+    assert_eq!(
+        simology_widget::browser::plural_category(
+            Lang::Fr,
+            Count {
+                integer: 1,
+                fraction: 5,
+                digits: 1
+            }
+        ),
+        Some(Category::One)
+    );
 }

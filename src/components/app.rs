@@ -32,6 +32,9 @@ pub fn Widget(
     #[prop(default = None)]
     email: Option<String>,
 ) -> impl IntoView {
+    // Plurals from the browser's own rules (the proxy's rendering uses CLDR's, the same).
+    #[cfg(feature = "csr")]
+    simology_widget_core::i18n::use_plural_rules(crate::browser::plural_category);
     let opened_on_picker = matches!(screen, Screen::Picker { .. });
     let chosen = match (&screen, tapped) {
         (

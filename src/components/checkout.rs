@@ -92,7 +92,7 @@ pub fn Checkout(
             </select>
             <p id=travellers_hint_id class="hint">{t.travellers_hint}</p>
             <p class="total" aria-live="polite">
-                {move || (travellers.get() > 1).then(|| total().map(|p| fill(t.total, &[("n", &travellers.get().to_string()), ("price", &p)])))}
+                {move || (travellers.get() > 1).then(|| total().map(|p| fill(t.total.form(travellers.get()), &[("n", &travellers.get().to_string()), ("price", &p)])))}
             </p>
             <label for=email_id.clone() class="field-label">{t.email_label}</label>
             <input

@@ -113,7 +113,7 @@ pub fn PlanLists(
                 let text = if low == high {
                     t.days(low)
                 } else {
-                    fill(t.days_many, &[("n", &format!("{low}–{high}"))])
+                    t.days_range(low, high)
                 };
                 (c.band, text)
             })
@@ -211,10 +211,7 @@ fn PlanCard(
             .iter()
             .map(|c| ctx.country_name(lang, c).unwrap_or_else(|| c.clone()))
             .collect();
-        let count = fill(
-            t.covers_countries,
-            &[("n", &plan.coverage.len().to_string())],
-        );
+        let count = t.covers_countries.n(plan.coverage.len() as u64);
         view! {
             <p class="plan-region">{region}</p>
             <details class="coverage">

@@ -237,9 +237,7 @@ fn EsimView(
         browser::date(&esim.valid_from, lang),
         browser::date(&esim.valid_until, lang),
     ) {
-        (Some(from), Some(until)) => {
-            Some(fill(t.valid_between, &[("from", &from), ("until", &until)]))
-        }
+        (Some(from), Some(until)) => Some(t.valid_between(&from, &until)),
         _ => None,
     };
     let manual = view! {

@@ -114,7 +114,7 @@ pub fn DestinationSearch(
         }
         match matches.with(Vec::len) {
             0 => fill(t.search_no_match, &[("q", query.get().trim())]),
-            n => fill(t.search_results, &[("n", &n.to_string())]),
+            n => t.search_results.n(n as u64),
         }
     };
     let load_error = move || match destinations.get() {
