@@ -559,17 +559,43 @@ async fn picker_renders_the_catalogue_in_usd() {
         scopes[0].text_content().as_deref(),
         Some("United States only")
     );
+    // A named radio group: one checked, one stop in the tab order.
+    let group = h.one(".scope");
+    assert_eq!(group.get_attribute("role").as_deref(), Some("radiogroup"));
     assert_eq!(
-        scopes[0].get_attribute("aria-pressed").as_deref(),
-        Some("true")
+        group.get_attribute("aria-label").as_deref(),
+        Some("Coverage")
     );
+    let checked = |i: usize| scopes[i].get_attribute("aria-checked");
+    assert_eq!(scopes[0].get_attribute("role").as_deref(), Some("radio"));
+    assert_eq!(
+        (checked(0).as_deref(), checked(1).as_deref()),
+        (Some("true"), Some("false"))
+    );
+    assert_eq!(scopes[1].get_attribute("tabindex").as_deref(), Some("-1"));
     scopes[1].click();
     h.shown(".regional-plans .plan-card").await;
     assert!(h.all(".country-plans").is_empty());
+    assert_eq!(checked(1).as_deref(), Some("true"));
+    // The arrow keys move the choice and the focus.
+    scopes[1].focus().expect("focus");
+    let init = web_sys::KeyboardEventInit::new();
+    init.set_key("ArrowLeft");
+    init.set_bubbles(true);
+    let key =
+        web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).expect("event");
+    scopes[1].dispatch_event(&key).expect("dispatch");
+    h.shown(".country-plans .plan-card").await;
+    assert_eq!(checked(0).as_deref(), Some("true"));
+    let focused = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.active_element());
     assert_eq!(
-        scopes[1].get_attribute("aria-pressed").as_deref(),
-        Some("true")
+        focused.as_ref(),
+        Some(scopes[0].unchecked_ref::<web_sys::Element>())
     );
+    scopes[1].click();
+    h.shown(".regional-plans .plan-card").await;
     assert_eq!(h.all(".regional-plans .plan-card").len(), 1);
     assert!(h.text(".regional-plans").contains("Covers 3 countries"));
     assert!(h.text(".regional-plans .plan-price").contains("€19.99"));
@@ -1544,7 +1570,7 @@ impl Harness {
         .await;
         let button = self.one(".topups .topup-list button");
         until("the purchase under way", || {
-            button.has_attribute("disabled")
+            button.get_attribute("aria-disabled").as_deref() == Some("true")
         })
         .await;
         assert_eq!(
@@ -1559,7 +1585,8 @@ impl Harness {
             return String::new();
         }
         until("the failure", || {
-            !button.has_attribute("disabled") && !self.text(".topups .form-error").is_empty()
+            button.get_attribute("aria-disabled").as_deref() == Some("false")
+                && !self.text(".topups .form-error").is_empty()
         })
         .await;
         self.text(".topups .form-error")
@@ -2139,12 +2166,12 @@ async fn each_traveller_has_a_card_of_their_own_the_first_open() {
         h.changed(".status-message", &arriving).await,
         "Your 2 eSIMs are ready."
     );
-    h.shown("details.traveller").await;
-    let cards = h.all("details.traveller");
+    h.shown(".traveller").await;
+    let cards = h.all(".traveller");
     let titles: Vec<String> = cards
         .iter()
         .map(|c| {
-            c.query_selector("summary .traveller-title")
+            c.query_selector(".traveller-title")
                 .ok()
                 .flatten()
                 .and_then(|t| t.text_content())
@@ -2152,7 +2179,10 @@ async fn each_traveller_has_a_card_of_their_own_the_first_open() {
         })
         .collect();
     assert_eq!(titles, ["Traveller 1", "Traveller 2", "Traveller 3"]);
-    let open: Vec<bool> = cards.iter().map(|c| c.has_attribute("open")).collect();
+    let open: Vec<bool> = cards
+        .iter()
+        .map(|c| c.class_list().contains("open"))
+        .collect();
     assert_eq!(
         open,
         [true, false, false],
@@ -2199,13 +2229,16 @@ async fn each_traveller_has_a_card_of_their_own_the_first_open() {
     assert_eq!(offers, [line('1'), line('3')]);
     // One tap opens another traveller's card.
     cards[2]
-        .query_selector("summary")
+        .query_selector("h3 > button.traveller-summary[aria-expanded=false]")
         .ok()
         .flatten()
-        .expect("a summary")
+        .expect("a disclosure button in the heading")
         .unchecked_into::<web_sys::HtmlElement>()
         .click();
-    until("the third card to open", || cards[2].has_attribute("open")).await;
+    until("the third card to open", || {
+        cards[2].class_list().contains("open")
+    })
+    .await;
     // Sharing a card sends that traveller's details only.
     let share: web_sys::HtmlElement = cards[2]
         .query_selector(".share")
@@ -2276,9 +2309,9 @@ async fn without_share_a_travellers_card_copies_their_details() {
         2,
         3,
     ));
-    h.shown("details.traveller .copy-all").await;
+    h.shown(".traveller .copy-all").await;
     assert!(h.all(".share").is_empty());
-    let cards = h.all("details.traveller");
+    let cards = h.all(".traveller");
     let copy: Vec<web_sys::HtmlElement> = {
         let list = cards[1].query_selector_all(".copy-all").expect("selector");
         (0..list.length())
@@ -2423,7 +2456,7 @@ async fn a_payment_page_the_browser_keeps_the_frame_from_opening_becomes_a_link(
         Some(Lang::En.strings().pay_link)
     );
     // Not stuck as if it were on its way: the button can be pressed again.
-    assert!(h.all(".pay:disabled").is_empty());
+    assert!(h.all(".pay[aria-disabled=true]").is_empty());
 }
 
 #[wasm_bindgen_test]

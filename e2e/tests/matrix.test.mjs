@@ -324,11 +324,11 @@ for (const device of Object.keys(DEVICES)) {
           await pay(page, CARD_OK);
           await page.waitForURL((u) => u.origin === stack.urls.page);
           await widget.locator('.status-message', { hasText: 'Your 2 eSIMs are ready.' }).waitFor();
-          const travellers = widget.locator('details.traveller');
-          assert.deepEqual(await travellers.evaluateAll((all) => all.map((c) => c.open)), [true, false]);
-          await travellers.nth(1).locator('summary.traveller-summary').focus();
+          const travellers = widget.locator('.traveller');
+          assert.deepEqual(await travellers.evaluateAll((all) => all.map((c) => c.classList.contains('open'))), [true, false]);
+          await travellers.nth(1).locator('.traveller-summary').focus();
           await page.keyboard.press('Enter');
-          await widget.locator('details.traveller[open]').nth(1).waitFor();
+          await widget.locator('.traveller.open').nth(1).waitFor();
           await state('ready-travellers');
 
           // A declined card.

@@ -90,6 +90,9 @@ pub fn Widget(
                 #[allow(unreachable_patterns)]
                 elsewhere => crate::loader::hand_over(elsewhere).into_any(),
             }}
+            // The one polite region: in the page from the start (a region added with
+            // its text, or shown from `display: none`, is not always read).
+            <p class="sr-only announcer" role="status" aria-live="polite" aria-atomic="true">{move || ctx.spoken.get()}</p>
         </section>
     }
 }
