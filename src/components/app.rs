@@ -52,6 +52,10 @@ pub fn Widget(
     };
     let ctx = Ctx::new(&config, services, screen, primed);
     provide_context(ctx);
+    #[cfg(feature = "csr")]
+    if crate::browser::take_moved_mark() {
+        ctx.moved();
+    }
     if let Some(email) = email {
         ctx.email.set(email);
     }
