@@ -88,7 +88,7 @@ function parts() {
   return {
     title: document.querySelector('.plans-title')?.textContent,
     scope: texts('.scope .scope-button'),
-    pressed: [...document.querySelectorAll('.scope-button')].map((e) => e.getAttribute('aria-pressed')),
+    pressed: [...document.querySelectorAll('.scope-button')].map((e) => e.getAttribute('aria-checked')),
     chips: texts('.chips:not([hidden]) .chip'),
     hiddenChips: document.querySelectorAll('.chips[hidden] .chip').length,
     badges: document.querySelectorAll('.best-value').length,

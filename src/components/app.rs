@@ -95,8 +95,9 @@ pub fn Widget(
                 elsewhere => crate::loader::hand_over(elsewhere).into_any(),
             }}
             // The one polite region: in the page from the start (a region added with
-            // its text, or shown from `display: none`, is not always read).
-            <p class="sr-only announcer" role="status" aria-live="polite" aria-atomic="true">{move || ctx.spoken.get()}</p>
+            // its text, or shown from `display: none`, is not always read). Its text is
+            // a property: the proxy's rendering of it is empty, like the wasm's.
+            <p class="sr-only announcer" role="status" aria-live="polite" aria-atomic="true" prop:textContent=move || ctx.spoken.get()></p>
         </section>
     }
 }
