@@ -2018,10 +2018,13 @@ async fn on_a_computer_the_qr_leads_with_save_and_copy() {
     assert!(svg.contains("<svg") && svg.contains(&path));
     // "Copy all details": address, code, LPA string and ICCID, labelled.
     h.one(".copy-all").click();
+    // Said through the status region; the button keeps its text and name, with a tick.
     until("the copy to be confirmed", || {
-        h.text(".copy-all") == en.copied
+        h.text(".announcer") == en.details_copied
     })
     .await;
+    assert_eq!(h.text(".copy-all"), en.copy_all);
+    assert!(h.one(".copy-all").class_list().contains("copied"));
     assert_eq!(recorded("__copied").as_string().as_deref(), Some(DETAILS));
     drop(device);
 }

@@ -31,7 +31,9 @@ pub fn of_traveller(t: &Strings, name: &str, traveller: Option<u32>) -> String {
 }
 
 /// A button that copies some text and says whether it has, through the widget's status
-/// region ("Activation code copied", "Couldn't copy").
+/// region ("Activation code copied", "Couldn't copy"), and to the eye by a tick. Its
+/// text and name stay: a name that changed to "Copied" would no longer say what it
+/// copies, nor hold its visible text.
 #[component]
 fn CopyButton(
     /// The button's text.
@@ -58,8 +60,8 @@ fn CopyButton(
         });
     };
     view! {
-        <button type="button" class=class aria-label=name on:click=copy>
-            {move || if copied.get() { t.copied } else { label }}
+        <button type="button" class=class class:copied=copied aria-label=name on:click=copy>
+            {label}
         </button>
     }
 }
