@@ -256,7 +256,8 @@ for (const device of Object.keys(DEVICES)) {
             await page.context().grantPermissions(['clipboard-write'], { origin: stack.urls.proxy });
             await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: stack.urls.page });
             await widget.locator('.copy-all').click();
-            await widget.locator('.copy-all', { hasText: 'Copied' }).waitFor();
+            // Said by the status region; the button keeps its name (with a tick).
+            await widget.locator('.announcer', { hasText: 'eSIM details copied' }).waitFor({ state: 'attached' });
             assert.equal(await page.evaluate(() => navigator.clipboard.readText()), details);
             await state('ready');
           } else {
