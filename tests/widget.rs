@@ -2631,3 +2631,31 @@ fn plural_rules_of_the_browser_and_of_the_proxy_agree() {
         Some(Category::One)
     );
 }
+
+/// The focus follows the traveller from a ready top-up back to the order it topped up
+/// ("Data"): that order's heading, never the body; on the frame's load, nothing.
+#[wasm_bindgen_test]
+async fn the_data_button_of_a_top_up_gives_the_focus_to_the_order() {
+    let h = mount_widget(Lang::En, None, Some(Screen::Order(order_ref())));
+    let mut topup = order_view(OrderState::Ready, None, 2);
+    topup.topup_of =
+        Some(OrderRef::parse("o_ffffffffffffffffffffffffffffffff").expect("a reference"));
+    h.fake.publish(Ok(topup));
+    h.shown(".topup-ready .button").await;
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .expect("a document");
+    let focused = || document.active_element();
+    assert_ne!(
+        focused().as_ref(),
+        Some(h.one(".order-title").unchecked_ref::<web_sys::Element>()),
+        "nothing takes the focus on load"
+    );
+    h.one(".topup-ready .button").click();
+    until("the order's heading to take the focus", || {
+        h.all(".order-title").first().is_some_and(|title| {
+            focused().as_ref() == Some(title.unchecked_ref::<web_sys::Element>())
+        })
+    })
+    .await;
+}
