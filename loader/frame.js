@@ -165,9 +165,11 @@
           selects[i].dispatchEvent(new Event("change", { bubbles: true }));
         }
       }
-      var after = controls();
-      if (focused >= 0 && after[focused]) after[focused].focus();
     }
+    // The same control of the wasm's screen takes the focus: the plans' (the proxy's
+    // rendering) or the tapped checkout's (the inline script's), the same components.
+    var after = controls();
+    if (focused >= 0 && after[focused]) after[focused].focus();
     post({ type: "simology:ready" });
   }, failed);
 })();

@@ -9,7 +9,7 @@ use std::rc::Rc;
 
 use simology_proxy_api::OrderRef;
 use simology_widget_core::format;
-use simology_widget_core::i18n::Lang;
+use simology_widget_core::i18n::{Category, Count, Lang};
 use simology_widget_core::saved::{latest_unfinished, open_until, prune, SavedOrder};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -259,6 +259,46 @@ fn intl(
     js_sys::Reflect::apply(&f, &formatter, args)
         .ok()?
         .as_string()
+}
+
+/// The fragment of a frame's address that says the traveller moved to its screen from
+/// another document of the frame (the status module's "Choose a plan" reloads the frame
+/// on the picker): the screen's heading then takes the focus, as without the reload.
+pub const MOVED_MARK: &str = "moved";
+
+/// Whether this document's address carries [`MOVED_MARK`]; the mark is taken off the
+/// address, so a reload of the frame is a page load again.
+pub fn take_moved_mark() -> bool {
+    let Some(window) = web_sys::window() else {
+        return false;
+    };
+    let location = window.location();
+    if location.hash().ok().as_deref() != Some(&format!("#{MOVED_MARK}")) {
+        return false;
+    }
+    if let (Ok(href), Ok(history)) = (location.href(), window.history()) {
+        let bare = href.split('#').next().unwrap_or_default().to_owned();
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&bare));
+    }
+    true
+}
+
+/// The plural category of a count in a language, from `Intl.PluralRules` (given the
+/// fraction digits it is written with: `1,5 Go` is `one` in French, `1.5 GB` `other` in
+/// English); `many` takes the `other` form. `None` where the browser lacks it.
+pub fn plural_category(lang: Lang, n: Count) -> Option<Category> {
+    let digits = n.digits.to_string();
+    let category = intl(
+        "PluralRules",
+        lang,
+        &[("minimumFractionDigits", &digits)],
+        "select",
+        &js_sys::Array::of1(&n.value().into()),
+    )?;
+    Some(match category.as_str() {
+        "one" => Category::One,
+        _ => Category::Other,
+    })
 }
 
 /// A country's name in a language, from `Intl.DisplayNames`.

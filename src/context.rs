@@ -17,6 +17,7 @@ use crate::attribution::{Attribution, Funnel};
 use crate::backend::Backend;
 use crate::browser;
 use crate::frame::HostEvent;
+use wasm_bindgen::JsCast;
 
 /// How the widget was configured by its element's attributes.
 #[derive(Debug, Clone, PartialEq)]
@@ -143,6 +144,11 @@ pub struct Ctx {
     /// The catalogue the proxy rendered, and its destination: a picker on that
     /// destination starts from it instead of asking again.
     primed: StoredValue<Option<(CatalogResponse, DestinationId)>>,
+    /// What the widget's one polite status region says (see [`Ctx::say`]).
+    pub spoken: RwSignal<String>,
+    /// The traveller has moved between screens: each new screen's heading takes the
+    /// focus (see [`Ctx::focus_heading`]). Never on page load.
+    acted: StoredValue<bool>,
 }
 
 impl Ctx {
@@ -163,6 +169,49 @@ impl Ctx {
             email: RwSignal::new(String::new()),
             funnel: StoredValue::new(Funnel::new(config.attribution.clone())),
             primed: StoredValue::new(primed),
+            spoken: RwSignal::new(String::new()),
+            acted: StoredValue::new(false),
+        }
+    }
+
+    /// Says `text` through the widget's polite status region, rendered from the start
+    /// so that screen readers hear its changes: a copy, a filter's count, a busy button.
+    /// The same text twice is spoken twice (a no-break space tells them apart).
+    pub fn say(&self, text: impl Into<String>) {
+        let text = text.into();
+        self.spoken.update(|now| {
+            *now = if now.trim_end_matches('\u{a0}') == text && !now.ends_with('\u{a0}') {
+                format!("{text}\u{a0}")
+            } else {
+                text
+            };
+        });
+    }
+
+    /// The traveller started a move to another screen (or another state of this one):
+    /// the next screen's heading takes the focus.
+    pub fn moved(&self) {
+        self.acted.set_value(true);
+    }
+
+    /// Whether the traveller has moved since the page loaded.
+    pub fn has_moved(&self) -> bool {
+        self.acted.get_value()
+    }
+
+    /// Gives the focus to a screen's heading (`tabindex="-1"`) once it is in the page,
+    /// after a move the traveller made; never on page load.
+    pub fn focus_heading<E>(&self, heading: NodeRef<E>)
+    where
+        E: leptos::html::ElementType + 'static,
+        E::Output: JsCast + Clone + 'static,
+    {
+        if self.has_moved() {
+            heading.on_load(|h| {
+                if let Some(el) = h.dyn_ref::<web_sys::HtmlElement>() {
+                    let _ = el.focus();
+                }
+            });
         }
     }
 

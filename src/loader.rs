@@ -10,7 +10,8 @@
 //! - the picker, from the status module ("New purchase", "Choose a plan"): the frame
 //!   reloads itself on the proxy's rendering of that picker, which the picker module
 //!   takes over. Its address carries only what the element's attributes already say, a
-//!   plan's SKU and a number of travellers: never an order.
+//!   plan's SKU and a number of travellers: never an order; and a fragment that says
+//!   the traveller moved there, so that the focus follows.
 //!
 //! A build with both features (the default: tests, clippy) never hands over.
 
@@ -74,6 +75,9 @@ fn picker_address(
         params.set("travellers", &n.to_string());
     }
     url.set_search(&String::from(params.to_string()));
+    // The traveller moved here (see `browser::take_moved_mark`): the new document's
+    // screen takes the focus, as it would have without the reload.
+    url.set_hash(crate::browser::MOVED_MARK);
     Some(url.href())
 }
 

@@ -120,7 +120,10 @@ impl Purchase {
         }
     }
 
-    /// Whether buying is off for now (a request under way, or the payment page loading).
+    /// Whether buying is off for now (a request under way, or the payment page loading):
+    /// the one place that says so. The buttons show it as `aria-disabled` (a `disabled`
+    /// button drops the focus), and [`Purchase::buy`] refuses while it holds, so another
+    /// reason to hold the purchase belongs here.
     pub fn blocked(self) -> bool {
         self.busy.get() || self.redirecting.get()
     }
@@ -155,7 +158,7 @@ impl Purchase {
     /// loads; flags an email that is not an address; else sends the request, then
     /// remembers the order and goes to the payment page, or shows the failure.
     pub fn buy(self, item: Item) {
-        if self.busy.get_untracked() || self.redirecting.get_untracked() {
+        if untrack(|| self.blocked()) {
             return;
         }
         let email = self.email.get_untracked().trim().to_owned();
@@ -169,6 +172,7 @@ impl Purchase {
         self.error.set(None);
         self.busy.set(true);
         let ctx = self.ctx;
+        ctx.say(ctx.t.redirecting);
         let backend = ctx.backend();
         let locale = ctx.lang.tag().to_owned();
         let intent_id = self.intent.get_value();

@@ -559,17 +559,43 @@ async fn picker_renders_the_catalogue_in_usd() {
         scopes[0].text_content().as_deref(),
         Some("United States only")
     );
+    // A named radio group: one checked, one stop in the tab order.
+    let group = h.one(".scope");
+    assert_eq!(group.get_attribute("role").as_deref(), Some("radiogroup"));
     assert_eq!(
-        scopes[0].get_attribute("aria-pressed").as_deref(),
-        Some("true")
+        group.get_attribute("aria-label").as_deref(),
+        Some("Coverage")
     );
+    let checked = |i: usize| scopes[i].get_attribute("aria-checked");
+    assert_eq!(scopes[0].get_attribute("role").as_deref(), Some("radio"));
+    assert_eq!(
+        (checked(0).as_deref(), checked(1).as_deref()),
+        (Some("true"), Some("false"))
+    );
+    assert_eq!(scopes[1].get_attribute("tabindex").as_deref(), Some("-1"));
     scopes[1].click();
     h.shown(".regional-plans .plan-card").await;
     assert!(h.all(".country-plans").is_empty());
+    assert_eq!(checked(1).as_deref(), Some("true"));
+    // The arrow keys move the choice and the focus.
+    scopes[1].focus().expect("focus");
+    let init = web_sys::KeyboardEventInit::new();
+    init.set_key("ArrowLeft");
+    init.set_bubbles(true);
+    let key =
+        web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).expect("event");
+    scopes[1].dispatch_event(&key).expect("dispatch");
+    h.shown(".country-plans .plan-card").await;
+    assert_eq!(checked(0).as_deref(), Some("true"));
+    let focused = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.active_element());
     assert_eq!(
-        scopes[1].get_attribute("aria-pressed").as_deref(),
-        Some("true")
+        focused.as_ref(),
+        Some(scopes[0].unchecked_ref::<web_sys::Element>())
     );
+    scopes[1].click();
+    h.shown(".regional-plans .plan-card").await;
     assert_eq!(h.all(".regional-plans .plan-card").len(), 1);
     assert!(h.text(".regional-plans").contains("Covers 3 countries"));
     assert!(h.text(".regional-plans .plan-price").contains("€19.99"));
@@ -746,7 +772,7 @@ async fn search_is_accent_insensitive_and_keyboard_driven() {
             .as_deref(),
         Some("true")
     );
-    assert_eq!(found, "Destinations found: 1");
+    assert_eq!(found, "1 destination found");
     h.type_into(".search-input", "e");
     let found = h.changed(".search [role=status]", &found).await;
     assert!(h.all(".search-option").len() >= 2, "{found}");
@@ -1544,7 +1570,7 @@ impl Harness {
         .await;
         let button = self.one(".topups .topup-list button");
         until("the purchase under way", || {
-            button.has_attribute("disabled")
+            button.get_attribute("aria-disabled").as_deref() == Some("true")
         })
         .await;
         assert_eq!(
@@ -1559,7 +1585,8 @@ impl Harness {
             return String::new();
         }
         until("the failure", || {
-            !button.has_attribute("disabled") && !self.text(".topups .form-error").is_empty()
+            button.get_attribute("aria-disabled").as_deref() == Some("false")
+                && !self.text(".topups .form-error").is_empty()
         })
         .await;
         self.text(".topups .form-error")
@@ -1991,10 +2018,13 @@ async fn on_a_computer_the_qr_leads_with_save_and_copy() {
     assert!(svg.contains("<svg") && svg.contains(&path));
     // "Copy all details": address, code, LPA string and ICCID, labelled.
     h.one(".copy-all").click();
+    // Said through the status region; the button keeps its text and name, with a tick.
     until("the copy to be confirmed", || {
-        h.text(".copy-all") == en.copied
+        h.text(".announcer") == en.details_copied
     })
     .await;
+    assert_eq!(h.text(".copy-all"), en.copy_all);
+    assert!(h.one(".copy-all").class_list().contains("copied"));
     assert_eq!(recorded("__copied").as_string().as_deref(), Some(DETAILS));
     drop(device);
 }
@@ -2015,7 +2045,9 @@ async fn usage_was_measured_minutes_ago_in_words() {
     let usage = h.text(".usage");
     assert!(usage.contains("Relevé il y a 3 minutes."), "{usage}");
     assert!(
-        usage.contains("1,1\u{a0}Go utilisés sur 5\u{a0}Go"),
+        // 1,1 is `one` in French (i = 0,1): "1,1 Go utilisé", and 3,8 Go left is `other`.
+        usage.contains("1,1\u{a0}Go utilisé sur 5\u{a0}Go")
+            && usage.contains("3,8\u{a0}Go restants"),
         "{usage}"
     );
     assert_eq!(
@@ -2137,12 +2169,12 @@ async fn each_traveller_has_a_card_of_their_own_the_first_open() {
         h.changed(".status-message", &arriving).await,
         "Your 2 eSIMs are ready."
     );
-    h.shown("details.traveller").await;
-    let cards = h.all("details.traveller");
+    h.shown(".traveller").await;
+    let cards = h.all(".traveller");
     let titles: Vec<String> = cards
         .iter()
         .map(|c| {
-            c.query_selector("summary .traveller-title")
+            c.query_selector(".traveller-title")
                 .ok()
                 .flatten()
                 .and_then(|t| t.text_content())
@@ -2150,7 +2182,10 @@ async fn each_traveller_has_a_card_of_their_own_the_first_open() {
         })
         .collect();
     assert_eq!(titles, ["Traveller 1", "Traveller 2", "Traveller 3"]);
-    let open: Vec<bool> = cards.iter().map(|c| c.has_attribute("open")).collect();
+    let open: Vec<bool> = cards
+        .iter()
+        .map(|c| c.class_list().contains("open"))
+        .collect();
     assert_eq!(
         open,
         [true, false, false],
@@ -2197,13 +2232,16 @@ async fn each_traveller_has_a_card_of_their_own_the_first_open() {
     assert_eq!(offers, [line('1'), line('3')]);
     // One tap opens another traveller's card.
     cards[2]
-        .query_selector("summary")
+        .query_selector("h3 > button.traveller-summary[aria-expanded=false]")
         .ok()
         .flatten()
-        .expect("a summary")
+        .expect("a disclosure button in the heading")
         .unchecked_into::<web_sys::HtmlElement>()
         .click();
-    until("the third card to open", || cards[2].has_attribute("open")).await;
+    until("the third card to open", || {
+        cards[2].class_list().contains("open")
+    })
+    .await;
     // Sharing a card sends that traveller's details only.
     let share: web_sys::HtmlElement = cards[2]
         .query_selector(".share")
@@ -2274,9 +2312,9 @@ async fn without_share_a_travellers_card_copies_their_details() {
         2,
         3,
     ));
-    h.shown("details.traveller .copy-all").await;
+    h.shown(".traveller .copy-all").await;
     assert!(h.all(".share").is_empty());
-    let cards = h.all("details.traveller");
+    let cards = h.all(".traveller");
     let copy: Vec<web_sys::HtmlElement> = {
         let list = cards[1].query_selector_all(".copy-all").expect("selector");
         (0..list.length())
@@ -2421,7 +2459,7 @@ async fn a_payment_page_the_browser_keeps_the_frame_from_opening_becomes_a_link(
         Some(Lang::En.strings().pay_link)
     );
     // Not stuck as if it were on its way: the button can be pressed again.
-    assert!(h.all(".pay:disabled").is_empty());
+    assert!(h.all(".pay[aria-disabled=true]").is_empty());
 }
 
 #[wasm_bindgen_test]
@@ -2555,4 +2593,69 @@ async fn the_proxys_rendering_is_taken_over_from_its_own_catalogue() {
         "the proxy's plans, not another answer"
     );
     assert_eq!(fake.catalog_reads.get(), 0, "nothing asked again");
+}
+
+/// The browser's plural rules and the CLDR ones the proxy renders the first screen with
+/// agree, for whole counts and for data amounts in tenths: the two renderings match.
+#[wasm_bindgen_test]
+fn plural_rules_of_the_browser_and_of_the_proxy_agree() {
+    use simology_widget_core::i18n::{cldr_category, Category, Count};
+    let mut counts: Vec<Count> = (0..=120).map(Count::whole).collect();
+    for integer in 0..=3 {
+        for fraction in 1..=9 {
+            counts.push(Count {
+                integer,
+                fraction,
+                digits: 1,
+            });
+        }
+    }
+    for lang in Lang::ALL {
+        for &n in &counts {
+            assert_eq!(
+                simology_widget::browser::plural_category(lang, n),
+                Some(cldr_category(lang, n)),
+                "{lang:?} {n:?}"
+            );
+        }
+    }
+    assert_eq!(
+        simology_widget::browser::plural_category(
+            Lang::Fr,
+            Count {
+                integer: 1,
+                fraction: 5,
+                digits: 1
+            }
+        ),
+        Some(Category::One)
+    );
+}
+
+/// The focus follows the traveller from a ready top-up back to the order it topped up
+/// ("Data"): that order's heading, never the body; on the frame's load, nothing.
+#[wasm_bindgen_test]
+async fn the_data_button_of_a_top_up_gives_the_focus_to_the_order() {
+    let h = mount_widget(Lang::En, None, Some(Screen::Order(order_ref())));
+    let mut topup = order_view(OrderState::Ready, None, 2);
+    topup.topup_of =
+        Some(OrderRef::parse("o_ffffffffffffffffffffffffffffffff").expect("a reference"));
+    h.fake.publish(Ok(topup));
+    h.shown(".topup-ready .button").await;
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .expect("a document");
+    let focused = || document.active_element();
+    assert_ne!(
+        focused().as_ref(),
+        Some(h.one(".order-title").unchecked_ref::<web_sys::Element>()),
+        "nothing takes the focus on load"
+    );
+    h.one(".topup-ready .button").click();
+    until("the order's heading to take the focus", || {
+        h.all(".order-title").first().is_some_and(|title| {
+            focused().as_ref() == Some(title.unchecked_ref::<web_sys::Element>())
+        })
+    })
+    .await;
 }

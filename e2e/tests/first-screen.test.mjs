@@ -88,7 +88,7 @@ function parts() {
   return {
     title: document.querySelector('.plans-title')?.textContent,
     scope: texts('.scope .scope-button'),
-    pressed: [...document.querySelectorAll('.scope-button')].map((e) => e.getAttribute('aria-pressed')),
+    pressed: [...document.querySelectorAll('.scope-button')].map((e) => e.getAttribute('aria-checked')),
     chips: texts('.chips:not([hidden]) .chip'),
     hiddenChips: document.querySelectorAll('.chips[hidden] .chip').length,
     badges: document.querySelectorAll('.best-value').length,
@@ -220,8 +220,8 @@ test('a plan tapped before the wasm is in: the proxy\'s checkout shows at once, 
   await widget.locator('form.checkout').waitFor();
   assert.equal(await frame.evaluate(() => window.simologyFrame.taken), false, 'the wasm is not in yet');
   assert.equal(await widget.locator('.summary-name').textContent(), name);
-  assert.ok(await frame.locator('input[type=email]').evaluate((el) => el.ownerDocument.activeElement === el),
-    'the email field takes the focus, as after a click on the wasm\'s button');
+  assert.ok(await frame.locator('.checkout-title').evaluate((el) => el.ownerDocument.activeElement === el),
+    'the checkout\'s heading takes the focus, as after a click on the wasm\'s button');
   await widget.locator('input[type=email]').fill('early@example.com');
   // Pay does nothing before the wasm is in: no checkout is sent, the page stays.
   const before = page.url();

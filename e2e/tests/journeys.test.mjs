@@ -96,14 +96,14 @@ test('three travellers, one payment: three eSIMs, three different QR codes', asy
   assert.equal(new Set(lpas).size, 3, 'three lines, three activation strings');
   for (const lpa of lpas) assert.match(lpa, /^LPA:1\$/);
 
-  const cards = widget.locator('details.traveller');
+  const cards = widget.locator('.traveller');
   assert.equal(await cards.count(), 3);
   assert.deepEqual(await widget.locator('.traveller-title').allTextContents(), ['Traveller 1', 'Traveller 2', 'Traveller 3']);
-  assert.deepEqual(await cards.evaluateAll((all) => all.map((c) => c.open)), [true, false, false], 'the first open');
+  assert.deepEqual(await cards.evaluateAll((all) => all.map((c) => c.classList.contains('open'))), [true, false, false], 'the first open');
   // The second by keyboard, the third by pointer.
-  await cards.nth(1).locator('summary.traveller-summary').focus();
+  await cards.nth(1).locator('.traveller-summary').focus();
   await page.keyboard.press('Enter');
-  await cards.nth(2).locator('summary.traveller-summary').click();
+  await cards.nth(2).locator('.traveller-summary').click();
   const decoded = [];
   for (let i = 0; i < 3; i += 1) {
     const qr = cards.nth(i).locator('.qr');

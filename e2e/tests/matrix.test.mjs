@@ -256,7 +256,8 @@ for (const device of Object.keys(DEVICES)) {
             await page.context().grantPermissions(['clipboard-write'], { origin: stack.urls.proxy });
             await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: stack.urls.page });
             await widget.locator('.copy-all').click();
-            await widget.locator('.copy-all', { hasText: 'Copied' }).waitFor();
+            // Said by the status region; the button keeps its name (with a tick).
+            await widget.locator('.announcer', { hasText: 'eSIM details copied' }).waitFor({ state: 'attached' });
             assert.equal(await page.evaluate(() => navigator.clipboard.readText()), details);
             await state('ready');
           } else {
@@ -324,11 +325,11 @@ for (const device of Object.keys(DEVICES)) {
           await pay(page, CARD_OK);
           await page.waitForURL((u) => u.origin === stack.urls.page);
           await widget.locator('.status-message', { hasText: 'Your 2 eSIMs are ready.' }).waitFor();
-          const travellers = widget.locator('details.traveller');
-          assert.deepEqual(await travellers.evaluateAll((all) => all.map((c) => c.open)), [true, false]);
-          await travellers.nth(1).locator('summary.traveller-summary').focus();
+          const travellers = widget.locator('.traveller');
+          assert.deepEqual(await travellers.evaluateAll((all) => all.map((c) => c.classList.contains('open'))), [true, false]);
+          await travellers.nth(1).locator('.traveller-summary').focus();
           await page.keyboard.press('Enter');
-          await widget.locator('details.traveller[open]').nth(1).waitFor();
+          await widget.locator('.traveller.open').nth(1).waitFor();
           await state('ready-travellers');
 
           // A declined card.

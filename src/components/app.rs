@@ -32,6 +32,9 @@ pub fn Widget(
     #[prop(default = None)]
     email: Option<String>,
 ) -> impl IntoView {
+    // Plurals from the browser's own rules (the proxy's rendering uses CLDR's, the same).
+    #[cfg(feature = "csr")]
+    simology_widget_core::i18n::use_plural_rules(crate::browser::plural_category);
     let opened_on_picker = matches!(screen, Screen::Picker { .. });
     let chosen = match (&screen, tapped) {
         (
@@ -49,6 +52,10 @@ pub fn Widget(
     };
     let ctx = Ctx::new(&config, services, screen, primed);
     provide_context(ctx);
+    #[cfg(feature = "csr")]
+    if crate::browser::take_moved_mark() {
+        ctx.moved();
+    }
     if let Some(email) = email {
         ctx.email.set(email);
     }
@@ -87,6 +94,10 @@ pub fn Widget(
                 #[allow(unreachable_patterns)]
                 elsewhere => crate::loader::hand_over(elsewhere).into_any(),
             }}
+            // The one polite region: in the page from the start (a region added with
+            // its text, or shown from `display: none`, is not always read). Its text is
+            // a property: the proxy's rendering of it is empty, like the wasm's.
+            <p class="sr-only announcer" role="status" aria-live="polite" aria-atomic="true" prop:textContent=move || ctx.spoken.get()></p>
         </section>
     }
 }

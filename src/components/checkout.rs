@@ -16,6 +16,10 @@ use crate::purchase::{Item, Purchase};
 /// or fewer as its partner set it; it refuses what it cannot deliver).
 pub const MAX_TRAVELLERS: u32 = 5;
 
+/// The language of the names the upstream catalogue gives plans (the proxy passes them
+/// on as they are).
+const CATALOGUE_LANG: &str = "en";
+
 /// The checkout of one plan.
 #[component]
 pub fn Checkout(
@@ -46,10 +50,11 @@ pub fn Checkout(
     let hint_id = ctx.id("email-hint");
     let travellers_id = ctx.id("travellers");
     let travellers_hint_id = ctx.id("travellers-hint");
-    let email_ref: NodeRef<leptos::html::Input> = NodeRef::new();
-    email_ref.on_load(|input| {
-        let _ = input.focus();
-    });
+    // The heading takes the focus after the traveller chose the plan (never on page
+    // load, as after a cancelled payment): the plan, the travellers and the email
+    // follow it in reading order.
+    let title_ref: NodeRef<leptos::html::H2> = NodeRef::new();
+    ctx.focus_heading(title_ref);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let (plan, destination) = chosen.get_value();
@@ -64,13 +69,15 @@ pub fn Checkout(
     view! {
         <form class="checkout" novalidate=true on:submit=submit>
             <button type="button" class="link-button back" on:click=move |_| on_back.run(())>{t.back}</button>
-            <h2 class="checkout-title">{t.checkout_title}</h2>
+            <h2 class="checkout-title" tabindex="-1" node_ref=title_ref>{t.checkout_title}</h2>
             <div class="summary">
                 <p class="summary-plan">
                     <strong>{format::data(plan.data_mb, lang)}</strong>
                     " · " {t.days(plan.validity_days)}
                 </p>
-                <p class="summary-name">{plan.name.clone()}</p>
+                // The catalogue's own name, in the catalogue's language (English): read
+                // with an English voice, not the page's.
+                <p class="summary-name" lang=CATALOGUE_LANG>{plan.name.clone()}</p>
                 <p class="summary-price">{price.clone()}</p>
             </div>
             <label for=travellers_id.clone() class="field-label">{t.travellers_label}</label>
@@ -92,11 +99,10 @@ pub fn Checkout(
             </select>
             <p id=travellers_hint_id class="hint">{t.travellers_hint}</p>
             <p class="total" aria-live="polite">
-                {move || (travellers.get() > 1).then(|| total().map(|p| fill(t.total, &[("n", &travellers.get().to_string()), ("price", &p)])))}
+                {move || (travellers.get() > 1).then(|| total().map(|p| fill(t.total.form(travellers.get()), &[("n", &travellers.get().to_string()), ("price", &p)])))}
             </p>
             <label for=email_id.clone() class="field-label">{t.email_label}</label>
             <input
-                node_ref=email_ref
                 id=email_id
                 class="field"
                 type="email"
@@ -120,7 +126,9 @@ pub fn Checkout(
                 "."
             </p>
             <p class="form-error" role="alert">{move || purchase.error.get()}</p>
-            <button type="submit" class="button pay" disabled=move || purchase.blocked() aria-busy=move || purchase.busy.get().to_string()>
+            // Never `disabled` while busy: a disabled button loses the focus. Its progress
+            // is spoken by the widget's status region.
+            <button type="submit" class="button pay" aria-disabled=move || purchase.blocked().to_string() aria-busy=move || purchase.busy.get().to_string()>
                 {move || if purchase.redirecting.get() { t.redirecting.to_owned() } else { fill(t.pay, &[("price", &total().unwrap_or_else(|| price.clone()))]) }}
             </button>
             // The browser did not let the frame send the window to the payment page:

@@ -71,8 +71,11 @@ pub fn OrderStatus(
             (None, Some(o)) => Screen::again_from(&o.order.plan),
             (None, None) => Screen::again(None),
         };
+        ctx.moved();
         ctx.screen.set(screen);
     };
+    let title_ref: NodeRef<leptos::html::H2> = NodeRef::new();
+    ctx.focus_heading(title_ref);
     // An order of several eSIMs says how many are ready.
     let live = move || match (not_found.get(), order.get()) {
         (true, _) => t.err_not_found.to_owned(),
@@ -81,7 +84,7 @@ pub fn OrderStatus(
     };
     view! {
         <div class="order">
-            <h2 class="order-title">{t.order_title}</h2>
+            <h2 class="order-title" tabindex="-1" node_ref=title_ref>{t.order_title}</h2>
             <p class="status-message" role="status" aria-live="polite" aria-atomic="true">{live}</p>
             {move || offline.get().then(|| view! { <p class="offline" role="alert">{t.offline}</p> })}
             {move || order.get().map(|o| view! { <Steps state=o.order.state /> })}
@@ -90,13 +93,16 @@ pub fn OrderStatus(
                 let failed = not_found.get()
                     || order.get().is_some_and(|o| matches!(o.order.state, OrderState::Failed | OrderState::Expired | OrderState::Refunded));
                 failed.then(|| view! {
-                    <button type="button" class="button" on:click=again.clone()>{t.choose_again}</button>
+                    <button type="button" class="button choose-again" on:click=again.clone()>{t.choose_again}</button>
                 })
             }}
             <div class="footer">
                 <p class="reference">{t.order_reference} {t.colon} " " <code>{order_ref_shown}</code></p>
                 {move || order.get().is_some_and(|o| o.order.state == OrderState::Ready && o.order.topup_of.is_none()).then(|| view! {
-                    <button type="button" class="link-button new-purchase" on:click=move |_| ctx.screen.set(Screen::Picker { destination: None, sku: None, travellers: None })>
+                    <button type="button" class="link-button new-purchase" on:click=move |_| {
+                        ctx.moved();
+                        ctx.screen.set(Screen::Picker { destination: None, sku: None, travellers: None });
+                    }>
                         {t.new_purchase}
                     </button>
                 })}

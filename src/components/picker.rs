@@ -44,8 +44,8 @@ pub fn Picker(
     let wanted_travellers = StoredValue::new(travellers);
     let sort = RwSignal::new(SortBy::Price);
     // Focus follows the traveller's actions (never taken on page load): to the search
-    // after "change destination", to the plans after choosing a destination or going back.
-    let acted = StoredValue::new(false);
+    // after "change destination", to the plans' heading after choosing a destination,
+    // going back or retrying, to the checkout's heading after choosing a plan.
     let catalog: Loaded<CatalogResponse> = RwSignal::new(primed.map(Ok));
     let fetch = move || {
         if let Some(d) = destination.get_untracked() {
@@ -82,22 +82,22 @@ pub fn Picker(
         ctx.announce(HostEvent::DestinationChosen {
             destination: d.code.clone(),
         });
-        acted.set_value(true);
+        ctx.moved();
         chosen.set(None);
         destination.set(Some(d));
     });
     let change = move |_| {
-        acted.set_value(true);
+        ctx.moved();
         chosen.set(None);
         destination.set(None);
     };
     view! {
         <div class="picker">
             {move || match (destination.get(), chosen.get()) {
-                (None, _) => view! { <DestinationSearch on_select=on_select autofocus=acted.get_value() /> }.into_any(),
+                (None, _) => view! { <DestinationSearch on_select=on_select autofocus=ctx.has_moved() /> }.into_any(),
                 (Some(chosen_for), Some(plan)) => {
                     let back = Callback::new(move |()| {
-                        acted.set_value(true);
+                        ctx.moved();
                         chosen.set(None);
                     });
                     // As many travellers as a cancelled payment was for.
@@ -114,11 +114,16 @@ pub fn Picker(
                         fill(t.plans_for, &[("dest", &name)])
                     };
                     let title_ref: NodeRef<leptos::html::H2> = NodeRef::new();
-                    if acted.get_value() {
-                        title_ref.on_load(|h| {
+                    ctx.focus_heading(title_ref);
+                    // "Try again" goes with the error it answers: the focus waits on
+                    // the heading for the plans.
+                    let retry = move |_| {
+                        ctx.moved();
+                        if let Some(h) = title_ref.get_untracked() {
                             let _ = h.focus();
-                        });
-                    }
+                        }
+                        fetch();
+                    };
                     view! {
                         <div class="plans-view">
                             <button type="button" class="link-button back change" on:click=change>{t.change_destination}</button>
@@ -130,7 +135,7 @@ pub fn Picker(
                                     view! {
                                     <div class="state error-state" role="alert">
                                         <p>{t.load_failed} " " {e.message(t)}</p>
-                                        <button type="button" class="button" on:click=move |_| fetch()>{t.retry}</button>
+                                        <button type="button" class="button retry" on:click=retry>{t.retry}</button>
                                     </div>
                                 }.into_any()
                                 }

@@ -14,6 +14,7 @@ use simology_widget_core::plans::{
 
 use crate::context::ctx;
 use crate::frame::{HostEvent, Sale};
+use wasm_bindgen::JsCast;
 
 /// Placeholders while the catalogue loads, announced as loading.
 #[component]
@@ -29,8 +30,8 @@ pub fn Skeletons() -> impl IntoView {
     }
 }
 
-/// A toggle over the plans: `band` of `facet`, pressed or not in `filter`. Not generic,
-/// so every toggle (the switch and the chips) shares one copy of its code in the wasm.
+/// A filter chip over the plans: `band` of `facet`, pressed or not in `filter`. Not
+/// generic, so every chip shares one copy of its code in the wasm.
 fn toggle(
     class: &'static str,
     label: String,
@@ -44,6 +45,54 @@ fn toggle(
             on:click=move |_| filter.update(|f| f.press(facet, band))>
             {label}
         </button>
+    }
+}
+
+/// The switch between a country's own plans and the regional ones: a named radio group,
+/// one stop in the tab order, arrows move the choice (WAI-ARIA's radio group pattern).
+fn scope_switch(own: String, regional: &'static str, filter: RwSignal<Filter>) -> impl IntoView {
+    let t = ctx().t;
+    let group: NodeRef<leptos::html::Div> = NodeRef::new();
+    let checked = move |band: u8| filter.with(|f| f.pressed(Facet::Scope, band));
+    let pick = move |band: u8| {
+        if !checked(band) {
+            filter.update(|f| f.press(Facet::Scope, band));
+        }
+    };
+    let on_key = move |ev: web_sys::KeyboardEvent| {
+        let next = match ev.key().as_str() {
+            "ArrowRight" | "ArrowDown" | "ArrowLeft" | "ArrowUp" => u8::from(checked(0)),
+            _ => return,
+        };
+        ev.prevent_default();
+        pick(next);
+        if let Some(button) = group
+            .get_untracked()
+            .and_then(|g| {
+                g.query_selector(&format!("[data-band='{next}']"))
+                    .ok()
+                    .flatten()
+            })
+            .and_then(|b| b.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = button.focus();
+        }
+    };
+    let radio = move |band: u8, label: String| {
+        view! {
+            <button type="button" class="scope-button" role="radio" data-band=band.to_string()
+                aria-checked=move || checked(band).to_string()
+                tabindex=move || if checked(band) { "0" } else { "-1" }
+                on:click=move |_| pick(band)>
+                {label}
+            </button>
+        }
+    };
+    view! {
+        <div class="scope" role="radiogroup" aria-label=t.scope_label node_ref=group on:keydown=on_key>
+            {radio(0, own)}
+            {radio(1, regional.to_owned())}
+        </div>
     }
 }
 
@@ -90,12 +139,11 @@ pub fn PlanLists(
     let scopes = StoredValue::new(Scopes::of(&response.plans, kind));
     let filter = RwSignal::new(Filter::on(scopes.with_value(Scopes::first)));
     let switch = scopes.with_value(Scopes::both).then(|| {
-        view! {
-            <div class="scope" role="group">
-                {toggle("scope-button", fill(t.scope_own, &[("dest", &name)]), filter, Facet::Scope, 0)}
-                {toggle("scope-button", t.scope_regional.to_owned(), filter, Facet::Scope, 1)}
-            </div>
-        }
+        scope_switch(
+            fill(t.scope_own, &[("dest", &name)]),
+            t.scope_regional,
+            filter,
+        )
     });
     // Each scope's chips, made once: a press on one keeps them (and the focus); those of
     // the other scope wait hidden.
@@ -113,7 +161,7 @@ pub fn PlanLists(
                 let text = if low == high {
                     t.days(low)
                 } else {
-                    fill(t.days_many, &[("n", &format!("{low}–{high}"))])
+                    t.days_range(low, high)
                 };
                 (c.band, text)
             })
@@ -125,6 +173,39 @@ pub fn PlanLists(
         }
     };
     let filters = view! { {rows(Scope::Own)} {rows(Scope::Regional)} };
+    // How many plans show, spoken when a filter changes it ("No plan matches" for none).
+    let count = Memo::new(move |_| {
+        let f = filter.get();
+        scopes.with_value(|all| shown(all.plans(f.scope), f, SortBy::Price).len())
+    });
+    Effect::new(move |before: Option<usize>| {
+        let now = count.get();
+        if before.is_some_and(|b| b != now) {
+            ctx.say(if now == 0 {
+                t.no_match.to_owned()
+            } else {
+                t.plans_shown.n(now as u64)
+            });
+        }
+        now
+    });
+    let lists: NodeRef<leptos::html::Div> = NodeRef::new();
+    // "Show all plans" goes with the plans it brings back: the focus moves to the
+    // first chip of the scope on show.
+    let clear = move |_| {
+        filter.update(|f| *f = Filter::on(f.scope));
+        if let Some(chip) = lists
+            .get_untracked()
+            .and_then(|l| {
+                l.query_selector(".chips:not([hidden]) .chip")
+                    .ok()
+                    .flatten()
+            })
+            .and_then(|c| c.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = chip.focus();
+        }
+    };
     let list = move || {
         let f = filter.get();
         let (plans, best) = scopes.with_value(|all| {
@@ -136,7 +217,7 @@ pub fn PlanLists(
             return view! {
                 <div class="state empty-state">
                     <p>{t.no_match}</p>
-                    <button type="button" class="link-button" on:click=move |_| filter.update(|f| *f = Filter::on(f.scope))>{t.clear_filters}</button>
+                    <button type="button" class="link-button clear-filters" on:click=clear>{t.clear_filters}</button>
                 </div>
             }
             .into_any();
@@ -157,7 +238,7 @@ pub fn PlanLists(
         .into_any()
     };
     view! {
-        <div class="plan-lists">
+        <div class="plan-lists" node_ref=lists>
             {switch}
             <div class="filters">
                 {filters}
@@ -200,6 +281,7 @@ fn PlanCard(
     let per_gb = format::per_gb(&plan.price, plan.data_mb, lang);
     let title_id = ctx.id(&format!("plan-{}", plan.sku));
     let title_id_ref = title_id.clone();
+    let mut what = vec![data.clone(), days.clone()];
     let coverage = (plan.kind == DestinationKind::Region).then(|| {
         let region = ctx.destination_name(
             DestinationKind::Region,
@@ -211,18 +293,20 @@ fn PlanCard(
             .iter()
             .map(|c| ctx.country_name(lang, c).unwrap_or_else(|| c.clone()))
             .collect();
-        let count = fill(
-            t.covers_countries,
-            &[("n", &plan.coverage.len().to_string())],
-        );
+        let count = t.covers_countries.n(plan.coverage.len() as u64);
+        what.push(region.clone());
+        // Each card's "Covers 3 countries" says which plan it opens.
+        let named = format!("{count}{} {}", t.colon, what.join(", "));
         view! {
             <p class="plan-region">{region}</p>
             <details class="coverage">
-                <summary>{count}</summary>
+                <summary aria-label=named>{count}</summary>
                 <p class="coverage-list">{names.join(", ")}</p>
             </details>
         }
     });
+    what.push(price.clone());
+    let choose_name = fill(t.choose_plan, &[("plan", &what.join(", "))]);
     let available = plan.available;
     let sku = plan.sku.clone();
     let pick = plan.clone();
@@ -240,7 +324,8 @@ fn PlanCard(
                 </div>
                 {if available {
                     view! {
-                        <button type="button" class="button choose" on:click=move |_| {
+                        <button type="button" class="button choose" aria-label=choose_name on:click=move |_| {
+                            ctx.moved();
                             ctx.report(FunnelEvent::PlanChosen, Some(&pick.destination));
                             if let Some(sale) = Sale::of_plan(&pick, 1) {
                                 ctx.announce(HostEvent::PlanChosen(sale));

@@ -9,7 +9,7 @@
 
 use leptos::prelude::*;
 use simology_proxy_api::{Esim, OrderDetail, OrderRef};
-use simology_widget_core::i18n::fill;
+use simology_widget_core::i18n::{fill, Strings};
 use simology_widget_core::install::{
     android_link, details, ios_link, platform, safe_href, Lead, Platform,
 };
@@ -21,28 +21,47 @@ use crate::components::topups::Topups;
 use crate::components::usage::Usage;
 use crate::context::{ctx, Screen};
 
-/// A button that copies some text and says when it has.
+/// A control's name in an order of several eSIMs: whose it is ("Copy activation code,
+/// traveller 2"); the name alone for an order of one.
+pub fn of_traveller(t: &Strings, name: &str, traveller: Option<u32>) -> String {
+    match traveller {
+        Some(n) => fill(t.of_traveller, &[("what", name), ("n", &n.to_string())]),
+        None => name.to_owned(),
+    }
+}
+
+/// A button that copies some text and says whether it has, through the widget's status
+/// region ("Activation code copied", "Couldn't copy"), and to the eye by a tick. Its
+/// text and name stay: a name that changed to "Copied" would no longer say what it
+/// copies, nor hold its visible text.
 #[component]
 fn CopyButton(
     /// The button's text.
     label: &'static str,
+    /// Its accessible name: what it copies, and whose.
+    name: String,
+    /// What the status region says once copied.
+    done: &'static str,
     /// What it copies.
     text: String,
     /// Its class.
     class: &'static str,
 ) -> impl IntoView {
-    let t = ctx().t;
+    let ctx = ctx();
+    let t = ctx.t;
     let copied = RwSignal::new(false);
     let text = StoredValue::new(text);
     let copy = move |_| {
         let text = text.get_value();
         leptos::task::spawn_local(async move {
-            copied.set(browser::copy(&text).await);
+            let done_now = browser::copy(&text).await;
+            copied.try_set(done_now);
+            ctx.say(if done_now { done } else { t.copy_failed });
         });
     };
     view! {
-        <button type="button" class=class on:click=copy>
-            {move || if copied.get() { t.copied } else { label }}
+        <button type="button" class=class class:copied=copied aria-label=name on:click=copy>
+            {label}
         </button>
     }
 }
@@ -54,13 +73,17 @@ fn Copyable(
     label: &'static str,
     /// The value, shown and copied.
     value: String,
+    /// The copy button's name ("Copy activation code").
+    name: String,
+    /// What the status region says once copied.
+    done: &'static str,
 ) -> impl IntoView {
     let t = ctx().t;
     view! {
         <div class="copyable">
             <span class="copy-label">{label}</span>
             <code class="copy-value">{value.clone()}</code>
-            <CopyButton label=t.copy text=value class="button small" />
+            <CopyButton label=t.copy name=name done=done text=value class="button small" />
         </div>
     }
 }
@@ -95,7 +118,7 @@ fn QrBlock(
         view! { <button type="button" class="button secondary share" on:click=send>{t.share}</button> }
     });
     let copy = traveller.is_none().then(|| {
-        view! { <CopyButton label=t.copy_all text=text.get_value() class="button secondary copy-all" /> }
+        view! { <CopyButton label=t.copy_all name=t.copy_all.to_owned() done=t.details_copied text=text.get_value() class="button secondary copy-all" /> }
     });
     view! {
         <figure class="qr-figure">
@@ -103,7 +126,7 @@ fn QrBlock(
             <figcaption>{caption}</figcaption>
         </figure>
         <div class="actions">
-            <a class="button secondary save-qr" href=href download=file>{t.save_qr}</a>
+            <a class="button secondary save-qr" href=href download=file aria-label=of_traveller(t, t.save_qr, traveller)>{t.save_qr}</a>
             {copy}
             {share}
         </div>
@@ -118,6 +141,8 @@ fn ShareTraveller(
     esim: Esim,
     /// "Traveller 2": the shared text's title.
     title: String,
+    /// Its number.
+    traveller: u32,
 ) -> impl IntoView {
     let t = ctx().t;
     let text = details(&esim, t);
@@ -132,14 +157,14 @@ fn ShareTraveller(
         };
         view! {
             <div class="actions">
-                <button type="button" class="button secondary share" on:click=send>{t.share_traveller}</button>
+                <button type="button" class="button secondary share" aria-label=of_traveller(t, t.share_traveller, Some(traveller)) on:click=send>{t.share_traveller}</button>
             </div>
         }
         .into_any()
     } else {
         view! {
             <div class="actions">
-                <CopyButton label=t.copy_traveller text=text class="button secondary copy-all" />
+                <CopyButton label=t.copy_traveller name=of_traveller(t, t.copy_traveller, Some(traveller)) done=t.details_copied text=text class="button secondary copy-all" />
             </div>
         }
         .into_any()
@@ -158,7 +183,10 @@ pub fn Ready(
     if let Some(parent) = order.order.topup_of.clone() {
         return view! {
             <div class="ready topup-ready">
-                <button type="button" class="button" on:click=move |_| ctx.screen.set(Screen::Order(parent.clone()))>
+                <button type="button" class="button" on:click=move |_| {
+                    ctx.moved();
+                    ctx.screen.set(Screen::Order(parent.clone()));
+                }>
                     {t.usage_title}
                 </button>
             </div>
@@ -174,7 +202,7 @@ pub fn Ready(
                     let title = fill(t.traveller, &[("n", &card.number.to_string())]);
                     let body = match card.esim {
                         Some(esim) => view! {
-                            <ShareTraveller esim=esim.clone() title=title.clone() />
+                            <ShareTraveller esim=esim.clone() title=title.clone() traveller=card.number />
                             <EsimView
                                 esim=esim.clone()
                                 order_ref=order_ref.clone()
@@ -187,11 +215,19 @@ pub fn Ready(
                         .into_any(),
                         None => view! { <p class="line-refunded">{t.line_refunded}</p> }.into_any(),
                     };
+                    // WAI-ARIA's disclosure: a button inside the heading, so the heading
+                    // stays a heading and the button says whether it is open.
+                    let open = RwSignal::new(card.open);
+                    let body_id = ctx.id(&format!("traveller-{}", card.number));
                     view! {
-                        <details class="traveller" open=card.open data-iccid=card.iccid.to_owned()>
-                            <summary class="traveller-summary"><h3 class="traveller-title">{title}</h3></summary>
-                            {body}
-                        </details>
+                        <div class="traveller" class:open=open data-iccid=card.iccid.to_owned()>
+                            <h3 class="traveller-title">
+                                <button type="button" class="traveller-summary" aria-controls=body_id.clone()
+                                    aria-expanded=move || open.get().to_string()
+                                    on:click=move |_| open.update(|o| *o = !*o)>{title}</button>
+                            </h3>
+                            <div class="traveller-body" id=body_id hidden=move || !open.get()>{body}</div>
+                        </div>
                     }
                 }).collect_view()}
             </div>
@@ -237,9 +273,7 @@ fn EsimView(
         browser::date(&esim.valid_from, lang),
         browser::date(&esim.valid_until, lang),
     ) {
-        (Some(from), Some(until)) => {
-            Some(fill(t.valid_between, &[("from", &from), ("until", &until)]))
-        }
+        (Some(from), Some(until)) => Some(t.valid_between(&from, &until)),
         _ => None,
     };
     let manual = view! {
@@ -247,8 +281,8 @@ fn EsimView(
             Lead::Manual => view! { <p class="manual-lead">{t.how_iphone_manual}</p> }.into_any(),
             _ => view! { <h3 class="section-title">{t.manual_title}</h3> }.into_any(),
         }}
-        <Copyable label=t.smdp_label value=esim.smdp_address.clone() />
-        <Copyable label=t.code_label value=esim.activation_code.clone() />
+        <Copyable label=t.smdp_label value=esim.smdp_address.clone() name=of_traveller(t, t.copy_smdp, traveller) done=t.smdp_copied />
+        <Copyable label=t.code_label value=esim.activation_code.clone() name=of_traveller(t, t.copy_code, traveller) done=t.code_copied />
     };
     let view = match lead {
         Lead::Qr => view! {
@@ -260,10 +294,10 @@ fn EsimView(
             // The installer's link opens in the top window: a frame may not navigate
             // itself away from the proxy (the host page's `frame-src` refuses it, and a
             // phone hands a universal link to its installer only from the top).
-            {install.map(|(label, href)| view! { <a class="button install" href=href target="_top">{label}</a> })}
+            {install.map(|(label, href)| view! { <a class="button install" href=href target="_top" aria-label=of_traveller(t, label, traveller)>{label}</a> })}
             {manual}
             <details class="other-device">
-                <summary>{t.other_device}</summary>
+                <summary aria-label=of_traveller(t, t.other_device, traveller)>{t.other_device}</summary>
                 <QrBlock esim=esim.clone() caption=t.scan_other traveller=traveller />
             </details>
         }
@@ -278,16 +312,16 @@ fn EsimView(
             <h3 class="section-title">{t.how_title}</h3>
             <ul class="instructions">
                 {iphone.then(|| view! { <li>{t.how_iphone}</li> })}
-                {android.then(|| view! { <li>{t.how_android}</li> })}
+                {android.then(|| view! { <li>{t.how_android}</li> <li>{t.how_samsung}</li> })}
                 <li>{t.keep_primary}</li>
                 <li>{t.install_before}</li>
             </ul>
             {validity.map(|v| view! { <p class="validity">{v}</p> })}
             {safe_href(&terms_url).map(|href| view! {
-                <p><a href=href.to_owned() target="_blank" rel="noopener noreferrer">{t.plan_details}</a></p>
+                <p><a href=href.to_owned() target="_blank" rel="noopener noreferrer" aria-label=of_traveller(t, t.plan_details, traveller)>{t.plan_details}</a></p>
             })}
             <Usage order_ref=order_ref.clone() line=line.clone() />
-            <Topups order_ref=order_ref line=line email_on_file=email_on_file />
+            <Topups order_ref=order_ref line=line traveller=traveller email_on_file=email_on_file />
         </div>
     }
 }

@@ -114,7 +114,7 @@ pub fn DestinationSearch(
         }
         match matches.with(Vec::len) {
             0 => fill(t.search_no_match, &[("q", query.get().trim())]),
-            n => fill(t.search_results, &[("n", &n.to_string())]),
+            n => t.search_results.n(n as u64),
         }
     };
     let load_error = move || match destinations.get() {
@@ -124,7 +124,8 @@ pub fn DestinationSearch(
     let input_id = ctx.id("search");
     view! {
         <div class="search">
-            <label class="search-label" for=input_id.clone()>{t.search_label}</label>
+            // The screen's heading is the question the field answers.
+            <h2 class="search-title"><label class="search-label" for=input_id.clone()>{t.search_label}</label></h2>
             <input
                 node_ref=input_ref
                 id=input_id
@@ -180,7 +181,13 @@ pub fn DestinationSearch(
             <p class="sr-only" role="status" aria-live="polite">{status}</p>
             {move || load_error().map(|message| view! {
                 <p class="error" role="alert">{message}</p>
-                <button type="button" class="link-button" on:click=move |_| load_into(destinations, ctx.backend().destinations())>{t.retry}</button>
+                <button type="button" class="link-button retry" on:click=move |_| {
+                    // The button goes with the error: the focus waits in the field.
+                    if let Some(input) = input_ref.get_untracked() {
+                        let _ = input.focus();
+                    }
+                    load_into(destinations, ctx.backend().destinations());
+                }>{t.retry}</button>
             })}
         </div>
     }

@@ -10,6 +10,7 @@ use simology_widget_core::format;
 use simology_widget_core::i18n::fill;
 
 use crate::browser::Waker;
+use crate::components::ready::of_traveller;
 use crate::context::ctx;
 use crate::load::load;
 use crate::purchase::{Item, Purchase};
@@ -25,6 +26,9 @@ pub fn Topups(
     /// The line they would top up, in an order of several (none: the order's one eSIM).
     #[prop(optional_no_strip)]
     line: Option<String>,
+    /// Its traveller, in an order of several: each control's name says whose it is.
+    #[prop(optional_no_strip)]
+    traveller: Option<u32>,
 ) -> impl IntoView {
     let ctx = ctx();
     let t = ctx.t;
@@ -67,7 +71,7 @@ pub fn Topups(
                 <section class="topups">
                     <h3 class="section-title">{t.topup_title}</h3>
                     <div hidden=move || on_file.get()>
-                        <label for=email_id.clone() class="field-label">{t.email_label}</label>
+                        <label for=email_id.clone() class="field-label">{of_traveller(t, t.email_label, traveller)}</label>
                         <input node_ref=email_ref id=email_id class="field" type="email" autocomplete="email"
                             aria-invalid=move || invalid.get().to_string()
                             prop:value=move || purchase.email.get()
@@ -78,8 +82,9 @@ pub fn Topups(
                     <ul class="topup-list">
                         {list.into_iter().take(3).map(|plan| {
                             let label = fill(t.topup_add, &[("data", &format::data(plan.data_mb, lang)), ("price", &format::price(&plan.price, lang))]);
+                            let named = of_traveller(t, &label, traveller);
                             view! {
-                                <li><button type="button" class="button secondary" disabled=move || purchase.blocked()
+                                <li><button type="button" class="button secondary" aria-disabled=move || purchase.blocked().to_string() aria-label=named.clone()
                                     on:click=move |_| purchase.buy(Item::Topup { plan: plan.clone(), of: of.get_value(), line: line.get_value() })>{label}</button></li>
                             }
                         }).collect_view()}

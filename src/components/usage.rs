@@ -25,8 +25,8 @@ pub fn Usage(
     move || {
         usage.get().and_then(Result::ok).map(|u| {
             let total = u.used_mb + u.remaining_mb;
-            let used = fill(t.usage_used, &[("used", &format::data(u.used_mb, lang)), ("total", &format::data(total, lang))]);
-            let left = fill(t.usage_left, &[("left", &format::data(u.remaining_mb, lang))]);
+            let used = fill(t.usage_used.form(format::data_count(u.used_mb)), &[("used", &format::data(u.used_mb, lang)), ("total", &format::data(total, lang))]);
+            let left = fill(t.usage_left.form(format::data_count(u.remaining_mb)), &[("left", &format::data(u.remaining_mb, lang))]);
             let measured = fill(t.usage_measured, &[("time", &browser::ago(&u.measured_at, lang))]);
             view! {
                 <section class="usage">

@@ -4,7 +4,7 @@
 
 use simology_proxy_api::Price;
 
-use crate::i18n::Lang;
+use crate::i18n::{Count, Lang};
 
 /// A narrow no-break space, the French thousands separator.
 const NNBSP: char = '\u{202f}';
@@ -146,6 +146,22 @@ fn data_parts(mb: u64, lang: Lang) -> (String, &'static str) {
     (number, gb)
 }
 
+/// A data amount as [`data`] writes it, for its plural category: whole or tenths of a
+/// GB (`1,5 Go` is 1 and 5 in one fraction digit), or whole MB.
+pub fn data_count(mb: u64) -> Count {
+    if mb < 1024 {
+        return Count::whole(mb);
+    }
+    let tenths = mb * 10 / 1024;
+    let fraction = tenths % 10;
+    Count {
+        integer: tenths / 10,
+        // Below ten: the cast cannot truncate.
+        fraction: fraction as u32,
+        digits: u8::from(fraction != 0),
+    }
+}
+
 /// A data allowance: `500 MB`, `1 GB`, `1,5 Go`.
 pub fn data(mb: u64, lang: Lang) -> String {
     let (number, unit) = data_parts(mb, lang);
@@ -197,6 +213,26 @@ pub fn ago(elapsed_ms: i64) -> (i64, &'static str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::i18n::{cldr_category, Category};
+
+    #[test]
+    fn data_counts_as_written() {
+        assert_eq!(data_count(500), Count::whole(500));
+        assert_eq!(data_count(1024), Count::whole(1));
+        let one_and_a_half = data_count(1536);
+        assert_eq!(
+            (
+                one_and_a_half.integer,
+                one_and_a_half.fraction,
+                one_and_a_half.digits
+            ),
+            (1, 5, 1)
+        );
+        assert_eq!(data(1536, Lang::Fr), "1,5\u{a0}Go");
+        // "1,5 Go utilisé" in French, "1.5 GB" is plural in English.
+        assert_eq!(cldr_category(Lang::Fr, one_and_a_half), Category::One);
+        assert_eq!(cldr_category(Lang::En, one_and_a_half), Category::Other);
+    }
     use proptest::prelude::*;
     use simology_proxy_api::CurrencyCode;
 

@@ -79,18 +79,179 @@ pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
     out
 }
 
-/// Defines [`Strings`] with one `&'static str` field per text, and (for the tests) a
-/// list of every field, so that checks over all texts cannot miss a new one. The texts
-/// in brackets are the order status screens' only (the `status` feature): the widget's
-/// picker module does not carry them.
+/// A number as plural rules read it: its integer digits and the fraction digits it is
+/// written with (`1,5 Go` is 1 and 5 in one digit; `2` has none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Count {
+    /// The integer part (CLDR's `i`).
+    pub integer: u64,
+    /// The fraction digits as written, as an integer (CLDR's `f`).
+    pub fraction: u32,
+    /// How many fraction digits are written (CLDR's `v`).
+    pub digits: u8,
+}
+
+impl Count {
+    /// A whole number.
+    pub fn whole(n: u64) -> Count {
+        Count {
+            integer: n,
+            fraction: 0,
+            digits: 0,
+        }
+    }
+
+    /// The number as a JavaScript number takes it (`Intl.PluralRules.select`), with its
+    /// fraction digits given as `minimumFractionDigits`.
+    pub fn value(self) -> f64 {
+        // Counts the widget shows are far below 2^53: the casts are exact.
+        #[allow(clippy::cast_precision_loss)]
+        let value =
+            self.integer as f64 + f64::from(self.fraction) / 10f64.powi(i32::from(self.digits));
+        value
+    }
+}
+
+impl From<u64> for Count {
+    fn from(n: u64) -> Count {
+        Count::whole(n)
+    }
+}
+
+impl From<u32> for Count {
+    fn from(n: u32) -> Count {
+        Count::whole(u64::from(n))
+    }
+}
+
+impl From<usize> for Count {
+    fn from(n: usize) -> Count {
+        Count::whole(u64::try_from(n).unwrap_or(u64::MAX))
+    }
+}
+
+/// The CLDR plural categories these five languages use for the widget's counts. French,
+/// Spanish and Italian also have `many`, for exact millions ("1 million de pays"); no
+/// count the widget shows comes near, and the browser's `many` takes the `other` form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Category {
+    /// `one`: English, German and Italian 1; Spanish 1; French 0, 1 and 0.5 or 1.5.
+    One,
+    /// Everything else.
+    Other,
+}
+
+/// Where the category of a count comes from: in the browser, `Intl.PluralRules`
+/// (installed by the widget with [`use_plural_rules`]); `None` where it has no answer.
+type Rules = fn(Lang, Count) -> Option<Category>;
+
+static RULES: std::sync::OnceLock<Rules> = std::sync::OnceLock::new();
+
+/// Takes plural categories from `rules` (the browser's `Intl.PluralRules`) from now on;
+/// [`cldr_category`] answers where it does not, and on the proxy, which renders the
+/// first screen with the same components.
+pub fn use_plural_rules(rules: Rules) {
+    let _ = RULES.set(rules);
+}
+
+/// The CLDR cardinal rules of the five languages (CLDR 45), for where the browser's are
+/// not at hand: English, German and Italian `one` is `i = 1 and v = 0`, Spanish `n = 1`,
+/// French `i = 0,1`.
+pub fn cldr_category(lang: Lang, n: Count) -> Category {
+    let one = match lang {
+        Lang::En | Lang::De | Lang::It => n.integer == 1 && n.digits == 0,
+        Lang::Es => n.integer == 1 && n.fraction == 0,
+        Lang::Fr => n.integer <= 1,
+    };
+    if one {
+        Category::One
+    } else {
+        Category::Other
+    }
+}
+
+/// The category of a count in a language: the browser's, else CLDR's.
+pub fn category(lang: Lang, n: Count) -> Category {
+    RULES
+        .get()
+        .and_then(|rules| rules(lang, n))
+        .unwrap_or_else(|| cldr_category(lang, n))
+}
+
+/// Italian elides "dal" and "al" before a number said with a vowel: the days 1
+/// ("uno"), 8 ("otto") and 11 ("undici") of a date: "dall'8 mar", "all'11 apr".
+#[cfg(feature = "status")]
+fn elide_italian(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while !rest.is_empty() {
+        let word_start = out.is_empty() || out.ends_with(' ');
+        let prep = ["dal ", "al "]
+            .into_iter()
+            .find(|p| word_start && rest.starts_with(p));
+        if let Some(prep) = prep {
+            let after = &rest[prep.len()..];
+            let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+            if matches!(digits.as_str(), "1" | "8" | "11") {
+                out.push_str(prep.trim_end());
+                out.push_str("l'");
+                rest = after;
+                continue;
+            }
+        }
+        let mut chars = rest.chars();
+        if let Some(c) = chars.next() {
+            out.push(c);
+        }
+        rest = chars.as_str();
+    }
+    out
+}
+
+/// A count-bearing text: one form per plural category, each with its placeholders.
+#[derive(Debug)]
+pub struct Plural {
+    /// The language, whose rules pick the form.
+    pub lang: Lang,
+    /// The `one` form.
+    pub one: &'static str,
+    /// The `other` form.
+    pub other: &'static str,
+}
+
+impl Plural {
+    /// The form for a count.
+    pub fn form(&self, n: impl Into<Count>) -> &'static str {
+        match category(self.lang, n.into()) {
+            Category::One => self.one,
+            Category::Other => self.other,
+        }
+    }
+
+    /// The form for a whole count, with `{n}` filled.
+    pub fn n(&self, n: impl Into<u64>) -> String {
+        let n = n.into();
+        fill(self.form(n), &[("n", &n.to_string())])
+    }
+}
+
+/// Defines [`Strings`] with one `&'static str` field per text and one [`Plural`] per
+/// count-bearing text, and (for the tests) lists of every field, so that checks over all
+/// texts cannot miss a new one. The texts in brackets are the order status screens' only
+/// (the `status` feature): the widget's picker module does not carry them.
 macro_rules! strings {
-    ($($name:ident,)* [$($status:ident,)*] $($more:ident,)*) => {
+    (
+        $($name:ident,)* [$($status:ident,)*] $($more:ident,)*
+        ; plurals: $($plural:ident,)* [$($status_plural:ident,)*]
+    ) => {
         /// Every text the widget shows.
         #[derive(Debug)]
         pub struct Strings {
             $(pub $name: &'static str,)*
             $(#[cfg(feature = "status")] pub $status: &'static str,)*
             $(pub $more: &'static str,)*
+            $(pub $plural: Plural,)*
+            $(#[cfg(feature = "status")] pub $status_plural: Plural,)*
         }
 
         impl Strings {
@@ -103,27 +264,44 @@ macro_rules! strings {
                 all.extend([$((stringify!($more), self.$more)),*]);
                 all
             }
+
+            /// Every count-bearing text, with its field's name.
+            #[cfg(test)]
+            fn all_plurals(&self) -> Vec<(&'static str, &Plural)> {
+                #[allow(unused_mut)]
+                let mut all = vec![$((stringify!($plural), &self.$plural)),*];
+                #[cfg(feature = "status")]
+                all.extend([$((stringify!($status_plural), &self.$status_plural)),*]);
+                all
+            }
         }
     };
 }
 
 /// One language's [`Strings`], written as [`strings!`] lists the texts: the bracketed
-/// ones only with the `status` feature.
+/// ones only with the `status` feature; each plural as its `[one, other]` forms.
 macro_rules! language {
-    ($($name:ident: $text:expr,)* [$($status:ident: $status_text:expr,)*] $($more:ident: $more_text:expr,)*) => {
+    (
+        $lang:expr;
+        $($name:ident: $text:expr,)* [$($status:ident: $status_text:expr,)*] $($more:ident: $more_text:expr,)*
+        ; plurals: $($plural:ident: [$one:expr, $other:expr],)*
+        [$($status_plural:ident: [$status_one:expr, $status_other:expr],)*]
+    ) => {
         Strings {
             $($name: $text,)*
             $(#[cfg(feature = "status")] $status: $status_text,)*
             $($more: $more_text,)*
+            $($plural: Plural { lang: $lang, one: $one, other: $other },)*
+            $(#[cfg(feature = "status")] $status_plural: Plural { lang: $lang, one: $status_one, other: $status_other },)*
         }
     };
 }
 
 strings! {
-    search_label, search_placeholder, search_no_match, search_results, kind_country,
-    kind_region, from_price, plans_for, scope_own, scope_regional, best_value, no_match,
-    clear_filters, sort_label, sort_price, sort_data, sort_validity, days_one, days_many,
-    covers_countries, sold_out, choose, loading, load_failed, retry, no_plans,
+    search_label, search_placeholder, search_no_match, kind_country,
+    kind_region, from_price, plans_for, scope_label, scope_own, scope_regional, best_value,
+    no_match, clear_filters, sort_label, sort_price, sort_data, sort_validity, sold_out,
+    choose, choose_plan, loading, load_failed, retry, no_plans,
     change_destination, back, checkout_title, email_label, email_hint, email_invalid,
     terms_before, terms_link, pay, redirecting, pay_link,
     [
@@ -132,28 +310,45 @@ strings! {
         status_ready, status_declined, status_provisioning_failed, status_failed,
         status_expired, status_refunded, status_topup_ready, choose_again, offline, ready_scan,
         scan_other, other_device, save_qr, copy_all, share, how_iphone_manual, qr_label,
-        manual_title, smdp_label, code_label, copy, copied, install_iphone, install_android,
-        how_title, how_iphone, how_android, keep_primary, install_before, valid_between,
-        plan_details, usage_title, usage_used, usage_left, usage_measured, topup_title,
-        topup_add, new_purchase, traveller, status_lines, status_ready_many, line_refunded,
-        share_traveller, copy_traveller,
+        manual_title, smdp_label, code_label, copy, copy_smdp, copy_code,
+        smdp_copied, code_copied, details_copied, copy_failed, of_traveller, install_iphone,
+        install_android, how_title, how_iphone, how_android, how_samsung, keep_primary,
+        install_before, valid_between, plan_details, usage_title, usage_measured,
+        topup_title, topup_add, new_purchase, traveller, line_refunded, share_traveller,
+        copy_traveller,
     ]
     err_email, err_sold_out, err_rate_limited, err_offline,
     err_upstream, err_network, err_not_found, err_conflict, err_generic, err_payment_page,
     region_western_europe, region_europe, region_north_america, region_asia,
     region_latin_america, region_middle_east, region_global, widget_label, colon,
     shop_unavailable,
-    travellers_label, travellers_hint, total, err_quantity,
+    travellers_label, travellers_hint, err_quantity,
+    ; plurals: days, covers_countries, search_results, plans_shown, total,
+    [usage_used, usage_left, status_lines, status_ready_many,]
 }
 
 impl Strings {
     /// "1 day" or "30 days".
     pub fn days(&self, n: u32) -> String {
-        if n == 1 {
-            self.days_one.to_owned()
+        self.days.n(n)
+    }
+
+    /// "Valid from 8 Mar 2026 to 7 Apr 2026", with Italian's elision before a day
+    /// said with a vowel ("dall'8", "all'11", never "dal 8").
+    #[cfg(feature = "status")]
+    pub fn valid_between(&self, from: &str, until: &str) -> String {
+        let text = fill(self.valid_between, &[("from", from), ("until", until)]);
+        if self.days.lang == Lang::It {
+            elide_italian(&text)
         } else {
-            fill(self.days_many, &[("n", &n.to_string())])
+            text
         }
+    }
+
+    /// A range of days, "3–7 days": `other` in the five languages (CLDR's plural ranges
+    /// give a range its end's category, and an end above 1 is `other`).
+    pub fn days_range(&self, low: u32, high: u32) -> String {
+        fill(self.days.other, &[("n", &format!("{low}–{high}"))])
     }
 
     /// A region's name, when the widget knows it.
@@ -173,14 +368,15 @@ impl Strings {
 
 /// English.
 pub static EN: Strings = language! {
+    Lang::En;
     search_label: "Where are you going?",
     search_placeholder: "Search a country or region",
     search_no_match: "No destination matches “{q}”.",
-    search_results: "Destinations found: {n}",
     kind_country: "Country",
     kind_region: "Region",
     from_price: "from {price}",
     plans_for: "{dest} eSIM plans",
+    scope_label: "Coverage",
     scope_own: "{dest} only",
     scope_regional: "Multi-country",
     best_value: "Best price per GB",
@@ -190,11 +386,9 @@ pub static EN: Strings = language! {
     sort_price: "Price",
     sort_data: "Data",
     sort_validity: "Validity",
-    days_one: "1 day",
-    days_many: "{n} days",
-    covers_countries: "Covers {n} countries",
     sold_out: "Sold out",
     choose: "Choose",
+    choose_plan: "Choose {plan}",
     loading: "Loading plans…",
     load_failed: "We couldn't load the plans.",
     retry: "Try again",
@@ -234,32 +428,35 @@ pub static EN: Strings = language! {
     save_qr: "Save QR code",
     copy_all: "Copy all details",
     share: "Share",
-    how_iphone_manual: "On this iPhone: Settings › Mobile Service › Add eSIM › Use QR Code › Enter Details Manually.",
+    how_iphone_manual: "On this iPhone: Settings › Mobile Service (Cellular on US iPhones) › Add eSIM › Use QR Code › Enter Details Manually.",
     qr_label: "QR code to install your eSIM",
     manual_title: "Or enter the details by hand",
     smdp_label: "SM-DP+ address",
     code_label: "Activation code",
     copy: "Copy",
-    copied: "Copied",
+    copy_smdp: "Copy SM-DP+ address",
+    copy_code: "Copy activation code",
+    smdp_copied: "SM-DP+ address copied",
+    code_copied: "Activation code copied",
+    details_copied: "eSIM details copied",
+    copy_failed: "Couldn't copy. Select the text and copy it yourself.",
+    of_traveller: "{what}, traveller {n}",
     install_iphone: "Install on this iPhone",
     install_android: "Install on this phone",
     how_title: "How to install",
-    how_iphone: "iPhone: Settings › Mobile Service › Add eSIM › Use QR Code.",
-    how_android: "Android: Settings › Network & internet › SIMs › Add eSIM.",
+    how_iphone: "iPhone: Settings › Mobile Service (Cellular on US iPhones) › Add eSIM › Use QR Code.",
+    how_android: "Android (Pixel): Settings › Network & internet › SIMs › Add eSIM.",
+    how_samsung: "Android (Samsung): Settings › Connections › SIM manager › Add eSIM.",
     keep_primary: "Keep your primary SIM for calls and texts, and use this eSIM for data with data roaming on.",
     install_before: "Install it before you travel, on Wi-Fi. Don't delete it: an eSIM can't be installed twice.",
     valid_between: "Valid from {from} to {until}",
     plan_details: "Plan details and FAQ",
     usage_title: "Data",
-    usage_used: "{used} used of {total}",
-    usage_left: "{left} left",
     usage_measured: "Measured {time}. Roaming networks can report usage late.",
     topup_title: "Need more data?",
     topup_add: "Add {data} · {price}",
     new_purchase: "Buy another eSIM",
     traveller: "Traveller {n}",
-    status_lines: "Payment confirmed. {ready} of {total} eSIMs ready…",
-    status_ready_many: "Your {n} eSIMs are ready.",
     line_refunded: "Refunded: this eSIM no longer works.",
     share_traveller: "Share with this traveller",
     copy_traveller: "Copy for this traveller",
@@ -286,20 +483,32 @@ pub static EN: Strings = language! {
     shop_unavailable: "The eSIM shop could not load. Please reload the page.",
     travellers_label: "How many travellers?",
     travellers_hint: "One eSIM for each traveller, each with its own QR code.",
-    total: "Total for {n} travellers: {price}",
     err_quantity: "This shop can't sell that many eSIMs of this plan in one order. Choose fewer travellers.",
+    ; plurals:
+    days: ["{n} day", "{n} days"],
+    covers_countries: ["Covers {n} country", "Covers {n} countries"],
+    search_results: ["{n} destination found", "{n} destinations found"],
+    plans_shown: ["{n} plan shown", "{n} plans shown"],
+    total: ["Total for {n} traveller: {price}", "Total for {n} travellers: {price}"],
+    [
+    usage_used: ["{used} used of {total}", "{used} used of {total}"],
+    usage_left: ["{left} left", "{left} left"],
+    status_lines: ["Payment confirmed. {ready} of {total} eSIM ready…", "Payment confirmed. {ready} of {total} eSIMs ready…"],
+    status_ready_many: ["Your eSIM is ready.", "Your {n} eSIMs are ready."],
+    ]
 };
 
 /// French.
 pub static FR: Strings = language! {
+    Lang::Fr;
     search_label: "Où partez-vous\u{202f}?",
     search_placeholder: "Chercher un pays ou une région",
     search_no_match: "Aucune destination ne correspond à «\u{a0}{q}\u{a0}».",
-    search_results: "Destinations trouvées\u{a0}: {n}",
     kind_country: "Pays",
     kind_region: "Région",
     from_price: "dès {price}",
     plans_for: "{dest}\u{a0}: forfaits eSIM",
+    scope_label: "Couverture",
     scope_own: "{dest} uniquement",
     scope_regional: "Multi-pays",
     best_value: "Meilleur prix au Go",
@@ -309,11 +518,9 @@ pub static FR: Strings = language! {
     sort_price: "Prix",
     sort_data: "Données",
     sort_validity: "Validité",
-    days_one: "1 jour",
-    days_many: "{n} jours",
-    covers_countries: "Couvre {n} pays",
     sold_out: "Épuisé",
     choose: "Choisir",
+    choose_plan: "Choisir {plan}",
     loading: "Chargement des forfaits…",
     load_failed: "Impossible de charger les forfaits.",
     retry: "Réessayer",
@@ -347,38 +554,41 @@ pub static FR: Strings = language! {
     status_topup_ready: "Votre recharge a été ajoutée à votre eSIM.",
     choose_again: "Choisir un forfait",
     offline: "Vous êtes hors ligne. Nous vérifierons dès votre retour en ligne.",
-    ready_scan: "Scannez ce QR code avec le téléphone qui voyage avec vous.",
-    scan_other: "Scannez ce QR code avec l'autre appareil.",
+    ready_scan: "Scannez ce code QR avec le téléphone qui voyage avec vous.",
+    scan_other: "Scannez ce code QR avec l'autre appareil.",
     other_device: "Installer sur un autre appareil",
-    save_qr: "Enregistrer le QR code",
+    save_qr: "Enregistrer le code QR",
     copy_all: "Copier toutes les informations",
     share: "Partager",
     how_iphone_manual: "Sur cet iPhone\u{a0}: Réglages › Données cellulaires › Ajouter une eSIM › Utiliser un code QR › Saisir les informations manuellement.",
-    qr_label: "QR code pour installer votre eSIM",
+    qr_label: "Code QR pour installer votre eSIM",
     manual_title: "Ou saisissez les informations à la main",
     smdp_label: "Adresse SM-DP+",
     code_label: "Code d'activation",
     copy: "Copier",
-    copied: "Copié",
+    copy_smdp: "Copier l'adresse SM-DP+",
+    copy_code: "Copier le code d'activation",
+    smdp_copied: "Adresse SM-DP+ copiée",
+    code_copied: "Code d'activation copié",
+    details_copied: "Informations de l'eSIM copiées",
+    copy_failed: "Impossible de copier. Sélectionnez le texte et copiez-le vous-même.",
+    of_traveller: "{what}, voyageur {n}",
     install_iphone: "Installer sur cet iPhone",
     install_android: "Installer sur ce téléphone",
     how_title: "Comment l'installer",
     how_iphone: "iPhone\u{a0}: Réglages › Données cellulaires › Ajouter une eSIM › Utiliser un code QR.",
-    how_android: "Android\u{a0}: Paramètres › Réseau et Internet › SIM › Ajouter une eSIM.",
+    how_android: "Android (Pixel)\u{a0}: Paramètres › Réseau et Internet › SIM › Ajouter une eSIM.",
+    how_samsung: "Android (Samsung)\u{a0}: Paramètres › Connexions › Gestionnaire de cartes SIM › Ajouter une eSIM.",
     keep_primary: "Gardez votre SIM principale pour les appels et SMS, et utilisez cette eSIM pour les données, itinérance activée.",
     install_before: "Installez-la avant de partir, en Wi-Fi. Ne la supprimez pas\u{a0}: une eSIM ne s'installe qu'une fois.",
     valid_between: "Valable du {from} au {until}",
     plan_details: "Détails du forfait et FAQ",
     usage_title: "Données",
-    usage_used: "{used} utilisés sur {total}",
-    usage_left: "{left} restants",
     usage_measured: "Relevé {time}. Les réseaux en itinérance peuvent signaler la consommation en retard.",
     topup_title: "Besoin de plus de données\u{202f}?",
     topup_add: "Ajouter {data} · {price}",
     new_purchase: "Acheter une autre eSIM",
     traveller: "Voyageur {n}",
-    status_lines: "Paiement confirmé. eSIM prêtes\u{a0}: {ready} sur {total}…",
-    status_ready_many: "Vos {n} eSIM sont prêtes.",
     line_refunded: "Remboursée\u{a0}: cette eSIM ne fonctionne plus.",
     share_traveller: "Partager avec ce voyageur",
     copy_traveller: "Copier pour ce voyageur",
@@ -404,21 +614,33 @@ pub static FR: Strings = language! {
     colon: "\u{a0}:",
     shop_unavailable: "La boutique eSIM n’a pas pu se charger. Rechargez la page.",
     travellers_label: "Combien de voyageurs\u{202f}?",
-    travellers_hint: "Une eSIM par voyageur, chacune avec son propre QR code.",
-    total: "Total pour {n} voyageurs\u{a0}: {price}",
+    travellers_hint: "Une eSIM par voyageur, chacune avec son propre code QR.",
     err_quantity: "Cette boutique ne peut pas vendre autant d'eSIM de ce forfait en une seule commande. Choisissez moins de voyageurs.",
+    ; plurals:
+    days: ["{n} jour", "{n} jours"],
+    covers_countries: ["Couvre {n} pays", "Couvre {n} pays"],
+    search_results: ["{n} destination trouvée", "{n} destinations trouvées"],
+    plans_shown: ["{n} forfait affiché", "{n} forfaits affichés"],
+    total: ["Total pour {n} voyageur\u{a0}: {price}", "Total pour {n} voyageurs\u{a0}: {price}"],
+    [
+    usage_used: ["{used} utilisé sur {total}", "{used} utilisés sur {total}"],
+    usage_left: ["{left} restant", "{left} restants"],
+    status_lines: ["Paiement confirmé. eSIM prête\u{a0}: {ready} sur {total}…", "Paiement confirmé. eSIM prêtes\u{a0}: {ready} sur {total}…"],
+    status_ready_many: ["{n} eSIM prête.", "Vos {n} eSIM sont prêtes."],
+    ]
 };
 
 /// German.
 pub static DE: Strings = language! {
+    Lang::De;
     search_label: "Wohin reisen Sie?",
     search_placeholder: "Land oder Region suchen",
     search_no_match: "Kein Reiseziel passt zu „{q}“.",
-    search_results: "Gefundene Reiseziele: {n}",
     kind_country: "Land",
     kind_region: "Region",
     from_price: "ab {price}",
     plans_for: "{dest}: eSIM-Tarife",
+    scope_label: "Abdeckung",
     scope_own: "Nur {dest}",
     scope_regional: "Mehrere Länder",
     best_value: "Bester Preis pro GB",
@@ -428,11 +650,9 @@ pub static DE: Strings = language! {
     sort_price: "Preis",
     sort_data: "Datenvolumen",
     sort_validity: "Gültigkeit",
-    days_one: "1 Tag",
-    days_many: "{n} Tage",
-    covers_countries: "Gilt in {n} Ländern",
     sold_out: "Ausverkauft",
     choose: "Auswählen",
+    choose_plan: "{plan} auswählen",
     loading: "Tarife werden geladen…",
     load_failed: "Die Tarife konnten nicht geladen werden.",
     retry: "Erneut versuchen",
@@ -443,7 +663,7 @@ pub static DE: Strings = language! {
     email_label: "E-Mail",
     email_hint: "Dorthin senden wir Beleg und eSIM-Daten.",
     email_invalid: "Geben Sie eine E-Mail-Adresse wie name@beispiel.de ein.",
-    terms_before: "Mit dem Fortfahren akzeptieren Sie die",
+    terms_before: "Wenn Sie fortfahren, akzeptieren Sie die",
     terms_link: "Tarifbedingungen",
     pay: "Weiter zur Zahlung · {price}",
     redirecting: "Weiterleitung zur sicheren Zahlung…",
@@ -478,26 +698,29 @@ pub static DE: Strings = language! {
     smdp_label: "SM-DP+-Adresse",
     code_label: "Aktivierungscode",
     copy: "Kopieren",
-    copied: "Kopiert",
+    copy_smdp: "SM-DP+-Adresse kopieren",
+    copy_code: "Aktivierungscode kopieren",
+    smdp_copied: "SM-DP+-Adresse kopiert",
+    code_copied: "Aktivierungscode kopiert",
+    details_copied: "eSIM-Daten kopiert",
+    copy_failed: "Kopieren nicht möglich. Markieren Sie den Text und kopieren Sie ihn selbst.",
+    of_traveller: "{what}, Person {n}",
     install_iphone: "Auf diesem iPhone installieren",
     install_android: "Auf diesem Telefon installieren",
     how_title: "So installieren Sie sie",
     how_iphone: "iPhone: Einstellungen › Mobilfunk › eSIM hinzufügen › QR-Code verwenden.",
-    how_android: "Android: Einstellungen › Netzwerk & Internet › SIMs › eSIM hinzufügen.",
+    how_android: "Android (Pixel): Einstellungen › Netzwerk & Internet › SIMs › eSIM hinzufügen.",
+    how_samsung: "Android (Samsung): Einstellungen › Verbindungen › SIM-Manager › eSIM hinzufügen.",
     keep_primary: "Behalten Sie Ihre Haupt-SIM für Anrufe und SMS und nutzen Sie diese eSIM mit aktiviertem Daten-Roaming für mobile Daten.",
     install_before: "Installieren Sie sie vor der Reise im WLAN. Nicht löschen: Eine eSIM lässt sich nur einmal installieren.",
     valid_between: "Gültig vom {from} bis {until}",
     plan_details: "Tarifdetails und FAQ",
     usage_title: "Datenvolumen",
-    usage_used: "{used} von {total} verbraucht",
-    usage_left: "{left} übrig",
     usage_measured: "Gemessen {time}. Roaming-Netze melden den Verbrauch oft verzögert.",
     topup_title: "Mehr Daten nötig?",
     topup_add: "{data} hinzufügen · {price}",
     new_purchase: "Weitere eSIM kaufen",
     traveller: "Person {n}",
-    status_lines: "Zahlung bestätigt. {ready} von {total} eSIMs bereit…",
-    status_ready_many: "Ihre {n} eSIMs sind bereit.",
     line_refunded: "Erstattet: Diese eSIM funktioniert nicht mehr.",
     share_traveller: "Mit dieser Person teilen",
     copy_traveller: "Für diese Person kopieren",
@@ -524,20 +747,32 @@ pub static DE: Strings = language! {
     shop_unavailable: "Der eSIM-Shop konnte nicht geladen werden. Bitte laden Sie die Seite neu.",
     travellers_label: "Wie viele Personen reisen?",
     travellers_hint: "Eine eSIM pro Person, jede mit eigenem QR-Code.",
-    total: "Gesamt für {n} Personen: {price}",
     err_quantity: "Dieser Shop kann so viele eSIMs dieses Tarifs nicht in einer Bestellung verkaufen. Wählen Sie weniger Personen.",
+    ; plurals:
+    days: ["{n} Tag", "{n} Tage"],
+    covers_countries: ["Gilt in {n} Land", "Gilt in {n} Ländern"],
+    search_results: ["{n} Reiseziel gefunden", "{n} Reiseziele gefunden"],
+    plans_shown: ["{n} Tarif angezeigt", "{n} Tarife angezeigt"],
+    total: ["Gesamt für {n} Person: {price}", "Gesamt für {n} Personen: {price}"],
+    [
+    usage_used: ["{used} von {total} verbraucht", "{used} von {total} verbraucht"],
+    usage_left: ["{left} übrig", "{left} übrig"],
+    status_lines: ["Zahlung bestätigt. {ready} von {total} eSIM bereit…", "Zahlung bestätigt. {ready} von {total} eSIMs bereit…"],
+    status_ready_many: ["Ihre eSIM ist bereit.", "Ihre {n} eSIMs sind bereit."],
+    ]
 };
 
 /// Spanish.
 pub static ES: Strings = language! {
+    Lang::Es;
     search_label: "¿Adónde viajas?",
     search_placeholder: "Busca un país o una región",
     search_no_match: "Ningún destino coincide con «{q}».",
-    search_results: "Destinos encontrados: {n}",
     kind_country: "País",
     kind_region: "Región",
     from_price: "desde {price}",
     plans_for: "{dest}: planes eSIM",
+    scope_label: "Cobertura",
     scope_own: "Solo {dest}",
     scope_regional: "Varios países",
     best_value: "Mejor precio por GB",
@@ -547,13 +782,11 @@ pub static ES: Strings = language! {
     sort_price: "Precio",
     sort_data: "Datos",
     sort_validity: "Validez",
-    days_one: "1 día",
-    days_many: "{n} días",
-    covers_countries: "Cubre {n} países",
     sold_out: "Agotado",
     choose: "Elegir",
+    choose_plan: "Elegir {plan}",
     loading: "Cargando planes…",
-    load_failed: "No pudimos cargar los planes.",
+    load_failed: "No hemos podido cargar los planes.",
     retry: "Reintentar",
     no_plans: "Todavía no hay planes para este destino.",
     change_destination: "Cambiar destino",
@@ -561,7 +794,7 @@ pub static ES: Strings = language! {
     checkout_title: "Tu eSIM",
     email_label: "Correo electrónico",
     email_hint: "Te enviamos aquí el recibo y los datos de la eSIM.",
-    email_invalid: "Escribe un correo como nombre@ejemplo.es.",
+    email_invalid: "Introduce una dirección de correo como nombre@ejemplo.es.",
     terms_before: "Al continuar aceptas las",
     terms_link: "condiciones del plan",
     pay: "Ir al pago · {price}",
@@ -577,11 +810,11 @@ pub static ES: Strings = language! {
     status_paid: "Confirmando tu pago…",
     status_provisioning: "Pago confirmado. Preparando tu eSIM…",
     status_ready: "Tu eSIM está lista.",
-    status_declined: "Tu pago fue rechazado. No se ha cobrado nada.",
-    status_provisioning_failed: "No pudimos preparar tu eSIM. Contacta con soporte con tu referencia para el reembolso.",
-    status_failed: "Este pedido no se pudo completar.",
-    status_expired: "La página de pago caducó antes del pago.",
-    status_refunded: "Este pedido fue reembolsado. Su eSIM ya no funciona.",
+    status_declined: "Se ha rechazado tu pago. No se te ha cobrado nada.",
+    status_provisioning_failed: "No hemos podido preparar tu eSIM. Contacta con soporte con tu referencia para el reembolso.",
+    status_failed: "Este pedido no se ha podido completar.",
+    status_expired: "La página de pago ha caducado antes del pago.",
+    status_refunded: "Este pedido se ha reembolsado: la eSIM ya no funciona.",
     status_topup_ready: "Tu recarga se ha añadido a tu eSIM.",
     choose_again: "Elegir un plan",
     offline: "Estás sin conexión. Lo comprobaremos cuando vuelvas a estar en línea.",
@@ -597,40 +830,43 @@ pub static ES: Strings = language! {
     smdp_label: "Dirección SM-DP+",
     code_label: "Código de activación",
     copy: "Copiar",
-    copied: "Copiado",
+    copy_smdp: "Copiar la dirección SM-DP+",
+    copy_code: "Copiar el código de activación",
+    smdp_copied: "Dirección SM-DP+ copiada",
+    code_copied: "Código de activación copiado",
+    details_copied: "Datos de la eSIM copiados",
+    copy_failed: "No se ha podido copiar. Selecciona el texto y cópialo a mano.",
+    of_traveller: "{what}, viajero {n}",
     install_iphone: "Instalar en este iPhone",
     install_android: "Instalar en este teléfono",
     how_title: "Cómo instalarla",
     how_iphone: "iPhone: Ajustes › Datos móviles › Añadir eSIM › Usar código QR.",
-    how_android: "Android: Ajustes › Redes e Internet › SIMs › Añadir eSIM.",
+    how_android: "Android (Pixel): Ajustes › Redes e Internet › SIMs › Añadir eSIM.",
+    how_samsung: "Android (Samsung): Ajustes › Conexiones › Administrador de SIM › Añadir eSIM.",
     keep_primary: "Mantén tu SIM principal para llamadas y SMS, y usa esta eSIM para datos con la itinerancia activada.",
     install_before: "Instálala antes de viajar, con wifi. No la borres: una eSIM solo se instala una vez.",
     valid_between: "Válida del {from} al {until}",
     plan_details: "Detalles del plan y preguntas frecuentes",
     usage_title: "Datos",
-    usage_used: "{used} usados de {total}",
-    usage_left: "Quedan {left}",
     usage_measured: "Medido {time}. Las redes en itinerancia pueden informar del consumo con retraso.",
     topup_title: "¿Necesitas más datos?",
     topup_add: "Añadir {data} · {price}",
     new_purchase: "Comprar otra eSIM",
     traveller: "Viajero {n}",
-    status_lines: "Pago confirmado. eSIM listas: {ready} de {total}…",
-    status_ready_many: "Tus {n} eSIM están listas.",
     line_refunded: "Reembolsada: esta eSIM ya no funciona.",
     share_traveller: "Compartir con este viajero",
     copy_traveller: "Copiar para este viajero",
     ]
-    err_email: "Escribe un correo como nombre@ejemplo.es.",
+    err_email: "Introduce una dirección de correo como nombre@ejemplo.es.",
     err_sold_out: "Este plan se acaba de agotar. Elige otro.",
     err_rate_limited: "Demasiados intentos. Espera un momento e inténtalo de nuevo.",
     err_offline: "Estás sin conexión. Conéctate a internet e inténtalo de nuevo.",
     err_upstream: "Nuestro proveedor de eSIM tiene problemas. Inténtalo de nuevo en unos minutos.",
     err_network: "La tienda no está disponible en este momento. Inténtalo de nuevo en un momento.",
-    err_not_found: "No encontramos este pedido.",
+    err_not_found: "No hemos encontrado este pedido.",
     err_conflict: "Esta compra ya se había iniciado. Empieza de nuevo.",
-    err_generic: "Algo salió mal. Inténtalo de nuevo.",
-    err_payment_page: "La dirección de la página de pago que recibimos no es segura, así que no la abrimos. Inténtalo de nuevo más tarde.",
+    err_generic: "Algo ha salido mal. Inténtalo de nuevo.",
+    err_payment_page: "La dirección de la página de pago que hemos recibido no es segura, así que no la hemos abierto. Inténtalo de nuevo más tarde.",
     region_western_europe: "Europa Occidental",
     region_europe: "Europa",
     region_north_america: "América del Norte",
@@ -643,20 +879,32 @@ pub static ES: Strings = language! {
     shop_unavailable: "No se ha podido cargar la tienda de eSIM. Vuelve a cargar la página.",
     travellers_label: "¿Cuántos viajeros?",
     travellers_hint: "Una eSIM por viajero, cada una con su propio código QR.",
-    total: "Total para {n} viajeros: {price}",
     err_quantity: "Esta tienda no puede vender tantas eSIM de este plan en un solo pedido. Elige menos viajeros.",
+    ; plurals:
+    days: ["{n} día", "{n} días"],
+    covers_countries: ["Cubre {n} país", "Cubre {n} países"],
+    search_results: ["{n} destino encontrado", "{n} destinos encontrados"],
+    plans_shown: ["Se muestra {n} plan", "Se muestran {n} planes"],
+    total: ["Total para {n} viajero: {price}", "Total para {n} viajeros: {price}"],
+    [
+    usage_used: ["{used} usado de {total}", "{used} usados de {total}"],
+    usage_left: ["Queda {left}", "Quedan {left}"],
+    status_lines: ["Pago confirmado. eSIM lista: {ready} de {total}…", "Pago confirmado. eSIM listas: {ready} de {total}…"],
+    status_ready_many: ["Tu eSIM está lista.", "Tus {n} eSIM están listas."],
+    ]
 };
 
 /// Italian.
 pub static IT: Strings = language! {
+    Lang::It;
     search_label: "Dove vai?",
     search_placeholder: "Cerca un paese o una regione",
     search_no_match: "Nessuna destinazione corrisponde a «{q}».",
-    search_results: "Destinazioni trovate: {n}",
     kind_country: "Paese",
     kind_region: "Regione",
     from_price: "da {price}",
     plans_for: "{dest}: piani eSIM",
+    scope_label: "Copertura",
     scope_own: "Solo {dest}",
     scope_regional: "Più paesi",
     best_value: "Miglior prezzo per GB",
@@ -666,11 +914,9 @@ pub static IT: Strings = language! {
     sort_price: "Prezzo",
     sort_data: "Dati",
     sort_validity: "Validità",
-    days_one: "1 giorno",
-    days_many: "{n} giorni",
-    covers_countries: "Copre {n} paesi",
     sold_out: "Esaurito",
     choose: "Scegli",
+    choose_plan: "Scegli {plan}",
     loading: "Caricamento dei piani…",
     load_failed: "Non siamo riusciti a caricare i piani.",
     retry: "Riprova",
@@ -700,7 +946,7 @@ pub static IT: Strings = language! {
     status_provisioning_failed: "Non siamo riusciti a preparare la tua eSIM. Contatta l'assistenza con il riferimento dell'ordine per il rimborso.",
     status_failed: "Questo ordine non è stato completato.",
     status_expired: "La pagina di pagamento è scaduta prima del pagamento.",
-    status_refunded: "Questo ordine è stato rimborsato. La sua eSIM non funziona più.",
+    status_refunded: "Questo ordine è stato rimborsato: la eSIM non funziona più.",
     status_topup_ready: "La ricarica è stata aggiunta alla tua eSIM.",
     choose_again: "Scegli un piano",
     offline: "Sei offline. Controlleremo di nuovo appena torni online.",
@@ -716,26 +962,29 @@ pub static IT: Strings = language! {
     smdp_label: "Indirizzo SM-DP+",
     code_label: "Codice di attivazione",
     copy: "Copia",
-    copied: "Copiato",
+    copy_smdp: "Copia l'indirizzo SM-DP+",
+    copy_code: "Copia il codice di attivazione",
+    smdp_copied: "Indirizzo SM-DP+ copiato",
+    code_copied: "Codice di attivazione copiato",
+    details_copied: "Dati della eSIM copiati",
+    copy_failed: "Impossibile copiare. Seleziona il testo e copialo a mano.",
+    of_traveller: "{what}, viaggiatore {n}",
     install_iphone: "Installa su questo iPhone",
     install_android: "Installa su questo telefono",
     how_title: "Come installarla",
     how_iphone: "iPhone: Impostazioni › Cellulare › Aggiungi eSIM › Usa codice QR.",
-    how_android: "Android: Impostazioni › Rete e Internet › SIM › Aggiungi eSIM.",
+    how_android: "Android (Pixel): Impostazioni › Rete e Internet › SIM › Aggiungi eSIM.",
+    how_samsung: "Android (Samsung): Impostazioni › Connessioni › Gestione SIM › Aggiungi eSIM.",
     keep_primary: "Tieni la SIM principale per chiamate e SMS e usa questa eSIM per i dati, con il roaming dati attivo.",
     install_before: "Installala prima di partire, con il Wi-Fi. Non eliminarla: una eSIM si installa una sola volta.",
     valid_between: "Valida dal {from} al {until}",
     plan_details: "Dettagli del piano e FAQ",
     usage_title: "Dati",
-    usage_used: "{used} usati su {total}",
-    usage_left: "{left} rimanenti",
     usage_measured: "Misurato {time}. Le reti in roaming possono segnalare i consumi in ritardo.",
     topup_title: "Servono più dati?",
     topup_add: "Aggiungi {data} · {price}",
     new_purchase: "Acquista un'altra eSIM",
     traveller: "Viaggiatore {n}",
-    status_lines: "Pagamento confermato. eSIM pronte: {ready} di {total}…",
-    status_ready_many: "Le tue {n} eSIM sono pronte.",
     line_refunded: "Rimborsata: questa eSIM non funziona più.",
     share_traveller: "Condividi con questo viaggiatore",
     copy_traveller: "Copia per questo viaggiatore",
@@ -762,8 +1011,19 @@ pub static IT: Strings = language! {
     shop_unavailable: "Impossibile caricare il negozio eSIM. Ricarica la pagina.",
     travellers_label: "Quanti viaggiatori?",
     travellers_hint: "Una eSIM per ogni viaggiatore, ciascuna con il proprio codice QR.",
-    total: "Totale per {n} viaggiatori: {price}",
     err_quantity: "Questo negozio non può vendere così tante eSIM di questo piano in un solo ordine. Scegli meno viaggiatori.",
+    ; plurals:
+    days: ["{n} giorno", "{n} giorni"],
+    covers_countries: ["Copre {n} paese", "Copre {n} paesi"],
+    search_results: ["{n} destinazione trovata", "{n} destinazioni trovate"],
+    plans_shown: ["{n} piano mostrato", "{n} piani mostrati"],
+    total: ["Totale per {n} viaggiatore: {price}", "Totale per {n} viaggiatori: {price}"],
+    [
+    usage_used: ["{used} usato su {total}", "{used} usati su {total}"],
+    usage_left: ["{left} rimanente", "{left} rimanenti"],
+    status_lines: ["Pagamento confermato. eSIM pronta: {ready} di {total}…", "Pagamento confermato. eSIM pronte: {ready} di {total}…"],
+    status_ready_many: ["La tua eSIM è pronta.", "Le tue {n} eSIM sono pronte."],
+    ]
 };
 
 #[cfg(test)]
@@ -851,5 +1111,257 @@ mod tests {
         );
         assert_eq!(IT.region("north-america"), Some("Nord America"));
         assert_eq!(EN.region("atlantis"), None);
+    }
+
+    /// Values for every placeholder a text may have, the counts as given.
+    fn filled(text: &str, n: u64) -> String {
+        let n = n.to_string();
+        fill(
+            text,
+            &[
+                ("n", &n),
+                ("ready", &n),
+                ("total", &n),
+                ("used", &n),
+                ("left", &n),
+                ("q", "Fiji"),
+                ("price", "$5.00"),
+                ("dest", "Japan"),
+                ("plan", "5 GB"),
+                ("data", "1 GB"),
+                ("from", "8 Mar"),
+                ("until", "11 Apr"),
+                ("time", "now"),
+                ("what", "Copy"),
+            ],
+        )
+    }
+
+    /// The category CLDR gives 0, 1, 2 and 5 in each language: only French puts 0 with 1.
+    fn expected(lang: Lang, n: u64) -> Category {
+        match (lang, n) {
+            (_, 1) | (Lang::Fr, 0) => Category::One,
+            _ => Category::Other,
+        }
+    }
+
+    #[test]
+    fn every_text_of_every_language_through_0_1_2_and_5() {
+        for lang in Lang::ALL {
+            let t = lang.strings();
+            for n in [0, 1, 2, 5] {
+                assert_eq!(
+                    cldr_category(lang, Count::whole(n)),
+                    expected(lang, n),
+                    "{lang:?} {n}"
+                );
+                for (name, text) in t.all() {
+                    let out = filled(text, n);
+                    assert!(!out.contains(['{', '}']), "{lang:?} {name} at {n}: {out}");
+                }
+                for (name, plural) in t.all_plurals() {
+                    let out = filled(plural.form(n), n);
+                    assert!(!out.contains(['{', '}']), "{lang:?} {name} at {n}: {out}");
+                    let form = match expected(lang, n) {
+                        Category::One => plural.one,
+                        Category::Other => plural.other,
+                    };
+                    assert_eq!(out, filled(form, n), "{lang:?} {name} at {n}");
+                }
+            }
+        }
+        // What the native review caught, in the forms they now take.
+        assert_eq!(EN.covers_countries.n(1u64), "Covers 1 country");
+        assert_eq!(EN.covers_countries.n(5u64), "Covers 5 countries");
+        assert_eq!(DE.covers_countries.n(1u64), "Gilt in 1 Land");
+        #[cfg(feature = "status")]
+        usage_agrees();
+        assert_eq!(EN.days_range(1, 3), "1–3 days");
+    }
+
+    #[cfg(feature = "status")]
+    fn usage_agrees() {
+        assert_eq!(
+            fill(
+                FR.usage_used.form(0u64),
+                &[("used", "0 Go"), ("total", "5 Go")]
+            ),
+            "0 Go utilisé sur 5 Go"
+        );
+        assert_eq!(
+            fill(
+                FR.usage_used.form(1u64),
+                &[("used", "1 Go"), ("total", "5 Go")]
+            ),
+            "1 Go utilisé sur 5 Go"
+        );
+        assert_eq!(
+            fill(
+                FR.usage_used.form(2u64),
+                &[("used", "2 Go"), ("total", "5 Go")]
+            ),
+            "2 Go utilisés sur 5 Go"
+        );
+        assert_eq!(
+            fill(ES.usage_left.form(1u64), &[("left", "1 GB")]),
+            "Queda 1 GB"
+        );
+        assert_eq!(
+            fill(ES.usage_left.form(0u64), &[("left", "0 MB")]),
+            "Quedan 0 MB"
+        );
+        assert_eq!(
+            fill(IT.usage_left.form(1u64), &[("left", "1 GB")]),
+            "1 GB rimanente"
+        );
+    }
+
+    #[test]
+    fn every_form_keeps_the_english_placeholders() {
+        // The `one` form may say "your eSIM" for `{n}` where `one` is exactly 1; French
+        // `one` is 0 and 1 too, so it keeps the number.
+        for lang in Lang::ALL {
+            for ((name, en), (_, other)) in EN
+                .all_plurals()
+                .into_iter()
+                .zip(lang.strings().all_plurals())
+            {
+                assert_eq!(
+                    placeholders(en.other),
+                    placeholders(other.other),
+                    "{lang:?} {name}"
+                );
+                let mut one = placeholders(other.one);
+                let mut want = placeholders(en.other);
+                if lang != Lang::Fr {
+                    want.retain(|p| p != "n" || one.contains(p));
+                }
+                one.sort();
+                assert_eq!(want, one, "{lang:?} {name} (one)");
+            }
+        }
+    }
+
+    #[test]
+    fn decimals_take_each_language_category() {
+        let one_and_a_half = Count {
+            integer: 1,
+            fraction: 5,
+            digits: 1,
+        };
+        let half = Count {
+            integer: 0,
+            fraction: 5,
+            digits: 1,
+        };
+        // CLDR: French `one` is i = 0,1 (1,5 Go utilisé); the others' is exactly 1.
+        assert_eq!(cldr_category(Lang::Fr, one_and_a_half), Category::One);
+        assert_eq!(cldr_category(Lang::Fr, half), Category::One);
+        for lang in [Lang::En, Lang::De, Lang::Es, Lang::It] {
+            assert_eq!(
+                cldr_category(lang, one_and_a_half),
+                Category::Other,
+                "{lang:?}"
+            );
+            assert_eq!(cldr_category(lang, half), Category::Other, "{lang:?}");
+        }
+        assert!((one_and_a_half.value() - 1.5).abs() < f64::EPSILON);
+    }
+
+    #[cfg(feature = "status")]
+    #[test]
+    fn italian_elides_before_a_vowel() {
+        assert_eq!(
+            IT.valid_between("8 mar 2026", "11 apr 2026"),
+            "Valida dall'8 mar 2026 all'11 apr 2026"
+        );
+        assert_eq!(
+            IT.valid_between("1 mar 2026", "18 apr 2026"),
+            "Valida dall'1 mar 2026 al 18 apr 2026"
+        );
+        assert_eq!(
+            IT.valid_between("2 mar 2026", "80 apr"),
+            "Valida dal 2 mar 2026 al 80 apr"
+        );
+        assert_eq!(
+            EN.valid_between("8 Mar 2026", "11 Apr 2026"),
+            "Valid from 8 Mar 2026 to 11 Apr 2026"
+        );
+    }
+
+    /// Every word of every language in its register: Spanish and Italian speak to the
+    /// traveller as "tú" and "tu", German as "Sie"; French writes "code QR" only.
+    #[cfg(feature = "status")]
+    #[test]
+    fn one_register_and_one_term_per_language() {
+        let words = |lang: Lang| -> Vec<(String, String)> {
+            let t = lang.strings();
+            let mut texts: Vec<(String, String)> = t
+                .all()
+                .into_iter()
+                .map(|(n, s)| (n.to_owned(), s.to_owned()))
+                .collect();
+            for (n, p) in t.all_plurals() {
+                texts.push((n.to_owned(), format!("{} {}", p.one, p.other)));
+            }
+            texts
+        };
+        let has_word =
+            |text: &str, word: &str| text.split(|c: char| !c.is_alphabetic()).any(|w| w == word);
+        for (name, text) in words(Lang::Es) {
+            // "Su eSIM" reads as "your (usted) eSIM"; "su propio código" (each eSIM's) is fine.
+            for formal in ["usted", "Usted"] {
+                assert!(!has_word(&text, formal), "Spanish {name}: {text}");
+            }
+            assert!(
+                !text.contains("Su eSIM") && !text.contains("su eSIM"),
+                "Spanish {name}: {text}"
+            );
+            assert!(
+                !text.contains("Escribe un correo"),
+                "Spanish {name}: {text}"
+            );
+            for preterite in [
+                "pudimos",
+                "fue",
+                "caducó",
+                "salió",
+                "recibimos",
+                "abrimos",
+                "encontramos",
+            ] {
+                assert!(
+                    !has_word(&text, preterite),
+                    "Spanish {name} mixes tenses: {text}"
+                );
+            }
+        }
+        for (name, text) in words(Lang::It) {
+            assert!(
+                !text.contains("La sua") && !text.contains("la sua") && !has_word(&text, "Lei"),
+                "Italian {name}: {text}"
+            );
+        }
+        for (name, text) in words(Lang::De) {
+            for informal in ["du", "Du", "dein", "deine", "Dein", "Deine"] {
+                assert!(!has_word(&text, informal), "German {name}: {text}");
+            }
+            assert!(
+                !text.contains("Mit dem Fortfahren"),
+                "German {name}: {text}"
+            );
+        }
+        for (name, text) in words(Lang::Fr) {
+            assert!(!text.contains("QR code"), "French {name}: {text}");
+        }
+        // Both Androids' paths and the US iPhone's label.
+        for lang in Lang::ALL {
+            let t = lang.strings();
+            assert!(
+                t.how_android.contains("Pixel") && t.how_samsung.contains("Samsung"),
+                "{lang:?}"
+            );
+        }
+        assert!(EN.how_iphone.contains("Cellular") && EN.how_iphone_manual.contains("Cellular"));
     }
 }

@@ -76,7 +76,7 @@ pub fn lines_message(order: &OrderDetail, t: &Strings) -> Option<String> {
     }
     match order.order.state {
         OrderState::Provisioning => Some(fill(
-            t.status_lines,
+            t.status_lines.form(order.lines_total),
             &[
                 ("ready", &order.lines_ready.to_string()),
                 ("total", &order.lines_total.to_string()),
@@ -88,7 +88,7 @@ pub fn lines_message(order: &OrderDetail, t: &Strings) -> Option<String> {
                 .iter()
                 .filter(|l| l.state == LineState::Ready)
                 .count();
-            (working > 1).then(|| fill(t.status_ready_many, &[("n", &working.to_string())]))
+            (working > 1).then(|| t.status_ready_many.n(working as u64))
         }
         _ => None,
     }

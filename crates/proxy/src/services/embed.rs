@@ -465,7 +465,7 @@ fn theme_class(theme: &str) -> &'static str {
 /// and the wasm are in, it keeps the plan the traveller taps (`window.simologyFrame`,
 /// which the frame's script then reads) and shows that plan's checkout as this proxy
 /// rendered it (`template#sim-checkout-<sku>`, see [`simology_widget::ssr::checkouts`]),
-/// its email field focused; "Back" there shows the plans again, and nothing is
+/// its heading focused (as the wasm's checkout after a choice); "Back" there shows the plans again, and nothing is
 /// submitted until the wasm takes the form over with what was typed in it. No
 /// formatting, no rules: those are the widget's (Rust).
 pub fn tap_script() -> &'static str {
