@@ -8,6 +8,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use simology_proxy_api::OrderRef;
+use simology_widget_core::compat::Phone;
 use simology_widget_core::format;
 use simology_widget_core::i18n::Lang;
 use simology_widget_core::saved::{latest_unfinished, open_until, prune, SavedOrder};
@@ -186,8 +187,35 @@ pub fn browser_languages() -> Vec<String> {
     }
 }
 
-/// The user agent string.
+/// Where the frame remembers which phone a widget's purchase is for.
+const PHONE_KEY_PREFIX: &str = "simology-esim.phone:";
+
+/// Remembers which phone the eSIM that widget `instance` is selling is for (another
+/// phone, or a computer's choice; none: the phone in hand), so that the ready view,
+/// after the payment page, shows that phone's steps. Where the frame's storage is
+/// refused it is not remembered, and the ready view shows both platforms' steps.
+pub fn remember_phone(instance: &str, phone: Option<Phone>) {
+    let Some(s) = storage() else { return };
+    let key = [PHONE_KEY_PREFIX, instance].concat();
+    let _ = match phone {
+        Some(p) => s.set_item(&key, p.code()),
+        None => s.remove_item(&key),
+    };
+}
+
+/// The phone widget `instance`'s purchase is for, as [`remember_phone`] left it.
+pub fn remembered_phone(instance: &str) -> Option<Phone> {
+    let key = [PHONE_KEY_PREFIX, instance].concat();
+    storage()
+        .and_then(|s| s.get_item(&key).ok().flatten())
+        .and_then(|code| Phone::from_code(&code))
+}
+
+/// The user agent string (none on the proxy, which renders no device's words).
 pub fn user_agent() -> String {
+    if cfg!(feature = "ssr") {
+        return String::new();
+    }
     web_sys::window()
         .and_then(|w| w.navigator().user_agent().ok())
         .unwrap_or_default()
