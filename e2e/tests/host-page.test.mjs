@@ -12,7 +12,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startStack, launch, newPage, setOffline, pay, shot, widgetFrame, frameOf, servePages, readJson, seriousViolations,
+import { startStack, launch, newPage, setOffline, pay, confirmPhone, shot, widgetFrame, frameOf, servePages, readJson, seriousViolations,
   ROOT, CARD_OK } from '../lib/stack.mjs';
 import { waitUntil } from '../lib/wait.mjs';
 
@@ -87,6 +87,7 @@ test('the public events reach a listener added before the script and one added a
   await card.locator('.choose').click();
   await widget.locator('select.travellers').selectOption('2');
   await widget.locator('input[type=email]').fill(email);
+  await confirmPhone(widget);
   await widget.locator('.pay').click();
   await pay(page, CARD_OK);
   await page.waitForURL((u) => u.origin === stack.urls.page);
@@ -125,6 +126,7 @@ test('the public events reach a listener added before the script and one added a
   await widget.locator('.country-plans .choose').first().click();
   await widget.locator('input[type=email]').fill(email);
   await setOffline(page, true);
+  await confirmPhone(widget);
   await widget.locator('.pay').click();
   await widget.locator('.form-error:not(:empty)').waitFor();
   await setOffline(page, false);
