@@ -143,9 +143,10 @@ impl Device {
     pub fn said(&self, lang: Lang) -> String {
         let w = words(lang);
         let shown = |v: (u32, u32), phone: Phone| match (phone, v.1) {
-            // iOS is named with its minor version ("17.4"), Android by its major one.
-            (Phone::Iphone, minor) => format!("{}.{minor}", v.0),
-            (Phone::Android, _) => v.0.to_string(),
+            // iOS is named with its minor version when it has one ("17.4", "18"),
+            // Android by its major one.
+            (Phone::Iphone, minor) if minor > 0 => format!("{}.{minor}", v.0),
+            _ => v.0.to_string(),
         };
         match (self, self.os()) {
             (Device::Computer, _) => w.on_computer.to_owned(),
@@ -478,12 +479,12 @@ pub const DE: Words = Words {
     too_old_iphone: "Dieses iPhone hat iOS {version}: Eine eSIM braucht iOS 12.1 oder neuer. Aktualisieren Sie es zuerst oder kaufen Sie für ein anderes Telefon.",
     too_old_android: "Dieses Telefon hat Android {version}: Eine eSIM braucht Android 9 oder neuer. Kaufen Sie für ein anderes Telefon.",
     on_computer: "Sie sind an einem Computer: Die eSIM kommt auf das Telefon, mit dem Sie reisen.",
-    other_phone: "Sie ist für ein anderes Telefon",
+    other_phone: "Die eSIM ist für ein anderes Telefon",
     which_phone: "Für welches Telefon?",
     iphone: "iPhone",
     android: "Android-Telefon",
     confirm: "Mein Telefon unterstützt eSIM und hat keine SIM-Sperre",
-    confirm_first: "Prüfen Sie, ob Ihr Telefon eine eSIM unterstützt, und bestätigen Sie dann „Mein Telefon unterstützt eSIM und hat keine SIM-Sperre“.",
+    confirm_first: "Prüfen Sie, ob Ihr Telefon eine eSIM unterstützt, und setzen Sie dann das Häkchen bei „Mein Telefon unterstützt eSIM und hat keine SIM-Sperre“.",
     how_title: "So prüfen Sie es",
     eid: "Wählen Sie *#06#: Erscheint eine Zeile mit EID, hat das Telefon eine eSIM.",
     unlocked: "Es darf keine SIM-Sperre haben: Ein an seinen Anbieter gebundenes Telefon lehnt eSIMs anderer Anbieter ab. Fragen Sie im Zweifel Ihren Anbieter.",
@@ -748,13 +749,19 @@ mod tests {
         let old = device("Mozilla/5.0 (iPhone; CPU iPhone OS 12_0 like Mac OS X)");
         assert_eq!(
             old.said(Lang::En),
-            "This iPhone runs iOS 12.0: an eSIM needs iOS 12.1 or later. Update it first, or buy for another phone."
+            "This iPhone runs iOS 12: an eSIM needs iOS 12.1 or later. Update it first, or buy for another phone."
         );
         let android = device("Mozilla/5.0 (Linux; Android 8.1.0; SM-G950F)");
         assert!(android
             .said(Lang::Fr)
             .starts_with("Ce téléphone est sous Android 8\u{a0}:"));
         assert_eq!(Device::Computer.said(Lang::De), DE.on_computer);
+        let new = device("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X)");
+        assert!(new
+            .said(Lang::It)
+            .starts_with("Questo iPhone ha iOS 17.4, "));
+        let reduced = device("Mozilla/5.0 (Linux; Android 10; K) Chrome/126.0.0.0 Mobile");
+        assert_eq!(reduced.said(Lang::Es), ES.on_android_model);
     }
 
     fn placeholders(t: &str) -> Vec<String> {
