@@ -197,6 +197,35 @@ test('theme properties set on the element reach the frame; anything but a colour
   assert.ok(!html.includes('evil.example') && !html.includes('html{display:none'));
 });
 
+test('compat-check crosses to the frame; another value is reported in the console and the step stays required', async () => {
+  const page = await newPage(browser, { width: 1280 });
+  await page.addInitScript(() => {
+    if (window.top !== window) return;
+    new MutationObserver((_, observer) => {
+      const japan = document.getElementById('shop-japan');
+      const europe = document.getElementById('shop-europe');
+      if (!japan || !europe) return;
+      observer.disconnect();
+      japan.setAttribute('compat-check', 'advisory');
+      europe.setAttribute('compat-check', 'sometimes');
+    }).observe(document, { childList: true, subtree: true });
+  });
+  await page.goto(`${stack.urls.page}/two.html`);
+  const japan = widgetFrame(page, '#shop-japan');
+  const europe = widgetFrame(page, '#shop-europe');
+  await japan.locator('.country-plans .choose').first().click();
+  await europe.locator('.country-plans .choose, .regional-plans .choose').first().click();
+  await japan.locator('.compat .compat-device').waitFor();
+  await europe.locator('.compat .compat-device').waitFor();
+  assert.ok((await page.locator('#shop-japan iframe').getAttribute('src')).includes('compat-check=advisory'));
+  assert.ok(!(await page.locator('#shop-europe iframe').getAttribute('src')).includes('compat-check'),
+    'a value the widget does not take is not passed');
+  assert.equal(await japan.locator('.compat-confirm').count(), 0, 'advisory: nothing to confirm');
+  assert.equal(await europe.locator('.compat-confirm').count(), 1, 'the default: required');
+  assert.deepEqual(page.problems, ['console: simology-esim: compat-check must be required, advisory or off']);
+  await page.context().close();
+});
+
 test('a page on a site the proxy does not allow: the browser refuses the frame, the element says so in the traveller\'s language', async () => {
   const body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Not allowed</title>
 <script src="${stack.urls.cdn}/simology-esim.js" integrity="${integrity}" crossorigin="anonymous" async></script></head>
