@@ -8,7 +8,8 @@
  *   hash) did before this script and the wasm were in: a plan the traveller tapped
  *   (`simologyFrame.tapped`) and that plan's checkout, which the proxy rendered and the
  *   inline script showed at once; the wasm mounts on that checkout, with the email and
- *   number of travellers given there;
+ *   number of travellers given there (and "My phone supports eSIM and is unlocked",
+ *   ticked again if it was ticked there);
  * - loads the module the frame opens on (its wasm-bindgen glue is a script beside this
  *   one, which registers itself in `simologyModules`): the status module when the
  *   proxy found an order for this widget, or when the frame's storage says this widget
@@ -155,8 +156,13 @@
     // The proxy's checkout of the tapped plan, if the inline script showed it.
     var email = root.querySelector("input[type=email]");
     var travellers = root.querySelector("select.travellers");
+    // "My phone supports eSIM and is unlocked", if ticked there: ticked again in the
+    // wasm's checkout, as a tap would (its handler is the widget's).
+    var confirmed = root.querySelector("input.compat-confirm:checked") !== null;
     m.mount(root, text, null, tapped, email && email.value ? email.value : null,
       travellers ? Number(travellers.value) || null : null);
+    var confirm = confirmed && root.querySelector("input.compat-confirm");
+    if (confirm && !confirm.checked) confirm.click();
     if (tapped === null) {
       var selects = root.querySelectorAll("select");
       for (var i = 0; i < selects.length && i < values.length; i++) {

@@ -33,7 +33,7 @@
 
   var WORDS = /*__WORDS__*/;
   var THEME = /*__THEME__*/;
-  var ATTRIBUTES = ["country", "region", "locale", "theme", "affiliate", "placement", "poll-interval"];
+  var ATTRIBUTES = ["country", "region", "locale", "theme", "affiliate", "placement", "poll-interval", "compat-check"];
   var EVENTS = ["shown", "destination-chosen", "plan-chosen", "checkout-started", "paid", "ready", "error"];
   var DETAIL = ["sku", "destination", "quantity", "amount_minor", "currency", "analytics_id", "code"];
   // The payment page's return names the widget, never the order.
@@ -99,6 +99,11 @@
     params.set("instance", instance);
     for (var i = 0; i < ATTRIBUTES.length; i++) {
       var value = (host.getAttribute(ATTRIBUTES[i]) || "").trim();
+      // Another value is reported and not passed: the checkout's step stays required.
+      if (ATTRIBUTES[i] === "compat-check" && value && !/^(required|advisory|off)$/.test(value)) {
+        if (window.console) console.error("simology-esim: compat-check must be required, advisory or off");
+        continue;
+      }
       if (value && value.length <= 200) params.set(ATTRIBUTES[i], value);
     }
     var style = getComputedStyle(host);

@@ -16,6 +16,8 @@ use wasm_bindgen::JsValue;
 use simology_proxy_api::{CatalogResponse, DestinationId, DestinationKind, DestinationsResponse};
 #[cfg(feature = "status")]
 use simology_proxy_api::{OrderDetail, OrderRef, TopupOffers, TopupRequest, UsageView};
+#[cfg(feature = "picker")]
+use simology_widget_core::compat::Devices;
 
 /// A boxed future that need not be `Send` (the browser is single-threaded).
 pub type Fut<T> = Pin<Box<dyn Future<Output = T>>>;
@@ -81,6 +83,10 @@ pub trait Backend {
     /// `GET /api/catalog`.
     #[cfg(feature = "picker")]
     fn catalog(&self, destination: &DestinationId) -> Fut<Result<CatalogResponse, Failure>>;
+
+    /// The phones that take an eSIM (the checkout's list, loaded when it opens).
+    #[cfg(feature = "picker")]
+    fn devices(&self) -> Fut<Result<Devices, Failure>>;
     /// `POST /api/checkout`.
     fn checkout(&self, request: CheckoutRequest) -> Fut<Result<CheckoutResponse, Failure>>;
     /// `POST /api/beacons`, by `navigator.sendBeacon`: no answer is read (a lost beacon
@@ -232,6 +238,11 @@ impl Backend for Http {
             DestinationKind::Region => "region",
         };
         self.get(format!("/api/catalog?{key}={}", encode(&destination.code)))
+    }
+
+    #[cfg(feature = "picker")]
+    fn devices(&self) -> Fut<Result<Devices, Failure>> {
+        self.get("/api/esim-devices".into())
     }
 
     fn checkout(&self, request: CheckoutRequest) -> Fut<Result<CheckoutResponse, Failure>> {

@@ -8,6 +8,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use simology_proxy_api::OrderRef;
+use simology_widget_core::compat::Phone;
 use simology_widget_core::format;
 use simology_widget_core::i18n::{Category, Count, Lang};
 use simology_widget_core::saved::{latest_unfinished, open_until, prune, SavedOrder};
@@ -186,8 +187,66 @@ pub fn browser_languages() -> Vec<String> {
     }
 }
 
-/// The user agent string.
+/// Where the frame remembers which phone a widget's purchase is for.
+const PHONE_KEY_PREFIX: &str = "simology-esim.phone:";
+
+/// Remembers which phone the eSIM that widget `instance` is selling is for (another
+/// phone, or a computer's choice; none: the phone in hand), so that the ready view,
+/// after the payment page, shows that phone's steps: in the frame's storage, and where
+/// a browser refuses a frame of another site its storage (Chromium), in a partitioned
+/// cookie of the frame's (the proxy, which receives it with `/embed`, ignores it).
+/// Where neither is kept, the ready view shows both platforms' steps.
+pub fn remember_phone(instance: &str, phone: Option<Phone>) {
+    let key = [PHONE_KEY_PREFIX, instance].concat();
+    if let Some(s) = storage() {
+        let _ = match phone {
+            Some(p) => s.set_item(&key, p.code()),
+            None => s.remove_item(&key),
+        };
+    }
+    if let Some(html) = html_document() {
+        let cookie = match phone {
+            Some(p) => format!(
+                "{PHONE_COOKIE_PREFIX}{instance}={}; Path=/embed; Max-Age=86400; Secure; SameSite=None; Partitioned",
+                p.code()
+            ),
+            None => format!(
+                "{PHONE_COOKIE_PREFIX}{instance}=; Path=/embed; Max-Age=0; Secure; SameSite=None; Partitioned"
+            ),
+        };
+        let _ = html.set_cookie(&cookie);
+    }
+}
+
+/// The phone widget `instance`'s purchase is for, as [`remember_phone`] left it.
+pub fn remembered_phone(instance: &str) -> Option<Phone> {
+    let key = [PHONE_KEY_PREFIX, instance].concat();
+    let stored = storage()
+        .and_then(|s| s.get_item(&key).ok().flatten())
+        .and_then(|code| Phone::from_code(&code));
+    stored.or_else(|| {
+        let cookies = html_document()?.cookie().ok()?;
+        let name = [PHONE_COOKIE_PREFIX, instance, "="].concat();
+        cookies
+            .split(';')
+            .find_map(|c| c.trim().strip_prefix(name.as_str()))
+            .and_then(Phone::from_code)
+    })
+}
+
+/// The cookie by which a frame without storage remembers the phone (see
+/// [`remember_phone`]).
+const PHONE_COOKIE_PREFIX: &str = "simology_phone_";
+
+fn html_document() -> Option<web_sys::HtmlDocument> {
+    web_sys::window()?.document()?.dyn_into().ok()
+}
+
+/// The user agent string (none on the proxy, which renders no device's words).
 pub fn user_agent() -> String {
+    if cfg!(feature = "ssr") {
+        return String::new();
+    }
     web_sys::window()
         .and_then(|w| w.navigator().user_agent().ok())
         .unwrap_or_default()

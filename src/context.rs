@@ -7,7 +7,8 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 use simology_proxy_api::{
-    CatalogResponse, DestinationId, DestinationKind, EmbedConfig, FunnelEvent, OrderPlan, OrderRef,
+    CatalogResponse, CompatCheck, DestinationId, DestinationKind, EmbedConfig, FunnelEvent,
+    OrderPlan, OrderRef,
 };
 use simology_widget_core::i18n::{Lang, Strings};
 use simology_widget_core::saved::{order_to_show, SavedOrder};
@@ -35,6 +36,8 @@ pub struct Config {
     pub poll_interval_ms: Option<u32>,
     /// The affiliate it sells for, as the proxy signed it, and the page's path.
     pub attribution: Option<Attribution>,
+    /// The checkout's "Is your phone ready for an eSIM?" step (`compat-check`).
+    pub compat_check: CompatCheck,
 }
 
 /// Names a country in a language (`Intl.DisplayNames` in the browser).
@@ -131,6 +134,8 @@ pub struct Ctx {
     pub t: &'static Strings,
     /// This widget's instance key.
     pub instance: StoredValue<String>,
+    /// The checkout's eSIM compatibility step (see [`Config::compat_check`]).
+    pub compat_check: CompatCheck,
     /// How an order is followed (see [`Config::poll_interval_ms`]).
     pub pace: Pace,
     /// Which screen shows.
@@ -164,6 +169,7 @@ impl Ctx {
             lang: config.lang,
             t: config.lang.strings(),
             instance: StoredValue::new(config.instance.clone()),
+            compat_check: config.compat_check,
             pace: Pace::from_interval(config.poll_interval_ms),
             screen: RwSignal::new(screen),
             email: RwSignal::new(String::new()),

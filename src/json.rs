@@ -19,15 +19,17 @@ use std::fmt;
 
 use js_sys::{Array, Object, Reflect};
 use simology_proxy_api::{
-    Beacon, CatalogResponse, CheckoutRequest, CheckoutResponse, CurrencyCode, Destination,
-    DestinationId, DestinationKind, DestinationsResponse, EmbedConfig, ErrorBody, ErrorCode,
-    ErrorDetail, FunnelEvent, OrderRef, Plan, Price,
+    Beacon, CatalogResponse, CheckoutRequest, CheckoutResponse, CompatCheck, CurrencyCode,
+    Destination, DestinationId, DestinationKind, DestinationsResponse, EmbedConfig, ErrorBody,
+    ErrorCode, ErrorDetail, FunnelEvent, OrderRef, Plan, Price,
 };
 #[cfg(feature = "status")]
 use simology_proxy_api::{
     Esim, Line, LineState, OrderDetail, OrderPlan, OrderState, OrderView, TopupOffers,
     TopupRequest, UsageView,
 };
+#[cfg(feature = "picker")]
+use simology_widget_core::compat::{Brand, Devices, Source};
 use simology_widget_core::saved::SavedOrder;
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -207,6 +209,16 @@ impl FromJson for DestinationKind {
     }
 }
 
+impl FromJson for CompatCheck {
+    fn from_json(value: JsValue) -> Result<Self, Invalid> {
+        // A value this version does not know keeps the step, as the proxy does.
+        Ok(value
+            .as_string()
+            .and_then(|text| CompatCheck::parse(&text))
+            .unwrap_or_default())
+    }
+}
+
 impl FromJson for ErrorCode {
     fn from_json(value: JsValue) -> Result<Self, Invalid> {
         // A code this version does not know is `Unknown`, as serde's `other` reads it;
@@ -286,6 +298,22 @@ from_json_struct!(ErrorDetail {
     request_id
 });
 from_json_struct!(ErrorBody { error });
+// The eSIM-capable phones (`GET /api/esim-devices`), which the checkout loads.
+#[cfg(feature = "picker")]
+from_json_struct!(Source { id, name, url });
+#[cfg(feature = "picker")]
+from_json_struct!(Brand {
+    brand,
+    source,
+    exceptions = Vec::new(),
+    models
+});
+#[cfg(feature = "picker")]
+from_json_struct!(Devices {
+    updated = String::new(),
+    sources,
+    brands
+});
 /// The frame's configuration. The status module never shows the catalogue the proxy
 /// rendered the picker with, so it carries no reader of catalogues.
 impl FromJson for EmbedConfig {
@@ -305,6 +333,7 @@ impl FromJson for EmbedConfig {
             attribution: field_or(&value, "attribution", None)?,
             cancelled: field_or(&value, "cancelled", false)?,
             poll_interval_ms: field_or(&value, "poll_interval_ms", None)?,
+            compat_check: field_or(&value, "compat_check", CompatCheck::Required)?,
         })
     }
 }

@@ -63,6 +63,7 @@ pub fn config_from(embed: &EmbedConfig, page_path: &str) -> Config {
             .attribution
             .as_deref()
             .map(|token| attribution::Attribution::signed(token, page_path)),
+        compat_check: embed.compat_check,
     }
 }
 

@@ -88,6 +88,10 @@ pub struct Purchase {
     pub email_on_file: RwSignal<bool>,
     /// The last failure, translated.
     pub error: RwSignal<Option<&'static str>>,
+    /// What the traveller must confirm before buying, said when Pay is pressed
+    /// without it (the checkout's "My phone supports eSIM and is unlocked"); none:
+    /// nothing to confirm.
+    pub unconfirmed: RwSignal<Option<&'static str>>,
     /// A request is under way.
     pub busy: RwSignal<bool>,
     /// The proxy answered; the payment page is loading.
@@ -112,6 +116,7 @@ impl Purchase {
             email_invalid: RwSignal::new(false),
             email_on_file: RwSignal::new(false),
             error: RwSignal::new(None),
+            unconfirmed: RwSignal::new(None),
             busy: RwSignal::new(false),
             redirecting: RwSignal::new(false),
             payment_link: RwSignal::new(None),
@@ -155,8 +160,9 @@ impl Purchase {
     }
 
     /// Buys `item`: does nothing while a request is under way or the payment page
-    /// loads; flags an email that is not an address; else sends the request, then
-    /// remembers the order and goes to the payment page, or shows the failure.
+    /// loads; flags an email that is not an address, and says what is still to be
+    /// confirmed ([`Purchase::unconfirmed`]); else sends the request, then remembers
+    /// the order and goes to the payment page, or shows the failure.
     pub fn buy(self, item: Item) {
         if untrack(|| self.blocked()) {
             return;
@@ -164,8 +170,16 @@ impl Purchase {
         let email = self.email.get_untracked().trim().to_owned();
         // None typed, and the proxy has the order's: the request goes without one.
         let on_file = email.is_empty() && self.email_on_file.get_untracked();
-        if !on_file && !is_valid_email(&email) {
+        let email_ok = on_file || is_valid_email(&email);
+        if !email_ok {
             self.email_invalid.set(true);
+        }
+        // Both said at once: the traveller fixes both before trying again.
+        if let Some(reason) = self.unconfirmed.get_untracked() {
+            self.error.set(Some(reason));
+            return;
+        }
+        if !email_ok {
             return;
         }
         self.email_invalid.set(false);

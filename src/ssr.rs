@@ -40,6 +40,11 @@ impl Backend for Inert {
         never()
     }
 
+    #[cfg(feature = "picker")]
+    fn devices(&self) -> Fut<Result<simology_widget_core::compat::Devices, Failure>> {
+        never()
+    }
+
     fn checkout(&self, _: CheckoutRequest) -> Fut<Result<CheckoutResponse, Failure>> {
         never()
     }

@@ -129,6 +129,7 @@ fn every_answer_reads_back_what_was_written() {
         attribution: Some("a1:wander-notes:sidebar:20794:0123456789abcdef0123456789abcdef".into()),
         cancelled: true,
         poll_interval_ms: Some(3000),
+        compat_check: CompatCheck::Advisory,
     };
     round_trip(&embed);
     round_trip(&EmbedConfig {
@@ -140,6 +141,8 @@ fn every_answer_reads_back_what_was_written() {
         attribution: None,
         cancelled: false,
         poll_interval_ms: None,
+        // The default is not written: a frame without the attribute says nothing.
+        compat_check: CompatCheck::Required,
         ..embed
     });
     round_trip(&CheckoutResponse {

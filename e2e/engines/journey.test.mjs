@@ -281,8 +281,14 @@ for (const journey of JOURNEYS) {
     // A plan, and the checkout form, in the frame.
     await frame.tap('.plan-card:not(.sold-out) .choose');
     await frame.type('input[type=email]', EMAIL);
+    // "Is your phone ready for an eSIM?": what this engine's user agent tells, and the
+    // confirmation Pay waits for.
+    const device = await waitUntil('what the step says of the phone', () => frame.text('.compat-device'));
+    assert.ok(device.length > 0);
+    await frame.tap('.compat-confirm');
     found.heights.checkout = await frame.fitted();
     await step('checkout', 'form.checkout');
+    assert.deepEqual(await a11yFindings(session, frame, `${journey.name}-checkout`), [], 'checkout: accessibility');
 
     Object.assign(found, await toPayment(frame, async () => step('pay-link', '.pay-link')));
 
@@ -457,6 +463,7 @@ test(`${ENGINE}: a slow checkout answer still leads to the payment page`, async 
   await frame.enter();
   await frame.tap('.plan-card:not(.sold-out) .choose');
   await frame.type('input[type=email]', EMAIL);
+  await frame.tap('.compat-confirm');
   await faults({ latency_ms: 6000 });
   let found;
   try {

@@ -269,7 +269,16 @@ export async function pay(page, card, { keyboard = false } = {}) {
 export async function checkout(page, widget, email = 'traveller@example.com') {
   await widget.locator('.country-plans .choose').first().click();
   await widget.locator('input[type=email]').fill(email);
+  await confirmPhone(widget);
   await widget.locator('.pay').click();
+}
+
+/**
+ * Ticks the checkout's "My phone supports eSIM and is unlocked": with the element's
+ * `compat-check` left at `required` (the demo's), Pay waits for it.
+ */
+export async function confirmPhone(widget) {
+  await widget.locator('.compat-confirm').check();
 }
 
 /**

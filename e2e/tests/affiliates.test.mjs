@@ -7,7 +7,7 @@
 // host page sends nothing, and no body's claim credits anybody.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack, launch, newPage, pay, widgetFrame, isWidgetFrame, CARD_OK } from '../lib/stack.mjs';
+import { startStack, launch, newPage, pay, confirmPhone, widgetFrame, isWidgetFrame, CARD_OK } from '../lib/stack.mjs';
 import { waitUntil } from '../lib/wait.mjs';
 
 let stack;
@@ -54,6 +54,7 @@ async function buy(url, selector, affiliate, search) {
   }
   await widget.locator('.plan-card .choose').first().click();
   await widget.locator('input[type=email]').fill('traveller@example.com');
+  await confirmPhone(widget);
   await widget.locator('.pay').click();
   await pay(page, CARD_OK);
   await page.waitForURL((u) => u.origin === new URL(url).origin);

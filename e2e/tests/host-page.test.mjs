@@ -12,7 +12,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startStack, launch, newPage, setOffline, pay, shot, widgetFrame, frameOf, servePages, readJson, seriousViolations,
+import { startStack, launch, newPage, setOffline, pay, confirmPhone, shot, widgetFrame, frameOf, servePages, readJson, seriousViolations,
   ROOT, CARD_OK } from '../lib/stack.mjs';
 import { waitUntil } from '../lib/wait.mjs';
 
@@ -87,6 +87,7 @@ test('the public events reach a listener added before the script and one added a
   await card.locator('.choose').click();
   await widget.locator('select.travellers').selectOption('2');
   await widget.locator('input[type=email]').fill(email);
+  await confirmPhone(widget);
   await widget.locator('.pay').click();
   await pay(page, CARD_OK);
   await page.waitForURL((u) => u.origin === stack.urls.page);
@@ -125,6 +126,7 @@ test('the public events reach a listener added before the script and one added a
   await widget.locator('.country-plans .choose').first().click();
   await widget.locator('input[type=email]').fill(email);
   await setOffline(page, true);
+  await confirmPhone(widget);
   await widget.locator('.pay').click();
   await widget.locator('.form-error:not(:empty)').waitFor();
   await setOffline(page, false);
@@ -193,6 +195,35 @@ test('theme properties set on the element reach the frame; anything but a colour
   const root = /:root\{([^}]*)\}/.exec(html);
   assert.equal(root && root[1], '--simology-text:#111;', 'only the valid property');
   assert.ok(!html.includes('evil.example') && !html.includes('html{display:none'));
+});
+
+test('compat-check crosses to the frame; another value is reported in the console and the step stays required', async () => {
+  const page = await newPage(browser, { width: 1280 });
+  await page.addInitScript(() => {
+    if (window.top !== window) return;
+    new MutationObserver((_, observer) => {
+      const japan = document.getElementById('shop-japan');
+      const europe = document.getElementById('shop-europe');
+      if (!japan || !europe) return;
+      observer.disconnect();
+      japan.setAttribute('compat-check', 'advisory');
+      europe.setAttribute('compat-check', 'sometimes');
+    }).observe(document, { childList: true, subtree: true });
+  });
+  await page.goto(`${stack.urls.page}/two.html`);
+  const japan = widgetFrame(page, '#shop-japan');
+  const europe = widgetFrame(page, '#shop-europe');
+  await japan.locator('.country-plans .choose').first().click();
+  await europe.locator('.country-plans .choose, .regional-plans .choose').first().click();
+  await japan.locator('.compat .compat-device').waitFor();
+  await europe.locator('.compat .compat-device').waitFor();
+  assert.ok((await page.locator('#shop-japan iframe').getAttribute('src')).includes('compat-check=advisory'));
+  assert.ok(!(await page.locator('#shop-europe iframe').getAttribute('src')).includes('compat-check'),
+    'a value the widget does not take is not passed');
+  assert.equal(await japan.locator('.compat-confirm').count(), 0, 'advisory: nothing to confirm');
+  assert.equal(await europe.locator('.compat-confirm').count(), 1, 'the default: required');
+  assert.deepEqual(page.problems, ['console: simology-esim: compat-check must be required, advisory or off']);
+  await page.context().close();
 });
 
 test('a page on a site the proxy does not allow: the browser refuses the frame, the element says so in the traveller\'s language', async () => {

@@ -5,8 +5,9 @@
 // again (its partitioned cookie: Chromium gives a frame of another site no storage).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack, launch, newPage, shot, decodeQr, pay, checkout, seriousViolations, widgetFrame,
+import { startStack, launch, newPage, shot, decodeQr, pay, checkout, confirmPhone, seriousViolations, widgetFrame,
   crop, qrIn, CARD_OK, CARD_DECLINED, CARD_PROVISIONING_FAILS } from '../lib/stack.mjs';
+import { DEVICES } from '../lib/devices.mjs';
 
 let stack;
 let browser;
@@ -40,6 +41,7 @@ for (const [label, width] of [['phone', 375], ['desktop', 1280]]) {
     await widget.locator('input[type=email]').waitFor();
     assert.deepEqual(await seriousViolations(page), [], 'checkout: no serious accessibility violations');
     await widget.locator('input[type=email]').fill('traveller@example.com');
+    await confirmPhone(widget);
     // The tap in the frame sends the top page (not the frame) to the payment page.
     await widget.locator('.pay').click();
     await pay(page, CARD_OK);
@@ -85,6 +87,7 @@ test('three travellers, one payment: three eSIMs, three different QR codes', asy
   assert.ok((await widget.locator('.pay').textContent()).includes(charged), 'the button says the total');
   assert.deepEqual(await seriousViolations(page), [], 'checkout for several: no serious accessibility violations');
   await widget.locator('input[type=email]').fill('traveller@example.com');
+  await confirmPhone(widget);
   await widget.locator('.pay').click();
   await pay(page, CARD_OK);
   await page.waitForURL((u) => u.origin === stack.urls.page);
@@ -197,6 +200,7 @@ test('cancel on the payment page returns to the chosen plan', async () => {
   const sku = await widget.locator('.country-plans .plan-card').nth(1).getAttribute('data-sku');
   await widget.locator('.country-plans .choose').nth(1).click();
   await widget.locator('input[type=email]').fill('traveller@example.com');
+  await confirmPhone(widget);
   await widget.locator('.pay').click();
   await page.waitForURL(/\/pay\/cs_/);
   await page.click('button[value=cancel]');
@@ -206,3 +210,75 @@ test('cancel on the payment page returns to the chosen plan', async () => {
   assert.match(await widget.locator('.summary-name').textContent(), /Japan/);
   await page.context().close();
 });
+
+// "Is your phone ready for an eSIM?" before Pay (crates/widget-core/src/compat.rs), on
+// the devices travellers buy on: what the browser tells of the device; Pay refused,
+// and said why, until "My phone supports eSIM and is unlocked" is ticked; a phone
+// bought for from another device, whose platform is asked; and the ready view, after
+// the payment page, for the phone the eSIM is for.
+const IPHONE_STEP = 'iPhone: Settings › Mobile Service › Add eSIM › Use QR Code.';
+const ANDROID_STEP = 'Android: Settings › Network & internet › SIMs › Add eSIM.';
+const CONFIRM_FIRST = 'Check that your phone takes an eSIM, then tick “My phone supports eSIM and is unlocked”.';
+const OWN_SCREEN = 'A phone can\'t scan a QR code on its own screen: on the phone itself, use the one-tap install or enter the details by hand.';
+for (const [device, { said, other, lead, steps }] of Object.entries({
+  // This iPhone.
+  'iphone-ios17': {
+    said: 'This iPhone runs iOS 17.4, which supports eSIM: the iPhone XS, XR and later models have one.',
+    other: null, lead: 'button install', steps: [IPHONE_STEP],
+  },
+  // From an Android phone, for another phone: an iPhone.
+  android: {
+    said: 'This phone runs Android 14: new enough for an eSIM, if its model has one.',
+    other: 'iphone', lead: 'qr-figure', steps: [IPHONE_STEP],
+  },
+  // On a computer, for a phone: an Android one.
+  desktop: {
+    said: 'You\'re on a computer: the eSIM goes on the phone you travel with.',
+    other: 'android', lead: 'qr-figure', steps: [ANDROID_STEP],
+  },
+})) {
+  test(`${device}: the checkout asks whether the phone takes an eSIM before Pay works${other ? `, for another phone (${other})` : ''}`, async () => {
+    const page = await newPage(browser, { ...DEVICES[device].context });
+    await page.goto(`${stack.urls.page}/`);
+    const widget = widgetFrame(page, '#japan-shop');
+    await widget.locator('.country-plans .choose').first().click();
+    await widget.locator('input[type=email]').fill('traveller@example.com');
+    const compat = widget.locator('.compat');
+    await compat.locator('.compat-device').waitFor();
+    assert.equal(await compat.locator('legend').first().textContent(), 'Is your phone ready for an eSIM?');
+    assert.equal(await compat.locator('.compat-device').textContent(), said);
+    // Pay before confirming: nothing sent, and the reason said (an alert by Pay).
+    await widget.locator('.pay').click();
+    await widget.locator('.form-error[role=alert]', { hasText: CONFIRM_FIRST }).waitFor();
+    assert.equal(await compat.locator('.compat-confirm').getAttribute('aria-invalid'), 'true');
+    assert.ok(!/\/pay\/cs_/.test(page.url()), 'still on the blog');
+    // How to check, and the list of phones, searched.
+    await compat.locator('.compat-help > summary').click();
+    await compat.locator('.compat-search').fill('galaxy s24');
+    await compat.locator('.compat-found li', { hasText: 'Samsung Galaxy S24' }).first().waitFor();
+    assert.ok((await compat.textContent()).includes('Dial *#06#: if a line labelled EID shows, the phone has an eSIM.'));
+    assert.deepEqual(await seriousViolations(page), [], 'checkout with its compatibility step: no serious accessibility violations');
+    await shot(page, `compat-${device}`);
+    if (other) {
+      if (device !== 'desktop') await compat.locator('.compat-other').check();
+      await compat.locator(`.compat-phone input[value=${other}]`).check();
+    } else {
+      assert.equal(await compat.locator('.compat-phone').count(), 0, 'this phone: its platform is known');
+    }
+    await confirmPhone(widget);
+    await widget.locator('.form-error:empty').waitFor({ state: 'attached' });
+    await widget.locator('.pay').click();
+    await pay(page, CARD_OK);
+    await page.waitForURL((u) => u.origin === stack.urls.page);
+    await widget.locator('.ready .copyable').first().waitFor({ timeout: 20000 });
+    assert.equal(await widget.locator('.ready > :first-child').evaluate((el) => el.className), lead);
+    const instructions = await widget.locator('.instructions li').allTextContents();
+    for (const step of [IPHONE_STEP, ANDROID_STEP]) {
+      assert.equal(instructions.includes(step), steps.includes(step), `${step} in ${instructions}`);
+    }
+    assert.ok(instructions.includes(OWN_SCREEN), `${instructions}`);
+    assert.ok(instructions.some((i) => i.includes('an eSIM can\'t be installed twice')), 'the code installs once');
+    assert.deepEqual(page.problems, [], 'no console errors');
+    await page.context().close();
+  });
+}

@@ -14,7 +14,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { startStack, launch, newPage, setOffline, shot, pay, decodeQr, widgetFrame, frameOf, isWidgetFrame, evidence,
+import { startStack, launch, newPage, setOffline, shot, pay, confirmPhone, decodeQr, widgetFrame, frameOf, isWidgetFrame, evidence,
   CARD_OK, CARD_DECLINED } from '../lib/stack.mjs';
 import { DEVICES } from '../lib/devices.mjs';
 import { startRelay } from '../lib/relay.mjs';
@@ -177,9 +177,24 @@ for (const device of Object.keys(DEVICES)) {
           await widget.locator('.plan-card:not(.sold-out) .choose').first().click();
           await widget.locator('input[type=email]').waitFor();
           await state('checkout');
+          // "Is your phone ready for an eSIM?": compact, so that Pay stays on a phone's
+          // first screens; its help opened, and its list of phones searched.
+          const compat = widget.locator('.compat');
+          await compat.locator('.compat-device').waitFor();
+          const compatHeight = await compat.evaluate((el) => el.getBoundingClientRect().height);
+          if (device !== 'desktop') assert.ok(compatHeight <= 260, `the step is ${compatHeight} px tall`);
+          await compat.locator('.compat-help > summary').click();
+          await compat.locator('.compat-search').fill('pixel 8');
+          await compat.locator('.compat-found li', { hasText: 'Google Pixel 8' }).first().waitFor();
+          await state('checkout-compat');
+          await compat.locator('.compat-help > summary').click();
           await widget.locator('.pay').click();
           await widget.locator('.field-error', { hasText: 'name@example.com' }).waitFor();
+          // Pay says it waits for the confirmation too.
+          await widget.locator('.form-error', { hasText: 'My phone supports eSIM and is unlocked' }).waitFor();
           await state('checkout-invalid');
+          if (device === 'desktop') await compat.locator('.compat-phone input[value=iphone]').check();
+          await confirmPhone(widget);
 
           // Offline: the traveller's own network, and said so.
           await widget.locator('input[type=email]').fill('traveller@example.com');
@@ -321,6 +336,7 @@ for (const device of Object.keys(DEVICES)) {
           await widget.locator('.total', { hasText: 'Total for 2 travellers' }).waitFor();
           await state('checkout-travellers');
           await widget.locator('input[type=email]').fill('traveller@example.com');
+          await confirmPhone(widget);
           await widget.locator('.pay').click();
           await pay(page, CARD_OK);
           await page.waitForURL((u) => u.origin === stack.urls.page);
@@ -337,6 +353,7 @@ for (const device of Object.keys(DEVICES)) {
           await widget.locator('.plans-title').waitFor();
           await widget.locator('.country-plans .choose').first().click();
           await widget.locator('input[type=email]').fill('traveller@example.com');
+          await confirmPhone(widget);
           await widget.locator('.pay').click();
           await pay(page, CARD_DECLINED);
           await page.waitForURL((u) => u.origin === stack.urls.page);
@@ -440,6 +457,7 @@ test('upstream down: every device and theme', async () => {
         await widget.locator('.plans-title').waitFor();
         await widget.locator('.country-plans .choose').first().click();
         await widget.locator('input[type=email]').fill('traveller@example.com');
+        await confirmPhone(widget);
         await widget.locator('.pay').click();
         const error = widget.locator('.form-error:not(:empty)');
         await error.waitFor();

@@ -9,7 +9,7 @@
 // returns to.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack, launch, newPage, pay, widgetFrame, isWidgetFrame, CARD_OK } from '../lib/stack.mjs';
+import { startStack, launch, newPage, pay, confirmPhone, widgetFrame, isWidgetFrame, CARD_OK } from '../lib/stack.mjs';
 import { waitUntil } from '../lib/wait.mjs';
 
 const CLICK_ID = 'IR_x.e2e~42-a';
@@ -49,6 +49,7 @@ test('a click id in the blog\'s address reaches the network\'s postbacks, and no
   await widget.locator('.plans-title').waitFor();
   await widget.locator('.plan-card .choose').first().click();
   await widget.locator('input[type=email]').fill('traveller@example.com');
+  await confirmPhone(widget);
   await widget.locator('.pay').click();
   await pay(page, CARD_OK);
   await page.waitForURL((u) => u.origin === stack.urls.page);

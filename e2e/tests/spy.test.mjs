@@ -15,7 +15,7 @@
 // widget would, is found in the spy's log.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack, launch, newPage, pay, widgetFrame, frameOf, keep, shot, CARD_OK } from '../lib/stack.mjs';
+import { startStack, launch, newPage, pay, confirmPhone, widgetFrame, frameOf, keep, shot, CARD_OK } from '../lib/stack.mjs';
 import { waitUntil } from '../lib/wait.mjs';
 
 let stack;
@@ -74,6 +74,7 @@ test('a hostile script on the host page learns no order, activation code or emai
   await widget.locator('input[type=email]').click();
   await page.keyboard.type(email);
   assert.equal(await widget.locator('input[type=email]').inputValue(), email);
+  await confirmPhone(widget);
   await widget.locator('.pay').click();
   await pay(page, CARD_OK, { keyboard: true });
   await page.waitForURL((u) => u.origin === stack.urls.page && u.pathname === '/spy.html');

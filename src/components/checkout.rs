@@ -1,5 +1,6 @@
 //! Checkout: the chosen plan, how many travellers (one eSIM each) and the total, an
-//! email, the terms, and the button that sends the page to the payment page. One
+//! email, the terms, whether the phone takes an eSIM ([`Compat`]), and the button that
+//! sends the page to the payment page. One
 //! purchase intent per visit to this screen, so a double click or a retry makes one
 //! order (the flow is [`Purchase`]'s).
 
@@ -9,6 +10,7 @@ use simology_widget_core::format;
 use simology_widget_core::i18n::fill;
 use simology_widget_core::install::safe_href;
 
+use crate::components::compat::Compat;
 use crate::context::ctx;
 use crate::purchase::{Item, Purchase};
 
@@ -125,6 +127,7 @@ pub fn Checkout(
                 <a href=safe_href(&plan.terms_url).map(str::to_owned) target="_blank" rel="noopener noreferrer">{t.terms_link}</a>
                 "."
             </p>
+            <Compat purchase=purchase />
             <p class="form-error" role="alert">{move || purchase.error.get()}</p>
             // Never `disabled` while busy: a disabled button loses the focus. Its progress
             // is spoken by the widget's status region.

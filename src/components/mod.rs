@@ -5,6 +5,8 @@
 pub mod app;
 #[cfg(feature = "picker")]
 pub mod checkout;
+#[cfg(feature = "picker")]
+pub mod compat;
 #[cfg(feature = "status")]
 pub mod order;
 #[cfg(feature = "picker")]

@@ -3,12 +3,15 @@
 //! either, the QR code waits behind "Install on another device". On a computer the QR
 //! code leads. With the QR code: save it (SVG), copy all the details, and share them
 //! where the browser can. Then short instructions for this device, validity, usage and
-//! top-ups (their own components). An order of several eSIMs shows one such view per
+//! top-ups (their own components): for the phone the checkout was told the eSIM is
+//! for, when the frame remembers it (another phone than this one: the QR code leads),
+//! with a phone's inability to scan its own screen said. An order of several eSIMs shows one such view per
 //! traveller, each in a card of its own ("Traveller 1", "Traveller 2"...) that opens
 //! and closes, the first open, each shared with its traveller alone.
 
 use leptos::prelude::*;
 use simology_proxy_api::{Esim, OrderDetail, OrderRef};
+use simology_widget_core::compat::{ready_words, Phone};
 use simology_widget_core::i18n::{fill, Strings};
 use simology_widget_core::install::{
     android_link, details, ios_link, platform, safe_href, Lead, Platform,
@@ -263,8 +266,13 @@ fn EsimView(
     let t = ctx.t;
     let lang = ctx.lang;
     let platform = platform(&browser::user_agent());
-    let lead = platform.lead();
+    // The phone the checkout was told the eSIM is for (on a computer, or another
+    // phone than this one), where the frame could remember it across the payment page.
+    let chosen = browser::remembered_phone(&ctx.instance.get_value());
+    let for_other = chosen.is_some() && platform != Platform::Other;
+    let lead = if for_other { Lead::Qr } else { platform.lead() };
     let install = match platform {
+        _ if for_other => None,
         Platform::ModernIos => Some((t.install_iphone, ios_link(&esim.lpa))),
         Platform::Android => Some((t.install_android, android_link(&esim.lpa))),
         Platform::OldIos | Platform::Other => None,
@@ -303,9 +311,16 @@ fn EsimView(
         }
         .into_any(),
     };
-    // On a phone, the way for this phone; on a computer, both.
-    let iphone = platform != Platform::Android;
-    let android = matches!(platform, Platform::Android | Platform::Other);
+    // The way for the phone it is for: the one chosen at the checkout, else this
+    // phone's; on a computer with no choice remembered, both.
+    let (iphone, android) = match chosen {
+        Some(Phone::Iphone) => (true, false),
+        Some(Phone::Android) => (false, true),
+        None => (
+            platform != Platform::Android,
+            matches!(platform, Platform::Android | Platform::Other),
+        ),
+    };
     view! {
         <div class="ready">
             {view}
@@ -314,6 +329,7 @@ fn EsimView(
                 {iphone.then(|| view! { <li>{t.how_iphone}</li> })}
                 {android.then(|| view! { <li>{t.how_android}</li> <li>{t.how_samsung}</li> })}
                 <li>{t.keep_primary}</li>
+                <li class="own-screen">{ready_words(lang).own_screen}</li>
                 <li>{t.install_before}</li>
             </ul>
             {validity.map(|v| view! { <p class="validity">{v}</p> })}

@@ -50,6 +50,54 @@ pub struct EmbedConfig {
     /// Poll the order every this many milliseconds instead of long-polling.
     #[serde(default)]
     pub poll_interval_ms: Option<u32>,
+    /// The checkout's "Is your phone ready for an eSIM?" step (the element's
+    /// `compat-check`). Left out of the document when it is the default, so that a
+    /// frame without the attribute is byte for byte what it was.
+    #[serde(default, skip_serializing_if = "CompatCheck::is_default")]
+    pub compat_check: CompatCheck,
+}
+
+/// The element's `compat-check`: how the checkout asks whether the traveller's phone
+/// takes an eSIM.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CompatCheck {
+    /// The step is there, and Pay works only once the traveller confirms "My phone
+    /// supports eSIM and is unlocked" (the default).
+    #[default]
+    Required,
+    /// The step is there, without the confirmation: Pay works as it is.
+    Advisory,
+    /// No step (a partner that sells only to its own app's users, on known phones).
+    Off,
+}
+
+impl CompatCheck {
+    /// The value of the attribute `text` (`required`, `advisory` or `off`); `None` for
+    /// anything else, which the host script reports and the proxy ignores (the default
+    /// stands).
+    pub fn parse(text: &str) -> Option<CompatCheck> {
+        match text {
+            "required" => Some(CompatCheck::Required),
+            "advisory" => Some(CompatCheck::Advisory),
+            "off" => Some(CompatCheck::Off),
+            _ => None,
+        }
+    }
+
+    /// Its attribute value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CompatCheck::Required => "required",
+            CompatCheck::Advisory => "advisory",
+            CompatCheck::Off => "off",
+        }
+    }
+
+    /// Whether it is the default ([`CompatCheck::Required`]).
+    pub fn is_default(&self) -> bool {
+        *self == CompatCheck::Required
+    }
 }
 
 /// What kind of value a theme property takes.

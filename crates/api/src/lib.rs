@@ -16,7 +16,7 @@ pub use affiliates::{
 };
 mod embed;
 
-pub use embed::{EmbedConfig, ThemeKind, ThemeVar, MAX_THEME_VALUE_LEN, THEME_VARS};
+pub use embed::{CompatCheck, EmbedConfig, ThemeKind, ThemeVar, MAX_THEME_VALUE_LEN, THEME_VARS};
 pub use protocol::{DestinationId, Instance, OrderRef, PaymentReturn};
 
 use serde::{Deserialize, Serialize};

@@ -21,6 +21,7 @@ use crate::routes::{affiliates, catalog, embed, orders};
     paths(
         catalog::destinations,
         catalog::catalog,
+        catalog::esim_devices,
         orders::checkout,
         orders::order,
         orders::usage,

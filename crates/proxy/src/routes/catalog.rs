@@ -1,4 +1,8 @@
-//! `GET /api/destinations` and `GET /api/catalog`: cached, with ETags.
+//! `GET /api/destinations` and `GET /api/catalog`: cached, with ETags; and
+//! `GET /api/esim-devices`, the phones that take an eSIM (the widget's data file,
+//! built in), which the checkout loads when it opens.
+
+use std::sync::OnceLock;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
@@ -21,6 +25,7 @@ pub fn router(state: &SharedState) -> Router<SharedState> {
     Router::new()
         .route("/api/destinations", get(destinations))
         .route("/api/catalog", get(catalog))
+        .route("/api/esim-devices", get(esim_devices))
         .route_layer(limit(state, Budget::Status))
 }
 
@@ -103,4 +108,31 @@ pub async fn catalog(
     let snapshot = state.catalog_snapshot().await?;
     let cached = snapshot.catalog(&destination).ok_or(ApiError::NotFound)?;
     Ok(cached_response(cached, &if_none_match))
+}
+
+/// The eSIM-capable phones, their sources and how to update them
+/// (`simology_widget_core::compat::DEVICES_JSON`), as they are; a day fresh, then
+/// revalidated with `If-None-Match`.
+#[utoipa::path(get, path = "/api/esim-devices", tag = "catalogue",
+    responses(
+        (status = 200, description = "The phones that take an eSIM: `sources` (id, name, url), `brands` (brand, source, exceptions, models), `updated`", content_type = "application/json"),
+        (status = 304, description = "Not modified (If-None-Match)"),
+        (status = 429, description = "Rate limited", body = simology_proxy_api::ErrorBody),
+    ))]
+pub async fn esim_devices(if_none_match: IfNoneMatch) -> Result<Response, ApiError> {
+    static DEVICES: OnceLock<Cached> = OnceLock::new();
+    let cached = match DEVICES.get() {
+        Some(c) => c,
+        None => {
+            let c = Cached::of_json(simology_widget_core::compat::DEVICES_JSON.as_bytes())
+                .map_err(ApiError::Internal)?;
+            DEVICES.get_or_init(|| c)
+        }
+    };
+    let mut response = cached_response(cached, &if_none_match);
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=86400"),
+    );
+    Ok(response)
 }

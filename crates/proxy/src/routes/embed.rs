@@ -51,6 +51,7 @@ fn takes(headers: &HeaderMap, coding: &str) -> bool {
         ("theme" = Option<String>, Query, description = "light, dark or auto"),
         ("affiliate" = Option<String>, Query, description = "An affiliate of the affiliates file"),
         ("placement" = Option<String>, Query, description = "The affiliate's name for the spot"),
+        ("compat-check" = Option<String>, Query, description = "required (the default), advisory or off: the checkout's \"Is your phone ready for an eSIM?\" step, and whether Pay waits for its confirmation"),
         ("page" = Option<String>, Query, description = "The host page's address (read by the frame, for the return from payment)"),
         ("click_id" = Option<String>, Query, description = "An affiliate's element: the network's click id from the host page's address (read by the frame, whose checkout sends it with the signed attribution)"),
         ("return" = Option<String>, Query, description = "paid or cancelled: back from the payment page"),

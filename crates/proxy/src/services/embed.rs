@@ -32,8 +32,8 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, HeaderValue};
 use sha2::{Digest, Sha256};
 use simology_proxy_api::{
-    normalise_placement, CatalogResponse, DestinationId, EmbedConfig, Instance, OrderRef,
-    OrderState, ThemeVar,
+    normalise_placement, CatalogResponse, CompatCheck, DestinationId, EmbedConfig, Instance,
+    OrderRef, OrderState, ThemeVar,
 };
 use simology_widget_core::i18n::Lang;
 
@@ -65,6 +65,7 @@ pub struct EmbedQuery {
     affiliate: Option<String>,
     placement: Option<String>,
     poll_interval: Option<String>,
+    compat_check: Option<String>,
     lang: Option<String>,
     ret: Option<String>,
     sku: Option<String>,
@@ -93,6 +94,7 @@ impl EmbedQuery {
                 "affiliate" => &mut q.affiliate,
                 "placement" => &mut q.placement,
                 "poll-interval" => &mut q.poll_interval,
+                "compat-check" => &mut q.compat_check,
                 "lang" => &mut q.lang,
                 "return" => &mut q.ret,
                 "sku" => &mut q.sku,
@@ -295,6 +297,13 @@ async fn resolve(
         .as_deref()
         .and_then(|v| v.parse::<u32>().ok())
         .map(|ms| ms.clamp(500, 60_000));
+    // The host script reports an unknown value in the page's console and does not pass
+    // it; one written in the address by hand is ignored the same way.
+    let compat_check = q
+        .compat_check
+        .as_deref()
+        .and_then(CompatCheck::parse)
+        .unwrap_or_default();
 
     // An affiliate's element: framed only on its sites, and its sales signed for.
     let affiliates = state.affiliates.affiliates();
@@ -398,6 +407,7 @@ async fn resolve(
             attribution,
             cancelled,
             poll_interval_ms,
+            compat_check,
         },
         lang,
         ancestors,
@@ -413,7 +423,7 @@ async fn resolve(
 fn key_of(r: &Resolved) -> String {
     let c = &r.config;
     let mut key = format!(
-        "{}|{}|{}|{:?}|{:?}|{:?}|{}|{:?}|{:?}|{}|",
+        "{}|{}|{}|{:?}|{:?}|{:?}|{}|{:?}|{:?}|{}|{}|",
         c.instance,
         c.lang,
         c.theme,
@@ -424,6 +434,7 @@ fn key_of(r: &Resolved) -> String {
         c.poll_interval_ms,
         c.attribution,
         r.catalog_tag,
+        c.compat_check.as_str(),
     );
     for o in &r.ancestors {
         key.push_str(o.as_str());

@@ -308,6 +308,90 @@ async fn the_theme_crosses_checked_and_the_language_is_the_travellers() {
     app.stop().await;
 }
 
+/// The checkouts the proxy rendered for a tap before the wasm is in.
+fn templates(html: &str) -> Vec<&str> {
+    html.split("<template id=\"sim-checkout-")
+        .skip(1)
+        .map(|t| &t[..t.find("</template>").expect("its end")])
+        .collect()
+}
+
+#[tokio::test]
+async fn compat_check_crosses_checked_and_every_checkout_rendered_here_has_the_step() {
+    let app = spawn_app().await;
+    let confirm = simology_widget_core::compat::EN.confirm;
+    // The default: not written in the configuration (a frame without the attribute
+    // says what it said before), and the step in each plan's checkout, as the wasm
+    // draws it, so a tap before the wasm is in does not skip it.
+    let html = document(&app, "instance=t&country=jp", &[])
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        config_of(&html).get("compat_check").is_none(),
+        "{html:.300}"
+    );
+    let checkouts = templates(&html);
+    assert!(checkouts.len() >= 5);
+    for t in &checkouts {
+        assert!(
+            t.contains(r#"<fieldset class="compat">"#) && t.contains(confirm),
+            "{t}"
+        );
+        // Its list of phones is not in the document: the checkout loads it.
+        assert!(!t.contains("Galaxy") && !html.contains("iPhone XS"), "{t}");
+    }
+    // Advisory: the step, without the confirmation.
+    let html = document(&app, "instance=t&country=jp&compat-check=advisory", &[])
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert_eq!(config_of(&html)["compat_check"], "advisory");
+    for t in templates(&html) {
+        assert!(
+            t.contains(r#"<fieldset class="compat">"#) && !t.contains(confirm),
+            "{t}"
+        );
+    }
+    // Off: no step.
+    let html = document(&app, "instance=t&country=jp&compat-check=off", &[])
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert_eq!(config_of(&html)["compat_check"], "off");
+    assert!(templates(&html).iter().all(|t| !t.contains("compat")));
+    // Another value is ignored: the step stays required.
+    let (_, config) = embed_config(&app.url, "instance=t&compat-check=maybe", None).await;
+    assert!(config.get("compat_check").is_none(), "{config}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_list_of_esim_phones_is_served_with_an_etag() {
+    let app = spawn_app().await;
+    let r = app.get("/api/esim-devices").await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(header(&r, "content-type"), "application/json");
+    assert_eq!(header(&r, "cache-control"), "public, max-age=86400");
+    let etag = header(&r, "etag");
+    let list: Value = r.json().await.expect("JSON");
+    let brands = list["brands"].as_array().expect("brands");
+    assert!(brands.iter().any(|b| b["brand"] == "Apple"), "{list}");
+    assert!(list["sources"].as_array().is_some_and(|s| !s.is_empty()));
+    let again = app
+        .http
+        .get(format!("{}/api/esim-devices", app.url))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(again.status(), 304);
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn the_frame_finds_its_order_by_its_own_cookie_and_the_return_names_no_order() {
     let app = spawn_app().await;

@@ -1,0 +1,242 @@
+//! The checkout's "Is your phone ready for an eSIM?" step, before Pay (the element's
+//! `compat-check`: `required`, the default, `advisory` or `off`). It says what the
+//! browser tells of the device (its platform and system version, never its model: iOS
+//! before 12.1 and Android before 9 cannot take an eSIM); on a computer, or for
+//! another phone, it asks which phone the eSIM is for, and the frame remembers the
+//! answer for the ready view after the payment page; behind "How to check": dialling
+//! `*#06#` (a line labelled EID means an eSIM), the carrier unlock, the regional
+//! exceptions, and a search of the short list of eSIM-capable models, loaded from the
+//! proxy when the checkout opens (never with the picker), with its sources. Required,
+//! Pay works once "My phone supports eSIM and is unlocked" is ticked, and says so
+//! when pressed before.
+
+use leptos::prelude::*;
+use simology_proxy_api::CompatCheck;
+use simology_widget_core::compat::{self, Device, Devices, Exception, Phone};
+use simology_widget_core::install::safe_href;
+
+use crate::browser;
+use crate::context::ctx;
+use crate::load::{load, Loaded};
+use crate::purchase::Purchase;
+
+/// The exceptions said whatever the search: the two that most often make a refund.
+const ALWAYS_SAID: [Exception; 2] = [Exception::IphoneChina, Exception::SamsungRegional];
+
+/// The step, for the checkout whose purchase it gates (nothing with `compat-check="off"`).
+#[component]
+pub fn Compat(
+    /// The checkout's purchase: with `required`, it refuses to buy until confirmed.
+    purchase: Purchase,
+) -> impl IntoView {
+    let ctx = ctx();
+    let check = ctx.compat_check;
+    if check == CompatCheck::Off {
+        return ().into_any();
+    }
+    let lang = ctx.lang;
+    let w = compat::words(lang);
+    let required = check == CompatCheck::Required;
+    if required {
+        purchase.unconfirmed.set(Some(w.confirm_first));
+    }
+    // The device is known in the browser only: the proxy's rendering (and the wasm's
+    // first render, which must be the same) names none.
+    let device: RwSignal<Option<Device>> = RwSignal::new(None);
+    let for_other = RwSignal::new(false);
+    let phone: RwSignal<Option<Phone>> = RwSignal::new(None);
+    let confirmed = RwSignal::new(false);
+    let instance = StoredValue::new(ctx.instance.get_value());
+    Effect::new(move |_| {
+        device.set(Some(compat::device(&browser::user_agent())));
+        // A new checkout: no choice yet (the phone in hand, or both platforms' steps).
+        instance.with_value(|i| browser::remember_phone(i, None));
+    });
+    let devices: Loaded<Devices> = load(ctx.backend().devices());
+    let query = RwSignal::new(String::new());
+    // Which phone the eSIM is for is asked on a computer, or for another phone.
+    let asks_phone =
+        move || device.with(|d| matches!(d, Some(Device::Computer))) || for_other.get();
+    let choose = move |p: Option<Phone>| {
+        phone.set(p);
+        instance.with_value(|i| browser::remember_phone(i, p));
+    };
+    let search_id = ctx.id("compat-search");
+    let phone_name = ctx.id("compat-phone");
+
+    let device_line = move || {
+        device
+            .get()
+            .map(|d| view! { <p class="compat-device">{d.said(lang)}</p> })
+    };
+    let other_box = move || {
+        device.get().and_then(|d| d.phone()).map(|_| {
+            view! {
+                <label>
+                    <input
+                        type="checkbox"
+                        class="compat-other"
+                        prop:checked=move || for_other.get()
+                        on:change=move |ev| {
+                            let on = event_target_checked(&ev);
+                            for_other.set(on);
+                            if !on {
+                                choose(None);
+                            }
+                        }
+                    />
+                    " " {w.other_phone}
+                </label>
+            }
+        })
+    };
+    let phone_choice = move || {
+        asks_phone().then(|| {
+            let name = phone_name.clone();
+            let radio = move |p: Phone, label: &'static str| {
+                let name = name.clone();
+                view! {
+                    <label>
+                        <input
+                            type="radio"
+                            name=name
+                            value=p.code()
+                            prop:checked=move || phone.get() == Some(p)
+                            on:change=move |_| choose(Some(p))
+                        />
+                        " " {label}
+                    </label>
+                }
+            };
+            view! {
+                <fieldset class="compat-phone">
+                    <legend>{w.which_phone}</legend>
+                    {radio(Phone::Iphone, w.iphone)}
+                    {radio(Phone::Android, w.android)}
+                </fieldset>
+            }
+        })
+    };
+    let confirm_box = required.then(|| {
+        view! {
+            <label class="compat-confirm-label">
+                <input
+                    type="checkbox"
+                    class="compat-confirm"
+                    aria-invalid=move || {
+                        let refused = !confirmed.get() && purchase.error.get() == Some(w.confirm_first);
+                        if refused { "true" } else { "false" }
+                    }
+                    prop:checked=move || confirmed.get()
+                    on:change=move |ev| {
+                        let on = event_target_checked(&ev);
+                        confirmed.set(on);
+                        purchase.unconfirmed.set((!on).then_some(w.confirm_first));
+                        // Said when Pay was pressed; answered by ticking.
+                        if on && purchase.error.get_untracked() == Some(w.confirm_first) {
+                            purchase.error.set(None);
+                        }
+                    }
+                />
+                " " {w.confirm}
+            </label>
+        }
+    });
+    let found = move || {
+        let q = query.get();
+        devices.with(|loaded| match loaded {
+            None => view! { <p class="hint" role="status">{w.list_loading}</p> }.into_any(),
+            Some(Err(_)) => view! { <p class="hint" role="status">{w.list_failed}</p> }.into_any(),
+            Some(Ok(list)) => {
+                if q.trim().is_empty() {
+                    return view! { <p class="hint" role="status"></p> }.into_any();
+                }
+                let hits = list.search(&q);
+                if hits.is_empty() {
+                    return view! { <p class="hint" role="status">{w.search_none}</p> }.into_any();
+                }
+                let mut exceptions: Vec<Exception> = Vec::new();
+                for hit in &hits {
+                    for e in hit.brand.exceptions() {
+                        if !ALWAYS_SAID.contains(&e) && !exceptions.contains(&e) {
+                            exceptions.push(e);
+                        }
+                    }
+                }
+                let names: Vec<String> = hits
+                    .iter()
+                    .map(|h| format!("{} {}", h.brand.brand, h.model))
+                    .collect();
+                view! {
+                    <p class="hint" role="status">{w.matches}</p>
+                    <ul class="compat-found">
+                        {names.into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}
+                    </ul>
+                    {exceptions.into_iter().map(|e| view! { <p class="hint">{e.said(lang)}</p> }).collect_view()}
+                }
+                .into_any()
+            }
+        })
+    };
+    let sources = move || {
+        devices.with(|loaded| {
+            let Some(Ok(list)) = loaded else {
+                return None;
+            };
+            let links: Vec<(String, String)> = list
+                .sources
+                .iter()
+                .filter_map(|s| safe_href(&s.url).map(|u| (s.name.clone(), u.to_owned())))
+                .collect();
+            Some(view! {
+                <p class="hint compat-sources">
+                    {w.sources} " "
+                    {links.into_iter().enumerate().map(|(i, (name, url))| view! {
+                        {(i > 0).then_some(" · ")}
+                        <a href=url target="_blank" rel="noopener noreferrer">{name}</a>
+                    }).collect_view()}
+                </p>
+            })
+        })
+    };
+
+    // Drawn once opened: the frame's document carries each plan's checkout, and
+    // every byte of it comes before the first plan.
+    let help_open = RwSignal::new(false);
+    let help = move || {
+        help_open.get().then(|| {
+            let search_id = search_id.clone();
+            view! {
+                <p>{w.eid}</p>
+                <p>{w.unlocked}</p>
+                {ALWAYS_SAID.into_iter().map(|e| view! { <p class="hint">{e.said(lang)}</p> }).collect_view()}
+                <label for=search_id.clone() class="field-label">{w.search_label}</label>
+                <input
+                    id=search_id
+                    class="field compat-search"
+                    type="search"
+                    autocomplete="off"
+                    prop:value=move || query.get_untracked()
+                    on:input=move |ev| query.set(event_target_value(&ev))
+                />
+                {found}
+                {sources}
+            }
+        })
+    };
+
+    view! {
+        <fieldset class="compat">
+            <legend class="compat-title">{w.title}</legend>
+            {device_line}
+            {other_box}
+            {phone_choice}
+            {confirm_box}
+            <details class="compat-help">
+                <summary on:click=move |_| help_open.update(|open| *open = !*open)>{w.how_title}</summary>
+                {help}
+            </details>
+        </fieldset>
+    }
+    .into_any()
+}
