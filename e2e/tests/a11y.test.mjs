@@ -13,7 +13,7 @@
 // - in forced colours, a pressed chip differs from an unpressed one by more than colour.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack, launch, newPage, pay, widgetFrame, frameOf, evidence, CARD_OK, CARD_DECLINED } from '../lib/stack.mjs';
+import { startStack, launch, newPage, pay, confirmPhone, widgetFrame, frameOf, evidence, CARD_OK, CARD_DECLINED } from '../lib/stack.mjs';
 import { waitUntil } from '../lib/wait.mjs';
 import { DEVICES } from '../lib/devices.mjs';
 
@@ -207,6 +207,7 @@ test('a Pay that fails keeps the focus, and says it is busy', async () => {
     }));
     await choose(page);
     await widget.locator('input[type=email]').fill('traveller@example.com');
+    await confirmPhone(widget);
     await widget.locator('.pay').focus();
     await page.keyboard.press('Enter');
     await spoken(page, 'Taking you to secure payment…');
@@ -250,6 +251,7 @@ for (const mode of MODES) {
       // A declined card: the status screen.
       await choose(page);
       await widget.locator('input[type=email]').fill('traveller@example.com');
+      await confirmPhone(widget);
       await widget.locator('.pay').click();
       await pay(page, CARD_DECLINED);
       await page.waitForURL((u) => u.origin === stack.urls.page);
@@ -265,6 +267,7 @@ for (const mode of MODES) {
       // Two travellers, paid: the ready screen with a card each.
       await widget.locator('select.travellers').selectOption('2');
       await widget.locator('input[type=email]').fill('traveller@example.com');
+      await confirmPhone(widget);
       await widget.locator('.pay').click();
       await pay(page, CARD_OK);
       await page.waitForURL((u) => u.origin === stack.urls.page);
@@ -302,6 +305,7 @@ test('back from a cancelled payment: the checkout again, and nothing takes the f
     let widget = widgetFrame(page, HOST);
     await choose(page);
     await widget.locator('input[type=email]').fill('traveller@example.com');
+    await confirmPhone(widget);
     await widget.locator('.pay').click();
     await page.waitForURL(/\/pay\/cs_/);
     await page.click('button.cancel');

@@ -130,6 +130,15 @@ test('a keyboard-only journey, with the focus visible', async () => {
   assert.ok(await widget.locator('input[type=email]').evaluate((el) => el.ownerDocument.activeElement === el),
     'the email field, by Tab from the heading');
   await page.keyboard.type('keys@example.com');
+  // On to "My phone supports eSIM and is unlocked", ticked with Space.
+  const confirm = widget.locator('.compat-confirm');
+  for (let i = 0; i < 10; i++) {
+    await page.keyboard.press('Tab');
+    if (await confirm.evaluate((el) => el.ownerDocument.activeElement === el)) break;
+  }
+  assert.ok(await confirm.evaluate((el) => el.ownerDocument.activeElement === el), 'the confirmation, by Tab from the email');
+  await page.keyboard.press('Space');
+  assert.ok(await confirm.isChecked(), 'ticked by Space');
   // Enter in the frame's form sends the top page to the payment page.
   await page.keyboard.press('Enter');
   await pay(page, CARD_OK, { keyboard: true });

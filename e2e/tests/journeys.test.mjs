@@ -216,8 +216,9 @@ test('cancel on the payment page returns to the chosen plan', async () => {
 // and said why, until "My phone supports eSIM and is unlocked" is ticked; a phone
 // bought for from another device, whose platform is asked; and the ready view, after
 // the payment page, for the phone the eSIM is for.
-const IPHONE_STEP = 'iPhone: Settings › Mobile Service › Add eSIM › Use QR Code.';
-const ANDROID_STEP = 'Android: Settings › Network & internet › SIMs › Add eSIM.';
+const IPHONE_STEP = 'iPhone: Settings › Mobile Service (Cellular on US iPhones) › Add eSIM › Use QR Code.';
+const ANDROID_STEP = 'Android (Pixel): Settings › Network & internet › SIMs › Add eSIM.';
+const SAMSUNG_STEP = 'Android (Samsung): Settings › Connections › SIM manager › Add eSIM.';
 const CONFIRM_FIRST = 'Check that your phone takes an eSIM, then tick “My phone supports eSIM and is unlocked”.';
 const OWN_SCREEN = 'A phone can\'t scan a QR code on its own screen: on the phone itself, use the one-tap install or enter the details by hand.';
 for (const [device, { said, other, lead, steps }] of Object.entries({
@@ -276,6 +277,8 @@ for (const [device, { said, other, lead, steps }] of Object.entries({
     for (const step of [IPHONE_STEP, ANDROID_STEP]) {
       assert.equal(instructions.includes(step), steps.includes(step), `${step} in ${instructions}`);
     }
+    // Android's steps come for Pixel and Samsung alike.
+    assert.equal(instructions.includes(SAMSUNG_STEP), steps.includes(ANDROID_STEP), `${SAMSUNG_STEP} in ${instructions}`);
     assert.ok(instructions.includes(OWN_SCREEN), `${instructions}`);
     assert.ok(instructions.some((i) => i.includes('an eSIM can\'t be installed twice')), 'the code installs once');
     assert.deepEqual(page.problems, [], 'no console errors');
