@@ -16,7 +16,7 @@
 //! first render is identical, so the swap shows nothing.)
 //!
 //! `picker` and `status` choose the screens a build holds (see [`loader`]); the
-//! default has both. Build with `cargo xtask dist`; see the README's embedding guide.
+//! default has both. Build with `cargo xtask dist`; see docs/embedding.md.
 
 #[cfg(not(any(feature = "picker", feature = "status")))]
 compile_error!("build the widget with the feature picker, status, or both (the default)");

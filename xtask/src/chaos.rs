@@ -60,7 +60,7 @@ pub fn drive(root: &Path, profile: &str, args: &[&str]) -> Result<()> {
     Ok(())
 }
 
-/// The chaos report as a Markdown table (the README's).
+/// The chaos report as a Markdown table (docs/reliability.md's).
 fn table(r: &Value) -> String {
     let n = |key: &str| {
         r[key]

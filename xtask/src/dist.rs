@@ -495,7 +495,7 @@ pub fn build() -> Result<PathBuf> {
     let snippet = format!(
         "<script src=\"https://YOUR-CDN/simology-esim.js\" integrity=\"{script_integrity}\" crossorigin=\"anonymous\" async></script>\n\
          <simology-esim proxy=\"https://YOUR-PROXY\" country=\"US\"></simology-esim>\n\
-         <!-- Optional, in <head>, for a faster first visit (see the README): -->\n\
+         <!-- Optional, in <head>, for a faster first visit (see docs/embedding.md): -->\n\
          <link rel=\"preconnect\" href=\"https://YOUR-PROXY\">\n"
     );
     write(&dir.join("embed.html"), snippet.as_bytes())?;

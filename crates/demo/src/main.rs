@@ -102,7 +102,7 @@ fn nodelay(listener: TcpListener) -> impl axum::serve::Listener<Addr = SocketAdd
     })
 }
 
-/// The host pages' Content-Security-Policy, as the README gives it: the widget's script
+/// The host pages' Content-Security-Policy, as docs/embedding.md gives it: the widget's script
 /// from the CDN and its frame from the proxy; no `connect-src` and no
 /// `'wasm-unsafe-eval'` for the widget (its requests and its wasm are the frame's).
 pub fn host_csp(cdn: &str, proxy: &str) -> String {
@@ -315,7 +315,7 @@ async fn main() -> Result<()> {
             HeaderValue::from_static("public, max-age=300"),
         ));
 
-    // The blog, with the CSP the README tells partners to use: the widget needs only
+    // The blog, with the CSP docs/embedding.md tells partners to use: the widget needs only
     // its script and its frame.
     let csp = host_csp(&cdn_url, &proxy_url);
     let templates = [

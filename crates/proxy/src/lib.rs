@@ -4,8 +4,8 @@
 //! the catalogue, creates checkout sessions, receives and verifies webhooks, stores
 //! orders (SQLite by default), and serves order status to the widget.
 //!
-//! Run it with `simology-proxy` (see `--help` and the README's configuration
-//! reference). In tests, [`Application::build`] binds port 0 and
+//! Run it with `simology-proxy` (see `--help`, docs/settings.md and
+//! docs/operating.md). In tests, [`Application::build`] binds port 0 and
 //! [`Application::run_until_stopped`] serves until a shutdown future completes.
 //! Under a supervisor that holds the listening socket (systemd's socket activation),
 //! [`Application::build_on`] serves the socket it passed ([`Inherited`]), so that a

@@ -152,7 +152,7 @@ async fn pay_submit(
     apply(&shared, effects);
     tracing::info!(session_id = %id, ?outcome, "test payment");
     // A declined card ends the session in the sandbox; the buyer goes back to the
-    // partner, whose status page shows the decline (see the README).
+    // partner, whose status page shows the decline (see docs/sandbox.md).
     Ok(Redirect::to(&success_url).into_response())
 }
 

@@ -72,7 +72,7 @@ pub fn fill(template: &str, cdn: &str, proxy: &str, integrity: &str) -> String {
 }
 
 /// The Content-Security-Policy the demo serves its pages with (`host_csp` in
-/// `crates/demo/src/main.rs`, which the README gives partners): the widget's script
+/// `crates/demo/src/main.rs`, which docs/embedding.md gives partners): the widget's script
 /// from the CDN and its frame from the proxy, nothing else of ours. The bench checks,
 /// on the running demo, that its blog's header is this one ([`same_csp`]).
 pub fn csp(cdn: &str, proxy: &str) -> String {
