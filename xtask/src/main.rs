@@ -10,6 +10,7 @@ mod attack;
 mod bench;
 mod chaos;
 mod dist;
+mod docs;
 mod fuzz;
 mod release;
 mod restart;
@@ -72,6 +73,7 @@ fn main() -> ExitCode {
 /// Every suite of `cargo xtask test`, in the order they run (`--only` names some).
 const SUITES: &[&str] = &[
     "format",
+    "docs",
     "clippy",
     "native",
     "widget-clippy",
@@ -245,6 +247,8 @@ fn test(args: &[String]) -> Result<()> {
     outcomes.push(run_suite("format", || {
         tools::run(&mut cargo_in_root(&["fmt", "--all", "--", "--check"]))
     }));
+    // Early and cheap: the line counts and the docs' runnable blocks.
+    outcomes.push(run_suite("docs", || docs::check(&root)));
     outcomes.push(run_suite("clippy", || {
         let mut cmd = cargo_in_root(&["clippy"]);
         cmd.args(native)
