@@ -6,7 +6,8 @@
 //! string holds a language and, at most, the marker `runnable`: any other word is an
 //! error, and so is a runnable block in a Markdown file this check does not read, so a
 //! typo never turns a check into a silent pass. README.md and ARCHITECTURE.md stay at
-//! most [`MAX_LINES`] lines.
+//! most [`MAX_LINES`] lines, and the relative links of README.md, ARCHITECTURE.md and
+//! docs/*.md lead to a file that exists and, with a `#fragment`, to one of its headings.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -159,7 +160,92 @@ fn check_length(name: &str, text: &str) -> Result<()> {
     Ok(())
 }
 
-/// The suite: line counts, then every runnable block.
+/// A heading's anchor as GitHub makes it: lower case, spaces to hyphens, and only
+/// letters, digits, `-` and `_` kept.
+fn anchor(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter_map(|c| match c {
+            ' ' => Some('-'),
+            c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The anchors of a Markdown text's headings (outside fenced blocks).
+fn anchors(text: &str) -> Vec<String> {
+    let mut fenced = false;
+    let mut found = Vec::new();
+    for line in text.lines() {
+        if line.trim_start().starts_with("```") {
+            fenced = !fenced;
+        } else if !fenced && line.starts_with('#') {
+            found.push(anchor(line.trim_start_matches('#')));
+        }
+    }
+    found
+}
+
+/// The relative links of a Markdown text (outside fenced blocks), with their lines:
+/// the target of each `](target)` that is not a URL.
+fn relative_links(text: &str) -> Vec<(usize, String)> {
+    let mut fenced = false;
+    let mut links = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        if line.trim_start().starts_with("```") {
+            fenced = !fenced;
+            continue;
+        }
+        if fenced {
+            continue;
+        }
+        for (at, _) in line.match_indices("](") {
+            let rest = &line[at + 2..];
+            let Some(end) = rest.find(')') else { continue };
+            let target = &rest[..end];
+            if target.is_empty() || target.contains("://") || target.starts_with("mailto:") {
+                continue;
+            }
+            links.push((index + 1, target.to_owned()));
+        }
+    }
+    links
+}
+
+/// Every relative link of `file` (a path from `root`) leads to a file, and its fragment,
+/// if any, to a heading of it; the error names each broken link by file and line.
+fn check_links(root: &Path, file: &str, text: &str) -> Result<()> {
+    let dir = Path::new(file).parent().unwrap_or(Path::new(""));
+    let mut broken = Vec::new();
+    for (line, target) in relative_links(text) {
+        let (path, fragment) = target.split_once('#').unwrap_or((&target, ""));
+        let target_text = if path.is_empty() {
+            Some(text.to_owned())
+        } else {
+            let full = root.join(dir).join(path);
+            if !full.exists() {
+                broken.push(format!("{file}:{line}: {target}: no such file"));
+                continue;
+            }
+            std::fs::read_to_string(&full).ok()
+        };
+        if !fragment.is_empty() {
+            let known = target_text.map(|t| anchors(&t)).unwrap_or_default();
+            if !known.iter().any(|a| a == fragment) {
+                broken.push(format!("{file}:{line}: {target}: no such heading"));
+            }
+        }
+    }
+    if !broken.is_empty() {
+        bail!("{}", broken.join("\n"));
+    }
+    Ok(())
+}
+
+/// The suite: line counts, links, then every runnable block.
 pub fn check(root: &Path) -> Result<()> {
     for name in ["README.md", "ARCHITECTURE.md"] {
         let text =
@@ -179,9 +265,16 @@ pub fn check(root: &Path) -> Result<()> {
         }
     }
     let mut all = Vec::new();
+    let architecture = root.join("ARCHITECTURE.md");
+    check_links(
+        root,
+        "ARCHITECTURE.md",
+        &std::fs::read_to_string(&architecture).context("reading ARCHITECTURE.md")?,
+    )?;
     for path in &files {
         let file = relative(root, path);
         let text = std::fs::read_to_string(path).with_context(|| format!("reading {file}"))?;
+        check_links(root, &file, &text)?;
         let blocks = runnable_blocks(&file, &text)?;
         all.push((file, blocks));
     }
@@ -291,6 +384,29 @@ mod tests {
     fn a_runnable_block_in_another_language_or_unclosed_is_an_error() {
         assert!(runnable_blocks("doc.md", "```toml runnable\na = 1\n```\n").is_err());
         assert!(runnable_blocks("doc.md", "```sh runnable\necho\n").is_err());
+    }
+
+    #[test]
+    fn broken_links_are_named_and_good_ones_pass() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .expect("the workspace root");
+        let text = "# Top\n\n## Scaling out: several replicas on `PostgreSQL`\n\n\
+            [a](#scaling-out-several-replicas-on-postgresql) [b](../README.md#two-commands) \
+            [c](https://example.com/x) [d](operating.md)\n\n\
+            ```md\n[inside](nowhere.md)\n```\n";
+        check_links(root, "docs/x.md", text).expect("every link leads somewhere");
+        let error = check_links(root, "docs/x.md", "\n[a](nowhere.md) [b](#no-heading)\n")
+            .expect_err("two broken links")
+            .to_string();
+        assert!(
+            error.contains("docs/x.md:2: nowhere.md: no such file"),
+            "{error}"
+        );
+        assert!(
+            error.contains("docs/x.md:2: #no-heading: no such heading"),
+            "{error}"
+        );
     }
 
     #[test]
