@@ -565,6 +565,7 @@ pub const IT: Words = Words {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::i18n::placeholders;
 
     fn file() -> Devices {
         serde_json::from_str(DEVICES_JSON).expect("data/esim-devices.json reads as Devices")
@@ -762,17 +763,6 @@ mod tests {
             .starts_with("Questo iPhone ha iOS 17.4, "));
         let reduced = device("Mozilla/5.0 (Linux; Android 10; K) Chrome/126.0.0.0 Mobile");
         assert_eq!(reduced.said(Lang::Es), ES.on_android_model);
-    }
-
-    fn placeholders(t: &str) -> Vec<String> {
-        let mut v: Vec<String> = t
-            .split('{')
-            .skip(1)
-            .filter_map(|p| p.split('}').next())
-            .map(str::to_owned)
-            .collect();
-        v.sort();
-        v
     }
 
     #[test]

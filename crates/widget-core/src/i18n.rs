@@ -1026,6 +1026,19 @@ pub static IT: Strings = language! {
     ]
 };
 
+/// The `{name}` placeholders of a text, sorted (the tests of every language's texts).
+#[cfg(test)]
+pub(crate) fn placeholders(t: &str) -> Vec<String> {
+    let mut v: Vec<String> = t
+        .split('{')
+        .skip(1)
+        .filter_map(|p| p.split('}').next())
+        .map(str::to_owned)
+        .collect();
+    v.sort();
+    v
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1037,17 +1050,6 @@ mod tests {
         assert_eq!(Lang::negotiate(None, ["ja", "it-IT"]), Lang::It);
         assert_eq!(Lang::negotiate(None, ["ja"]), Lang::En);
         assert_eq!(Lang::from_tag("ES_mx"), Some(Lang::Es));
-    }
-
-    fn placeholders(t: &str) -> Vec<String> {
-        let mut v: Vec<String> = t
-            .split('{')
-            .skip(1)
-            .filter_map(|p| p.split('}').next())
-            .map(str::to_owned)
-            .collect();
-        v.sort();
-        v
     }
 
     #[test]
