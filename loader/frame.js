@@ -14,10 +14,15 @@
  *   one, which registers itself in `simologyModules`): the status module when the
  *   proxy found an order for this widget, or when the frame's storage says this widget
  *   has an unfinished one (`simology-esim.open:<instance>`, written by the widget);
- *   else the picker module. Its first render takes the proxy's rendering's place in
- *   one task (they are the same), and the focus and a changed sort go with it;
- * - offers the widget `simologyFrame.show(screen)`, to load the status module into this
- *   document (see `src/loader.rs`);
+ *   the checkout module when the frame opens on a plan's checkout (`cfg.sku`, a
+ *   cancelled payment) or a plan was tapped before it; else the picker module. Its
+ *   first render takes the proxy's rendering's place in one task (they are the same),
+ *   and the focus and a changed sort go with it;
+ * - offers the widget `simologyFrame.show(screen)`, to load the status module, or the
+ *   checkout module on a plan chosen in the picker module, into this document (see
+ *   `src/loader.rs`); the checkout module's download starts as soon as a plan's Choose
+ *   is pressed, hovered or focused, and the proxy's rendering of that plan's checkout
+ *   shows while it comes, as for a tap before any wasm;
  * - shows the proxy's "unavailable" message if the wasm cannot load.
  * No formatting, no rules: those are the widget's (Rust), on both sides.
  */
@@ -123,10 +128,56 @@
     // A frame on another site may have no storage (Chromium): the proxy's cookie then
     // tells it instead (`cfg.order`).
   }
-  var first = cfg.order || (open > Date.now() && !cfg.cancelled) ? "status" : "picker";
+  var first = cfg.order || (open > Date.now() && !cfg.cancelled) ? "status"
+    : cfg.sku || cfg.cancelled || early.tapped ? "checkout" : "picker";
+
+  // A plan chosen in the picker module, while the checkout module comes: its screen,
+  // the Choose pressed, and the picker's rendering the proxy's checkout replaced.
+  var pending = null, chose = null, picker = null;
+  function choice(e) {
+    var button = e.target && e.target.closest && e.target.closest(".choose");
+    if (button && first === "picker") {
+      if (e.type === "click") chose = button;
+      load("checkout");
+    }
+  }
+  ["pointerdown", "mouseover", "focusin", "click"].forEach(function (type) {
+    root.addEventListener(type, choice, true);
+  });
+  root.addEventListener("click", function (e) {
+    // "Back" on the proxy's checkout shown meanwhile: the plans again.
+    if (pending && picker && e.target.closest && e.target.closest(".back")) {
+      root.replaceChild(picker, root.firstElementChild);
+      pending = picker = null;
+      paid = false;
+    }
+  });
+  // Pay pressed on the proxy's checkout before the module that sends it is in (a plan
+  // tapped before any wasm, or chosen in the picker module): pressed again once it is.
+  var paid = false;
+  document.addEventListener("submit", function (e) {
+    if (pending || !early.taken) {
+      e.preventDefault();
+      paid = true;
+    }
+  });
 
   window.simologyFrame = early;
   early.show = function (screen) {
+    if (screen.screen === "checkout") {
+      var template = screen.rendered && document.getElementById("sim-checkout-" + screen.sku);
+      if (template && root.firstElementChild) {
+        picker = picker || root.firstElementChild;
+        root.replaceChild(template.content.cloneNode(true), root.firstElementChild);
+        var title = root.querySelector(".checkout-title");
+        if (title) title.focus();
+      } else if (chose) {
+        chose.setAttribute("aria-busy", "true");
+      }
+      pending = screen;
+      takeOver("checkout", screen, !!template);
+      return;
+    }
     // The status module's own stylesheet, which a picker's document does not carry.
     var module = MODULES.status;
     if (module.css && !document.getElementById("sim-status-css")) {
@@ -147,9 +198,21 @@
     return Array.prototype.slice.call(root.querySelectorAll(CONTROLS));
   }
 
-  load(first).then(function (m) {
+  var ready = false;
+  // Mounts the module `name` over what the frame shows: the proxy's rendering (or the
+  // inline script's checkout of a tapped plan), or, for a `screen` handed over, the
+  // picker module's screen or the proxy's checkout shown in its place (`shown`).
+  function takeOver(name, screen, shown) {
+    return load(name).then(function (m) {
+      if (screen && pending !== screen) return;
+      pending = picker = null;
+      mountOver(m, screen, shown);
+    }, failed);
+  }
+
+  function mountOver(m, screen, shown) {
     early.taken = true;
-    var tapped = early.tapped;
+    var tapped = screen ? null : early.tapped;
     var before = controls();
     var focused = before.indexOf(document.activeElement);
     var values = Array.prototype.map.call(root.querySelectorAll("select"), function (s) { return s.value; });
@@ -159,11 +222,16 @@
     // "My phone supports eSIM and is unlocked", if ticked there: ticked again in the
     // wasm's checkout, as a tap would (its handler is the widget's).
     var confirmed = root.querySelector("input.compat-confirm:checked") !== null;
-    m.mount(root, text, null, tapped, email && email.value ? email.value : null,
+    if (screen && shown && travellers) screen.travellers = Number(travellers.value) || undefined;
+    // A choice with nothing shown meanwhile: the checkout's heading takes the focus
+    // once it is drawn (maybe after its plans load), as the widget's own moves do (the
+    // frame's address marked, `browser::take_moved_mark`).
+    if (screen && !shown) history.replaceState(null, "", "#moved");
+    m.mount(root, text, screen || null, tapped, email && email.value ? email.value : null,
       travellers ? Number(travellers.value) || null : null);
     var confirm = confirmed && root.querySelector("input.compat-confirm");
     if (confirm && !confirm.checked) confirm.click();
-    if (tapped === null) {
+    if (tapped === null && !screen) {
       var selects = root.querySelectorAll("select");
       for (var i = 0; i < selects.length && i < values.length; i++) {
         if (selects[i].value !== values[i]) {
@@ -175,7 +243,20 @@
     // The same control of the wasm's screen takes the focus: the plans' (the proxy's
     // rendering) or the tapped checkout's (the inline script's), the same components.
     var after = controls();
-    if (focused >= 0 && after[focused]) after[focused].focus();
-    post({ type: "simology:ready" });
+    if ((!screen || shown) && focused >= 0 && after[focused]) after[focused].focus();
+    if (!ready) post({ type: "simology:ready" });
+    ready = true;
+    var pay = paid && root.querySelector("form.checkout .pay");
+    paid = false;
+    if (pay) pay.click();
+  }
+
+  load(first).then(function (m) {
+    // A plan tapped while the picker module came: the checkout module takes over.
+    if (first === "picker" && early.tapped) {
+      first = "checkout";
+      return takeOver("checkout");
+    }
+    mountOver(m);
   }, failed);
 })();

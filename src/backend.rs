@@ -16,7 +16,7 @@ use wasm_bindgen::JsValue;
 use simology_proxy_api::{CatalogResponse, DestinationId, DestinationKind, DestinationsResponse};
 #[cfg(feature = "status")]
 use simology_proxy_api::{OrderDetail, OrderRef, TopupOffers, TopupRequest, UsageView};
-#[cfg(feature = "picker")]
+#[cfg(feature = "checkout")]
 use simology_widget_core::compat::Devices;
 
 /// A boxed future that need not be `Send` (the browser is single-threaded).
@@ -85,7 +85,7 @@ pub trait Backend {
     fn catalog(&self, destination: &DestinationId) -> Fut<Result<CatalogResponse, Failure>>;
 
     /// The phones that take an eSIM (the checkout's list, loaded when it opens).
-    #[cfg(feature = "picker")]
+    #[cfg(feature = "checkout")]
     fn devices(&self) -> Fut<Result<Devices, Failure>>;
     /// `POST /api/checkout`.
     fn checkout(&self, request: CheckoutRequest) -> Fut<Result<CheckoutResponse, Failure>>;
@@ -240,7 +240,7 @@ impl Backend for Http {
         self.get(format!("/api/catalog?{key}={}", encode(&destination.code)))
     }
 
-    #[cfg(feature = "picker")]
+    #[cfg(feature = "checkout")]
     fn devices(&self) -> Fut<Result<Devices, Failure>> {
         self.get("/api/esim-devices".into())
     }

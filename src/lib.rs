@@ -15,11 +15,11 @@
 //! 19.9 KB of brotli larger: more than the frame's whole first screen weighs. The
 //! first render is identical, so the swap shows nothing.)
 //!
-//! `picker` and `status` choose the screens a build holds (see [`loader`]); the
-//! default has both. Build with `cargo xtask dist`; see docs/embedding.md.
+//! `picker`, `checkout` (the picker and the checkout) and `status` choose the screens a
+//! build holds (see [`loader`]); the default has all. Build with `cargo xtask dist`; see docs/embedding.md.
 
 #[cfg(not(any(feature = "picker", feature = "status")))]
-compile_error!("build the widget with the feature picker, status, or both (the default)");
+compile_error!("build the widget with the feature picker, checkout, status, or all (the default)");
 
 pub mod attribution;
 pub mod backend;
@@ -156,7 +156,9 @@ pub fn mount(
         Some(handed) => (handed, false),
         None => loader::first_screen(&config, &embed, tapped, travellers),
     };
-    let email = email.filter(|e| tapped && !e.is_empty());
+    // What was typed in the proxy's rendering of a checkout (a plan tapped before any
+    // wasm, or chosen in the picker module and shown while the checkout's came).
+    let email = email.filter(|e| !e.is_empty());
     // The proxy's rendering goes, and the widget's own takes its place in the same task
     // (the same, unless the traveller tapped a plan meanwhile): nothing is painted in
     // between.

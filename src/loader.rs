@@ -1,9 +1,16 @@
 //! What passes between the frame's script (`loader/frame.js`) and the widget.
 //!
-//! The widget ships as two wasm modules, built from this crate with its cargo features:
-//! `picker` (destination search, plans, checkout) and `status` (an order's progress, the
-//! ready eSIM with its QR code, usage, top-ups). The frame's script loads the one the
-//! frame opens on, which takes the place of the proxy's rendering of its first screen. A screen the running module does not hold goes through [`hand_over`]:
+//! The widget ships as three wasm modules, built from this crate with its cargo
+//! features: `picker` (destination search and plans: what a plan can be chosen with),
+//! `checkout` (the same and the checkout, with the phone's compatibility step) and
+//! `status` (an order's progress, the ready eSIM with its QR code, usage, top-ups). The
+//! frame's script loads the one the frame opens on, which takes the place of the
+//! proxy's rendering of its first screen. A screen the running module does not hold
+//! goes through [`hand_over`] or [`to_checkout`]:
+//! - a chosen plan, from the picker: the frame's script shows the proxy's rendering of
+//!   that plan's checkout when the document has it (the destination it rendered) and
+//!   loads the checkout module, which takes over on that plan, with what was typed
+//!   (the same path as a plan tapped before any wasm was in);
 //! - an order, from the picker (the traveller pays in another tab where the frame
 //!   cannot remember the order across the payment page): the frame's script loads the
 //!   status module into the same document, handing it the screen in memory;
@@ -31,12 +38,72 @@ fn text(object: &JsValue, key: &str) -> Option<String> {
     get(object, key).as_string()
 }
 
-/// A screen as the frame's script carries it into the status module: `{screen:
-/// "order", order}`. Anything else is `None`.
+/// A screen as the frame's script carries it into another module: `{screen: "order",
+/// order}` (the status module) or `{screen: "checkout", kind, code, sku, travellers}`
+/// (the checkout module: the picker on that plan). Anything else is `None`.
 pub fn screen_from_js(value: &JsValue) -> Option<Screen> {
     match text(value, "screen")?.as_str() {
         "order" => OrderRef::parse(&text(value, "order")?).map(Screen::Order),
+        "checkout" => {
+            let kind = match text(value, "kind")?.as_str() {
+                "country" => DestinationKind::Country,
+                "region" => DestinationKind::Region,
+                _ => return None,
+            };
+            let code = text(value, "code")?;
+            let travellers = get(value, "travellers")
+                .as_f64()
+                .filter(|n| (1.0..=10.0).contains(n) && n.fract() == 0.0)
+                .map(|n| n as u32);
+            Some(Screen::Picker {
+                destination: Some(DestinationId { kind, code }),
+                sku: Some(text(value, "sku")?),
+                travellers,
+            })
+        }
         _ => None,
+    }
+}
+
+/// Asks the frame's script for the checkout module, on `sku`'s checkout for
+/// `destination` (see the module's header); `rendered`: the frame's document holds the
+/// proxy's rendering of that checkout (the destination it rendered), which it shows
+/// meanwhile.
+#[cfg(not(feature = "checkout"))]
+pub fn to_checkout(
+    destination: &DestinationId,
+    sku: &str,
+    travellers: Option<u32>,
+    rendered: bool,
+) {
+    let object = Object::new();
+    let kind = match destination.kind {
+        DestinationKind::Country => "country",
+        DestinationKind::Region => "region",
+    };
+    let _ = Reflect::set(&object, &"screen".into(), &"checkout".into());
+    let _ = Reflect::set(&object, &"kind".into(), &kind.into());
+    let _ = Reflect::set(&object, &"code".into(), &destination.code.as_str().into());
+    let _ = Reflect::set(&object, &"sku".into(), &sku.into());
+    if let Some(n) = travellers {
+        let _ = Reflect::set(&object, &"travellers".into(), &f64::from(n).into());
+    }
+    let _ = Reflect::set(&object, &"rendered".into(), &rendered.into());
+    ask_frame(&object.into());
+}
+
+/// `simologyFrame.show(screen)`: the frame's script only starts a download there; it
+/// mounts the other module later, from its own task, never back into this render.
+fn ask_frame(screen: &JsValue) {
+    let show = web_sys::window()
+        .map(|w| get(&w, "simologyFrame"))
+        .map(|frame| (get(&frame, "show"), frame))
+        .and_then(|(f, frame)| f.dyn_into::<js_sys::Function>().ok().map(|f| (f, frame)));
+    match show {
+        Some((f, frame)) => {
+            let _ = f.call1(&frame, screen);
+        }
+        None => leptos::logging::error!("simology-esim: this build cannot show that screen"),
     }
 }
 
@@ -85,22 +152,7 @@ fn picker_address(
 /// nothing meanwhile.
 pub fn hand_over(screen: Screen) -> impl IntoView {
     match &screen {
-        Screen::Order(order_ref) => {
-            let show = web_sys::window()
-                .map(|w| get(&w, "simologyFrame"))
-                .map(|frame| (get(&frame, "show"), frame))
-                .and_then(|(f, frame)| f.dyn_into::<js_sys::Function>().ok().map(|f| (f, frame)));
-            match show {
-                // The frame's script only starts a download here; it mounts the other
-                // module later, from its own task, never back into this render.
-                Some((f, frame)) => {
-                    let _ = f.call1(&frame, &order_to_js(order_ref));
-                }
-                None => {
-                    leptos::logging::error!("simology-esim: this build cannot show that screen")
-                }
-            }
-        }
+        Screen::Order(order_ref) => ask_frame(&order_to_js(order_ref)),
         Screen::Picker {
             destination,
             sku,

@@ -4,14 +4,15 @@
 // the same screen from the same data and takes the proxy's rendering's place with no
 // visible change (the same elements, words and boxes, and nothing else painted in
 // between); the focus and a changed sort go with it; a plan tapped before the wasm is
-// in opens that plan's checkout once it is; and a frame loads only the module it opens
-// on.
+// in opens that plan's checkout once it is; a frame loads only the module it opens on;
+// and a plan chosen in the picker module (which holds no checkout) brings the checkout
+// module, the proxy's checkout of that plan showing meanwhile.
 //
 // Each case is the demo's blog page (its CSP) with its widget configured for the case,
 // and the wasm's download held until the test lets it go.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack, launch, newPage, widgetFrame, frameOf, checkout, pay, CARD_DECLINED } from '../lib/stack.mjs';
+import { startStack, launch, newPage, widgetFrame, frameOf, checkout, confirmPhone, pay, CARD_DECLINED } from '../lib/stack.mjs';
 import { waitUntil } from '../lib/wait.mjs';
 
 let stack;
@@ -19,7 +20,7 @@ let browser;
 before(async () => { stack = await startStack(); browser = await launch(); });
 after(async () => { await browser?.close(); await stack?.stop(); });
 
-const WASM = /simology-esim-(picker|status)\.wasm$/;
+const WASM = /simology-esim-(picker|checkout|status)\.wasm$/;
 
 // In the widget's frame: the proxy's rendering (the root parsed with the document,
 // kept in `window.__first`), and every animation frame what the frame shows: the
@@ -207,7 +208,7 @@ for (const { attributes, what, expect } of CASES) {
 }
 
 test('a plan tapped before the wasm is in: the proxy\'s checkout shows at once, and the wasm\'s carries on with what was typed', async () => {
-  const { page, frame, release, widget } = await open({ id: 'japan-shop', country: 'JP' });
+  const { page, frame, wasm, release, widget } = await open({ id: 'japan-shop', country: 'JP' });
   const chosen = [];
   await page.exposeFunction('planChosen', (detail) => chosen.push(detail));
   await page.evaluate(() => document.addEventListener('simology:plan-chosen', (e) => window.planChosen(e.detail)));
@@ -226,10 +227,6 @@ test('a plan tapped before the wasm is in: the proxy\'s checkout shows at once, 
   // The step before Pay is in the proxy's checkout too: a tap before the wasm does not
   // skip it, and what is ticked there stays ticked.
   await widget.locator('.compat .compat-confirm').check();
-  // Pay does nothing before the wasm is in: no checkout is sent, the page stays.
-  const before = page.url();
-  await widget.locator('.pay').click();
-  assert.equal(page.url(), before);
   release();
   await waitUntil('the wasm to take the checkout over', () => frame.evaluate(() => window.simologyFrame.taken));
   await widget.locator('form.checkout').waitFor();
@@ -240,9 +237,91 @@ test('a plan tapped before the wasm is in: the proxy\'s checkout shows at once, 
   // The host page hears of it as of any choice.
   await waitUntil('simology:plan-chosen', () => chosen.length > 0);
   assert.equal(chosen[0].sku, sku);
+  // The checkout module takes over (the picker's, if the frame's script had asked for
+  // it before the tap, is not mounted).
+  assert.equal(wasm[wasm.length - 1], 'checkout', `the modules asked for: ${wasm}`);
+  assert.equal(await frame.evaluate(() => Boolean(window.simologyModules.checkout)), true);
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });
+
+test('Pay pressed before the wasm is in: no checkout is sent until it is, then one, with what was typed', async () => {
+  const { page, release, widget } = await open({ id: 'japan-shop', country: 'JP' });
+  const sent = [];
+  page.on('request', (r) => { if (r.url().endsWith('/api/checkout')) sent.push(r.postDataJSON()); });
+  await widget.locator('.country-plans .plan-card .choose').first().click();
+  await widget.locator('form.checkout').waitFor();
+  await widget.locator('input[type=email]').fill('early@example.com');
+  await confirmPhone(widget);
+  const before = page.url();
+  await widget.locator('.pay').click();
+  // Held: nothing sent, the page stays (the wasm is what sends a checkout).
+  await widget.locator('.pay').evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  assert.equal(page.url(), before);
+  assert.equal(sent.length, 0);
+  release();
+  await pay(page, CARD_DECLINED);
+  assert.equal(sent.length, 1, 'one checkout, sent by the wasm');
+  assert.equal(sent[0].email, 'early@example.com');
+  await page.context().close();
+});
+
+test('the picker module holds no checkout: a choice brings the checkout module, the proxy\'s checkout of that plan meanwhile', async () => {
+  const { page, frame, wasm, release, widget } = await open({ id: 'japan-shop', country: 'JP' });
+  let letCheckout;
+  const held = new Promise((resolve) => { letCheckout = resolve; });
+  await page.route(/simology-esim-checkout\.wasm$/, async (route) => {
+    wasm.push('checkout');
+    await held;
+    await route.continue().catch(() => {});
+  });
+  release();
+  await mounted(frame);
+  assert.deepEqual(wasm, ['picker'], 'before a choice, the picker module only');
+  const second = widget.locator('.country-plans .plan-card').nth(1);
+  const sku = await second.getAttribute('data-sku');
+  const catalog = await (await fetch(`${stack.urls.proxy}/api/catalog?country=JP`)).json();
+  const name = catalog.plans.find((p) => p.sku === sku).name;
+  await second.locator('.choose').click();
+  // At once: the proxy's checkout of that plan (the picker module's plans went), its
+  // heading focused; the checkout module on its way.
+  await widget.locator('form.checkout').waitFor();
+  assert.deepEqual(wasm, ['picker', 'checkout']);
+  const proxyForm = await frame.evaluateHandle(() => document.querySelector('form.checkout'));
+  assert.ok(await frame.locator('.checkout-title').evaluate((el) => el.ownerDocument.activeElement === el), 'the checkout\'s heading has the focus');
+  await widget.locator('input[type=email]').fill('chosen@example.com');
+  await widget.locator('select.travellers').selectOption('2');
+  letCheckout();
+  await frame.waitForFunction((form) => !form.isConnected && document.querySelector('form.checkout') !== null, proxyForm);
+  assert.equal(await widget.locator('input[type=email]').inputValue(), 'chosen@example.com');
+  assert.equal(await widget.locator('select.travellers').inputValue(), '2');
+  assert.equal(await widget.locator('.summary-name').textContent(), name);
+  // The checkout module's own Back: the plans, drawn by it.
+  await widget.locator('.checkout .back').click();
+  await widget.locator('.country-plans .plan-card').first().waitFor();
+  assert.deepEqual(page.problems, [], 'no console errors');
+  await page.context().close();
+});
+
+test('a plan chosen in the picker module on another destination than the proxy rendered: the checkout module opens on it', async () => {
+  const { page, frame, release, widget } = await open({ id: 'japan-shop', country: 'JP' });
+  release();
+  await mounted(frame);
+  await widget.locator('.change').click();
+  await widget.locator('.search-input').fill('france');
+  await widget.locator('.search-option[data-code="FR"]').click();
+  await widget.locator('.plans-title', { hasText: 'France' }).waitFor();
+  const card = widget.locator('.plan-card').first();
+  const catalog = await (await fetch(`${stack.urls.proxy}/api/catalog?country=FR`)).json();
+  const sku = await card.getAttribute('data-sku');
+  await card.locator('.choose').click();
+  await widget.locator('form.checkout').waitFor();
+  assert.equal(await widget.locator('.summary-name').textContent(), catalog.plans.find((p) => p.sku === sku).name);
+  await frame.waitForFunction(() => document.activeElement?.classList.contains('checkout-title'));
+  assert.deepEqual(page.problems, [], 'no console errors');
+  await page.context().close();
+});
+
 
 test('the focus goes with the swap', async () => {
   for (const target of ['.sort-select', '.country-plans .plan-card:nth-child(3) .choose']) {
@@ -286,7 +365,7 @@ test('back from payment: the proxy renders the order\'s frame busy, and only the
   await pay(page, CARD_DECLINED);
   await page.waitForURL((u) => u.origin === stack.urls.page);
   await widget.locator('.status-message', { hasText: 'declined' }).waitFor();
-  assert.deepEqual(wasm, ['picker', 'status'], 'the page back from payment loads the status module only');
+  assert.deepEqual(wasm, ['picker', 'checkout', 'status'], 'the choice brought the checkout module; back from payment, the status module only');
   const served = await html();
   const sim = served.slice(served.indexOf('<div id="sim">'), served.indexOf('<template id="sim-failed">'));
   assert.ok(sim.includes('aria-busy="true"') && !sim.includes('plan-card'), `no plans in the order's document: ${sim}`);

@@ -3,9 +3,9 @@
 //! import each other only downwards (`app` → `picker`/`order` → ...), never back.
 
 pub mod app;
-#[cfg(feature = "picker")]
+#[cfg(feature = "checkout")]
 pub mod checkout;
-#[cfg(feature = "picker")]
+#[cfg(feature = "checkout")]
 pub mod compat;
 #[cfg(feature = "status")]
 pub mod order;

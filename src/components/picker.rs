@@ -1,12 +1,18 @@
 //! The plan picker: a destination (searched for when none is given), its plans, and the
 //! checkout of the chosen plan; where the focus goes as the traveller moves between
 //! them.
+//!
+//! The picker module (the feature `picker` alone) holds no checkout: a chosen plan goes
+//! to the checkout module ([`crate::loader::to_checkout`]), which holds this picker too
+//! and the checkout, and takes the frame over from there. What the traveller needs to
+//! choose a plan comes first; what only a choice needs comes with it.
 
 use leptos::prelude::*;
 use simology_proxy_api::{CatalogResponse, DestinationId, FunnelEvent, Plan};
 use simology_widget_core::i18n::fill;
 use simology_widget_core::plans::SortBy;
 
+#[cfg(feature = "checkout")]
 use crate::components::checkout::Checkout;
 use crate::components::plans::{PlanLists, Skeletons};
 use crate::components::search::DestinationSearch;
@@ -86,6 +92,19 @@ pub fn Picker(
         chosen.set(None);
         destination.set(Some(d));
     });
+    // Without the checkout in this build, a choice goes to the module that has it; the
+    // plans stay on screen meanwhile.
+    #[cfg(not(feature = "checkout"))]
+    Effect::new(move |_| {
+        if let (Some(d), Some(plan)) = (destination.get(), chosen.get()) {
+            let rendered = ctx.primed(&d).is_some();
+            crate::loader::to_checkout(&d, &plan.sku, wanted_travellers.get_value(), rendered);
+        }
+    });
+    #[cfg(feature = "checkout")]
+    let shown = move || chosen.get();
+    #[cfg(not(feature = "checkout"))]
+    let shown = move || None::<Plan>;
     let change = move |_| {
         ctx.moved();
         chosen.set(None);
@@ -93,8 +112,9 @@ pub fn Picker(
     };
     view! {
         <div class="picker">
-            {move || match (destination.get(), chosen.get()) {
+            {move || match (destination.get(), shown()) {
                 (None, _) => view! { <DestinationSearch on_select=on_select autofocus=ctx.has_moved() /> }.into_any(),
+                #[cfg(feature = "checkout")]
                 (Some(chosen_for), Some(plan)) => {
                     let back = Callback::new(move |()| {
                         ctx.moved();
@@ -104,6 +124,8 @@ pub fn Picker(
                     let travellers = wanted_travellers.get_value();
                     view! { <Checkout plan=plan destination=chosen_for travellers=travellers on_back=back /> }.into_any()
                 }
+                #[cfg(not(feature = "checkout"))]
+                (Some(_), Some(_)) => ().into_any(),
                 (Some(DestinationId { kind, code }), None) => {
                     let heading = move || {
                         let fallback = code.clone();

@@ -397,6 +397,20 @@ fn sizes(dist_dir: &Path, document: &[u8]) -> Result<Sizes> {
                 false,
             )?,
         ],
+        checkout: vec![
+            sized(
+                "checkout glue",
+                dist::glue_file("checkout"),
+                &read(&dist::glue_file("checkout"))?,
+                false,
+            )?,
+            sized(
+                "checkout wasm",
+                dist::wasm_file("checkout"),
+                &read(&dist::wasm_file("checkout"))?,
+                false,
+            )?,
+        ],
     })
 }
 

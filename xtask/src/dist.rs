@@ -2,9 +2,9 @@
 //! - `simology-esim.js`: the host script partners include with one tag (the element,
 //!   its frame, the frame's size and public events; the words of its one message);
 //! - `simology-esim-frame.js`: the few lines the frame runs before its wasm;
-//! - the two wasm modules (`simology-esim-picker.wasm`, `simology-esim-status.wasm`;
-//!   see `src/loader.rs`), each with its wasm-bindgen glue (`simology-esim-picker.js`,
-//!   `simology-esim-status.js`);
+//! - the three wasm modules (`simology-esim-picker.wasm`, `simology-esim-checkout.wasm`,
+//!   `simology-esim-status.wasm`; see `src/loader.rs`), each with its wasm-bindgen glue
+//!   (`simology-esim-picker.js`, ...);
 //! - `simology-esim.css` and `simology-esim-status.css`: the widget's stylesheet,
 //!   minified, in two: both modules' and the status module's only; the proxy puts them
 //!   in the frame's document (the second only in an order's);
@@ -30,8 +30,8 @@ use crate::tools;
 
 /// The widget's wasm modules, each the widget crate built with the cargo feature of
 /// that name: the frame opens on one and switches when the traveller moves to a
-/// screen of the other.
-pub const MODULES: [&str; 2] = ["picker", "status"];
+/// screen of another.
+pub const MODULES: [&str; 3] = ["picker", "checkout", "status"];
 
 /// The file of a module in `dist/`.
 pub fn wasm_file(module: &str) -> String {

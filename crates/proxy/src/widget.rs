@@ -64,8 +64,10 @@ pub struct WidgetFiles {
     pub source: String,
     /// The frame's script's `sha384-...`.
     pub frame_integrity: String,
-    /// The picker module.
+    /// The picker module (destination search and plans).
     pub picker: ModuleFiles,
+    /// The checkout module (the picker and the checkout).
+    pub checkout: ModuleFiles,
     /// The status module.
     pub status: ModuleFiles,
     /// The files served by the proxy itself, by name (none with a CDN).
@@ -139,6 +141,7 @@ impl WidgetFiles {
         let css = text(STYLESHEET)?;
         let status_css = text(STATUS_STYLESHEET)?;
         let picker = module("picker")?;
+        let checkout = module("checkout")?;
         let status = module("status")?;
         let frame_integrity = hash(FRAME_SCRIPT)?;
         let mut served = HashMap::new();
@@ -151,6 +154,8 @@ impl WidgetFiles {
                     STATUS_STYLESHEET,
                     &picker.glue,
                     &picker.wasm,
+                    &checkout.glue,
+                    &checkout.wasm,
                     &status.glue,
                     &status.wasm,
                 ];
@@ -174,6 +179,7 @@ impl WidgetFiles {
             source,
             frame_integrity,
             picker,
+            checkout,
             status,
             served,
         })

@@ -129,6 +129,9 @@ pub struct SizedFile {
 /// and wasm (a plan can be chosen).
 pub struct Sizes {
     pub files: Vec<SizedFile>,
+    /// The checkout module's glue and wasm: fetched once a plan is chosen (or its
+    /// Choose pressed, hovered or focused), not before a plan can be chosen.
+    pub checkout: Vec<SizedFile>,
 }
 
 impl Sizes {
@@ -234,6 +237,21 @@ impl Report {
                               "brotli_bytes": f.brotli, "before_first_plan": f.before_first_plan}),
             );
         }
+        let mut checkout = Vec::new();
+        for f in &s.checkout {
+            self.rows.push(Row {
+                what: format!("size after a choice: {} ({}), brotli 11", f.what, f.name),
+                ours: format!("{} B", num(f.brotli as f64, 0)),
+                reference: format!(
+                    "raw {} / gzip {}",
+                    num(f.raw as f64, 0),
+                    num(f.gzip as f64, 0)
+                ),
+                ..Row::default()
+            });
+            checkout.push(json!({"what": f.what, "name": f.name, "raw_bytes": f.raw,
+                                 "gzip_bytes": f.gzip, "brotli_bytes": f.brotli}));
+        }
         for (label, total, (target, verdict)) in [
             (
                 "size before the first plan shows (host script + frame document)",
@@ -257,7 +275,8 @@ impl Report {
         self.json.insert(
             "sizes".into(),
             json!({"files": files, "brotli_before_first_plan_bytes": first_total,
-                   "brotli_before_plan_chosen_bytes": chosen_total}),
+                   "brotli_before_plan_chosen_bytes": chosen_total,
+                   "after_a_choice": checkout}),
         );
     }
 
@@ -844,6 +863,7 @@ mod tests {
     fn a_part_not_run_leaves_its_targets_unmeasured_and_a_missed_one_is_named() {
         let mut r = Report::default();
         r.sizes(Some(&Sizes {
+            checkout: Vec::new(),
             files: vec![
                 sized("host script", 2_500, true),
                 sized("frame document", 9_000, true),

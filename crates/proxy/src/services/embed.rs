@@ -512,8 +512,12 @@ fn render(files: &WidgetFiles, r: &Resolved) -> Result<Document, ApiError> {
         }
         style.push('}');
     }
+    // The module the frame's script loads first (`loader/frame.js` decides the same):
+    // its wasm preloaded, its glue in the document.
     let module = if config.order.is_some() {
         &files.status
+    } else if config.sku.is_some() || config.cancelled {
+        &files.checkout
     } else {
         &files.picker
     };

@@ -80,6 +80,8 @@ pub fn widget_dir() -> &'static std::path::Path {
             ("simology-esim.js", "/* the host script */"),
             ("simology-esim-picker.js", "/* the picker's glue */"),
             ("simology-esim-picker.wasm", "picker wasm"),
+            ("simology-esim-checkout.js", "/* the checkout's glue */"),
+            ("simology-esim-checkout.wasm", "checkout wasm"),
             ("simology-esim-status.js", "/* the status module's glue */"),
             ("simology-esim-status.wasm", "status wasm"),
             ("simology-esim.css", ".sim-root{color:#14171f}"),
