@@ -135,8 +135,11 @@ test('the proxy signs the attribution only for the affiliate\'s pages, and the f
 });
 
 test('claims in a beacon\'s body credit nobody; only the proxy\'s signature does', async () => {
-  const [wander] = stack.urls.affiliates;
+  const [wander, nomad] = stack.urls.affiliates;
   const before = await funnel(wander);
+  // Nomad Bytes' own element was shown on its blog by an earlier test (its beacon
+  // counted then, or a moment later): what matters is that nothing here adds to it.
+  const nomadBefore = await funnel(nomad);
   const beacon = (body) => fetch(`${stack.urls.proxy}/api/beacons`, {
     method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify(body),
   });
@@ -160,6 +163,5 @@ test('claims in a beacon\'s body credit nobody; only the proxy\'s signature does
     return f.shown > before.shown ? f : false;
   });
   assert.deepEqual(after, { ...before, shown: before.shown + 1 }, 'the signed beacon only');
-  assert.deepEqual(await funnel(stack.urls.affiliates[1]), { shown: 0, destination_chosen: 0, plan_chosen: 0, checkout_started: 0, paid: 0, ready: 0, refunded: 0 },
-    'Nomad Bytes credited nothing');
+  assert.deepEqual(await funnel(nomad), nomadBefore, 'Nomad Bytes credited nothing');
 });
