@@ -8,6 +8,7 @@
 
 mod attack;
 mod bench;
+mod browser_tests;
 mod chaos;
 mod dist;
 mod docs;
@@ -282,6 +283,9 @@ fn test(args: &[String]) -> Result<()> {
         Ok(())
     }));
     outcomes.push(run_suite("widget-browser", || {
+        // Every test target of the package runs; this makes a test file cargo would
+        // not build an error rather than tests quietly missing.
+        browser_tests::check(&root)?;
         let mut cmd = cargo_in_root(&[
             "test",
             "--target",

@@ -26,23 +26,18 @@
 
 mod affiliates;
 mod partner;
+mod sites;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use axum::http::{header, HeaderValue};
-use axum::response::Html;
-use axum::routing::get;
-use axum::Router;
 use clap::Parser;
 use simology_proxy::config::Settings;
 use simology_proxy::Application;
-use simology_sandbox::{SandboxConfig, DEFAULT_API_KEY, DEFAULT_WEBHOOK_SECRET};
+use simology_sandbox::{RunningSandbox, SandboxConfig, DEFAULT_API_KEY, DEFAULT_WEBHOOK_SECRET};
 use tokio::net::TcpListener;
-use tower_http::services::ServeDir;
-use tower_http::set_header::SetResponseHeaderLayer;
 
 /// The demo stack.
 #[derive(Parser, Debug)]
@@ -93,63 +88,60 @@ async fn bind(port: u16, offset: u16) -> Result<TcpListener> {
     bind_on("127.0.0.1", port, offset).await
 }
 
-/// A listener whose connections send small writes at once (no Nagle delay): a file
-/// served in two writes otherwise waits for the client's delayed ACK.
-fn nodelay(listener: TcpListener) -> impl axum::serve::Listener<Addr = SocketAddr> {
-    use axum::serve::ListenerExt;
-    listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    })
-}
-
-/// The host pages' Content-Security-Policy, as docs/embedding.md gives it: the widget's script
-/// from the CDN and its frame from the proxy; no `connect-src` and no
-/// `'wasm-unsafe-eval'` for the widget (its requests and its wasm are the frame's).
-pub fn host_csp(cdn: &str, proxy: &str) -> String {
-    format!(
-        "default-src 'self'; script-src 'self' {cdn}; frame-src {proxy}; style-src 'self'; \
-         img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-    )
-}
-
-fn page(template: &str, cdn: &str, proxy: &str, integrity: &str) -> String {
-    template
-        .replace("{{CDN}}", cdn)
-        .replace("{{PROXY}}", proxy)
-        .replace("{{INTEGRITY}}", integrity)
-}
-
-async fn blog_css() -> impl axum::response::IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/css")],
-        include_str!("../pages/blog.css"),
-    )
-}
-
-/// A blog's `/report`: its affiliate's report, asked of the proxy with the token by the
-/// blog's server, so the token never reaches a page.
-fn report_route(
-    client: &reqwest::Client,
-    proxy: &str,
-    affiliate: &affiliates::DemoAffiliate,
-) -> impl Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = Html<String>> + Send>>
-       + Clone
-       + Send
-       + Sync
-       + 'static {
-    let (client, proxy, affiliate) = (client.clone(), proxy.to_owned(), affiliate.clone());
-    move || {
-        let (client, proxy, affiliate) = (client.clone(), proxy.clone(), affiliate.clone());
-        Box::pin(async move {
-            let report = affiliates::fetch_report(&client, &proxy, &affiliate).await;
-            Html(affiliates::report_page(&affiliate, report))
-        })
-    }
-}
-
+/// The demo in phases: read the arguments and the widget's integrity, bind every socket,
+/// start the sandbox, write the proxy's files and start it, point the sandbox's webhooks
+/// at it, serve the sites, say where they are, and stop everything on Ctrl-C.
 #[tokio::main]
 async fn main() -> Result<()> {
     let args = Args::parse();
+    init_logging();
+    let script_integrity = script_integrity(&args.dist)?;
+    let sockets = Sockets::bind(args.port).await?;
+    let urls = sockets.urls()?;
+    let sandbox = start_sandbox(&args, sockets.sandbox).await?;
+    let setup = Setup::write(&args.data_dir, &urls)?;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let env = proxy_env(&args, &sandbox, &urls, &setup, sockets.proxy);
+    let proxy = start_proxy(args.proxy_bin.as_deref(), &env, stop_rx.clone()).await?;
+    sandbox.set_webhook_url(Some(url::Url::parse(&format!(
+        "{}/webhooks/simology",
+        proxy.url
+    ))?));
+    let servers = sites::serve_sites(
+        sites::Sites {
+            page: sockets.page,
+            cdn: sockets.cdn,
+            second_blog: sockets.second_blog,
+            partner: sockets.partner,
+        },
+        &args,
+        &urls,
+        &proxy.url,
+        &setup,
+        &script_integrity,
+        &stop_rx,
+    )
+    .await?;
+    if args.json {
+        print_json(
+            &urls,
+            &proxy,
+            &sandbox,
+            &setup,
+            servers.static_url.as_deref(),
+        );
+    } else {
+        print_welcome(&urls, &proxy.url, &sandbox, &setup);
+    }
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
+    stop(stop_tx, servers, proxy, sandbox).await;
+    Ok(())
+}
+
+/// Logs to stderr (stdout carries `--json`'s line), in colour only on a terminal.
+fn init_logging() {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -158,38 +150,80 @@ async fn main() -> Result<()> {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
+}
+
+/// The widget script's Subresource Integrity, from the `integrity.json` that
+/// `cargo xtask dist` writes into `dist`.
+fn script_integrity(dist: &Path) -> Result<String> {
     let integrity_json =
-        std::fs::read_to_string(args.dist.join("integrity.json")).with_context(|| {
+        std::fs::read_to_string(dist.join("integrity.json")).with_context(|| {
             format!(
                 "{} has no integrity.json: run `cargo xtask dist` first",
-                args.dist.display()
+                dist.display()
             )
         })?;
     let integrity: serde_json::Value =
         serde_json::from_str(&integrity_json).context("reading integrity.json")?;
-    let script_integrity = integrity["simology-esim.js"]
+    Ok(integrity["simology-esim.js"]
         .as_str()
         .unwrap_or_default()
-        .to_owned();
+        .to_owned())
+}
 
-    // Every socket is held from its bind to its serve, so no other process can take a
-    // port in between. The proxy binds its own (port 0 when `--port 0`) and says where;
-    // the sandbox learns the proxy's webhook URL once the proxy is up.
-    let page_listener = bind_on(BLOG_HOST, args.port, 0).await?;
-    let cdn_listener = bind(args.port, 1).await?;
-    let proxy_listen = SocketAddr::from((
-        [127, 0, 0, 1],
-        if args.port == 0 { 0 } else { args.port + 2 },
-    ));
-    let sandbox_listener = bind(args.port, 3).await?;
-    let second_listener = bind_on(SECOND_BLOG_HOST, args.port, 4).await?;
-    let partner_listener = bind(args.port, 5).await?;
-    let partner_url = format!("http://{}", partner_listener.local_addr()?);
-    let page_url = format!("http://{}", page_listener.local_addr()?);
-    let second_url = format!("http://{}", second_listener.local_addr()?);
-    let cdn_url = format!("http://{}", cdn_listener.local_addr()?);
+/// Every socket of the stack. Each is held from its bind to its serve, so no other
+/// process can take a port in between. The proxy binds its own (port 0 when `--port 0`)
+/// and says where; the sandbox learns the proxy's webhook URL once the proxy is up.
+struct Sockets {
+    page: TcpListener,
+    cdn: TcpListener,
+    /// Where the proxy is to listen.
+    proxy: SocketAddr,
+    sandbox: TcpListener,
+    second_blog: TcpListener,
+    partner: TcpListener,
+}
 
-    let sandbox = simology_sandbox::serve(
+/// Where the sites the demo serves itself are (the proxy's comes once it is up).
+struct Urls {
+    page: String,
+    second_blog: String,
+    cdn: String,
+    partner: String,
+}
+
+impl Sockets {
+    /// Binds the page on `port`, and the others on the next five (all free ports: 0).
+    async fn bind(port: u16) -> Result<Sockets> {
+        let page = bind_on(BLOG_HOST, port, 0).await?;
+        let cdn = bind(port, 1).await?;
+        let proxy = SocketAddr::from(([127, 0, 0, 1], if port == 0 { 0 } else { port + 2 }));
+        let sandbox = bind(port, 3).await?;
+        let second_blog = bind_on(SECOND_BLOG_HOST, port, 4).await?;
+        let partner = bind(port, 5).await?;
+        Ok(Sockets {
+            page,
+            cdn,
+            proxy,
+            sandbox,
+            second_blog,
+            partner,
+        })
+    }
+
+    fn urls(&self) -> Result<Urls> {
+        let url = |l: &TcpListener| -> Result<String> { Ok(format!("http://{}", l.local_addr()?)) };
+        Ok(Urls {
+            partner: url(&self.partner)?,
+            page: url(&self.page)?,
+            second_blog: url(&self.second_blog)?,
+            cdn: url(&self.cdn)?,
+        })
+    }
+}
+
+/// Starts the Simology sandbox on `listener`, its webhooks not yet pointed anywhere.
+async fn start_sandbox(args: &Args, listener: TcpListener) -> Result<RunningSandbox> {
+    simology_sandbox::serve(
         SandboxConfig {
             seed: 42,
             activation_delay: Duration::from_millis(args.activation_delay_ms),
@@ -198,47 +232,86 @@ async fn main() -> Result<()> {
             webhook_url: None,
             ..SandboxConfig::default()
         },
-        sandbox_listener,
+        listener,
     )
-    .await?;
+    .await
+}
 
-    let db = args.data_dir.join("proxy.db");
-    // The affiliates: their origins join the allowed ones.
-    let affiliates = affiliates::demo_affiliates(
-        std::slice::from_ref(&page_url),
-        &second_url,
-        Some(&partner_url),
-    );
-    std::fs::create_dir_all(&args.data_dir)
-        .with_context(|| format!("creating {}", args.data_dir.display()))?;
-    let affiliates_path = args.data_dir.join("affiliates.toml");
-    std::fs::write(&affiliates_path, affiliates::affiliates_file(&affiliates))
-        .with_context(|| format!("writing {}", affiliates_path.display()))?;
-    // The partner systems' endpoints, with a fresh secret each per run.
-    let partner = partner::Partner::new();
-    let webhooks_path = args.data_dir.join("webhooks.toml");
-    std::fs::write(&webhooks_path, partner.endpoints_file(&partner_url))
-        .with_context(|| format!("writing {}", webhooks_path.display()))?;
-    let env = [
+/// What the proxy is configured with beyond its environment: the affiliates and the
+/// partner systems' endpoints (in files under `--data-dir`), and its database's path.
+struct Setup {
+    db: PathBuf,
+    affiliates: Vec<affiliates::DemoAffiliate>,
+    affiliates_path: PathBuf,
+    partner: partner::Partner,
+    webhooks_path: PathBuf,
+}
+
+impl Setup {
+    /// Writes the affiliates' file and the partner endpoints' file into `data_dir`.
+    fn write(data_dir: &Path, urls: &Urls) -> Result<Setup> {
+        let db = data_dir.join("proxy.db");
+        // The affiliates: their origins join the allowed ones.
+        let affiliates = affiliates::demo_affiliates(
+            std::slice::from_ref(&urls.page),
+            &urls.second_blog,
+            Some(&urls.partner),
+        );
+        std::fs::create_dir_all(data_dir)
+            .with_context(|| format!("creating {}", data_dir.display()))?;
+        let affiliates_path = data_dir.join("affiliates.toml");
+        std::fs::write(&affiliates_path, affiliates::affiliates_file(&affiliates))
+            .with_context(|| format!("writing {}", affiliates_path.display()))?;
+        // The partner systems' endpoints, with a fresh secret each per run.
+        let partner = partner::Partner::new();
+        let webhooks_path = data_dir.join("webhooks.toml");
+        std::fs::write(&webhooks_path, partner.endpoints_file(&urls.partner))
+            .with_context(|| format!("writing {}", webhooks_path.display()))?;
+        Ok(Setup {
+            db,
+            affiliates,
+            affiliates_path,
+            partner,
+            webhooks_path,
+        })
+    }
+}
+
+/// The demo proxy's settings, as the environment variables it reads.
+fn proxy_env(
+    args: &Args,
+    sandbox: &RunningSandbox,
+    urls: &Urls,
+    setup: &Setup,
+    listen: SocketAddr,
+) -> Vec<(&'static str, String)> {
+    let Urls { page, cdn, .. } = urls;
+    vec![
         ("SIMOLOGY_API_KEY", DEFAULT_API_KEY.to_owned()),
         ("SIMOLOGY_BASE_URL", sandbox.url().to_owned()),
         ("SIMOLOGY_WEBHOOK_SECRET", DEFAULT_WEBHOOK_SECRET.to_owned()),
         (
             "PROXY_ALLOWED_ORIGINS",
             // The CDN's too: the embed builder there previews the widget live.
-            format!("{page_url},{cdn_url}"),
+            format!("{page},{cdn}"),
         ),
         // The frame's document is made with the widget's files, published on the CDN.
         ("PROXY_WIDGET_DIR", args.dist.display().to_string()),
-        ("PROXY_WIDGET_URL", format!("{cdn_url}/")),
-        ("PROXY_LISTEN", proxy_listen.to_string()),
-        ("PROXY_DATABASE_URL", format!("sqlite://{}", db.display())),
+        ("PROXY_WIDGET_URL", format!("{cdn}/")),
+        ("PROXY_LISTEN", listen.to_string()),
+        (
+            "PROXY_DATABASE_URL",
+            format!("sqlite://{}", setup.db.display()),
+        ),
         ("PROXY_LOG_FORMAT", "text".to_owned()),
         ("PROXY_STALE_AFTER_SECS", "20".to_owned()),
         ("PROXY_RECONCILE_INTERVAL_SECS", "5".to_owned()),
         ("PROXY_CHECKOUT_PER_MINUTE", "120".to_owned()),
-        ("PROXY_AFFILIATES", affiliates_path.display().to_string()),
-        ("PROXY_WEBHOOKS", webhooks_path.display().to_string()),
+        (
+            "PROXY_AFFILIATES",
+            setup.affiliates_path.display().to_string(),
+        ),
+        ("PROXY_WEBHOOKS", setup.webhooks_path.display().to_string()),
         // Demo only: refunds from the command line or a test (`/admin/orders/.../refund`).
         ("PROXY_ADMIN_TOKEN", DEMO_ADMIN_TOKEN.to_owned()),
         ("PROXY_BEACONS_PER_MINUTE", "100000".to_owned()),
@@ -247,11 +320,29 @@ async fn main() -> Result<()> {
         ("PROXY_LONG_POLLS_PER_CLIENT", "1000".to_owned()),
         // On loopback only: the bench reads the demo proxy's /metrics.
         ("PROXY_METRICS_PUBLIC", "true".to_owned()),
-    ];
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let mut proxy_child = None;
-    let proxy_url: String;
-    let proxy_task = match &args.proxy_bin {
+    ]
+}
+
+/// The partner proxy, running in this process or as a child process.
+struct RunningProxy {
+    /// Its address, without a trailing slash.
+    url: String,
+    /// The process it runs in (this one's when in-process).
+    pid: u32,
+    /// The child process (`--proxy-bin`).
+    child: Option<tokio::process::Child>,
+    /// The in-process proxy's task.
+    task: Option<tokio::task::JoinHandle<Result<()>>>,
+}
+
+/// Starts the proxy with `env`: as the program `bin` (whose environment overrides
+/// `env`), or in this process until `stop` turns true. Returns once it listens.
+async fn start_proxy(
+    bin: Option<&Path>,
+    env: &[(&'static str, String)],
+    stop: tokio::sync::watch::Receiver<bool>,
+) -> Result<RunningProxy> {
+    match bin {
         Some(bin) => {
             // The process environment overrides the demo's settings (the benchmarks
             // lift the rate limits this way).
@@ -271,15 +362,19 @@ async fn main() -> Result<()> {
             let url = first
                 .strip_prefix("listening on ")
                 .with_context(|| format!("the proxy did not start: {first:?}"))?;
-            proxy_url = url::Url::parse(url)
+            let url = url::Url::parse(url)
                 .with_context(|| format!("the proxy's address {url:?}"))?
                 .as_str()
                 .trim_end_matches('/')
                 .to_owned();
             // Keep reading, so the proxy never writes into a closed pipe.
             tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-            proxy_child = Some(child);
-            None
+            Ok(RunningProxy {
+                url,
+                pid: child.id().unwrap_or_else(std::process::id),
+                child: Some(child),
+                task: None,
+            })
         }
         None => {
             let settings = Settings::load_with(None, &|k| {
@@ -288,192 +383,93 @@ async fn main() -> Result<()> {
                     .or_else(|| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))
             })?;
             let proxy = Application::build(settings).await?;
-            proxy_url = format!("http://{}", proxy.addr()?);
-            let mut rx = stop_rx.clone();
-            Some(tokio::spawn(proxy.run_until_stopped(async move {
+            let url = format!("http://{}", proxy.addr()?);
+            let mut rx = stop;
+            let task = tokio::spawn(proxy.run_until_stopped(async move {
                 let _ = rx.changed().await;
-            })))
+            }));
+            Ok(RunningProxy {
+                url,
+                pid: std::process::id(),
+                child: None,
+                task: Some(task),
+            })
         }
-    };
-    sandbox.set_webhook_url(Some(url::Url::parse(&format!(
-        "{proxy_url}/webhooks/simology"
-    ))?));
-    let proxy_pid = proxy_child
-        .as_ref()
-        .and_then(|c| c.id())
-        .unwrap_or_else(std::process::id);
-
-    // The widget's files, served cross-origin like a CDN.
-    let cdn = Router::new()
-        .fallback_service(ServeDir::new(&args.dist))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::ACCESS_CONTROL_ALLOW_ORIGIN,
-            HeaderValue::from_static("*"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("public, max-age=300"),
-        ));
-
-    // The blog, with the CSP docs/embedding.md tells partners to use: the widget needs only
-    // its script and its frame.
-    let csp = host_csp(&cdn_url, &proxy_url);
-    let templates = [
-        ("/", include_str!("../pages/index.html")),
-        ("/two.html", include_str!("../pages/two.html")),
-        ("/hostile.html", include_str!("../pages/hostile.html")),
-        ("/spy.html", include_str!("../pages/spy.html")),
-        (
-            "/bench-interval.html",
-            include_str!("../pages/bench-interval.html"),
-        ),
-    ];
-    let pages: Vec<(&str, String)> = templates
-        .iter()
-        .map(|(path, t)| (*path, page(t, &cdn_url, &proxy_url, &script_integrity)))
-        .collect();
-    let client = reqwest::Client::new();
-    let mut blog = Router::new()
-        .route("/blog.css", get(blog_css))
-        .route(
-            "/report",
-            get(report_route(&client, &proxy_url, &affiliates[0])),
-        )
-        .route(
-            "/hostile.css",
-            get(|| async {
-                (
-                    [(header::CONTENT_TYPE, "text/css")],
-                    include_str!("../pages/hostile.css"),
-                )
-            }),
-        )
-        .route(
-            "/spy.js",
-            get(|| async {
-                (
-                    [(header::CONTENT_TYPE, "text/javascript")],
-                    include_str!("../pages/spy.js"),
-                )
-            }),
-        );
-    for (path, html) in pages {
-        blog = blog.route(path, get(move || async move { Html(html) }));
     }
-    let csp_header = HeaderValue::from_str(&csp).context("CSP header")?;
-    let blog = blog.layer(SetResponseHeaderLayer::overriding(
-        header::CONTENT_SECURITY_POLICY,
-        csp_header.clone(),
-    ));
-    // The second affiliate's blog, on its own origin.
-    let rail = page(
-        include_str!("../pages/rail.html"),
-        &cdn_url,
-        &proxy_url,
-        &script_integrity,
-    );
-    let second_blog = Router::new()
-        .route("/", get(move || async move { Html(rail) }))
-        .route("/blog.css", get(blog_css))
-        .route(
-            "/report",
-            get(report_route(&client, &proxy_url, &affiliates[1])),
-        )
-        .layer(SetResponseHeaderLayer::overriding(
-            header::CONTENT_SECURITY_POLICY,
-            csp_header,
-        ));
+}
 
-    let serve = |listener: TcpListener, app: Router, mut rx: tokio::sync::watch::Receiver<bool>| {
-        tokio::spawn(async move {
-            let _ = axum::serve(nodelay(listener), app)
-                .with_graceful_shutdown(async move {
-                    let _ = rx.changed().await;
-                })
-                .await;
-        })
-    };
-    let page_task = serve(page_listener, blog, stop_rx.clone());
-    let cdn_task = serve(cdn_listener, cdn, stop_rx.clone());
-    let second_task = serve(second_listener, second_blog, stop_rx.clone());
-    let partner_task = serve(
-        partner_listener,
-        partner
-            .router(include_str!("../pages/blog.css"))
-            .layer(SetResponseHeaderLayer::overriding(
-                header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static(
-                    "default-src 'none'; style-src 'self'; img-src data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
-                ),
-            )),
-        stop_rx.clone(),
+/// `--json`: the URLs and the affiliates, as one line (for the end-to-end tests and the
+/// benchmarks).
+fn print_json(
+    urls: &Urls,
+    proxy: &RunningProxy,
+    sandbox: &RunningSandbox,
+    setup: &Setup,
+    static_url: Option<&str>,
+) {
+    println!(
+        "{}",
+        serde_json::json!({"page": urls.page, "cdn": urls.cdn, "proxy": proxy.url, "sandbox": sandbox.url(),
+                           "static": static_url, "proxy_pid": proxy.pid, "second_blog": urls.second_blog,
+                           "partner": urls.partner, "admin_token": DEMO_ADMIN_TOKEN,
+                           "affiliates": setup.affiliates.iter().map(|a| serde_json::json!({
+                               "id": a.id, "token": a.token, "origins": a.origins,
+                           })).collect::<Vec<_>>()})
     );
-    let mut static_url = None;
-    let static_task = match &args.static_dir {
-        Some(dir) => {
-            let listener = TcpListener::bind("127.0.0.1:0").await?;
-            static_url = Some(format!("http://{}", listener.local_addr()?));
-            Some(serve(
-                listener,
-                Router::new().fallback_service(ServeDir::new(dir)),
-                stop_rx.clone(),
-            ))
-        }
-        None => None,
-    };
+}
 
-    if args.json {
-        println!(
-            "{}",
-            serde_json::json!({"page": page_url, "cdn": cdn_url, "proxy": proxy_url, "sandbox": sandbox.url(),
-                               "static": static_url, "proxy_pid": proxy_pid, "second_blog": second_url,
-                               "partner": partner_url, "admin_token": DEMO_ADMIN_TOKEN,
-                               "affiliates": affiliates.iter().map(|a| serde_json::json!({
-                                   "id": a.id, "token": a.token, "origins": a.origins,
-                               })).collect::<Vec<_>>()})
-        );
-    } else {
-        println!("Simology eSIM widget demo\n");
-        println!("  open the travel blog:  {page_url}/");
-        println!("  two widgets:           {page_url}/two.html");
-        println!("  hostile host CSS:      {page_url}/hostile.html");
-        println!(
-            "  a hostile host script: {page_url}/spy.html  (what it saw: window.__spy.final())"
-        );
-        println!("  a second blog:         {second_url}/  (another affiliate, another origin)");
-        println!("  embed builder:         {cdn_url}/builder.html?proxy={proxy_url}");
-        println!("  affiliate reports:     {page_url}/report  and  {second_url}/report");
-        println!("  partner systems:       {partner_url}/  (webhooks and postbacks received, signatures verified)");
-        println!(
-            "  refund an order:       curl -X POST -H 'Authorization: Bearer {DEMO_ADMIN_TOKEN}' {proxy_url}/admin/orders/<order_ref>/refund"
-        );
-        println!("  widget files (CDN):    {cdn_url}/simology-esim.js");
-        println!(
-            "  partner proxy:         {proxy_url}  (SQLite at {})",
-            db.display()
-        );
-        println!("  Simology sandbox:      {}\n", sandbox.url());
-        let wander = &affiliates[0];
-        println!(
-            "  or with curl:          curl -H 'Authorization: Bearer {}' '{proxy_url}/api/affiliates/{}/report?by=placement'\n",
-            wander.token, wander.id
-        );
-        println!("Test cards: 4242 4242 4242 4242 pays; 4000 0000 0000 0002 is declined;");
-        println!("            4000 0000 0000 0341 pays but provisioning fails.");
-        println!("Ctrl-C stops everything.");
-    }
-    tokio::signal::ctrl_c()
-        .await
-        .context("waiting for Ctrl-C")?;
+/// What to open, for a person at a terminal.
+fn print_welcome(urls: &Urls, proxy_url: &str, sandbox: &RunningSandbox, setup: &Setup) {
+    let Urls {
+        page: page_url,
+        second_blog: second_url,
+        cdn: cdn_url,
+        partner: partner_url,
+    } = urls;
+    println!("Simology eSIM widget demo\n");
+    println!("  open the travel blog:  {page_url}/");
+    println!("  two widgets:           {page_url}/two.html");
+    println!("  hostile host CSS:      {page_url}/hostile.html");
+    println!("  a hostile host script: {page_url}/spy.html  (what it saw: window.__spy.final())");
+    println!("  a second blog:         {second_url}/  (another affiliate, another origin)");
+    println!("  embed builder:         {cdn_url}/builder.html?proxy={proxy_url}");
+    println!("  affiliate reports:     {page_url}/report  and  {second_url}/report");
+    println!("  partner systems:       {partner_url}/  (webhooks and postbacks received, signatures verified)");
+    println!(
+        "  refund an order:       curl -X POST -H 'Authorization: Bearer {DEMO_ADMIN_TOKEN}' {proxy_url}/admin/orders/<order_ref>/refund"
+    );
+    println!("  widget files (CDN):    {cdn_url}/simology-esim.js");
+    println!(
+        "  partner proxy:         {proxy_url}  (SQLite at {})",
+        setup.db.display()
+    );
+    println!("  Simology sandbox:      {}\n", sandbox.url());
+    let wander = &setup.affiliates[0];
+    println!(
+        "  or with curl:          curl -H 'Authorization: Bearer {}' '{proxy_url}/api/affiliates/{}/report?by=placement'\n",
+        wander.token, wander.id
+    );
+    println!("Test cards: 4242 4242 4242 4242 pays; 4000 0000 0000 0002 is declined;");
+    println!("            4000 0000 0000 0341 pays but provisioning fails.");
+    println!("Ctrl-C stops everything.");
+}
+
+/// Stops everything: the servers and an in-process proxy finish what is in flight, a
+/// child proxy is sent SIGTERM and waited for, then the sandbox stops.
+async fn stop(
+    stop_tx: tokio::sync::watch::Sender<bool>,
+    servers: sites::Servers,
+    proxy: RunningProxy,
+    sandbox: RunningSandbox,
+) {
     let _ = stop_tx.send(true);
-    let _ = tokio::join!(page_task, cdn_task, second_task, partner_task);
-    if let Some(t) = static_task {
-        let _ = t.await;
+    for task in servers.tasks {
+        let _ = task.await;
     }
-    if let Some(t) = proxy_task {
-        let _ = t.await;
+    if let Some(task) = proxy.task {
+        let _ = task.await;
     }
-    if let Some(mut child) = proxy_child {
+    if let Some(mut child) = proxy.child {
         // SIGTERM: the proxy finishes in-flight requests and stops.
         if let Some(pid) = child.id() {
             let _ = std::process::Command::new("kill")
@@ -483,5 +479,4 @@ async fn main() -> Result<()> {
         let _ = child.wait().await;
     }
     sandbox.stop().await;
-    Ok(())
 }
