@@ -7,6 +7,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
+use simology_table::{Align, Table};
 
 use crate::tools;
 
@@ -116,21 +117,26 @@ pub fn run(args: &[String]) -> Result<()> {
         }
         rows.push((*target, execs, started.elapsed().as_secs(), ok));
     }
-    println!(
-        "\n{:<16} {:>14} {:>8}  result",
-        "target", "executions", "seconds"
-    );
+    let mut table = Table::new(&[
+        ("target", Align::Left),
+        ("executions", Align::Right),
+        ("seconds", Align::Right),
+        ("result", Align::Left),
+    ]);
     for (t, e, s, ok) in &rows {
-        let e = e.map_or_else(|| "?".to_owned(), |e| e.to_string());
-        println!(
-            "{t:<16} {e:>14} {s:>8}  {}",
+        table.row([
+            (*t).to_owned(),
+            e.map_or_else(|| "?".to_owned(), |e| e.to_string()),
+            s.to_string(),
             if *ok {
                 "no crash"
             } else {
                 "CRASH (see fuzz/artifacts)"
             }
-        );
+            .to_owned(),
+        ]);
     }
+    println!("\n{table}");
     if !crashed.is_empty() {
         bail!("crashes in {}", crashed.join(", "));
     }

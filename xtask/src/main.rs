@@ -13,6 +13,7 @@ mod chaos;
 mod dist;
 mod docs;
 mod fuzz;
+mod lines;
 mod release;
 mod restart;
 mod schema;
@@ -246,7 +247,8 @@ fn test(args: &[String]) -> Result<()> {
         "simology-widget-web",
     ];
     outcomes.push(run_suite("format", || {
-        tools::run(&mut cargo_in_root(&["fmt", "--all", "--", "--check"]))
+        tools::run(&mut cargo_in_root(&["fmt", "--all", "--", "--check"]))?;
+        lines::check(&root)
     }));
     // Early and cheap: the line counts and the docs' runnable blocks.
     outcomes.push(run_suite("docs", || docs::check(&root)));

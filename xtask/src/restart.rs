@@ -9,6 +9,7 @@ use std::process::Stdio;
 
 use anyhow::{bail, Context, Result};
 use serde_json::Value;
+use simology_table::{Align, Table};
 
 use crate::tools;
 
@@ -115,11 +116,11 @@ fn table(r: &Value) -> String {
             ),
         ));
     }
-    let mut out = String::from("| measure | value |\n|---|---|\n");
+    let mut table = Table::new(&[("measure", Align::Left), ("value", Align::Left)]);
     for (measure, value) in rows {
-        out.push_str(&format!("| {measure} | {value} |\n"));
+        table.row([measure.to_string(), value]);
     }
-    out
+    table.markdown()
 }
 
 /// `cargo xtask restart [--rate N] [--long-polls N] [--restarts N] [--seconds S]

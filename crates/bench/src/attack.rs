@@ -37,6 +37,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 use simology_sandbox::SandboxConfig;
+use simology_table::{Align, Table};
 use tokio::sync::watch;
 
 mod throws;
@@ -911,12 +912,11 @@ fn print_table(report: &Value) {
             report["orders_checked"], report["orders_lost"]
         ),
     ));
-    let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
-    println!();
+    let mut table = Table::headless(&[Align::Left, Align::Left]);
     for (k, v) in rows {
-        println!("{k:<width$}  {v}");
+        table.row([k, v]);
     }
-    println!();
+    println!("\n{table}");
 }
 
 #[cfg(test)]

@@ -38,6 +38,7 @@ use simology_proxy::store::backup;
 use simology_proxy::store::OrderRow;
 use simology_proxy::{AppState, Application, Inherited, SharedState};
 use simology_proxy_api::ReportGroup;
+use simology_table::{Align, Table};
 
 /// The Simology partner proxy.
 #[derive(Parser, Debug)]
@@ -215,28 +216,30 @@ fn parse_order_ref(text: &str) -> Result<OrderRef, String> {
 /// Orders as a table: reference, kind, state, quantity, lines delivered, and age
 /// (since payment once paid, else since creation).
 fn orders_table<'a>(rows: impl Iterator<Item = &'a OrderRow>, now: i64) -> String {
-    let mut out = format!(
-        "{:<34}  {:<5}  {:<12}  {:>8}  {:>11}  {}\n",
-        "order_ref", "kind", "state", "quantity", "lines_ready", "age"
-    );
+    let mut table = Table::new(&[
+        ("order_ref", Align::Left),
+        ("kind", Align::Left),
+        ("state", Align::Left),
+        ("quantity", Align::Right),
+        ("lines_ready", Align::Right),
+        ("age", Align::Left),
+    ]);
     for row in rows {
         let (since, from) = match row.facts.paid_since() {
             Some(t) => (t, "since payment"),
             None => (row.created_at, "since creation"),
         };
         let secs = now.saturating_sub(since).max(0) / 1000;
-        out.push_str(&format!(
-            "{:<34}  {:<5}  {:<12}  {:>8}  {:>11}  {}m {:02}s {from}\n",
-            row.order_ref.as_str(),
-            row.kind.as_str(),
-            row.facts.state().as_str(),
-            row.quantity,
-            row.facts.lines_ready(),
-            secs / 60,
-            secs % 60,
-        ));
+        table.row([
+            row.order_ref.as_str().to_owned(),
+            row.kind.as_str().to_owned(),
+            row.facts.state().as_str().to_owned(),
+            row.quantity.to_string(),
+            row.facts.lines_ready().to_string(),
+            format!("{}m {:02}s {from}", secs / 60, secs % 60),
+        ]);
     }
-    out
+    table.text()
 }
 
 fn init_logs(format: LogFormat) {
@@ -304,7 +307,14 @@ async fn webhooks(state: &SharedState, action: WebhooksAction) -> Result<()> {
         WebhooksAction::List { endpoint, limit } => {
             let stats = state.store.outbox_stats().await?;
             let endpoints = state.webhooks.endpoints();
-            println!("destination\tpending\tretrying\tfailed\toldest_pending\tdisabled");
+            let mut destinations = Table::new(&[
+                ("destination", Align::Left),
+                ("pending", Align::Right),
+                ("retrying", Align::Right),
+                ("failed", Align::Right),
+                ("oldest_pending", Align::Left),
+                ("disabled", Align::Left),
+            ]);
             let mut names: Vec<String> = stats.keys().cloned().collect();
             for e in endpoints.iter() {
                 if !names.contains(&e.id) {
@@ -314,21 +324,32 @@ async fn webhooks(state: &SharedState, action: WebhooksAction) -> Result<()> {
             names.sort();
             for name in names {
                 let s = stats.get(&name).cloned().unwrap_or_default();
-                println!(
-                    "{name}\t{}\t{}\t{}\t{}\t{}",
-                    s.pending,
-                    s.retrying,
-                    s.failed,
+                destinations.row([
+                    name,
+                    s.pending.to_string(),
+                    s.retrying.to_string(),
+                    s.failed.to_string(),
                     s.oldest_pending_at
                         .map_or_else(|| "-".to_owned(), rfc3339_ms),
-                    s.disabled_at.map_or_else(|| "no".to_owned(), rfc3339_ms)
-                );
+                    s.disabled_at.map_or_else(|| "no".to_owned(), rfc3339_ms),
+                ]);
             }
+            print!("{destinations}");
             let rows = state
                 .store
                 .deliveries(endpoint.as_deref(), None, limit.max(1))
                 .await?;
-            println!("\nwebhook_id\tdestination\ttype\torder_id\tstate\tattempts\tlast_status\tcreated_at\tnote");
+            let mut deliveries = Table::new(&[
+                ("webhook_id", Align::Left),
+                ("destination", Align::Left),
+                ("type", Align::Left),
+                ("order_id", Align::Left),
+                ("state", Align::Left),
+                ("attempts", Align::Right),
+                ("last_status", Align::Right),
+                ("created_at", Align::Left),
+                ("note", Align::Left),
+            ]);
             for r in rows {
                 let note = match r.state() {
                     "pending"
@@ -342,19 +363,20 @@ async fn webhooks(state: &SharedState, action: WebhooksAction) -> Result<()> {
                     "pending" => format!("next attempt {}", rfc3339_ms(r.next_attempt_at)),
                     _ => r.last_error.clone().unwrap_or_default(),
                 };
-                println!(
-                    "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{note}",
-                    r.message_id,
-                    r.destination,
-                    r.event_type,
-                    r.order_id,
-                    r.state(),
-                    r.attempts,
+                deliveries.row([
+                    r.message_id.to_string(),
+                    r.destination.to_string(),
+                    r.event_type.to_string(),
+                    r.order_id.to_string(),
+                    r.state().to_owned(),
+                    r.attempts.to_string(),
                     r.last_status
                         .map_or_else(|| "-".to_owned(), |s| s.to_string()),
-                    rfc3339_ms(r.created_at)
-                );
+                    rfc3339_ms(r.created_at),
+                    note,
+                ]);
             }
+            print!("\n{deliveries}");
             Ok(())
         }
         WebhooksAction::Replay {

@@ -2,10 +2,9 @@
 //! become rows (ours, the reference, the ratio, the target and its verdict) and a
 //! section of the report.
 
-use std::fmt::Write as _;
-
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Map, Value};
+use simology_table::{Align, Table};
 
 use super::load::Pair;
 use super::{median, numbers, LONG_POLLS, LONG_POLL_ORDERS, LONG_POLL_PAID};
@@ -75,42 +74,25 @@ pub fn num(v: f64, decimals: usize) -> String {
 
 /// The rows as one aligned table, with a header.
 pub fn table(rows: &[Row]) -> String {
-    let header = Row {
-        what: "measure".into(),
-        ours: "ours".into(),
-        reference: "reference".into(),
-        ratio: "ratio".into(),
-        target: "target".into(),
-        verdict: "verdict".into(),
-    };
-    let all: Vec<&Row> = std::iter::once(&header).chain(rows).collect();
-    let width = |f: fn(&Row) -> &str| all.iter().map(|r| f(r).chars().count()).max().unwrap_or(0);
-    let w = [
-        width(|r| &r.what),
-        width(|r| &r.ours),
-        width(|r| &r.reference),
-        width(|r| &r.ratio),
-        width(|r| &r.target),
-    ];
-    let pad = |s: &str, n: usize| format!("{s}{}", " ".repeat(n - s.chars().count()));
-    let padl = |s: &str, n: usize| format!("{}{s}", " ".repeat(n - s.chars().count()));
-    let mut out = String::new();
-    for (i, r) in all.iter().enumerate() {
-        let line = format!(
-            "{}  {}  {}  {}  {}  {}",
-            pad(&r.what, w[0]),
-            padl(&r.ours, w[1]),
-            padl(&r.reference, w[2]),
-            padl(&r.ratio, w[3]),
-            pad(&r.target, w[4]),
-            r.verdict
-        );
-        let _ = writeln!(out, "{}", line.trim_end());
-        if i == 0 {
-            let _ = writeln!(out, "{}", "-".repeat(w.iter().sum::<usize>() + 10 + 12));
-        }
+    let mut table = Table::new(&[
+        ("measure", Align::Left),
+        ("ours", Align::Right),
+        ("reference", Align::Right),
+        ("ratio", Align::Right),
+        ("target", Align::Left),
+        ("verdict", Align::Left),
+    ]);
+    for r in rows {
+        table.row([
+            r.what.as_str(),
+            r.ours.as_str(),
+            r.reference.as_str(),
+            r.ratio.as_str(),
+            r.target.as_str(),
+            r.verdict.as_str(),
+        ]);
     }
-    out
+    table.text()
 }
 
 /// One file of a first visit, raw, gzip -9 and brotli 11.

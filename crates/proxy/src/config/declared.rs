@@ -8,6 +8,8 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use simology_table::{Align, Table};
+
 use super::TrustedProxies;
 
 /// What a setting is, whatever its type: for the docs, `--help`, and the checks of the
@@ -272,7 +274,12 @@ pub fn nearest<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Opti
 
 /// The settings as a Markdown table (the docs' settings reference).
 pub fn markdown() -> String {
-    let mut out = String::from("| variable | config file key | default | |\n|---|---|---|---|\n");
+    let mut table = Table::new(&[
+        ("variable", Align::Left),
+        ("config file key", Align::Left),
+        ("default", Align::Left),
+        ("", Align::Left),
+    ]);
     for m in ALL {
         let env = if m.secret() {
             format!("`{}` (secret; or `{}_FILE`)", m.env, m.env)
@@ -286,12 +293,9 @@ pub fn markdown() -> String {
             (Some(d), "") => format!("`{d}`"),
             (_, unset) => unset.to_owned(),
         };
-        out.push_str(&format!(
-            "| {env} | {key} | {default} | {} |\n",
-            m.doc.trim()
-        ));
+        table.row([env, key, default, m.doc.trim().to_owned()]);
     }
-    out
+    table.markdown()
 }
 
 /// The settings for `--help`: a line each.
@@ -300,17 +304,17 @@ pub fn help() -> String {
         "Settings (environment, or the config file's key; the environment wins; secrets only \
          from the environment or <NAME>_FILE):\n",
     );
+    let mut table = Table::headless(&[Align::Left, Align::Left]).indent(2);
     for m in ALL {
         let default = match (m.default, m.unset) {
             (Some(d), "") => d.to_owned(),
             (_, unset) => unset.replace('`', ""),
         };
-        out.push_str(&format!(
-            "  {:<32} {} [{}]\n",
-            m.env,
-            m.doc.trim().replace('`', ""),
-            default
-        ));
+        table.row([
+            m.env.to_owned(),
+            format!("{} [{default}]", m.doc.trim().replace('`', "")),
+        ]);
     }
+    out.push_str(&table.text());
     out
 }

@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 
 use simology_proxy_api::{Conversion, Funnel, Price, Report, ReportGroup, Revenue};
+use simology_table::{Align, Table};
 
 use crate::money::amount;
 
@@ -22,35 +23,6 @@ pub(super) fn fraction(bps: Option<u32>) -> String {
 
 pub(super) fn money_text(r: &Revenue, minor: i64) -> String {
     format!("{} {}", amount(minor, r.decimals), r.currency.as_str())
-}
-
-/// Columns padded to their widest cell; text to the left, numbers to the right.
-pub(super) fn columns(lines: &[Vec<String>], numeric_from: usize) -> String {
-    let widths: Vec<usize> = (0..lines.first().map_or(0, Vec::len))
-        .map(|i| {
-            lines
-                .iter()
-                .map(|l| l.get(i).map_or(0, |c| c.chars().count()))
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut out = String::new();
-    for line in lines {
-        let cells: Vec<String> = line
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                if i >= numeric_from {
-                    format!("{c:>w$}", w = widths[i])
-                } else {
-                    format!("{c:<w$}", w = widths[i])
-                }
-            })
-            .collect();
-        let _ = writeln!(out, "{}", cells.join("  ").trim_end());
-    }
-    out
 }
 
 pub(super) fn funnel_cells(f: &Funnel) -> [String; 7] {
@@ -87,14 +59,13 @@ pub fn table(report: &Report) -> String {
         report.until,
         by.as_str()
     );
-    let mut head = vec!["affiliate".to_owned()];
+    let mut head = vec![("affiliate", Align::Left)];
     if grouped {
-        head.push(by.as_str().to_owned());
+        head.push((by.as_str(), Align::Left));
     }
-    head.extend(FUNNEL_HEADINGS.map(str::to_owned));
-    head.extend(["paid/shown".to_owned(), "net revenue".to_owned()]);
-    let numeric_from = if grouped { 2 } else { 1 };
-    let mut lines = vec![head];
+    head.extend(FUNNEL_HEADINGS.map(|h| (h, Align::Right)));
+    head.extend([("paid/shown", Align::Right), ("net revenue", Align::Right)]);
+    let mut rows = Table::new(&head);
     for row in &report.rows {
         let revenue: Vec<String> = row
             .revenue
@@ -112,12 +83,12 @@ pub fn table(report: &Report) -> String {
         } else {
             revenue.join(", ")
         });
-        lines.push(line);
+        rows.row(line);
     }
-    if report.rows.is_empty() {
+    if rows.is_empty() {
         out.push_str("Nothing was counted in this period.\n");
     } else {
-        out.push_str(&columns(&lines, numeric_from));
+        out.push_str(&rows.text());
     }
     if report.rows_total > report.rows.len() as u64 {
         let _ = writeln!(
@@ -153,50 +124,41 @@ pub fn table(report: &Report) -> String {
             ("paid", f.paid, c.paid_bps),
             ("ready", f.ready, c.ready_bps),
         ];
-        let mut lines: Vec<Vec<String>> = steps
-            .iter()
-            .map(|(name, n, rate)| {
-                let rate = if *name == "shown" {
-                    String::new()
-                } else {
-                    format!("{} of the step before", percent(*rate))
-                };
-                vec![format!("  {name}"), n.to_string(), rate]
-            })
-            .collect();
-        lines.push(vec![
-            "  refunded".to_owned(),
-            f.refunded.to_string(),
-            String::new(),
-        ]);
-        lines.push(vec![
-            "  paid per shown".to_owned(),
-            percent(c.overall_bps),
-            String::new(),
-        ]);
-        out.push_str(&columns(&lines, 1));
+        // The rates to the right, so that "of the step before" lines up.
+        let mut funnel = Table::headless(&[Align::Left, Align::Right, Align::Right]).indent(2);
+        for (name, n, rate) in steps {
+            let rate = if name == "shown" {
+                String::new()
+            } else {
+                format!("{} of the step before", percent(rate))
+            };
+            funnel.row([name.to_owned(), n.to_string(), rate]);
+        }
+        funnel.row(["refunded".to_owned(), f.refunded.to_string()]);
+        funnel.row(["paid per shown".to_owned(), percent(c.overall_bps)]);
+        out.push_str(&funnel.text());
         if a.revenue.is_empty() {
             out.push_str("  no revenue\n");
+            continue;
         }
-        let mut money = vec![vec![
-            "  currency".to_owned(),
-            "gross".to_owned(),
-            "refunded".to_owned(),
-            "net".to_owned(),
-            "commission owed".to_owned(),
-        ]];
+        let mut money = Table::new(&[
+            ("currency", Align::Left),
+            ("gross", Align::Right),
+            ("refunded", Align::Right),
+            ("net", Align::Right),
+            ("commission owed", Align::Right),
+        ])
+        .indent(2);
         for (r, owed) in a.revenue.iter().zip(&a.commission) {
-            money.push(vec![
-                format!("  {}", r.currency.as_str()),
+            money.row([
+                r.currency.as_str().to_owned(),
                 amount(r.gross_minor, r.decimals),
                 amount(r.refunded_minor, r.decimals),
                 amount(r.net_minor, r.decimals),
                 amount(owed.minor, owed.decimals),
             ]);
         }
-        if !a.revenue.is_empty() {
-            out.push_str(&columns(&money, 1));
-        }
+        out.push_str(&money.text());
     }
     out
 }

@@ -474,6 +474,21 @@ fn amounts_tables_and_csv() {
     assert_eq!(amount(1, 3), "0.001");
     let r = seeded_report(ReportGroup::Placement, None);
     let text = table(&r);
+    // One printer for every table: a header, its rule, the amounts to the right.
+    let lines: Vec<&str> = text.lines().collect();
+    let head = lines
+        .iter()
+        .position(|l| l.starts_with("affiliate ") && l.ends_with("net revenue"))
+        .expect("the rows' header");
+    assert_eq!(lines[head + 1], "-".repeat(lines[head].len()), "{text}");
+    assert!(
+        lines.contains(&"  currency  gross  refunded    net  commission owed"),
+        "{text}"
+    );
+    assert!(
+        lines.contains(&"  EUR       21.99      0.00  21.99             2.64"),
+        "{text}"
+    );
     assert!(text.contains("by placement"), "{text}");
     assert!(text.contains("commission 12.00%"), "{text}");
     assert!(
