@@ -259,7 +259,13 @@ fn test(args: &[String]) -> Result<()> {
         // Dependencies no code uses, in every manifest under the root (the widget's and
         // the fuzz targets' too); `--with-metadata` reads the crates' library names
         // (the SDK's is `simology`). An exception is ignored in its manifest, with why.
-        tools::run(&mut cargo_in_root(&["machete", "--with-metadata"]))
+        // The binary itself: run as `cargo machete` by the toolchain's cargo (not
+        // rustup's), it takes the word `machete` for a path.
+        tools::run(
+            std::process::Command::new("cargo-machete")
+                .arg("--with-metadata")
+                .current_dir(&root),
+        )
     }));
     outcomes.push(run_suite("native", || {
         let mut cmd = cargo_in_root(&["test"]);
