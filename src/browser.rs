@@ -170,23 +170,6 @@ pub fn open_tab(url: &str) -> bool {
         .is_some()
 }
 
-/// The browser's language preferences.
-pub fn browser_languages() -> Vec<String> {
-    let Some(nav) = web_sys::window().map(|w| w.navigator()) else {
-        return Vec::new();
-    };
-    let list: Vec<String> = nav
-        .languages()
-        .iter()
-        .filter_map(|v| v.as_string())
-        .collect();
-    if list.is_empty() {
-        nav.language().into_iter().collect()
-    } else {
-        list
-    }
-}
-
 /// Where the frame remembers which phone a widget's purchase is for.
 const PHONE_KEY_PREFIX: &str = "simology-esim.phone:";
 

@@ -41,7 +41,7 @@ pub fn output_of(cmd: &mut Command) -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-/// What the native suites need: the toolchain's rustfmt and clippy.
+/// What the native suites need: the toolchain's rustfmt and clippy, and cargo-machete.
 pub fn ensure_native() -> Result<()> {
     if output_of(cargo().args(["fmt", "--version"])).is_none() {
         println!("installing rustup component rustfmt");
@@ -51,7 +51,22 @@ pub fn ensure_native() -> Result<()> {
         println!("installing rustup component clippy");
         run(Command::new("rustup").args(["component", "add", "clippy"]))?;
     }
-    Ok(())
+    ensure_machete()
+}
+
+/// The cargo-machete release that finds unused dependencies (the `clippy` suite). It
+/// works on stable, unlike cargo-udeps (nightly), and reads the sources, not a build.
+pub const MACHETE_VERSION: &str = "0.9.2";
+
+/// cargo-machete at [`MACHETE_VERSION`], built by `cargo install`.
+pub fn ensure_machete() -> Result<()> {
+    // It answers `cargo-machete --version` with the bare version, "0.9.2".
+    cargo_install(
+        "cargo-machete",
+        MACHETE_VERSION,
+        "cargo-machete",
+        &["--locked", "--version", MACHETE_VERSION],
+    )
 }
 
 /// The wasm32 target.

@@ -18,6 +18,10 @@ mod embed;
 
 pub use embed::{CompatCheck, EmbedConfig, ThemeKind, ThemeVar, MAX_THEME_VALUE_LEN, THEME_VARS};
 pub use protocol::{DestinationId, Instance, OrderRef, PaymentReturn};
+mod money;
+
+/// Money as a decimal, shared with the SDK: [`Price::decimal`] writes a price as `14.99`.
+pub use money::{currency_decimals, Decimal};
 
 use serde::{Deserialize, Serialize};
 
@@ -41,6 +45,13 @@ pub struct Price {
     pub currency: CurrencyCode,
     /// Decimals of the currency's minor unit.
     pub decimals: u8,
+}
+
+impl Price {
+    /// The amount as a decimal (`14.99`, `1500`; see [`Decimal`]).
+    pub fn decimal(&self) -> Decimal {
+        Decimal::new(self.minor, self.decimals)
+    }
 }
 
 /// A three-letter ISO 4217 currency code, stored inline (no allocation).

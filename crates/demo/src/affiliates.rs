@@ -9,8 +9,7 @@
 use std::fmt::Write as _;
 
 use anyhow::{Context, Result};
-use simology_proxy::services::report::amount;
-use simology_proxy_api::{Report, ReportGroup};
+use simology_proxy_api::{Decimal, Report, ReportGroup};
 
 /// One demo affiliate.
 #[derive(Debug, Clone)]
@@ -144,7 +143,7 @@ pub fn report_page(affiliate: &DemoAffiliate, report: Result<Report>) -> String 
                     .map(|r| {
                         format!(
                             "{} {}",
-                            amount(r.net_minor, r.decimals),
+                            Decimal::new(r.net_minor, r.decimals),
                             r.currency.as_str()
                         )
                     })
@@ -174,7 +173,7 @@ pub fn report_page(affiliate: &DemoAffiliate, report: Result<Report>) -> String 
                 let commission: Vec<String> = total
                     .commission
                     .iter()
-                    .map(|p| format!("{} {}", amount(p.minor, p.decimals), p.currency.as_str()))
+                    .map(|p| format!("{} {}", p.decimal(), p.currency.as_str()))
                     .collect();
                 let owed = if commission.is_empty() {
                     "nothing yet".to_owned()

@@ -48,23 +48,3 @@ pub use events::{Event, EventEnvelope, EventPayload};
 pub use lpa::Lpa;
 pub use money::{Currency, Money};
 pub use retry::RetryPolicy;
-
-/// Reads `SIMOLOGY_WEBHOOK_SECRET`: one secret, or several separated by commas while
-/// a secret is being rotated.
-///
-/// # Errors
-/// [`Error::Config`] when the variable is unset or empty.
-pub fn webhook_secrets_from_env() -> Result<Vec<String>> {
-    let raw = std::env::var("SIMOLOGY_WEBHOOK_SECRET")
-        .map_err(|_| Error::Config("SIMOLOGY_WEBHOOK_SECRET is not set".into()))?;
-    let secrets: Vec<String> = raw
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect();
-    if secrets.is_empty() {
-        return Err(Error::Config("SIMOLOGY_WEBHOOK_SECRET is empty".into()));
-    }
-    Ok(secrets)
-}

@@ -72,14 +72,10 @@ impl Currency {
         std::str::from_utf8(&self.0).unwrap_or("XXX")
     }
 
-    /// The number of decimals of the currency's minor unit (ISO 4217).
+    /// The number of decimals of the currency's minor unit (ISO 4217), from
+    /// [`simology_proxy_api::currency_decimals`], the proxy's and the widget's too.
     pub fn decimals(&self) -> u8 {
-        match &self.0 {
-            b"BIF" | b"CLP" | b"DJF" | b"GNF" | b"ISK" | b"JPY" | b"KMF" | b"KRW" | b"PYG"
-            | b"RWF" | b"UGX" | b"UYI" | b"VND" | b"VUV" | b"XAF" | b"XOF" | b"XPF" => 0,
-            b"BHD" | b"IQD" | b"JOD" | b"KWD" | b"LYD" | b"OMR" | b"TND" => 3,
-            _ => 2,
-        }
+        simology_proxy_api::currency_decimals(self.code())
     }
 }
 
@@ -202,16 +198,9 @@ impl Amount {
 }
 
 impl fmt::Display for Amount {
+    /// The decimal as [`simology_proxy_api::Decimal`] writes it (`14.99`, `-0.05`, `1500`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let sign = if self.mantissa < 0 { "-" } else { "" };
-        let digits = self.mantissa.unsigned_abs().to_string();
-        let scale = usize::from(self.scale);
-        if scale == 0 {
-            return write!(f, "{sign}{digits}");
-        }
-        let padded = format!("{digits:0>width$}", width = scale + 1);
-        let (int, frac) = padded.split_at(padded.len() - scale);
-        write!(f, "{sign}{int}.{frac}")
+        simology_proxy_api::Decimal::new(self.mantissa, self.scale).fmt(f)
     }
 }
 

@@ -1,8 +1,9 @@
 //! Numbers, prices, data sizes and times ago, written for a language (calendar dates
-//! are the browser's `Intl.DateTimeFormat`). Prices are exact:
-//! integer minor units are split into whole and fraction digits, never through floats.
+//! are the browser's `Intl.DateTimeFormat`). Prices are exact: integer minor units are
+//! split into whole and fraction digits by `simology_proxy_api::Decimal` (the proxy's
+//! and the SDK's decimal too), never through floats; the separators are the language's.
 
-use simology_proxy_api::Price;
+use simology_proxy_api::{Decimal, Price};
 
 use crate::i18n::{Count, Lang};
 
@@ -60,22 +61,20 @@ fn group_digits(digits: &str, style: &NumberStyle) -> String {
     out
 }
 
-/// An exact decimal: `minor` with `decimals` fraction digits, in the language's style.
+/// An exact decimal: `minor` with `decimals` fraction digits ([`Decimal`]'s digits), in
+/// the language's style.
 pub fn decimal(minor: i64, decimals: u8, lang: Lang) -> String {
     let style = number_style(lang);
-    let negative = minor < 0;
-    let digits = minor.unsigned_abs().to_string();
-    let scale = usize::from(decimals);
-    let padded = format!("{digits:0>width$}", width = scale + 1);
-    let (int, frac) = padded.split_at(padded.len() - scale);
+    let mut buffer = String::new();
+    let (negative, whole, fraction) = Decimal::new(minor, decimals).digits(&mut buffer);
     let mut out = String::new();
     if negative {
         out.push('-');
     }
-    out.push_str(&group_digits(int, &style));
-    if scale > 0 {
+    out.push_str(&group_digits(whole, &style));
+    if !fraction.is_empty() {
         out.push(style.decimal);
-        out.push_str(frac);
+        out.push_str(fraction);
     }
     out
 }

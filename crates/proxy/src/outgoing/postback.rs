@@ -21,7 +21,6 @@ use url::Url;
 
 use super::events::ConversionEventData;
 use super::is_allowed_url;
-use crate::money::amount;
 
 /// The macros a template may use.
 pub const MACROS: [&str; 10] = [
@@ -127,10 +126,10 @@ impl PostbackTemplate {
                 "order_id" => c.order_id.clone(),
                 "order_tag" => c.order_tag.clone(),
                 "amount_minor" => c.amount.minor.to_string(),
-                "amount" => amount(c.amount.minor, c.amount.decimals),
+                "amount" => c.amount.decimal().to_string(),
                 "currency" => c.amount.currency.as_str().to_owned(),
                 "commission_minor" => c.commission.minor.to_string(),
-                "commission" => amount(c.commission.minor, c.commission.decimals),
+                "commission" => c.commission.decimal().to_string(),
                 "status" => c.status.as_str().to_owned(),
                 "placement" => c.placement.clone().unwrap_or_default(),
                 _ => String::new(),

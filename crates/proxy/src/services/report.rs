@@ -20,7 +20,7 @@ mod render;
 #[cfg(test)]
 mod tests;
 
-pub use crate::money::{amount, commission_minor};
+pub use crate::money::commission_minor;
 pub use aggregate::{build, report, Aggregates, Orders};
 pub use query::{today, ReportQuery, DEFAULT_DAYS, DEFAULT_ROWS, MAX_DAYS, MAX_ROWS};
 pub use render::{csv, table};

@@ -2,10 +2,8 @@
 
 use std::fmt::Write as _;
 
-use simology_proxy_api::{Conversion, Funnel, Price, Report, ReportGroup, Revenue};
+use simology_proxy_api::{Conversion, Decimal, Funnel, Price, Report, ReportGroup, Revenue};
 use simology_table::{Align, Table};
-
-use crate::money::amount;
 
 /// Basis points as a percentage with two decimals (`1250` is `12.50%`); `-` for none.
 pub(super) fn percent(bps: Option<u32>) -> String {
@@ -22,7 +20,11 @@ pub(super) fn fraction(bps: Option<u32>) -> String {
 }
 
 pub(super) fn money_text(r: &Revenue, minor: i64) -> String {
-    format!("{} {}", amount(minor, r.decimals), r.currency.as_str())
+    format!(
+        "{} {}",
+        Decimal::new(minor, r.decimals),
+        r.currency.as_str()
+    )
 }
 
 pub(super) fn funnel_cells(f: &Funnel) -> [String; 7] {
@@ -152,10 +154,10 @@ pub fn table(report: &Report) -> String {
         for (r, owed) in a.revenue.iter().zip(&a.commission) {
             money.row([
                 r.currency.as_str().to_owned(),
-                amount(r.gross_minor, r.decimals),
-                amount(r.refunded_minor, r.decimals),
-                amount(r.net_minor, r.decimals),
-                amount(owed.minor, owed.decimals),
+                Decimal::new(r.gross_minor, r.decimals).to_string(),
+                Decimal::new(r.refunded_minor, r.decimals).to_string(),
+                Decimal::new(r.net_minor, r.decimals).to_string(),
+                owed.decimal().to_string(),
             ]);
         }
         out.push_str(&money.text());
@@ -214,9 +216,9 @@ impl CsvLine<'_> {
         match self.revenue {
             Some(r) => cells.extend([
                 r.currency.as_str().to_owned(),
-                amount(r.gross_minor, r.decimals),
-                amount(r.refunded_minor, r.decimals),
-                amount(r.net_minor, r.decimals),
+                Decimal::new(r.gross_minor, r.decimals).to_string(),
+                Decimal::new(r.refunded_minor, r.decimals).to_string(),
+                Decimal::new(r.net_minor, r.decimals).to_string(),
             ]),
             None => cells.extend([String::new(), String::new(), String::new(), String::new()]),
         }
@@ -224,7 +226,7 @@ impl CsvLine<'_> {
         cells.push(bps.map(|b| b.to_string()).unwrap_or_default());
         cells.push(
             owed.flatten()
-                .map_or_else(String::new, |p| amount(p.minor, p.decimals)),
+                .map_or_else(String::new, |p| p.decimal().to_string()),
         );
         cells
     }

@@ -467,11 +467,6 @@ fn periods() {
 
 #[test]
 fn amounts_tables_and_csv() {
-    assert_eq!(amount(1499, 2), "14.99");
-    assert_eq!(amount(5, 2), "0.05");
-    assert_eq!(amount(-120, 2), "-1.20");
-    assert_eq!(amount(680, 0), "680");
-    assert_eq!(amount(1, 3), "0.001");
     let r = seeded_report(ReportGroup::Placement, None);
     let text = table(&r);
     // One printer for every table: a header, its rule, the amounts to the right.
