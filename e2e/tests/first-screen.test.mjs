@@ -223,10 +223,11 @@ test('a plan tapped before the wasm is in: the proxy\'s checkout shows at once, 
   assert.ok(await frame.locator('.checkout-title').evaluate((el) => el.ownerDocument.activeElement === el),
     'the checkout\'s heading takes the focus, as after a click on the wasm\'s button');
   await widget.locator('input[type=email]').fill('early@example.com');
-  // The step before Pay is in the proxy's checkout too: a tap before the wasm does not
-  // skip it, and what is ticked there stays ticked.
-  await widget.locator('.compat .compat-confirm').check();
-  // Pay does nothing before the wasm is in: no checkout is sent, the page stays.
+  // The proxy's checkout has no compatibility step (its bytes would come before the
+  // first plan): its Pay says it does not buy yet, and does nothing before the wasm is
+  // in: no checkout is sent, the page stays.
+  assert.equal(await widget.locator('.compat').count(), 0);
+  assert.equal(await widget.locator('.pay').getAttribute('aria-disabled'), 'true');
   const before = page.url();
   await widget.locator('.pay').click();
   assert.equal(page.url(), before);
@@ -236,7 +237,10 @@ test('a plan tapped before the wasm is in: the proxy\'s checkout shows at once, 
   assert.equal(await widget.locator('.summary-name').textContent(), name);
   await waitUntil('the typed email in the wasm\'s form', async () =>
     (await widget.locator('input[type=email]').inputValue()) === 'early@example.com');
-  await waitUntil('the confirmation still ticked in the wasm\'s form', () => widget.locator('.compat-confirm').isChecked());
+  // The wasm draws the step under Pay, still to be confirmed.
+  await widget.locator('.compat .compat-confirm').waitFor();
+  assert.equal(await widget.locator('.compat-confirm').isChecked(), false);
+  assert.equal(await widget.locator('.pay').getAttribute('aria-disabled'), 'true');
   // The host page hears of it as of any choice.
   await waitUntil('simology:plan-chosen', () => chosen.length > 0);
   assert.equal(chosen[0].sku, sku);

@@ -1,4 +1,4 @@
-//! The checkout's "Is your phone ready for an eSIM?" step, before Pay (the element's
+//! The checkout's "Is your phone ready for an eSIM?" step, under Pay (the element's
 //! `compat-check`: `required`, the default, `advisory` or `off`). It says what the
 //! browser tells of the device (its platform and system version, never its model: iOS
 //! before 12.1 and Android before 9 cannot take an eSIM); on a computer, or for
@@ -7,8 +7,13 @@
 //! `*#06#` (a line labelled EID means an eSIM), the carrier unlock, the regional
 //! exceptions, and a search of the short list of eSIM-capable models, loaded from the
 //! proxy when the checkout opens (never with the picker), with its sources. Required,
-//! Pay works once "My phone supports eSIM and is unlocked" is ticked, and says so
-//! when pressed before.
+//! Pay works once "My phone supports eSIM and is unlocked" is ticked; pressed before,
+//! it says why and moves the focus to the box.
+//!
+//! The step is drawn in the browser only, once it knows the device: the proxy's
+//! rendering of each plan's checkout (in the frame's document, before the first plan)
+//! has none, and its Pay, `aria-disabled`, buys nothing before the wasm is in anyway.
+//! Under Pay, it moves nothing above it when it appears.
 
 use leptos::prelude::*;
 use simology_proxy_api::CompatCheck;
@@ -61,8 +66,9 @@ pub fn Compat(
         phone.set(p);
         instance.with_value(|i| browser::remember_phone(i, p));
     };
-    let search_id = ctx.id("compat-search");
-    let phone_name = ctx.id("compat-phone");
+    let search_id = StoredValue::new(ctx.id("compat-search"));
+    let phone_name = StoredValue::new(ctx.id("compat-phone"));
+    let confirm_error_id = StoredValue::new(ctx.id("compat-confirm-error"));
 
     let device_line = move || {
         device
@@ -92,14 +98,12 @@ pub fn Compat(
     };
     let phone_choice = move || {
         asks_phone().then(|| {
-            let name = phone_name.clone();
             let radio = move |p: Phone, label: &'static str| {
-                let name = name.clone();
                 view! {
                     <label>
                         <input
                             type="radio"
-                            name=name
+                            name=phone_name.get_value()
                             value=p.code()
                             prop:checked=move || phone.get() == Some(p)
                             on:change=move |_| choose(Some(p))
@@ -117,31 +121,36 @@ pub fn Compat(
             }
         })
     };
-    let confirm_box = required.then(|| {
-        view! {
-            <label class="compat-confirm-label">
-                <input
-                    type="checkbox"
-                    class="compat-confirm"
-                    aria-invalid=move || {
-                        let refused = !confirmed.get() && purchase.error.get() == Some(w.confirm_first);
-                        if refused { "true" } else { "false" }
-                    }
-                    prop:checked=move || confirmed.get()
-                    on:change=move |ev| {
-                        let on = event_target_checked(&ev);
-                        confirmed.set(on);
-                        purchase.unconfirmed.set((!on).then_some(w.confirm_first));
-                        // Said when Pay was pressed; answered by ticking.
-                        if on && purchase.error.get_untracked() == Some(w.confirm_first) {
-                            purchase.error.set(None);
+    // Flagged once Pay was pressed without it, until ticked; said by it then.
+    let refused = move || purchase.refused.get() && !confirmed.get();
+    let confirm_box = move || {
+        required.then(|| {
+            view! {
+                <label class="compat-confirm-label">
+                    <input
+                        type="checkbox"
+                        class="compat-confirm"
+                        node_ref=purchase.confirm_box
+                        aria-invalid=move || refused().to_string()
+                        aria-describedby=confirm_error_id.get_value()
+                        prop:checked=move || confirmed.get()
+                        on:change=move |ev| {
+                            let on = event_target_checked(&ev);
+                            confirmed.set(on);
+                            purchase.unconfirmed.set((!on).then_some(w.confirm_first));
+                            if on {
+                                purchase.refused.set(false);
+                            }
                         }
-                    }
-                />
-                " " {w.confirm}
-            </label>
-        }
-    });
+                    />
+                    " " {w.confirm}
+                </label>
+                <p id=confirm_error_id.get_value() class="field-error">
+                    {move || refused().then_some(w.confirm_first)}
+                </p>
+            }
+        })
+    };
     let found = move || {
         let q = query.get();
         devices.with(|loaded| match loaded {
@@ -163,10 +172,7 @@ pub fn Compat(
                         }
                     }
                 }
-                let names: Vec<String> = hits
-                    .iter()
-                    .map(|h| format!("{} {}", h.brand.brand, h.model))
-                    .collect();
+                let names: Vec<String> = hits.iter().map(|h| h.name()).collect();
                 view! {
                     <p class="hint" role="status">{w.matches}</p>
                     <ul class="compat-found">
@@ -200,12 +206,11 @@ pub fn Compat(
         })
     };
 
-    // Drawn once opened: the frame's document carries each plan's checkout, and
-    // every byte of it comes before the first plan.
+    // Drawn once opened.
     let help_open = RwSignal::new(false);
     let help = move || {
         help_open.get().then(|| {
-            let search_id = search_id.clone();
+            let search_id = search_id.get_value();
             view! {
                 <p>{w.eid}</p>
                 <p>{w.unlocked}</p>
@@ -225,18 +230,24 @@ pub fn Compat(
         })
     };
 
-    view! {
-        <fieldset class="compat">
-            <legend class="compat-title">{w.title}</legend>
-            {device_line}
-            {other_box}
-            {phone_choice}
-            {confirm_box}
-            <details class="compat-help">
-                <summary on:click=move |_| help_open.update(|open| *open = !*open)>{w.how_title}</summary>
-                {help}
-            </details>
-        </fieldset>
-    }
-    .into_any()
+    // Nothing until the device is known: the proxy's rendering has no step (its
+    // bytes come before the first plan), nor has the wasm's first render, the same.
+    let step = move || {
+        device.with(Option::is_some).then(|| {
+            view! {
+                <fieldset class="compat">
+                    <legend class="compat-title">{w.title}</legend>
+                    {device_line}
+                    {other_box}
+                    {phone_choice}
+                    {confirm_box}
+                    <details class="compat-help">
+                        <summary on:click=move |_| help_open.update(|open| *open = !*open)>{w.how_title}</summary>
+                        {help}
+                    </details>
+                </fieldset>
+            }
+        })
+    };
+    step.into_any()
 }
