@@ -2780,21 +2780,32 @@ async fn pay_is_refused_and_says_why_until_the_phone_is_confirmed() {
     h.one(".pay").click();
     // Refused, and said in the widget's status region; the focus on the box, flagged,
     // the reason by it (nothing above Pay moves).
-    until("the reason spoken", || h.text(".announcer") == w.confirm_first).await;
+    until("the reason spoken", || {
+        h.text(".announcer") == w.confirm_first
+    })
+    .await;
     let confirm = h.one(".compat-confirm");
     let focused = h.root.owner_document().and_then(|d| d.active_element());
     assert!(
         focused.is_some_and(|f| f.class_list().contains("compat-confirm")),
         "the focus on the box"
     );
-    assert_eq!(confirm.get_attribute("aria-invalid").as_deref(), Some("true"));
-    let reason = confirm.get_attribute("aria-describedby").unwrap_or_default();
+    assert_eq!(
+        confirm.get_attribute("aria-invalid").as_deref(),
+        Some("true")
+    );
+    let reason = confirm
+        .get_attribute("aria-describedby")
+        .unwrap_or_default();
     assert_eq!(h.text(&format!("#{reason}")), w.confirm_first);
     assert_eq!(h.text(".form-error"), "", "nothing said above Pay");
     assert!(h.fake.checkouts.borrow().is_empty(), "nothing sent");
     // Ticking it answers the reason and lets Pay buy.
     h.tick(".compat-confirm");
-    until("the reason gone", || h.text(&format!("#{reason}")).is_empty()).await;
+    until("the reason gone", || {
+        h.text(&format!("#{reason}")).is_empty()
+    })
+    .await;
     assert_eq!(
         h.one(".compat-confirm")
             .get_attribute("aria-invalid")
@@ -2814,7 +2825,10 @@ async fn both_the_email_and_the_confirmation_are_asked_for_at_once() {
     open_checkout(&h).await;
     h.type_into("input[type=email]", "not-an-email");
     h.one(".pay").click();
-    until("the reason spoken", || h.text(".announcer") == w.confirm_first).await;
+    until("the reason spoken", || {
+        h.text(".announcer") == w.confirm_first
+    })
+    .await;
     assert_eq!(
         h.one("input[type=email]")
             .get_attribute("aria-invalid")
@@ -2930,7 +2944,11 @@ async fn the_list_of_phones_is_searched_with_its_exceptions_and_sources() {
     let sources = h.all(".compat-sources a");
     let file = simology_widget::json::from_str::<Devices>(compat::DEVICES_JSON)
         .expect("the widget reads data/esim-devices.json");
-    assert_eq!(sources.len(), file.sources.len(), "every page the list names");
+    assert_eq!(
+        sources.len(),
+        file.sources.len(),
+        "every page the list names"
+    );
     assert!(sources.iter().all(|a| a
         .get_attribute("href")
         .unwrap_or_default()

@@ -229,7 +229,7 @@ test('a plan tapped before the wasm is in: the proxy\'s checkout shows at once, 
   assert.equal(await widget.locator('.compat').count(), 0);
   assert.equal(await widget.locator('.pay').getAttribute('aria-disabled'), 'true');
   const before = page.url();
-  await widget.locator('.pay').click();
+  await widget.locator('.pay').click({ force: true });
   assert.equal(page.url(), before);
   release();
   await waitUntil('the wasm to take the checkout over', () => frame.evaluate(() => window.simologyFrame.taken));

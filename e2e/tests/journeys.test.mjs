@@ -253,7 +253,8 @@ for (const [device, { said, other, lead, steps }] of Object.entries({
     // Pay before confirming: nothing sent; the reason said in the status region and by
     // the box, which takes the focus.
     assert.equal(await widget.locator('.pay').getAttribute('aria-disabled'), 'true');
-    await widget.locator('.pay').click();
+    // A tap all the same (Playwright waits for an aria-disabled button to be enabled).
+    await widget.locator('.pay').click({ force: true });
     await widget.locator('.announcer', { hasText: CONFIRM_FIRST }).waitFor({ state: 'attached' });
     const confirm = compat.locator('.compat-confirm');
     assert.ok(await confirm.evaluate((el) => el.ownerDocument.activeElement === el), 'the focus on the box');
@@ -316,6 +317,7 @@ for (const device of ['iphone-ios17', 'android']) {
       const widget = widgetFrame(page, '#japan-shop');
       await widget.locator('.country-plans .choose').first().click();
       await widget.locator('select.travellers').selectOption('2');
+      await widget.locator('input[type=email]').fill('traveller@example.com');
       await widget.locator('.total:not(:empty)').waitFor();
       // The wasm's checkout (not the proxy's, shown by a tap before the wasm is in).
       await waitUntil('the wasm in', () => widget.locator('body').evaluate(() => window.simologyFrame.taken));
@@ -328,7 +330,7 @@ for (const device of ['iphone-ios17', 'android']) {
       places[check] = await where();
       if (check === 'required') {
         // Pay pressed before the box is ticked: said under Pay, nothing above it moves.
-        await widget.locator('.pay').click();
+        await widget.locator('.pay').click({ force: true });
         await widget.locator('.compat .field-error:not(:empty)').waitFor();
         places.refused = await where();
       }

@@ -621,7 +621,9 @@ mod tests {
             );
         }
         let brands: Vec<&str> = devices.brands.iter().map(|b| b.brand.as_str()).collect();
-        for brand in ["Apple", "Samsung", "Google", "Motorola", "Xiaomi", "Huawei", "Sony"] {
+        for brand in [
+            "Apple", "Samsung", "Google", "Motorola", "Xiaomi", "Huawei", "Sony",
+        ] {
             assert!(brands.contains(&brand), "{brand} is missing");
         }
         // No model twice.
@@ -638,9 +640,9 @@ mod tests {
 
     #[test]
     fn every_exception_used_names_the_page_it_comes_from() {
-        let file: serde_json::Value =
+        let json: serde_json::Value =
             serde_json::from_str(DEVICES_JSON).expect("data/esim-devices.json is JSON");
-        let pages = &file["exception_sources"];
+        let pages = &json["exception_sources"];
         for brand in &file().brands {
             for code in &brand.exceptions {
                 let page = pages[code.as_str()].as_str().unwrap_or_default();
@@ -671,13 +673,8 @@ mod tests {
     #[test]
     fn search_finds_models_by_any_spelling() {
         let devices = file();
-        let names = |q: &str| -> Vec<String> {
-            devices
-                .search(q)
-                .iter()
-                .map(Found::name)
-                .collect()
-        };
+        let names =
+            |q: &str| -> Vec<String> { devices.search(q).iter().map(Found::name).collect() };
         assert_eq!(
             names("iphone 15"),
             [

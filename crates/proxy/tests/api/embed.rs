@@ -322,8 +322,10 @@ async fn compat_check_crosses_checked_and_the_checkouts_rendered_here_hold_pay_w
     let title = simology_widget_core::compat::EN.title;
     // The Pay of a checkout rendered here.
     let pay = |t: &str| -> String {
-        let at = t.find(r#"class="button pay""#).expect("a Pay button");
-        t[at..at + t[at..].find('>').expect("its end")].to_owned()
+        let class = t.find(r#"class="button pay""#).expect("a Pay button");
+        let start = t[..class].rfind('<').expect("its start");
+        let end = class + t[class..].find('>').expect("its end");
+        t[start..end].to_owned()
     };
     // The default: not written in the configuration (a frame without the attribute
     // says what it said before). Each plan's checkout has no step: its bytes would
@@ -350,11 +352,7 @@ async fn compat_check_crosses_checked_and_the_checkouts_rendered_here_hold_pay_w
         ("instance=t&country=jp&compat-check=advisory", "advisory"),
         ("instance=t&country=jp&compat-check=off", "off"),
     ] {
-        let html = document(&app, query, &[])
-            .await
-            .text()
-            .await
-            .expect("html");
+        let html = document(&app, query, &[]).await.text().await.expect("html");
         assert_eq!(config_of(&html)["compat_check"], value);
         for t in templates(&html) {
             assert!(!t.contains("compat"), "{t}");
