@@ -25,6 +25,71 @@ use crate::context::ctx;
 use crate::load::{load, Loaded};
 use crate::purchase::Purchase;
 
+/// The step's rules, added to the frame's stylesheet when the step is first drawn
+/// ([`add_style`]): that stylesheet is inline in the frame's document, whose every byte
+/// comes before the first plan, and the step is drawn in the browser only. Compact
+/// (its help behind a disclosure), under Pay.
+const STYLE: [&str; 6] = [
+    ".compat{min-width:0;margin:8px 0 0;padding:4px 12px;border:1px solid var(--_border);border-radius:var(--_radius)}",
+    ".compat fieldset{margin:0;padding:0;border:0}",
+    ".compat label{display:flex;align-items:center;gap:8px;min-height:44px}",
+    ".compat summary{cursor:pointer;color:var(--_accent);padding:10px 0}",
+    ".compat details p,.compat .field{margin-top:6px}",
+    ".sim-root .compat-found{padding-inline-start:20px;list-style:disc}",
+];
+
+thread_local! {
+    /// [`STYLE`] is in this document's stylesheet.
+    static STYLED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// An unknown `compat-check` was reported in the console.
+    static REPORTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Reports in the console, once, a `compat-check` in the frame's address that is none
+/// of its values (the host script passes the element's as it is, and the proxy ignores
+/// it: the step stays required). Here, with the checkout, not in the host script,
+/// whose bytes all come before the first plan.
+fn report_unknown_check() {
+    if REPORTED.with(|r| r.get()) {
+        return;
+    }
+    let value = web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .and_then(|search| web_sys::UrlSearchParams::new_with_str(&search).ok())
+        .and_then(|params| params.get("compat-check"));
+    if value.is_some_and(|v| CompatCheck::parse(&v).is_none()) {
+        REPORTED.with(|r| r.set(true));
+        leptos::logging::error!("simology-esim: compat-check must be required, advisory or off");
+    }
+}
+
+/// Adds [`STYLE`] at the end of the document's first stylesheet (the frame's inline
+/// one: CSP restricts stylesheets, not changes to them through the CSSOM), once per
+/// document. A document without a stylesheet of its own (a test's) is left as it is.
+fn add_style() {
+    use wasm_bindgen::{JsCast, JsValue};
+    if STYLED.with(|s| s.replace(true)) {
+        return;
+    }
+    let get = |of: &JsValue, key: JsValue| js_sys::Reflect::get(of, &key).ok();
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let Some(sheet) = get(&document, "styleSheets".into())
+        .and_then(|sheets| get(&sheets, 0.into()))
+        .and_then(|sheet| sheet.dyn_into::<web_sys::CssStyleSheet>().ok())
+    else {
+        return;
+    };
+    let rules = get(&sheet, "cssRules".into())
+        .and_then(|rules| get(&rules, "length".into()))
+        .and_then(|length| length.as_f64())
+        .unwrap_or_default() as u32;
+    for (i, rule) in (rules..).zip(STYLE) {
+        let _ = sheet.insert_rule_with_index(rule, i);
+    }
+}
+
 /// The exceptions said whatever the search: the two that most often make a refund.
 const ALWAYS_SAID: [Exception; 2] = [Exception::IphoneChina, Exception::SamsungRegional];
 
@@ -53,6 +118,8 @@ pub fn Compat(
     let confirmed = RwSignal::new(false);
     let instance = StoredValue::new(ctx.instance.get_value());
     Effect::new(move |_| {
+        add_style();
+        report_unknown_check();
         device.set(Some(compat::device(&browser::user_agent())));
         // A new checkout: no choice yet (the phone in hand, or both platforms' steps).
         instance.with_value(|i| browser::remember_phone(i, None));
