@@ -8,8 +8,8 @@
  *   hash) did before this script and the wasm were in: a plan the traveller tapped
  *   (`simologyFrame.tapped`) and that plan's checkout, which the proxy rendered and the
  *   inline script showed at once; the wasm mounts on that checkout, with the email and
- *   number of travellers given there (and "My phone supports eSIM and is unlocked",
- *   ticked again if it was ticked there);
+ *   number of travellers given there, and a Pay pressed there is pressed again (the
+ *   phone's compatibility step is the wasm's: it asks for it first);
  * - loads the module the frame opens on (its wasm-bindgen glue is a script beside this
  *   one, which registers itself in `simologyModules`): the status module when the
  *   proxy found an order for this widget, or when the frame's storage says this widget
@@ -149,16 +149,16 @@
     if (pending && picker && e.target.closest && e.target.closest(".back")) {
       root.replaceChild(picker, root.firstElementChild);
       pending = picker = null;
-      paid = false;
+      early.paid = false;
     }
   });
   // Pay pressed on the proxy's checkout before the module that sends it is in (a plan
-  // tapped before any wasm, or chosen in the picker module): pressed again once it is.
-  var paid = false;
+  // tapped before any wasm, which the inline script marks too, or chosen in the picker
+  // module): pressed again once it is.
   document.addEventListener("submit", function (e) {
     if (pending || !early.taken) {
       e.preventDefault();
-      paid = true;
+      early.paid = true;
     }
   });
 
@@ -219,9 +219,6 @@
     // The proxy's checkout of the tapped plan, if the inline script showed it.
     var email = root.querySelector("input[type=email]");
     var travellers = root.querySelector("select.travellers");
-    // "My phone supports eSIM and is unlocked", if ticked there: ticked again in the
-    // wasm's checkout, as a tap would (its handler is the widget's).
-    var confirmed = root.querySelector("input.compat-confirm:checked") !== null;
     if (screen && shown && travellers) screen.travellers = Number(travellers.value) || undefined;
     // A choice with nothing shown meanwhile: the checkout's heading takes the focus
     // once it is drawn (maybe after its plans load), as the widget's own moves do (the
@@ -229,8 +226,6 @@
     if (screen && !shown) history.replaceState(null, "", "#moved");
     m.mount(root, text, screen || null, tapped, email && email.value ? email.value : null,
       travellers ? Number(travellers.value) || null : null);
-    var confirm = confirmed && root.querySelector("input.compat-confirm");
-    if (confirm && !confirm.checked) confirm.click();
     if (tapped === null && !screen) {
       var selects = root.querySelectorAll("select");
       for (var i = 0; i < selects.length && i < values.length; i++) {
@@ -246,8 +241,8 @@
     if ((!screen || shown) && focused >= 0 && after[focused]) after[focused].focus();
     if (!ready) post({ type: "simology:ready" });
     ready = true;
-    var pay = paid && root.querySelector("form.checkout .pay");
-    paid = false;
+    var pay = early.paid && root.querySelector("form.checkout .pay");
+    early.paid = false;
     if (pay) pay.click();
   }
 

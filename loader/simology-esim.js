@@ -98,12 +98,9 @@
     var params = new URLSearchParams();
     params.set("instance", instance);
     for (var i = 0; i < ATTRIBUTES.length; i++) {
+      // Values are the frame's to check (compat-check's among them: its bytes would
+      // come before the first plan here).
       var value = (host.getAttribute(ATTRIBUTES[i]) || "").trim();
-      // Another value is reported and not passed: the checkout's step stays required.
-      if (ATTRIBUTES[i] === "compat-check" && value && !/^(required|advisory|off)$/.test(value)) {
-        if (window.console) console.error("simology-esim: compat-check must be required, advisory or off");
-        continue;
-      }
       if (value && value.length <= 200) params.set(ATTRIBUTES[i], value);
     }
     var style = getComputedStyle(host);

@@ -92,6 +92,10 @@ pub struct Purchase {
     /// without it (the checkout's "My phone supports eSIM and is unlocked"); none:
     /// nothing to confirm.
     pub unconfirmed: RwSignal<Option<&'static str>>,
+    /// The box that confirms it: Pay pressed before moves the focus there.
+    pub confirm_box: NodeRef<leptos::html::Input>,
+    /// Pay was pressed before it was confirmed (the box is flagged until it is).
+    pub refused: RwSignal<bool>,
     /// A request is under way.
     pub busy: RwSignal<bool>,
     /// The proxy answered; the payment page is loading.
@@ -117,6 +121,8 @@ impl Purchase {
             email_on_file: RwSignal::new(false),
             error: RwSignal::new(None),
             unconfirmed: RwSignal::new(None),
+            confirm_box: NodeRef::new(),
+            refused: RwSignal::new(false),
             busy: RwSignal::new(false),
             redirecting: RwSignal::new(false),
             payment_link: RwSignal::new(None),
@@ -131,6 +137,13 @@ impl Purchase {
     /// reason to hold the purchase belongs here.
     pub fn blocked(self) -> bool {
         self.busy.get() || self.redirecting.get()
+    }
+
+    /// Whether Pay does not buy now: [`Purchase::blocked`], or something is still to
+    /// be confirmed ([`Purchase::unconfirmed`]; then Pay says so when pressed). The
+    /// checkout's Pay shows it as `aria-disabled`.
+    pub fn held(self) -> bool {
+        self.blocked() || self.unconfirmed.with(Option::is_some)
     }
 
     /// Takes what was typed; a flagged email stops being flagged once it is an address,
@@ -161,8 +174,9 @@ impl Purchase {
 
     /// Buys `item`: does nothing while a request is under way or the payment page
     /// loads; flags an email that is not an address, and says what is still to be
-    /// confirmed ([`Purchase::unconfirmed`]); else sends the request, then remembers
-    /// the order and goes to the payment page, or shows the failure.
+    /// confirmed ([`Purchase::unconfirmed`]: in the widget's status region, the focus
+    /// moved to its box); else sends the request, then remembers the order and goes
+    /// to the payment page, or shows the failure.
     pub fn buy(self, item: Item) {
         if untrack(|| self.blocked()) {
             return;
@@ -176,7 +190,11 @@ impl Purchase {
         }
         // Both said at once: the traveller fixes both before trying again.
         if let Some(reason) = self.unconfirmed.get_untracked() {
-            self.error.set(Some(reason));
+            self.refused.set(true);
+            self.ctx.say(reason);
+            if let Some(confirm) = self.confirm_box.get_untracked() {
+                let _ = confirm.focus();
+            }
             return;
         }
         if !email_ok {

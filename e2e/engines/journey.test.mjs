@@ -285,6 +285,11 @@ for (const journey of JOURNEYS) {
     // confirmation Pay waits for.
     const device = await waitUntil('what the step says of the phone', () => frame.text('.compat-device'));
     assert.ok(device.length > 0);
+    // The step is under Pay (issue 26): the travellers, the total and Pay stay where
+    // they are with it as without it.
+    const [payBottom, stepTop] = await session.execute(`const f = document.querySelector('form.checkout');
+      return [f.querySelector('.pay').getBoundingClientRect().bottom, f.querySelector('.compat').getBoundingClientRect().top];`);
+    assert.ok(payBottom <= stepTop, `Pay (bottom ${payBottom} px) above the step (top ${stepTop} px)`);
     await frame.tap('.compat-confirm');
     found.heights.checkout = await frame.fitted();
     await step('checkout', 'form.checkout');

@@ -224,16 +224,24 @@ test('a plan tapped before the wasm is in: the proxy\'s checkout shows at once, 
   assert.ok(await frame.locator('.checkout-title').evaluate((el) => el.ownerDocument.activeElement === el),
     'the checkout\'s heading takes the focus, as after a click on the wasm\'s button');
   await widget.locator('input[type=email]').fill('early@example.com');
-  // The step before Pay is in the proxy's checkout too: a tap before the wasm does not
-  // skip it, and what is ticked there stays ticked.
-  await widget.locator('.compat .compat-confirm').check();
+  // The proxy's checkout has no compatibility step (its bytes would come before the
+  // first plan): its Pay says it does not buy yet, and does nothing before the wasm is
+  // in: no checkout is sent, the page stays.
+  assert.equal(await widget.locator('.compat').count(), 0);
+  assert.equal(await widget.locator('.pay').getAttribute('aria-disabled'), 'true');
+  const before = page.url();
+  await widget.locator('.pay').click({ force: true });
+  assert.equal(page.url(), before);
   release();
   await waitUntil('the wasm to take the checkout over', () => frame.evaluate(() => window.simologyFrame.taken));
   await widget.locator('form.checkout').waitFor();
   assert.equal(await widget.locator('.summary-name').textContent(), name);
   await waitUntil('the typed email in the wasm\'s form', async () =>
     (await widget.locator('input[type=email]').inputValue()) === 'early@example.com');
-  await waitUntil('the confirmation still ticked in the wasm\'s form', () => widget.locator('.compat-confirm').isChecked());
+  // The wasm draws the step under Pay, still to be confirmed.
+  await widget.locator('.compat .compat-confirm').waitFor();
+  assert.equal(await widget.locator('.compat-confirm').isChecked(), false);
+  assert.equal(await widget.locator('.pay').getAttribute('aria-disabled'), 'true');
   // The host page hears of it as of any choice.
   await waitUntil('simology:plan-chosen', () => chosen.length > 0);
   assert.equal(chosen[0].sku, sku);
@@ -246,22 +254,45 @@ test('a plan tapped before the wasm is in: the proxy\'s checkout shows at once, 
 });
 
 test('Pay pressed before the wasm is in: no checkout is sent until it is, then one, with what was typed', async () => {
-  const { page, release, widget } = await open({ id: 'japan-shop', country: 'JP' });
+  const { page, frame, release, widget } = await open({ id: 'japan-shop', country: 'JP' });
   const sent = [];
   page.on('request', (r) => { if (r.url().endsWith('/api/checkout')) sent.push(r.postDataJSON()); });
   await widget.locator('.country-plans .plan-card .choose').first().click();
   await widget.locator('form.checkout').waitFor();
   await widget.locator('input[type=email]').fill('early@example.com');
-  await confirmPhone(widget);
   const before = page.url();
-  await widget.locator('.pay').click();
+  await widget.locator('.pay').click({ force: true });
   // Held: nothing sent, the page stays (the wasm is what sends a checkout).
   await widget.locator('.pay').evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
   assert.equal(page.url(), before);
   assert.equal(sent.length, 0);
   release();
+  // The press is carried to the wasm's Pay, which first asks for the phone's
+  // confirmation (the step is the wasm's): said, and the focus on the box.
+  await frame.waitForFunction(() => document.activeElement?.classList.contains('compat-confirm'));
+  await waitUntil('the reason said', async () => (await widget.locator('.announcer').textContent()) !== '');
+  assert.equal(sent.length, 0, 'nothing sent before the phone is confirmed');
+  assert.equal(await widget.locator('input[type=email]').inputValue(), 'early@example.com');
+  await confirmPhone(widget);
+  await widget.locator('.pay').click();
   await pay(page, CARD_DECLINED);
   assert.equal(sent.length, 1, 'one checkout, sent by the wasm');
+  assert.equal(sent[0].email, 'early@example.com');
+  await page.context().close();
+});
+
+test('Pay pressed before the wasm is in, the step off: the wasm sends that checkout once it is in', async () => {
+  const { page, release, widget } = await open({ id: 'japan-shop', country: 'JP', 'compat-check': 'off' });
+  const sent = [];
+  page.on('request', (r) => { if (r.url().endsWith('/api/checkout')) sent.push(r.postDataJSON()); });
+  await widget.locator('.country-plans .plan-card .choose').first().click();
+  await widget.locator('form.checkout').waitFor();
+  await widget.locator('input[type=email]').fill('early@example.com');
+  await widget.locator('.pay').click();
+  assert.equal(sent.length, 0);
+  release();
+  await pay(page, CARD_DECLINED);
+  assert.equal(sent.length, 1, 'the press carried out, once');
   assert.equal(sent[0].email, 'early@example.com');
   await page.context().close();
 });

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { startStack, launch, newPage, shot, decodeQr, pay, checkout, confirmPhone, seriousViolations, widgetFrame,
   crop, qrIn, CARD_OK, CARD_DECLINED, CARD_PROVISIONING_FAILS } from '../lib/stack.mjs';
 import { DEVICES } from '../lib/devices.mjs';
+import { waitUntil } from '../lib/wait.mjs';
 
 let stack;
 let browser;
@@ -211,9 +212,10 @@ test('cancel on the payment page returns to the chosen plan', async () => {
   await page.context().close();
 });
 
-// "Is your phone ready for an eSIM?" before Pay (crates/widget-core/src/compat.rs), on
+// "Is your phone ready for an eSIM?" under Pay (crates/widget-core/src/compat.rs), on
 // the devices travellers buy on: what the browser tells of the device; Pay refused,
-// and said why, until "My phone supports eSIM and is unlocked" is ticked; a phone
+// and said why (the focus moved to the box), until "My phone supports eSIM and is
+// unlocked" is ticked; a phone
 // bought for from another device, whose platform is asked; and the ready view, after
 // the payment page, for the phone the eSIM is for.
 const IPHONE_STEP = 'iPhone: Settings › Mobile Service (Cellular on US iPhones) › Add eSIM › Use QR Code.';
@@ -248,10 +250,16 @@ for (const [device, { said, other, lead, steps }] of Object.entries({
     await compat.locator('.compat-device').waitFor();
     assert.equal(await compat.locator('legend').first().textContent(), 'Is your phone ready for an eSIM?');
     assert.equal(await compat.locator('.compat-device').textContent(), said);
-    // Pay before confirming: nothing sent, and the reason said (an alert by Pay).
-    await widget.locator('.pay').click();
-    await widget.locator('.form-error[role=alert]', { hasText: CONFIRM_FIRST }).waitFor();
-    assert.equal(await compat.locator('.compat-confirm').getAttribute('aria-invalid'), 'true');
+    // Pay before confirming: nothing sent; the reason said in the status region and by
+    // the box, which takes the focus.
+    assert.equal(await widget.locator('.pay').getAttribute('aria-disabled'), 'true');
+    // A tap all the same (Playwright waits for an aria-disabled button to be enabled).
+    await widget.locator('.pay').click({ force: true });
+    await widget.locator('.announcer', { hasText: CONFIRM_FIRST }).waitFor({ state: 'attached' });
+    const confirm = compat.locator('.compat-confirm');
+    assert.ok(await confirm.evaluate((el) => el.ownerDocument.activeElement === el), 'the focus on the box');
+    assert.equal(await confirm.getAttribute('aria-invalid'), 'true');
+    assert.equal(await compat.locator(`#${await confirm.getAttribute('aria-describedby')}`).textContent(), CONFIRM_FIRST);
     assert.ok(!/\/pay\/cs_/.test(page.url()), 'still on the blog');
     // How to check, and the list of phones, searched.
     await compat.locator('.compat-help > summary').click();
@@ -267,7 +275,7 @@ for (const [device, { said, other, lead, steps }] of Object.entries({
       assert.equal(await compat.locator('.compat-phone').count(), 0, 'this phone: its platform is known');
     }
     await confirmPhone(widget);
-    await widget.locator('.form-error:empty').waitFor({ state: 'attached' });
+    assert.equal(await widget.locator('.pay').getAttribute('aria-disabled'), 'false');
     await widget.locator('.pay').click();
     await pay(page, CARD_OK);
     await page.waitForURL((u) => u.origin === stack.urls.page);
@@ -283,5 +291,56 @@ for (const [device, { said, other, lead, steps }] of Object.entries({
     assert.ok(instructions.some((i) => i.includes('an eSIM can\'t be installed twice')), 'the code installs once');
     assert.deepEqual(page.problems, [], 'no console errors');
     await page.context().close();
+  });
+}
+
+// Issue 26, point 5: on a phone, the number of travellers, the total and Pay stay where
+// they are with the step as without it (`compat-check="off"`): the step is under Pay,
+// and what it says when Pay is pressed too early is said there. Measured in the frame,
+// on the same checkout for two travellers, once the wasm has drawn the step.
+for (const device of ['iphone-ios17', 'android']) {
+  test(`${device}: the travellers, the total and Pay stay where they are with the compatibility step as without it`, async () => {
+    const places = {};
+    for (const check of ['off', 'required']) {
+      const page = await newPage(browser, { ...DEVICES[device].context });
+      // The attribute, set before the host script reads the element.
+      await page.addInitScript((value) => {
+        if (window.top !== window) return;
+        new MutationObserver((_, observer) => {
+          const shop = document.getElementById('japan-shop');
+          if (!shop) return;
+          observer.disconnect();
+          shop.setAttribute('compat-check', value);
+        }).observe(document, { childList: true, subtree: true });
+      }, check);
+      await page.goto(`${stack.urls.page}/`);
+      const widget = widgetFrame(page, '#japan-shop');
+      await widget.locator('.country-plans .choose').first().click();
+      await widget.locator('select.travellers').selectOption('2');
+      await widget.locator('input[type=email]').fill('traveller@example.com');
+      await widget.locator('.total:not(:empty)').waitFor();
+      // The wasm's checkout (not the proxy's, shown by a tap before the wasm is in).
+      await waitUntil('the wasm in', () => widget.locator('body').evaluate(() => window.simologyFrame.taken));
+      if (check === 'required') await widget.locator('.compat .compat-device').waitFor();
+      assert.equal(await widget.locator('.compat').count(), check === 'off' ? 0 : 1);
+      const where = () => widget.locator('form.checkout').evaluate((form) => {
+        const y = (selector) => form.querySelector(selector).getBoundingClientRect().top + window.scrollY;
+        return { travellers: y('select.travellers'), total: y('.total'), pay: y('.pay') };
+      });
+      places[check] = await where();
+      if (check === 'required') {
+        // Pay pressed before the box is ticked: said under Pay, nothing above it moves.
+        await widget.locator('.pay').click({ force: true });
+        await widget.locator('.compat .field-error:not(:empty)').waitFor();
+        places.refused = await where();
+      }
+      await page.context().close();
+    }
+    for (const state of ['required', 'refused']) {
+      for (const what of ['travellers', 'total', 'pay']) {
+        assert.ok(Math.abs(places[state][what] - places.off[what]) <= 1,
+          `${what}: ${places[state][what]} px (${state}) against ${places.off[what]} px without the step`);
+      }
+    }
   });
 }

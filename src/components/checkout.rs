@@ -1,6 +1,6 @@
 //! Checkout: the chosen plan, how many travellers (one eSIM each) and the total, an
-//! email, the terms, whether the phone takes an eSIM ([`Compat`]), and the button that
-//! sends the page to the payment page. One
+//! email, the terms, the button that sends the page to the payment page, and under it
+//! whether the phone takes an eSIM ([`Compat`]). One
 //! purchase intent per visit to this screen, so a double click or a retry makes one
 //! order (the flow is [`Purchase`]'s).
 
@@ -127,11 +127,10 @@ pub fn Checkout(
                 <a href=safe_href(&plan.terms_url).map(str::to_owned) target="_blank" rel="noopener noreferrer">{t.terms_link}</a>
                 "."
             </p>
-            <Compat purchase=purchase />
             <p class="form-error" role="alert">{move || purchase.error.get()}</p>
-            // Never `disabled` while busy: a disabled button loses the focus. Its progress
-            // is spoken by the widget's status region.
-            <button type="submit" class="button pay" aria-disabled=move || purchase.blocked().to_string() aria-busy=move || purchase.busy.get().to_string()>
+            // Never `disabled`: a disabled button loses the focus. Its progress is spoken
+            // by the widget's status region, and so is what is still to confirm below it.
+            <button type="submit" class="button pay" aria-disabled=move || purchase.held().to_string() aria-busy=move || purchase.busy.get().to_string()>
                 {move || if purchase.redirecting.get() { t.redirecting.to_owned() } else { fill(t.pay, &[("price", &total().unwrap_or_else(|| price.clone()))]) }}
             </button>
             // The browser did not let the frame send the window to the payment page:
@@ -141,6 +140,9 @@ pub fn Checkout(
                 href=move || purchase.payment_link.get()>
                 {t.pay_link}
             </a>
+            // After Pay: the travellers, the total and Pay stay where they are with the
+            // step as without it.
+            <Compat purchase=purchase />
         </form>
     }
 }

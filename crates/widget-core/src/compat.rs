@@ -275,6 +275,23 @@ pub struct Found<'a> {
     pub model: &'a str,
 }
 
+impl Found<'_> {
+    /// How the traveller reads it: "Samsung Galaxy S22", and "Xiaomi 12T Pro" (not
+    /// "Xiaomi Xiaomi 12T Pro") when the model's name starts with its brand.
+    pub fn name(&self) -> String {
+        let brand = self.brand.brand.as_str();
+        let named = self
+            .model
+            .get(..brand.len())
+            .is_some_and(|start| start.eq_ignore_ascii_case(brand));
+        if named {
+            self.model.to_owned()
+        } else {
+            format!("{brand} {}", self.model)
+        }
+    }
+}
+
 /// The most models a search shows.
 pub const MAX_FOUND: usize = 8;
 
@@ -322,7 +339,7 @@ impl Devices {
         found
     }
 
-    /// The source a brand names.
+    /// The source a group of models names.
     pub fn source(&self, id: &str) -> Option<&Source> {
         self.sources.iter().find(|s| s.id == id)
     }
@@ -605,7 +622,7 @@ mod tests {
         }
         let brands: Vec<&str> = devices.brands.iter().map(|b| b.brand.as_str()).collect();
         for brand in [
-            "Apple", "Samsung", "Google", "Motorola", "Xiaomi", "OPPO", "Huawei", "Sony", "OnePlus",
+            "Apple", "Samsung", "Google", "Motorola", "Xiaomi", "Huawei", "Sony",
         ] {
             assert!(brands.contains(&brand), "{brand} is missing");
         }
@@ -619,6 +636,23 @@ mod tests {
         all.sort();
         all.dedup();
         assert_eq!(all.len(), count, "a model is listed twice");
+    }
+
+    #[test]
+    fn every_exception_used_names_the_page_it_comes_from() {
+        let json: serde_json::Value =
+            serde_json::from_str(DEVICES_JSON).expect("data/esim-devices.json is JSON");
+        let pages = &json["exception_sources"];
+        for brand in &file().brands {
+            for code in &brand.exceptions {
+                let page = pages[code.as_str()].as_str().unwrap_or_default();
+                assert!(
+                    page.starts_with("https://"),
+                    "{}: exception {code:?} has no page in exception_sources",
+                    brand.brand
+                );
+            }
+        }
     }
 
     #[test]
@@ -639,13 +673,8 @@ mod tests {
     #[test]
     fn search_finds_models_by_any_spelling() {
         let devices = file();
-        let names = |q: &str| -> Vec<String> {
-            devices
-                .search(q)
-                .iter()
-                .map(|f| format!("{} {}", f.brand.brand, f.model))
-                .collect()
-        };
+        let names =
+            |q: &str| -> Vec<String> { devices.search(q).iter().map(Found::name).collect() };
         assert_eq!(
             names("iphone 15"),
             [
@@ -659,11 +688,24 @@ mod tests {
             names("IPHONE15PRO"),
             ["Apple iPhone 15 Pro", "Apple iPhone 15 Pro Max"]
         );
-        assert_eq!(names("galaxy s23 fe"), ["Samsung Galaxy S23 FE"]);
-        assert_eq!(names("s23+"), ["Samsung Galaxy S23+"]);
-        assert_eq!(names("galaxy s23 plus"), ["Samsung Galaxy S23+"]);
-        assert_eq!(names("samsung fold5"), ["Samsung Galaxy Z Fold5"]);
+        assert_eq!(names("galaxy s24 ultra"), ["Samsung Galaxy S24 Ultra"]);
+        assert_eq!(names("s22+"), ["Samsung Galaxy S22+"]);
+        assert_eq!(names("galaxy s22 plus"), ["Samsung Galaxy S22+"]);
+        assert_eq!(names("samsung fold4"), ["Samsung Galaxy Z Fold4"]);
         assert_eq!(names("pixel 8a"), ["Google Pixel 8a"]);
+        // A model named with its brand is not named twice.
+        assert_eq!(names("xiaomi 12t"), ["Xiaomi 12T Pro"]);
+        assert_eq!(names("huawei p40"), ["Huawei P40", "Huawei P40 Pro"]);
+        // A brand's models from several pages are found together, in the file's order.
+        assert_eq!(
+            names("iphone 12"),
+            [
+                "Apple iPhone 12 mini",
+                "Apple iPhone 12",
+                "Apple iPhone 12 Pro",
+                "Apple iPhone 12 Pro Max"
+            ]
+        );
         // The brand counts too.
         assert!(names("google").len() == MAX_FOUND);
         assert!(names("nokia 3310").is_empty());

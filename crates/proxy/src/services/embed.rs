@@ -297,8 +297,8 @@ async fn resolve(
         .as_deref()
         .and_then(|v| v.parse::<u32>().ok())
         .map(|ms| ms.clamp(500, 60_000));
-    // The host script reports an unknown value in the page's console and does not pass
-    // it; one written in the address by hand is ignored the same way.
+    // Another value is ignored: the step stays required (the frame's checkout reports
+    // it in the console, `simology_widget::components::compat`).
     let compat_check = q
         .compat_check
         .as_deref()

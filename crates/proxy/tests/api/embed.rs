@@ -317,12 +317,20 @@ fn templates(html: &str) -> Vec<&str> {
 }
 
 #[tokio::test]
-async fn compat_check_crosses_checked_and_every_checkout_rendered_here_has_the_step() {
+async fn compat_check_crosses_checked_and_the_checkouts_rendered_here_hold_pay_without_the_step() {
     let app = spawn_app().await;
-    let confirm = simology_widget_core::compat::EN.confirm;
+    let title = simology_widget_core::compat::EN.title;
+    // The Pay of a checkout rendered here.
+    let pay = |t: &str| -> String {
+        let class = t.find(r#"class="button pay""#).expect("a Pay button");
+        let start = t[..class].rfind('<').expect("its start");
+        let end = class + t[class..].find('>').expect("its end");
+        t[start..end].to_owned()
+    };
     // The default: not written in the configuration (a frame without the attribute
-    // says what it said before), and the step in each plan's checkout, as the wasm
-    // draws it, so a tap before the wasm is in does not skip it.
+    // says what it said before). Each plan's checkout has no step: its bytes would
+    // come before the first plan, and the wasm draws it under Pay; Pay says it does
+    // not buy yet (nothing is sent before the wasm is in anyway).
     let html = document(&app, "instance=t&country=jp", &[])
         .await
         .text()
@@ -335,34 +343,22 @@ async fn compat_check_crosses_checked_and_every_checkout_rendered_here_has_the_s
     let checkouts = templates(&html);
     assert!(checkouts.len() >= 5);
     for t in &checkouts {
-        assert!(
-            t.contains(r#"<fieldset class="compat">"#) && t.contains(confirm),
-            "{t}"
-        );
-        // Its list of phones is not in the document: the checkout loads it.
-        assert!(!t.contains("Galaxy") && !html.contains("iPhone XS"), "{t}");
+        assert!(!t.contains("compat") && !t.contains(title), "{t}");
+        assert!(pay(t).contains(r#"aria-disabled="true""#), "{t}");
     }
-    // Advisory: the step, without the confirmation.
-    let html = document(&app, "instance=t&country=jp&compat-check=advisory", &[])
-        .await
-        .text()
-        .await
-        .expect("html");
-    assert_eq!(config_of(&html)["compat_check"], "advisory");
-    for t in templates(&html) {
-        assert!(
-            t.contains(r#"<fieldset class="compat">"#) && !t.contains(confirm),
-            "{t}"
-        );
+    assert!(!html.contains("Galaxy") && !html.contains("iPhone XS"));
+    // Advisory and off: nothing to confirm, Pay as before.
+    for (query, value) in [
+        ("instance=t&country=jp&compat-check=advisory", "advisory"),
+        ("instance=t&country=jp&compat-check=off", "off"),
+    ] {
+        let html = document(&app, query, &[]).await.text().await.expect("html");
+        assert_eq!(config_of(&html)["compat_check"], value);
+        for t in templates(&html) {
+            assert!(!t.contains("compat"), "{t}");
+            assert!(pay(t).contains(r#"aria-disabled="false""#), "{t}");
+        }
     }
-    // Off: no step.
-    let html = document(&app, "instance=t&country=jp&compat-check=off", &[])
-        .await
-        .text()
-        .await
-        .expect("html");
-    assert_eq!(config_of(&html)["compat_check"], "off");
-    assert!(templates(&html).iter().all(|t| !t.contains("compat")));
     // Another value is ignored: the step stays required.
     let (_, config) = embed_config(&app.url, "instance=t&compat-check=maybe", None).await;
     assert!(config.get("compat_check").is_none(), "{config}");
