@@ -190,6 +190,16 @@ pub fn Compat(
     };
     // Flagged once Pay was pressed without it, until ticked; said by it then.
     let refused = move || purchase.refused.get() && !confirmed.get();
+    // Pay pressed before the step was drawn (the frame's script presses it again when
+    // the wasm takes over a checkout the proxy drew): the box takes the focus once it
+    // is there.
+    Effect::new(move |_| {
+        if let Some(input) = purchase.confirm_box.get() {
+            if untrack(refused) {
+                let _ = input.focus();
+            }
+        }
+    });
     let confirm_box = move || {
         required.then(|| {
             view! {
