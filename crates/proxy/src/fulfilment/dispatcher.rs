@@ -393,7 +393,9 @@ async fn dispatch(state: SharedState, sending: &tokio::runtime::Handle) {
                 Ok(claimed) => {
                     recorded(&state, done).await;
                     // A full claim may have left more due: claim again once there is
-                    // room. A claim wanted but not made (no room) stays wanted.
+                    // room. A claim wanted but not made (no room) stays wanted. (A
+                    // claim held back by a destination's cap claims again when that
+                    // destination's attempts end, below.)
                     if wants_claim {
                         claim = i64::try_from(claimed.len()).unwrap_or(0) >= limit;
                     }
@@ -450,6 +452,11 @@ async fn dispatch(state: SharedState, sending: &tokio::runtime::Handle) {
                     take(more);
                 }
                 per_destination.retain(|_, n| *n > 0);
+                // The pass that records them claims too: a destination's cap may have
+                // held back deliveries that were due, and its attempts that ended made
+                // room for them. Without this a backlog left the store at one cap's
+                // worth (48) per `poll`: 96 a second.
+                claim = true;
             }
             () = gap => {}
             () = state.store.outbox_written() => claim = true,

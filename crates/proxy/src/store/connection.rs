@@ -8,7 +8,8 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use serde::{de::DeserializeOwned, Serialize};
 use sqlx::any::AnyPoolOptions;
-use sqlx::{AnyPool, Executor};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection, AnyPool, Executor};
 
 use super::ingest::Ingest;
 use super::notify::Changes;
@@ -188,6 +189,100 @@ impl Store {
     }
 }
 
+/// The writer connection, its commits not waiting for the disk: for writes whose loss
+/// in a power cut (or an operating system crash) costs nothing but doing them again.
+/// A process that is killed loses nothing either way (SQLite's WAL is in the operating
+/// system's hands at each commit), and a later commit that waits for the disk (the
+/// webhook ingest's) makes the earlier ones durable too, since the WAL is written in
+/// order. On SQLite the connection's `synchronous` is `NORMAL` until [`release`]
+/// puts it back to `FULL`; a connection that could not be put back, or that was
+/// dropped before, is closed rather than returned to the pool (the pool opens a new
+/// one, `FULL`). On PostgreSQL it is an ordinary connection: the transaction turns
+/// `synchronous_commit` off itself (`SET LOCAL`), so that the setting ends with it.
+///
+/// [`release`]: Unsynced::release
+pub(super) struct Unsynced {
+    conn: PoolConnection<Any>,
+    /// `synchronous` still needs putting back (SQLite).
+    relaxed: bool,
+}
+
+impl From<PoolConnection<Any>> for Unsynced {
+    fn from(conn: PoolConnection<Any>) -> Unsynced {
+        Unsynced {
+            conn,
+            relaxed: false,
+        }
+    }
+}
+
+impl std::ops::Deref for Unsynced {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for Unsynced {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.conn
+    }
+}
+
+impl Unsynced {
+    /// Puts the connection back as the pool hands it out (`synchronous = FULL`).
+    pub(super) async fn release(mut self) {
+        if self.relaxed {
+            match sqlx::query("PRAGMA synchronous = FULL")
+                .execute(&mut *self.conn)
+                .await
+            {
+                Ok(_) => self.relaxed = false,
+                Err(e) => tracing::warn!(
+                    error = format!("{e:#}"),
+                    "a writer connection could not be made to wait for the disk again: it is closed"
+                ),
+            }
+        }
+    }
+}
+
+impl Drop for Unsynced {
+    fn drop(&mut self) {
+        if self.relaxed {
+            self.conn.close_on_drop();
+        }
+    }
+}
+
+impl Store {
+    /// The writer, for a transaction whose commit need not wait for the disk (see
+    /// [`Unsynced`]).
+    ///
+    /// # Errors
+    /// When no connection can be had or set.
+    pub(super) async fn unsynced_writer(&self) -> Result<Unsynced> {
+        let mut conn = self
+            .writer
+            .acquire()
+            .await
+            .context("acquiring the writer")?;
+        if self.backend == Backend::Postgres {
+            // Set by the transaction itself (`SET LOCAL`), so that it ends with it.
+            return Ok(Unsynced::from(conn));
+        }
+        // Outside a transaction: SQLite refuses to change it within one.
+        sqlx::query("PRAGMA synchronous = NORMAL")
+            .execute(&mut *conn)
+            .await
+            .context("letting the writer's commits not wait for the disk")?;
+        Ok(Unsynced {
+            conn,
+            relaxed: true,
+        })
+    }
+}
+
 async fn sqlite_pool(url: &str, max: u32) -> Result<AnyPool> {
     AnyPoolOptions::new()
         .max_connections(max)
@@ -207,4 +302,67 @@ async fn sqlite_pool(url: &str, max: u32) -> Result<AnyPool> {
         .connect(url)
         .await
         .context("opening the SQLite database")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn synchronous(conn: &mut AnyConnection) -> i64 {
+        sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(conn)
+            .await
+            .expect("PRAGMA synchronous")
+    }
+
+    /// An unsynced writer commits without waiting for the disk (`NORMAL`, 1), and the
+    /// pool's writer waits for it again afterwards (`FULL`, 2), whether the unsynced
+    /// one was released or dropped (then closed, and the pool opens a new one).
+    #[tokio::test]
+    async fn the_writer_waits_for_the_disk_again_after_an_unsynced_transaction() {
+        let dir = std::env::temp_dir().join(format!(
+            "simology-unsynced-{}-{}",
+            std::process::id(),
+            rand::random::<u64>()
+        ));
+        let store = Store::connect(&format!("sqlite://{}", dir.join("p.db").display()))
+            .await
+            .expect("the store");
+        let mut plain = store.writer.acquire().await.expect("the writer");
+        assert_eq!(synchronous(&mut plain).await, 2, "FULL");
+        drop(plain);
+
+        let mut unsynced = store.unsynced_writer().await.expect("unsynced");
+        assert_eq!(synchronous(&mut unsynced).await, 1, "NORMAL");
+        unsynced.release().await;
+        let mut plain = store.writer.acquire().await.expect("the writer");
+        assert_eq!(synchronous(&mut plain).await, 2, "FULL after a release");
+        drop(plain);
+
+        let mut unsynced = store.unsynced_writer().await.expect("unsynced");
+        assert_eq!(synchronous(&mut unsynced).await, 1, "NORMAL");
+        drop(unsynced);
+        let mut plain = store.writer.acquire().await.expect("the writer");
+        assert_eq!(synchronous(&mut plain).await, 2, "FULL after a drop");
+        drop(plain);
+
+        // A dispatcher pass leaves it as it found it.
+        store
+            .dispatch_pass(
+                &[],
+                Some(&crate::store::Claim {
+                    endpoints: &["crm".to_owned()],
+                    caps: &std::collections::BTreeMap::new(),
+                    default_cap: 48,
+                    limit: 10,
+                    lease: Duration::from_secs(30),
+                }),
+            )
+            .await
+            .expect("a pass");
+        let mut plain = store.writer.acquire().await.expect("the writer");
+        assert_eq!(synchronous(&mut plain).await, 2, "FULL after a pass");
+        drop(plain);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -344,14 +344,13 @@ impl Store {
             return Ok(Vec::new());
         }
         let now = now_ms();
-        let mut tx = self
-            .writer
-            .begin()
+        // A lost outcome or claim only sends its delivery again (receivers deduplicate
+        // by webhook-id): the commit need not wait for the disk.
+        let mut writer = self.unsynced_writer().await?;
+        let mut tx = sqlx::Connection::begin(&mut *writer)
             .await
             .context("starting a transaction")?;
         if self.backend == Backend::Postgres {
-            // A lost outcome or claim only sends its delivery again (receivers
-            // deduplicate by webhook-id): the commit need not wait for the WAL flush.
             sqlx::query("SET LOCAL synchronous_commit TO OFF")
                 .execute(&mut *tx)
                 .await
@@ -431,6 +430,7 @@ impl Store {
             claimed.sort_by_key(|d| d.created_at);
         }
         tx.commit().await.context("committing a dispatcher pass")?;
+        writer.release().await;
         Ok(claimed)
     }
 

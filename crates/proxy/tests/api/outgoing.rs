@@ -725,3 +725,49 @@ async fn a_click_id_goes_only_with_an_attribution_the_proxy_signed() {
         receiver.postbacks()
     );
 }
+
+/// A backlog larger than a destination's cap of held deliveries goes out as fast as
+/// the endpoint takes it: each pass that records attempts also claims, so the next
+/// deliveries do not wait for the next `poll` (here an hour: before, the dispatcher
+/// stopped at one cap's worth and sent the rest only at the next poll).
+#[tokio::test]
+async fn a_backlog_goes_out_without_waiting_for_the_poll() {
+    let receiver = Receiver::start().await;
+    let (app, files) = spawn_told(&receiver, &[("crm", CRM_SECRET, "[\"*\"]")], |s| {
+        quick(s);
+        s.delivery.poll = Duration::from_secs(3600);
+    })
+    .await;
+    let store = &app.state.store;
+    // The endpoint held off while the backlog builds up.
+    assert!(store
+        .disable_destination("crm", "a backlog builds up")
+        .await
+        .expect("disable"));
+    let orders = 30;
+    for _ in 0..orders {
+        let (order_ref, payment_url) = checkout_at(&app.http, &app.url, "US-1GB-7D").await;
+        app.pay(&payment_url, CARD_SUCCESS).await;
+        app.wait_for_state(&order_ref, "ready").await;
+    }
+    let waiting = store
+        .deliveries(Some("crm"), None, i64::MAX)
+        .await
+        .expect("deliveries")
+        .len();
+    assert!(
+        waiting >= 2 * orders && waiting > dispatcher::HELD_PER_DESTINATION as usize,
+        "a backlog larger than the cap: {waiting}"
+    );
+    assert!(receiver.hooks().is_empty(), "nothing sent while disabled");
+    assert!(store.enable_destination("crm").await.expect("enable"));
+    store.wake_outbox();
+    let hooks = receiver
+        .wait_for_hooks(&format!("{waiting} events"), |h| {
+            h.iter().map(|x| &x.id).collect::<BTreeSet<_>>().len() == waiting
+        })
+        .await;
+    assert!(hooks.iter().all(|h| h.verified));
+    app.stop().await;
+    let _ = std::fs::remove_dir_all(&files);
+}
