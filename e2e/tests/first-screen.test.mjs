@@ -317,6 +317,8 @@ test('the picker module holds no checkout: a choice brings the checkout module, 
   // At once: the proxy's checkout of that plan (the picker module's plans went), its
   // heading focused; the checkout module on its way.
   await widget.locator('form.checkout').waitFor();
+  // Its wasm is asked for once its glue is in (the glue first, as for any module).
+  await waitUntil('the checkout module asked for', () => wasm.length > 1);
   assert.deepEqual(wasm, ['picker', 'checkout']);
   const proxyForm = await frame.evaluateHandle(() => document.querySelector('form.checkout'));
   assert.ok(await frame.locator('.checkout-title').evaluate((el) => el.ownerDocument.activeElement === el), 'the checkout\'s heading has the focus');
