@@ -300,23 +300,7 @@ async fn a_payment_page_the_browser_keeps_the_frame_from_opening_becomes_a_link(
 #[wasm_bindgen_test]
 async fn a_checkout_shown_before_the_wasm_goes_on_with_what_was_typed_in_it() {
     let fake = Rc::new(Fake::default());
-    let us = DestinationId::country("US").expect("us");
-    let config = Config {
-        destination: Some(us.clone()),
-        lang: Lang::En,
-        theme: "light".into(),
-        instance: "typed".into(),
-        poll_interval_ms: None,
-        attribution: None,
-        compat_check: CompatCheck::Off,
-    };
-    let services = Services {
-        backend: Rc::new(Shared(Rc::clone(&fake))),
-        navigate: Rc::new(|_| true),
-        return_url: String::new(),
-        country_name: Rc::new(|_, _| Some("United States".into())),
-        announce: Rc::new(|_| {}),
-    };
+    let (us, config, services) = on_the_proxys_rendering(&fake, "typed");
     let primed = catalog("US");
     // The frame's script mounts on the plan tapped, with the travellers and the email
     // given in the proxy's rendering of its checkout (`loader::first_screen`).

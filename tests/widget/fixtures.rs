@@ -360,3 +360,30 @@ pub fn detail(order: OrderView) -> OrderDetail {
         order,
     }
 }
+
+/// A widget on the proxy's rendering of the US (English, light, no step), named
+/// `instance`, its calls answered by `fake`: the destination, the configuration and
+/// the services to mount it with.
+pub fn on_the_proxys_rendering(
+    fake: &Rc<Fake>,
+    instance: &str,
+) -> (DestinationId, Config, Services) {
+    let us = DestinationId::country("US").expect("us");
+    let config = Config {
+        destination: Some(us.clone()),
+        lang: Lang::En,
+        theme: "light".into(),
+        instance: instance.into(),
+        poll_interval_ms: None,
+        attribution: None,
+        compat_check: CompatCheck::Off,
+    };
+    let services = Services {
+        backend: Rc::new(Shared(Rc::clone(fake))),
+        navigate: Rc::new(|_| true),
+        return_url: String::new(),
+        country_name: Rc::new(|_, _| Some("United States".into())),
+        announce: Rc::new(|_| {}),
+    };
+    (us, config, services)
+}

@@ -279,23 +279,7 @@ async fn search_is_accent_insensitive_and_keyboard_driven() {
 #[wasm_bindgen_test]
 async fn the_proxys_rendering_is_taken_over_from_its_own_catalogue() {
     let fake = Rc::new(Fake::default());
-    let us = DestinationId::country("US").expect("us");
-    let config = Config {
-        destination: Some(us.clone()),
-        lang: Lang::En,
-        theme: "light".into(),
-        instance: "primed".into(),
-        poll_interval_ms: None,
-        attribution: None,
-        compat_check: CompatCheck::Off,
-    };
-    let services = Services {
-        backend: Rc::new(Shared(Rc::clone(&fake))),
-        navigate: Rc::new(|_| true),
-        return_url: String::new(),
-        country_name: Rc::new(|_, _| Some("United States".into())),
-        announce: Rc::new(|_| {}),
-    };
+    let (us, config, services) = on_the_proxys_rendering(&fake, "primed");
     let mut primed = catalog("US");
     primed.plans.truncate(2);
     let screen = Screen::Picker {
