@@ -106,6 +106,22 @@ pub struct SizedFile {
     pub before_first_plan: bool,
 }
 
+impl SizedFile {
+    /// Its row: `label: what (name), brotli 11`, its brotli bytes, raw and gzip beside.
+    fn row(&self, label: &str) -> Row {
+        Row {
+            what: format!("{label}: {} ({}), brotli 11", self.what, self.name),
+            ours: format!("{} B", num(self.brotli as f64, 0)),
+            reference: format!(
+                "raw {} / gzip {}",
+                num(self.raw as f64, 0),
+                num(self.gzip as f64, 0)
+            ),
+            ..Row::default()
+        }
+    }
+}
+
 /// What a first visit to a picker page downloads: the host script and the frame's
 /// document (the first plans are in it), then the frame's script, the picker's glue
 /// and wasm (a plan can be chosen).
@@ -204,16 +220,7 @@ impl Report {
         };
         let mut files = Vec::new();
         for f in &s.files {
-            self.rows.push(Row {
-                what: format!("size: {} ({}), brotli 11", f.what, f.name),
-                ours: format!("{} B", num(f.brotli as f64, 0)),
-                reference: format!(
-                    "raw {} / gzip {}",
-                    num(f.raw as f64, 0),
-                    num(f.gzip as f64, 0)
-                ),
-                ..Row::default()
-            });
+            self.rows.push(f.row("size"));
             files.push(
                 json!({"what": f.what, "name": f.name, "raw_bytes": f.raw, "gzip_bytes": f.gzip,
                               "brotli_bytes": f.brotli, "before_first_plan": f.before_first_plan}),
@@ -221,16 +228,7 @@ impl Report {
         }
         let mut checkout = Vec::new();
         for f in &s.checkout {
-            self.rows.push(Row {
-                what: format!("size after a choice: {} ({}), brotli 11", f.what, f.name),
-                ours: format!("{} B", num(f.brotli as f64, 0)),
-                reference: format!(
-                    "raw {} / gzip {}",
-                    num(f.raw as f64, 0),
-                    num(f.gzip as f64, 0)
-                ),
-                ..Row::default()
-            });
+            self.rows.push(f.row("size after a choice"));
             checkout.push(json!({"what": f.what, "name": f.name, "raw_bytes": f.raw,
                                  "gzip_bytes": f.gzip, "brotli_bytes": f.brotli}));
         }
