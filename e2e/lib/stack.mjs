@@ -87,6 +87,41 @@ export async function frameOf(page, host = 'simology-esim') {
   });
 }
 
+/**
+ * Waits until the widget's frame in `host` is as tall as its document and stays put
+ * on the page for two of the page's animation frames. The host script resizes the
+ * frame after its content changes (a message, handled later); a frame that shrinks can
+ * then move on the page (its scroll clamped). Playwright's check that an element is
+ * stable looks at it inside its frame only: a click aimed before the frame has moved
+ * lands on whatever is there after.
+ */
+export async function steady(page, host = 'simology-esim') {
+  const frame = await frameOf(page, host);
+  const element = page.locator(`${host} iframe`);
+  await waitUntil(`the widget frame of ${host} sized to its content and still`, async () => {
+    const sized = await frame.evaluate(() =>
+      Math.ceil(document.documentElement.getBoundingClientRect().height) === window.innerHeight);
+    return sized && element.evaluate((el) => new Promise((resolve) => {
+      const where = () => { const r = el.getBoundingClientRect(); return `${r.top},${r.height}`; };
+      const before = where();
+      requestAnimationFrame(() => requestAnimationFrame(() => resolve(where() === before)));
+    }));
+  });
+}
+
+/**
+ * Chooses the destination `code` among the search's options of the widget in `host`,
+ * once its frame has stopped moving on the page (`steady`): "Change destination"
+ * shrinks the frame, and the page's scroll, clamped, can move it after the option is
+ * drawn.
+ */
+export async function chooseDestination(page, code, host = 'simology-esim') {
+  const option = widgetFrame(page, host).locator(`.search-option[data-code="${code}"]`);
+  await option.waitFor();
+  await steady(page, host);
+  await option.click();
+}
+
 /** The widget frames of a page that are shown (not hidden by their host script). */
 export async function shownWidgetFrames(page) {
   const frames = [];

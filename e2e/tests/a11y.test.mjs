@@ -13,7 +13,7 @@
 // - in forced colours, a pressed chip differs from an unpressed one by more than colour.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack, launch, newPage, pay, confirmPhone, widgetFrame, frameOf, evidence, CARD_OK, CARD_DECLINED } from '../lib/stack.mjs';
+import { startStack, launch, newPage, pay, confirmPhone, widgetFrame, frameOf, evidence, CARD_OK, CARD_DECLINED, chooseDestination } from '../lib/stack.mjs';
 import { waitUntil } from '../lib/wait.mjs';
 import { DEVICES } from '../lib/devices.mjs';
 
@@ -231,7 +231,7 @@ test('Try again keeps the focus in the widget: on the plans\' heading', async ()
     await focusOn(page, '.search-input', 'the search after "Change destination"');
     await namesUnique(page, 'search');
     await widget.locator('.search-input').fill('france');
-    await widget.locator('.search-option[data-code="FR"]').click();
+    await chooseDestination(page, 'FR', HOST);
     await widget.locator('.plans-view .retry').waitFor();
     fail = false;
     await widget.locator('.plans-view .retry').focus();

@@ -7,7 +7,7 @@
 // host page sends nothing, and no body's claim credits anybody.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack, launch, newPage, pay, confirmPhone, widgetFrame, isWidgetFrame, CARD_OK } from '../lib/stack.mjs';
+import { startStack, launch, newPage, pay, confirmPhone, widgetFrame, isWidgetFrame, CARD_OK, chooseDestination } from '../lib/stack.mjs';
 import { waitUntil } from '../lib/wait.mjs';
 
 let stack;
@@ -49,7 +49,7 @@ async function buy(url, selector, affiliate, search) {
   if (search) {
     await widget.locator('.change').click();
     await widget.locator('.search-input').fill(search.query);
-    await widget.locator(`.search-option[data-code="${search.code}"]`).click();
+    await chooseDestination(page, search.code, selector);
     await widget.locator('.plans-title').waitFor();
   }
   await widget.locator('.plan-card .choose').first().click();

@@ -12,7 +12,7 @@
 // and the wasm's download held until the test lets it go.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack, launch, newPage, widgetFrame, frameOf, checkout, confirmPhone, pay, CARD_DECLINED } from '../lib/stack.mjs';
+import { startStack, launch, newPage, widgetFrame, frameOf, checkout, confirmPhone, pay, CARD_DECLINED, chooseDestination } from '../lib/stack.mjs';
 import { waitUntil } from '../lib/wait.mjs';
 
 let stack;
@@ -342,7 +342,7 @@ test('a plan chosen in the picker module on another destination than the proxy r
   await mounted(frame);
   await widget.locator('.change').click();
   await widget.locator('.search-input').fill('france');
-  await widget.locator('.search-option[data-code="FR"]').click();
+  await chooseDestination(page, 'FR');
   await widget.locator('.plans-title', { hasText: 'France' }).waitFor();
   const card = widget.locator('.plan-card').first();
   const catalog = await (await fetch(`${stack.urls.proxy}/api/catalog?country=FR`)).json();

@@ -13,7 +13,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { startStack, launch, newPage, setOffline, pay, confirmPhone, shot, widgetFrame, frameOf, servePages, readJson, seriousViolations,
-  ROOT, CARD_OK } from '../lib/stack.mjs';
+  ROOT, CARD_OK, chooseDestination } from '../lib/stack.mjs';
 import { waitUntil } from '../lib/wait.mjs';
 
 let stack;
@@ -80,7 +80,7 @@ test('the public events reach a listener added before the script and one added a
   // A destination, a plan, two travellers, Pay.
   await widget.locator('.change').click();
   await widget.locator('.search-input').fill('japon');
-  await widget.locator('.search-option[data-code="JP"]').click();
+  await chooseDestination(page, 'JP', '#japan-shop');
   await widget.locator('.plans-title').waitFor();
   const card = widget.locator('.country-plans .plan-card').nth(1);
   const sku = await card.getAttribute('data-sku');

@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStack, launch, newPage, shot, decodeQr, pay, checkout, confirmPhone, seriousViolations, widgetFrame,
-  crop, qrIn, CARD_OK, CARD_DECLINED, CARD_PROVISIONING_FAILS } from '../lib/stack.mjs';
+  crop, qrIn, CARD_OK, CARD_DECLINED, CARD_PROVISIONING_FAILS, chooseDestination } from '../lib/stack.mjs';
 import { DEVICES } from '../lib/devices.mjs';
 import { waitUntil } from '../lib/wait.mjs';
 
@@ -35,7 +35,7 @@ for (const [label, width] of [['phone', 375], ['desktop', 1280]]) {
     // The destination, by search.
     await widget.locator('.change').click();
     await widget.locator('.search-input').fill('japon');
-    await widget.locator('.search-option[data-code="JP"]').click();
+    await chooseDestination(page, 'JP', '#japan-shop');
     await widget.locator('.plans-title').waitFor();
 
     await widget.locator('.country-plans .choose').first().click();

@@ -15,7 +15,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { startStack, launch, newPage, setOffline, shot, pay, confirmPhone, decodeQr, widgetFrame, frameOf, isWidgetFrame, evidence,
-  CARD_OK, CARD_DECLINED } from '../lib/stack.mjs';
+  CARD_OK, CARD_DECLINED, chooseDestination } from '../lib/stack.mjs';
 import { DEVICES } from '../lib/devices.mjs';
 import { startRelay } from '../lib/relay.mjs';
 import { contrastRatio } from '../lib/contrast.mjs';
@@ -161,7 +161,7 @@ for (const device of Object.keys(DEVICES)) {
           await state('search');
 
           // A destination with a sold-out plan: last.
-          await widget.locator('.search-option[data-code="US"]').click();
+          await chooseDestination(page, 'US', '#japan-shop');
           await widget.locator('.plan-card.sold-out').first().waitFor();
           assert.ok(await widget.locator('.country-plans .plan-card').last().evaluate((el) => el.classList.contains('sold-out')));
           await state('sold-out');
@@ -169,7 +169,7 @@ for (const device of Object.keys(DEVICES)) {
           // A region's plans.
           await widget.locator('.change').click();
           await widget.locator('.search-input').fill('europe');
-          await widget.locator('.search-option[data-code="europe"]').click();
+          await chooseDestination(page, 'europe', '#japan-shop');
           await widget.locator('.plans-title', { hasText: 'Europe' }).waitFor();
           await state('region');
 
@@ -385,7 +385,7 @@ for (const device of Object.keys(DEVICES)) {
           await widget.locator('.plans-title').waitFor();
           await widget.locator('.change').click();
           await widget.locator('.search-input').fill('united');
-          await widget.locator('.search-option[data-code="US"]').click();
+          await chooseDestination(page, 'US', '#japan-shop');
           await widget.locator('.error-state').waitFor();
           assert.equal(await widget.locator('.error-state p').textContent(), `${LOAD_FAILED} ${PROVIDER_TROUBLE}`);
           await state('provider-trouble');
