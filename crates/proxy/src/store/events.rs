@@ -10,6 +10,7 @@ use sqlx::Row;
 
 use super::connection::{stored_ref, Backend, Store};
 use super::orders::merge_facts;
+use super::outbox::write_deliveries;
 use crate::clock::{duration_ms, now_ms};
 use crate::domain::OrderRef;
 use crate::order::Facts;
@@ -269,7 +270,7 @@ impl Store {
         });
         let mut written: Vec<Option<OrderRow>> = vec![None; settlement.applies.len()];
         let mut changing = Vec::new();
-        let mut outbox = false;
+        let mut deliveries = Vec::new();
         for i in order {
             let a = &settlement.applies[i];
             let event = a.mark.then_some(a.event_id.as_str());
@@ -280,12 +281,13 @@ impl Store {
                 &a.order_ref,
                 &a.patch,
                 event,
+                &mut deliveries,
             )
             .await?;
             changing.extend(merged.changing);
-            outbox |= merged.outbox;
             written[i] = Some(merged.row);
         }
+        let outbox = write_deliveries(&mut tx, &deliveries, now).await?;
         for (event_id, note) in &settlement.ignored {
             sqlx::query(
                 "UPDATE webhook_events SET processed_at = $2, payload = NULL, last_error = $3, \

@@ -9,7 +9,7 @@ use sqlx::{Any, AnyPool, Row, Transaction};
 
 use super::connection::{from_json, json, stored_ref, Outbox, Store};
 use super::notify::{Changes, Changing};
-use super::outbox::write_events;
+use super::outbox::{deliveries_of, write_deliveries, NewDelivery};
 use crate::clock::{duration_ms, now_ms};
 use crate::domain::{Locale, OrderRef, RefTag, ReturnUrl, Sku};
 use crate::order::{Facts, OrderKind};
@@ -170,18 +170,18 @@ fn sale_columns(row: &AnyRow) -> Result<SaleColumns> {
     })
 }
 
-/// What [`merge_facts`] did: the order as written, the mark of its change (when it
-/// changed), and whether the change wrote deliveries to the outbox.
+/// What [`merge_facts`] did: the order as written, and the mark of its change (when
+/// it changed).
 pub(super) struct Merged {
     pub(super) row: OrderRow,
     pub(super) changing: Option<Changing>,
-    pub(super) outbox: bool,
 }
 
 /// Merges facts into an order within `tx` and, there too, marks an event applied to
-/// it and writes the events of the change into the outbox (see `outgoing::events`); the
-/// caller commits, then drops the [`Changing`] mark (when the order changed), which
-/// announces the change. A concurrent change (another replica's, committed first) is
+/// it; adds the deliveries of the change's events to `deliveries` (see
+/// `outgoing::events`), which the caller writes in the same transaction
+/// (`outbox::write_deliveries`), then commits, then drops the [`Changing`] mark (when
+/// the order changed), which announces the change. A concurrent change (another replica's, committed first) is
 /// merged again on a fresh read in the same transaction: each statement reads the
 /// latest committed row, and only the writer whose update lands makes the events.
 ///
@@ -194,6 +194,7 @@ pub(super) async fn merge_facts(
     order_ref: &OrderRef,
     patch: &Facts,
     event_id: Option<&str>,
+    deliveries: &mut Vec<NewDelivery>,
 ) -> Result<Merged> {
     for _ in 0..OPTIMISTIC_ATTEMPTS {
         let row = sqlx::query(&format!(
@@ -209,7 +210,6 @@ pub(super) async fn merge_facts(
         let now = now_ms();
         let changed = merged != current.facts;
         let mut changing = None;
-        let mut wrote = false;
         let written = if !changed {
             current
         } else {
@@ -248,7 +248,7 @@ pub(super) async fn merge_facts(
                         .as_deref()
                         .and_then(|a| routes.commission_bps(a)),
                 };
-                wrote = write_events(tx, routes, &subject, &current.facts, &merged, now).await?;
+                deliveries_of(routes, &subject, &current.facts, &merged, now, deliveries);
             }
             OrderRow {
                 facts: merged,
@@ -263,7 +263,6 @@ pub(super) async fn merge_facts(
         return Ok(Merged {
             row: written,
             changing,
-            outbox: wrote,
         });
     }
     bail!(
@@ -396,6 +395,7 @@ impl Store {
             .begin()
             .await
             .context("starting a transaction")?;
+        let mut deliveries = Vec::new();
         let merged = merge_facts(
             &mut tx,
             &self.changes,
@@ -403,12 +403,14 @@ impl Store {
             order_ref,
             patch,
             event_id,
+            &mut deliveries,
         )
         .await?;
+        let outbox = write_deliveries(&mut tx, &deliveries, now_ms()).await?;
         tx.commit().await.context("committing an order change")?;
         // Announced here, once committed.
         drop(merged.changing);
-        if merged.outbox {
+        if outbox {
             self.wake_outbox();
         }
         Ok(merged.row)

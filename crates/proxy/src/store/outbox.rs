@@ -163,7 +163,7 @@ fn delivery_row(row: &AnyRow) -> Result<DeliveryRow> {
 }
 
 /// One outbox row to insert.
-struct NewDelivery {
+pub(super) struct NewDelivery {
     message_id: String,
     destination: String,
     event_type: &'static str,
@@ -172,17 +172,16 @@ struct NewDelivery {
     target_url: Option<String>,
 }
 
-/// Writes an order change's events into the outbox, within the change's transaction,
-/// for every destination that takes them now. Returns whether anything was written.
-pub(super) async fn write_events(
-    tx: &mut Transaction<'_, Any>,
+/// An order change's deliveries, for every destination that takes its events now;
+/// written with the transaction's others by [`write_deliveries`].
+pub(super) fn deliveries_of(
     routes: &dyn Routes,
     subject: &Subject<'_>,
     before: &crate::order::Facts,
     after: &crate::order::Facts,
     now: i64,
-) -> Result<bool> {
-    let mut rows = Vec::new();
+    rows: &mut Vec<NewDelivery>,
+) {
     for e in events_of(subject, before, after, now) {
         for endpoint in routes.endpoints_for(e.event_type) {
             rows.push(NewDelivery {
@@ -208,44 +207,57 @@ pub(super) async fn write_events(
             }
         }
     }
-    if rows.is_empty() {
-        return Ok(false);
+}
+
+/// Rows of one `INSERT` into the outbox, at most (six parameters each).
+const ROWS_PER_INSERT: usize = 128;
+
+/// Writes a transaction's deliveries into the outbox, a statement per
+/// [`ROWS_PER_INSERT`] rows (a statement per order change cost the webhook ingest a
+/// round trip to SQLite's thread each, in the batch's transaction, which holds the one
+/// writer). Returns whether anything was written.
+pub(super) async fn write_deliveries(
+    tx: &mut Transaction<'_, Any>,
+    rows: &[NewDelivery],
+    now: i64,
+) -> Result<bool> {
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let n = 6 * i + 2;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}, $1, $1, $1)",
+                    n,
+                    n + 1,
+                    n + 2,
+                    n + 3,
+                    n + 4,
+                    n + 5
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO outbox (message_id, destination, event_type, order_id, payload, target_url, \
+             created_at, chain_started_at, next_attempt_at) VALUES {} \
+             ON CONFLICT (message_id, destination) DO NOTHING",
+            values.join(", ")
+        );
+        let mut query = sqlx::query(&sql).bind(now);
+        for r in chunk {
+            query = query
+                .bind(&r.message_id)
+                .bind(&r.destination)
+                .bind(r.event_type)
+                .bind(&r.order_id)
+                .bind(&r.payload)
+                .bind(r.target_url.as_deref());
+        }
+        query
+            .execute(&mut **tx)
+            .await
+            .context("writing the outbox")?;
     }
-    let values: Vec<String> = (0..rows.len())
-        .map(|i| {
-            let n = 6 * i + 2;
-            format!(
-                "(${}, ${}, ${}, ${}, ${}, ${}, $1, $1, $1)",
-                n,
-                n + 1,
-                n + 2,
-                n + 3,
-                n + 4,
-                n + 5
-            )
-        })
-        .collect();
-    let sql = format!(
-        "INSERT INTO outbox (message_id, destination, event_type, order_id, payload, target_url, \
-         created_at, chain_started_at, next_attempt_at) VALUES {} \
-         ON CONFLICT (message_id, destination) DO NOTHING",
-        values.join(", ")
-    );
-    let mut query = sqlx::query(&sql).bind(now);
-    for r in &rows {
-        query = query
-            .bind(&r.message_id)
-            .bind(&r.destination)
-            .bind(r.event_type)
-            .bind(&r.order_id)
-            .bind(&r.payload)
-            .bind(r.target_url.as_deref());
-    }
-    query
-        .execute(&mut **tx)
-        .await
-        .context("writing the outbox")?;
-    Ok(true)
+    Ok(!rows.is_empty())
 }
 
 /// Stored error texts are kept short.
