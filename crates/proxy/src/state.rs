@@ -2,6 +2,7 @@
 //! upstream client, caches, metrics, rate limits, the affiliates and endpoints files,
 //! and the shutdown signal.
 
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
@@ -53,12 +54,45 @@ pub struct AppState {
     pub emails: EmailsOnFile,
     /// Wakes the event processor after a webhook is stored.
     pub wake_processor: Notify,
+    /// How hard the webhook ingest is working (the dispatcher makes way for it).
+    pub ingest: IngestLoad,
     /// The widget's files, for the frame's document (`PROXY_WIDGET_DIR`).
     pub widget: Option<WidgetFiles>,
     /// The frame's documents, rendered.
     pub documents: Documents,
     /// Becomes `true` when the proxy is shutting down.
     shutdown: watch::Sender<bool>,
+}
+
+/// How hard the webhook ingest is working: the upstream's webhooks received so far, and
+/// whether the event processor's last claim was a full batch (more events wait behind
+/// it). The dispatcher reads them to make way for a burst (`dispatcher::Pressure`).
+#[derive(Debug, Default)]
+pub struct IngestLoad {
+    received: AtomicU64,
+    behind: AtomicBool,
+}
+
+impl IngestLoad {
+    /// Counts a webhook received.
+    pub fn received_one(&self) {
+        self.received.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The webhooks received since the start.
+    pub fn received(&self) -> u64 {
+        self.received.load(Ordering::Relaxed)
+    }
+
+    /// Records whether the processor's last claim was a full batch.
+    pub fn set_behind(&self, behind: bool) {
+        self.behind.store(behind, Ordering::Relaxed);
+    }
+
+    /// Whether the processor's last claim was a full batch.
+    pub fn behind(&self) -> bool {
+        self.behind.load(Ordering::Relaxed)
+    }
 }
 
 /// Shared state handle.
@@ -118,6 +152,7 @@ impl AppState {
             client,
             metrics: Metrics::default(),
             wake_processor: Notify::new(),
+            ingest: IngestLoad::default(),
             shutdown: watch::channel(false).0,
         }))
     }

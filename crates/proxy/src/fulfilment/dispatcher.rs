@@ -34,7 +34,7 @@ use crate::outgoing::events::{PAYLOAD_VERSION, TEST_EVENT};
 use crate::outgoing::postback_destination;
 use crate::outgoing::schedule::Next;
 use crate::outgoing::signature::{signature_header, ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER};
-use crate::state::SharedState;
+use crate::state::{IngestLoad, SharedState};
 use crate::store::{AttemptOutcome, Claim, Delivery, Settled};
 
 /// Deliveries claimed and not yet settled, at most.
@@ -304,6 +304,49 @@ async fn refresh(state: &SharedState, last_prune: &mut Instant) {
 /// and a first attempt waits this long at most behind a pass.
 const PASS_GAP: Duration = Duration::from_millis(100);
 
+/// While the webhook ingest is at full stretch ([`Pressure`]), passes are this far
+/// apart instead: the upstream waits for each webhook's answer (and resends a slow
+/// one), a delivery has a second. Each pass still claims and records its full share, so
+/// deliveries go on, slower, and catch up when the burst ends.
+const BUSY_PASS_GAP: Duration = Duration::from_millis(500);
+
+/// Webhooks received a second from which the ingest is at full stretch: a steady 200
+/// state changes a second comes with about 300.
+const BUSY_RATE: u64 = 1000;
+
+/// How long the ingest's rate is measured over.
+const RATE_WINDOW: Duration = Duration::from_millis(100);
+
+/// Whether the webhook ingest is at full stretch: webhooks arrive at [`BUSY_RATE`] or
+/// more (over the last [`RATE_WINDOW`]), or the processor's last claim was a full batch.
+struct Pressure {
+    count: u64,
+    at: Instant,
+    busy: bool,
+}
+
+impl Pressure {
+    fn new(ingest: &IngestLoad) -> Self {
+        Pressure {
+            count: ingest.received(),
+            at: Instant::now(),
+            busy: false,
+        }
+    }
+
+    fn busy(&mut self, ingest: &IngestLoad) -> bool {
+        let elapsed = self.at.elapsed();
+        if elapsed >= RATE_WINDOW {
+            let count = ingest.received();
+            let per_s = count.saturating_sub(self.count) as f64 / elapsed.as_secs_f64();
+            self.busy = per_s >= BUSY_RATE as f64;
+            self.count = count;
+            self.at = Instant::now();
+        }
+        self.busy || ingest.behind()
+    }
+}
+
 /// Delivers the outbox until the shutdown begins, then lets the attempts in flight end
 /// and records them.
 pub async fn run(state: SharedState) {
@@ -348,6 +391,7 @@ async fn dispatch(state: SharedState, sending: &tokio::runtime::Handle) {
     let mut last_pass: Option<Instant> = None;
     let mut last_stats: Option<Instant> = None;
     let mut last_prune = Instant::now();
+    let mut pressure = Pressure::new(&state.ingest);
     // Retries fall due and other replicas write events without waking this one: look
     // every `poll` whatever else happens.
     let mut poll = tokio::time::interval(delivery.poll);
@@ -360,7 +404,16 @@ async fn dispatch(state: SharedState, sending: &tokio::runtime::Handle) {
         let room = HELD.saturating_sub(running.len());
         let wants_claim = claim && room > 0;
         let work = wants_claim || !finished.is_empty();
-        let next_pass = last_pass.map_or_else(Instant::now, |t| t + PASS_GAP);
+        let busy = pressure.busy(&state.ingest);
+        let next_pass = last_pass.map_or_else(Instant::now, |t| {
+            t + if busy { BUSY_PASS_GAP } else { PASS_GAP }
+        });
+        // A busy ingest is looked at again every `PASS_GAP`: its burst may have ended.
+        let wake_at = if busy {
+            next_pass.min(Instant::now() + PASS_GAP)
+        } else {
+            next_pass
+        };
         if work && Instant::now() >= next_pass {
             last_pass = Some(Instant::now());
             if finished.is_empty() && !state.store.any_delivery_due().await.unwrap_or(true) {
@@ -432,7 +485,7 @@ async fn dispatch(state: SharedState, sending: &tokio::runtime::Handle) {
         }
         let gap = async {
             if work {
-                tokio::time::sleep_until(next_pass.into()).await;
+                tokio::time::sleep_until(wake_at.into()).await;
             } else {
                 std::future::pending::<()>().await;
             }
@@ -539,6 +592,36 @@ pub async fn test_endpoint(state: &SharedState, id: &str) -> Result<Tested> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A burst of webhooks (the rate over the last window) or a processor behind makes
+    /// the ingest busy; a steady trickle does not, and a burst that ended stops
+    /// counting at the next window.
+    #[test]
+    fn the_ingest_is_busy_in_a_burst_or_while_the_processor_is_behind() {
+        let ingest = IngestLoad::default();
+        let window_ago = || Instant::now() - RATE_WINDOW;
+        let mut pressure = Pressure::new(&ingest);
+        // 20 webhooks in a window: 200 a second.
+        pressure.at = window_ago();
+        for _ in 0..20 {
+            ingest.received_one();
+        }
+        assert!(!pressure.busy(&ingest), "200 a second is no burst");
+        // 300 in a window: 3,000 a second.
+        pressure.at = window_ago();
+        for _ in 0..300 {
+            ingest.received_one();
+        }
+        assert!(pressure.busy(&ingest), "3,000 a second is a burst");
+        // Within the window the verdict stands; after it, nothing more arrived.
+        assert!(pressure.busy(&ingest));
+        pressure.at = window_ago();
+        assert!(!pressure.busy(&ingest), "the burst ended");
+        ingest.set_behind(true);
+        assert!(pressure.busy(&ingest), "the processor is behind");
+        ingest.set_behind(false);
+        assert!(!pressure.busy(&ingest));
+    }
 
     /// Attempts run on the delivery thread, at background priority, and a thread of the
     /// caller's runtime keeps its own.

@@ -62,8 +62,12 @@ impl Outcome {
 pub async fn process_due(state: &SharedState) -> Result<usize> {
     let mut done = 0;
     loop {
-        let due = state.store.claim_due_events(BATCH, CLAIM_LEASE).await?;
-        let claimed = due.len();
+        let due = state.store.claim_due_events(BATCH, CLAIM_LEASE).await;
+        let claimed = due.as_ref().map_or(0, Vec::len);
+        state
+            .ingest
+            .set_behind(i64::try_from(claimed).unwrap_or(BATCH) >= BATCH);
+        let due = due?;
         if claimed == 0 {
             return Ok(done);
         }

@@ -37,6 +37,7 @@ pub async fn receive(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    state.ingest.received_one();
     let Some(signature) = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok()) else {
         state.metrics.webhook("unsigned");
         return Err(ApiError::BadRequest(
