@@ -64,7 +64,7 @@ pub struct AppState {
     shutdown: watch::Sender<bool>,
 }
 
-/// How hard the webhook ingest is working: the upstream's webhooks received so far, and
+/// How hard the webhook ingest is working: the upstream's signed webhooks received so far, and
 /// whether the event processor's last claim was a full batch (more events wait behind
 /// it). The dispatcher reads them to make way for a burst (`dispatcher::Pressure`).
 #[derive(Debug, Default)]

@@ -37,7 +37,6 @@ pub async fn receive(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    state.ingest.received_one();
     let Some(signature) = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok()) else {
         state.metrics.webhook("unsigned");
         return Err(ApiError::BadRequest(
@@ -64,6 +63,9 @@ pub async fn receive(
         )
             .into_response());
     }
+    // Counted once signed: a forged flood (anyone can post here) cannot make the
+    // dispatcher yield to a burst that is not the upstream's.
+    state.ingest.received_one();
     let envelope = envelope_of(&body);
     // A signed body that is not UTF-8 is no event; it is kept (readably) for an operator.
     let text = String::from_utf8_lossy(&body);
