@@ -79,6 +79,21 @@ impl Outbox {
     }
 }
 
+/// The `VALUES` rows of a multi-row statement whose `$1` is shared: `rows` tuples of
+/// `width` parameters each, numbered from `$2`, each followed by `tail` (for example
+/// `", $1, $1"`): `($2, $3, $1), ($4, $5, $1)` for 2 rows of width 2 and tail `", $1"`.
+pub(super) fn values_rows(rows: usize, width: usize, tail: &str) -> String {
+    (0..rows)
+        .map(|i| {
+            let params: Vec<String> = (0..width)
+                .map(|j| format!("${}", 2 + width * i + j))
+                .collect();
+            format!("({}{tail})", params.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 pub(super) fn json<T: Serialize>(value: &T) -> Result<String> {
     serde_json::to_string(value).context("serialising a stored value")
 }
@@ -307,6 +322,12 @@ async fn sqlite_pool(url: &str, max: u32) -> Result<AnyPool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn values_rows_number_each_row_after_the_shared_first() {
+        assert_eq!(values_rows(2, 2, ", $1"), "($2, $3, $1), ($4, $5, $1)");
+        assert_eq!(values_rows(1, 3, ""), "($2, $3, $4)");
+    }
 
     async fn synchronous(conn: &mut AnyConnection) -> i64 {
         sqlx::query_scalar("PRAGMA synchronous")

@@ -7,6 +7,7 @@ use anyhow::{anyhow, Context, Result};
 use sqlx::{AnyPool, Row};
 use tokio::sync::{mpsc, oneshot};
 
+use super::connection::values_rows;
 use crate::clock::now_ms;
 
 /// A verified delivery to store.
@@ -68,16 +69,10 @@ impl Ingest {
 /// stored now, and not an earlier one of the same batch.
 async fn store_all(pool: &AnyPool, batch: &[Received]) -> Result<Vec<bool>> {
     let now = now_ms();
-    let rows: Vec<String> = (0..batch.len())
-        .map(|i| {
-            let n = 3 * i;
-            format!("(${}, ${}, ${}, $1, $1)", n + 2, n + 3, n + 4)
-        })
-        .collect();
     let sql = format!(
         "INSERT INTO webhook_events (event_id, event_type, payload, received_at, next_attempt_at) \
          VALUES {} ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
-        rows.join(", ")
+        values_rows(batch.len(), 3, ", $1, $1")
     );
     let mut query = sqlx::query(&sql).bind(now);
     for one in batch {

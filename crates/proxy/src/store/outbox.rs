@@ -11,7 +11,7 @@ use anyhow::{Context, Result};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-use super::connection::{Backend, Store};
+use super::connection::{values_rows, Backend, Store};
 use crate::clock::{duration_ms, now_ms};
 use crate::outgoing::events::{events_of, Subject};
 use crate::outgoing::{postback_destination, Routes, POSTBACK_PREFIX};
@@ -222,25 +222,11 @@ pub(super) async fn write_deliveries(
     now: i64,
 ) -> Result<bool> {
     for chunk in rows.chunks(ROWS_PER_INSERT) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|i| {
-                let n = 6 * i + 2;
-                format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${}, $1, $1, $1)",
-                    n,
-                    n + 1,
-                    n + 2,
-                    n + 3,
-                    n + 4,
-                    n + 5
-                )
-            })
-            .collect();
         let sql = format!(
             "INSERT INTO outbox (message_id, destination, event_type, order_id, payload, target_url, \
              created_at, chain_started_at, next_attempt_at) VALUES {} \
              ON CONFLICT (message_id, destination) DO NOTHING",
-            values.join(", ")
+            values_rows(chunk.len(), 6, ", $1, $1, $1")
         );
         let mut query = sqlx::query(&sql).bind(now);
         for r in chunk {
@@ -374,17 +360,11 @@ impl Store {
             .filter(|o| o.settled == Settled::Delivered)
             .collect();
         for chunk in delivered.chunks(200) {
-            let values: Vec<String> = (0..chunk.len())
-                .map(|i| {
-                    let n = 4 * i + 2;
-                    format!("(${n}, ${}, ${}, ${})", n + 1, n + 2, n + 3)
-                })
-                .collect();
             let sql = format!(
                 "UPDATE outbox SET delivered_at = $1, next_attempt_at = $1, last_status = v.column4, last_error = NULL \
                  FROM (VALUES {}) AS v WHERE outbox.message_id = v.column1 AND outbox.destination = v.column2 \
                  AND outbox.attempts = v.column3 AND outbox.delivered_at IS NULL AND outbox.failed_at IS NULL",
-                values.join(", ")
+                values_rows(chunk.len(), 4, "")
             );
             let mut query = sqlx::query(&sql).bind(now);
             for o in chunk {
