@@ -163,31 +163,23 @@ export async function shot(page, name) {
   const height = await page.evaluate(() => Math.ceil(document.documentElement.scrollHeight));
   const tall = height > viewport.height;
   const scroll = tall ? await page.evaluate(() => [window.scrollX, window.scrollY]) : null;
-  // Each widget frame is brought into view at the page's own size first: Chromium may
-  // not have drawn a frame of another site that was never in view, and a taller
-  // viewport alone does not always make it draw (seen on a hostile page).
-  const tallen = async () => {
+  if (tall) {
+    // Each widget frame is brought into view at the page's own size first: Chromium
+    // may not have drawn a frame of another site that was never in view, and a
+    // taller viewport alone does not always make it draw (seen on a hostile page).
     for (const { element } of await shownWidgetFrames(page)) {
       await element.evaluate((el) => el.scrollIntoView({ block: 'nearest' }));
       await painted(page);
     }
     await page.setViewportSize({ width: viewport.width, height });
-  };
-  if (tall) await tallen();
+  }
   try {
     // A frame of another site is drawn by its own process: after a resize its
     // pixels can reach the page's compositor a frame or two after the page's own
     // (seen on a loaded machine). A blank frame is painted and shot again, a few
-    // times, before it counts as blank. From the second blank shot on, the page goes
-    // back to its own size and is made tall again first: twice (the hostile page, in
-    // a whole run and in a run of its file; 0.26 % ink both times, the frame's area
-    // showing the page's background) four shots of the same tall page stayed blank.
+    // times, before it counts as blank.
     let blank = null;
     for (let attempt = 0; attempt < 4; attempt++) {
-      if (tall && attempt >= 2) {
-        await page.setViewportSize(viewport);
-        await tallen();
-      }
       await painted(page);
       const buffer = await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
       const png = PNG.sync.read(buffer);
